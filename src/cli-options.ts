@@ -1,0 +1,37 @@
+import type { Options } from 'yargs';
+import { DEFAULTS } from './options.js';
+import { LOG_LEVELS } from './log.js';
+
+/**
+ * The `run` command's flags: one table, shown by --help and in the README. Numbers are taken
+ * as strings and parsed by options.ts, so "10k" and "10s" work and every error names its flag.
+ */
+export const RUN_FLAGS = {
+  broker: { alias: 'b', type: 'string', description: 'Broker URL (mqtt, mqtts, ws, wss); repeat for several, used round-robin. Default: an embedded Aedes broker' },
+  clients: { alias: 'c', type: 'string', description: 'Number of clients', default: String(DEFAULTS.clients) },
+  threads: { type: 'string', description: 'per-client (a worker thread each), K (a pool of K threads) or 0 (all on one event loop)', default: DEFAULTS.threads },
+  qos: { alias: 'q', type: 'string', description: 'QoS of publishes and subscriptions: 0, 1 or 2', default: String(DEFAULTS.qos) },
+  size: { alias: 's', type: 'string', description: 'Payload bytes, 24-byte header included (64, 1kb, 1kib)', default: String(DEFAULTS.size) },
+  rate: { alias: 'r', type: 'string', description: 'Messages per second per client; 0 = as fast as flow control allows (needs --count)', default: String(DEFAULTS.rate) },
+  count: { alias: 'n', type: 'string', description: 'Messages per client (1000, 10k); ends publishing when reached' },
+  duration: { alias: 'd', type: 'string', description: `Publishing time (10s, 2m); default ${DEFAULTS.duration} when no --count` },
+  topic: { alias: 't', type: 'string', description: 'Publish topic template: {i} = client index, {id} = client id', default: DEFAULTS.topic },
+  'sub-topic': { type: 'string', description: "Subscription filter template (wildcards allowed); '' = don't subscribe", default: DEFAULTS.subTopic },
+  retain: { type: 'boolean', description: 'Publish with the retain flag', default: false },
+  clean: { type: 'boolean', description: 'Clean session; --no-clean keeps the session on the broker across reconnects', default: true },
+  keepalive: { alias: 'k', type: 'string', description: 'Keepalive seconds', default: String(DEFAULTS.keepalive) },
+  username: { alias: 'u', type: 'string', description: 'User name (or MQTT_USERNAME)' },
+  password: { alias: 'P', type: 'string', description: 'Password (prefer MQTT_PASSWORD: argv is visible to other users)' },
+  'id-prefix': { type: 'string', description: 'Client id prefix; the client index is appended. Default: mqtt-fleet-<run id>-' },
+  'reconnect-attempts': { type: 'string', description: 'Connection attempts per (re)connect before a client gives up', default: String(DEFAULTS.reconnectAttempts) },
+  'reconnect-delay': { type: 'string', description: 'Wait between connection attempts', default: DEFAULTS.reconnectDelay },
+  'connect-timeout': { type: 'string', description: 'Wait for CONNACK before an attempt counts as failed', default: DEFAULTS.connectTimeout },
+  'max-inflight': { type: 'string', description: 'Unacknowledged publishes per client before it waits', default: String(DEFAULTS.maxInflight) },
+  'drain-timeout': { type: 'string', description: 'After publishing, wait this long at most for messages still on their way', default: DEFAULTS.drainTimeout },
+  barrier: { type: 'boolean', description: 'Start publishing only once every client is connected and subscribed', default: true },
+  'print-messages': { type: 'boolean', description: 'Print every received message with client id and thread id (small runs)', default: false },
+  json: { type: 'boolean', description: 'NDJSON on stdout: status, stats, summary lines', default: false },
+  'stats-interval': { type: 'string', description: 'How often stats lines and progress update', default: DEFAULTS.statsInterval },
+  'run-id': { type: 'string', description: 'Run id (default: random); client ids and payload tags derive from it' },
+  'log-level': { type: 'string', choices: LOG_LEVELS, description: 'Log level (logs go to stderr)', default: 'info' },
+} as const satisfies Record<string, Options>;

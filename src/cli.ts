@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { serveAedes } from './broker/aedes-server.js';
+import { RUN_FLAGS } from './cli-options.js';
+import { UsageError, redactUrlCredentials } from './errors.js';
+import type { RunEvent } from './events.js';
+import { ExitCode } from './exit-codes.js';
+import { createLogger, type LogLevel } from './log.js';
+import { parseCount, resolveOptions, type RunOptions } from './options.js';
+import { Progress } from './report/progress.js';
+import { formatSummary } from './report/summary-table.js';
+import { run } from './run.js';
+
+type Args = Record<string, unknown>;
+
+/** Set when yargs rejects the command line; yargs may still call the command's handler after. */
+let rejected = false;
+
+/** One line, naming the problem, exit 2; never a stack trace for bad input. */
+function usageFailure(message: string): void {
+  if (rejected) return;
+  rejected = true;
+  process.stderr.write(`mqtt-fleet: ${message.replace(/\s*\n\s*/g, ' ').trim()} (see mqtt-fleet --help)\n`);
+  process.exitCode = ExitCode.Usage;
+}
+
+function runOptionsFrom(args: Args): RunOptions {
+  const pick = <T>(key: string): T | undefined => args[key] as T | undefined;
+  const options: RunOptions = {
+    clients: pick('clients'),
+    threads: pick('threads'),
+    qos: pick('qos'),
+    size: pick('size'),
+    rate: pick('rate'),
+    count: pick('count'),
+    duration: pick('duration'),
+    topic: pick('topic'),
+    subTopic: pick('sub-topic'),
+    retain: pick('retain'),
+    clean: pick('clean'),
+    keepalive: pick('keepalive'),
+    username: pick('username'),
+    password: pick('password'),
+    idPrefix: pick('id-prefix'),
+    reconnectAttempts: pick('reconnect-attempts'),
+    reconnectDelay: pick('reconnect-delay'),
+    connectTimeout: pick('connect-timeout'),
+    maxInflight: pick('max-inflight'),
+    drainTimeout: pick('drain-timeout'),
+    barrier: pick('barrier'),
+    printMessages: pick('print-messages'),
+    statsInterval: pick('stats-interval'),
+    runId: pick('run-id'),
+  };
+  const broker = pick<string | string[]>('broker');
+  if (broker !== undefined) options.brokers = Array.isArray(broker) ? broker : [broker];
+  for (const key of Object.keys(options) as (keyof RunOptions)[]) {
+    if (options[key] === undefined) delete options[key];
+    else if (Array.isArray(options[key]) && key !== 'brokers') {
+      throw new UsageError(`--${key}`, `--${key} was given more than once`);
+    }
+  }
+  return options;
+}
+
+async function runCommand(args: Args): Promise<void> {
+  const input = runOptionsFrom(args);
+  const resolved = resolveOptions(input); // bad input fails here, before anything starts
+  const json = args.json === true;
+  const progress = !json && Progress.enabled(process.stderr) ? new Progress(process.stderr, resolved.clients) : null;
+  const logger = createLogger(args['log-level'] as LogLevel, progress ? (text) => progress.writeAbove(text) : undefined);
+  const onEvent = (event: RunEvent): void => {
+    if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
+    else if (event.type === 'message') {
+      process.stdout.write(`message client=${event.clientId} thread=${event.thread} topic=${event.topic} from=${event.from} seq=${event.seq} latency=${event.latencyMs}ms\n`);
+    }
+    progress?.onEvent(event);
+  };
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    const code = signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted;
+    if (signals > 1) process.exit(code);
+    logger.warn({ signal }, `${signal}: stopping clients cleanly (press Ctrl-C again to quit at once)`);
+    controller.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const summary = await run({ ...input, runId: resolved.runId, signal: controller.signal, onEvent, logger });
+    progress?.done();
+    process.stderr.write(`\n${formatSummary(summary)}`);
+    process.exitCode = summary.exitCode;
+  } finally {
+    progress?.done();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function brokerCommand(args: Args): Promise<void> {
+  const host = String(args.host);
+  const port = parseCount('--port', args.port);
+  if (port > 65535) throw new UsageError('--port', `--port must be at most 65535 (got ${port})`);
+  const logger = createLogger(args['log-level'] as LogLevel);
+  const server = await serveAedes(host, port);
+  server.broker.on('client', (client) => logger.debug({ client: client.id }, `client ${client.id} connected`));
+  server.broker.on('clientDisconnect', (client) => logger.debug({ client: client.id }, `client ${client.id} disconnected`));
+  const url = `mqtt://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
+  logger.info({ url }, `embedded Aedes broker listening on ${url}; Ctrl-C stops it`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await server.close();
+  logger.info({}, 'broker stopped');
+}
+
+function handle(command: (args: Args) => Promise<void>) {
+  return async (args: Args): Promise<void> => {
+    if (rejected) return;
+    try {
+      await command(args);
+    } catch (err) {
+      if (err instanceof UsageError) return usageFailure(err.message);
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`mqtt-fleet: error: ${redactUrlCredentials(message)}\n`);
+      process.exitCode = ExitCode.Shortfall;
+    }
+  };
+}
+
+export function cli(argv: string[]): Argv {
+  return yargs(argv)
+    .scriptName('mqtt-fleet')
+    .usage('$0 <command> [options]')
+    .command('run', 'Run a fleet of MQTT clients and report throughput, latency and delivery', (y) => y.options(RUN_FLAGS), handle(runCommand))
+    .command(
+      'broker',
+      'Run the embedded Aedes broker on its own until Ctrl-C',
+      (y) =>
+        y.options({
+          host: { type: 'string', default: '127.0.0.1', description: 'Address to listen on' },
+          port: { alias: 'p', type: 'string', default: '1883', description: 'Port to listen on (0 = any free port)' },
+          'log-level': RUN_FLAGS['log-level'],
+        }),
+      handle(brokerCommand),
+    )
+    .demandCommand(1, 'name a command: run or broker')
+    .strict()
+    .fail((message, err) => {
+      if (err && !(err instanceof UsageError)) throw err;
+      usageFailure(err instanceof UsageError ? err.message : message);
+    })
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(120, process.stdout.columns ?? 100));
+}
+
+await cli(hideBin(process.argv)).parseAsync();

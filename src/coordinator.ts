@@ -1,0 +1,215 @@
+import type { RunEvent } from './events.js';
+import { describeError } from './errors.js';
+import type { Host, ShardHandle } from './hosts/index.js';
+import type { Logger } from './log.js';
+import { Aggregate } from './metrics/aggregate.js';
+import type { ResolvedOptions } from './options.js';
+import { assertNever, type MainMessage, type SessionSpec, type ShardMessage, type ShardStart, type StatusEvent } from './protocol.js';
+import { now } from './session/clock.js';
+
+type Phase = 'connecting' | 'publishing' | 'draining' | 'stopping' | 'ended';
+
+/** How long shards get to disconnect and report after `stop`, beyond the connect timeout. */
+const STOP_GRACE_MS = 10_000;
+
+/**
+ * Drives one run from the main thread: launches shards, opens the start barrier once every
+ * client is ready (or out), waits for publishers to finish and for messages in transit to
+ * arrive, then stops everyone and collects their finals. Everything it knows comes over ports.
+ */
+export class Coordinator {
+  readonly aggregate: Aggregate;
+  readonly startedAt = now();
+  goAt = 0;
+  connectMs = 0;
+  private phase: Phase = 'connecting';
+  private readonly ready = new Set<number>();
+  private handles: ShardHandle[] = [];
+  private drainTimer: NodeJS.Timeout | null = null;
+  private statsTimer: NodeJS.Timeout | null = null;
+  private finishedShards = 0;
+  private readonly returned = new Set<number>();
+  private readonly reported = new Set<number>();
+  private resolveEnded!: () => void;
+  private readonly ended = new Promise<void>((resolve) => (this.resolveEnded = resolve));
+  private readonly publishers: number[];
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly specs: readonly SessionSpec[],
+    private readonly expected: ReadonlyMap<number, readonly number[]>,
+    private readonly host: Host,
+    latencyGroups: number,
+    private readonly emit: (event: RunEvent) => void,
+    private readonly log: Logger,
+  ) {
+    this.aggregate = new Aggregate(options.clients, latencyGroups, this.startedAt);
+    this.publishers = specs.filter((s) => s.pubTopic !== null).map((s) => s.index);
+  }
+
+  /** Launch every shard and resolve once all have ended (normally, by stop, or by dying). */
+  async run(shards: ShardStart[]): Promise<void> {
+    this.statsTimer = setInterval(() => this.emit(this.aggregate.stats(now(), this.elapsed())), this.options.statsIntervalMs);
+    this.handles = shards.map((start) => this.host.launch(start));
+    for (const handle of this.handles) {
+      handle.port.on('message', (message: ShardMessage) => this.onShardMessage(message));
+      handle.done.then(
+        () => {
+          this.returned.add(handle.start.shard);
+          this.maybeShardEnded(handle.start.shard);
+        },
+        (err: unknown) => this.onShardCrashed(handle, err),
+      );
+    }
+    await this.ended;
+  }
+
+  /** Stop now: on interrupt, or when the run is complete. Safe to call more than once. */
+  stop(reason: string): void {
+    if (this.phase === 'stopping' || this.phase === 'ended') return;
+    this.log.debug({ reason }, `stopping clients: ${reason}`);
+    this.phase = 'stopping';
+    this.clearDrainTimer();
+    this.broadcast({ type: 'stop' });
+    const grace = setTimeout(() => {
+      this.log.warn({}, `shards did not finish within ${this.options.connectTimeoutMs + STOP_GRACE_MS} ms of stop; closing their threads`);
+      void this.host.close().then(() => this.end());
+    }, this.options.connectTimeoutMs + STOP_GRACE_MS);
+    void this.ended.then(() => clearTimeout(grace));
+  }
+
+  elapsed(): number {
+    return Math.round(now() - this.startedAt);
+  }
+
+  private onShardMessage(message: ShardMessage): void {
+    switch (message.type) {
+      case 'status':
+        for (const event of message.events) this.onStatus(event);
+        this.checkProgress();
+        break;
+      case 'batch':
+        this.aggregate.onBatch(message);
+        for (const m of message.messages) this.emit({ type: 'message', t: this.elapsed(), ...m });
+        if (message.messagesDropped > 0) this.log.warn({ dropped: message.messagesDropped }, `--print-messages: ${message.messagesDropped} messages not shown (too many)`);
+        this.checkProgress();
+        break;
+      case 'final':
+        this.aggregate.onFinal(message.publishers, message.streams);
+        break;
+      case 'shard-done':
+        this.reported.add(message.shard);
+        this.maybeShardEnded(message.shard);
+        break;
+      default:
+        assertNever(message);
+    }
+  }
+
+  private onStatus(event: StatusEvent): void {
+    if (this.aggregate.isFinal(event.client)) return;
+    this.aggregate.onStatus(event);
+    if (event.state === 'ready') this.ready.add(event.client);
+    const clientId = this.specs[event.client]!.clientId;
+    const { client: _client, at: _at, received: _received, ...rest } = event;
+    this.emit({ type: 'status', t: this.elapsed(), client: event.client, clientId, ...rest });
+    const why = event.error ? `: ${describeError(event.error)}` : '';
+    switch (event.state) {
+      case 'gave-up':
+        this.log.warn({ client: clientId }, `${clientId} gave up after ${this.options.reconnectAttempts} failed connection attempts${why}`);
+        break;
+      case 'failed':
+        this.log.error({ client: clientId }, `${clientId} failed${why}`);
+        break;
+      case 'disconnected':
+        this.log.info({ client: clientId }, `${clientId} lost its connection${why}`);
+        break;
+      case 'reconnecting':
+      case 'connecting':
+        this.log.debug({ client: clientId }, `${clientId} connecting, attempt ${event.attempt} of ${event.of}${why}`);
+        break;
+      case 'connected':
+      case 'ready':
+      case 'published':
+      case 'done':
+        this.log.debug({ client: clientId }, `${clientId} ${event.state}`);
+        break;
+      default:
+        assertNever(event.state);
+    }
+  }
+
+  /** Advance the phase when its condition holds; called after every message that changes state. */
+  private checkProgress(): void {
+    const agg = this.aggregate;
+    if (this.phase === 'connecting') {
+      let waiting = 0;
+      for (let i = 0; i < agg.clients; i++) if (!this.ready.has(i) && !agg.isFinal(i)) waiting++;
+      if (waiting > 0) return;
+      this.goAt = now();
+      this.connectMs = Math.round(this.goAt - this.startedAt);
+      this.phase = 'publishing';
+      this.log.debug({ connectMs: this.connectMs }, `start barrier open after ${this.connectMs} ms`);
+      this.broadcast({ type: 'go', at: this.goAt });
+    }
+    if (this.phase === 'publishing') {
+      if (this.publishers.some((p) => !agg.publishedBy.has(p) && !agg.isFinal(p))) return;
+      this.phase = 'draining';
+      this.drainTimer = setTimeout(() => this.stop('drain timeout'), this.options.drainTimeoutMs);
+    }
+    if (this.phase === 'draining' && this.drained()) this.stop('all messages accounted for');
+  }
+
+  /** Every live subscriber has every message its publishers sent. */
+  private drained(): boolean {
+    const agg = this.aggregate;
+    let target = 0;
+    let deadReceived = 0;
+    for (const [subscriber, publishers] of this.expected) {
+      if (agg.isFinal(subscriber)) {
+        deadReceived += agg.receivedAtEnd.get(subscriber) ?? 0;
+        continue;
+      }
+      for (const p of publishers) target += agg.publishedBy.get(p) ?? 0;
+    }
+    return agg.totals.receivedUnique - deadReceived >= target;
+  }
+
+  /** A shard has ended once its task returned and its last message (after the finals) arrived: they race. */
+  private maybeShardEnded(shard: number): void {
+    if (this.returned.has(shard) && this.reported.has(shard)) this.onShardEnded(this.handles[shard]!);
+  }
+
+  private onShardEnded(handle: ShardHandle): void {
+    handle.port.close();
+    this.finishedShards++;
+    // A shard can only end early if all its clients gave up or failed.
+    this.checkProgress();
+    if (this.finishedShards === this.handles.length) this.end();
+  }
+
+  private onShardCrashed(handle: ShardHandle, err: unknown): void {
+    const error = { name: 'WorkerError', message: `worker thread died: ${err instanceof Error ? err.message : String(err)}` };
+    this.log.error({ shard: handle.start.shard }, `${error.message} (clients ${handle.start.sessions.map((s) => s.index).join(', ')})`);
+    for (const spec of handle.start.sessions) this.onStatus({ client: spec.index, state: 'failed', at: now(), error });
+    this.onShardEnded(handle);
+  }
+
+  private end(): void {
+    if (this.phase === 'ended') return;
+    this.phase = 'ended';
+    this.clearDrainTimer();
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.emit(this.aggregate.stats(now(), this.elapsed()));
+    this.resolveEnded();
+  }
+
+  private broadcast(message: MainMessage): void {
+    for (const handle of this.handles) handle.port.postMessage(message);
+  }
+
+  private clearDrainTimer(): void {
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = null;
+  }
+}

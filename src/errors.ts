@@ -1,0 +1,41 @@
+/** A problem with what the user asked for: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  constructor(
+    /** The option at fault, e.g. `--qos`; named in the message too. */
+    readonly option: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Errors cross threads as plain data (structured clone drops class and extra fields). */
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string | number;
+}
+
+const CREDENTIALS_IN_URL = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi;
+
+/** Hide `user:pass@` in anything that might echo a broker URL back to the user. */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(CREDENTIALS_IN_URL, '$1***@');
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    const out: SerializedError = { name: err.name, message: redactUrlCredentials(err.message) };
+    if (typeof code === 'string' || typeof code === 'number') out.code = code;
+    return out;
+  }
+  return { name: 'Error', message: redactUrlCredentials(String(err)) };
+}
+
+/** One short line for humans: `ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1883`. */
+export function describeError(err: SerializedError): string {
+  if (err.code !== undefined && !err.message.includes(String(err.code))) return `${err.code}: ${err.message}`;
+  return err.message;
+}

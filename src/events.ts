@@ -1,0 +1,95 @@
+/**
+ * What a run tells its caller while it goes and at the end. The CLI prints these as NDJSON with
+ * `--json`, one object per line; the README documents every field.
+ */
+import type { SerializedError } from './errors.js';
+import type { LatencySummary } from './metrics/histogram.js';
+import type { ThreadMode } from './options.js';
+import type { ClientState } from './protocol.js';
+
+export interface StatusLine {
+  type: 'status';
+  /** Milliseconds since the run started. */
+  t: number;
+  client: number;
+  clientId: string;
+  state: ClientState;
+  attempt?: number;
+  of?: number;
+  error?: SerializedError;
+  published?: number;
+}
+
+export interface StatsLine {
+  type: 'stats';
+  t: number;
+  /** Clients online now. */
+  connected: number;
+  /** Clients between attempts or attempting to get back online. */
+  reconnecting: number;
+  gaveUp: number;
+  failed: number;
+  published: number;
+  received: number;
+  /** Rates over the interval since the previous stats line. */
+  publishedPerSec: number;
+  receivedPerSec: number;
+  /** Latency of the messages received during the interval; null when none were. */
+  latencyMs: { p50: number; p99: number; max: number } | null;
+}
+
+export interface MessageLine {
+  type: 'message';
+  t: number;
+  client: number;
+  clientId: string;
+  thread: number;
+  topic: string;
+  from: number;
+  seq: number;
+  latencyMs: number;
+}
+
+export type LatencyFigures = Omit<LatencySummary, 'count'> & { count: number };
+
+export interface Summary {
+  type: 'summary';
+  runId: string;
+  startedAt: string;
+  mode: ThreadMode;
+  /** Worker threads that ran clients (0 in single-loop mode). */
+  threads: number;
+  brokers: string[];
+  qos: 0 | 1 | 2;
+  clients: number;
+  /** Clients that connected at least once. */
+  connected: number;
+  gaveUp: number;
+  failed: number;
+  /** Successful connects after a client's first. */
+  reconnects: number;
+  published: number;
+  acked: number;
+  sendFailed: number;
+  /** Deliveries of this run's messages, duplicates included. */
+  received: number;
+  expected: number;
+  lost: number;
+  inFlight: number;
+  duplicates: number;
+  outOfOrder: number;
+  foreign: number;
+  /** From launch until every client was connected and subscribed (the start barrier). */
+  connectMs: number;
+  /** From the start barrier until the last message was published or received. */
+  durationMs: number;
+  publishedPerSec: number;
+  receivedPerSec: number;
+  latencyMs: LatencyFigures;
+  peakRssMb: number;
+  cpuMs: { user: number; system: number };
+  interrupted: boolean;
+  exitCode: number;
+}
+
+export type RunEvent = StatusLine | StatsLine | MessageLine | Summary;

@@ -1,0 +1,58 @@
+import type { ResolvedOptions } from '../options.js';
+import type { SessionSettings, SessionSpec, ShardStart } from '../protocol.js';
+import { runTag } from '../session/payload.js';
+import { renderTemplate } from '../session/templates.js';
+
+/** Every client's fixed facts, from the options: id, broker (round-robin), topics. */
+export function planSessions(options: ResolvedOptions): SessionSpec[] {
+  return Array.from({ length: options.clients }, (_, i) => {
+    const clientId = `${options.idPrefix}${i}`;
+    return {
+      index: i,
+      clientId,
+      broker: options.brokers[i % options.brokers.length]!,
+      pubTopic: renderTemplate(options.topic, { i, id: clientId }),
+      subTopic: options.subTopic === '' ? null : renderTemplate(options.subTopic, { i, id: clientId }),
+      latencyGroup: 0,
+    };
+  });
+}
+
+export function sessionSettings(options: ResolvedOptions): SessionSettings {
+  return {
+    runTag: runTag(options.runId),
+    qos: options.qos,
+    size: options.size,
+    rate: options.rate,
+    count: options.count,
+    durationMs: options.durationMs,
+    retain: options.retain,
+    clean: options.clean,
+    keepaliveSec: options.keepaliveSec,
+    username: options.username,
+    password: options.password,
+    reconnectAttempts: options.reconnectAttempts,
+    reconnectDelayMs: options.reconnectDelayMs,
+    connectTimeoutMs: options.connectTimeoutMs,
+    maxInflight: options.maxInflight,
+    barrier: options.barrier,
+    printMessages: options.printMessages,
+  };
+}
+
+/**
+ * Split the fleet into shards, one per thread: a client each (thread-per-client), clients dealt
+ * round-robin over K threads (pool), or everything in one (single loop).
+ */
+export function planShards(
+  options: ResolvedOptions,
+  specs: SessionSpec[],
+  latencyGroups: string[],
+  batchIntervalMs: number,
+): ShardStart[] {
+  const settings = sessionSettings(options);
+  const count = options.mode === 'single-loop' ? 1 : options.threads;
+  const buckets: SessionSpec[][] = Array.from({ length: count }, () => []);
+  specs.forEach((spec, n) => buckets[n % count]!.push(spec));
+  return buckets.map((sessions, shard) => ({ shard, sessions, settings, latencyGroups, batchIntervalMs }));
+}

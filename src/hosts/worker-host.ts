@@ -1,0 +1,43 @@
+import { Piscina } from 'piscina';
+import type { ThreadMode } from '../options.js';
+import type { ShardStart } from '../protocol.js';
+import { channel, type Host, type ShardHandle } from './host.js';
+
+const WORKER = new URL('../../workers/client-worker.js', import.meta.url).href;
+
+/** Long enough never to retire a thread during a run: a task owns its thread for the clients' whole life. */
+const IDLE_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * Shards on worker threads: one thread per shard, all started up front. A piscina task lasts as
+ * long as its shard's clients, so `atomics: 'disabled'` keeps piscina from parking an idle
+ * thread's event loop, and no thread is shared between two shards.
+ */
+export class WorkerHost implements Host {
+  private readonly pool: Piscina;
+
+  constructor(
+    readonly mode: ThreadMode,
+    threads: number,
+  ) {
+    this.pool = new Piscina({
+      filename: WORKER,
+      minThreads: threads,
+      maxThreads: threads,
+      maxQueue: threads,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: IDLE_TIMEOUT_MS,
+      atomics: 'disabled',
+    });
+  }
+
+  launch(start: ShardStart): ShardHandle {
+    const { ours, theirs } = channel();
+    const done = this.pool.run({ start, port: theirs }, { transferList: [theirs] }).then(() => undefined);
+    return { start, port: ours, done };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}

@@ -1,0 +1,37 @@
+import { Writable } from 'node:stream';
+import { pino, type Logger as PinoLogger } from 'pino';
+import pretty from 'pino-pretty';
+
+/** The little a run needs from a logger; pino's Logger satisfies it. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const noop = (): void => {};
+export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
+
+/** Keys whose values never reach a log line. */
+const REDACT = ['password', '*.password', 'options.password', 'settings.password', 'url', '*.url'];
+
+/**
+ * Logs go to stderr only, so stdout stays data: readable lines on a terminal (through `sink`,
+ * so they scroll above the progress line), JSON lines otherwise; colour only on a TTY without NO_COLOR.
+ */
+export function createLogger(level: LogLevel = 'info', sink?: (text: string) => void): PinoLogger {
+  const options = { level, redact: { paths: REDACT, censor: '[redacted]' }, base: null };
+  if (!process.stderr.isTTY) return pino(options, pino.destination({ fd: 2, sync: true }));
+  const write = sink ?? ((text: string) => process.stderr.write(text));
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      write(chunk.toString());
+      done();
+    },
+  });
+  return pino(options, pretty({ destination, sync: true, colorize: !process.env.NO_COLOR, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l', singleLine: true }));
+}

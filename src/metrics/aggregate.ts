@@ -1,0 +1,143 @@
+import type { StatsLine } from '../events.js';
+import { FINAL_STATES, type ClientState, type Counters, type PublisherFinal, type ShardMessage, type StatusEvent, type StreamFinal } from '../protocol.js';
+import { zeroCounters } from '../session/shard-stats.js';
+import { addEncoded, newHistogram, summarizeLatency, type Histogram } from './histogram.js';
+
+const ONLINE: ReadonlySet<ClientState> = new Set(['connected', 'ready', 'published']);
+const RECONNECTING: ReadonlySet<ClientState> = new Set(['disconnected', 'reconnecting']);
+
+type Batch = Extract<ShardMessage, { type: 'batch' }>;
+
+/**
+ * The main thread's picture of the fleet, built only from shard messages: client states,
+ * counter totals, and latency histograms merged exactly (HDR add) per latency group.
+ */
+export class Aggregate {
+  readonly states: ClientState[];
+  private readonly connects: Uint32Array;
+  readonly totals: Counters = zeroCounters();
+  readonly latency: Histogram[];
+  private interval: Histogram = newHistogram();
+  private intervalStart: { t: number; published: number; received: number };
+  firstPublishAt = 0;
+  lastPublishAt = 0;
+  lastReceiveAt = 0;
+  /** From `published` status events: each finished publisher's count. */
+  readonly publishedBy = new Map<number, number>();
+  /** From final status events: distinct messages each finished client had received. */
+  readonly receivedAtEnd = new Map<number, number>();
+  readonly publishers = new Map<number, PublisherFinal>();
+  readonly streams: StreamFinal[] = [];
+  private readonly stateCounts = new Map<ClientState, number>();
+
+  constructor(
+    readonly clients: number,
+    latencyGroups: number,
+    startedAt: number,
+  ) {
+    this.states = new Array<ClientState>(clients).fill('connecting');
+    this.stateCounts.set('connecting', clients);
+    this.connects = new Uint32Array(clients);
+    this.latency = Array.from({ length: latencyGroups }, () => newHistogram());
+    this.intervalStart = { t: startedAt, published: 0, received: 0 };
+  }
+
+  onStatus(event: StatusEvent): void {
+    const before = this.states[event.client]!;
+    if (FINAL_STATES.has(before)) return;
+    this.count(before, -1);
+    this.count(event.state, +1);
+    this.states[event.client] = event.state;
+    if (event.state === 'connected') this.connects[event.client]!++;
+    if (event.state === 'published' && event.published !== undefined) this.publishedBy.set(event.client, event.published);
+    if (FINAL_STATES.has(event.state)) this.receivedAtEnd.set(event.client, event.received ?? 0);
+  }
+
+  onBatch(batch: Batch): void {
+    const c = batch.counters;
+    const t = this.totals;
+    for (const key of Object.keys(c) as (keyof Counters)[]) t[key] += c[key];
+    batch.latency.forEach((encoded, group) => {
+      if (encoded === '') return;
+      addEncoded(this.latency[group]!, encoded);
+      addEncoded(this.interval, encoded);
+    });
+    if (batch.firstPublishAt > 0 && (this.firstPublishAt === 0 || batch.firstPublishAt < this.firstPublishAt)) {
+      this.firstPublishAt = batch.firstPublishAt;
+    }
+    this.lastPublishAt = Math.max(this.lastPublishAt, batch.lastPublishAt);
+    this.lastReceiveAt = Math.max(this.lastReceiveAt, batch.lastReceiveAt);
+  }
+
+  onFinal(publishers: PublisherFinal[], streams: StreamFinal[]): void {
+    for (const p of publishers) this.publishers.set(p.client, p);
+    for (const s of streams) this.streams.push(s);
+  }
+
+  inState(state: ClientState): number {
+    return this.stateCounts.get(state) ?? 0;
+  }
+
+  get online(): number {
+    let n = 0;
+    for (const state of ONLINE) n += this.inState(state);
+    return n;
+  }
+
+  get everConnected(): number {
+    let n = 0;
+    for (const c of this.connects) if (c > 0) n++;
+    return n;
+  }
+
+  get reconnects(): number {
+    let n = 0;
+    for (const c of this.connects) if (c > 1) n += c - 1;
+    return n;
+  }
+
+  get finished(): number {
+    let n = 0;
+    for (const state of FINAL_STATES) n += this.inState(state);
+    return n;
+  }
+
+  isFinal(client: number): boolean {
+    return FINAL_STATES.has(this.states[client]!);
+  }
+
+  /** A stats line for the interval since the previous one. */
+  stats(now: number, t: number): StatsLine {
+    const last = this.intervalStart;
+    const seconds = Math.max(now - last.t, 1) / 1000;
+    const interval = this.interval;
+    const latency = interval.totalCount === 0 ? null : summarizeLatency(interval);
+    const line: StatsLine = {
+      type: 'stats',
+      t,
+      connected: this.online,
+      reconnecting: this.inState('disconnected') + this.inState('reconnecting'),
+      gaveUp: this.inState('gave-up'),
+      failed: this.inState('failed'),
+      published: this.totals.published,
+      received: this.totals.received,
+      publishedPerSec: Math.round((this.totals.published - last.published) / seconds),
+      receivedPerSec: Math.round((this.totals.received - last.received) / seconds),
+      latencyMs: latency && { p50: latency.p50, p99: latency.p99, max: latency.max },
+    };
+    interval.reset();
+    this.intervalStart = { t: now, published: this.totals.published, received: this.totals.received };
+    return line;
+  }
+
+  /** Clients currently trying to get (back) online. */
+  get reconnecting(): number {
+    let n = 0;
+    for (const state of RECONNECTING) n += this.inState(state);
+    return n;
+  }
+
+  private count(state: ClientState, delta: number): void {
+    this.stateCounts.set(state, (this.stateCounts.get(state) ?? 0) + delta);
+  }
+}

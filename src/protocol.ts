@@ -1,0 +1,160 @@
+/**
+ * Every message between the main thread and a shard of sessions (a worker thread, or the main
+ * thread itself in single-loop mode). One discriminated union each way, switched on `type`.
+ * Only structured-cloneable data: no functions, no class instances.
+ */
+import type { SerializedError } from './errors.js';
+
+/** How one client's life goes. `ready` = connected and subscribed, waiting for the start barrier. */
+export type ClientState =
+  | 'connecting'
+  | 'connected'
+  | 'ready'
+  | 'disconnected'
+  | 'reconnecting'
+  | 'published'
+  | 'gave-up'
+  | 'failed'
+  | 'done';
+
+/** States after which a client does nothing more. */
+export const FINAL_STATES: ReadonlySet<ClientState> = new Set(['gave-up', 'failed', 'done']);
+
+/** Fixed per-session facts, decided in the main thread. */
+export interface SessionSpec {
+  index: number;
+  clientId: string;
+  broker: string;
+  /** null: this client does not publish. */
+  pubTopic: string | null;
+  /** null: this client does not subscribe. */
+  subTopic: string | null;
+  /** Which latency histogram this client's received messages go to (index into ShardStart.latencyGroups). */
+  latencyGroup: number;
+}
+
+/** Run-wide session settings; the same object for every session of a run. */
+export interface SessionSettings {
+  runTag: number;
+  qos: 0 | 1 | 2;
+  size: number;
+  rate: number;
+  count: number | undefined;
+  durationMs: number | undefined;
+  retain: boolean;
+  clean: boolean;
+  keepaliveSec: number;
+  username: string | undefined;
+  password: string | undefined;
+  reconnectAttempts: number;
+  reconnectDelayMs: number;
+  connectTimeoutMs: number;
+  maxInflight: number;
+  barrier: boolean;
+  printMessages: boolean;
+}
+
+/** What a shard is given when it starts: its sessions and the run's settings. */
+export interface ShardStart {
+  shard: number;
+  sessions: SessionSpec[];
+  settings: SessionSettings;
+  latencyGroups: string[];
+  /** Milliseconds between counter batches. */
+  batchIntervalMs: number;
+}
+
+// ---- shard -> main ----------------------------------------------------------------------
+
+export interface StatusEvent {
+  client: number;
+  state: ClientState;
+  /** Epoch ms. */
+  at: number;
+  /** connecting/reconnecting: which attempt, of how many. */
+  attempt?: number;
+  of?: number;
+  /** Why: the last connection error, the reason for giving up or failing. */
+  error?: SerializedError;
+  /** published: how many messages this client published. */
+  published?: number;
+  /** Final states: distinct messages this client received. */
+  received?: number;
+}
+
+/** Counter deltas since the previous batch of the same shard. */
+export interface Counters {
+  published: number;
+  acked: number;
+  sendFailed: number;
+  /** Deliveries of this run's messages, duplicates included. */
+  received: number;
+  /** Distinct messages among them. */
+  receivedUnique: number;
+  duplicates: number;
+  outOfOrder: number;
+  /** Messages without this run's header: someone else's traffic or an older run's retained message. */
+  foreign: number;
+  bytesOut: number;
+  bytesIn: number;
+}
+
+export interface PrintedMessage {
+  client: number;
+  clientId: string;
+  thread: number;
+  topic: string;
+  from: number;
+  seq: number;
+  latencyMs: number;
+}
+
+/** One publisher's final count, and which of its messages were never acknowledged. */
+export interface PublisherFinal {
+  client: number;
+  published: number;
+  unacked: number[];
+}
+
+/** What one subscriber saw of one publisher's sequence. */
+export interface StreamFinal {
+  subscriber: number;
+  publisher: number;
+  received: number;
+  duplicates: number;
+  outOfOrder: number;
+  lowest: number;
+  highest: number;
+  /** Sequence numbers in [0, highest] never seen, as [start, end) pairs, flattened. */
+  missing: number[];
+}
+
+export type ShardMessage =
+  | { type: 'status'; events: StatusEvent[] }
+  | {
+      type: 'batch';
+      shard: number;
+      at: number;
+      counters: Counters;
+      /** Per latency group: an HDR histogram (µs) of this interval, compressed base64; '' when empty. */
+      latency: string[];
+      firstPublishAt: number;
+      lastPublishAt: number;
+      lastReceiveAt: number;
+      messages: PrintedMessage[];
+      messagesDropped: number;
+    }
+  | { type: 'final'; publishers: PublisherFinal[]; streams: StreamFinal[] }
+  | { type: 'shard-done'; shard: number; threadId: number };
+
+// ---- main -> shard ----------------------------------------------------------------------
+
+export type MainMessage =
+  /** The start barrier opens: publish from `at` (epoch ms) on; duration counts from there. */
+  | { type: 'go'; at: number }
+  /** Stop publishing, disconnect cleanly, send finals. */
+  | { type: 'stop' };
+
+export function assertNever(value: never): never {
+  throw new Error(`unhandled message ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,49 @@
+import type { Summary } from '../events.js';
+import { ExitCode } from '../exit-codes.js';
+import { colours, fmtInt, fmtMs } from './format.js';
+
+const MODE_LABEL = { 'thread-per-client': 'thread per client', pool: 'pool', 'single-loop': 'single loop' } as const;
+
+/** The human summary printed to stderr at the end of a run. */
+export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.stderr): string {
+  const c = colours(stream);
+  const threads = s.mode === 'single-loop' ? 'main event loop' : `${s.threads} worker thread${s.threads === 1 ? '' : 's'}`;
+  const bad = (n: number, text: string): string => (n > 0 ? c.red(text) : text);
+  const lat = s.latencyMs;
+  const rows: [string, string][] = [
+    ['clients', `${fmtInt(s.connected)}/${fmtInt(s.clients)} connected · ${bad(s.gaveUp, `${fmtInt(s.gaveUp)} gave up`)} · ${bad(s.failed, `${fmtInt(s.failed)} failed`)} · ${fmtInt(s.reconnects)} reconnects`],
+    ['connect', `${fmtMs(s.connectMs)} until every client was connected and subscribed`],
+    [
+      'messages',
+      `${fmtInt(s.published)} published · ${fmtInt(s.received)} received · ${bad(s.lost, `${fmtInt(s.lost)} lost`)} · ${fmtInt(s.inFlight)} in flight · ${bad(s.duplicates, `${fmtInt(s.duplicates)} duplicates`)} · ${fmtInt(s.outOfOrder)} out of order`,
+    ],
+    ['throughput', `out ${fmtInt(s.publishedPerSec)} msg/s · in ${fmtInt(s.receivedPerSec)} msg/s over ${fmtMs(s.durationMs)}`],
+    [
+      'latency',
+      lat.count === 0 ? 'no messages received' : `p50 ${fmtMs(lat.p50)} · p90 ${fmtMs(lat.p90)} · p99 ${fmtMs(lat.p99)} · p99.9 ${fmtMs(lat.p999)} · max ${fmtMs(lat.max)}`,
+    ],
+    ['process', `peak RSS ${fmtInt(s.peakRssMb)} MB · CPU ${fmtMs(s.cpuMs.user)} user + ${fmtMs(s.cpuMs.system)} system`],
+  ];
+  if (s.foreign > 0) rows.push(['foreign', `${fmtInt(s.foreign)} messages without this run's header were ignored`]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const head = `${c.bold('mqtt-fleet')} run ${s.runId} · ${MODE_LABEL[s.mode]}, ${threads} · QoS ${s.qos} · ${s.brokers.join(', ')}`;
+  return [head, '', ...rows.map(([k, v]) => `${c.dim(k.padEnd(width))}  ${v}`), '', verdict(s, c)].join('\n') + '\n';
+}
+
+function verdict(s: Summary, c: ReturnType<typeof colours>): string {
+  switch (s.exitCode) {
+    case ExitCode.Ok:
+      return c.green(`result: ok (exit ${s.exitCode})`);
+    case ExitCode.Interrupted:
+    case ExitCode.Terminated:
+      return c.yellow(`result: interrupted, figures so far (exit ${s.exitCode})`);
+    default: {
+      const why = [
+        s.gaveUp > 0 ? `${s.gaveUp} client${s.gaveUp === 1 ? '' : 's'} gave up` : '',
+        s.failed > 0 ? `${s.failed} failed` : '',
+        s.qos > 0 && s.lost > 0 ? `${s.lost} messages lost at QoS ${s.qos}` : '',
+      ].filter(Boolean);
+      return c.red(`result: fell short: ${why.join(', ')} (exit ${s.exitCode})`);
+    }
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The header every payload starts with, so a receiver can tell which publisher sent it,
+ * in what order, and when, without any shared state between threads or processes.
+ *
+ *   0  u16  magic 0x6d66 ("mf")
+ *   2  u8   version (1)
+ *   3  u8   reserved
+ *   4  u32  run tag: messages from another run (retained, or someone else's traffic) are "foreign"
+ *   8  u32  publisher's client index
+ *  12  u32  sequence number, from 0 per publisher
+ *  16  f64  send time, ms since the epoch with sub-microsecond fraction
+ *  24       filler up to --size
+ * All little-endian.
+ */
+export const HEADER_SIZE = 24;
+const MAGIC = 0x6d66;
+const VERSION = 1;
+
+export function runTag(runId: string): number {
+  // FNV-1a: stable across processes and shards of one run.
+  let h = 0x811c9dc5;
+  for (let n = 0; n < runId.length; n++) {
+    h ^= runId.charCodeAt(n);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Builds payloads for one publisher: one copy of a prepared template, then the header fields. */
+export class PayloadWriter {
+  private readonly template: Buffer;
+
+  constructor(size: number, tag: number, publisher: number) {
+    // Filler is fixed, never uninitialised memory: allocUnsafe could leak process memory onto the wire.
+    this.template = Buffer.alloc(size, 0x2e);
+    this.template.writeUInt16LE(MAGIC, 0);
+    this.template.writeUInt8(VERSION, 2);
+    this.template.writeUInt8(0, 3);
+    this.template.writeUInt32LE(tag, 4);
+    this.template.writeUInt32LE(publisher, 8);
+  }
+
+  write(seq: number, sentAt: number): Buffer {
+    const buf = Buffer.allocUnsafe(this.template.length);
+    this.template.copy(buf);
+    buf.writeUInt32LE(seq, 12);
+    buf.writeDoubleLE(sentAt, 16);
+    return buf;
+  }
+}
+
+/** Header fields, read into a reused object so the receive path does not allocate. */
+export interface Header {
+  publisher: number;
+  seq: number;
+  sentAt: number;
+}
+
+/** Fills `out` and returns true when `payload` carries this run's header. */
+export function readHeader(payload: Uint8Array, tag: number, out: Header): boolean {
+  if (payload.length < HEADER_SIZE) return false;
+  const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.length);
+  if (buf.readUInt16LE(0) !== MAGIC || buf.readUInt8(2) !== VERSION || buf.readUInt32LE(4) !== tag) return false;
+  out.publisher = buf.readUInt32LE(8);
+  out.seq = buf.readUInt32LE(12);
+  out.sentAt = buf.readDoubleLE(16);
+  return true;
+}

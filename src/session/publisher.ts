@@ -1,0 +1,141 @@
+import type { PublisherFinal, SessionSettings } from '../protocol.js';
+import { now } from './clock.js';
+import type { PayloadWriter } from './payload.js';
+import type { ShardStats } from './shard-stats.js';
+
+/** Sends one payload; `done` runs once MQTT.js has written it (QoS 0) or it was acknowledged (QoS 1/2). */
+export type Send = (payload: Buffer, done: (err?: Error) => void) => void;
+
+/** Publishes before yielding the event loop, so one unpaced client cannot starve the others on it. */
+const BURST = 256;
+
+/**
+ * One client's publish plan: `count` messages or `duration`, at `rate` per second on a fixed
+ * schedule from the start time (0 = as fast as the in-flight window allows), pausing while
+ * the client is offline and catching up after.
+ */
+export class Publisher {
+  private seq = 0;
+  private inflight = 0;
+  private readonly unacked = new Set<number>();
+  private startAt = 0;
+  private endAt = Infinity;
+  private started = false;
+  private paused = true;
+  private finished = false;
+  private pumping = false;
+  private timer: NodeJS.Timeout | null = null;
+  private endTimer: NodeJS.Timeout | null = null;
+  private readonly intervalMs: number;
+
+  constructor(
+    private readonly client: number,
+    private readonly writer: PayloadWriter,
+    private readonly send: Send,
+    private readonly settings: SessionSettings,
+    private readonly stats: ShardStats,
+    private readonly onFinished: (published: number) => void,
+  ) {
+    this.intervalMs = settings.rate > 0 ? 1000 / settings.rate : 0;
+  }
+
+  get published(): number {
+    return this.seq;
+  }
+
+  start(at: number, online: boolean): void {
+    if (this.started || this.finished) return;
+    this.started = true;
+    this.paused = !online;
+    this.startAt = at;
+    if (this.settings.durationMs !== undefined) {
+      this.endAt = at + this.settings.durationMs;
+      this.endTimer = setTimeout(() => this.finish(), Math.max(0, this.endAt - now()));
+    }
+    this.pump();
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.clearTimer();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.pump();
+  }
+
+  /** Stop for good (run end, interrupt, or the client gave up). */
+  stop(): void {
+    this.finish();
+  }
+
+  final(): PublisherFinal {
+    return { client: this.client, published: this.seq, unacked: [...this.unacked] };
+  }
+
+  private readonly pump = (): void => {
+    if (this.pumping || !this.started || this.paused || this.finished) return;
+    this.pumping = true;
+    try {
+      const { count, maxInflight } = this.settings;
+      for (let burst = 0; ; burst++) {
+        if (count !== undefined && this.seq >= count) return this.finish();
+        const t = now();
+        if (t >= this.endAt) return this.finish();
+        if (this.inflight >= maxInflight) return; // an acknowledgement calls pump again
+        if (this.intervalMs > 0) {
+          const due = this.startAt + this.seq * this.intervalMs;
+          if (due > t) return this.schedule(due - t);
+        }
+        if (burst >= BURST) return this.schedule(0);
+        this.publishOne(t);
+        if (this.paused || this.finished) return;
+      }
+    } finally {
+      this.pumping = false;
+    }
+  };
+
+  private publishOne(t: number): void {
+    const seq = this.seq++;
+    this.inflight++;
+    this.unacked.add(seq);
+    const payload = this.writer.write(seq, t);
+    this.stats.onPublish(t, payload.length);
+    this.send(payload, (err) => this.onSent(seq, err));
+  }
+
+  private onSent(seq: number, err: Error | undefined): void {
+    this.inflight--;
+    this.unacked.delete(seq);
+    const c = this.stats.counters;
+    if (err) c.sendFailed++;
+    else c.acked++;
+    this.stats.markDirty();
+    // QoS 0 writes call back synchronously; pump's own loop carries on then.
+    if (!this.pumping && this.timer === null) this.pump();
+  }
+
+  private schedule(delayMs: number): void {
+    this.clearTimer();
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.pump();
+    }, delayMs);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.clearTimer();
+    if (this.endTimer !== null) clearTimeout(this.endTimer);
+    this.endTimer = null;
+    if (this.started) this.onFinished(this.seq);
+  }
+}

@@ -1,0 +1,239 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { serializeError } from '../errors.js';
+import type { ClientState, PublisherFinal, SessionSettings, SessionSpec, StatusEvent, StreamFinal } from '../protocol.js';
+import { now } from './clock.js';
+import { PayloadWriter } from './payload.js';
+import { Publisher } from './publisher.js';
+import { Receiver } from './receiver.js';
+import type { ShardStats } from './shard-stats.js';
+
+/** What a session needs from the shard it runs in. */
+export interface SessionHost {
+  readonly stats: ShardStats;
+  status(event: StatusEvent): void;
+  /** Resolves with the publish start time once the start barrier opens. */
+  waitForGo(): Promise<number>;
+}
+
+type Attempt = { ok: true; sessionPresent: boolean } | { ok: false; error: unknown };
+
+/**
+ * One MQTT client's whole life, identical in every thread mode: connect with a bounded number
+ * of attempts, subscribe, wait for the start barrier, publish its plan, keep receiving until
+ * told to stop, then DISCONNECT. A dropped connection starts a fresh round of attempts; when a
+ * round fails the client gives up and the others carry on.
+ */
+export class Session {
+  private readonly client: MqttClient;
+  private readonly publisher: Publisher | null;
+  private readonly receiver: Receiver | null;
+  private stopping = false;
+  private online = false;
+  private everReady = false;
+  private lastError: unknown = undefined;
+  private wakeDelay: (() => void) | null = null;
+  private closed: Promise<void> = Promise.resolve();
+  private finalState: ClientState = 'done';
+
+  constructor(
+    private readonly spec: SessionSpec,
+    private readonly settings: SessionSettings,
+    private readonly host: SessionHost,
+  ) {
+    const options: IClientOptions = {
+      clientId: spec.clientId,
+      clean: settings.clean,
+      keepalive: settings.keepaliveSec,
+      connectTimeout: settings.connectTimeoutMs,
+      // Our own loop below counts attempts exactly; MQTT.js must never reconnect by itself.
+      reconnectPeriod: 0,
+      manualConnect: true,
+      resubscribe: false,
+    };
+    if (settings.username !== undefined) options.username = settings.username;
+    if (settings.password !== undefined) options.password = settings.password;
+    this.client = mqtt.connect(spec.broker, options);
+    this.client.on('error', (err) => {
+      this.lastError = err;
+    });
+    const stats = host.stats;
+    this.receiver =
+      spec.subTopic === null
+        ? null
+        : new Receiver(spec.index, spec.clientId, spec.latencyGroup, settings.runTag, stats, settings.printMessages);
+    if (this.receiver) this.client.on('message', this.receiver.onMessage);
+    const pubTopic = spec.pubTopic;
+    this.publisher =
+      pubTopic === null
+        ? null
+        : new Publisher(
+            spec.index,
+            new PayloadWriter(settings.size, settings.runTag, spec.index),
+            (payload, done) => this.client.publish(pubTopic, payload, { qos: settings.qos, retain: settings.retain }, done),
+            settings,
+            stats,
+            (published) => this.status('published', { published }),
+          );
+  }
+
+  /** Runs until stopped, given up, or failed. Never rejects: failures become a `failed` status. */
+  async run(): Promise<void> {
+    try {
+      await this.live();
+    } catch (err) {
+      this.finalState = 'failed';
+      this.lastError = err;
+    }
+    this.publisher?.stop();
+    await this.disconnect();
+    const error = this.finalState === 'done' ? undefined : this.lastError;
+    const received = this.receiver?.uniqueReceived ?? 0;
+    this.status(this.finalState, error === undefined ? { received } : { received, error: serializeError(error) });
+  }
+
+  /** Stop publishing and disconnect cleanly; `run()` then resolves. */
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.publisher?.stop();
+    this.wakeDelay?.();
+    if (this.online) this.client.end(false);
+  }
+
+  finals(): { publisher: PublisherFinal | null; streams: StreamFinal[] } {
+    return { publisher: this.publisher?.final() ?? null, streams: this.receiver?.finals() ?? [] };
+  }
+
+  private async live(): Promise<void> {
+    let firstRound = true;
+    while (!this.stopping) {
+      const sessionPresent = await this.connectRound(firstRound);
+      firstRound = false;
+      if (sessionPresent === null) {
+        if (!this.stopping) this.finalState = 'gave-up';
+        return;
+      }
+      this.online = true;
+      this.status('connected');
+      if (this.stopping) {
+        this.client.end(false);
+      } else if (await this.subscribe(sessionPresent)) {
+        this.onUp();
+      }
+      await this.closed;
+      this.online = false;
+      if (this.stopping) return;
+      this.publisher?.pause();
+      this.status('disconnected', this.lastError === undefined ? {} : { error: serializeError(this.lastError) });
+    }
+  }
+
+  /** One round of at most `reconnectAttempts` attempts; the CONNACK's sessionPresent, or null when all failed. */
+  private async connectRound(firstRound: boolean): Promise<boolean | null> {
+    const of = this.settings.reconnectAttempts;
+    for (let attempt = 1; attempt <= of; attempt++) {
+      if (this.stopping) return null;
+      this.status(firstRound && attempt === 1 ? 'connecting' : 'reconnecting', { attempt, of });
+      const result = await this.attempt();
+      if (result.ok) return result.sessionPresent;
+      this.lastError = result.error;
+      if (attempt < of) await this.delay(this.settings.reconnectDelayMs);
+    }
+    return null;
+  }
+
+  private attempt(): Promise<Attempt> {
+    return new Promise((resolve) => {
+      const client = this.client;
+      let error: unknown;
+      const onError = (err: Error): void => {
+        error = err;
+      };
+      const onConnect = (connack: { sessionPresent: boolean }): void => {
+        cleanup();
+        // Listen for the drop right away: a close queued behind this CONNACK must not be missed.
+        this.closed = new Promise((done) => client.once('close', () => done()));
+        resolve({ ok: true, sessionPresent: connack.sessionPresent });
+      };
+      const onClose = (): void => {
+        cleanup();
+        resolve({ ok: false, error: error ?? new Error('connection closed before CONNACK') });
+      };
+      const cleanup = (): void => {
+        client.off('error', onError);
+        client.off('connect', onConnect);
+        client.off('close', onClose);
+      };
+      client.on('error', onError);
+      client.once('connect', onConnect);
+      client.once('close', onClose);
+      client.connect();
+      // A load tool measures latency: no Nagle delay on our side of the socket (TCP and TLS).
+      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+    });
+  }
+
+  /** True when subscribed (or nothing to subscribe); false when the connection went away meanwhile. */
+  private async subscribe(sessionPresent: boolean): Promise<boolean> {
+    const filter = this.spec.subTopic;
+    // A resumed persistent session still holds the subscription [MQTT-3.2.2-2].
+    if (filter === null || (sessionPresent && !this.settings.clean)) return true;
+    try {
+      const granted = await this.client.subscribeAsync(filter, { qos: this.settings.qos });
+      const refused = granted.find((g) => g.qos === 128);
+      if (refused) throw Object.assign(new Error(`broker refused the subscription to ${filter}`), { code: 'SUBACK_FAILURE' });
+      return true;
+    } catch (err) {
+      if (!this.client.connected) return false;
+      throw err;
+    }
+  }
+
+  private onUp(): void {
+    if (this.everReady) {
+      this.publisher?.resume();
+      return;
+    }
+    this.everReady = true;
+    this.status('ready');
+    const publisher = this.publisher;
+    if (publisher === null) return;
+    if (!this.settings.barrier) {
+      publisher.start(now(), true);
+      return;
+    }
+    void this.host.waitForGo().then((at) => publisher.start(at, this.online));
+  }
+
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        self.wakeDelay = null;
+        resolve();
+      }
+      this.wakeDelay = done;
+    });
+  }
+
+  private async disconnect(): Promise<void> {
+    // end() sends DISCONNECT when connected (so no will fires) and releases the socket otherwise.
+    // A graceful end waits for outstanding acks; a broker that never sends them must not hold us.
+    const graceful = new Promise<void>((resolve) => this.client.end(!this.online, () => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.client.end(true);
+        resolve();
+      }, this.settings.connectTimeoutMs);
+    });
+    await Promise.race([graceful.then(() => this.closed), deadline]);
+    clearTimeout(timer);
+  }
+
+  private status(state: ClientState, extra: Partial<StatusEvent> = {}): void {
+    this.host.status({ client: this.spec.index, state, at: now(), ...extra });
+  }
+}

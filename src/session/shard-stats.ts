@@ -1,0 +1,88 @@
+import { threadId } from 'node:worker_threads';
+import { encodeHistogram, newHistogram, recordMicros, type Histogram } from '../metrics/histogram.js';
+import type { Counters, PrintedMessage, ShardMessage } from '../protocol.js';
+
+/** Cap on --print-messages lines per batch, so a fast run cannot flood the main thread. */
+const MAX_PRINTED_PER_BATCH = 500;
+
+export function zeroCounters(): Counters {
+  return {
+    published: 0,
+    acked: 0,
+    sendFailed: 0,
+    received: 0,
+    receivedUnique: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    foreign: 0,
+    bytesOut: 0,
+    bytesIn: 0,
+  };
+}
+
+/**
+ * What every session of one shard counts, on the hot path: plain field increments and one
+ * histogram record per message. Drained into a `batch` message on a timer, never per message.
+ */
+export class ShardStats {
+  counters = zeroCounters();
+  readonly latency: Histogram[];
+  firstPublishAt = 0;
+  lastPublishAt = 0;
+  lastReceiveAt = 0;
+  private printed: PrintedMessage[] = [];
+  private printedDropped = 0;
+  private dirty = false;
+
+  constructor(
+    private readonly shard: number,
+    groups: number,
+  ) {
+    this.latency = Array.from({ length: groups }, () => newHistogram());
+  }
+
+  markDirty(): void {
+    this.dirty = true;
+  }
+
+  onPublish(at: number, bytes: number): void {
+    const c = this.counters;
+    c.published++;
+    c.bytesOut += bytes;
+    if (this.firstPublishAt === 0) this.firstPublishAt = at;
+    this.lastPublishAt = at;
+    this.dirty = true;
+  }
+
+  recordLatency(group: number, us: number): void {
+    recordMicros(this.latency[group]!, us);
+  }
+
+  print(message: PrintedMessage): void {
+    if (this.printed.length < MAX_PRINTED_PER_BATCH) this.printed.push({ ...message, thread: threadId });
+    else this.printedDropped++;
+  }
+
+  /** The batch since the last call, or null when nothing changed. */
+  takeBatch(): ShardMessage | null {
+    if (!this.dirty) return null;
+    const batch: ShardMessage = {
+      type: 'batch',
+      shard: this.shard,
+      at: performance.timeOrigin + performance.now(),
+      counters: this.counters,
+      latency: this.latency.map(encodeHistogram),
+      firstPublishAt: this.firstPublishAt,
+      lastPublishAt: this.lastPublishAt,
+      lastReceiveAt: this.lastReceiveAt,
+      messages: this.printed,
+      messagesDropped: this.printedDropped,
+    };
+    this.counters = zeroCounters();
+    for (const h of this.latency) h.reset();
+    this.printed = [];
+    this.printedDropped = 0;
+    this.dirty = false;
+    return batch;
+  }
+}

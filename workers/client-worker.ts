@@ -1,0 +1,17 @@
+/**
+ * Piscina task: one shard of client sessions (one client in thread-per-client mode) for its
+ * whole life. Imports only the session code: no CLI, logging or reporting in worker threads.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { ShardStart } from '../src/protocol.js';
+import { runShard } from '../src/session/shard.js';
+
+export interface ClientTask {
+  start: ShardStart;
+  port: MessagePort;
+}
+
+export default async function clientTask({ start, port }: ClientTask): Promise<null> {
+  await runShard(start, port);
+  return null;
+}
