@@ -22,7 +22,7 @@ export const RUN_FLAGS = {
   keepalive: { alias: 'k', type: 'string', description: 'Keepalive seconds', default: String(DEFAULTS.keepalive) },
   username: { alias: 'u', type: 'string', description: 'User name (or MQTT_USERNAME)' },
   password: { alias: 'P', type: 'string', description: 'Password (prefer MQTT_PASSWORD: argv is visible to other users)' },
-  'id-prefix': { type: 'string', description: 'Client id prefix; the client index is appended. Default: mqtt-fleet-<run id>-' },
+  'id-prefix': { type: 'string', description: 'Client id prefix; the client index is appended. Default: mqtt-fleet-RUNID-' },
   'reconnect-attempts': { type: 'string', description: 'Connection attempts per (re)connect before a client gives up', default: String(DEFAULTS.reconnectAttempts) },
   'reconnect-delay': { type: 'string', description: 'Wait between connection attempts', default: DEFAULTS.reconnectDelay },
   'connect-timeout': { type: 'string', description: 'Wait for CONNACK before an attempt counts as failed', default: DEFAULTS.connectTimeout },

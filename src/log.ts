@@ -33,5 +33,5 @@ export function createLogger(level: LogLevel = 'info', sink?: (text: string) => 
       done();
     },
   });
-  return pino(options, pretty({ destination, sync: true, colorize: !process.env.NO_COLOR, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l', singleLine: true }));
+  return pino(options, pretty({ destination, sync: true, colorize: !process.env.NO_COLOR, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l', hideObject: true }));
 }

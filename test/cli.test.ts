@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { aedesForTest } from './helpers/aedes.js';
+import { spawnCli } from './helpers/cli.js';
+import { withTimeout } from './helpers/wait.js';
+
+const SUMMARY_FIELDS = [
+  'mode', 'threads', 'clients', 'connected', 'gaveUp', 'reconnects', 'published', 'received', 'lost', 'duplicates',
+  'outOfOrder', 'durationMs', 'publishedPerSec', 'receivedPerSec', 'latencyMs', 'peakRssMb',
+];
+
+test('the CLI with --json and no --broker: embedded broker, NDJSON on stdout only, summary on stderr', async (t) => {
+  const cli = spawnCli(t, ['run', '-c', '20', '--count', '200', '--rate', '100', '--json'], { json: true });
+  const { code } = await withTimeout(cli.exit, 60_000, 'the CLI to finish');
+  assert.equal(code, 0, cli.stderr());
+  assert.ok(cli.lines.length > 20);
+  for (const line of cli.lines) assert.ok(['status', 'stats', 'summary'].includes(line.type as string), `typed line: ${JSON.stringify(line)}`);
+  const summary = cli.lines.at(-1)!;
+  assert.equal(summary.type, 'summary');
+  for (const field of SUMMARY_FIELDS) assert.ok(field in summary, `summary has ${field}`);
+  assert.equal(summary.mode, 'thread-per-client');
+  assert.equal(summary.threads, 20);
+  assert.equal(summary.connected, 20);
+  assert.equal(summary.received, 4000);
+  assert.equal(summary.lost, 0);
+  assert.deepEqual(Object.keys(summary.latencyMs as object).filter((k) => ['p50', 'p90', 'p99', 'max'].includes(k)), ['p50', 'p90', 'p99', 'max']);
+  const done = cli.lines.filter((l) => l.type === 'status' && l.state === 'done');
+  assert.equal(done.length, 20);
+  assert.match(cli.stderr(), /embedded Aedes broker listening on mqtt:\/\/127\.0\.0\.1:\d+/);
+  assert.match(cli.stderr(), /result: ok \(exit 0\)/);
+});
+
+test('without --json stdout stays empty; --print-messages writes one line per message to stdout', async (t) => {
+  const broker = await aedesForTest(t);
+  const quiet = spawnCli(t, ['run', '-b', broker.url, '-c', '2', '--count', '3', '--rate', '50']);
+  assert.equal((await withTimeout(quiet.exit, 30_000, 'run')).code, 0);
+  assert.equal(quiet.stdout(), '');
+  assert.match(quiet.stderr(), /6 received/);
+  const loud = spawnCli(t, ['run', '-b', broker.url, '-c', '2', '--count', '3', '--rate', '50', '--print-messages', '--run-id', 'pm']);
+  assert.equal((await withTimeout(loud.exit, 30_000, 'run')).code, 0);
+  const lines = loud.stdout().trim().split('\n');
+  assert.equal(lines.length, 6);
+  for (const line of lines) assert.match(line, /^message client=mqtt-fleet-pm-[01] thread=\d+ topic=fleet\/[01] from=[01] seq=[0-2] latency=[\d.]+ms$/);
+});
+
+test('bad input: one line naming the option, exit 2, nothing on stdout, no stack trace', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['run', '--qos', '3'], /--qos must be 0, 1 or 2/],
+    [['run', '--count', '0'], /--count must be at least 1/],
+    [['run', '--count', 'many'], /--count must be a whole number/],
+    [['run', '-c', '-5'], /--clients must be a whole number/],
+    [['run', '--duration', '10 years'], /--duration must be a duration/],
+    [['run', '-b', 'http://127.0.0.1:1883'], /--broker has unknown scheme "http"/],
+    [['run', '--frobnicate'], /Unknown argument: frobnicate/],
+    [['run', '--qos', '1', '--qos', '2'], /--qos was given more than once/],
+    [['launch'], /Unknown argument: launch/],
+    [[], /name a command/],
+  ];
+  for (const [args, message] of cases) {
+    const cli = spawnCli(t, args);
+    const { code } = await withTimeout(cli.exit, 15_000, `mqtt-fleet ${args.join(' ')}`);
+    assert.equal(code, 2, `${args.join(' ')}: ${cli.stderr()}`);
+    assert.equal(cli.stdout(), '');
+    const lines = cli.stderr().trim().split('\n');
+    assert.equal(lines.length, 1, `one line for ${args.join(' ')}: ${cli.stderr()}`);
+    assert.match(lines[0]!, message);
+    assert.doesNotMatch(cli.stderr(), /\n\s+at /);
+  }
+});
+
+test('mqtt-fleet broker serves MQTT until SIGINT', async (t) => {
+  const cli = spawnCli(t, ['broker', '--port', '0']);
+  let url = '';
+  await withTimeout(
+    new Promise<void>((resolve) => {
+      const check = (): void => {
+        const match = /listening on (mqtt:\/\/[\d.]+:\d+)/.exec(cli.stderr());
+        if (match) {
+          url = match[1]!;
+          resolve();
+        }
+      };
+      cli.child.stderr!.on('data', check);
+      check();
+    }),
+    15_000,
+    'the broker to listen',
+  );
+  const client = spawnCli(t, ['run', '-b', url, '-c', '2', '--count', '5', '--rate', '50', '--json'], { json: true });
+  assert.equal((await withTimeout(client.exit, 30_000, 'run against it')).code, 0);
+  assert.equal(client.lines.at(-1)!.received, 10);
+  cli.child.kill('SIGINT');
+  assert.equal((await withTimeout(cli.exit, 10_000, 'the broker to stop')).code, 0);
+});

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { UsageError } from '../src/errors.js';
+import { parseCount, parseDuration, parseSize, resolveOptions, type RunOptions } from '../src/options.js';
+
+function rejects(input: RunOptions, option: string, pattern: RegExp): void {
+  assert.throws(
+    () => resolveOptions(input, {}),
+    (err: unknown) => err instanceof UsageError && err.option === option && pattern.test(err.message) && err.message.includes(option),
+    `${JSON.stringify(input)} should be rejected naming ${option}`,
+  );
+}
+
+test('defaults: 20 clients, 10 s at 10 msg/s, QoS 0, thread per client, embedded broker', () => {
+  const o = resolveOptions({}, {});
+  assert.equal(o.clients, 20);
+  assert.equal(o.durationMs, 10_000);
+  assert.equal(o.count, undefined);
+  assert.equal(o.rate, 10);
+  assert.equal(o.qos, 0);
+  assert.equal(o.mode, 'thread-per-client');
+  assert.equal(o.threads, 20);
+  assert.equal(o.embeddedBroker, true);
+  assert.equal(o.reconnectAttempts, 3);
+  assert.equal(o.reconnectDelayMs, 1000);
+  assert.match(o.idPrefix, /^mqtt-fleet-[0-9a-f]{8}-$/);
+  assert.equal(o.topic, 'fleet/{i}');
+  assert.equal(o.subTopic, 'fleet/{i}');
+});
+
+test('durations, counts and sizes parse with units', () => {
+  assert.equal(parseDuration('--d', '500ms'), 500);
+  assert.equal(parseDuration('--d', '10s'), 10_000);
+  assert.equal(parseDuration('--d', '2m'), 120_000);
+  assert.equal(parseDuration('--d', '1.5s'), 1500);
+  assert.equal(parseDuration('--d', 250), 250);
+  assert.equal(parseDuration('--k', '30', 's'), 30_000);
+  assert.equal(parseCount('--n', '10k'), 10_000);
+  assert.equal(parseCount('--n', '1m'), 1_000_000);
+  assert.equal(parseSize('--s', '1kb'), 1000);
+  assert.equal(parseSize('--s', '1kib'), 1024);
+});
+
+test('every invalid option is rejected with one message naming it', () => {
+  rejects({ clients: 'abc' }, '--clients', /whole number/);
+  rejects({ clients: '-3' }, '--clients', /whole number/);
+  rejects({ clients: 0 }, '--clients', /at least 1/);
+  rejects({ clients: '2.5' }, '--clients', /whole number/);
+  rejects({ qos: 3 }, '--qos', /0, 1 or 2/);
+  rejects({ qos: 'x' }, '--qos', /number/);
+  rejects({ count: 0 }, '--count', /at least 1/);
+  rejects({ count: '-1' }, '--count', /whole number/);
+  rejects({ duration: '5x' }, '--duration', /duration like/);
+  rejects({ duration: '0s' }, '--duration', /at least 1/);
+  rejects({ rate: '-1' }, '--rate', /number|at least 0/);
+  rejects({ rate: 0 }, '--rate', /needs --count/);
+  rejects({ size: 10 }, '--size', /at least 24/);
+  rejects({ size: 'big' }, '--size', /size in bytes/);
+  rejects({ brokers: ['foo://127.0.0.1'] }, '--broker', /unknown scheme "foo"/);
+  rejects({ brokers: ['not a url'] }, '--broker', /must be a URL/);
+  rejects({ topic: 'a/+/b' }, '--topic', /wildcards/);
+  rejects({ topic: 'a/{x}' }, '--topic', /unknown placeholder \{x\}/);
+  rejects({ subTopic: 'a/#/b' }, '--sub-topic', /'#' must be a whole level and the last/);
+  rejects({ subTopic: 'a/b+' }, '--sub-topic', /'\+' must fill a whole level/);
+  rejects({ keepalive: '70000' }, '--keepalive', /at most 65535/);
+  rejects({ reconnectAttempts: 0 }, '--reconnect-attempts', /at least 1/);
+  rejects({ reconnectDelay: 'soon' }, '--reconnect-delay', /duration/);
+  rejects({ threads: 'many' }, '--threads', /per-client, 0/);
+  rejects({ maxInflight: 0 }, '--max-inflight', /at least 1/);
+  rejects({ password: 'secret' }, '--password', /needs --username/);
+});
+
+test('a broker URL with credentials is never echoed in an error', () => {
+  assert.throws(
+    () => resolveOptions({ brokers: ['foo://user:hunter2@127.0.0.1'] }, {}),
+    (err: unknown) => err instanceof UsageError && !err.message.includes('hunter2'),
+  );
+  assert.throws(
+    () => resolveOptions({ brokers: ['mqtt://user:hunter2@'] }, {}),
+    (err: unknown) => err instanceof UsageError && !err.message.includes('hunter2'),
+  );
+});
+
+test('credentials come from MQTT_USERNAME and MQTT_PASSWORD when not given', () => {
+  const o = resolveOptions({}, { MQTT_USERNAME: 'u', MQTT_PASSWORD: 'p' });
+  assert.equal(o.username, 'u');
+  assert.equal(o.password, 'p');
+  assert.equal(resolveOptions({ username: 'v' }, { MQTT_USERNAME: 'u' }).username, 'v');
+});
+
+test('thread modes: per-client, a pool of K (at most one per client), one loop', () => {
+  assert.deepEqual(pick(resolveOptions({ threads: 'per-client', clients: 7 }, {})), { mode: 'thread-per-client', threads: 7 });
+  assert.deepEqual(pick(resolveOptions({ threads: 3, clients: 7 }, {})), { mode: 'pool', threads: 3 });
+  assert.deepEqual(pick(resolveOptions({ threads: 9, clients: 7 }, {})), { mode: 'pool', threads: 7 });
+  assert.deepEqual(pick(resolveOptions({ threads: '0', clients: 7 }, {})), { mode: 'single-loop', threads: 0 });
+  function pick(o: { mode: string; threads: number }): { mode: string; threads: number } {
+    return { mode: o.mode, threads: o.threads };
+  }
+});

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { run, type RunEvent } from '../src/index.js';
+import { spawnCli } from './helpers/cli.js';
+import { Mosquitto } from './helpers/mosquitto.js';
+import { CountingProxy } from './helpers/tcp.js';
+import { Condition, withTimeout } from './helpers/wait.js';
+
+test('20 clients, a thread each, exchange every message at QoS 1 through a real Mosquitto', async (t) => {
+  const mosquitto = await Mosquitto.start();
+  t.after(() => mosquitto.stop());
+  const summary = await run({ brokers: [mosquitto.url], clients: 20, count: 200, rate: 200, qos: 1, runId: 'mq20' });
+  assert.equal(summary.threads, 20);
+  assert.equal(summary.connected, 20);
+  assert.equal(summary.published, 4000);
+  assert.equal(summary.received, 4000);
+  assert.equal(summary.lost, 0);
+  assert.equal(summary.duplicates, 0);
+  assert.equal(summary.outOfOrder, 0);
+  assert.equal(summary.exitCode, 0);
+  for (let i = 0; i < 20; i++) {
+    assert.ok(mosquitto.linesAbout(`mqtt-fleet-mq20-${i}`).some((l) => l.includes('Received DISCONNECT')), `client ${i} disconnected cleanly`);
+  }
+});
+
+test('the broker is killed mid-run and restarted: every client reconnects and finishes', async (t) => {
+  const mosquitto = await Mosquitto.start();
+  t.after(() => mosquitto.stop());
+  const clients = 10;
+  const state = new Map<number, string>();
+  let published = 0;
+  const changed = new Condition();
+  const onEvent = (e: RunEvent): void => {
+    if (e.type === 'status') state.set(e.client, e.state);
+    if (e.type === 'stats') published = e.published;
+    changed.notify();
+  };
+  const running = run({
+    brokers: [mosquitto.url],
+    clients,
+    duration: '6s',
+    rate: 20,
+    qos: 0,
+    reconnectAttempts: 5,
+    reconnectDelay: '500ms',
+    statsInterval: '200ms',
+    runId: 'restart',
+    onEvent,
+  });
+  const count = (s: string): number => [...state.values()].filter((v) => v === s).length;
+  await changed.until(() => published > 0, 20_000, 'publishing to start');
+  await mosquitto.kill('SIGKILL');
+  await changed.until(() => count('disconnected') + count('reconnecting') === clients, 10_000, 'every client to notice the broker is gone');
+  await mosquitto.restart();
+  const summary = await withTimeout(running, 30_000, 'the run to finish');
+  assert.equal(summary.gaveUp, 0);
+  assert.equal(summary.failed, 0);
+  assert.equal(summary.connected, clients);
+  assert.ok(summary.reconnects >= clients, `every client reconnected (${summary.reconnects} reconnects)`);
+  assert.deepEqual([...state.values()], new Array(clients).fill('done'));
+  assert.ok(summary.received > 0 && summary.published > summary.received - 1);
+  assert.equal(summary.exitCode, 0);
+});
+
+test('the broker is killed for good: each client makes exactly 3 attempts (counted server-side), gives up, and the CLI exits 1 with a summary', async (t) => {
+  const mosquitto = await Mosquitto.start();
+  t.after(() => mosquitto.stop());
+  const proxy = await new CountingProxy(mosquitto.port).listen();
+  t.after(() => proxy.close());
+  const clients = 5;
+  const cli = spawnCli(t, ['run', '-b', proxy.url, '-c', String(clients), '--duration', '60s', '--rate', '5', '--reconnect-delay', '200ms', '--run-id', 'gone', '--json'], { json: true });
+  const ready = (): number => cli.lines.filter((l) => l.type === 'status' && l.state === 'ready').length;
+  await cli.changed.until(() => ready() === clients, 30_000, 'every client to be ready');
+  const before = new Map(proxy.attempts);
+  assert.equal(before.size, clients);
+  await mosquitto.kill('SIGKILL');
+  const { code } = await withTimeout(cli.exit, 30_000, 'the CLI to exit');
+  assert.equal(code, 1);
+  for (let i = 0; i < clients; i++) {
+    const id = `mqtt-fleet-gone-${i}`;
+    assert.equal(proxy.attempts.get(id)! - before.get(id)!, 3, `${id} made exactly 3 attempts after the broker died: ${JSON.stringify([...before])} ${JSON.stringify([...proxy.attempts])} ${cli.stdout()}`);
+    const attempts = cli.lines.filter((l) => l.type === 'status' && l.client === i && l.state === 'reconnecting').map((l) => `${l.attempt}/${l.of}`);
+    assert.deepEqual(attempts, ['1/3', '2/3', '3/3']);
+  }
+  const summary = cli.lines.at(-1)!;
+  assert.equal(summary.type, 'summary');
+  assert.equal(summary.gaveUp, clients);
+  assert.equal(summary.connected, clients);
+  assert.equal(summary.exitCode, 1);
+  assert.match(cli.stderr(), /result: fell short: 5 clients gave up \(exit 1\)/);
+});
+
+test('Ctrl-C: clients disconnect cleanly, the summary so far is printed, exit 130', async (t) => {
+  const mosquitto = await Mosquitto.start();
+  t.after(() => mosquitto.stop());
+  const clients = 4;
+  const cli = spawnCli(t, ['run', '-b', mosquitto.url, '-c', String(clients), '--duration', '60s', '--rate', '20', '--qos', '1', '--run-id', 'sigint', '--json', '--stats-interval', '200ms'], { json: true });
+  await cli.changed.until(() => cli.lines.some((l) => l.type === 'stats' && (l.published as number) > 0), 30_000, 'publishing to start');
+  cli.child.kill('SIGINT');
+  const { code } = await withTimeout(cli.exit, 20_000, 'the CLI to exit after SIGINT');
+  assert.equal(code, 130);
+  const summary = cli.lines.at(-1)!;
+  assert.equal(summary.type, 'summary');
+  assert.equal(summary.interrupted, true);
+  assert.equal(summary.exitCode, 130);
+  assert.ok((summary.published as number) > 0);
+  for (let i = 0; i < clients; i++) {
+    assert.ok(mosquitto.linesAbout(`mqtt-fleet-sigint-${i}`).some((l) => l.includes('Received DISCONNECT')), `client ${i} sent DISCONNECT`);
+  }
+  assert.match(cli.stderr(), /interrupted/);
+});

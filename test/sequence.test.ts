@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { accountDelivery } from '../src/metrics/delivery.js';
+import { addEncoded, encodeHistogram, newHistogram, recordMicros, summarizeLatency } from '../src/metrics/histogram.js';
+import { SeqTracker } from '../src/metrics/sequence.js';
+import type { StreamFinal } from '../src/protocol.js';
+
+test('a tracker counts distinct, duplicate and out-of-order numbers and finds gaps', () => {
+  const s = new SeqTracker();
+  for (const seq of [0, 1, 2, 5, 3, 3, 9, 1, 1000]) s.record(seq);
+  assert.equal(s.received, 7);
+  assert.equal(s.duplicates, 2);
+  assert.equal(s.outOfOrder, 1); // 3 after 5
+  assert.equal(s.lowest, 0);
+  assert.equal(s.highest, 1000);
+  assert.deepEqual(s.missingRanges(), [4, 5, 6, 9, 10, 1000]);
+});
+
+function stream(subscriber: number, publisher: number, seen: number[]): StreamFinal {
+  const s = new SeqTracker();
+  for (const seq of seen) s.record(seq);
+  return { subscriber, publisher, received: s.received, duplicates: s.duplicates, outOfOrder: s.outOfOrder, lowest: s.lowest, highest: s.highest, missing: s.missingRanges() };
+}
+
+test('delivery accounting: gaps are lost if acknowledged, in flight if not; tails count too', () => {
+  const expected = new Map([
+    [0, [0]],
+    [1, [0]],
+    [2, [1]],
+  ]);
+  const publishers = new Map([
+    [0, { client: 0, published: 10, unacked: [9] }],
+    [1, { client: 1, published: 4, unacked: [] }],
+  ]);
+  const streams = [
+    stream(0, 0, [0, 1, 2, 3, 4, 5, 6, 7, 8]), // 9 unacked, missing: in flight
+    stream(1, 0, [0, 2, 2, 3, 5, 4, 6, 7]), // 1 lost, 8 lost (acked), 9 in flight
+    // subscriber 2 heard nothing from publisher 1: all 4 lost
+  ];
+  const d = accountDelivery(expected, publishers, streams, true);
+  assert.deepEqual(d, { expected: 24, unique: 16, lost: 6, inFlight: 2, duplicates: 1, outOfOrder: 1 });
+});
+
+test('without a barrier a stream counts from the first number its subscriber saw', () => {
+  const d = accountDelivery(new Map([[0, [0]]]), new Map([[0, { client: 0, published: 10, unacked: [] }]]), [stream(0, 0, [4, 5, 6, 7, 8, 9])], false);
+  assert.equal(d.lost, 0);
+  assert.equal(d.expected, 6);
+});
+
+test('histograms merged from encoded parts equal one histogram of everything', () => {
+  const whole = newHistogram();
+  const merged = newHistogram();
+  for (let part = 0; part < 4; part++) {
+    const h = newHistogram();
+    for (let n = 1; n <= 1000; n++) {
+      const us = n * (part + 1) * 7;
+      recordMicros(h, us);
+      recordMicros(whole, us);
+    }
+    addEncoded(merged, encodeHistogram(h));
+  }
+  assert.deepEqual(summarizeLatency(merged), summarizeLatency(whole));
+  assert.equal(summarizeLatency(merged).count, 4000);
+  assert.ok(Math.abs(summarizeLatency(merged).max - 28) < 0.03);
+});
