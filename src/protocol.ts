@@ -136,8 +136,8 @@ export type ShardMessage =
       shard: number;
       at: number;
       counters: Counters;
-      /** Per latency group: an HDR histogram (µs) of this interval, compressed base64; '' when empty. */
-      latency: string[];
+      /** Per latency group: this interval's latency counts (µs) as [HDR counts index, count] pairs. */
+      latency: number[][];
       firstPublishAt: number;
       lastPublishAt: number;
       lastReceiveAt: number;

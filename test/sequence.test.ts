@@ -63,3 +63,25 @@ test('histograms merged from encoded parts equal one histogram of everything', (
   assert.equal(summarizeLatency(merged).count, 4000);
   assert.ok(Math.abs(summarizeLatency(merged).max - 28) < 0.03);
 });
+
+test('worker-side recorder counts add into the main HDR histogram exactly', async () => {
+  const { LatencyRecorder } = await import('../src/metrics/recorder.js');
+  const { addCounts } = await import('../src/metrics/histogram.js');
+  const direct = newHistogram();
+  const viaRecorder = newHistogram();
+  const recorder = new LatencyRecorder();
+  let seed = 7;
+  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let n = 0; n < 50_000; n++) {
+    const us = Math.floor(Math.exp(random() * Math.log(3e9))) + (n % 3);
+    recordMicros(direct, us);
+    recorder.record(us);
+    if (n % 10_000 === 0) addCounts(viaRecorder, recorder.drain());
+  }
+  addCounts(viaRecorder, recorder.drain());
+  assert.deepEqual(summarizeLatency(viaRecorder), summarizeLatency(direct));
+  for (const p of [1, 10, 25, 50, 75, 90, 99, 99.9, 99.99, 100]) {
+    assert.equal(viaRecorder.getValueAtPercentile(p), direct.getValueAtPercentile(p), `p${p}`);
+  }
+  assert.deepEqual(recorder.drain(), []);
+});

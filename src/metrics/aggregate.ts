@@ -1,7 +1,7 @@
 import type { StatsLine } from '../events.js';
 import { FINAL_STATES, type ClientState, type Counters, type PublisherFinal, type ShardMessage, type StatusEvent, type StreamFinal } from '../protocol.js';
 import { zeroCounters } from '../session/shard-stats.js';
-import { addEncoded, newHistogram, summarizeLatency, type Histogram } from './histogram.js';
+import { addCounts, newHistogram, summarizeLatency, type Histogram } from './histogram.js';
 
 const ONLINE: ReadonlySet<ClientState> = new Set(['connected', 'ready', 'published']);
 const RECONNECTING: ReadonlySet<ClientState> = new Set(['disconnected', 'reconnecting']);
@@ -57,10 +57,9 @@ export class Aggregate {
     const c = batch.counters;
     const t = this.totals;
     for (const key of Object.keys(c) as (keyof Counters)[]) t[key] += c[key];
-    batch.latency.forEach((encoded, group) => {
-      if (encoded === '') return;
-      addEncoded(this.latency[group]!, encoded);
-      addEncoded(this.interval, encoded);
+    batch.latency.forEach((pairs, group) => {
+      addCounts(this.latency[group]!, pairs);
+      addCounts(this.interval, pairs);
     });
     if (batch.firstPublishAt > 0 && (this.firstPublishAt === 0 || batch.firstPublishAt < this.firstPublishAt)) {
       this.firstPublishAt = batch.firstPublishAt;

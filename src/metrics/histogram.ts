@@ -3,8 +3,9 @@ import type { Histogram } from 'hdr-histogram-js';
 
 export type { Histogram };
 
+import { HIGHEST_TRACKABLE_US as HIGHEST_US, valueAtIndex } from './recorder.js';
+
 /** Latencies are recorded in microseconds, 1 µs to 1 h, three significant digits (HDR). */
-const HIGHEST_US = 3_600_000_000;
 
 export function newHistogram(): Histogram {
   return hdr.build({
@@ -32,6 +33,11 @@ export function addEncoded(into: Histogram, encoded: string): void {
   const decoded = hdr.decodeFromCompressedBase64(encoded, 32, false);
   into.add(decoded);
   decoded.destroy();
+}
+
+/** Add a LatencyRecorder's drained [index, count] pairs: same layout, so exact. */
+export function addCounts(into: Histogram, pairs: readonly number[]): void {
+  for (let n = 0; n < pairs.length; n += 2) into.recordValueWithCount(valueAtIndex(pairs[n]!), pairs[n + 1]!);
 }
 
 export interface LatencySummary {

@@ -1,10 +1,11 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { serializeError } from '../errors.js';
 import type { ClientState, PublisherFinal, SessionSettings, SessionSpec, StatusEvent, StreamFinal } from '../protocol.js';
 import { now } from './clock.js';
 import { PayloadWriter } from './payload.js';
 import { Publisher } from './publisher.js';
 import { Receiver } from './receiver.js';
+import { createClient } from './transport.js';
 import type { ShardStats } from './shard-stats.js';
 
 /** What a session needs from the shard it runs in. */
@@ -24,7 +25,8 @@ type Attempt = { ok: true; sessionPresent: boolean } | { ok: false; error: unkno
  * round fails the client gives up and the others carry on.
  */
 export class Session {
-  private readonly client: MqttClient;
+  private client!: MqttClient;
+  private readonly clientOptions: IClientOptions;
   private readonly publisher: Publisher | null;
   private readonly receiver: Receiver | null;
   private stopping = false;
@@ -52,16 +54,12 @@ export class Session {
     };
     if (settings.username !== undefined) options.username = settings.username;
     if (settings.password !== undefined) options.password = settings.password;
-    this.client = mqtt.connect(spec.broker, options);
-    this.client.on('error', (err) => {
-      this.lastError = err;
-    });
+    this.clientOptions = options;
     const stats = host.stats;
     this.receiver =
       spec.subTopic === null
         ? null
         : new Receiver(spec.index, spec.clientId, spec.latencyGroup, settings.runTag, stats, settings.printMessages);
-    if (this.receiver) this.client.on('message', this.receiver.onMessage);
     const pubTopic = spec.pubTopic;
     this.publisher =
       pubTopic === null
@@ -79,13 +77,18 @@ export class Session {
   /** Runs until stopped, given up, or failed. Never rejects: failures become a `failed` status. */
   async run(): Promise<void> {
     try {
+      this.client = await createClient(this.spec.broker, this.clientOptions);
+      this.client.on('error', (err) => {
+        this.lastError = err;
+      });
+      if (this.receiver) this.client.on('message', this.receiver.onMessage);
       await this.live();
     } catch (err) {
       this.finalState = 'failed';
       this.lastError = err;
     }
     this.publisher?.stop();
-    await this.disconnect();
+    if (this.client) await this.disconnect();
     const error = this.finalState === 'done' ? undefined : this.lastError;
     const received = this.receiver?.uniqueReceived ?? 0;
     this.status(this.finalState, error === undefined ? { received } : { received, error: serializeError(error) });
@@ -168,8 +171,6 @@ export class Session {
       client.once('connect', onConnect);
       client.once('close', onClose);
       client.connect();
-      // A load tool measures latency: no Nagle delay on our side of the socket (TCP and TLS).
-      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     });
   }
 

@@ -1,5 +1,5 @@
 import { threadId } from 'node:worker_threads';
-import { encodeHistogram, newHistogram, recordMicros, type Histogram } from '../metrics/histogram.js';
+import { LatencyRecorder } from '../metrics/recorder.js';
 import type { Counters, PrintedMessage, ShardMessage } from '../protocol.js';
 
 /** Cap on --print-messages lines per batch, so a fast run cannot flood the main thread. */
@@ -26,7 +26,7 @@ export function zeroCounters(): Counters {
  */
 export class ShardStats {
   counters = zeroCounters();
-  readonly latency: Histogram[];
+  readonly latency: LatencyRecorder[];
   firstPublishAt = 0;
   lastPublishAt = 0;
   lastReceiveAt = 0;
@@ -38,7 +38,7 @@ export class ShardStats {
     private readonly shard: number,
     groups: number,
   ) {
-    this.latency = Array.from({ length: groups }, () => newHistogram());
+    this.latency = Array.from({ length: groups }, () => new LatencyRecorder());
   }
 
   markDirty(): void {
@@ -55,7 +55,7 @@ export class ShardStats {
   }
 
   recordLatency(group: number, us: number): void {
-    recordMicros(this.latency[group]!, us);
+    this.latency[group]!.record(us);
   }
 
   print(message: PrintedMessage): void {
@@ -71,7 +71,7 @@ export class ShardStats {
       shard: this.shard,
       at: performance.timeOrigin + performance.now(),
       counters: this.counters,
-      latency: this.latency.map(encodeHistogram),
+      latency: this.latency.map((recorder) => recorder.drain()),
       firstPublishAt: this.firstPublishAt,
       lastPublishAt: this.lastPublishAt,
       lastReceiveAt: this.lastReceiveAt,
@@ -79,7 +79,6 @@ export class ShardStats {
       messagesDropped: this.printedDropped,
     };
     this.counters = zeroCounters();
-    for (const h of this.latency) h.reset();
     this.printed = [];
     this.printedDropped = 0;
     this.dirty = false;

@@ -1,0 +1,68 @@
+import { connect as tcpConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import clientModule, { type IClientOptions } from 'mqtt/lib/client';
+import type { StreamBuilder } from 'mqtt/lib/shared';
+
+// A CommonJS module: its class is the `default` property of what ESM imports.
+const MqttClient = clientModule.default;
+type MqttClient = InstanceType<typeof MqttClient>;
+
+/**
+ * An MQTT.js client for `url` without `mqtt.connect()`: that entry point loads every transport
+ * (WebSocket, SOCKS, ...) into each worker thread. Here TCP and TLS cost nothing extra and the
+ * WebSocket transport is loaded only when a ws:// or wss:// broker is used.
+ */
+export async function createClient(url: string, options: IClientOptions): Promise<MqttClient> {
+  const parsed = new URL(url);
+  const scheme = parsed.protocol.slice(0, -1);
+  const hostname = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  const opts: IClientOptions = { ...options };
+  // Credentials in the URL, as mqtt.connect() would take them, unless given as options.
+  if (parsed.username && opts.username === undefined) opts.username = decodeURIComponent(parsed.username);
+  if (parsed.password && opts.password === undefined) opts.password = decodeURIComponent(parsed.password);
+  let builder: StreamBuilder;
+  switch (scheme) {
+    case 'mqtt':
+    case 'tcp': {
+      const port = Number(parsed.port || 1883);
+      builder = () => tcpConnect({ host: hostname, port, noDelay: true });
+      break;
+    }
+    case 'mqtts':
+    case 'ssl':
+    case 'tls': {
+      const port = Number(parsed.port || 8883);
+      const rejectUnauthorized = opts.rejectUnauthorized !== false;
+      builder = (client) => {
+        const socket = tlsConnect({
+          host: hostname,
+          port,
+          servername: isIpAddress(hostname) ? undefined : hostname,
+          rejectUnauthorized,
+          ca: opts.ca,
+          cert: opts.cert,
+          key: opts.key,
+        });
+        socket.setNoDelay(true);
+        socket.on('error', (err) => client.emit('error', err));
+        return socket;
+      };
+      break;
+    }
+    case 'ws':
+    case 'wss': {
+      const { streamBuilder } = await import('mqtt/lib/connect/ws');
+      const port = Number(parsed.port || (scheme === 'wss' ? 443 : 80));
+      const path = parsed.pathname === '/' && !url.endsWith('/') ? '/mqtt' : parsed.pathname + parsed.search;
+      builder = (client) => streamBuilder(client, { ...opts, protocol: scheme, hostname, port, path });
+      break;
+    }
+    default:
+      throw new Error(`unsupported broker URL scheme ${JSON.stringify(scheme)}`);
+  }
+  return new MqttClient(builder, opts);
+}
+
+function isIpAddress(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':');
+}
