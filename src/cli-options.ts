@@ -29,6 +29,8 @@ export const RUN_FLAGS = {
   'max-inflight': { type: 'string', description: 'Unacknowledged publishes per client before it waits', default: String(DEFAULTS.maxInflight) },
   'drain-timeout': { type: 'string', description: 'After publishing, wait this long at most for messages still on their way', default: DEFAULTS.drainTimeout },
   barrier: { type: 'boolean', description: 'Start publishing only once every client is connected and subscribed', default: true },
+  work: { type: 'string', description: 'CPU time each working client burns per received message (20ms, 0.5ms): the one-slow-client case' },
+  'work-clients': { type: 'string', description: 'Which clients do --work: all, 0, 0-4, 0,3,7-9 (default all)' },
   'print-messages': { type: 'boolean', description: 'Print every received message with client id and thread id (small runs)', default: false },
   json: { type: 'boolean', description: 'NDJSON on stdout: status, stats, summary lines', default: false },
   'stats-interval': { type: 'string', description: 'How often stats lines and progress update', default: DEFAULTS.statsInterval },

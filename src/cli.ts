@@ -52,6 +52,8 @@ function runOptionsFrom(args: Args): RunOptions {
     printMessages: pick('print-messages'),
     statsInterval: pick('stats-interval'),
     runId: pick('run-id'),
+    work: pick('work'),
+    workClients: pick('work-clients'),
   };
   const broker = pick<string | string[]>('broker');
   if (broker !== undefined) options.brokers = Array.isArray(broker) ? broker : [broker];

@@ -4,7 +4,7 @@ import type { Host, ShardHandle } from './hosts/index.js';
 import type { Logger } from './log.js';
 import { Aggregate } from './metrics/aggregate.js';
 import type { ResolvedOptions } from './options.js';
-import { assertNever, type MainMessage, type SessionSpec, type ShardMessage, type ShardStart, type StatusEvent } from './protocol.js';
+import { assertNever, type LoopDelay, type MainMessage, type SessionSpec, type ShardMessage, type ShardStart, type StatusEvent } from './protocol.js';
 import { now } from './session/clock.js';
 
 type Phase = 'connecting' | 'publishing' | 'draining' | 'stopping' | 'ended';
@@ -30,6 +30,8 @@ export class Coordinator {
   private finishedShards = 0;
   private readonly returned = new Set<number>();
   private readonly reported = new Set<number>();
+  /** Each thread's event-loop delay while publishing. */
+  readonly loopDelays: LoopDelay[] = [];
   private resolveEnded!: () => void;
   private readonly ended = new Promise<void>((resolve) => (this.resolveEnded = resolve));
   private readonly publishers: number[];
@@ -98,6 +100,7 @@ export class Coordinator {
         this.aggregate.onFinal(message.publishers, message.streams);
         break;
       case 'shard-done':
+        if (message.loopDelay) this.loopDelays.push(message.loopDelay);
         this.reported.add(message.shard);
         this.maybeShardEnded(message.shard);
         break;

@@ -50,7 +50,11 @@ export interface MessageLine {
   latencyMs: number;
 }
 
-export type LatencyFigures = Omit<LatencySummary, 'count'> & { count: number };
+export type LatencyFigures = LatencySummary & {
+  /** With --work: latency of the clients that do not work, and of those that do. */
+  others?: LatencySummary;
+  working?: LatencySummary;
+};
 
 export interface Summary {
   type: 'summary';
@@ -86,6 +90,10 @@ export interface Summary {
   publishedPerSec: number;
   receivedPerSec: number;
   latencyMs: LatencyFigures;
+  /** Event-loop delay while publishing, of the worst thread (the main thread in single-loop mode); null if none was measured. */
+  loopDelayMs: { p50: number; p99: number; max: number } | null;
+  /** CPU time each working client burns per received message (--work); 0 when none. */
+  workMs: number;
   peakRssMb: number;
   cpuMs: { user: number; system: number };
   interrupted: boolean;

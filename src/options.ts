@@ -43,6 +43,10 @@ export interface RunOptions {
   statsInterval?: number | string;
   /** An id for this run; client ids and payload tags derive from it. */
   runId?: string;
+  /** CPU time burnt in the message handler per received message (`20ms`, `0.5ms`). */
+  work?: number | string;
+  /** Which clients do `work`: `all`, `0`, `0-4`, `0,3,7-9`. */
+  workClients?: string | number;
 }
 
 export type ThreadMode = 'thread-per-client' | 'pool' | 'single-loop';
@@ -77,6 +81,10 @@ export interface ResolvedOptions {
   maxInflight: number;
   printMessages: boolean;
   statsIntervalMs: number;
+  /** Milliseconds of CPU per received message for the working clients; 0 = none. */
+  workMs: number;
+  /** Indices of the clients that do `workMs` of work per message. */
+  workClients: number[];
 }
 
 export const DEFAULTS = {
@@ -102,14 +110,38 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3
 const COUNT_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6 };
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 * 1024 };
 
-/** `500ms`, `10s`, `2m`, `1h`, `1.5s`; a bare number is taken in `bareUnit`. */
+/** `500ms`, `10s`, `2m`, `1h`, `1.5s`; a bare number is taken in `bareUnit`. Whole milliseconds. */
 export function parseDuration(option: string, value: unknown, bareUnit: 'ms' | 's' = 'ms'): number {
+  return Math.round(parseFractionalDuration(option, value, bareUnit));
+}
+
+/** As parseDuration, keeping fractions of a millisecond (`0.25ms`). */
+export function parseFractionalDuration(option: string, value: unknown, bareUnit: 'ms' | 's' = 'ms'): number {
   const text = String(value).trim().toLowerCase();
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
   if (!match) {
     throw new UsageError(option, `${option} must be a duration like 500ms, 10s or 2m (got ${JSON.stringify(String(value))})`);
   }
-  return Math.round(Number(match[1]) * DURATION_UNITS[match[2] ?? bareUnit]!);
+  return Number(match[1]) * DURATION_UNITS[match[2] ?? bareUnit]!;
+}
+
+/** `all`, or client indices and ranges: `0`, `0-4`, `0,3,7-9`. */
+export function parseClientSet(option: string, value: unknown, clients: number): number[] {
+  const text = String(value).trim().toLowerCase();
+  if (text === 'all') return Array.from({ length: clients }, (_, i) => i);
+  const chosen = new Set<number>();
+  for (const part of text.split(',')) {
+    const match = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!match) {
+      throw new UsageError(option, `${option} must be all, or client indices and ranges like 0, 0-4 or 0,3,7-9 (got ${JSON.stringify(String(value))})`);
+    }
+    const from = Number(match[1]);
+    const to = match[2] === undefined ? from : Number(match[2]);
+    if (to < from) throw new UsageError(option, `${option}: range ${part.trim()} runs backwards`);
+    if (to >= clients) throw new UsageError(option, `${option}: client ${to} does not exist (clients are 0-${clients - 1})`);
+    for (let i = from; i <= to; i++) chosen.add(i);
+  }
+  return [...chosen].sort((a, b) => a - b);
 }
 
 function parseScaled(option: string, value: unknown, units: Record<string, number>, what: string): number {
@@ -230,6 +262,10 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(runId)) throw new UsageError('--run-id', '--run-id must be 1-32 letters, digits, - or _');
   const idPrefix = input.idPrefix ?? `mqtt-fleet-${runId}-`;
   const statsIntervalMs = atLeast('--stats-interval', parseDuration('--stats-interval', input.statsInterval ?? DEFAULTS.statsInterval), 100, 'ms');
+  const workMs = input.work === undefined ? 0 : parseFractionalDuration('--work', input.work);
+  if (workMs > 10_000) throw new UsageError('--work', `--work must be at most 10s per message (got ${workMs}ms)`);
+  if (input.workClients !== undefined && workMs === 0) throw new UsageError('--work-clients', '--work-clients needs --work');
+  const workClients = workMs > 0 ? parseClientSet('--work-clients', input.workClients ?? 'all', clients) : [];
   const username = input.username ?? env.MQTT_USERNAME;
   const password = input.password ?? env.MQTT_PASSWORD;
   if (password !== undefined && username === undefined) {
@@ -263,6 +299,8 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
     maxInflight: atLeast('--max-inflight', integer('--max-inflight', parseCount('--max-inflight', input.maxInflight ?? DEFAULTS.maxInflight)), 1),
     printMessages: input.printMessages ?? false,
     statsIntervalMs,
+    workMs,
+    workClients,
   };
   if (resolved.mode === 'pool' && resolved.threads > clients) resolved.threads = clients;
   return resolved;

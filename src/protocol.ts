@@ -31,6 +31,8 @@ export interface SessionSpec {
   subTopic: string | null;
   /** Which latency histogram this client's received messages go to (index into ShardStart.latencyGroups). */
   latencyGroup: number;
+  /** CPU milliseconds to burn per received message (the slow-client case); 0 for none. */
+  workMs: number;
 }
 
 /** Run-wide session settings; the same object for every session of a run. */
@@ -145,7 +147,15 @@ export type ShardMessage =
       messagesDropped: number;
     }
   | { type: 'final'; publishers: PublisherFinal[]; streams: StreamFinal[] }
-  | { type: 'shard-done'; shard: number; threadId: number };
+  | { type: 'shard-done'; shard: number; threadId: number; loopDelay: LoopDelay | null };
+
+/** This thread's event-loop delay while publishing (perf_hooks.monitorEventLoopDelay), in ms. */
+export interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
 
 // ---- main -> shard ----------------------------------------------------------------------
 

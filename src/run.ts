@@ -1,12 +1,13 @@
 import { startBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { Coordinator } from './coordinator.js';
-import type { RunEvent, Summary } from './events.js';
+import type { LatencyFigures, RunEvent, Summary } from './events.js';
 import { ExitCode } from './exit-codes.js';
 import { createHost } from './hosts/index.js';
-import { planSessions, planShards } from './hosts/plan.js';
+import { latencyGroups, planSessions, planShards } from './hosts/plan.js';
 import { silentLogger, type Logger } from './log.js';
 import { accountDelivery } from './metrics/delivery.js';
-import { summarizeLatency } from './metrics/histogram.js';
+import { newHistogram, summarizeLatency, type Histogram } from './metrics/histogram.js';
+import type { LoopDelay } from './protocol.js';
 import { RssSampler } from './metrics/rss.js';
 import { expectedStreams } from './metrics/topology.js';
 import { redactUrl, resolveOptions, type ResolvedOptions, type RunOptions } from './options.js';
@@ -49,9 +50,9 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
   const rss = new RssSampler();
   const specs = planSessions(options);
   const expected = expectedStreams(specs);
-  const latencyGroups = ['all'];
+  const groups = latencyGroups(options);
   const host = createHost(options);
-  const coordinator = new Coordinator(options, specs, expected, host, latencyGroups.length, emit, log);
+  const coordinator = new Coordinator(options, specs, expected, host, groups.length, emit, log);
   let interrupted: string | null = null;
   const onAbort = (): void => {
     interrupted = signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
@@ -64,13 +65,13 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
     `starting ${options.clients} clients (${describeMode(options)}) against ${options.brokers.map(redactUrl).join(', ')}`,
   );
   try {
-    await coordinator.run(planShards(options, specs, latencyGroups, BATCH_INTERVAL_MS));
+    await coordinator.run(planShards(options, specs, groups, BATCH_INTERVAL_MS));
   } finally {
     signal?.removeEventListener('abort', onAbort);
     await host.close();
   }
   const cpu = process.cpuUsage(cpuStart);
-  const summary = buildSummary(options, coordinator, expected, startedAt, rss.stop(), cpu, interrupted);
+  const summary = buildSummary(options, coordinator, expected, groups, startedAt, rss.stop(), cpu, interrupted);
   emit(summary);
   return summary;
 }
@@ -79,6 +80,7 @@ function buildSummary(
   options: ResolvedOptions,
   coordinator: Coordinator,
   expected: Map<number, number[]>,
+  groups: string[],
   startedAt: Date,
   peakRssBytes: number,
   cpu: NodeJS.CpuUsage,
@@ -122,11 +124,34 @@ function buildSummary(
     durationMs: Math.round(durationMs),
     publishedPerSec: perSec(totals.published),
     receivedPerSec: perSec(totals.received),
-    latencyMs: summarizeLatency(agg.latency[0]!),
+    latencyMs: latencyFigures(agg.latency, groups),
+    loopDelayMs: worstLoopDelay(coordinator.loopDelays),
+    workMs: options.workMs,
     peakRssMb: Math.round(peakRssBytes / 1024 / 1024),
     cpuMs: { user: Math.round(cpu.user / 1000), system: Math.round(cpu.system / 1000) },
     interrupted: interrupted !== null,
     exitCode,
+  };
+}
+
+/** Overall latency from every group's histogram merged; with --work, each group's too. */
+function latencyFigures(histograms: Histogram[], groups: string[]): LatencyFigures {
+  const all = newHistogram();
+  for (const h of histograms) all.add(h);
+  const figures: LatencyFigures = summarizeLatency(all);
+  all.destroy();
+  groups.forEach((group, n) => {
+    if (group === 'others' || group === 'working') figures[group] = summarizeLatency(histograms[n]!);
+  });
+  return figures;
+}
+
+function worstLoopDelay(delays: LoopDelay[]): Summary['loopDelayMs'] {
+  if (delays.length === 0) return null;
+  return {
+    p50: Math.max(...delays.map((d) => d.p50)),
+    p99: Math.max(...delays.map((d) => d.p99)),
+    max: Math.max(...delays.map((d) => d.max)),
   };
 }
 

@@ -97,3 +97,16 @@ test('thread modes: per-client, a pool of K (at most one per client), one loop',
     return { mode: o.mode, threads: o.threads };
   }
 });
+
+test('--work takes fractional milliseconds; --work-clients picks indices and ranges', () => {
+  const o = resolveOptions({ clients: 10, work: '0.5ms', workClients: '0,3-5,9' }, {});
+  assert.equal(o.workMs, 0.5);
+  assert.deepEqual(o.workClients, [0, 3, 4, 5, 9]);
+  assert.deepEqual(resolveOptions({ clients: 3, work: '10ms' }, {}).workClients, [0, 1, 2]);
+  assert.deepEqual(resolveOptions({ clients: 3 }, {}).workClients, []);
+  rejects({ clients: 3, work: '10ms', workClients: '0-7' }, '--work-clients', /client 7 does not exist/);
+  rejects({ clients: 3, work: '10ms', workClients: '2-1' }, '--work-clients', /runs backwards/);
+  rejects({ clients: 3, work: '10ms', workClients: 'first' }, '--work-clients', /indices and ranges/);
+  rejects({ clients: 3, workClients: '0' }, '--work-clients', /needs --work/);
+  rejects({ work: 'lots' }, '--work', /duration/);
+});

@@ -3,8 +3,17 @@ import type { SessionSettings, SessionSpec, ShardStart } from '../protocol.js';
 import { runTag } from '../session/payload.js';
 import { renderTemplate } from '../session/templates.js';
 
+/** Latency groups: with --work, the working clients' latency is kept apart from the others'. */
+const OTHERS = 0;
+const WORKING = 1;
+
+export function latencyGroups(options: ResolvedOptions): string[] {
+  return options.workMs > 0 ? ['others', 'working'] : ['all'];
+}
+
 /** Every client's fixed facts, from the options: id, broker (round-robin), topics. */
 export function planSessions(options: ResolvedOptions): SessionSpec[] {
+  const working = new Set(options.workClients);
   return Array.from({ length: options.clients }, (_, i) => {
     const clientId = `${options.idPrefix}${i}`;
     return {
@@ -13,7 +22,8 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
       broker: options.brokers[i % options.brokers.length]!,
       pubTopic: renderTemplate(options.topic, { i, id: clientId }),
       subTopic: options.subTopic === '' ? null : renderTemplate(options.subTopic, { i, id: clientId }),
-      latencyGroup: 0,
+      latencyGroup: working.has(i) ? WORKING : OTHERS,
+      workMs: working.has(i) ? options.workMs : 0,
     };
   });
 }

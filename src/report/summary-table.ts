@@ -22,12 +22,23 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
       'latency',
       lat.count === 0 ? 'no messages received' : `p50 ${fmtMs(lat.p50)} · p90 ${fmtMs(lat.p90)} · p99 ${fmtMs(lat.p99)} · p99.9 ${fmtMs(lat.p999)} · max ${fmtMs(lat.max)}`,
     ],
+    ...groupRows(s),
+    ['loop delay', s.loopDelayMs ? `p50 ${fmtMs(s.loopDelayMs.p50)} · p99 ${fmtMs(s.loopDelayMs.p99)} · max ${fmtMs(s.loopDelayMs.max)} (worst thread, while publishing)` : 'not measured'],
     ['process', `peak RSS ${fmtInt(s.peakRssMb)} MB · CPU ${fmtMs(s.cpuMs.user)} user + ${fmtMs(s.cpuMs.system)} system`],
   ];
   if (s.foreign > 0) rows.push(['foreign', `${fmtInt(s.foreign)} messages without this run's header were ignored`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const head = `${c.bold('mqtt-fleet')} run ${s.runId} · ${MODE_LABEL[s.mode]}, ${threads} · QoS ${s.qos} · ${s.brokers.join(', ')}`;
   return [head, '', ...rows.map(([k, v]) => `${c.dim(k.padEnd(width))}  ${v}`), '', verdict(s, c)].join('\n') + '\n';
+}
+
+function groupRows(s: Summary): [string, string][] {
+  const rows: [string, string][] = [];
+  const { others, working } = s.latencyMs;
+  const line = (l: NonNullable<typeof others>): string => (l.count === 0 ? 'no messages' : `p50 ${fmtMs(l.p50)} · p99 ${fmtMs(l.p99)} · max ${fmtMs(l.max)}`);
+  if (others) rows.push(['  others', line(others)]);
+  if (working) rows.push([`  working`, `${line(working)} (${fmtMs(s.workMs)} of CPU per message)`]);
+  return rows;
 }
 
 function verdict(s: Summary, c: ReturnType<typeof colours>): string {

@@ -4,6 +4,14 @@ import { now } from './clock.js';
 import { readHeader, type Header } from './payload.js';
 import type { ShardStats } from './shard-stats.js';
 
+/** Keep the CPU busy in the message handler, as a slow client's own processing would. */
+function burn(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // spin
+  }
+}
+
 /** One subscriber's view of everything it receives: latency, and sequence state per publisher. */
 export class Receiver {
   private readonly streams = new Map<number, SeqTracker>();
@@ -16,6 +24,7 @@ export class Receiver {
     private readonly tag: number,
     private readonly stats: ShardStats,
     private readonly printMessages: boolean,
+    private readonly workMs: number,
   ) {}
 
   readonly onMessage = (topic: string, payload: Buffer): void => {
@@ -48,6 +57,7 @@ export class Receiver {
     if (this.printMessages) {
       stats.print({ client: this.index, clientId: this.clientId, thread: 0, topic, from: publisher, seq, latencyMs: Math.round(us) / 1000 });
     }
+    if (this.workMs > 0) burn(this.workMs);
   };
 
   get uniqueReceived(): number {

@@ -59,7 +59,7 @@ export class Session {
     this.receiver =
       spec.subTopic === null
         ? null
-        : new Receiver(spec.index, spec.clientId, spec.latencyGroup, settings.runTag, stats, settings.printMessages);
+        : new Receiver(spec.index, spec.clientId, spec.latencyGroup, settings.runTag, stats, settings.printMessages, spec.workMs);
     const pubTopic = spec.pubTopic;
     this.publisher =
       pubTopic === null

@@ -1,7 +1,11 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { threadId, type MessagePort } from 'node:worker_threads';
 import { assertNever, type MainMessage, type PublisherFinal, type ShardMessage, type ShardStart, type StatusEvent, type StreamFinal } from '../protocol.js';
 import { Session, type SessionHost } from './session.js';
 import { ShardStats } from './shard-stats.js';
+
+/** Event-loop delay sampling interval: fine enough for a responsiveness figure, cheap for many threads. */
+const LOOP_RESOLUTION_MS = 20;
 
 /**
  * Runs a shard's sessions concurrently on the current event loop and reports over `port`:
@@ -40,13 +44,19 @@ export async function runShard(start: ShardStart, port: MessagePort): Promise<vo
     waitForGo: () => gate,
   };
 
+  // Responsiveness while publishing: how late this thread's event loop ran its callbacks.
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  let measuredLoop = false;
   const sessions = start.sessions.map((spec) => new Session(spec, start.settings, host));
   port.on('message', (message: MainMessage) => {
     switch (message.type) {
       case 'go':
+        loopDelay.enable();
+        measuredLoop = true;
         openGate(message.at);
         break;
       case 'stop':
+        loopDelay.disable();
         for (const session of sessions) session.stop();
         break;
       default:
@@ -70,6 +80,12 @@ export async function runShard(start: ShardStart, port: MessagePort): Promise<vo
     streams.push(...finals.streams);
   }
   post({ type: 'final', publishers, streams });
-  post({ type: 'shard-done', shard: start.shard, threadId });
+  loopDelay.disable();
+  // The histogram holds whole timer intervals; the delay is what exceeds the resolution.
+  const ms = (ns: number): number => Math.max(0, Math.round(ns / 1e3) / 1e3 - LOOP_RESOLUTION_MS);
+  const delay = measuredLoop && loopDelay.count > 0
+    ? { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), mean: ms(loopDelay.mean) }
+    : null;
+  post({ type: 'shard-done', shard: start.shard, threadId, loopDelay: delay });
   port.close();
 }

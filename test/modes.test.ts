@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { run } from '../src/index.js';
+import { aedesForTest } from './helpers/aedes.js';
+
+for (const threads of ['0', '3', 'per-client'] as const) {
+  test(`--threads ${threads}: the same sessions, every message accounted for`, async (t) => {
+    const broker = await aedesForTest(t);
+    const summary = await run({ brokers: [broker.url], clients: 6, count: 50, rate: 0, qos: 1, threads, topic: 'm/{i}', subTopic: 'm/+' });
+    const expectedMode = threads === '0' ? 'single-loop' : threads === '3' ? 'pool' : 'thread-per-client';
+    assert.equal(summary.mode, expectedMode);
+    assert.equal(summary.threads, threads === '0' ? 0 : threads === '3' ? 3 : 6);
+    assert.equal(summary.published, 300);
+    assert.equal(summary.expected, 6 * 300, 'every client hears every publisher');
+    assert.equal(summary.received, 1800);
+    assert.equal(summary.lost, 0);
+    assert.equal(summary.duplicates, 0);
+    assert.equal(summary.latencyMs.count, 1800);
+    assert.ok(summary.loopDelayMs !== null && summary.loopDelayMs.max >= summary.loopDelayMs.p99);
+    assert.ok(summary.connectMs > 0);
+    assert.equal(summary.exitCode, 0);
+  });
+}
+
+test('--work: the working client burns CPU per message and its latency is reported apart from the others', async (t) => {
+  const broker = await aedesForTest(t);
+  const started = process.cpuUsage();
+  const summary = await run({ brokers: [broker.url], clients: 4, count: 40, rate: 100, threads: 0, work: '5ms', workClients: '0' });
+  const cpuMs = (process.cpuUsage(started).user + process.cpuUsage(started).system) / 1000;
+  assert.equal(summary.workMs, 5);
+  assert.equal(summary.latencyMs.working?.count, 40);
+  assert.equal(summary.latencyMs.others?.count, 120);
+  assert.equal(summary.latencyMs.count, 160);
+  assert.ok(cpuMs >= 40 * 5, `at least 40 x 5 ms of CPU burnt (${cpuMs} ms)`);
+  // On one event loop the others wait behind the working client: its 5 ms per message shows in their latency.
+  assert.ok(summary.latencyMs.others!.max >= 5, `others' max latency ${summary.latencyMs.others!.max} ms`);
+  assert.ok(summary.loopDelayMs!.max >= 4, `loop delay max ${summary.loopDelayMs!.max} ms`);
+});
