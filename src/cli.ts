@@ -11,6 +11,7 @@ import { parseCount, resolveOptions, type RunOptions } from './options.js';
 import { Progress } from './report/progress.js';
 import { formatSummary } from './report/summary-table.js';
 import { run } from './run.js';
+import { checkThreadPerClient } from './limits.js';
 
 type Args = Record<string, unknown>;
 
@@ -53,6 +54,7 @@ function runOptionsFrom(args: Args): RunOptions {
     statsInterval: pick('stats-interval'),
     runId: pick('run-id'),
     work: pick('work'),
+    connectRate: pick('connect-rate'),
     workClients: pick('work-clients'),
   };
   const broker = pick<string | string[]>('broker');
@@ -69,6 +71,7 @@ function runOptionsFrom(args: Args): RunOptions {
 async function runCommand(args: Args): Promise<void> {
   const input = runOptionsFrom(args);
   const resolved = resolveOptions(input); // bad input fails here, before anything starts
+  checkThreadPerClient(resolved);
   const json = args.json === true;
   const progress = !json && Progress.enabled(process.stderr) ? new Progress(process.stderr, resolved.clients) : null;
   const logger = createLogger(args['log-level'] as LogLevel, progress ? (text) => progress.writeAbove(text) : undefined);

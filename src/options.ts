@@ -47,6 +47,8 @@ export interface RunOptions {
   work?: number | string;
   /** Which clients do `work`: `all`, `0`, `0-4`, `0,3,7-9`. */
   workClients?: string | number;
+  /** New connections per second across the fleet at the start; 0 = all at once. */
+  connectRate?: number | string;
 }
 
 export type ThreadMode = 'thread-per-client' | 'pool' | 'single-loop';
@@ -85,6 +87,8 @@ export interface ResolvedOptions {
   workMs: number;
   /** Indices of the clients that do `workMs` of work per message. */
   workClients: number[];
+  /** First connects per second, fleet-wide; 0 = unpaced. */
+  connectRate: number;
 }
 
 export const DEFAULTS = {
@@ -301,6 +305,7 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
     statsIntervalMs,
     workMs,
     workClients,
+    connectRate: atLeast('--connect-rate', parseNumber('--connect-rate', input.connectRate ?? 0), 0, '/s'),
   };
   if (resolved.mode === 'pool' && resolved.threads > clients) resolved.threads = clients;
   return resolved;

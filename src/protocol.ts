@@ -33,6 +33,8 @@ export interface SessionSpec {
   latencyGroup: number;
   /** CPU milliseconds to burn per received message (the slow-client case); 0 for none. */
   workMs: number;
+  /** With --connect-rate: the first attempt waits this long after ShardStart.launchedAt. */
+  connectDelayMs: number;
 }
 
 /** Run-wide session settings; the same object for every session of a run. */
@@ -54,6 +56,11 @@ export interface SessionSettings {
   maxInflight: number;
   barrier: boolean;
   printMessages: boolean;
+  /**
+   * mqtt-packet's cache of 65,536 pre-built two-byte buffers: faster writes, but ~100 ms of CPU
+   * and megabytes per thread to build. Worth it for a few busy threads, not for a thread per client.
+   */
+  writeCache: boolean;
 }
 
 /** What a shard is given when it starts: its sessions and the run's settings. */
@@ -64,6 +71,8 @@ export interface ShardStart {
   latencyGroups: string[];
   /** Milliseconds between counter batches. */
   batchIntervalMs: number;
+  /** Epoch ms the run launched its shards: the origin of every session's connect delay. */
+  launchedAt: number;
 }
 
 // ---- shard -> main ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ import { accountDelivery } from './metrics/delivery.js';
 import { newHistogram, summarizeLatency, type Histogram } from './metrics/histogram.js';
 import type { LoopDelay } from './protocol.js';
 import { RssSampler } from './metrics/rss.js';
+import { checkThreadPerClient } from './limits.js';
 import { expectedStreams } from './metrics/topology.js';
 import { redactUrl, resolveOptions, type ResolvedOptions, type RunOptions } from './options.js';
 
@@ -29,6 +30,7 @@ export interface RunControl {
  */
 export async function run(input: RunOptions & RunControl = {}): Promise<Summary> {
   const options = resolveOptions(input);
+  checkThreadPerClient(options);
   const log = input.logger ?? silentLogger;
   const emit = input.onEvent ?? (() => {});
   let broker: EmbeddedBroker | null = null;

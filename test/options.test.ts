@@ -110,3 +110,14 @@ test('--work takes fractional milliseconds; --work-clients picks indices and ran
   rejects({ clients: 3, workClients: '0' }, '--work-clients', /needs --work/);
   rejects({ work: 'lots' }, '--work', /duration/);
 });
+
+test('thread-per-client beyond what the machine holds is refused up front, with a pool suggested', async () => {
+  const { checkThreadPerClient } = await import('../src/limits.js');
+  const options = resolveOptions({ clients: 500 }, {});
+  assert.throws(
+    () => checkThreadPerClient(options, { threads: 100, bound: 'test' }),
+    (err: unknown) => err instanceof UsageError && err.option === '--threads' && /needs 500 worker threads; this machine holds about 100/.test(err.message) && /--threads \d+/.test(err.message),
+  );
+  checkThreadPerClient(options, { threads: 500, bound: 'test' });
+  checkThreadPerClient(resolveOptions({ clients: 500, threads: 4 }, {}), { threads: 1, bound: 'test' });
+});

@@ -2,6 +2,7 @@ import type { ResolvedOptions } from '../options.js';
 import type { SessionSettings, SessionSpec, ShardStart } from '../protocol.js';
 import { runTag } from '../session/payload.js';
 import { renderTemplate } from '../session/templates.js';
+import { now } from '../session/clock.js';
 
 /** Latency groups: with --work, the working clients' latency is kept apart from the others'. */
 const OTHERS = 0;
@@ -24,6 +25,7 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
       subTopic: options.subTopic === '' ? null : renderTemplate(options.subTopic, { i, id: clientId }),
       latencyGroup: working.has(i) ? WORKING : OTHERS,
       workMs: working.has(i) ? options.workMs : 0,
+      connectDelayMs: options.connectRate > 0 ? (i * 1000) / options.connectRate : 0,
     };
   });
 }
@@ -47,6 +49,7 @@ export function sessionSettings(options: ResolvedOptions): SessionSettings {
     maxInflight: options.maxInflight,
     barrier: options.barrier,
     printMessages: options.printMessages,
+    writeCache: options.mode !== 'thread-per-client',
   };
 }
 
@@ -64,5 +67,6 @@ export function planShards(
   const count = options.mode === 'single-loop' ? 1 : options.threads;
   const buckets: SessionSpec[][] = Array.from({ length: count }, () => []);
   specs.forEach((spec, n) => buckets[n % count]!.push(spec));
-  return buckets.map((sessions, shard) => ({ shard, sessions, settings, latencyGroups, batchIntervalMs }));
+  const launchedAt = now();
+  return buckets.map((sessions, shard) => ({ shard, sessions, settings, latencyGroups, batchIntervalMs, launchedAt }));
 }

@@ -41,6 +41,8 @@ export class Session {
     private readonly spec: SessionSpec,
     private readonly settings: SessionSettings,
     private readonly host: SessionHost,
+    /** Epoch ms of the first connection attempt (--connect-rate spreads them out). */
+    private readonly connectAt: number,
   ) {
     const options: IClientOptions = {
       clientId: spec.clientId,
@@ -51,6 +53,7 @@ export class Session {
       reconnectPeriod: 0,
       manualConnect: true,
       resubscribe: false,
+      writeCache: settings.writeCache,
     };
     if (settings.username !== undefined) options.username = settings.username;
     if (settings.password !== undefined) options.password = settings.password;
@@ -108,6 +111,8 @@ export class Session {
   }
 
   private async live(): Promise<void> {
+    const wait = this.connectAt - now();
+    if (wait > 0) await this.delay(wait);
     let firstRound = true;
     while (!this.stopping) {
       const sessionPresent = await this.connectRound(firstRound);

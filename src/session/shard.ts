@@ -47,7 +47,7 @@ export async function runShard(start: ShardStart, port: MessagePort): Promise<vo
   // Responsiveness while publishing: how late this thread's event loop ran its callbacks.
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   let measuredLoop = false;
-  const sessions = start.sessions.map((spec) => new Session(spec, start.settings, host));
+  const sessions = start.sessions.map((spec) => new Session(spec, start.settings, host, start.launchedAt + spec.connectDelayMs));
   port.on('message', (message: MainMessage) => {
     switch (message.type) {
       case 'go':
