@@ -38,3 +38,10 @@ export const RUN_FLAGS = {
   'run-id': { type: 'string', description: 'Run id (default: random); client ids and payload tags derive from it' },
   'log-level': { type: 'string', choices: LOG_LEVELS, description: 'Log level (logs go to stderr)', default: 'info' },
 } as const satisfies Record<string, Options>;
+
+/** `compare` takes the run flags, with --threads as a list of modes, and an HTML report. */
+export const COMPARE_FLAGS = {
+  ...RUN_FLAGS,
+  threads: { type: 'string', description: 'Modes to compare, in order: 0 (one loop), K (a pool of K), per-client', default: 'CORES' },
+  report: { type: 'string', description: 'Write a self-contained HTML report with charts to this file' },
+} as const satisfies Record<string, Options>;

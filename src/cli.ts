@@ -2,7 +2,11 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { serveAedes } from './broker/aedes-server.js';
-import { RUN_FLAGS } from './cli-options.js';
+import { COMPARE_FLAGS, RUN_FLAGS } from './cli-options.js';
+import { compare, parseModes } from './compare.js';
+import { formatComparison } from './report/compare-table.js';
+import { comparisonHtml } from './report/html.js';
+import { writeFile } from 'node:fs/promises';
 import { UsageError, redactUrlCredentials } from './errors.js';
 import type { RunEvent } from './events.js';
 import { ExitCode } from './exit-codes.js';
@@ -105,6 +109,46 @@ async function runCommand(args: Args): Promise<void> {
   }
 }
 
+async function compareCommand(args: Args): Promise<void> {
+  const { threads, ...input } = runOptionsFrom({ ...args, threads: undefined });
+  void threads;
+  const modes = parseModes(args.threads === 'CORES' ? undefined : (args.threads as string));
+  const json = args.json === true;
+  const report = args.report as string | undefined;
+  const logger = createLogger(args['log-level'] as LogLevel);
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) process.exit(signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted);
+    logger.warn({ signal }, `${signal}: stopping the current mode cleanly (press Ctrl-C again to quit at once)`);
+    controller.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const { comparison } = await compare({
+      ...input,
+      threads: modes,
+      signal: controller.signal,
+      logger,
+      onSummary: (summary) => {
+        if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+        logger.info({ mode: summary.mode }, `${summary.mode} (${summary.threads} threads): ${summary.receivedPerSec} msg/s in, p99 ${summary.latencyMs.p99} ms`);
+      },
+    });
+    if (json) process.stdout.write(`${JSON.stringify(comparison)}\n`);
+    process.stderr.write(`\n${formatComparison(comparison)}`);
+    if (report) {
+      await writeFile(report, comparisonHtml(comparison));
+      logger.info({ report }, `report written to ${report}`);
+    }
+    process.exitCode = comparison.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 async function brokerCommand(args: Args): Promise<void> {
   const host = String(args.host);
   const port = parseCount('--port', args.port);
@@ -143,6 +187,12 @@ export function cli(argv: string[]): Argv {
     .usage('$0 <command> [options]')
     .command('run', 'Run a fleet of MQTT clients and report throughput, latency and delivery', (y) => y.options(RUN_FLAGS), handle(runCommand))
     .command(
+      'compare',
+      'Run the same workload once per thread mode and compare them side by side',
+      (y) => y.options(COMPARE_FLAGS),
+      handle(compareCommand),
+    )
+    .command(
       'broker',
       'Run the embedded Aedes broker on its own until Ctrl-C',
       (y) =>
@@ -153,7 +203,7 @@ export function cli(argv: string[]): Argv {
         }),
       handle(brokerCommand),
     )
-    .demandCommand(1, 'name a command: run or broker')
+    .demandCommand(1, 'name a command: run, compare or broker')
     .strict()
     .fail((message, err) => {
       if (err && !(err instanceof UsageError)) throw err;

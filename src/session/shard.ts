@@ -82,7 +82,7 @@ export async function runShard(start: ShardStart, port: MessagePort): Promise<vo
   post({ type: 'final', publishers, streams });
   loopDelay.disable();
   // The histogram holds whole timer intervals; the delay is what exceeds the resolution.
-  const ms = (ns: number): number => Math.max(0, Math.round(ns / 1e3) / 1e3 - LOOP_RESOLUTION_MS);
+  const ms = (ns: number): number => Math.max(0, Math.round(ns / 1e3 - LOOP_RESOLUTION_MS * 1e3) / 1e3);
   const delay = measuredLoop && loopDelay.count > 0
     ? { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), mean: ms(loopDelay.mean) }
     : null;

@@ -1,0 +1,178 @@
+import { fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { UsageError, type SerializedError } from './errors.js';
+import type { StatsLine, Summary } from './events.js';
+import { ExitCode } from './exit-codes.js';
+import { checkThreadPerClient } from './limits.js';
+import type { Logger } from './log.js';
+import { silentLogger } from './log.js';
+import { newRunId, resolveOptions, type RunOptions } from './options.js';
+import { assertNever } from './protocol.js';
+
+const CHILD = fileURLToPath(new URL('./compare-child.js', import.meta.url));
+
+export type CompareParentMessage = { type: 'run'; options: RunOptions };
+export type CompareChildMessage =
+  | { type: 'stats'; event: StatsLine }
+  | { type: 'summary'; summary: Summary }
+  | { type: 'error'; error: SerializedError };
+
+/** One mode's figures, side by side with the others'. */
+export interface ComparisonRow {
+  mode: Summary['mode'];
+  threads: number;
+  connectMs: number;
+  publishedPerSec: number;
+  receivedPerSec: number;
+  /** receivedPerSec relative to the first mode compared. */
+  throughputRatio: number;
+  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number };
+  othersMs: { p50: number; p99: number; max: number } | null;
+  workingMs: { p50: number; p99: number; max: number } | null;
+  loopDelayP99Ms: number | null;
+  peakRssMb: number;
+  cpuSeconds: number;
+  lost: number;
+  gaveUp: number;
+  exitCode: number;
+}
+
+export interface Comparison {
+  type: 'comparison';
+  runId: string;
+  startedAt: string;
+  clients: number;
+  qos: number;
+  workMs: number;
+  rows: ComparisonRow[];
+  interrupted: boolean;
+  exitCode: number;
+}
+
+export interface CompareOptions extends Omit<RunOptions, 'threads'> {
+  /** The modes to run, in order: `0`, `K`, `per-client`; a list or a comma-separated string. */
+  threads?: string | string[];
+}
+
+export interface CompareControl {
+  signal?: AbortSignal;
+  logger?: Logger;
+  /** Each mode's summary as it finishes. */
+  onSummary?: (summary: Summary) => void;
+  onStats?: (mode: string, stats: StatsLine) => void;
+}
+
+export function defaultModes(): string[] {
+  return ['0', String(availableParallelism()), 'per-client'];
+}
+
+export function parseModes(value: string | string[] | undefined): string[] {
+  const list = (value === undefined ? defaultModes() : Array.isArray(value) ? value : String(value).split(','))
+    .map((m) => m.trim())
+    .filter((m) => m !== '');
+  if (list.length === 0) throw new UsageError('--threads', '--threads needs at least one mode, e.g. 0,2,per-client');
+  return list;
+}
+
+/**
+ * Run the identical workload once per thread mode, one after another, each in a fresh process
+ * (against the same broker, or a fresh embedded one per mode), and set their figures side by side.
+ */
+export async function compare(input: CompareOptions & CompareControl = {}): Promise<{ comparison: Comparison; summaries: Summary[] }> {
+  const { signal, logger = silentLogger, onSummary, onStats, threads, ...runOptions } = input;
+  const modes = parseModes(threads);
+  const runId = runOptions.runId ?? newRunId();
+  // Validate every mode before the first starts: a bad mode must not cost a whole run first.
+  const resolved = modes.map((mode, n) => {
+    const options = resolveOptions({ ...runOptions, threads: mode, runId: `${runId}-${n}` });
+    checkThreadPerClient(options);
+    return options;
+  });
+  const summaries: Summary[] = [];
+  let interrupted = false;
+  const startedAt = new Date().toISOString();
+  for (const [n, mode] of modes.entries()) {
+    if (signal?.aborted) {
+      interrupted = true;
+      break;
+    }
+    logger.info({ mode }, `compare: mode ${n + 1} of ${modes.length}: --threads ${mode}`);
+    const summary = await runChild({ ...runOptions, threads: mode, runId: resolved[n]!.runId }, signal, (s) => onStats?.(mode, s));
+    summaries.push(summary);
+    onSummary?.(summary);
+    if (summary.interrupted) {
+      interrupted = true;
+      break;
+    }
+  }
+  const rows = summaries.map((s) => row(s, summaries[0]!));
+  const exitCode = interrupted
+    ? summaries.at(-1)?.exitCode === ExitCode.Terminated
+      ? ExitCode.Terminated
+      : ExitCode.Interrupted
+    : summaries.some((s) => s.exitCode !== ExitCode.Ok)
+      ? ExitCode.Shortfall
+      : ExitCode.Ok;
+  const first = resolved[0]!;
+  return {
+    summaries,
+    comparison: { type: 'comparison', runId, startedAt, clients: first.clients, qos: first.qos, workMs: first.workMs, rows, interrupted, exitCode },
+  };
+}
+
+function row(s: Summary, base: Summary): ComparisonRow {
+  const pick = (l: Summary['latencyMs']['others']) => (l ? { p50: l.p50, p99: l.p99, max: l.max } : null);
+  return {
+    mode: s.mode,
+    threads: s.threads,
+    connectMs: s.connectMs,
+    publishedPerSec: s.publishedPerSec,
+    receivedPerSec: s.receivedPerSec,
+    throughputRatio: base.receivedPerSec > 0 ? Math.round((s.receivedPerSec / base.receivedPerSec) * 100) / 100 : 0,
+    latencyMs: { p50: s.latencyMs.p50, p90: s.latencyMs.p90, p99: s.latencyMs.p99, p999: s.latencyMs.p999, max: s.latencyMs.max },
+    othersMs: pick(s.latencyMs.others),
+    workingMs: pick(s.latencyMs.working),
+    loopDelayP99Ms: s.loopDelayMs?.p99 ?? null,
+    peakRssMb: s.peakRssMb,
+    cpuSeconds: Math.round((s.cpuMs.user + s.cpuMs.system) / 10) / 100,
+    lost: s.lost,
+    gaveUp: s.gaveUp,
+    exitCode: s.exitCode,
+  };
+}
+
+function runChild(options: RunOptions, signal: AbortSignal | undefined, onStats: (s: StatsLine) => void): Promise<Summary> {
+  return new Promise((resolve, reject) => {
+    const child = fork(CHILD, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    let summary: Summary | null = null;
+    let error: SerializedError | null = null;
+    const forward = (): void => {
+      child.kill(typeof signal?.reason === 'string' && signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
+    };
+    signal?.addEventListener('abort', forward, { once: true });
+    child.on('message', (message: CompareChildMessage) => {
+      switch (message.type) {
+        case 'stats':
+          onStats(message.event);
+          break;
+        case 'summary':
+          summary = message.summary;
+          break;
+        case 'error':
+          error = message.error;
+          break;
+        default:
+          assertNever(message);
+      }
+    });
+    child.once('error', reject);
+    child.once('exit', (code, sig) => {
+      signal?.removeEventListener('abort', forward);
+      if (summary) resolve(summary);
+      else reject(new Error(error ? error.message : `the ${options.threads} run exited (${code ?? sig}) without a summary`));
+    });
+    const message: CompareParentMessage = { type: 'run', options };
+    child.send(message);
+  });
+}
