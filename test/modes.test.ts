@@ -25,16 +25,18 @@ for (const threads of ['0', '3', 'per-client'] as const) {
 test('--work: the working client burns CPU per message and its latency is reported apart from the others', async (t) => {
   const broker = await aedesForTest(t);
   const started = process.cpuUsage();
-  const summary = await run({ brokers: [broker.url], clients: 4, count: 40, rate: 100, threads: 0, work: '5ms', workClients: '0' });
-  const cpuMs = (process.cpuUsage(started).user + process.cpuUsage(started).system) / 1000;
-  assert.equal(summary.workMs, 5);
-  assert.equal(summary.latencyMs.working?.count, 40);
-  assert.equal(summary.latencyMs.others?.count, 120);
-  assert.equal(summary.latencyMs.count, 160);
-  assert.ok(cpuMs >= 40 * 5, `at least 40 x 5 ms of CPU burnt (${cpuMs} ms)`);
-  // On one event loop the others wait behind the working client: its 5 ms per message shows in their latency.
-  assert.ok(summary.latencyMs.others!.max >= 5, `others' max latency ${summary.latencyMs.others!.max} ms`);
-  assert.ok(summary.loopDelayMs!.max >= 4, `loop delay max ${summary.loopDelayMs!.max} ms`);
+  // 30 ms of work outlasts the 20 ms loop-delay sampling interval, so every burn delays a sample.
+  const summary = await run({ brokers: [broker.url], clients: 4, count: 10, rate: 20, threads: 0, work: '30ms', workClients: '0' });
+  const used = process.cpuUsage(started);
+  const cpuMs = (used.user + used.system) / 1000;
+  assert.equal(summary.workMs, 30);
+  assert.equal(summary.latencyMs.working?.count, 10);
+  assert.equal(summary.latencyMs.others?.count, 30);
+  assert.equal(summary.latencyMs.count, 40);
+  assert.ok(cpuMs >= 10 * 30, `at least 10 x 30 ms of CPU burnt (${cpuMs} ms)`);
+  // On one event loop the others wait behind the working client.
+  assert.ok(summary.latencyMs.others!.max >= 10, `others' max latency ${summary.latencyMs.others!.max} ms`);
+  assert.ok(summary.loopDelayMs!.max >= 10, `loop delay max ${summary.loopDelayMs!.max} ms`);
 });
 
 test('--connect-rate spreads first connects over time', async (t) => {

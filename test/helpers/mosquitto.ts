@@ -22,6 +22,7 @@ export class Mosquitto {
   private constructor(
     readonly port: number,
     extraConfig: string,
+    verbose: boolean,
   ) {
     writeFileSync(
       this.conf,
@@ -29,7 +30,8 @@ export class Mosquitto {
         `listener ${port} 127.0.0.1`,
         'allow_anonymous true',
         'log_dest stderr',
-        'log_type all',
+        // Every packet logged, for assertions; benchmarks keep the broker quiet instead.
+        ...(verbose ? ['log_type all'] : ['log_type error', 'log_type warning', 'log_type notice', 'log_type information']),
         'connection_messages true',
         'log_timestamp false',
         'persistence false',
@@ -39,8 +41,8 @@ export class Mosquitto {
     );
   }
 
-  static async start(extraConfig = ''): Promise<Mosquitto> {
-    const broker = new Mosquitto(await freePort(), extraConfig);
+  static async start(extraConfig = '', options: { verbose?: boolean } = {}): Promise<Mosquitto> {
+    const broker = new Mosquitto(await freePort(), extraConfig, options.verbose ?? true);
     await broker.restart();
     return broker;
   }
