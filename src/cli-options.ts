@@ -24,6 +24,7 @@ export const RUN_FLAGS = {
   password: { alias: 'P', type: 'string', description: 'Password (prefer MQTT_PASSWORD: argv is visible to other users)' },
   'id-prefix': { type: 'string', description: 'Client id prefix; the client index is appended. Default: mqtt-fleet-RUNID-' },
   'connect-rate': { type: 'string', description: 'New connections per second across the fleet at the start; 0 = all at once', default: '0' },
+  'connect-concurrency': { type: 'string', description: 'Connection attempts in flight at once, fleet-wide (split over threads): a full listen backlog drops SYNs', default: String(DEFAULTS.connectConcurrency) },
   'reconnect-attempts': { type: 'string', description: 'Connection attempts per (re)connect before a client gives up', default: String(DEFAULTS.reconnectAttempts) },
   'reconnect-delay': { type: 'string', description: 'Wait between connection attempts', default: DEFAULTS.reconnectDelay },
   'connect-timeout': { type: 'string', description: 'Wait for CONNACK before an attempt counts as failed', default: DEFAULTS.connectTimeout },

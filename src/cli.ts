@@ -59,6 +59,7 @@ function runOptionsFrom(args: Args): RunOptions {
     runId: pick('run-id'),
     work: pick('work'),
     connectRate: pick('connect-rate'),
+    connectConcurrency: pick('connect-concurrency'),
     workClients: pick('work-clients'),
   };
   const broker = pick<string | string[]>('broker');

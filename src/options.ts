@@ -49,6 +49,8 @@ export interface RunOptions {
   workClients?: string | number;
   /** New connections per second across the fleet at the start; 0 = all at once. */
   connectRate?: number | string;
+  /** Connection attempts in flight at once across the fleet (split over threads). */
+  connectConcurrency?: number | string;
 }
 
 export type ThreadMode = 'thread-per-client' | 'pool' | 'single-loop';
@@ -89,6 +91,7 @@ export interface ResolvedOptions {
   workClients: number[];
   /** First connects per second, fleet-wide; 0 = unpaced. */
   connectRate: number;
+  connectConcurrency: number;
 }
 
 export const DEFAULTS = {
@@ -106,6 +109,7 @@ export const DEFAULTS = {
   drainTimeout: '5s',
   threads: 'per-client',
   maxInflight: 100,
+  connectConcurrency: 64,
   statsInterval: '1s',
 } as const;
 
@@ -306,6 +310,11 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
     workMs,
     workClients,
     connectRate: atLeast('--connect-rate', parseNumber('--connect-rate', input.connectRate ?? 0), 0, '/s'),
+    connectConcurrency: atLeast(
+      '--connect-concurrency',
+      integer('--connect-concurrency', parseCount('--connect-concurrency', input.connectConcurrency ?? DEFAULTS.connectConcurrency)),
+      1,
+    ),
   };
   if (resolved.mode === 'pool' && resolved.threads > clients) resolved.threads = clients;
   return resolved;

@@ -61,6 +61,8 @@ export interface SessionSettings {
    * and megabytes per thread to build. Worth it for a few busy threads, not for a thread per client.
    */
   writeCache: boolean;
+  /** Connection attempts this shard keeps in flight at most. */
+  connectConcurrency: number;
 }
 
 /** What a shard is given when it starts: its sessions and the run's settings. */

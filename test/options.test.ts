@@ -121,3 +121,12 @@ test('thread-per-client beyond what the machine holds is refused up front, with 
   checkThreadPerClient(options, { threads: 500, bound: 'test' });
   checkThreadPerClient(resolveOptions({ clients: 500, threads: 4 }, {}), { threads: 1, bound: 'test' });
 });
+
+test('--connect-rate and --connect-concurrency', () => {
+  const o = resolveOptions({ connectRate: 250, connectConcurrency: '1k' }, {});
+  assert.equal(o.connectRate, 250);
+  assert.equal(o.connectConcurrency, 1000);
+  assert.equal(resolveOptions({}, {}).connectConcurrency, 64);
+  rejects({ connectRate: -1 }, '--connect-rate', /number|at least 0/);
+  rejects({ connectConcurrency: 0 }, '--connect-concurrency', /at least 1/);
+});

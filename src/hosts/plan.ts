@@ -50,6 +50,8 @@ export function sessionSettings(options: ResolvedOptions): SessionSettings {
     barrier: options.barrier,
     printMessages: options.printMessages,
     writeCache: options.mode !== 'thread-per-client',
+    // The fleet-wide bound, shared out over the shards.
+    connectConcurrency: Math.max(1, Math.ceil(options.connectConcurrency / Math.max(1, options.threads))),
   };
 }
 

@@ -6,6 +6,7 @@ import { PayloadWriter } from './payload.js';
 import { Publisher } from './publisher.js';
 import { Receiver } from './receiver.js';
 import { createClient } from './transport.js';
+import type { Slots } from './slots.js';
 import type { ShardStats } from './shard-stats.js';
 
 /** What a session needs from the shard it runs in. */
@@ -14,6 +15,8 @@ export interface SessionHost {
   status(event: StatusEvent): void;
   /** Resolves with the publish start time once the start barrier opens. */
   waitForGo(): Promise<number>;
+  /** Bounds this shard's connection attempts in flight. */
+  readonly connectSlots: Slots;
 }
 
 const noop = (): void => {};
@@ -149,7 +152,8 @@ export class Session {
     for (let attempt = 1; attempt <= of; attempt++) {
       if (this.stopping) return null;
       this.status(firstRound && attempt === 1 ? 'connecting' : 'reconnecting', { attempt, of });
-      const result = await this.attempt();
+      const release = await this.host.connectSlots.acquire();
+      const result = await this.attempt().finally(release);
       if (result.ok) return result.sessionPresent;
       this.lastError = result.error;
       if (attempt < of) await this.delay(this.settings.reconnectDelayMs);

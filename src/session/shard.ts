@@ -3,6 +3,7 @@ import { threadId, type MessagePort } from 'node:worker_threads';
 import { assertNever, type MainMessage, type PublisherFinal, type ShardMessage, type ShardStart, type StatusEvent, type StreamFinal } from '../protocol.js';
 import { Session, type SessionHost } from './session.js';
 import { ShardStats } from './shard-stats.js';
+import { Slots } from './slots.js';
 
 /** Event-loop delay sampling interval: fine enough for a responsiveness figure, cheap for many threads. */
 const LOOP_RESOLUTION_MS = 20;
@@ -42,6 +43,7 @@ export async function runShard(start: ShardStart, port: MessagePort): Promise<vo
       }
     },
     waitForGo: () => gate,
+    connectSlots: new Slots(start.settings.connectConcurrency),
   };
 
   // Responsiveness while publishing: how late this thread's event loop ran its callbacks.
