@@ -3,16 +3,24 @@ import { now } from './clock.js';
 import type { PayloadWriter } from './payload.js';
 import type { ShardStats } from './shard-stats.js';
 
-/** Sends one payload; `done` runs once MQTT.js has written it (QoS 0) or it was acknowledged (QoS 1/2). */
-export type Send = (payload: Buffer, done: (err?: Error) => void) => void;
+/** Where a publisher's messages go: one MQTT client's publish and its socket's backpressure. */
+export interface Outlet {
+  /** QoS 1/2: `done` runs when the broker acknowledged the message (or it failed). QoS 0: no callback. */
+  publish(payload: Buffer, done?: (err?: Error) => void): void;
+  /** The socket holds more than its high-water mark: wait for it to drain. */
+  congested(): boolean;
+  /** Call `resume` once when the socket has drained. */
+  onDrain(resume: () => void): void;
+}
 
 /** Publishes before yielding the event loop, so one unpaced client cannot starve the others on it. */
 const BURST = 256;
 
 /**
  * One client's publish plan: `count` messages or `duration`, at `rate` per second on a fixed
- * schedule from the start time (0 = as fast as the in-flight window allows), pausing while
- * the client is offline and catching up after.
+ * schedule from the start time (0 = as fast as flow control allows: at QoS 1/2 the in-flight
+ * window, at QoS 0 the socket's backpressure), pausing while the client is offline and
+ * catching up after.
  */
 export class Publisher {
   private seq = 0;
@@ -24,6 +32,7 @@ export class Publisher {
   private paused = true;
   private finished = false;
   private pumping = false;
+  private awaitingDrain = false;
   private timer: NodeJS.Timeout | null = null;
   private endTimer: NodeJS.Timeout | null = null;
   private readonly intervalMs: number;
@@ -31,7 +40,7 @@ export class Publisher {
   constructor(
     private readonly client: number,
     private readonly writer: PayloadWriter,
-    private readonly send: Send,
+    private readonly outlet: Outlet,
     private readonly settings: SessionSettings,
     private readonly stats: ShardStats,
     private readonly onFinished: (published: number) => void,
@@ -62,6 +71,8 @@ export class Publisher {
 
   resume(): void {
     this.paused = false;
+    // A drain awaited on a connection that has since dropped will never come.
+    this.awaitingDrain = false;
     this.pump();
   }
 
@@ -84,6 +95,7 @@ export class Publisher {
         const t = now();
         if (t >= this.endAt) return this.finish();
         if (this.inflight >= maxInflight) return; // an acknowledgement calls pump again
+        if (this.outlet.congested()) return this.waitForDrain();
         if (this.intervalMs > 0) {
           const due = this.startAt + this.seq * this.intervalMs;
           if (due > t) return this.schedule(due - t);
@@ -99,21 +111,37 @@ export class Publisher {
 
   private publishOne(t: number): void {
     const seq = this.seq++;
-    this.inflight++;
-    this.unacked.add(seq);
     const payload = this.writer.write(seq, t);
     this.stats.onPublish(t, payload.length);
-    this.send(payload, (err) => this.onSent(seq, err));
+    if (this.settings.qos === 0) {
+      // QoS 0 has no acknowledgement; socket backpressure (congested/onDrain) is its flow control.
+      // No per-message callback: MQTT.js would park one 'drain' listener per message otherwise.
+      this.outlet.publish(payload);
+      this.stats.counters.acked++;
+      return;
+    }
+    this.inflight++;
+    this.unacked.add(seq);
+    this.outlet.publish(payload, (err) => this.onAck(seq, err));
   }
 
-  private onSent(seq: number, err: Error | undefined): void {
+  private waitForDrain(): void {
+    if (this.awaitingDrain) return;
+    this.awaitingDrain = true;
+    this.outlet.onDrain(() => {
+      if (!this.awaitingDrain) return;
+      this.awaitingDrain = false;
+      this.pump();
+    });
+  }
+
+  private onAck(seq: number, err: Error | undefined): void {
     this.inflight--;
     this.unacked.delete(seq);
     const c = this.stats.counters;
     if (err) c.sendFailed++;
     else c.acked++;
     this.stats.markDirty();
-    // QoS 0 writes call back synchronously; pump's own loop carries on then.
     if (!this.pumping && this.timer === null) this.pump();
   }
 

@@ -80,7 +80,14 @@ export class Session {
         : new Publisher(
             spec.index,
             new PayloadWriter(settings.size, settings.runTag, spec.index),
-            (payload, done) => this.client.publish(pubTopic, payload, publishOptions, done),
+            {
+              publish: (payload, done) => {
+                if (done) this.client.publish(pubTopic, payload, publishOptions, done);
+                else this.client.publish(pubTopic, payload, publishOptions);
+              },
+              congested: () => this.client.stream?.writableNeedDrain === true,
+              onDrain: (resume) => this.client.stream.once('drain', resume),
+            },
             settings,
             stats,
             (published) => this.status('published', { published }),
