@@ -16,7 +16,7 @@ export const COUNTS_LENGTH = 23 * SUB_BUCKET_HALF_COUNT;
 /** The counts-array index HdrHistogram uses for `value` (an integer in [0, 2^32)). */
 export function countsIndex(value: number): number {
   const bucket = LEADING_ZERO_COUNT_BASE - Math.clz32(value | SUB_BUCKET_MASK);
-  const subBucket = Math.floor(value / 2 ** bucket);
+  const subBucket = value >>> bucket;
   return ((bucket + 1) << SUB_BUCKET_HALF_COUNT_MAGNITUDE) + (subBucket - SUB_BUCKET_HALF_COUNT);
 }
 

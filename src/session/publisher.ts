@@ -34,6 +34,7 @@ export class Publisher {
   private pumping = false;
   private awaitingDrain = false;
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   private endTimer: NodeJS.Timeout | null = null;
   private readonly intervalMs: number;
 
@@ -100,7 +101,7 @@ export class Publisher {
           const due = this.startAt + this.seq * this.intervalMs;
           if (due > t) return this.schedule(due - t);
         }
-        if (burst >= BURST) return this.schedule(0);
+        if (burst >= BURST) return this.yieldTurn();
         this.publishOne(t);
         if (this.paused || this.finished) return;
       }
@@ -142,7 +143,16 @@ export class Publisher {
     if (err) c.sendFailed++;
     else c.acked++;
     this.stats.markDirty();
-    if (!this.pumping && this.timer === null) this.pump();
+    if (!this.pumping && this.timer === null && this.immediate === null) this.pump();
+  }
+
+  /** Let the other work on this event loop (other clients' I/O) run, then carry on: no sleep. */
+  private yieldTurn(): void {
+    this.clearTimer();
+    this.immediate = setImmediate(() => {
+      this.immediate = null;
+      this.pump();
+    });
   }
 
   private schedule(delayMs: number): void {
@@ -155,7 +165,9 @@ export class Publisher {
 
   private clearTimer(): void {
     if (this.timer !== null) clearTimeout(this.timer);
+    if (this.immediate !== null) clearImmediate(this.immediate);
     this.timer = null;
+    this.immediate = null;
   }
 
   private finish(): void {
