@@ -85,3 +85,17 @@ test('worker-side recorder counts add into the main HDR histogram exactly', asyn
   }
   assert.deepEqual(recorder.drain(), []);
 });
+
+test('interval percentiles agree with the HDR histogram of the same counts', async () => {
+  const { LatencyRecorder, IntervalLatency } = await import('../src/metrics/recorder.js');
+  const { addCounts } = await import('../src/metrics/histogram.js');
+  const recorder = new LatencyRecorder();
+  for (let n = 1; n <= 20_000; n++) recorder.record((n * 7919) % 250_000);
+  const pairs = recorder.drain();
+  const hdr = newHistogram();
+  addCounts(hdr, pairs);
+  const interval = new IntervalLatency();
+  interval.add(pairs.slice(0, 200));
+  interval.add(pairs.slice(200));
+  assert.deepEqual(interval.percentiles([50, 90, 99, 100]), [50, 90, 99, 100].map((p) => hdr.getValueAtPercentile(p)));
+});

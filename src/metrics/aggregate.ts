@@ -1,7 +1,8 @@
 import type { StatsLine } from '../events.js';
 import { FINAL_STATES, type ClientState, type Counters, type PublisherFinal, type ShardMessage, type StatusEvent, type StreamFinal } from '../protocol.js';
 import { zeroCounters } from '../session/shard-stats.js';
-import { addCounts, newHistogram, summarizeLatency, type Histogram } from './histogram.js';
+import { addCounts, newHistogram, type Histogram } from './histogram.js';
+import { IntervalLatency } from './recorder.js';
 
 const ONLINE: ReadonlySet<ClientState> = new Set(['connected', 'ready', 'published']);
 const RECONNECTING: ReadonlySet<ClientState> = new Set(['disconnected', 'reconnecting']);
@@ -17,7 +18,7 @@ export class Aggregate {
   private readonly connects: Uint32Array;
   readonly totals: Counters = zeroCounters();
   readonly latency: Histogram[];
-  private interval: Histogram = newHistogram();
+  private readonly interval = new IntervalLatency();
   private intervalStart: { t: number; published: number; received: number };
   firstPublishAt = 0;
   lastPublishAt = 0;
@@ -59,7 +60,7 @@ export class Aggregate {
     for (const key of Object.keys(c) as (keyof Counters)[]) t[key] += c[key];
     batch.latency.forEach((pairs, group) => {
       addCounts(this.latency[group]!, pairs);
-      addCounts(this.interval, pairs);
+      this.interval.add(pairs);
     });
     if (batch.firstPublishAt > 0 && (this.firstPublishAt === 0 || batch.firstPublishAt < this.firstPublishAt)) {
       this.firstPublishAt = batch.firstPublishAt;
@@ -110,7 +111,8 @@ export class Aggregate {
     const last = this.intervalStart;
     const seconds = Math.max(now - last.t, 1) / 1000;
     const interval = this.interval;
-    const latency = interval.totalCount === 0 ? null : summarizeLatency(interval);
+    const ms = (us: number): number => Math.round(us) / 1000;
+    const [p50, p99, max] = interval.total === 0 ? [] : interval.percentiles([50, 99, 100]).map(ms);
     const line: StatsLine = {
       type: 'stats',
       t,
@@ -122,7 +124,7 @@ export class Aggregate {
       received: this.totals.received,
       publishedPerSec: Math.round((this.totals.published - last.published) / seconds),
       receivedPerSec: Math.round((this.totals.received - last.received) / seconds),
-      latencyMs: latency && { p50: latency.p50, p99: latency.p99, max: latency.max },
+      latencyMs: p50 === undefined ? null : { p50, p99: p99!, max: max! },
     };
     interval.reset();
     this.intervalStart = { t: now, published: this.totals.published, received: this.totals.received };

@@ -31,6 +31,47 @@ export function valueAtIndex(index: number): number {
   return subBucket * 2 ** bucket;
 }
 
+/** The highest value that lands in counts index `index` (what HdrHistogram reports for it). */
+export function highestValueAtIndex(index: number): number {
+  const bucket = Math.max(0, (index >> SUB_BUCKET_HALF_COUNT_MAGNITUDE) - 1);
+  return valueAtIndex(index) + 2 ** bucket - 1;
+}
+
+/**
+ * Percentiles of a short interval, cheaply: the main thread computes these every stats tick,
+ * on the same event loop as the clients in single-loop mode, so no full-histogram scans.
+ */
+export class IntervalLatency {
+  private readonly counts = new Map<number, number>();
+  total = 0;
+
+  add(pairs: readonly number[]): void {
+    for (let n = 0; n < pairs.length; n += 2) {
+      this.counts.set(pairs[n]!, (this.counts.get(pairs[n]!) ?? 0) + pairs[n + 1]!);
+      this.total += pairs[n + 1]!;
+    }
+  }
+
+  /** Values (µs) at the given percentiles, ascending percentiles expected. */
+  percentiles(ps: readonly number[]): number[] {
+    const indexes = [...this.counts.keys()].sort((a, b) => a - b);
+    const out: number[] = [];
+    let seen = 0;
+    let at = 0;
+    for (const p of ps) {
+      const target = Math.max(1, Math.ceil((p / 100) * this.total));
+      while (at < indexes.length && seen + this.counts.get(indexes[at]!)! < target) seen += this.counts.get(indexes[at++]!)!;
+      out.push(highestValueAtIndex(indexes[Math.min(at, indexes.length - 1)]!));
+    }
+    return out;
+  }
+
+  reset(): void {
+    this.counts.clear();
+    this.total = 0;
+  }
+}
+
 export class LatencyRecorder {
   private readonly counts = new Uint32Array(COUNTS_LENGTH);
   private touched: number[] = [];

@@ -64,25 +64,46 @@ export async function createClient(url: string, options: IClientOptions): Promis
   return new MqttClient(builder, opts);
 }
 
+/** Stream writes in a turn (MQTT.js makes 2-4 per packet) above which the next turn is held whole. */
+const BUSY_WRITES = 8;
+
 /**
- * Hold a socket's writes until the end of the current event-loop turn, then send them as one.
- * MQTT.js uncorks after every packet it handles, so each PUBACK (and each publish from a timer)
- * would be a TCP segment of its own: with Nagle off for honest latency, that costs a syscall and
- * a trip through the loopback stack per packet. Coalescing per turn keeps the latency (a few
- * microseconds) and recovers the throughput.
+ * Coalesce a socket's writes per event-loop turn. MQTT.js uncorks after every packet it handles,
+ * so each PUBACK of a burst would be a TCP segment of its own: with Nagle off (for honest
+ * latency) that costs a syscall and a trip through the loopback stack per packet. So writes are
+ * held until the turn ends and sent as one. A quiet socket (a paced publisher: one packet a turn)
+ * sends its first packet at once, as MQTT.js would, so latency is untouched; a busy one (more
+ * than a couple of packets last turn) holds everything from the first write.
  */
 export function coalesceWrites<T extends Duplex>(socket: T): T {
   const write = socket.write;
+  let inTurn = false;
   let held = false;
-  const release = (): void => {
-    held = false;
-    socket.uncork();
-  };
-  socket.write = function (this: T, ...args: Parameters<T['write']>): boolean {
-    if (!held) {
+  let writes = 0;
+  let busy = false;
+  const hold = (): void => {
+    if (inTurn && !held) {
       held = true;
       socket.cork();
-      setImmediate(release);
+    }
+  };
+  const endTurn = (): void => {
+    inTurn = false;
+    busy = writes > BUSY_WRITES;
+    writes = 0;
+    if (held) {
+      held = false;
+      socket.uncork();
+    }
+  };
+  socket.write = function (this: T, ...args: Parameters<T['write']>): boolean {
+    writes++;
+    if (!inTurn) {
+      inTurn = true;
+      setImmediate(endTurn);
+      // Quiet: queued after MQTT.js's own uncork of this first packet, so only later writes wait.
+      if (busy) hold();
+      else process.nextTick(hold);
     }
     return (write as (...a: unknown[]) => boolean).apply(this, args);
   } as T['write'];
