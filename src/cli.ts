@@ -60,6 +60,16 @@ function runOptionsFrom(args: Args): RunOptions {
     work: pick('work'),
     connectRate: pick('connect-rate'),
     connectConcurrency: pick('connect-concurrency'),
+    passwordFile: pick('password-file'),
+    mqttVersion: pick('mqtt-version'),
+    sessionExpiry: pick('session-expiry'),
+    retryRefused: pick('retry-refused'),
+    ca: pick('ca'),
+    cert: pick('cert'),
+    key: pick('key'),
+    insecure: pick('insecure'),
+    workload: pick('workload'),
+    hookTimeout: pick('hook-timeout'),
     workClients: pick('work-clients'),
   };
   const broker = pick<string | string[]>('broker');
@@ -215,5 +225,16 @@ export function cli(argv: string[]): Argv {
     .version()
     .wrap(Math.min(120, process.stdout.columns ?? 100));
 }
+
+// argv may hold a password (--password, or credentials in a broker URL): `ps` shows the title instead.
+process.title = `mqtt-fleet ${process.argv[2] ?? ''}`.trim();
+// Containment: a stray error anywhere must not take the run down before its summary is printed.
+process.on('uncaughtException', (err) => {
+  process.stderr.write(`mqtt-fleet: internal error (carrying on): ${redactUrlCredentials(err.stack ?? err.message)}\n`);
+});
+process.on('unhandledRejection', (reason) => {
+  const text = reason instanceof Error ? (reason.stack ?? reason.message) : String(reason);
+  process.stderr.write(`mqtt-fleet: internal error (carrying on): ${redactUrlCredentials(text)}\n`);
+});
 
 await cli(hideBin(process.argv)).parseAsync();

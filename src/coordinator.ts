@@ -99,6 +99,9 @@ export class Coordinator {
       case 'final':
         this.aggregate.onFinal(message.publishers, message.streams);
         break;
+      case 'log':
+        this.log.info({ client: this.specs[message.client]!.clientId }, `${this.specs[message.client]!.clientId}: ${message.message}`);
+        break;
       case 'shard-done':
         if (message.loopDelay) this.loopDelays.push(message.loopDelay);
         this.reported.add(message.shard);

@@ -36,6 +36,10 @@ export interface StatsLine {
   receivedPerSec: number;
   /** Latency of the messages received during the interval; null when none were. */
   latencyMs: { p50: number; p99: number; max: number } | null;
+  /** Event-loop delay during the interval, worst thread; null before publishing or when no thread reported. */
+  loopDelayMs: { p99: number; max: number } | null;
+  /** This process's resident memory now. */
+  rssMb: number;
 }
 
 export interface MessageLine {

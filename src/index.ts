@@ -5,3 +5,4 @@ export { UsageError } from './errors.js';
 export { ExitCode } from './exit-codes.js';
 export type { RunEvent, Summary, StatusLine, StatsLine, MessageLine } from './events.js';
 export type { ClientState } from './protocol.js';
+export type { Workload, WorkloadContext, WorkloadMessage } from './session/workload.js';

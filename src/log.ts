@@ -17,7 +17,7 @@ const noop = (): void => {};
 export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
 
 /** Keys whose values never reach a log line. */
-const REDACT = ['password', '*.password', 'options.password', 'settings.password', 'url', '*.url'];
+const REDACT = ['password', '*.password', 'options.password', 'settings.password', 'passwordFile'];
 
 /**
  * Logs go to stderr only, so stdout stays data: readable lines on a terminal (through `sink`,

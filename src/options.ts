@@ -1,5 +1,22 @@
-import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { UsageError } from './errors.js';
+import {
+  atLeast,
+  checkBrokerUrl,
+  integer,
+  newRunId,
+  parseClientSet,
+  parseCount,
+  parseDuration,
+  parseFractionalDuration,
+  parseNumber,
+  parseSize,
+  parseThreads,
+  readOptionFile,
+} from './parse.js';
+
+export { checkBrokerUrl, newRunId, parseClientSet, parseCount, parseDuration, parseFractionalDuration, parseSize, redactUrl } from './parse.js';
 import { HEADER_SIZE } from './session/payload.js';
 import { checkTemplate } from './session/templates.js';
 
@@ -51,6 +68,25 @@ export interface RunOptions {
   connectRate?: number | string;
   /** Connection attempts in flight at once across the fleet (split over threads). */
   connectConcurrency?: number | string;
+  /** `3.1.1` (default) or `5`. */
+  mqttVersion?: string | number;
+  /** MQTT 5 session expiry (`1h`, `300s`; a bare number is seconds): the broker keeps the session this long after a disconnect. */
+  sessionExpiry?: number | string;
+  /** Retry connection refusals that retrying cannot fix (bad credentials, not authorised, banned). */
+  retryRefused?: boolean;
+  /** Read the password from this file (first line), instead of argv or the environment. */
+  passwordFile?: string;
+  /** TLS: CA certificate(s) to trust (PEM file). */
+  ca?: string;
+  /** TLS client certificate and key (PEM files). */
+  cert?: string;
+  key?: string;
+  /** TLS: accept a broker certificate that does not verify. */
+  insecure?: boolean;
+  /** A module of per-client hooks (setup, onConnect, onMessage, tick, teardown), run in each client's thread. */
+  workload?: string;
+  /** How long a workload hook may take before its client is failed. */
+  hookTimeout?: number | string;
 }
 
 export type ThreadMode = 'thread-per-client' | 'pool' | 'single-loop';
@@ -92,6 +128,16 @@ export interface ResolvedOptions {
   /** First connects per second, fleet-wide; 0 = unpaced. */
   connectRate: number;
   connectConcurrency: number;
+  /** MQTT protocol level: 4 (3.1.1) or 5. */
+  protocolVersion: 4 | 5;
+  /** MQTT 5 session expiry interval in seconds; undefined: not sent. */
+  sessionExpirySec: number | undefined;
+  retryRefused: boolean;
+  /** PEM contents, read up front so workers never touch the file system for them. */
+  tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
+  /** Absolute path of the workload module, or null. */
+  workload: string | null;
+  hookTimeoutMs: number;
 }
 
 export const DEFAULTS = {
@@ -108,127 +154,26 @@ export const DEFAULTS = {
   connectTimeout: '10s',
   drainTimeout: '5s',
   threads: 'per-client',
-  maxInflight: 100,
+  // Mosquitto's default max_inflight_messages: a broker past its in-flight quota may drop QoS 2 messages it has PUBREC'd.
+  maxInflight: 20,
   connectConcurrency: 64,
+  hookTimeout: '5s',
   statsInterval: '1s',
 } as const;
 
-const SCHEMES = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'];
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const COUNT_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6 };
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 * 1024 };
-
-/** `500ms`, `10s`, `2m`, `1h`, `1.5s`; a bare number is taken in `bareUnit`. Whole milliseconds. */
-export function parseDuration(option: string, value: unknown, bareUnit: 'ms' | 's' = 'ms'): number {
-  return Math.round(parseFractionalDuration(option, value, bareUnit));
+/** The workload module's absolute path; it must exist and be JavaScript the worker can import. */
+function resolveWorkload(path: string): string {
+  const absolute = resolvePath(path);
+  if (!/\.(mjs|cjs|js)$/.test(absolute)) throw new UsageError('--workload', `--workload must be a .mjs, .cjs or .js module (got ${JSON.stringify(path)})`);
+  if (!existsSync(absolute)) throw new UsageError('--workload', `--workload: no such file ${JSON.stringify(path)}`);
+  return absolute;
 }
 
-/** As parseDuration, keeping fractions of a millisecond (`0.25ms`). */
-export function parseFractionalDuration(option: string, value: unknown, bareUnit: 'ms' | 's' = 'ms'): number {
+function parseMqttVersion(value: string | number): 4 | 5 {
   const text = String(value).trim().toLowerCase();
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
-  if (!match) {
-    throw new UsageError(option, `${option} must be a duration like 500ms, 10s or 2m (got ${JSON.stringify(String(value))})`);
-  }
-  return Number(match[1]) * DURATION_UNITS[match[2] ?? bareUnit]!;
-}
-
-/** `all`, or client indices and ranges: `0`, `0-4`, `0,3,7-9`. */
-export function parseClientSet(option: string, value: unknown, clients: number): number[] {
-  const text = String(value).trim().toLowerCase();
-  if (text === 'all') return Array.from({ length: clients }, (_, i) => i);
-  const chosen = new Set<number>();
-  for (const part of text.split(',')) {
-    const match = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!match) {
-      throw new UsageError(option, `${option} must be all, or client indices and ranges like 0, 0-4 or 0,3,7-9 (got ${JSON.stringify(String(value))})`);
-    }
-    const from = Number(match[1]);
-    const to = match[2] === undefined ? from : Number(match[2]);
-    if (to < from) throw new UsageError(option, `${option}: range ${part.trim()} runs backwards`);
-    if (to >= clients) throw new UsageError(option, `${option}: client ${to} does not exist (clients are 0-${clients - 1})`);
-    for (let i = from; i <= to; i++) chosen.add(i);
-  }
-  return [...chosen].sort((a, b) => a - b);
-}
-
-function parseScaled(option: string, value: unknown, units: Record<string, number>, what: string): number {
-  const text = String(value).trim().toLowerCase();
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(text);
-  const unit = match ? units[match[2]!] : undefined;
-  if (!match || unit === undefined) {
-    throw new UsageError(option, `${option} must be ${what} (got ${JSON.stringify(String(value))})`);
-  }
-  const n = Number(match[1]) * unit;
-  if (!Number.isSafeInteger(n)) throw new UsageError(option, `${option} must be a whole number (got ${JSON.stringify(String(value))})`);
-  return n;
-}
-
-/** `1000`, `10k`, `1m` (million). */
-export function parseCount(option: string, value: unknown): number {
-  return parseScaled(option, value, COUNT_UNITS, 'a whole number like 1000 or 10k');
-}
-
-export function parseSize(option: string, value: unknown): number {
-  return parseScaled(option, value, SIZE_UNITS, 'a size in bytes like 64, 1kb or 1kib');
-}
-
-function parseNumber(option: string, value: unknown): number {
-  const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (String(value).trim() === '' || !Number.isFinite(n)) {
-    throw new UsageError(option, `${option} must be a number (got ${JSON.stringify(String(value))})`);
-  }
-  return n;
-}
-
-function atLeast(option: string, n: number, min: number, unit = ''): number {
-  if (n < min) throw new UsageError(option, `${option} must be at least ${min}${unit} (got ${n}${unit})`);
-  return n;
-}
-
-function parseThreads(value: unknown): { mode: ThreadMode; threads: number | 'per-client' } {
-  const text = String(value).trim().toLowerCase();
-  if (text === 'per-client') return { mode: 'thread-per-client', threads: 'per-client' };
-  if (!/^\d+$/.test(text)) {
-    throw new UsageError('--threads', `--threads must be per-client, 0 (one event loop) or a pool size K >= 1 (got ${JSON.stringify(String(value))})`);
-  }
-  const k = Number(text);
-  return k === 0 ? { mode: 'single-loop', threads: 0 } : { mode: 'pool', threads: k };
-}
-
-export function checkBrokerUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError('--broker', `--broker must be a URL like mqtt://127.0.0.1:1883 (got ${JSON.stringify(redactUrl(url))})`);
-  }
-  if (!SCHEMES.includes(parsed.protocol)) {
-    throw new UsageError(
-      '--broker',
-      `--broker has unknown scheme ${JSON.stringify(parsed.protocol.slice(0, -1))}; use one of ${SCHEMES.map((s) => s.slice(0, -1)).join(', ')}`,
-    );
-  }
-  if (!parsed.hostname) throw new UsageError('--broker', `--broker needs a host (got ${JSON.stringify(redactUrl(url))})`);
-  return url;
-}
-
-/** A URL safe to show: credentials replaced. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username || parsed.password) {
-      parsed.username = parsed.username ? '***' : '';
-      parsed.password = parsed.password ? '***' : '';
-    }
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return url.replace(/\/\/[^/@]*@/, '//***@');
-  }
-}
-
-export function newRunId(): string {
-  return randomBytes(4).toString('hex');
+  if (['3.1.1', '4', 'v3.1.1'].includes(text)) return 4;
+  if (['5', '5.0', 'v5'].includes(text)) return 5;
+  throw new UsageError('--mqtt-version', `--mqtt-version must be 3.1.1 or 5 (got ${JSON.stringify(String(value))})`);
 }
 
 /** Parse and validate every option at once, before anything starts. Throws UsageError naming the option. */
@@ -275,7 +220,27 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
   if (input.workClients !== undefined && workMs === 0) throw new UsageError('--work-clients', '--work-clients needs --work');
   const workClients = workMs > 0 ? parseClientSet('--work-clients', input.workClients ?? 'all', clients) : [];
   const username = input.username ?? env.MQTT_USERNAME;
-  const password = input.password ?? env.MQTT_PASSWORD;
+  if (input.passwordFile !== undefined && input.password !== undefined) {
+    throw new UsageError('--password-file', '--password-file and --password both give a password: use one');
+  }
+  const password =
+    input.passwordFile !== undefined ? readOptionFile('--password-file', input.passwordFile).split(/\r?\n/)[0]! : (input.password ?? env.MQTT_PASSWORD);
+  const protocolVersion = parseMqttVersion(input.mqttVersion ?? '3.1.1');
+  let sessionExpirySec: number | undefined;
+  if (input.sessionExpiry !== undefined) {
+    if (protocolVersion !== 5) throw new UsageError('--session-expiry', '--session-expiry needs --mqtt-version 5 (MQTT 3.1.1 has no session expiry)');
+    sessionExpirySec = Math.round(parseDuration('--session-expiry', input.sessionExpiry, 's') / 1000);
+    if (sessionExpirySec > 0xffffffff) throw new UsageError('--session-expiry', '--session-expiry must be at most 4294967295s');
+  }
+  const tls = {
+    rejectUnauthorized: input.insecure !== true,
+    ...(input.ca === undefined ? {} : { ca: readOptionFile('--ca', input.ca) }),
+    ...(input.cert === undefined ? {} : { cert: readOptionFile('--cert', input.cert) }),
+    ...(input.key === undefined ? {} : { key: readOptionFile('--key', input.key) }),
+  };
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new UsageError(tls.cert === undefined ? '--cert' : '--key', '--cert and --key go together: a client certificate needs its key');
+  }
   if (password !== undefined && username === undefined) {
     throw new UsageError('--password', '--password needs --username (MQTT 3.1.1 sends a password only with a user name)');
   }
@@ -310,6 +275,12 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
     workMs,
     workClients,
     connectRate: atLeast('--connect-rate', parseNumber('--connect-rate', input.connectRate ?? 0), 0, '/s'),
+    protocolVersion,
+    sessionExpirySec,
+    retryRefused: input.retryRefused ?? false,
+    tls,
+    workload: input.workload === undefined ? null : resolveWorkload(input.workload),
+    hookTimeoutMs: atLeast('--hook-timeout', parseDuration('--hook-timeout', input.hookTimeout ?? DEFAULTS.hookTimeout), 1, 'ms'),
     connectConcurrency: atLeast(
       '--connect-concurrency',
       integer('--connect-concurrency', parseCount('--connect-concurrency', input.connectConcurrency ?? DEFAULTS.connectConcurrency)),
@@ -320,7 +291,3 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
   return resolved;
 }
 
-function integer(option: string, n: number): number {
-  if (!Number.isInteger(n)) throw new UsageError(option, `${option} must be a whole number (got ${n})`);
-  return n;
-}

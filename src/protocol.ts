@@ -63,6 +63,16 @@ export interface SessionSettings {
   writeCache: boolean;
   /** Connection attempts this shard keeps in flight at most. */
   connectConcurrency: number;
+  protocolVersion: 4 | 5;
+  sessionExpirySec: number | undefined;
+  retryRefused: boolean;
+  /** On stop, how long outstanding QoS 1/2 acknowledgements may take before DISCONNECT. */
+  drainTimeoutMs: number;
+  tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
+  /** Absolute path of the --workload module, loaded in each client's thread; null for none. */
+  workload: string | null;
+  /** How long a workload hook may take before the client is failed. */
+  hookTimeoutMs: number;
 }
 
 /** What a shard is given when it starts: its sessions and the run's settings. */
@@ -156,8 +166,12 @@ export type ShardMessage =
       lastReceiveAt: number;
       messages: PrintedMessage[];
       messagesDropped: number;
+      /** This thread's event-loop delay since the previous batch (ms), while publishing; null before. */
+      loopDelay: { p99: number; max: number } | null;
     }
   | { type: 'final'; publishers: PublisherFinal[]; streams: StreamFinal[] }
+  /** A workload's ctx.log line. */
+  | { type: 'log'; client: number; message: string }
   | { type: 'shard-done'; shard: number; threadId: number; loopDelay: LoopDelay | null };
 
 /** This thread's event-loop delay while publishing (perf_hooks.monitorEventLoopDelay), in ms. */

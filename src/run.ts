@@ -37,7 +37,7 @@ export async function run(input: RunOptions & RunControl = {}): Promise<Summary>
   if (options.embeddedBroker) {
     broker = await startBroker();
     options.brokers = [broker.url];
-    log.info({ broker: broker.url }, `embedded Aedes broker listening on ${broker.url}`);
+    log.info({ broker: broker.url, pid: broker.pid }, `embedded Aedes broker listening on ${broker.url} (pid ${broker.pid})`);
   }
   try {
     return await runAgainst(options, input.signal, emit, log);

@@ -130,3 +130,37 @@ test('--connect-rate and --connect-concurrency', () => {
   rejects({ connectRate: -1 }, '--connect-rate', /number|at least 0/);
   rejects({ connectConcurrency: 0 }, '--connect-concurrency', /at least 1/);
 });
+
+test('MQTT version, session expiry, TLS files, password file, workload module', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-opts-'));
+  try {
+    assert.equal(resolveOptions({}, {}).protocolVersion, 4);
+    assert.equal(resolveOptions({ mqttVersion: '5' }, {}).protocolVersion, 5);
+    assert.equal(resolveOptions({ mqttVersion: '5', sessionExpiry: '1h' }, {}).sessionExpirySec, 3600);
+    assert.equal(resolveOptions({ mqttVersion: 5, sessionExpiry: 300 }, {}).sessionExpirySec, 300);
+    rejects({ mqttVersion: '3' }, '--mqtt-version', /3\.1\.1 or 5/);
+    rejects({ sessionExpiry: '1h' }, '--session-expiry', /needs --mqtt-version 5/);
+    const pw = join(dir, 'pw');
+    writeFileSync(pw, 's3cret\nignored\n');
+    assert.equal(resolveOptions({ username: 'u', passwordFile: pw }, {}).password, 's3cret');
+    rejects({ username: 'u', passwordFile: join(dir, 'none') }, '--password-file', /cannot read .* \(ENOENT\)/);
+    rejects({ username: 'u', passwordFile: pw, password: 'x' }, '--password-file', /use one/);
+    const pem = join(dir, 'c.pem');
+    writeFileSync(pem, '-----BEGIN CERTIFICATE-----\n');
+    assert.equal(resolveOptions({ ca: pem }, {}).tls.ca, '-----BEGIN CERTIFICATE-----\n');
+    assert.equal(resolveOptions({ insecure: true }, {}).tls.rejectUnauthorized, false);
+    rejects({ cert: pem }, '--key', /go together/);
+    rejects({ ca: join(dir, 'missing.pem') }, '--ca', /cannot read/);
+    const mod = join(dir, 'w.mjs');
+    writeFileSync(mod, 'export function tick() {}\n');
+    assert.equal(resolveOptions({ workload: mod }, {}).workload, mod);
+    rejects({ workload: join(dir, 'nope.mjs') }, '--workload', /no such file/);
+    rejects({ workload: pem }, '--workload', /\.mjs, \.cjs or \.js/);
+    rejects({ hookTimeout: '0ms' }, '--hook-timeout', /at least 1/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

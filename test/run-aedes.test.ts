@@ -83,7 +83,7 @@ test('a client makes exactly --reconnect-attempts connection attempts, counted b
   assert.ok(statuses.find((s) => s.state === 'gave-up')?.error?.message);
 });
 
-test('a CONNACK refusal (bad credentials) counts as an attempt: exactly 3, then the client gives up', async (t) => {
+test('with --retry-refused a CONNACK refusal (bad credentials) counts as an attempt: exactly 3, then the client gives up', async (t) => {
   const calls = new Map<string, number>();
   const broker = await aedesForTest(t);
   broker.broker.authenticate = (client, username, password, done) => {
@@ -91,7 +91,7 @@ test('a CONNACK refusal (bad credentials) counts as an attempt: exactly 3, then 
     const ok = username === 'alice' && password?.toString() === 'right';
     done(ok ? null : Object.assign(new Error('bad credentials'), { returnCode: 4 }), ok);
   };
-  const summary = await run({ brokers: [broker.url], clients: 3, count: 5, username: 'alice', password: 'wrong', reconnectDelay: '20ms', runId: 'auth' });
+  const summary = await run({ brokers: [broker.url], clients: 3, count: 5, username: 'alice', password: 'wrong', retryRefused: true, reconnectDelay: '20ms', runId: 'auth' });
   assert.deepEqual([...calls.values()], [3, 3, 3]);
   assert.equal(summary.gaveUp, 3);
   assert.equal(summary.exitCode, 1);

@@ -1,7 +1,7 @@
 /**
  * The baseline: what a Node user would write by hand with plain MQTT.js. One process, one event
  * loop, N clients; each subscribes to its own topic and publishes to it, keeping at most
- * `--window` messages unacknowledged (the same flow control as mqtt-fleet's default --max-inflight),
+ * `--window` messages unacknowledged (the same flow control as mqtt-fleet's --max-inflight),
  * or on a timer schedule at `--rate` messages/s. Latency from a timestamp in the payload, percentiles from
  * a sorted array at the end. Prints one JSON line.
  *

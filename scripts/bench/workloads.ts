@@ -49,7 +49,8 @@ function modes(cores: number, args: string[], suffix = ''): Variant[] {
 
 export function WORKLOADS(cores: number): Workload[] {
   const w1 = (qos: number): Workload => {
-    const args = ['-c', '20', '--count', '10000', '--size', '64', '--rate', '0', '--qos', String(qos)];
+    // Window 100 for both (the broker's max_inflight_messages is raised to match).
+    const args = ['-c', '20', '--count', '10000', '--size', '64', '--rate', '0', '--qos', String(qos), '--max-inflight', '100'];
     return {
       id: `W1-qos${qos}`,
       title: `throughput: 20 clients x 10,000 x 64 B to their own topics, unpaced, QoS ${qos}`,

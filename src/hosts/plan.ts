@@ -52,6 +52,13 @@ export function sessionSettings(options: ResolvedOptions): SessionSettings {
     writeCache: options.mode !== 'thread-per-client',
     // The fleet-wide bound, shared out over the shards.
     connectConcurrency: Math.max(1, Math.ceil(options.connectConcurrency / Math.max(1, options.threads))),
+    protocolVersion: options.protocolVersion,
+    sessionExpirySec: options.sessionExpirySec,
+    retryRefused: options.retryRefused,
+    drainTimeoutMs: options.drainTimeoutMs,
+    tls: options.tls,
+    workload: options.workload,
+    hookTimeoutMs: options.hookTimeoutMs,
   };
 }
 

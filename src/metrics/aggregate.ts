@@ -19,6 +19,7 @@ export class Aggregate {
   readonly totals: Counters = zeroCounters();
   readonly latency: Histogram[];
   private readonly interval = new IntervalLatency();
+  private intervalLoopDelay: { p99: number; max: number } | null = null;
   private intervalStart: { t: number; published: number; received: number };
   firstPublishAt = 0;
   lastPublishAt = 0;
@@ -67,6 +68,10 @@ export class Aggregate {
     }
     this.lastPublishAt = Math.max(this.lastPublishAt, batch.lastPublishAt);
     this.lastReceiveAt = Math.max(this.lastReceiveAt, batch.lastReceiveAt);
+    if (batch.loopDelay) {
+      const d = this.intervalLoopDelay;
+      this.intervalLoopDelay = d ? { p99: Math.max(d.p99, batch.loopDelay.p99), max: Math.max(d.max, batch.loopDelay.max) } : batch.loopDelay;
+    }
   }
 
   onFinal(publishers: PublisherFinal[], streams: StreamFinal[]): void {
@@ -125,7 +130,10 @@ export class Aggregate {
       publishedPerSec: Math.round((this.totals.published - last.published) / seconds),
       receivedPerSec: Math.round((this.totals.received - last.received) / seconds),
       latencyMs: p50 === undefined ? null : { p50, p99: p99!, max: max! },
+      loopDelayMs: this.intervalLoopDelay,
+      rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20),
     };
+    this.intervalLoopDelay = null;
     interval.reset();
     this.intervalStart = { t: now, published: this.totals.published, received: this.totals.received };
     return line;

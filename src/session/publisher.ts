@@ -37,6 +37,8 @@ export class Publisher {
   private immediate: NodeJS.Immediate | null = null;
   private endTimer: NodeJS.Timeout | null = null;
   private readonly intervalMs: number;
+  /** --max-inflight, or less when an MQTT 5 broker's Receive Maximum says so. */
+  private window: number;
 
   constructor(
     private readonly client: number,
@@ -47,6 +49,12 @@ export class Publisher {
     private readonly onFinished: (published: number) => void,
   ) {
     this.intervalMs = settings.rate > 0 ? 1000 / settings.rate : 0;
+    this.window = settings.maxInflight;
+  }
+
+  /** The broker's Receive Maximum (MQTT 5 CONNACK): never more unacknowledged than it accepts. */
+  limitWindow(receiveMaximum: number | undefined): void {
+    this.window = Math.min(this.settings.maxInflight, receiveMaximum ?? Infinity);
   }
 
   get published(): number {
@@ -90,7 +98,8 @@ export class Publisher {
     if (this.pumping || !this.started || this.paused || this.finished) return;
     this.pumping = true;
     try {
-      const { count, maxInflight } = this.settings;
+      const { count } = this.settings;
+      const maxInflight = this.window;
       for (let burst = 0; ; burst++) {
         if (count !== undefined && this.seq >= count) return this.finish();
         const t = now();
@@ -138,10 +147,14 @@ export class Publisher {
 
   private onAck(seq: number, err: Error | undefined): void {
     this.inflight--;
-    this.unacked.delete(seq);
     const c = this.stats.counters;
+    // No acknowledgement came (connection closed, message given up at the end): its fate is
+    // unknown, so it stays among the unacknowledged and counts as in flight, not as lost.
     if (err) c.sendFailed++;
-    else c.acked++;
+    else {
+      this.unacked.delete(seq);
+      c.acked++;
+    }
     this.stats.markDirty();
     if (!this.pumping && this.timer === null && this.immediate === null) this.pump();
   }

@@ -6,7 +6,11 @@ import { PayloadWriter } from './payload.js';
 import { Publisher } from './publisher.js';
 import { Receiver } from './receiver.js';
 import { createClient } from './transport.js';
+import { refusalError, refusalOf } from './refusal.js';
 import type { Slots } from './slots.js';
+import { Hooks } from './hooks.js';
+import { loadWorkload, type WorkloadContext } from './workload.js';
+import { threadId } from 'node:worker_threads';
 import type { ShardStats } from './shard-stats.js';
 
 /** What a session needs from the shard it runs in. */
@@ -17,11 +21,14 @@ export interface SessionHost {
   waitForGo(): Promise<number>;
   /** Bounds this shard's connection attempts in flight. */
   readonly connectSlots: Slots;
+  /** A workload's log line, for the main thread's logger. */
+  log(client: number, message: string): void;
 }
 
 const noop = (): void => {};
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
-type Attempt = { ok: true; sessionPresent: boolean } | { ok: false; error: unknown };
+type Attempt = { ok: true; sessionPresent: boolean; receiveMaximum: number | undefined } | { ok: false; error: unknown };
 
 /**
  * One MQTT client's whole life, identical in every thread mode: connect with a bounded number
@@ -41,6 +48,8 @@ export class Session {
   private wakeDelay: (() => void) | null = null;
   private closed: Promise<void> = Promise.resolve();
   private finalState: ClientState = 'done';
+  private hooks: Hooks | null = null;
+  private closing: Promise<void> | null = null;
 
   constructor(
     private readonly spec: SessionSpec,
@@ -62,7 +71,13 @@ export class Session {
       // MQTT.js calls its `debug` logger dozens of times per message; even disabled, that costs
       // several per cent of throughput on the hot path.
       log: noop,
+      protocolVersion: settings.protocolVersion,
+      rejectUnauthorized: settings.tls.rejectUnauthorized,
     };
+    if (settings.sessionExpirySec !== undefined) options.properties = { sessionExpiryInterval: settings.sessionExpirySec };
+    if (settings.tls.ca !== undefined) options.ca = settings.tls.ca;
+    if (settings.tls.cert !== undefined) options.cert = settings.tls.cert;
+    if (settings.tls.key !== undefined) options.key = settings.tls.key;
     if (settings.username !== undefined) options.username = settings.username;
     if (settings.password !== undefined) options.password = settings.password;
     this.clientOptions = options;
@@ -102,25 +117,66 @@ export class Session {
         this.lastError = err;
       });
       if (this.receiver) this.client.on('message', this.receiver.onMessage);
-      await this.live();
+      if (this.settings.workload !== null) {
+        this.hooks = new Hooks(await loadWorkload(this.settings.workload), this.workloadContext(), this.settings.hookTimeoutMs, (err) => this.fail(err));
+        this.client.on('message', this.hooks.message);
+        await this.hooks.setup();
+      }
+      if (!this.stopping) await this.live();
     } catch (err) {
       this.finalState = 'failed';
       this.lastError = err;
     }
     this.publisher?.stop();
+    if (this.hooks) await this.hooks.teardown();
     if (this.client) await this.disconnect();
     const error = this.finalState === 'done' ? undefined : this.lastError;
     const received = this.receiver?.uniqueReceived ?? 0;
     this.status(this.finalState, error === undefined ? { received } : { received, error: serializeError(error) });
   }
 
+  /** This client failed (a workload hook threw or hung): report it, and end its session. */
+  private fail(err: Error): void {
+    if (this.finalState === 'failed') return;
+    this.finalState = 'failed';
+    this.lastError = err;
+    this.stop();
+  }
+
+  private workloadContext(): WorkloadContext {
+    const { spec, settings } = this;
+    return {
+      index: spec.index,
+      clientId: spec.clientId,
+      threadId,
+      state: {},
+      options: { qos: settings.qos, size: settings.size, rate: settings.rate, topic: spec.pubTopic, subTopic: spec.subTopic },
+      publish: (topic, payload, options = {}) =>
+        new Promise<void>((resolve, reject) => {
+          if (!this.online) return reject(new Error(`${spec.clientId} is offline`));
+          const body = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+          this.host.stats.onPublish(now(), body.length);
+          this.client.publish(topic, body, { qos: options.qos ?? settings.qos, retain: options.retain ?? false }, (err) => {
+            if (err) {
+              this.host.stats.counters.sendFailed++;
+              return reject(err);
+            }
+            this.host.stats.counters.acked++;
+            resolve();
+          });
+        }),
+      log: (message) => this.host.log(spec.index, String(message)),
+    };
+  }
+
   /** Stop publishing and disconnect cleanly; `run()` then resolves. */
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
+    this.hooks?.stopTicks();
     this.publisher?.stop();
     this.wakeDelay?.();
-    if (this.online) this.client.end(false);
+    if (this.online) void this.closeGracefully();
   }
 
   finals(): { publisher: PublisherFinal | null; streams: StreamFinal[] } {
@@ -143,7 +199,7 @@ export class Session {
       if (this.stopping) {
         this.client.end(false);
       } else if (await this.subscribe(sessionPresent)) {
-        this.onUp();
+        await this.onUp(sessionPresent);
       }
       await this.closed;
       this.online = false;
@@ -161,8 +217,13 @@ export class Session {
       this.status(firstRound && attempt === 1 ? 'connecting' : 'reconnecting', { attempt, of });
       const release = await this.host.connectSlots.acquire();
       const result = await this.attempt().finally(release);
-      if (result.ok) return result.sessionPresent;
-      this.lastError = result.error;
+      if (result.ok) {
+        this.publisher?.limitWindow(result.receiveMaximum);
+        return result.sessionPresent;
+      }
+      const refusal = refusalOf(result.error, this.settings.protocolVersion);
+      this.lastError = refusal ? refusalError(refusal, this.settings.retryRefused) : result.error;
+      if (refusal?.permanent && !this.settings.retryRefused) return null;
       if (attempt < of) await this.delay(this.settings.reconnectDelayMs);
     }
     return null;
@@ -175,11 +236,11 @@ export class Session {
       const onError = (err: Error): void => {
         error = err;
       };
-      const onConnect = (connack: { sessionPresent: boolean }): void => {
+      const onConnect = (connack: { sessionPresent: boolean; properties?: { receiveMaximum?: number } }): void => {
         cleanup();
         // Listen for the drop right away: a close queued behind this CONNACK must not be missed.
         this.closed = new Promise((done) => client.once('close', () => done()));
-        resolve({ ok: true, sessionPresent: connack.sessionPresent });
+        resolve({ ok: true, sessionPresent: connack.sessionPresent, receiveMaximum: connack.properties?.receiveMaximum });
       };
       const onClose = (): void => {
         cleanup();
@@ -213,20 +274,22 @@ export class Session {
     }
   }
 
-  private onUp(): void {
-    if (this.everReady) {
+  private async onUp(sessionPresent: boolean): Promise<void> {
+    const reconnect = this.everReady;
+    this.everReady = true;
+    if (this.hooks) await this.hooks.connected({ sessionPresent, reconnect });
+    if (reconnect) {
       this.publisher?.resume();
       return;
     }
-    this.everReady = true;
     this.status('ready');
-    const publisher = this.publisher;
-    if (publisher === null) return;
-    if (!this.settings.barrier) {
-      publisher.start(now(), true);
-      return;
-    }
-    void this.host.waitForGo().then((at) => publisher.start(at, this.online));
+    const start = (at: number): void => {
+      if (this.stopping) return;
+      this.hooks?.startTicks();
+      this.publisher?.start(at, this.online);
+    };
+    if (!this.settings.barrier) start(now());
+    else void this.host.waitForGo().then(start);
   }
 
   private delay(ms: number): Promise<void> {
@@ -242,19 +305,29 @@ export class Session {
     });
   }
 
+  /**
+   * Wait up to --drain-timeout for outstanding QoS 1/2 acknowledgements, then DISCONNECT (so no
+   * will message fires). Messages still unacknowledged then stay counted as in flight.
+   */
+  private closeGracefully(): Promise<void> {
+    this.closing ??= (async () => {
+      const client = this.client;
+      const outstanding = (): string[] => Object.keys(client.outgoing);
+      if (outstanding().length > 0) {
+        await Promise.race([new Promise<void>((resolve) => client.once('outgoingEmpty', () => resolve())), this.closed, sleep(this.settings.drainTimeoutMs)]);
+      }
+      // end(false) would wait for these forever if the broker never answers: let them go.
+      for (const id of outstanding()) client.removeOutgoingMessage(Number(id));
+      if (this.online) client.end(false);
+      await Promise.race([this.closed, sleep(this.settings.connectTimeoutMs)]);
+    })();
+    return this.closing;
+  }
+
+  /** Leave nothing open: a graceful close when still online, the socket released in any case. */
   private async disconnect(): Promise<void> {
-    // end() sends DISCONNECT when connected (so no will fires) and releases the socket otherwise.
-    // A graceful end waits for outstanding acks; a broker that never sends them must not hold us.
-    const graceful = new Promise<void>((resolve) => this.client.end(!this.online, () => resolve()));
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        this.client.end(true);
-        resolve();
-      }, this.settings.connectTimeoutMs);
-    });
-    await Promise.race([graceful.then(() => this.closed), deadline]);
-    clearTimeout(timer);
+    if (this.online) await this.closeGracefully();
+    await new Promise<void>((resolve) => this.client.end(true, () => resolve()));
   }
 
   private status(state: ClientState, extra: Partial<StatusEvent> = {}): void {

@@ -64,7 +64,7 @@ export class ShardStats {
   }
 
   /** The batch since the last call, or null when nothing changed. */
-  takeBatch(): ShardMessage | null {
+  takeBatch(loopDelay: { p99: number; max: number } | null): ShardMessage | null {
     if (!this.dirty) return null;
     const batch: ShardMessage = {
       type: 'batch',
@@ -77,6 +77,7 @@ export class ShardStats {
       lastReceiveAt: this.lastReceiveAt,
       messages: this.printed,
       messagesDropped: this.printedDropped,
+      loopDelay,
     };
     this.counters = zeroCounters();
     this.printed = [];

@@ -7,6 +7,8 @@ import { Slots } from './slots.js';
 
 /** Event-loop delay sampling interval: fine enough for a responsiveness figure, cheap for many threads. */
 const LOOP_RESOLUTION_MS = 20;
+/** The histogram holds whole timer intervals (ns); the delay is what exceeds the resolution. */
+const delayMs = (ns: number): number => Math.max(0, Math.round(ns / 1e3 - LOOP_RESOLUTION_MS * 1e3) / 1e3);
 
 /**
  * Runs a shard's sessions concurrently on the current event loop and reports over `port`:
@@ -27,7 +29,8 @@ export async function runShard(start: ShardStart, port: MessagePort): Promise<vo
     pending = [];
   };
   const flushBatch = (): void => {
-    const batch = stats.takeBatch();
+    const batch = stats.takeBatch(measuredLoop && intervalDelay.count > 0 ? { p99: delayMs(intervalDelay.percentile(99)), max: delayMs(intervalDelay.max) } : null);
+    intervalDelay.reset();
     if (batch) post(batch);
   };
 
@@ -44,21 +47,26 @@ export async function runShard(start: ShardStart, port: MessagePort): Promise<vo
     },
     waitForGo: () => gate,
     connectSlots: new Slots(start.settings.connectConcurrency),
+    log: (client, message) => post({ type: 'log', client, message }),
   };
 
   // Responsiveness while publishing: how late this thread's event loop ran its callbacks.
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  // The same, per batch interval: stats lines show responsiveness over time (soak runs).
+  const intervalDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   let measuredLoop = false;
   const sessions = start.sessions.map((spec) => new Session(spec, start.settings, host, start.launchedAt + spec.connectDelayMs));
   port.on('message', (message: MainMessage) => {
     switch (message.type) {
       case 'go':
         loopDelay.enable();
+        intervalDelay.enable();
         measuredLoop = true;
         openGate(message.at);
         break;
       case 'stop':
         loopDelay.disable();
+        intervalDelay.disable();
         for (const session of sessions) session.stop();
         break;
       default:
@@ -83,8 +91,8 @@ export async function runShard(start: ShardStart, port: MessagePort): Promise<vo
   }
   post({ type: 'final', publishers, streams });
   loopDelay.disable();
-  // The histogram holds whole timer intervals; the delay is what exceeds the resolution.
-  const ms = (ns: number): number => Math.max(0, Math.round(ns / 1e3 - LOOP_RESOLUTION_MS * 1e3) / 1e3);
+  intervalDelay.disable();
+  const ms = delayMs;
   const delay = measuredLoop && loopDelay.count > 0
     ? { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), mean: ms(loopDelay.mean) }
     : null;

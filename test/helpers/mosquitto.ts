@@ -23,6 +23,7 @@ export class Mosquitto {
     readonly port: number,
     extraConfig: string,
     verbose: boolean,
+    persistent: boolean,
   ) {
     writeFileSync(
       this.conf,
@@ -34,15 +35,18 @@ export class Mosquitto {
         ...(verbose ? ['log_type all'] : ['log_type error', 'log_type warning', 'log_type notice', 'log_type information']),
         'connection_messages true',
         'log_timestamp false',
-        'persistence false',
+        // Started as root it would switch to user mosquitto, which cannot write our temp dir.
+        ...(process.getuid?.() === 0 ? ['user root'] : []),
+        // Persistent: its state survives a SIGTERM and restart, in our temp dir.
+        ...(persistent ? ['persistence true', `persistence_location ${this.dir}/`] : ['persistence false']),
         'max_queued_messages 100000',
         extraConfig,
       ].join('\n'),
     );
   }
 
-  static async start(extraConfig = '', options: { verbose?: boolean } = {}): Promise<Mosquitto> {
-    const broker = new Mosquitto(await freePort(), extraConfig, options.verbose ?? true);
+  static async start(extraConfig = '', options: { verbose?: boolean; persistent?: boolean } = {}): Promise<Mosquitto> {
+    const broker = new Mosquitto(await freePort(), extraConfig, options.verbose ?? true, options.persistent ?? false);
     await broker.restart();
     return broker;
   }

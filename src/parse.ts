@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { UsageError } from './errors.js';
+import type { ThreadMode } from './options.js';
+
+/** Option values from strings: every error is a UsageError naming the option. */
+
+const SCHEMES = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'];
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const COUNT_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6 };
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 * 1024 };
+
+/** `500ms`, `10s`, `2m`, `1h`, `1.5s`; a bare number is taken in `bareUnit`. Whole milliseconds. */
+export function parseDuration(option: string, value: unknown, bareUnit: 'ms' | 's' = 'ms'): number {
+  return Math.round(parseFractionalDuration(option, value, bareUnit));
+}
+
+/** As parseDuration, keeping fractions of a millisecond (`0.25ms`). */
+export function parseFractionalDuration(option: string, value: unknown, bareUnit: 'ms' | 's' = 'ms'): number {
+  const text = String(value).trim().toLowerCase();
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
+  if (!match) {
+    throw new UsageError(option, `${option} must be a duration like 500ms, 10s or 2m (got ${JSON.stringify(String(value))})`);
+  }
+  return Number(match[1]) * DURATION_UNITS[match[2] ?? bareUnit]!;
+}
+
+/** `all`, or client indices and ranges: `0`, `0-4`, `0,3,7-9`. */
+export function parseClientSet(option: string, value: unknown, clients: number): number[] {
+  const text = String(value).trim().toLowerCase();
+  if (text === 'all') return Array.from({ length: clients }, (_, i) => i);
+  const chosen = new Set<number>();
+  for (const part of text.split(',')) {
+    const match = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!match) {
+      throw new UsageError(option, `${option} must be all, or client indices and ranges like 0, 0-4 or 0,3,7-9 (got ${JSON.stringify(String(value))})`);
+    }
+    const from = Number(match[1]);
+    const to = match[2] === undefined ? from : Number(match[2]);
+    if (to < from) throw new UsageError(option, `${option}: range ${part.trim()} runs backwards`);
+    if (to >= clients) throw new UsageError(option, `${option}: client ${to} does not exist (clients are 0-${clients - 1})`);
+    for (let i = from; i <= to; i++) chosen.add(i);
+  }
+  return [...chosen].sort((a, b) => a - b);
+}
+
+function parseScaled(option: string, value: unknown, units: Record<string, number>, what: string): number {
+  const text = String(value).trim().toLowerCase();
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(text);
+  const unit = match ? units[match[2]!] : undefined;
+  if (!match || unit === undefined) {
+    throw new UsageError(option, `${option} must be ${what} (got ${JSON.stringify(String(value))})`);
+  }
+  const n = Number(match[1]) * unit;
+  if (!Number.isSafeInteger(n)) throw new UsageError(option, `${option} must be a whole number (got ${JSON.stringify(String(value))})`);
+  return n;
+}
+
+/** `1000`, `10k`, `1m` (million). */
+export function parseCount(option: string, value: unknown): number {
+  return parseScaled(option, value, COUNT_UNITS, 'a whole number like 1000 or 10k');
+}
+
+export function parseSize(option: string, value: unknown): number {
+  return parseScaled(option, value, SIZE_UNITS, 'a size in bytes like 64, 1kb or 1kib');
+}
+
+export function parseNumber(option: string, value: unknown): number {
+  const n = typeof value === 'number' ? value : Number(String(value).trim());
+  if (String(value).trim() === '' || !Number.isFinite(n)) {
+    throw new UsageError(option, `${option} must be a number (got ${JSON.stringify(String(value))})`);
+  }
+  return n;
+}
+
+export function atLeast(option: string, n: number, min: number, unit = ''): number {
+  if (n < min) throw new UsageError(option, `${option} must be at least ${min}${unit} (got ${n}${unit})`);
+  return n;
+}
+
+export function parseThreads(value: unknown): { mode: ThreadMode; threads: number | 'per-client' } {
+  const text = String(value).trim().toLowerCase();
+  if (text === 'per-client') return { mode: 'thread-per-client', threads: 'per-client' };
+  if (!/^\d+$/.test(text)) {
+    throw new UsageError('--threads', `--threads must be per-client, 0 (one event loop) or a pool size K >= 1 (got ${JSON.stringify(String(value))})`);
+  }
+  const k = Number(text);
+  return k === 0 ? { mode: 'single-loop', threads: 0 } : { mode: 'pool', threads: k };
+}
+
+export function checkBrokerUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError('--broker', `--broker must be a URL like mqtt://127.0.0.1:1883 (got ${JSON.stringify(redactUrl(url))})`);
+  }
+  if (!SCHEMES.includes(parsed.protocol)) {
+    throw new UsageError(
+      '--broker',
+      `--broker has unknown scheme ${JSON.stringify(parsed.protocol.slice(0, -1))}; use one of ${SCHEMES.map((s) => s.slice(0, -1)).join(', ')}`,
+    );
+  }
+  if (!parsed.hostname) throw new UsageError('--broker', `--broker needs a host (got ${JSON.stringify(redactUrl(url))})`);
+  return url;
+}
+
+/** A URL safe to show: credentials replaced. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username || parsed.password) {
+      parsed.username = parsed.username ? '***' : '';
+      parsed.password = parsed.password ? '***' : '';
+    }
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, '//***@');
+  }
+}
+
+export function newRunId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+export function integer(option: string, n: number): number {
+  if (!Number.isInteger(n)) throw new UsageError(option, `${option} must be a whole number (got ${n})`);
+  return n;
+}
+
+/** A file's contents for an option (certificates, a password), read once, up front. */
+export function readOptionFile(option: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new UsageError(option, `${option}: cannot read ${JSON.stringify(path)} (${code})`);
+  }
+}

@@ -1,0 +1,78 @@
+import { callHook, type Workload, type WorkloadContext } from './workload.js';
+
+/**
+ * A client's workload hooks, contained: every throw, rejection or hang becomes one failure report
+ * for this client (`onFailure`), after which no further hook runs. The client's session then ends
+ * as `failed`; every other client carries on.
+ */
+export class Hooks {
+  private tickTimer: NodeJS.Timeout | null = null;
+  private ticking = false;
+  private failed = false;
+
+  constructor(
+    private readonly workload: Workload,
+    private readonly ctx: WorkloadContext,
+    private readonly timeoutMs: number,
+    private readonly onFailure: (err: Error) => void,
+  ) {}
+
+  setup(): Promise<void> {
+    return this.call('setup', () => this.workload.setup?.(this.ctx));
+  }
+
+  connected(info: { sessionPresent: boolean; reconnect: boolean }): Promise<void> {
+    return this.call('onConnect', () => this.workload.onConnect?.(this.ctx, info));
+  }
+
+  /** Per message: not awaited, so a slow hook cannot pile messages up in memory; errors still count. */
+  readonly message = (topic: string, payload: Buffer, packet: { qos: number; retain: boolean; dup: boolean }): void => {
+    const hook = this.workload.onMessage;
+    if (!hook || this.failed) return;
+    try {
+      const result = hook(this.ctx, { topic, payload, qos: packet.qos, retain: packet.retain, dup: packet.dup });
+      if (result instanceof Promise) result.catch((err: unknown) => this.fail('onMessage', err));
+    } catch (err) {
+      this.fail('onMessage', err);
+    }
+  };
+
+  startTicks(): void {
+    const tick = this.workload.tick;
+    if (!tick || this.tickTimer) return;
+    this.tickTimer = setInterval(() => {
+      if (this.ticking || this.failed) return;
+      this.ticking = true;
+      void this.call('tick', () => tick(this.ctx)).finally(() => (this.ticking = false));
+    }, this.workload.tickMs ?? 1000);
+  }
+
+  stopTicks(): void {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.tickTimer = null;
+  }
+
+  teardown(): Promise<void> {
+    this.stopTicks();
+    return this.call('teardown', () => this.workload.teardown?.(this.ctx));
+  }
+
+  private async call(name: string, run: () => unknown): Promise<void> {
+    if (this.failed) return;
+    try {
+      await callHook(name, run, this.timeoutMs);
+    } catch (err) {
+      this.fail(name, err, false);
+    }
+  }
+
+  private fail(name: string, err: unknown, wrap = true): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.stopTicks();
+    const error = wrap
+      ? Object.assign(new Error(`workload ${name} failed: ${err instanceof Error ? err.message : String(err)}`), { code: 'WORKLOAD_HOOK' })
+      : (err as Error);
+    this.onFailure(error);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * CONNACK refusals: what each code means, and whether trying again could help.
+ * MQTT 3.1.1 §3.2.2.3 return codes; MQTT 5 §3.2.2.2 reason codes.
+ */
+const V4: Record<number, string> = {
+  1: 'unacceptable protocol version',
+  2: 'client identifier rejected',
+  3: 'server unavailable',
+  4: 'bad user name or password',
+  5: 'not authorized',
+};
+const V5: Record<number, string> = {
+  0x80: 'unspecified error',
+  0x81: 'malformed packet',
+  0x82: 'protocol error',
+  0x83: 'implementation specific error',
+  0x84: 'unsupported protocol version',
+  0x85: 'client identifier not valid',
+  0x86: 'bad user name or password',
+  0x87: 'not authorized',
+  0x88: 'server unavailable',
+  0x89: 'server busy',
+  0x8a: 'banned',
+  0x8c: 'bad authentication method',
+  0x90: 'topic name invalid',
+  0x95: 'packet too large',
+  0x97: 'quota exceeded',
+  0x99: 'payload format invalid',
+  0x9a: 'retain not supported',
+  0x9b: 'QoS not supported',
+  0x9c: 'use another server',
+  0x9d: 'server moved',
+  0x9f: 'connection rate exceeded',
+};
+/** Refusals that the same CONNECT will meet again: retrying only adds load. */
+const PERMANENT_V4 = new Set([1, 2, 4, 5]);
+const PERMANENT_V5 = new Set([0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c]);
+
+export interface Refusal {
+  code: number;
+  reason: string;
+  permanent: boolean;
+}
+
+/** The refusal in a connection error, if the broker sent a CONNACK refusing us. */
+export function refusalOf(err: unknown, protocolVersion: 4 | 5): Refusal | null {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'number' || code === 0) return null;
+  const table = protocolVersion === 5 ? V5 : V4;
+  return {
+    code,
+    reason: table[code] ?? `refusal code ${code}`,
+    permanent: (protocolVersion === 5 ? PERMANENT_V5 : PERMANENT_V4).has(code),
+  };
+}
+
+export function refusalError(refusal: Refusal, retried: boolean): Error {
+  const hex = refusal.code >= 0x80 ? ` (0x${refusal.code.toString(16)})` : '';
+  const tail = refusal.permanent && !retried ? '; not retried, as retrying cannot help (--retry-refused retries anyway)' : '';
+  return Object.assign(new Error(`broker refused the connection: ${refusal.reason}, CONNACK code ${refusal.code}${hex}${tail}`), {
+    code: `CONNACK_${refusal.code}`,
+  });
+}

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { run, type StatusLine } from '../src/index.js';
+import { aedesForTest } from './helpers/aedes.js';
+
+function workload(t: TestContext, source: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-workload-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'client.mjs');
+  writeFileSync(file, source);
+  return file;
+}
+
+for (const threads of ['0', '2', 'per-client']) {
+  test(`--threads ${threads}: a workload hook that throws fails its own client; the others finish`, async (t) => {
+    const broker = await aedesForTest(t);
+    const file = workload(
+      t,
+      `export function onMessage(ctx, message) {
+         if (ctx.index === 1 && message.payload.readUInt32LE(12) === 5) throw new Error('boom in client ' + ctx.index);
+       }`,
+    );
+    const statuses: StatusLine[] = [];
+    const summary = await run({ brokers: [broker.url], clients: 4, count: 20, rate: 100, threads, workload: file, onEvent: (e) => e.type === 'status' && statuses.push(e) });
+    const last = new Map(statuses.map((s) => [s.client, s]));
+    assert.equal(last.get(1)!.state, 'failed');
+    assert.match(last.get(1)!.error!.message, /workload onMessage failed: boom in client 1/);
+    for (const i of [0, 2, 3]) assert.equal(last.get(i)!.state, 'done', `client ${i} finished`);
+    assert.equal(summary.failed, 1);
+    assert.equal(summary.exitCode, 1);
+    assert.equal(summary.received, summary.expected - summary.lost);
+  });
+}
+
+test('a hook that hangs is failed after --hook-timeout', async (t) => {
+  const broker = await aedesForTest(t);
+  const file = workload(t, `export function onConnect(ctx) { if (ctx.index === 0) return new Promise(() => {}); }`);
+  const statuses: StatusLine[] = [];
+  const summary = await run({ brokers: [broker.url], clients: 3, count: 5, rate: 50, threads: 0, workload: file, hookTimeout: '300ms', onEvent: (e) => e.type === 'status' && statuses.push(e) });
+  const failed = statuses.find((s) => s.state === 'failed');
+  assert.equal(failed?.client, 0);
+  assert.match(failed!.error!.message, /workload onConnect failed: did not finish within 300 ms/);
+  assert.equal(summary.failed, 1);
+  assert.equal(summary.received, 10, 'the other two clients exchanged all their messages');
+});
+
+for (const threads of ['2', 'per-client']) {
+  test(`--threads ${threads}: a worker thread that dies is reported with the clients it carried; the run completes`, async (t) => {
+    const broker = await aedesForTest(t);
+    // Client 2's thread exits mid-run, as a crash in native code or a stray process.exit would.
+    const file = workload(t, `export const tickMs = 50; export function tick(ctx) { if (ctx.index === 2) process.exit(7); }`);
+    const statuses: StatusLine[] = [];
+    const summary = await run({ brokers: [broker.url], clients: 4, count: 40, rate: 40, threads, workload: file, onEvent: (e) => e.type === 'status' && statuses.push(e) });
+    const last = new Map(statuses.map((s) => [s.client, s]));
+    // Round-robin: with 2 threads, client 2 shares its thread with client 0.
+    const dead = threads === '2' ? [0, 2] : [2];
+    for (const i of [0, 1, 2, 3]) {
+      if (dead.includes(i)) {
+        assert.equal(last.get(i)!.state, 'failed', `client ${i} went down with its thread`);
+        assert.match(last.get(i)!.error!.message, /worker thread died/);
+      } else {
+        assert.equal(last.get(i)!.state, 'done', `client ${i} finished`);
+      }
+    }
+    assert.equal(summary.failed, dead.length);
+    assert.equal(summary.exitCode, 1);
+    assert.ok(summary.received >= (4 - dead.length) * 40, 'the surviving clients received all their messages');
+  });
+}
+
+test('ctx.publish and ctx.log: hook traffic is counted, log lines reach the main thread', async (t) => {
+  const broker = await aedesForTest(t);
+  const file = workload(
+    t,
+    `export async function onConnect(ctx) {
+       await ctx.publish('side/' + ctx.index, 'hello', { qos: 1 });
+       ctx.log('said hello on ' + ctx.threadId);
+     }`,
+  );
+  const lines: string[] = [];
+  const logger = { debug() {}, warn() {}, error() {}, info: (_: object, msg?: string) => lines.push(msg ?? '') };
+  const summary = await run({ brokers: [broker.url], clients: 2, count: 3, rate: 50, threads: 'per-client', workload: file, logger, runId: 'hooklog' });
+  assert.equal(summary.published, 2 * 3 + 2, 'the plan plus one hook publish per client');
+  assert.equal(summary.failed, 0);
+  assert.ok(lines.some((l) => /^mqtt-fleet-hooklog-0: said hello on [1-9]\d*$/.test(l)), lines.join('\n'));
+});

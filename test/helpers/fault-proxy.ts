@@ -1,0 +1,140 @@
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import mqttPacket, { type Packet } from 'mqtt-packet';
+import { readHeader, runTag, type Header } from '../../src/session/payload.js';
+
+/** What to do with one PUBLISH on its way from the broker to a client. */
+export type Verdict = 'forward' | 'drop' | 'duplicate' | 'cut';
+
+export interface Delivery {
+  publisher: number;
+  seq: number;
+}
+
+/**
+ * A fault-injecting TCP proxy between clients and a broker. It frames MQTT in both directions,
+ * asks `decide` about every PUBLISH going to a client (by client id and payload header), and
+ * records exactly what it let through, so a test can compare the run's summary with what
+ * really reached each client. `cut` closes that client's connection before the packet.
+ */
+export class FaultProxy {
+  /** PUBLISH packets written to each client, in order, by client id. */
+  readonly forwarded = new Map<string, Delivery[]>();
+  readonly dropped = new Map<string, Delivery[]>();
+  cuts = 0;
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly tag: number;
+  port = 0;
+
+  constructor(
+    private readonly upstreamPort: number,
+    runId: string,
+    private readonly decide: (clientId: string, delivery: Delivery, nth: number) => Verdict,
+  ) {
+    this.tag = runTag(runId);
+    this.server = createServer((client) => this.accept(client));
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => {});
+  }
+
+  private accept(client: Socket): void {
+    this.track(client);
+    client.setNoDelay(true);
+    const upstream = connect(this.upstreamPort, '127.0.0.1');
+    this.track(upstream);
+    upstream.setNoDelay(true);
+    let clientId = '';
+    let protocolVersion: 4 | 5 = 4;
+    let closed = false;
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', close);
+    upstream.on('close', close);
+
+    const fromClient = mqttPacket.parser({ protocolVersion: 5 });
+    fromClient.on('packet', (packet: Packet) => {
+      if (packet.cmd === 'connect') {
+        clientId = packet.clientId;
+        protocolVersion = packet.protocolVersion === 5 ? 5 : 4;
+      }
+    });
+    fromClient.on('error', () => {});
+    client.on('data', (chunk: Buffer) => {
+      fromClient.parse(chunk);
+      upstream.write(chunk);
+    });
+
+    let toClient: ReturnType<typeof mqttPacket.parser> | null = null;
+    const header: Header = { publisher: 0, seq: 0, sentAt: 0 };
+    upstream.on('data', (chunk: Buffer) => {
+      // The CONNECT has gone out before any reply comes back, so the protocol version is known.
+      toClient ??= this.downstreamParser(protocolVersion, (packet) => {
+        if (closed) return;
+        const opts = { protocolVersion };
+        if (packet.cmd !== 'publish' || !readHeader(packet.payload as Buffer, this.tag, header)) {
+          client.write(mqttPacket.generate(packet, opts));
+          return;
+        }
+        const delivery = { publisher: header.publisher, seq: header.seq };
+        const list = this.forwarded.get(clientId) ?? [];
+        this.forwarded.set(clientId, list);
+        const verdict = this.decide(clientId, delivery, list.length);
+        switch (verdict) {
+          case 'forward':
+            list.push(delivery);
+            client.write(mqttPacket.generate(packet, opts));
+            break;
+          case 'duplicate':
+            list.push(delivery, delivery);
+            client.write(mqttPacket.generate(packet, opts));
+            client.write(mqttPacket.generate(packet, opts));
+            break;
+          case 'drop':
+            this.dropped.set(clientId, [...(this.dropped.get(clientId) ?? []), delivery]);
+            break;
+          case 'cut':
+            this.cuts++;
+            close();
+            break;
+        }
+      });
+      toClient.parse(chunk);
+    });
+  }
+
+  private downstreamParser(protocolVersion: 4 | 5, onPacket: (packet: Packet) => void): ReturnType<typeof mqttPacket.parser> {
+    const parser = mqttPacket.parser({ protocolVersion });
+    parser.on('packet', onPacket);
+    parser.on('error', () => {});
+    return parser;
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  /** Distinct messages and all deliveries the proxy let through to `clientId`. */
+  counts(clientId: string): { distinct: number; deliveries: number } {
+    const list = this.forwarded.get(clientId) ?? [];
+    return { distinct: new Set(list.map((d) => `${d.publisher}:${d.seq}`)).size, deliveries: list.length };
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

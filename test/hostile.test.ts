@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { run, type StatusLine } from '../src/index.js';
+import { aedesForTest } from './helpers/aedes.js';
+import { makeCerts } from './helpers/certs.js';
+import { spawnCli } from './helpers/cli.js';
+import { HostileBroker } from './helpers/hostile.js';
+import { Mosquitto } from './helpers/mosquitto.js';
+import { freePort } from './helpers/ports.js';
+import { withTimeout } from './helpers/wait.js';
+
+const collect = (into: StatusLine[]) => (e: { type: string }) => e.type === 'status' && into.push(e as StatusLine);
+
+test('a broker that accepts TCP but never sends CONNACK: each --connect-timeout is an attempt; the client gives up', async (t) => {
+  const broker = await HostileBroker.silent();
+  t.after(() => broker.close());
+  const statuses: StatusLine[] = [];
+  const summary = await run({ brokers: [broker.url], clients: 2, count: 5, connectTimeout: '300ms', reconnectDelay: '50ms', threads: 0, onEvent: collect(statuses) });
+  assert.equal(broker.connections, 6, 'exactly 3 attempts per client, counted by the server');
+  assert.equal(summary.gaveUp, 2);
+  assert.match(statuses.find((s) => s.state === 'gave-up')!.error!.message, /connack timeout/);
+});
+
+test('a broker that answers with garbage: a clear error per attempt, then the client gives up', async (t) => {
+  const broker = await HostileBroker.garbage();
+  t.after(() => broker.close());
+  const statuses: StatusLine[] = [];
+  const summary = await run({ brokers: [broker.url], clients: 2, count: 5, reconnectDelay: '50ms', threads: 0, onEvent: collect(statuses) });
+  assert.equal(broker.connections, 6);
+  assert.equal(summary.gaveUp, 2);
+  assert.ok(statuses.find((s) => s.state === 'gave-up')!.error!.message.length > 0);
+});
+
+test('bad credentials: one attempt and a clear reason by default; exactly --reconnect-attempts with --retry-refused', async (t) => {
+  const calls = new Map<string, number>();
+  const broker = await aedesForTest(t);
+  broker.broker.authenticate = (client, _username, password, done) => {
+    calls.set(client.id, (calls.get(client.id) ?? 0) + 1);
+    const ok = password?.toString() === 'right';
+    done(ok ? null : Object.assign(new Error('bad credentials'), { returnCode: 4 }), ok);
+  };
+  const statuses: StatusLine[] = [];
+  const summary = await run({ brokers: [broker.url], clients: 2, count: 5, username: 'alice', password: 'wrong', runId: 'refused', onEvent: collect(statuses) });
+  assert.deepEqual([...calls.values()], [1, 1], 'no pointless retries');
+  assert.equal(summary.gaveUp, 2);
+  assert.match(statuses.find((s) => s.state === 'gave-up')!.error!.message, /broker refused the connection: bad user name or password, CONNACK code 4; not retried/);
+  calls.clear();
+  const retried = await run({ brokers: [broker.url], clients: 2, count: 5, username: 'alice', password: 'wrong', retryRefused: true, reconnectDelay: '20ms' });
+  assert.deepEqual([...calls.values()], [3, 3]);
+  assert.equal(retried.gaveUp, 2);
+});
+
+test('a name that does not resolve: a DNS error per client, no crash', async () => {
+  const statuses: StatusLine[] = [];
+  const summary = await run({ brokers: ['mqtt://no-such-broker.invalid:1883'], clients: 2, count: 5, reconnectDelay: '20ms', threads: 0, onEvent: collect(statuses) });
+  assert.equal(summary.gaveUp, 2);
+  assert.match(statuses.find((s) => s.state === 'gave-up')!.error!.message, /ENOTFOUND|EAI_AGAIN|getaddrinfo/);
+});
+
+test('TLS: an untrusted certificate is refused by default; --ca trusts it; --insecure skips verification', async (t) => {
+  const certs = makeCerts();
+  t.after(() => certs.remove());
+  const tlsPort = await freePort();
+  const mosquitto = await Mosquitto.start(`listener ${tlsPort} 127.0.0.1\ncafile ${certs.ca}\ncertfile ${certs.cert}\nkeyfile ${certs.key}\n`, { verbose: false });
+  t.after(() => mosquitto.stop());
+  const url = `mqtts://localhost:${tlsPort}`;
+  const statuses: StatusLine[] = [];
+  const refused = await run({ brokers: [url], clients: 1, count: 3, reconnectDelay: '20ms', threads: 0, onEvent: collect(statuses) });
+  assert.equal(refused.gaveUp, 1);
+  assert.match(statuses.find((s) => s.state === 'gave-up')!.error!.message, /self[- ]signed|unable to verify|certificate/i);
+  const trusted = await run({ brokers: [url], clients: 2, count: 10, rate: 100, ca: certs.ca, threads: 'per-client' });
+  assert.equal(trusted.received, 20);
+  assert.equal(trusted.exitCode, 0);
+  const insecure = await run({ brokers: [url], clients: 2, count: 10, rate: 100, insecure: true, threads: 0 });
+  assert.equal(insecure.received, 20);
+});
+
+test('a stalled broker (SIGSTOP): publishers stop at the in-flight window, memory stays bounded, and the run completes after SIGCONT', async (t) => {
+  const mosquitto = await Mosquitto.start('', { verbose: false });
+  t.after(async () => {
+    await mosquitto.kill('SIGCONT');
+    await mosquitto.stop();
+  });
+  for (const qos of ['0', '1']) {
+    const cli = spawnCli(t, ['run', '-b', mosquitto.url, '-c', '4', '--count', '200k', '--rate', '0', '--qos', qos, '--threads', '0', '--json', '--stats-interval', '200ms', '--drain-timeout', '30s'], { json: true });
+    const stats = (): Record<string, number>[] => cli.lines.filter((l) => l.type === 'stats') as Record<string, number>[];
+    await cli.changed.until(() => (stats().at(-1)?.published ?? 0) > 20_000, 30_000, 'publishing to be under way');
+    await mosquitto.kill('SIGSTOP');
+    const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${cli.child.pid}/status`, 'utf8'))![1]) / 1024;
+    const pausedAt = stats().length;
+    await cli.changed.until(() => stats().length >= pausedAt + 5, 10_000, 'a second of stats while the broker is stopped');
+    const before = rss();
+    const publishedBefore = stats().at(-1)!.published!;
+    await cli.changed.until(() => stats().length >= pausedAt + 15, 10_000, 'two more seconds of stats');
+    const growth = rss() - before;
+    const publishedWhilePaused = stats().at(-1)!.published! - publishedBefore;
+    assert.ok(growth < 32, `QoS ${qos}: RSS grew ${growth.toFixed(1)} MB while the broker was stopped`);
+    assert.equal(publishedWhilePaused, 0, `QoS ${qos}: publishers wait while nothing drains`);
+    await mosquitto.kill('SIGCONT');
+    const { code } = await withTimeout(cli.exit, 60_000, 'the run to finish after SIGCONT');
+    const summary = cli.lines.at(-1)!;
+    assert.equal(summary.published, 800_000);
+    assert.equal(code, summary.exitCode);
+  }
+});

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
+import { spawnCli } from './helpers/cli.js';
+import { Mosquitto } from './helpers/mosquitto.js';
+import { withTimeout } from './helpers/wait.js';
+
+const publishing = (lines: Record<string, unknown>[]): boolean => lines.some((l) => l.type === 'stats' && (l.published as number) > 0);
+
+test('SIGTERM: clients drain and DISCONNECT, the summary so far is printed with interrupted: true, exit 143', async (t) => {
+  const mosquitto = await Mosquitto.start();
+  t.after(() => mosquitto.stop());
+  const cli = spawnCli(t, ['run', '-b', mosquitto.url, '-c', '4', '--duration', '60s', '--rate', '50', '--qos', '1', '--run-id', 'term', '--json', '--stats-interval', '200ms'], { json: true });
+  await cli.changed.until(() => publishing(cli.lines), 30_000, 'publishing to start');
+  cli.child.kill('SIGTERM');
+  const { code } = await withTimeout(cli.exit, 20_000, 'the CLI to exit after SIGTERM');
+  assert.equal(code, 143);
+  const summary = cli.lines.at(-1)!;
+  assert.equal(summary.type, 'summary');
+  assert.equal(summary.interrupted, true);
+  assert.equal(summary.exitCode, 143);
+  assert.equal(summary.inFlight, 0, 'outstanding acknowledgements were waited for');
+  for (let i = 0; i < 4; i++) {
+    const about = mosquitto.linesAbout(`mqtt-fleet-term-${i}`);
+    assert.ok(about.some((l) => l.includes('Received DISCONNECT')), `client ${i} sent DISCONNECT`);
+    assert.ok(!about.some((l) => /closed its connection|Socket error|will/i.test(l)), `client ${i} left cleanly: ${about.slice(-3).join(' | ')}`);
+  }
+});
+
+test('Ctrl-C with the embedded broker: clients stop, the summary is printed, the broker process is stopped too', async (t) => {
+  const cli = spawnCli(t, ['run', '-c', '3', '--duration', '60s', '--rate', '20', '--json', '--stats-interval', '200ms', '--log-level', 'debug'], { json: true });
+  await cli.changed.until(() => publishing(cli.lines), 30_000, 'publishing to start');
+  const brokerPid = Number(/embedded Aedes broker listening/.test(cli.stderr()) && /"pid":(\d+)/.exec(cli.stderr())?.[1]);
+  assert.ok(brokerPid > 0, `the embedded broker's pid is logged: ${cli.stderr().slice(0, 500)}`);
+  cli.child.kill('SIGINT');
+  const { code } = await withTimeout(cli.exit, 20_000, 'the CLI to exit after SIGINT');
+  assert.equal(code, 130);
+  assert.equal(cli.lines.at(-1)!.interrupted, true);
+  assert.ok(!existsSync(`/proc/${brokerPid}`), 'the embedded broker process is gone');
+});
+
+test('a second Ctrl-C while clients wait for a stalled broker exits at once', async (t) => {
+  const mosquitto = await Mosquitto.start();
+  t.after(async () => {
+    await mosquitto.kill('SIGCONT');
+    await mosquitto.stop();
+  });
+  const cli = spawnCli(t, ['run', '-b', mosquitto.url, '-c', '2', '--duration', '60s', '--rate', '50', '--qos', '1', '--drain-timeout', '60s', '--json', '--stats-interval', '200ms'], { json: true });
+  await cli.changed.until(() => publishing(cli.lines), 30_000, 'publishing to start');
+  await mosquitto.kill('SIGSTOP');
+  cli.child.kill('SIGINT');
+  // The first Ctrl-C waits (up to --drain-timeout) for acknowledgements that cannot come.
+  await withTimeout(new Promise<void>((resolve) => cli.child.stderr!.on('data', () => /stopping clients cleanly/.test(cli.stderr()) && resolve())), 10_000, 'the first SIGINT to be handled');
+  const started = Date.now();
+  cli.child.kill('SIGINT');
+  const { code } = await withTimeout(cli.exit, 5_000, 'the CLI to exit on the second SIGINT');
+  assert.equal(code, 130);
+  assert.ok(Date.now() - started < 5_000);
+});
