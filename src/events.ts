@@ -5,7 +5,7 @@
 import type { SerializedError } from './errors.js';
 import type { LatencySummary } from './metrics/histogram.js';
 import type { ThreadMode } from './options.js';
-import type { ClientState } from './protocol.js';
+import type { ClientState, PrintedMessage } from './protocol.js';
 
 export interface StatusLine {
   type: 'status';
@@ -42,16 +42,10 @@ export interface StatsLine {
   rssMb: number;
 }
 
-export interface MessageLine {
+/** With --print-messages: one received message, with the receiving client's id and thread. */
+export interface MessageLine extends PrintedMessage {
   type: 'message';
   t: number;
-  client: number;
-  clientId: string;
-  thread: number;
-  topic: string;
-  from: number;
-  seq: number;
-  latencyMs: number;
 }
 
 export type LatencyFigures = LatencySummary & {

@@ -1,6 +1,7 @@
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { readHeader, runTag, type Header } from '../../src/session/payload.js';
+import { TestServer } from './test-server.js';
 
 /** What to do with one PUBLISH on its way from the broker to a client. */
 export type Verdict = 'forward' | 'drop' | 'duplicate' | 'cut';
@@ -16,33 +17,23 @@ export interface Delivery {
  * records exactly what it let through, so a test can compare the run's summary with what
  * really reached each client. `cut` closes that client's connection before the packet.
  */
-export class FaultProxy {
+export class FaultProxy extends TestServer {
   /** PUBLISH packets written to each client, in order, by client id. */
   readonly forwarded = new Map<string, Delivery[]>();
   readonly dropped = new Map<string, Delivery[]>();
   cuts = 0;
-  private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
   private readonly tag: number;
-  port = 0;
 
   constructor(
     private readonly upstreamPort: number,
     runId: string,
     private readonly decide: (clientId: string, delivery: Delivery, nth: number) => Verdict,
   ) {
+    super();
     this.tag = runTag(runId);
-    this.server = createServer((client) => this.accept(client));
   }
 
-  private track(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => {});
-  }
-
-  private accept(client: Socket): void {
-    this.track(client);
+  protected onConnection(client: Socket): void {
     client.setNoDelay(true);
     const upstream = connect(this.upstreamPort, '127.0.0.1');
     this.track(upstream);
@@ -117,24 +108,9 @@ export class FaultProxy {
     return parser;
   }
 
-  async listen(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
-    this.port = (this.server.address() as AddressInfo).port;
-    return this;
-  }
-
-  get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
-  }
-
   /** Distinct messages and all deliveries the proxy let through to `clientId`. */
   counts(clientId: string): { distinct: number; deliveries: number } {
     const list = this.forwarded.get(clientId) ?? [];
     return { distinct: new Set(list.map((d) => `${d.publisher}:${d.seq}`)).size, deliveries: list.length };
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
