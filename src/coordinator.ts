@@ -1,6 +1,7 @@
 import type { RunEvent } from './events.js';
 import { describeError } from './errors.js';
-import type { Host, ShardHandle } from './hosts/index.js';
+import type { Hosts, ShardHandle } from './hosts/index.js';
+import type { Topology } from './metrics/topology.js';
 import type { Logger } from './log.js';
 import { Aggregate } from './metrics/aggregate.js';
 import type { ResolvedOptions } from './options.js';
@@ -39,8 +40,8 @@ export class Coordinator {
   constructor(
     private readonly options: ResolvedOptions,
     private readonly specs: readonly SessionSpec[],
-    private readonly expected: ReadonlyMap<number, readonly number[]>,
-    private readonly host: Host,
+    private readonly topology: Topology,
+    private readonly host: Hosts,
     latencyGroups: number,
     private readonly emit: (event: RunEvent) => void,
     private readonly log: Logger,
@@ -166,14 +167,15 @@ export class Coordinator {
     if (this.phase === 'draining' && this.drained()) this.stop('all messages accounted for');
   }
 
-  /** Every live subscriber has every message its publishers sent. */
+  /** Every live receiver (a client, or a shared subscription with a live member) has every message its publishers sent. */
   private drained(): boolean {
     const agg = this.aggregate;
     let target = 0;
     let deadReceived = 0;
-    for (const [subscriber, publishers] of this.expected) {
-      if (agg.isFinal(subscriber)) {
-        deadReceived += agg.receivedAtEnd.get(subscriber) ?? 0;
+    for (const [key, publishers] of this.topology.expected) {
+      const members = this.topology.members.get(key) ?? [];
+      if (members.every((m) => agg.isFinal(m))) {
+        for (const m of members) deadReceived += agg.receivedAtEnd.get(m) ?? 0;
         continue;
       }
       for (const p of publishers) target += agg.publishedBy.get(p) ?? 0;

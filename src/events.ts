@@ -58,9 +58,13 @@ export interface Summary {
   type: 'summary';
   runId: string;
   startedAt: string;
-  mode: ThreadMode;
+  /** `mixed` when a scenario's groups run in different modes. */
+  mode: ThreadMode | 'mixed';
   /** Worker threads that ran clients (0 in single-loop mode). */
   threads: number;
+  /** With --scenario: the file, and each group's size and mode. */
+  scenario?: string;
+  groups?: { name: string; clients: number; mode: ThreadMode; threads: number }[];
   brokers: string[];
   qos: 0 | 1 | 2;
   clients: number;
@@ -81,6 +85,10 @@ export interface Summary {
   duplicates: number;
   outOfOrder: number;
   foreign: number;
+  /** Deliveries with the retain flag set: retained messages replayed on subscribe. */
+  retained: number;
+  /** MQTT 5 reason codes the broker sent (non-zero acknowledgements, SUBACK failures, DISCONNECT), with counts. */
+  reasonCodes: Record<string, number>;
   /** From launch until every client was connected and subscribed (the start barrier). */
   connectMs: number;
   /** From the start barrier until the last message was published or received. */

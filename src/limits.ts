@@ -34,9 +34,10 @@ export function threadCapacity(): { threads: number; bound: string } {
 
 /** Refuse up front a thread-per-client run the machine cannot hold, rather than fail midway. */
 export function checkThreadPerClient(options: ResolvedOptions, capacity = threadCapacity()): void {
-  if (options.mode !== 'thread-per-client' || options.clients <= capacity.threads) return;
+  const needed = options.groups.reduce((n, g) => n + (g.mode === 'single-loop' ? 0 : g.threads), 0);
+  if (options.groups.every((g) => g.mode !== 'thread-per-client') || needed <= capacity.threads) return;
   throw new UsageError(
     '--threads',
-    `--threads per-client with ${options.clients} clients needs ${options.clients} worker threads; this machine holds about ${capacity.threads} (${capacity.bound}): use a pool, --threads ${availableParallelism()}, or one loop, --threads 0`,
+    `--threads per-client with ${options.clients} clients needs ${needed} worker threads; this machine holds about ${capacity.threads} (${capacity.bound}): use a pool, --threads ${availableParallelism()}, or one loop, --threads 0`,
   );
 }

@@ -17,6 +17,9 @@ import {
 } from './parse.js';
 
 export { checkBrokerUrl, newRunId, parseClientSet, parseCount, parseDuration, parseFractionalDuration, parseSize, redactUrl } from './parse.js';
+import type { GroupProfile } from './group.js';
+import { loadScenario, type Scenario } from './scenario/load.js';
+import { resolveScenarioGroups, scenarioClientCount } from './scenario/groups.js';
 import { HEADER_SIZE } from './session/payload.js';
 import { checkTemplate } from './session/templates.js';
 
@@ -87,6 +90,8 @@ export interface RunOptions {
   workload?: string;
   /** How long a workload hook may take before its client is failed. */
   hookTimeout?: number | string;
+  /** A scenario file (YAML or JSON): groups of clients with their own brokers, topics and plans. */
+  scenario?: string;
 }
 
 export type ThreadMode = 'thread-per-client' | 'pool' | 'single-loop';
@@ -138,6 +143,10 @@ export interface ResolvedOptions {
   /** Absolute path of the workload module, or null. */
   workload: string | null;
   hookTimeoutMs: number;
+  /** The fleet, group by group: one group for a plain run, a scenario's groups otherwise. */
+  groups: GroupProfile[];
+  /** The scenario file, if the fleet came from one. */
+  scenario: string | null;
 }
 
 export const DEFAULTS = {
@@ -176,8 +185,111 @@ function parseMqttVersion(value: string | number): 4 | 5 {
   throw new UsageError('--mqtt-version', `--mqtt-version must be 3.1.1 or 5 (got ${JSON.stringify(String(value))})`);
 }
 
-/** Parse and validate every option at once, before anything starts. Throws UsageError naming the option. */
+/**
+ * Parse and validate every option at once, before anything starts. Throws UsageError naming the
+ * option (or, for a scenario, the file, line and path). Scenario `defaults` sit under the options
+ * given here, which sit under each group's own settings.
+ */
 export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  if (input.scenario === undefined) {
+    const resolved = resolveFlat(input, env);
+    resolved.groups = [groupFromFlags(resolved)];
+    return resolved;
+  }
+  for (const flag of ['clients', 'topic', 'subTopic', 'workClients'] as const) {
+    if (input[flag] !== undefined) throw new UsageError(`--${kebab(flag)}`, `--${kebab(flag)} does not go with --scenario: the scenario's groups say it`);
+  }
+  const scenario = loadScenario(input.scenario, env);
+  const defaults = scenarioDefaults(scenario);
+  const merged: RunOptions = { ...defaults, ...definedOnly(input) };
+  delete merged.scenario;
+  let resolved: ResolvedOptions;
+  try {
+    resolved = resolveFlat({ ...merged, clients: scenarioClientCount(scenario) }, env);
+  } catch (err) {
+    // A bad default from the file is reported at its line, not as a flag the user never typed.
+    const key = err instanceof UsageError ? camel(err.option.replace(/^--/, '')) : '';
+    if (err instanceof UsageError && key in defaults && !(key in definedOnly(input))) {
+      scenario.fail(['defaults', defaultsKeys.get(key) ?? key], err.message.replace(err.option, '').trim());
+    }
+    throw err;
+  }
+  const groups = resolveScenarioGroups(scenario, resolved);
+  resolved.groups = groups;
+  resolved.scenario = scenario.file;
+  resolved.embeddedBroker = groups.some((g) => g.brokers.length === 0) && resolved.brokers.length === 0;
+  resolved.mode = groups.every((g) => g.mode === groups[0]!.mode) ? groups[0]!.mode : resolved.mode;
+  resolved.threads = groups.reduce((n, g) => n + g.threads, 0);
+  return resolved;
+}
+
+const SCENARIO_DEFAULT_KEYS = new Set<string>([
+  'brokers', 'qos', 'size', 'rate', 'count', 'duration', 'retain', 'clean', 'keepalive', 'username', 'password', 'idPrefix',
+  'reconnectAttempts', 'reconnectDelay', 'connectTimeout', 'drainTimeout', 'barrier', 'threads', 'maxInflight', 'printMessages',
+  'statsInterval', 'runId', 'work', 'connectRate', 'connectConcurrency', 'mqttVersion', 'sessionExpiry', 'retryRefused',
+  'passwordFile', 'ca', 'cert', 'key', 'insecure', 'workload', 'hookTimeout',
+]);
+/** The spelling each camelCase default had in the file, for error positions. */
+const defaultsKeys = new Map<string, string>();
+
+const camel = (name: string): string => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** A scenario's `defaults`: run options in camelCase or kebab-case; files relative to the scenario. */
+function scenarioDefaults(scenario: Scenario): RunOptions {
+  const out: Record<string, unknown> = {};
+  defaultsKeys.clear();
+  for (const [key, value] of Object.entries(scenario.defaults)) {
+    const name = camel(key);
+    if (!SCENARIO_DEFAULT_KEYS.has(name)) {
+      scenario.fail(['defaults', key], `is not a run option that a scenario can default; expected one of ${[...SCENARIO_DEFAULT_KEYS].join(', ')}`);
+    }
+    defaultsKeys.set(name, key);
+    out[name] = ['ca', 'cert', 'key', 'passwordFile', 'workload'].includes(name) && typeof value === 'string' ? resolvePath(scenario.dir, value) : value;
+  }
+  return out as RunOptions;
+}
+
+function definedOnly<T extends object>(input: T): Partial<T> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The one group of a plain run, from its flags. */
+function groupFromFlags(o: ResolvedOptions): GroupProfile {
+  return {
+    name: 'fleet',
+    first: 0,
+    count: o.clients,
+    brokers: o.brokers.map((url) => ({ url, cluster: 'default', tls: o.tls })),
+    clientId: `${o.idPrefix}{i}`,
+    username: o.username,
+    password: o.password,
+    protocolVersion: o.protocolVersion,
+    clean: o.clean,
+    sessionExpirySec: o.sessionExpirySec,
+    keepaliveSec: o.keepaliveSec,
+    subscriptions: o.subTopic === '' ? [] : [{ filter: o.subTopic, qos: o.qos }],
+    publish: {
+      topic: o.topic,
+      qos: o.qos,
+      retain: o.retain,
+      rate: o.rate,
+      count: o.count,
+      durationMs: o.durationMs,
+      size: o.size,
+      payload: null,
+      userProperties: null,
+      tracking: 'payload',
+    },
+    will: null,
+    mode: o.mode,
+    threads: o.threads,
+    workload: o.workload,
+  };
+}
+
+function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions {
   const brokers = (input.brokers === undefined ? [] : Array.isArray(input.brokers) ? input.brokers : [input.brokers])
     .map(String)
     .filter((b) => b.trim() !== '')
@@ -286,6 +398,8 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
       integer('--connect-concurrency', parseCount('--connect-concurrency', input.connectConcurrency ?? DEFAULTS.connectConcurrency)),
       1,
     ),
+    groups: [],
+    scenario: null,
   };
   if (resolved.mode === 'pool' && resolved.threads > clients) resolved.threads = clients;
   return resolved;

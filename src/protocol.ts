@@ -23,12 +23,21 @@ export const FINAL_STATES: ReadonlySet<ClientState> = new Set(['gave-up', 'faile
 /** Fixed per-session facts, decided in the main thread. */
 export interface SessionSpec {
   index: number;
+  /** Index within the client's group (for templates). */
+  n: number;
   clientId: string;
-  broker: string;
+  /** Which of ShardStart.settings.brokers this client uses. */
+  broker: number;
   /** null: this client does not publish. */
   pubTopic: string | null;
-  /** null: this client does not subscribe. */
-  subTopic: string | null;
+  /** Rendered filters; empty: this client does not subscribe. */
+  subscriptions: { filter: string; qos: 0 | 1 | 2 }[];
+  /**
+   * Who this client receives as, for delivery accounting: itself, or the shared subscription
+   * (`$share/...`) it is one member of, whose members together must see each message once.
+   */
+  receiverKey: string;
+  will: { topic: string; payload: string; qos: 0 | 1 | 2; retain: boolean } | null;
   /** Which latency histogram this client's received messages go to (index into ShardStart.latencyGroups). */
   latencyGroup: number;
   /** CPU milliseconds to burn per received message (the slow-client case); 0 for none. */
@@ -38,14 +47,21 @@ export interface SessionSpec {
 }
 
 /** Run-wide session settings; the same object for every session of a run. */
+/** Settings of one group's sessions (a shard never mixes groups): the group's profile and the run's. */
 export interface SessionSettings {
   runTag: number;
+  group: string;
+  brokers: { url: string; tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean } }[];
+  /** Publish QoS, size, plan. */
   qos: 0 | 1 | 2;
   size: number;
   rate: number;
   count: number | undefined;
   durationMs: number | undefined;
   retain: boolean;
+  payloadTemplate: string | null;
+  userProperties: Record<string, string> | null;
+  tracking: 'payload' | 'property' | 'none';
   clean: boolean;
   keepaliveSec: number;
   username: string | undefined;
@@ -68,7 +84,6 @@ export interface SessionSettings {
   retryRefused: boolean;
   /** On stop, how long outstanding QoS 1/2 acknowledgements may take before DISCONNECT. */
   drainTimeoutMs: number;
-  tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
   /** Absolute path of the --workload module, loaded in each client's thread; null for none. */
   workload: string | null;
   /** How long a workload hook may take before the client is failed. */
@@ -78,6 +93,8 @@ export interface SessionSettings {
 /** What a shard is given when it starts: its sessions and the run's settings. */
 export interface ShardStart {
   shard: number;
+  /** Where this shard runs: a worker thread of the thread-per-client or pool host, or the main thread. */
+  mode: 'thread-per-client' | 'pool' | 'single-loop';
   sessions: SessionSpec[];
   settings: SessionSettings;
   latencyGroups: string[];
@@ -118,6 +135,8 @@ export interface Counters {
   outOfOrder: number;
   /** Messages without this run's header: someone else's traffic or an older run's retained message. */
   foreign: number;
+  /** Deliveries that carried the retain flag (a retained message, replayed on subscribe). */
+  retained: number;
   bytesOut: number;
   bytesIn: number;
 }
@@ -142,6 +161,8 @@ export interface PublisherFinal {
 /** What one subscriber saw of one publisher's sequence. */
 export interface StreamFinal {
   subscriber: number;
+  /** SessionSpec.receiverKey of the subscriber. */
+  key: string;
   publisher: number;
   received: number;
   duplicates: number;
@@ -168,6 +189,8 @@ export type ShardMessage =
       messagesDropped: number;
       /** This thread's event-loop delay since the previous batch (ms), while publishing; null before. */
       loopDelay: { p99: number; max: number } | null;
+      /** MQTT 5 reason codes seen since the previous batch, as `packet:code` and count. */
+      reasonCodes: [string, number][];
     }
   | { type: 'final'; publishers: PublisherFinal[]; streams: StreamFinal[] }
   /** A workload's ctx.log line. */

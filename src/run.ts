@@ -2,7 +2,9 @@ import { startBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { Coordinator } from './coordinator.js';
 import type { LatencyFigures, RunEvent, Summary } from './events.js';
 import { ExitCode } from './exit-codes.js';
-import { createHost } from './hosts/index.js';
+import { Hosts } from './hosts/index.js';
+import { fleetMode, fleetThreads, type GroupProfile } from './group.js';
+import { reasonText } from './session/refusal.js';
 import { latencyGroups, planSessions, planShards } from './hosts/plan.js';
 import { silentLogger, type Logger } from './log.js';
 import { accountDelivery } from './metrics/delivery.js';
@@ -37,6 +39,9 @@ export async function run(input: RunOptions & RunControl = {}): Promise<Summary>
   if (options.embeddedBroker) {
     broker = await startBroker();
     options.brokers = [broker.url];
+    for (const group of options.groups) {
+      if (group.brokers.length === 0) group.brokers = [{ url: broker.url, cluster: 'default', tls: options.tls }];
+    }
     log.info({ broker: broker.url, pid: broker.pid }, `embedded Aedes broker listening on ${broker.url} (pid ${broker.pid})`);
   }
   try {
@@ -51,10 +56,11 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
   const cpuStart = process.cpuUsage();
   const rss = new RssSampler();
   const specs = planSessions(options);
-  const expected = expectedStreams(specs);
+  const topology = expectedStreams(specs, options.groups);
   const groups = latencyGroups(options);
-  const host = createHost(options);
-  const coordinator = new Coordinator(options, specs, expected, host, groups.length, emit, log);
+  const shards = planShards(options, specs, groups, BATCH_INTERVAL_MS);
+  const host = new Hosts(shards);
+  const coordinator = new Coordinator(options, specs, topology, host, groups.length, emit, log);
   let interrupted: string | null = null;
   const onAbort = (): void => {
     interrupted = signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
@@ -63,17 +69,17 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
   if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort, { once: true });
   log.info(
-    { mode: options.mode, threads: options.threads, clients: options.clients },
-    `starting ${options.clients} clients (${describeMode(options)}) against ${options.brokers.map(redactUrl).join(', ')}`,
+    { mode: fleetMode(options.groups), threads: fleetThreads(options.groups), clients: options.clients },
+    `starting ${options.clients} clients (${describeFleet(options)}) against ${brokerUrls(options).join(', ')}`,
   );
   try {
-    await coordinator.run(planShards(options, specs, groups, BATCH_INTERVAL_MS));
+    await coordinator.run(shards);
   } finally {
     signal?.removeEventListener('abort', onAbort);
     await host.close();
   }
   const cpu = process.cpuUsage(cpuStart);
-  const summary = buildSummary(options, coordinator, expected, groups, startedAt, rss.stop(), cpu, interrupted);
+  const summary = buildSummary(options, coordinator, topology.expected, groups, startedAt, rss.stop(), cpu, interrupted);
   emit(summary);
   return summary;
 }
@@ -81,7 +87,7 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
 function buildSummary(
   options: ResolvedOptions,
   coordinator: Coordinator,
-  expected: Map<number, number[]>,
+  expected: Map<string, number[]>,
   groups: string[],
   startedAt: Date,
   peakRssBytes: number,
@@ -96,17 +102,21 @@ function buildSummary(
   const perSec = (n: number): number => (durationMs > 0 ? Math.round((n * 1000) / durationMs) : 0);
   const gaveUp = agg.inState('gave-up');
   const failed = agg.inState('failed');
-  const shortfall = gaveUp > 0 || failed > 0 || (options.qos > 0 && delivery.lost > 0);
+  const qos = Math.max(0, ...options.groups.map((g) => g.publish?.qos ?? 0)) as 0 | 1 | 2;
+  const shortfall = gaveUp > 0 || failed > 0 || (qos > 0 && delivery.lost > 0);
   const exitCode =
     interrupted === 'SIGTERM' ? ExitCode.Terminated : interrupted ? ExitCode.Interrupted : shortfall ? ExitCode.Shortfall : ExitCode.Ok;
   return {
     type: 'summary',
     runId: options.runId,
     startedAt: startedAt.toISOString(),
-    mode: options.mode,
-    threads: options.mode === 'single-loop' ? 0 : options.threads,
-    brokers: options.brokers.map(redactUrl),
-    qos: options.qos,
+    mode: fleetMode(options.groups),
+    threads: fleetThreads(options.groups),
+    brokers: brokerUrls(options),
+    qos,
+    ...(options.scenario === null
+      ? {}
+      : { scenario: options.scenario, groups: options.groups.map((g) => ({ name: g.name, clients: g.count, mode: g.mode, threads: g.threads })) }),
     clients: options.clients,
     connected: agg.everConnected,
     gaveUp,
@@ -122,6 +132,8 @@ function buildSummary(
     duplicates: delivery.duplicates,
     outOfOrder: delivery.outOfOrder,
     foreign: totals.foreign,
+    retained: totals.retained,
+    reasonCodes: Object.fromEntries([...agg.reasonCodes].map(([key, count]) => [reasonLabel(key), count])),
     connectMs: coordinator.connectMs,
     durationMs: Math.round(durationMs),
     publishedPerSec: perSec(totals.published),
@@ -157,13 +169,29 @@ function worstLoopDelay(delays: LoopDelay[]): Summary['loopDelayMs'] {
   };
 }
 
-function describeMode(options: ResolvedOptions): string {
-  switch (options.mode) {
+function describeMode(mode: GroupProfile['mode'], threads: number): string {
+  switch (mode) {
     case 'thread-per-client':
       return `one worker thread per client`;
     case 'pool':
-      return `a pool of ${options.threads} worker threads`;
+      return `a pool of ${threads} worker threads`;
     case 'single-loop':
       return 'all on the main event loop';
   }
+}
+
+function describeFleet(options: ResolvedOptions): string {
+  const groups = options.groups;
+  if (groups.length === 1) return describeMode(groups[0]!.mode, groups[0]!.threads);
+  return `${groups.length} groups: ${groups.map((g) => `${g.name} x ${g.count}, ${describeMode(g.mode, g.threads)}`).join('; ')}`;
+}
+
+function brokerUrls(options: ResolvedOptions): string[] {
+  return [...new Set(options.groups.flatMap((g) => g.brokers.map((b) => redactUrl(b.url))))];
+}
+
+/** `puback:16` -> `puback 0x10 (no matching subscribers)`. */
+function reasonLabel(key: string): string {
+  const [packet, code] = key.split(':') as [string, string];
+  return `${packet} ${reasonText(Number(code))}`;
 }

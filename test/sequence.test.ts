@@ -16,17 +16,17 @@ test('a tracker counts distinct, duplicate and out-of-order numbers and finds ga
   assert.deepEqual(s.missingRanges(), [4, 5, 6, 9, 10, 1000]);
 });
 
-function stream(subscriber: number, publisher: number, seen: number[]): StreamFinal {
+function stream(subscriber: number, publisher: number, seen: number[], key = `c:${subscriber}`): StreamFinal {
   const s = new SeqTracker();
   for (const seq of seen) s.record(seq);
-  return { subscriber, publisher, received: s.received, duplicates: s.duplicates, outOfOrder: s.outOfOrder, lowest: s.lowest, highest: s.highest, missing: s.missingRanges() };
+  return { subscriber, key, publisher, received: s.received, duplicates: s.duplicates, outOfOrder: s.outOfOrder, lowest: s.lowest, highest: s.highest, missing: s.missingRanges() };
 }
 
 test('delivery accounting: gaps are lost if acknowledged, in flight if not; tails count too', () => {
   const expected = new Map([
-    [0, [0]],
-    [1, [0]],
-    [2, [1]],
+    ['c:0', [0]],
+    ['c:1', [0]],
+    ['c:2', [1]],
   ]);
   const publishers = new Map([
     [0, { client: 0, published: 10, unacked: [9] }],
@@ -42,7 +42,7 @@ test('delivery accounting: gaps are lost if acknowledged, in flight if not; tail
 });
 
 test('without a barrier a stream counts from the first number its subscriber saw', () => {
-  const d = accountDelivery(new Map([[0, [0]]]), new Map([[0, { client: 0, published: 10, unacked: [] }]]), [stream(0, 0, [4, 5, 6, 7, 8, 9])], false);
+  const d = accountDelivery(new Map([['c:0', [0]]]), new Map([[0, { client: 0, published: 10, unacked: [] }]]), [stream(0, 0, [4, 5, 6, 7, 8, 9])], false);
   assert.equal(d.lost, 0);
   assert.equal(d.expected, 6);
 });
@@ -98,4 +98,13 @@ test('interval percentiles agree with the HDR histogram of the same counts', asy
   interval.add(pairs.slice(0, 200));
   interval.add(pairs.slice(200));
   assert.deepEqual(interval.percentiles([50, 90, 99, 100]), [50, 90, 99, 100].map((p) => hdr.getValueAtPercentile(p)));
+});
+
+test('a shared subscription: its members together see each message once; overlaps are duplicates, gaps are lost', () => {
+  const key = 'share:default:$share/g/t';
+  const expected = new Map([[key, [0]]]);
+  const publishers = new Map([[0, { client: 0, published: 12, unacked: [] }]]);
+  const streams = [stream(1, 0, [0, 2, 4, 6, 8, 10], key), stream(2, 0, [1, 3, 5, 7, 9], key), stream(3, 0, [4], key)];
+  const d = accountDelivery(expected, publishers, streams, true);
+  assert.deepEqual(d, { expected: 12, unique: 11, lost: 1, inFlight: 0, duplicates: 1, outOfOrder: 0 });
 });

@@ -27,7 +27,7 @@ test('each client gets a unique id, round-robin brokers and its own topics', () 
   const o = resolveOptions({ clients: 4, brokers: ['mqtt://127.0.0.1:1', 'mqtt://127.0.0.1:2'], runId: 'r1', topic: 't/{i}', subTopic: 's/{id}' }, {});
   const specs = planSessions(o);
   assert.deepEqual(
-    specs.map((s) => [s.clientId, s.broker, s.pubTopic, s.subTopic]),
+    specs.map((s) => [s.clientId, o.groups[0]!.brokers[s.broker]!.url, s.pubTopic, s.subscriptions.map((x) => x.filter).join()]),
     [
       ['mqtt-fleet-r1-0', 'mqtt://127.0.0.1:1', 't/0', 's/mqtt-fleet-r1-0'],
       ['mqtt-fleet-r1-1', 'mqtt://127.0.0.1:2', 't/1', 's/mqtt-fleet-r1-1'],
@@ -38,10 +38,13 @@ test('each client gets a unique id, round-robin brokers and its own topics', () 
 });
 
 test('expected streams follow topic matching: own topic, shared topic, wildcard', () => {
-  const own = planSessions(resolveOptions({ clients: 3, brokers: ['mqtt://h'] }, {}));
-  assert.deepEqual([...expectedStreams(own)], [[0, [0]], [1, [1]], [2, [2]]]);
-  const shared = planSessions(resolveOptions({ clients: 3, brokers: ['mqtt://h'], topic: 'all', subTopic: 'all' }, {}));
-  assert.deepEqual([...expectedStreams(shared)], [[0, [0, 1, 2]], [1, [0, 1, 2]], [2, [0, 1, 2]]]);
-  const wild = planSessions(resolveOptions({ clients: 2, brokers: ['mqtt://h'], topic: 'f/{i}', subTopic: 'f/+' }, {}));
-  assert.deepEqual([...expectedStreams(wild)], [[0, [0, 1]], [1, [0, 1]]]);
+  const streams = (options: Parameters<typeof resolveOptions>[0]): [string, number[]][] => {
+    const o = resolveOptions(options, {});
+    return [...expectedStreams(planSessions(o), o.groups).expected];
+  };
+  assert.deepEqual(streams({ clients: 3, brokers: ['mqtt://h'] }), [['c:0', [0]], ['c:1', [1]], ['c:2', [2]]]);
+  assert.deepEqual(streams({ clients: 3, brokers: ['mqtt://h'], topic: 'all', subTopic: 'all' }), [['c:0', [0, 1, 2]], ['c:1', [0, 1, 2]], ['c:2', [0, 1, 2]]]);
+  assert.deepEqual(streams({ clients: 2, brokers: ['mqtt://h'], topic: 'f/{i}', subTopic: 'f/+' }), [['c:0', [0, 1]], ['c:1', [0, 1]]]);
+  // A shared subscription is one receiver for all its members.
+  assert.deepEqual(streams({ clients: 3, brokers: ['mqtt://h'], topic: 'f/{i}', subTopic: '$share/g/f/+' }), [['share:default:$share/g/f/+', [0, 1, 2]]]);
 });

@@ -1,5 +1,4 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { ThreadMode } from '../options.js';
 import type { ShardStart } from '../protocol.js';
 
 /** A running shard, seen from the main thread. */
@@ -13,7 +12,6 @@ export interface ShardHandle {
 
 /** Where shards run: worker threads from a piscina pool, or this thread's own event loop. */
 export interface Host {
-  readonly mode: ThreadMode;
   launch(start: ShardStart): ShardHandle;
   close(): Promise<void>;
 }

@@ -7,8 +7,6 @@ import { channel, type Host, type ShardHandle } from './host.js';
  * still reports through a MessageChannel, so its bookkeeping costs the same as in a worker.
  */
 export class LocalHost implements Host {
-  readonly mode = 'single-loop' as const;
-
   launch(start: ShardStart): ShardHandle {
     const { ours, theirs } = channel();
     return { start, port: ours, done: runShard(start, theirs) };

@@ -1,8 +1,9 @@
+import type { GroupProfile } from '../group.js';
 import type { ResolvedOptions } from '../options.js';
 import type { SessionSettings, SessionSpec, ShardStart } from '../protocol.js';
-import { runTag } from '../session/payload.js';
-import { renderTemplate } from '../session/templates.js';
 import { now } from '../session/clock.js';
+import { runTag } from '../session/payload.js';
+import { renderTemplate, shareOf } from '../session/templates.js';
 
 /** Latency groups: with --work, the working clients' latency is kept apart from the others'. */
 const OTHERS = 0;
@@ -12,70 +13,102 @@ export function latencyGroups(options: ResolvedOptions): string[] {
   return options.workMs > 0 ? ['others', 'working'] : ['all'];
 }
 
-/** Every client's fixed facts, from the options: id, broker (round-robin), topics. */
-export function planSessions(options: ResolvedOptions): SessionSpec[] {
-  const working = new Set(options.workClients);
-  return Array.from({ length: options.clients }, (_, i) => {
-    const clientId = `${options.idPrefix}${i}`;
-    return {
-      index: i,
-      clientId,
-      broker: options.brokers[i % options.brokers.length]!,
-      pubTopic: renderTemplate(options.topic, { i, id: clientId }),
-      subTopic: options.subTopic === '' ? null : renderTemplate(options.subTopic, { i, id: clientId }),
-      latencyGroup: working.has(i) ? WORKING : OTHERS,
-      workMs: working.has(i) ? options.workMs : 0,
-      connectDelayMs: options.connectRate > 0 ? (i * 1000) / options.connectRate : 0,
-    };
-  });
+/** The broker cluster a client connects to (round-robin over its group's brokers). */
+export function clusterOf(group: GroupProfile, n: number): string {
+  return group.brokers.length === 0 ? 'default' : group.brokers[n % group.brokers.length]!.cluster;
 }
 
-export function sessionSettings(options: ResolvedOptions): SessionSettings {
+/**
+ * Who a client receives as: itself, or the shared subscription it is a member of (if all its
+ * subscriptions are the same `$share/...`). Shared keys are per broker cluster: members on
+ * brokers that do not share messages split nothing between them.
+ */
+export function receiverKey(index: number, cluster: string, filters: readonly string[]): string {
+  const shares = new Set(filters.map((f) => (shareOf(f) ? `share:${cluster}:${f}` : null)));
+  return shares.size === 1 && !shares.has(null) ? [...shares][0]! : `c:${index}`;
+}
+
+/** Every client's fixed facts, group by group: id, broker (round-robin), topics, will. */
+export function planSessions(options: ResolvedOptions): SessionSpec[] {
+  const working = new Set(options.workClients);
+  return options.groups.flatMap((group) =>
+    Array.from({ length: group.count }, (_, n) => {
+      const i = group.first + n;
+      const clientId = renderTemplate(group.clientId, { i, n, id: '', group: group.name, run: options.runId });
+      const vars = { i, n, id: clientId, group: group.name };
+      const subscriptions = group.subscriptions.map((s) => ({ filter: renderTemplate(s.filter, vars), qos: s.qos }));
+      const cluster = clusterOf(group, n);
+      return {
+        index: i,
+        n,
+        clientId,
+        broker: group.brokers.length === 0 ? 0 : n % group.brokers.length,
+        pubTopic: group.publish ? renderTemplate(group.publish.topic, vars) : null,
+        subscriptions,
+        receiverKey: receiverKey(i, cluster, subscriptions.map((s) => s.filter)),
+        will: group.will && { ...group.will, topic: renderTemplate(group.will.topic, vars), payload: renderTemplate(group.will.payload, vars) },
+        latencyGroup: working.has(i) ? WORKING : OTHERS,
+        workMs: working.has(i) ? options.workMs : 0,
+        connectDelayMs: options.connectRate > 0 ? (i * 1000) / options.connectRate : 0,
+      };
+    }),
+  );
+}
+
+export function sessionSettings(options: ResolvedOptions, group: GroupProfile): SessionSettings {
+  const publish = group.publish;
+  const threads = options.groups.reduce((n, g) => n + Math.max(1, g.threads), 0);
   return {
     runTag: runTag(options.runId),
-    qos: options.qos,
-    size: options.size,
-    rate: options.rate,
-    count: options.count,
-    durationMs: options.durationMs,
-    retain: options.retain,
-    clean: options.clean,
-    keepaliveSec: options.keepaliveSec,
-    username: options.username,
-    password: options.password,
+    group: group.name,
+    brokers: group.brokers.map((b) => ({ url: b.url, tls: b.tls })),
+    qos: publish?.qos ?? 0,
+    size: publish?.size ?? options.size,
+    rate: publish?.rate ?? 0,
+    count: publish?.count,
+    durationMs: publish?.durationMs,
+    retain: publish?.retain ?? false,
+    payloadTemplate: publish?.payload ?? null,
+    userProperties: publish?.userProperties ?? null,
+    tracking: publish?.tracking ?? 'payload',
+    clean: group.clean,
+    keepaliveSec: group.keepaliveSec,
+    username: group.username,
+    password: group.password,
     reconnectAttempts: options.reconnectAttempts,
     reconnectDelayMs: options.reconnectDelayMs,
     connectTimeoutMs: options.connectTimeoutMs,
     maxInflight: options.maxInflight,
     barrier: options.barrier,
     printMessages: options.printMessages,
-    writeCache: options.mode !== 'thread-per-client',
-    // The fleet-wide bound, shared out over the shards.
-    connectConcurrency: Math.max(1, Math.ceil(options.connectConcurrency / Math.max(1, options.threads))),
-    protocolVersion: options.protocolVersion,
-    sessionExpirySec: options.sessionExpirySec,
+    writeCache: group.mode !== 'thread-per-client',
+    // The fleet-wide bound, shared out over every shard.
+    connectConcurrency: Math.max(1, Math.ceil(options.connectConcurrency / threads)),
+    protocolVersion: group.protocolVersion,
+    sessionExpirySec: group.sessionExpirySec,
     retryRefused: options.retryRefused,
     drainTimeoutMs: options.drainTimeoutMs,
-    tls: options.tls,
-    workload: options.workload,
+    workload: group.workload,
     hookTimeoutMs: options.hookTimeoutMs,
   };
 }
 
 /**
- * Split the fleet into shards, one per thread: a client each (thread-per-client), clients dealt
- * round-robin over K threads (pool), or everything in one (single loop).
+ * Split each group into shards, one per thread: a client each (thread-per-client), clients dealt
+ * round-robin over K threads (pool), or the whole group in one (single loop). A shard never
+ * mixes groups, so it carries one group's settings.
  */
-export function planShards(
-  options: ResolvedOptions,
-  specs: SessionSpec[],
-  latencyGroups: string[],
-  batchIntervalMs: number,
-): ShardStart[] {
-  const settings = sessionSettings(options);
-  const count = options.mode === 'single-loop' ? 1 : options.threads;
-  const buckets: SessionSpec[][] = Array.from({ length: count }, () => []);
-  specs.forEach((spec, n) => buckets[n % count]!.push(spec));
+export function planShards(options: ResolvedOptions, specs: SessionSpec[], latencyGroups: string[], batchIntervalMs: number): ShardStart[] {
   const launchedAt = now();
-  return buckets.map((sessions, shard) => ({ shard, sessions, settings, latencyGroups, batchIntervalMs, launchedAt }));
+  const starts: ShardStart[] = [];
+  for (const group of options.groups) {
+    const settings = sessionSettings(options, group);
+    const count = group.mode === 'single-loop' ? 1 : group.threads;
+    const buckets: SessionSpec[][] = Array.from({ length: count }, () => []);
+    specs.slice(group.first, group.first + group.count).forEach((spec, n) => buckets[n % count]!.push(spec));
+    for (const sessions of buckets) {
+      starts.push({ shard: starts.length, mode: group.mode, sessions, settings, latencyGroups, batchIntervalMs, launchedAt });
+    }
+  }
+  return starts;
 }

@@ -22,10 +22,7 @@ const IDLE_TIMEOUT_MS = 2 ** 31 - 1;
 export class WorkerHost implements Host {
   private readonly pool: Piscina;
 
-  constructor(
-    readonly mode: ThreadMode,
-    threads: number,
-  ) {
+  constructor(mode: ThreadMode, threads: number) {
     this.pool = new Piscina({
       filename: WORKER,
       minThreads: threads,

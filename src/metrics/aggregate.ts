@@ -29,6 +29,7 @@ export class Aggregate {
   /** From final status events: distinct messages each finished client had received. */
   readonly receivedAtEnd = new Map<number, number>();
   readonly publishers = new Map<number, PublisherFinal>();
+  readonly reasonCodes = new Map<string, number>();
   readonly streams: StreamFinal[] = [];
   private readonly stateCounts = new Map<ClientState, number>();
 
@@ -68,6 +69,7 @@ export class Aggregate {
     }
     this.lastPublishAt = Math.max(this.lastPublishAt, batch.lastPublishAt);
     this.lastReceiveAt = Math.max(this.lastReceiveAt, batch.lastReceiveAt);
+    for (const [key, count] of batch.reasonCodes) this.reasonCodes.set(key, (this.reasonCodes.get(key) ?? 0) + count);
     if (batch.loopDelay) {
       const d = this.intervalLoopDelay;
       this.intervalLoopDelay = d ? { p99: Math.max(d.p99, batch.loopDelay.p99), max: Math.max(d.max, batch.loopDelay.max) } : batch.loopDelay;

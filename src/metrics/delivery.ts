@@ -19,15 +19,21 @@ export interface Delivery {
  * subscriber may have joined late, so its stream counts from the first number it saw.
  */
 export function accountDelivery(
-  expected: ReadonlyMap<number, readonly number[]>,
+  expected: ReadonlyMap<string, readonly number[]>,
   publishers: ReadonlyMap<number, PublisherFinal>,
   streams: readonly StreamFinal[],
   barrier: boolean,
 ): Delivery {
+  // A shared subscription's members each saw part of a stream: together, one stream.
+  const parts = new Map<string, StreamFinal[]>();
+  for (const s of streams) {
+    const id = `${s.publisher}>${s.key}`;
+    parts.set(id, [...(parts.get(id) ?? []), s]);
+  }
   const seen = new Map<string, StreamFinal>();
-  for (const s of streams) seen.set(`${s.publisher}>${s.subscriber}`, s);
+  for (const [id, list] of parts) seen.set(id, list.length === 1 ? list[0]! : mergeFinals(list));
   const pairs = new Set<string>();
-  for (const [subscriber, list] of expected) for (const publisher of list) pairs.add(`${publisher}>${subscriber}`);
+  for (const [key, list] of expected) for (const publisher of list) pairs.add(`${publisher}>${key}`);
   for (const key of seen.keys()) pairs.add(key); // heard without being expected: still accounted
 
   const unackedSorted = new Map<number, number[]>();
@@ -59,6 +65,49 @@ export function accountDelivery(
     }
   }
   return out;
+}
+
+/** Sequence numbers a stream final saw, as sorted [start, end) ranges. */
+function seenRanges(s: StreamFinal): [number, number][] {
+  const out: [number, number][] = [];
+  let at = 0;
+  for (let n = 0; n < s.missing.length; n += 2) {
+    if (s.missing[n]! > at) out.push([at, s.missing[n]!]);
+    at = s.missing[n + 1]!;
+  }
+  if (s.highest + 1 > at) out.push([at, s.highest + 1]);
+  return out;
+}
+
+/** Several members' view of one stream as one: union of what they saw; overlaps are duplicates. */
+export function mergeFinals(list: readonly StreamFinal[]): StreamFinal {
+  const ranges = list.flatMap(seenRanges).sort((a, b) => a[0] - b[0]);
+  const union: [number, number][] = [];
+  for (const [a, b] of ranges) {
+    const last = union.at(-1);
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else union.push([a, b]);
+  }
+  const distinct = union.reduce((n, [a, b]) => n + b - a, 0);
+  const highest = Math.max(...list.map((s) => s.highest));
+  const missing: number[] = [];
+  let at = 0;
+  for (const [a, b] of union) {
+    if (a > at) missing.push(at, a);
+    at = b;
+  }
+  const received = list.reduce((n, s) => n + s.received, 0);
+  return {
+    subscriber: list[0]!.subscriber,
+    key: list[0]!.key,
+    publisher: list[0]!.publisher,
+    received: distinct,
+    duplicates: list.reduce((n, s) => n + s.duplicates, 0) + received - distinct,
+    outOfOrder: list.reduce((n, s) => n + s.outOfOrder, 0),
+    lowest: Math.min(...list.map((s) => (s.lowest < 0 ? Infinity : s.lowest))),
+    highest,
+    missing,
+  };
 }
 
 /** How many of the sorted `values` lie in [start, end). */

@@ -1,29 +1,52 @@
+import type { GroupProfile } from '../group.js';
+import { clusterOf } from '../hosts/plan.js';
 import type { SessionSpec } from '../protocol.js';
 import { hasWildcard, topicMatches } from '../session/templates.js';
 
+export interface Topology {
+  /** Per receiver key (a client, or a shared subscription): the publishers it should hear from. */
+  expected: Map<string, number[]>;
+  /** The clients behind each receiver key. */
+  members: Map<string, number[]>;
+}
+
 /**
- * Which publishers each subscriber should hear from, by MQTT topic matching: the streams whose
- * sequence numbers we account for. Exact filters are a map lookup; only wildcard filters scan.
+ * Which publishers each receiver should hear from, by MQTT topic matching within a broker
+ * cluster: the streams whose sequence numbers we account for. Untracked publishers (a payload
+ * template without MQTT 5) are left out. Exact filters are a map lookup; wildcards scan.
  */
-export function expectedStreams(specs: readonly SessionSpec[]): Map<number, number[]> {
+export function expectedStreams(specs: readonly SessionSpec[], groups: readonly GroupProfile[]): Topology {
+  const groupOf = (index: number): GroupProfile => groups.find((g) => index >= g.first && index < g.first + g.count)!;
+  const cluster = (spec: SessionSpec): string => clusterOf(groupOf(spec.index), spec.n);
   const byTopic = new Map<string, number[]>();
   for (const spec of specs) {
-    if (spec.pubTopic === null) continue;
-    const list = byTopic.get(spec.pubTopic);
+    if (spec.pubTopic === null || groupOf(spec.index).publish?.tracking === 'none') continue;
+    const key = `${cluster(spec)}\u0000${spec.pubTopic}`;
+    const list = byTopic.get(key);
     if (list) list.push(spec.index);
-    else byTopic.set(spec.pubTopic, [spec.index]);
+    else byTopic.set(key, [spec.index]);
   }
-  const expected = new Map<number, number[]>();
+  const expected = new Map<string, number[]>();
+  const members = new Map<string, number[]>();
   for (const spec of specs) {
-    const filter = spec.subTopic;
-    if (filter === null) continue;
-    if (!hasWildcard(filter)) {
-      expected.set(spec.index, byTopic.get(filter) ?? []);
-      continue;
+    if (spec.subscriptions.length === 0) continue;
+    const key = spec.receiverKey;
+    members.set(key, [...(members.get(key) ?? []), spec.index]);
+    if (expected.has(key)) continue; // a shared subscription's other members expect the same
+    const home = cluster(spec);
+    const heard = new Set<number>();
+    for (const { filter } of spec.subscriptions) {
+      if (!hasWildcard(filter)) {
+        const plain = filter.replace(/^\$share\/[^/]+\//, '');
+        for (const p of byTopic.get(`${home}\u0000${plain}`) ?? []) heard.add(p);
+        continue;
+      }
+      for (const [key2, list] of byTopic) {
+        const [c, topic] = key2.split('\u0000') as [string, string];
+        if (c === home && topicMatches(filter, topic)) for (const p of list) heard.add(p);
+      }
     }
-    const publishers: number[] = [];
-    for (const [topic, list] of byTopic) if (topicMatches(filter, topic)) publishers.push(...list);
-    expected.set(spec.index, publishers);
+    expected.set(key, [...heard].sort((a, b) => a - b));
   }
-  return expected;
+  return { expected, members };
 }

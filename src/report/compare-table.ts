@@ -1,7 +1,7 @@
 import type { Comparison } from '../compare.js';
 import { colours, fmtInt, fmtMs } from './format.js';
 
-const MODE = { 'thread-per-client': 'thread per client', pool: 'pool', 'single-loop': 'single loop' } as const;
+const MODE = { 'thread-per-client': 'thread per client', pool: 'pool', 'single-loop': 'single loop', mixed: 'mixed' } as const;
 
 /** The side-by-side table `mqtt-fleet compare` prints to stderr. */
 export function formatComparison(c: Comparison, stream: NodeJS.WriteStream = process.stderr): string {

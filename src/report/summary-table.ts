@@ -2,7 +2,7 @@ import type { Summary } from '../events.js';
 import { ExitCode } from '../exit-codes.js';
 import { colours, fmtInt, fmtMs } from './format.js';
 
-const MODE_LABEL = { 'thread-per-client': 'thread per client', pool: 'pool', 'single-loop': 'single loop' } as const;
+const MODE_LABEL = { 'thread-per-client': 'thread per client', pool: 'pool', 'single-loop': 'single loop', mixed: 'mixed modes' } as const;
 
 /** The human summary printed to stderr at the end of a run. */
 export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.stderr): string {

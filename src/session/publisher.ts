@@ -1,12 +1,12 @@
 import type { PublisherFinal, SessionSettings } from '../protocol.js';
 import { now } from './clock.js';
-import type { PayloadWriter } from './payload.js';
+import type { Encoded, Encoder } from './encoder.js';
 import type { ShardStats } from './shard-stats.js';
 
 /** Where a publisher's messages go: one MQTT client's publish and its socket's backpressure. */
 export interface Outlet {
   /** QoS 1/2: `done` runs when the broker acknowledged the message (or it failed). QoS 0: no callback. */
-  publish(payload: Buffer, done?: (err?: Error) => void): void;
+  publish(message: Encoded, done?: (err?: Error, ack?: { cmd?: string; reasonCode?: number }) => void): void;
   /** The socket holds more than its high-water mark: wait for it to drain. */
   congested(): boolean;
   /** Call `resume` once when the socket has drained. */
@@ -42,7 +42,7 @@ export class Publisher {
 
   constructor(
     private readonly client: number,
-    private readonly writer: PayloadWriter,
+    private readonly encode: Encoder,
     private readonly outlet: Outlet,
     private readonly settings: SessionSettings,
     private readonly stats: ShardStats,
@@ -121,18 +121,18 @@ export class Publisher {
 
   private publishOne(t: number): void {
     const seq = this.seq++;
-    const payload = this.writer.write(seq, t);
-    this.stats.onPublish(t, payload.length);
+    const message = this.encode(seq, t);
+    this.stats.onPublish(t, message.payload.length);
     if (this.settings.qos === 0) {
       // QoS 0 has no acknowledgement; socket backpressure (congested/onDrain) is its flow control.
       // No per-message callback: MQTT.js would park one 'drain' listener per message otherwise.
-      this.outlet.publish(payload);
+      this.outlet.publish(message);
       this.stats.counters.acked++;
       return;
     }
     this.inflight++;
     this.unacked.add(seq);
-    this.outlet.publish(payload, (err) => this.onAck(seq, err));
+    this.outlet.publish(message, (err, ack) => this.onAck(seq, err, ack));
   }
 
   private waitForDrain(): void {
@@ -145,8 +145,10 @@ export class Publisher {
     });
   }
 
-  private onAck(seq: number, err: Error | undefined): void {
+  private onAck(seq: number, err: Error | undefined, ack: { cmd?: string; reasonCode?: number } | undefined): void {
     this.inflight--;
+    // MQTT 5: a non-zero reason code (e.g. 0x10, no matching subscribers) is worth showing.
+    if (ack?.reasonCode) this.stats.reasonCode(ack.cmd ?? 'ack', ack.reasonCode);
     const c = this.stats.counters;
     // No acknowledgement came (connection closed, message given up at the end): its fate is
     // unknown, so it stays among the unacknowledged and counts as in flight, not as lost.

@@ -1,6 +1,7 @@
 import { SeqTracker } from '../metrics/sequence.js';
 import type { StreamFinal } from '../protocol.js';
 import { now } from './clock.js';
+import { HEADER_PROPERTY } from './encoder.js';
 import { readHeader, type Header } from './payload.js';
 import type { ShardStats } from './shard-stats.js';
 
@@ -12,6 +13,12 @@ function burn(ms: number): void {
   }
 }
 
+/** What MQTT.js hands a 'message' listener besides topic and payload. */
+interface PacketInfo {
+  retain?: boolean;
+  properties?: { userProperties?: Record<string, string | string[]> };
+}
+
 /** One subscriber's view of everything it receives: latency, and sequence state per publisher. */
 export class Receiver {
   private readonly streams = new Map<number, SeqTracker>();
@@ -19,6 +26,7 @@ export class Receiver {
 
   constructor(
     private readonly index: number,
+    private readonly key: string,
     private readonly clientId: string,
     private readonly group: number,
     private readonly tag: number,
@@ -27,14 +35,16 @@ export class Receiver {
     private readonly workMs: number,
   ) {}
 
-  readonly onMessage = (topic: string, payload: Buffer): void => {
+  readonly onMessage = (topic: string, payload: Buffer, packet: PacketInfo): void => {
     const at = now();
     const stats = this.stats;
     const c = stats.counters;
     stats.markDirty();
     c.bytesIn += payload.length;
-    if (!readHeader(payload, this.tag, this.header)) {
+    if (packet.retain) c.retained++;
+    if (!this.readHeader(payload, packet)) {
       c.foreign++;
+      if (this.workMs > 0) burn(this.workMs);
       return;
     }
     const { publisher, seq, sentAt } = this.header;
@@ -48,17 +58,24 @@ export class Receiver {
     const before = stream.outOfOrder;
     if (!stream.record(seq)) {
       c.duplicates++;
-      return;
-    }
-    c.receivedUnique++;
-    if (stream.outOfOrder !== before) c.outOfOrder++;
-    const us = (at - sentAt) * 1000;
-    stats.recordLatency(this.group, us);
-    if (this.printMessages) {
-      stats.print({ client: this.index, clientId: this.clientId, thread: 0, topic, from: publisher, seq, latencyMs: Math.round(us) / 1000 });
+    } else {
+      c.receivedUnique++;
+      if (stream.outOfOrder !== before) c.outOfOrder++;
+      const us = (at - sentAt) * 1000;
+      stats.recordLatency(this.group, us);
+      if (this.printMessages) {
+        stats.print({ client: this.index, clientId: this.clientId, thread: 0, topic, from: publisher, seq, latencyMs: Math.round(us) / 1000 });
+      }
     }
     if (this.workMs > 0) burn(this.workMs);
   };
+
+  /** The header at the start of the payload, or (MQTT 5, payload templates) in a user property. */
+  private readHeader(payload: Buffer, packet: PacketInfo): boolean {
+    if (readHeader(payload, this.tag, this.header)) return true;
+    const hex = packet.properties?.userProperties?.[HEADER_PROPERTY];
+    return typeof hex === 'string' && readHeader(Buffer.from(hex, 'hex'), this.tag, this.header);
+  }
 
   get uniqueReceived(): number {
     let n = 0;
@@ -69,6 +86,7 @@ export class Receiver {
   finals(): StreamFinal[] {
     return [...this.streams].map(([publisher, s]) => ({
       subscriber: this.index,
+      key: this.key,
       publisher,
       received: s.received,
       duplicates: s.duplicates,

@@ -2,7 +2,9 @@ import type { IClientOptions, MqttClient } from 'mqtt';
 import { serializeError } from '../errors.js';
 import type { ClientState, PublisherFinal, SessionSettings, SessionSpec, StatusEvent, StreamFinal } from '../protocol.js';
 import { now } from './clock.js';
-import { PayloadWriter } from './payload.js';
+import { makeEncoder } from './encoder.js';
+import { clientOptions } from './client-options.js';
+import { reasonText } from './refusal.js';
 import { Publisher } from './publisher.js';
 import { Receiver } from './receiver.js';
 import { createClient } from './transport.js';
@@ -25,7 +27,6 @@ export interface SessionHost {
   log(client: number, message: string): void;
 }
 
-const noop = (): void => {};
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 type Attempt = { ok: true; sessionPresent: boolean; receiveMaximum: number | undefined } | { ok: false; error: unknown };
@@ -38,7 +39,7 @@ type Attempt = { ok: true; sessionPresent: boolean; receiveMaximum: number | und
  */
 export class Session {
   private client!: MqttClient;
-  private readonly clientOptions: IClientOptions;
+  private readonly connection: { url: string; options: IClientOptions };
   private readonly publisher: Publisher | null;
   private readonly receiver: Receiver | null;
   private stopping = false;
@@ -58,47 +59,26 @@ export class Session {
     /** Epoch ms of the first connection attempt (--connect-rate spreads them out). */
     private readonly connectAt: number,
   ) {
-    const options: IClientOptions = {
-      clientId: spec.clientId,
-      clean: settings.clean,
-      keepalive: settings.keepaliveSec,
-      connectTimeout: settings.connectTimeoutMs,
-      // Our own loop below counts attempts exactly; MQTT.js must never reconnect by itself.
-      reconnectPeriod: 0,
-      manualConnect: true,
-      resubscribe: false,
-      writeCache: settings.writeCache,
-      // MQTT.js calls its `debug` logger dozens of times per message; even disabled, that costs
-      // several per cent of throughput on the hot path.
-      log: noop,
-      protocolVersion: settings.protocolVersion,
-      rejectUnauthorized: settings.tls.rejectUnauthorized,
-    };
-    if (settings.sessionExpirySec !== undefined) options.properties = { sessionExpiryInterval: settings.sessionExpirySec };
-    if (settings.tls.ca !== undefined) options.ca = settings.tls.ca;
-    if (settings.tls.cert !== undefined) options.cert = settings.tls.cert;
-    if (settings.tls.key !== undefined) options.key = settings.tls.key;
-    if (settings.username !== undefined) options.username = settings.username;
-    if (settings.password !== undefined) options.password = settings.password;
-    this.clientOptions = options;
+    this.connection = clientOptions(spec, settings);
     const stats = host.stats;
     this.receiver =
-      spec.subTopic === null
+      spec.subscriptions.length === 0
         ? null
-        : new Receiver(spec.index, spec.clientId, spec.latencyGroup, settings.runTag, stats, settings.printMessages, spec.workMs);
+        : new Receiver(spec.index, spec.receiverKey, spec.clientId, spec.latencyGroup, settings.runTag, stats, settings.printMessages, spec.workMs);
     const pubTopic = spec.pubTopic;
-    // One options object for every publish: none allocated per message.
+    // One options object for every plain publish: none allocated per message on the hot path.
     const publishOptions = { qos: settings.qos, retain: settings.retain };
     this.publisher =
       pubTopic === null
         ? null
         : new Publisher(
             spec.index,
-            new PayloadWriter(settings.size, settings.runTag, spec.index),
+            makeEncoder(settings, spec),
             {
-              publish: (payload, done) => {
-                if (done) this.client.publish(pubTopic, payload, publishOptions, done);
-                else this.client.publish(pubTopic, payload, publishOptions);
+              publish: ({ payload, properties }, done) => {
+                const opts = properties ? { ...publishOptions, properties } : publishOptions;
+                if (done) this.client.publish(pubTopic, payload, opts, done as never);
+                else this.client.publish(pubTopic, payload, opts);
               },
               congested: () => this.client.stream?.writableNeedDrain === true,
               onDrain: (resume) => this.client.stream.once('drain', resume),
@@ -112,9 +92,16 @@ export class Session {
   /** Runs until stopped, given up, or failed. Never rejects: failures become a `failed` status. */
   async run(): Promise<void> {
     try {
-      this.client = await createClient(this.spec.broker, this.clientOptions);
+      this.client = await createClient(this.connection.url, this.connection.options);
       this.client.on('error', (err) => {
         this.lastError = err;
+      });
+      // MQTT 5: the broker says why it is closing the connection.
+      this.client.on('disconnect', (packet) => {
+        const code = packet.reasonCode ?? 0;
+        if (code === 0) return;
+        this.host.stats.reasonCode('disconnect', code);
+        this.lastError = Object.assign(new Error(`broker sent DISCONNECT: ${reasonText(code)}`), { code: `DISCONNECT_${code}` });
       });
       if (this.receiver) this.client.on('message', this.receiver.onMessage);
       if (this.settings.workload !== null) {
@@ -150,7 +137,7 @@ export class Session {
       clientId: spec.clientId,
       threadId,
       state: {},
-      options: { qos: settings.qos, size: settings.size, rate: settings.rate, topic: spec.pubTopic, subTopic: spec.subTopic },
+      options: { qos: settings.qos, size: settings.size, rate: settings.rate, topic: spec.pubTopic, subscriptions: spec.subscriptions.map((s) => s.filter) },
       publish: (topic, payload, options = {}) =>
         new Promise<void>((resolve, reject) => {
           if (!this.online) return reject(new Error(`${spec.clientId} is offline`));
@@ -260,13 +247,17 @@ export class Session {
 
   /** True when subscribed (or nothing to subscribe); false when the connection went away meanwhile. */
   private async subscribe(sessionPresent: boolean): Promise<boolean> {
-    const filter = this.spec.subTopic;
-    // A resumed persistent session still holds the subscription [MQTT-3.2.2-2].
-    if (filter === null || (sessionPresent && !this.settings.clean)) return true;
+    const subscriptions = this.spec.subscriptions;
+    // A resumed persistent session still holds the subscriptions [MQTT-3.2.2-2].
+    if (subscriptions.length === 0 || (sessionPresent && !this.settings.clean)) return true;
     try {
-      const granted = await this.client.subscribeAsync(filter, { qos: this.settings.qos });
-      const refused = granted.find((g) => g.qos === 128);
-      if (refused) throw Object.assign(new Error(`broker refused the subscription to ${filter}`), { code: 'SUBACK_FAILURE' });
+      const granted = await this.client.subscribeAsync(Object.fromEntries(subscriptions.map((s) => [s.filter, { qos: s.qos }])));
+      // SUBACK return code 0x80 (3.1.1) or a reason code >= 0x80 (5): that subscription failed.
+      const refused = granted.find((g) => g.qos >= 0x80);
+      if (refused) {
+        this.host.stats.reasonCode('suback', refused.qos);
+        throw Object.assign(new Error(`broker refused the subscription to ${refused.topic}: ${reasonText(refused.qos)}`), { code: 'SUBACK_FAILURE' });
+      }
       return true;
     } catch (err) {
       if (!this.client.connected) return false;

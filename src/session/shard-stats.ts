@@ -15,6 +15,7 @@ export function zeroCounters(): Counters {
     duplicates: 0,
     outOfOrder: 0,
     foreign: 0,
+    retained: 0,
     bytesOut: 0,
     bytesIn: 0,
   };
@@ -32,6 +33,7 @@ export class ShardStats {
   lastReceiveAt = 0;
   private printed: PrintedMessage[] = [];
   private printedDropped = 0;
+  private reasonCodes = new Map<string, number>();
   private dirty = false;
 
   constructor(
@@ -51,6 +53,13 @@ export class ShardStats {
     c.bytesOut += bytes;
     if (this.firstPublishAt === 0) this.firstPublishAt = at;
     this.lastPublishAt = at;
+    this.dirty = true;
+  }
+
+  /** A non-zero MQTT 5 reason code on an acknowledgement, SUBACK or server DISCONNECT. */
+  reasonCode(packet: string, code: number): void {
+    const key = `${packet}:${code}`;
+    this.reasonCodes.set(key, (this.reasonCodes.get(key) ?? 0) + 1);
     this.dirty = true;
   }
 
@@ -78,7 +87,9 @@ export class ShardStats {
       messages: this.printed,
       messagesDropped: this.printedDropped,
       loopDelay,
+      reasonCodes: [...this.reasonCodes],
     };
+    this.reasonCodes = new Map();
     this.counters = zeroCounters();
     this.printed = [];
     this.printedDropped = 0;

@@ -1,22 +1,36 @@
 import { UsageError } from '../errors.js';
 
-/** Values a topic or client-id template may use. */
+/** Values a topic, client-id or will template may use. */
 export interface TemplateVars {
   /** The client's index in the fleet, 0-based. */
   i: number;
   /** The client's MQTT client id. */
   id: string;
+  /** The client's index within its group. */
+  n?: number;
+  group?: string;
+  run?: string;
 }
 
 const TOKEN = /\{([^{}]*)\}/g;
-const KNOWN = new Set(['i', 'id']);
+/** Placeholders in topics and wills. */
+export const TOPIC_TOKENS = ['i', 'id', 'n', 'group'] as const;
+/** Placeholders in client ids (the id itself is being made). */
+export const CLIENT_ID_TOKENS = ['i', 'n', 'group', 'run'] as const;
+/** Placeholders in payload templates, filled per message. */
+export const PAYLOAD_TOKENS = ['i', 'id', 'n', 'group', 'seq', 'ts', 'rand:N'] as const;
+
+function tokenAllowed(name: string, allowed: readonly string[]): boolean {
+  if (allowed.includes(name)) return true;
+  return allowed.includes('rand:N') && /^rand:\d{1,4}$/.test(name);
+}
 
 /** Reject unknown `{tokens}`, wildcards where they cannot go, and empty topics. */
-export function checkTemplate(option: string, template: string, allowWildcards: boolean): void {
+export function checkTemplate(option: string, template: string, allowWildcards: boolean, allowed: readonly string[] = ['i', 'id']): void {
   if (template.length === 0) throw new UsageError(option, `${option} must not be empty`);
   for (const match of template.matchAll(TOKEN)) {
-    if (!KNOWN.has(match[1]!)) {
-      throw new UsageError(option, `${option} has unknown placeholder {${match[1]}}; use {i} (client index) or {id} (client id)`);
+    if (!tokenAllowed(match[1]!, allowed)) {
+      throw new UsageError(option, `${option} has unknown placeholder {${match[1]}}; use ${allowed.map((t) => `{${t}}`).join(', ')}`);
     }
   }
   const plain = template.replace(TOKEN, 'x');
@@ -26,8 +40,10 @@ export function checkTemplate(option: string, template: string, allowWildcards: 
     throw new UsageError(option, `${option} must not contain the wildcards + or # (got ${JSON.stringify(template)})`);
   }
   if (allowWildcards) {
+    const filter = shareOf(plain)?.filter ?? plain;
+    if (filter === '') throw new UsageError(option, `${option}: a shared subscription needs $share/<name>/<filter> (got ${JSON.stringify(template)})`);
     // [MQTT-4.7.1-2] '#' only as the last level; [MQTT-4.7.1-3] '+' fills a whole level.
-    const levels = plain.split('/');
+    const levels = filter.split('/');
     levels.forEach((level, n) => {
       if (level.includes('#') && (level !== '#' || n !== levels.length - 1)) {
         throw new UsageError(option, `${option}: '#' must be a whole level and the last one (got ${JSON.stringify(template)})`);
@@ -40,14 +56,36 @@ export function checkTemplate(option: string, template: string, allowWildcards: 
 }
 
 export function renderTemplate(template: string, vars: TemplateVars): string {
-  return template.replace(TOKEN, (_, name: string) => (name === 'i' ? String(vars.i) : vars.id));
+  return template.replace(TOKEN, (_, name: string) => {
+    switch (name) {
+      case 'i':
+        return String(vars.i);
+      case 'id':
+        return vars.id;
+      case 'n':
+        return String(vars.n ?? vars.i);
+      case 'group':
+        return vars.group ?? '';
+      case 'run':
+        return vars.run ?? '';
+      default:
+        return `{${name}}`;
+    }
+  });
+}
+
+/** `$share/<name>/<filter>` [MQTT 5 §4.8.2]: the share name and the filter; null for a plain filter. */
+export function shareOf(filter: string): { name: string; filter: string } | null {
+  const match = /^\$share\/([^/]+)\/(.*)$/.exec(filter);
+  return match ? { name: match[1]!, filter: match[2]! } : null;
 }
 
 /** Does `topic` match the subscription `filter`? (MQTT 3.1.1 §4.7; `$` topics never match leading wildcards.) */
 export function topicMatches(filter: string, topic: string): boolean {
-  if (filter === topic) return true;
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
-  const f = filter.split('/');
+  const plain = shareOf(filter)?.filter ?? filter;
+  if (plain === topic) return true;
+  if (topic.startsWith('$') && (plain.startsWith('+') || plain.startsWith('#'))) return false;
+  const f = plain.split('/');
   const t = topic.split('/');
   for (let n = 0; n < f.length; n++) {
     if (f[n] === '#') return true;
@@ -58,5 +96,6 @@ export function topicMatches(filter: string, topic: string): boolean {
 }
 
 export function hasWildcard(filter: string): boolean {
-  return filter.includes('+') || filter.includes('#');
+  const plain = shareOf(filter)?.filter ?? filter;
+  return plain.includes('+') || plain.includes('#');
 }

@@ -13,7 +13,7 @@ export interface WorkloadContext {
   /** Scratch space of this client's own, kept across hooks. */
   readonly state: Record<string, unknown>;
   /** This client's settings. */
-  readonly options: { qos: 0 | 1 | 2; size: number; rate: number; topic: string | null; subTopic: string | null };
+  readonly options: { qos: 0 | 1 | 2; size: number; rate: number; topic: string | null; subscriptions: string[] };
   /**
    * Publish through this client's connection. Counted in the run's `published` (and `acked` once
    * written, at QoS 0, or acknowledged); the payload goes out as given, so receivers count it as

@@ -1,0 +1,93 @@
+/**
+ * A group of clients that share a profile: the whole fleet of a plain `run`, or one group of a
+ * scenario file. Plain data, cloned into every thread that runs the group's clients.
+ */
+import type { ThreadMode } from './options.js';
+
+export interface TlsOptions {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  rejectUnauthorized: boolean;
+}
+
+export interface BrokerRef {
+  url: string;
+  /**
+   * Brokers of one cluster share messages: a subscriber hears publishers on any broker of its
+   * cluster. A plain run's brokers form one cluster; a scenario's named brokers are each their
+   * own, unless they name a common `cluster`.
+   */
+  cluster: string;
+  tls: TlsOptions;
+}
+
+export interface Subscription {
+  /** Topic filter template; `$share/<name>/<filter>` for a shared subscription. */
+  filter: string;
+  qos: 0 | 1 | 2;
+}
+
+/**
+ * How a receiver tells this run's messages apart and accounts for them: a 24-byte header at the
+ * start of the payload (`payload`), the same header in an MQTT 5 user property so the payload can
+ * be anything (`property`), or not at all (`none`: counted as published, received as foreign).
+ */
+export type Tracking = 'payload' | 'property' | 'none';
+
+export interface PublishPlan {
+  /** Topic template. */
+  topic: string;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  rate: number;
+  count: number | undefined;
+  durationMs: number | undefined;
+  /** Payload size in bytes, when no template is given. */
+  size: number;
+  /** Payload template ({i}, {id}, {seq}, {ts}, {group}, {rand:N}); null: `size` bytes with the header. */
+  payload: string | null;
+  /** MQTT 5 user properties on every publish. */
+  userProperties: Record<string, string> | null;
+  tracking: Tracking;
+}
+
+export interface Will {
+  topic: string;
+  payload: string;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+}
+
+export interface GroupProfile {
+  name: string;
+  /** Index of the group's first client in the fleet. */
+  first: number;
+  count: number;
+  brokers: BrokerRef[];
+  /** Client id template: {i} fleet index, {n} index within the group, {group}, {run}. */
+  clientId: string;
+  username: string | undefined;
+  password: string | undefined;
+  protocolVersion: 4 | 5;
+  clean: boolean;
+  sessionExpirySec: number | undefined;
+  keepaliveSec: number;
+  subscriptions: Subscription[];
+  publish: PublishPlan | null;
+  will: Will | null;
+  mode: ThreadMode;
+  /** Worker threads for this group: its client count, K, or 0. */
+  threads: number;
+  workload: string | null;
+}
+
+/** The mode of a fleet: the groups' common mode, or `mixed`. */
+export function fleetMode(groups: readonly GroupProfile[]): ThreadMode | 'mixed' {
+  const modes = new Set(groups.map((g) => g.mode));
+  return modes.size === 1 ? groups[0]!.mode : 'mixed';
+}
+
+export function fleetThreads(groups: readonly GroupProfile[]): number {
+  return groups.reduce((n, g) => n + (g.mode === 'single-loop' ? 0 : g.threads), 0);
+}

@@ -1,0 +1,252 @@
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { BrokerRef, GroupProfile, PublishPlan, Subscription, TlsOptions, Will } from '../group.js';
+import type { ResolvedOptions } from '../options.js';
+import { atLeast, checkBrokerUrl, integer, parseCount, parseDuration, parseNumber, parseSize, parseThreads, readOptionFile } from '../parse.js';
+import { HEADER_SIZE } from '../session/payload.js';
+import { checkTemplate, CLIENT_ID_TOKENS, PAYLOAD_TOKENS, TOPIC_TOKENS } from '../session/templates.js';
+import { isPlainObject, pathText, type Path, type Scenario } from './load.js';
+
+const GROUP_KEYS = new Set([
+  'name', 'count', 'brokers', 'threads', 'clientId', 'username', 'password', 'mqttVersion', 'clean', 'sessionExpiry',
+  'keepalive', 'subscribe', 'publish', 'will', 'workload',
+]);
+const PUBLISH_KEYS = new Set(['topic', 'qos', 'retain', 'rate', 'count', 'duration', 'size', 'payload', 'properties']);
+const WILL_KEYS = new Set(['topic', 'payload', 'qos', 'retain']);
+const BROKER_KEYS = new Set(['url', 'ca', 'cert', 'key', 'insecure', 'cluster']);
+
+/** Parse a value with the CLI's parsers, reporting their error at the value's place in the file. */
+function at<T>(scenario: Scenario, path: Path, parse: (label: string) => T): T {
+  try {
+    return parse(pathText(path));
+  } catch (err) {
+    if (err instanceof UsageError) scenario.fail(path, err.message.slice(pathText(path).length).trim());
+    throw err;
+  }
+}
+
+function checkKeys(scenario: Scenario, value: Record<string, unknown>, allowed: Set<string>, path: Path): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.has(key)) scenario.fail([...path, key], `is not a known setting here; expected one of ${[...allowed].join(', ')}`);
+  }
+}
+
+function qosAt(scenario: Scenario, path: Path, value: unknown): 0 | 1 | 2 {
+  return at(scenario, path, (label) => {
+    const n = parseNumber(label, value);
+    if (n !== 0 && n !== 1 && n !== 2) throw new UsageError(label, `${label} must be 0, 1 or 2 (got ${n})`);
+    return n;
+  });
+}
+
+function boolAt(scenario: Scenario, path: Path, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') scenario.fail(path, `must be true or false (got ${JSON.stringify(value)})`);
+  return value as boolean;
+}
+
+function stringAt(scenario: Scenario, path: Path, value: unknown): string {
+  if (typeof value !== 'string' || value === '') scenario.fail(path, `must be a non-empty string (got ${JSON.stringify(value)})`);
+  return value as string;
+}
+
+function templateAt(scenario: Scenario, path: Path, value: unknown, wildcards: boolean, tokens: readonly string[]): string {
+  const text = stringAt(scenario, path, value);
+  at(scenario, path, (label) => checkTemplate(label, text, wildcards, tokens));
+  return text;
+}
+
+/** The scenario's named brokers: a URL, or { url, ca, cert, key, insecure, cluster }. */
+function namedBrokers(scenario: Scenario, base: ResolvedOptions): Map<string, BrokerRef> {
+  const out = new Map<string, BrokerRef>();
+  for (const [name, entry] of Object.entries(scenario.brokers)) {
+    const path = ['brokers', name];
+    const spec = typeof entry === 'string' ? { url: entry } : entry;
+    if (!isPlainObject(spec)) scenario.fail(path, 'must be a URL or { url, ca, cert, key, insecure, cluster }');
+    checkKeys(scenario, spec as Record<string, unknown>, BROKER_KEYS, path);
+    const s = spec as Record<string, unknown>;
+    const url = at(scenario, [...path, 'url'], () => checkBrokerUrl(stringAt(scenario, [...path, 'url'], s.url)));
+    const file = (key: 'ca' | 'cert' | 'key'): string | undefined =>
+      s[key] === undefined ? undefined : at(scenario, [...path, key], (label) => readOptionFile(label, resolve(scenario.dir, stringAt(scenario, [...path, key], s[key]))));
+    const tls: TlsOptions = {
+      rejectUnauthorized: !boolAt(scenario, [...path, 'insecure'], s.insecure, !base.tls.rejectUnauthorized),
+      ...(s.ca === undefined ? (base.tls.ca === undefined ? {} : { ca: base.tls.ca }) : { ca: file('ca')! }),
+      ...(s.cert === undefined ? {} : { cert: file('cert')! }),
+      ...(s.key === undefined ? {} : { key: file('key')! }),
+    };
+    if ((tls.cert === undefined) !== (tls.key === undefined)) scenario.fail(path, 'needs both cert and key, or neither');
+    const cluster = s.cluster === undefined ? name : stringAt(scenario, [...path, 'cluster'], s.cluster);
+    out.set(name, { url, cluster, tls });
+  }
+  return out;
+}
+
+/** Every group's client count, checked, before anything else needs the fleet's size. */
+export function scenarioClientCount(scenario: Scenario): number {
+  let total = 0;
+  scenario.groups.forEach((g, n) => {
+    if (!isPlainObject(g)) scenario.fail(['groups', n], 'must be a mapping with at least `name` and `count`');
+    total += at(scenario, ['groups', n, 'count'], (label) => {
+      if (g.count === undefined) throw new UsageError(label, `${label} is required: how many clients the group has`);
+      return atLeast(label, integer(label, parseCount(label, g.count)), 1);
+    });
+  });
+  return total;
+}
+
+/**
+ * Resolve a scenario's groups against the run's options (scenario defaults under CLI flags):
+ * every setting a group leaves out comes from those.
+ */
+export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions): GroupProfile[] {
+  const brokers = namedBrokers(scenario, base);
+  const names = new Set<string>();
+  let first = 0;
+  return scenario.groups.map((raw, n) => {
+    const path: Path = ['groups', n];
+    const g = raw as Record<string, unknown>;
+    checkKeys(scenario, g, GROUP_KEYS, path);
+    const name = stringAt(scenario, [...path, 'name'], g.name);
+    if (!/^[A-Za-z0-9_-]+$/.test(name)) scenario.fail([...path, 'name'], `must be letters, digits, - or _ (got ${JSON.stringify(name)})`);
+    if (names.has(name)) scenario.fail([...path, 'name'], `repeats the group name ${JSON.stringify(name)}`);
+    names.add(name);
+    const count = at(scenario, [...path, 'count'], (label) => atLeast(label, integer(label, parseCount(label, g.count)), 1));
+    const protocolVersion =
+      g.mqttVersion === undefined
+        ? base.protocolVersion
+        : at(scenario, [...path, 'mqttVersion'], (label) => {
+            const v = String(g.mqttVersion);
+            if (['3.1.1', '4'].includes(v)) return 4 as const;
+            if (['5', '5.0'].includes(v)) return 5 as const;
+            throw new UsageError(label, `${label} must be 3.1.1 or 5 (got ${JSON.stringify(v)})`);
+          });
+    let sessionExpirySec = base.sessionExpirySec;
+    if (g.sessionExpiry !== undefined) {
+      if (protocolVersion !== 5) scenario.fail([...path, 'sessionExpiry'], 'needs mqttVersion 5');
+      sessionExpirySec = at(scenario, [...path, 'sessionExpiry'], (label) => Math.round(parseDuration(label, g.sessionExpiry, 's') / 1000));
+    }
+    const { mode, threads } = g.threads === undefined ? { mode: base.mode, threads: undefined } : at(scenario, [...path, 'threads'], () => parseThreads(g.threads));
+    const workerThreads = mode === 'single-loop' ? 0 : mode === 'thread-per-client' ? count : Math.min(count, threads === undefined ? base.threads : (threads as number));
+    const group: GroupProfile = {
+      name,
+      first,
+      count,
+      brokers: groupBrokers(scenario, [...path, 'brokers'], g.brokers, brokers, base),
+      clientId: g.clientId === undefined ? `mqtt-fleet-{run}-{group}-{n}` : templateAt(scenario, [...path, 'clientId'], g.clientId, false, CLIENT_ID_TOKENS),
+      username: g.username === undefined ? base.username : stringAt(scenario, [...path, 'username'], g.username),
+      password: g.password === undefined ? base.password : stringAt(scenario, [...path, 'password'], g.password),
+      protocolVersion,
+      clean: boolAt(scenario, [...path, 'clean'], g.clean, base.clean),
+      sessionExpirySec,
+      keepaliveSec:
+        g.keepalive === undefined ? base.keepaliveSec : at(scenario, [...path, 'keepalive'], (label) => Math.round(parseDuration(label, g.keepalive, 's') / 1000)),
+      subscriptions: subscriptions(scenario, [...path, 'subscribe'], g.subscribe, base),
+      publish: g.publish === undefined || g.publish === null ? null : publishPlan(scenario, [...path, 'publish'], g.publish, base, protocolVersion),
+      will: g.will === undefined ? null : will(scenario, [...path, 'will'], g.will, base),
+      mode,
+      threads: workerThreads,
+      workload: g.workload === undefined ? base.workload : workloadPath(scenario, [...path, 'workload'], g.workload),
+    };
+    if (group.password !== undefined && group.username === undefined) scenario.fail([...path, 'password'], 'needs a username');
+    first += count;
+    return group;
+  });
+}
+
+function groupBrokers(scenario: Scenario, path: Path, value: unknown, named: Map<string, BrokerRef>, base: ResolvedOptions): BrokerRef[] {
+  // Left out: the run's --broker URLs, or the embedded broker (filled in at start).
+  if (value === undefined) return base.brokers.map((url) => ({ url, cluster: 'default', tls: base.tls }));
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0) scenario.fail(path, 'must name at least one broker');
+  return list.map((entry, n) => {
+    const text = stringAt(scenario, [...path, n], entry);
+    const found = named.get(text);
+    if (found) return found;
+    if (!text.includes('://')) scenario.fail([...path, n], `is neither a broker named under \`brokers\` (${[...named.keys()].join(', ') || 'none'}) nor a URL`);
+    return { url: at(scenario, [...path, n], () => checkBrokerUrl(text)), cluster: text, tls: base.tls };
+  });
+}
+
+function subscriptions(scenario: Scenario, path: Path, value: unknown, base: ResolvedOptions): Subscription[] {
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((entry, n) => {
+    const at2: Path = [...path, n];
+    if (typeof entry === 'string') return { filter: templateAt(scenario, at2, entry, true, TOPIC_TOKENS), qos: base.qos };
+    if (!isPlainObject(entry)) scenario.fail(at2, 'must be a topic filter or { topic, qos }');
+    const e = entry as Record<string, unknown>;
+    checkKeys(scenario, e, new Set(['topic', 'qos']), at2);
+    return {
+      filter: templateAt(scenario, [...at2, 'topic'], e.topic, true, TOPIC_TOKENS),
+      qos: e.qos === undefined ? base.qos : qosAt(scenario, [...at2, 'qos'], e.qos),
+    };
+  });
+}
+
+function publishPlan(scenario: Scenario, path: Path, value: unknown, base: ResolvedOptions, protocolVersion: 4 | 5): PublishPlan {
+  if (!isPlainObject(value)) scenario.fail(path, 'must be { topic, rate, count or duration, size or payload, qos, retain }');
+  const p = value as Record<string, unknown>;
+  checkKeys(scenario, p, PUBLISH_KEYS, path);
+  const rate = p.rate === undefined ? base.rate : at(scenario, [...path, 'rate'], (label) => atLeast(label, parseNumber(label, p.rate), 0));
+  const count = p.count === undefined ? undefined : at(scenario, [...path, 'count'], (label) => atLeast(label, parseCount(label, p.count), 1));
+  let durationMs = p.duration === undefined ? undefined : at(scenario, [...path, 'duration'], (label) => atLeast(label, parseDuration(label, p.duration), 1));
+  if (count === undefined && durationMs === undefined) {
+    if (base.count === undefined) durationMs = base.durationMs;
+    else return finish(base.count, base.durationMs);
+  }
+  return finish(count, durationMs);
+
+  function finish(count: number | undefined, durationMs: number | undefined): PublishPlan {
+    if (rate === 0 && count === undefined) scenario.fail([...path, 'rate'], '0 (unpaced) needs a count, so the run has a bound');
+    const payload = p.payload === undefined ? null : templateAt(scenario, [...path, 'payload'], p.payload, true, PAYLOAD_TOKENS);
+    if (payload !== null && p.size !== undefined) scenario.fail([...path, 'size'], 'and payload do not go together: a payload template makes its own size');
+    const size = p.size === undefined ? base.size : at(scenario, [...path, 'size'], (label) => parseSize(label, p.size));
+    if (payload === null && size < HEADER_SIZE) scenario.fail([...path, 'size'], `must be at least ${HEADER_SIZE} bytes, the payload header (got ${size})`);
+    let userProperties: Record<string, string> | null = null;
+    if (p.properties !== undefined) {
+      const props = p.properties as Record<string, unknown>;
+      if (protocolVersion !== 5) scenario.fail([...path, 'properties'], 'need mqttVersion 5 (MQTT 3.1.1 has no properties)');
+      if (!isPlainObject(props)) scenario.fail([...path, 'properties'], 'must be { userProperties: { name: value } }');
+      checkKeys(scenario, props, new Set(['userProperties']), [...path, 'properties']);
+      const up = props.userProperties;
+      if (!isPlainObject(up)) scenario.fail([...path, 'properties', 'userProperties'], 'must be a mapping of names to strings');
+      userProperties = Object.fromEntries(Object.entries(up as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+    }
+    return {
+      topic: templateAt(scenario, [...path, 'topic'], p.topic, false, TOPIC_TOKENS),
+      qos: p.qos === undefined ? base.qos : qosAt(scenario, [...path, 'qos'], p.qos),
+      retain: boolAt(scenario, [...path, 'retain'], p.retain, base.retain),
+      rate,
+      count,
+      durationMs,
+      size,
+      payload,
+      userProperties,
+      // A template is the user's payload: the header rides in an MQTT 5 user property, or not at all.
+      tracking: payload === null ? 'payload' : protocolVersion === 5 ? 'property' : 'none',
+    };
+  }
+}
+
+function will(scenario: Scenario, path: Path, value: unknown, base: ResolvedOptions): Will {
+  if (!isPlainObject(value)) scenario.fail(path, 'must be { topic, payload, qos, retain }');
+  const w = value as Record<string, unknown>;
+  checkKeys(scenario, w, WILL_KEYS, path);
+  return {
+    topic: templateAt(scenario, [...path, 'topic'], w.topic, false, TOPIC_TOKENS),
+    payload: w.payload === undefined ? '' : String(w.payload),
+    qos: w.qos === undefined ? base.qos : qosAt(scenario, [...path, 'qos'], w.qos),
+    retain: boolAt(scenario, [...path, 'retain'], w.retain, false),
+  };
+}
+
+function workloadPath(scenario: Scenario, path: Path, value: unknown): string {
+  const absolute = resolve(scenario.dir, stringAt(scenario, path, value));
+  if (!/\.(mjs|cjs|js)$/.test(absolute)) scenario.fail(path, 'must be a .mjs, .cjs or .js module');
+  try {
+    readOptionFile(pathText(path), absolute);
+  } catch {
+    scenario.fail(path, `names no readable file (${absolute})`);
+  }
+  return absolute;
+}
