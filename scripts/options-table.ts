@@ -7,7 +7,8 @@ import { RUN_FLAGS } from '../src/cli-options.js';
 export function optionsTable(): string {
   const rows = Object.entries(RUN_FLAGS).map(([name, spec]) => {
     const alias = 'alias' in spec ? `, \`-${spec.alias}\`` : '';
-    const fallback = 'default' in spec && spec.default !== undefined && spec.default !== '' ? `\`${String(spec.default)}\`` : '';
+    const described = 'defaultDescription' in spec ? spec.defaultDescription : 'default' in spec ? String(spec.default) : '';
+    const fallback = described !== '' ? `\`${described}\`` : '';
     const choices = 'choices' in spec ? ` (${spec.choices.join(', ')})` : '';
     return `| \`--${name}\`${alias} | ${spec.description.replace(/\|/g, '\\|')}${choices} | ${fallback} |`;
   });

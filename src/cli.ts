@@ -70,6 +70,7 @@ function runOptionsFrom(args: Args): RunOptions {
     insecure: pick('insecure'),
     workload: pick('workload'),
     hookTimeout: pick('hook-timeout'),
+    scenario: pick('scenario'),
     workClients: pick('work-clients'),
   };
   const broker = pick<string | string[]>('broker');
@@ -123,7 +124,7 @@ async function runCommand(args: Args): Promise<void> {
 async function compareCommand(args: Args): Promise<void> {
   const { threads, ...input } = runOptionsFrom({ ...args, threads: undefined });
   void threads;
-  const modes = parseModes(args.threads === 'CORES' ? undefined : (args.threads as string));
+  const modes = parseModes(args.threads as string | undefined);
   const json = args.json === true;
   const report = args.report as string | undefined;
   const logger = createLogger(args['log-level'] as LogLevel);

@@ -241,7 +241,7 @@ function scenarioDefaults(scenario: Scenario): RunOptions {
   for (const [key, value] of Object.entries(scenario.defaults)) {
     const name = camel(key);
     if (!SCENARIO_DEFAULT_KEYS.has(name)) {
-      scenario.fail(['defaults', key], `is not a run option that a scenario can default; expected one of ${[...SCENARIO_DEFAULT_KEYS].join(', ')}`);
+      scenario.failKey(['defaults', key], `is not a run option that a scenario can default; expected one of ${[...SCENARIO_DEFAULT_KEYS].join(', ')}`);
     }
     defaultsKeys.set(name, key);
     out[name] = ['ca', 'cert', 'key', 'passwordFile', 'workload'].includes(name) && typeof value === 'string' ? resolvePath(scenario.dir, value) : value;

@@ -26,7 +26,11 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
     ['loop delay', s.loopDelayMs ? `p50 ${fmtMs(s.loopDelayMs.p50)} · p99 ${fmtMs(s.loopDelayMs.p99)} · max ${fmtMs(s.loopDelayMs.max)} (worst thread, while publishing)` : 'not measured'],
     ['process', `peak RSS ${fmtInt(s.peakRssMb)} MB · CPU ${fmtMs(s.cpuMs.user)} user + ${fmtMs(s.cpuMs.system)} system`],
   ];
-  if (s.foreign > 0) rows.push(['foreign', `${fmtInt(s.foreign)} messages without this run's header were ignored`]);
+  if (s.groups) rows.unshift(['groups', s.groups.map((g) => `${g.name} x ${fmtInt(g.clients)} (${MODE_LABEL[g.mode]}${g.mode === 'pool' ? ` of ${g.threads}` : ''})`).join(' · ')]);
+  if (s.foreign > 0) rows.push(['foreign', `${fmtInt(s.foreign)} messages without this run's header (other traffic, untracked payload templates)`]);
+  if (s.retained > 0) rows.push(['retained', `${fmtInt(s.retained)} deliveries carried the retain flag`]);
+  const codes = Object.entries(s.reasonCodes);
+  if (codes.length > 0) rows.push(['reason codes', codes.map(([code, n]) => `${code}: ${fmtInt(n)}`).join(' · ')]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const head = `${c.bold('mqtt-fleet')} run ${s.runId} · ${MODE_LABEL[s.mode]}, ${threads} · QoS ${s.qos} · ${s.brokers.join(', ')}`;
   return [head, '', ...rows.map(([k, v]) => `${c.dim(k.padEnd(width))}  ${v}`), '', verdict(s, c)].join('\n') + '\n';

@@ -4,7 +4,7 @@ import type { BrokerRef, GroupProfile, PublishPlan, Subscription, TlsOptions, Wi
 import type { ResolvedOptions } from '../options.js';
 import { atLeast, checkBrokerUrl, integer, parseCount, parseDuration, parseNumber, parseSize, parseThreads, readOptionFile } from '../parse.js';
 import { HEADER_SIZE } from '../session/payload.js';
-import { checkTemplate, CLIENT_ID_TOKENS, PAYLOAD_TOKENS, TOPIC_TOKENS } from '../session/templates.js';
+import { checkPayloadTemplate, checkTemplate, CLIENT_ID_TOKENS, TOPIC_TOKENS } from '../session/templates.js';
 import { isPlainObject, pathText, type Path, type Scenario } from './load.js';
 
 const GROUP_KEYS = new Set([
@@ -27,7 +27,7 @@ function at<T>(scenario: Scenario, path: Path, parse: (label: string) => T): T {
 
 function checkKeys(scenario: Scenario, value: Record<string, unknown>, allowed: Set<string>, path: Path): void {
   for (const key of Object.keys(value)) {
-    if (!allowed.has(key)) scenario.fail([...path, key], `is not a known setting here; expected one of ${[...allowed].join(', ')}`);
+    if (!allowed.has(key)) scenario.failKey([...path, key], `is not a known setting here; expected one of ${[...allowed].join(', ')}`);
   }
 }
 
@@ -198,7 +198,8 @@ function publishPlan(scenario: Scenario, path: Path, value: unknown, base: Resol
 
   function finish(count: number | undefined, durationMs: number | undefined): PublishPlan {
     if (rate === 0 && count === undefined) scenario.fail([...path, 'rate'], '0 (unpaced) needs a count, so the run has a bound');
-    const payload = p.payload === undefined ? null : templateAt(scenario, [...path, 'payload'], p.payload, true, PAYLOAD_TOKENS);
+    const payload = p.payload === undefined ? null : String(p.payload);
+    if (payload !== null) at(scenario, [...path, 'payload'], (label) => checkPayloadTemplate(label, payload));
     if (payload !== null && p.size !== undefined) scenario.fail([...path, 'size'], 'and payload do not go together: a payload template makes its own size');
     const size = p.size === undefined ? base.size : at(scenario, [...path, 'size'], (label) => parseSize(label, p.size));
     if (payload === null && size < HEADER_SIZE) scenario.fail([...path, 'size'], `must be at least ${HEADER_SIZE} bytes, the payload header (got ${size})`);

@@ -15,6 +15,8 @@ export interface Scenario {
   groups: unknown[];
   /** Throw the one-line error for the value at `path`: `fleet.yaml:12:7: groups[1].publish.rate ...`. */
   fail(path: Path, message: string): never;
+  /** The same, pointing at the key itself (an unknown setting). */
+  failKey(path: Path, message: string): never;
 }
 
 const TOP_LEVEL = new Set(['name', 'description', 'defaults', 'brokers', 'groups']);
@@ -47,12 +49,15 @@ export function loadScenario(file: string, env: NodeJS.ProcessEnv): Scenario {
     throw new UsageError('--scenario', `${where(err.pos[0])}: ${err.message.split('\n')[0]}`);
   }
   const fail = (at: Path, message: string): never => {
-    throw new UsageError('--scenario', `${where(offsetOf(doc, at))}: ${pathText(at)} ${message}`);
+    throw new UsageError('--scenario', `${where(offsetOf(doc, at))}: ${pathText(at)}${message.startsWith(':') ? '' : ' '}${message}`);
+  };
+  const failKey = (at: Path, message: string): never => {
+    throw new UsageError('--scenario', `${where(keyOffset(doc, at) ?? offsetOf(doc, at))}: ${pathText(at)} ${message}`);
   };
   const root = interpolate(doc.toJS() as unknown, [], env, fail);
   if (!isPlainObject(root)) fail([], 'must be a mapping with `groups` (and optionally `name`, `defaults`, `brokers`)');
   const top = root as Record<string, unknown>;
-  for (const key of Object.keys(top)) if (!TOP_LEVEL.has(key)) fail([key], `is not a scenario key; expected one of ${[...TOP_LEVEL].join(', ')}`);
+  for (const key of Object.keys(top)) if (!TOP_LEVEL.has(key)) failKey([key], `is not a scenario key; expected one of ${[...TOP_LEVEL].join(', ')}`);
   if (top.name !== undefined && typeof top.name !== 'string') fail(['name'], 'must be a string');
   if (top.defaults !== undefined && !isPlainObject(top.defaults)) fail(['defaults'], 'must be a mapping of run options');
   if (top.brokers !== undefined && !isPlainObject(top.brokers)) fail(['brokers'], 'must be a mapping of names to URLs or { url, ca, cert, key, insecure, cluster }');
@@ -65,7 +70,16 @@ export function loadScenario(file: string, env: NodeJS.ProcessEnv): Scenario {
     brokers: (top.brokers as Record<string, unknown> | undefined) ?? {},
     groups: top.groups as unknown[],
     fail,
+    failKey,
   };
+}
+
+/** Source offset of the key at the end of `path`, when its parent is a mapping. */
+function keyOffset(doc: Document, path: Path): number | undefined {
+  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+  if (!isMap(parent)) return undefined;
+  const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === path.at(-1));
+  return (pair?.key as { range?: [number, number, number] } | undefined)?.range?.[0];
 }
 
 /** Source offset of the node at `path`, or of its nearest ancestor that exists. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { PAYLOAD_TOKEN } from './templates.js';
 
 /** Per-message values of a payload template; the per-client ones are fixed at compile time. */
 export interface MessageVars {
@@ -15,7 +16,7 @@ export interface MessageVars {
 export function compilePayload(template: string, fixed: Record<string, string>): (vars: MessageVars) => Buffer {
   const parts: (string | ((v: MessageVars) => string))[] = [];
   let last = 0;
-  for (const match of template.matchAll(/\{([^{}]*)\}/g)) {
+  for (const match of template.matchAll(PAYLOAD_TOKEN)) {
     parts.push(template.slice(last, match.index));
     const name = match[1]!;
     if (name === 'seq') parts.push((v) => String(v.seq));

@@ -25,6 +25,18 @@ function tokenAllowed(name: string, allowed: readonly string[]): boolean {
   return allowed.includes('rand:N') && /^rand:\d{1,4}$/.test(name);
 }
 
+/** Placeholders in a payload: only `{name}` and `{name:N}`, so JSON's own braces stay literal. */
+export const PAYLOAD_TOKEN = /\{([a-z]+(?::\d+)?)\}/g;
+
+/** A payload template: known placeholders only; any other braces are the payload's own. */
+export function checkPayloadTemplate(option: string, template: string): void {
+  for (const match of template.matchAll(PAYLOAD_TOKEN)) {
+    if (!tokenAllowed(match[1]!, PAYLOAD_TOKENS)) {
+      throw new UsageError(option, `${option} has unknown placeholder {${match[1]}}; use ${PAYLOAD_TOKENS.map((t) => `{${t}}`).join(', ')}`);
+    }
+  }
+}
+
 /** Reject unknown `{tokens}`, wildcards where they cannot go, and empty topics. */
 export function checkTemplate(option: string, template: string, allowWildcards: boolean, allowed: readonly string[] = ['i', 'id']): void {
   if (template.length === 0) throw new UsageError(option, `${option} must not be empty`);

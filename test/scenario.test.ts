@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { UsageError } from '../src/errors.js';
+import { resolveOptions, run } from '../src/index.js';
+import { aedesForTest } from './helpers/aedes.js';
+import { spawnCli } from './helpers/cli.js';
+import { withTimeout } from './helpers/wait.js';
+
+function file(t: TestContext, name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-scenario-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+function rejects(path: string, pattern: RegExp, env: NodeJS.ProcessEnv = {}): void {
+  assert.throws(
+    () => resolveOptions({ scenario: path }, env),
+    (err: unknown) => err instanceof UsageError && err.option === '--scenario' && pattern.test(err.message),
+    `expected ${pattern}`,
+  );
+}
+
+test('scenario problems are reported with file, line, column, path and what was expected', (t) => {
+  const good = `groups:\n  - name: a\n    count: 2\n    publish: { topic: 't/{n}', rate: 5 }\n`;
+  const bad = (text: string): string => file(t, 'fleet.yaml', text);
+  rejects(bad(`groups:\n  - name: a\n    count: 2\n    publish:\n      topic: t/{n}\n      rate: fast\n`), /fleet\.yaml:6:13: groups\[0\]\.publish\.rate must be a number \(got "fast"\)/);
+  rejects(bad(`groups:\n  - name: a\n`), /fleet\.yaml:2:\d+: groups\[0\]\.count is required/);
+  rejects(bad(`group:\n  - name: a\n`), /fleet\.yaml:1:1: group is not a scenario key; expected one of name, description, defaults, brokers, groups/);
+  rejects(bad(`groups:\n  - name: a\n    count: 1\n    brokers: [nowhere]\n`), /fleet\.yaml:4:15: groups\[0\]\.brokers\[0\] is neither a broker named under `brokers` \(none\) nor a URL/);
+  rejects(bad(`groups:\n  - name: a\n    count: 1\n    subscribe: ['a/#/b']\n`), /groups\[0\]\.subscribe\[0\]: '#' must be a whole level/);
+  rejects(bad(`groups:\n  - name: a\n    count: 1\n    publish: { topic: 't', qos: 3 }\n`), /fleet\.yaml:4:\d+: groups\[0\]\.publish\.qos must be 0, 1 or 2 \(got 3\)/);
+  rejects(bad(`groups:\n  - name: a\n    count: 1\n    colour: red\n`), /fleet\.yaml:4:5: groups\[0\]\.colour is not a known setting here/);
+  rejects(bad(`groups:\n  - { name: a, count: 1 }\n  - { name: a, count: 1 }\n`), /groups\[1\]\.name repeats the group name "a"/);
+  rejects(bad(`defaults:\n  qos: 3\n${good}`), /fleet\.yaml:2:8: defaults\.qos must be 0, 1 or 2 \(got 3\)/);
+  rejects(bad(`defaults:\n  speed: 3\n${good}`), /fleet\.yaml:2:3: defaults\.speed is not a run option/);
+  rejects(bad(`groups:\n  - name: a\n    count: 1\n    publish: { topic: 't', payload: 'x', properties: { userProperties: { a: b } } }\n`), /groups\[0\]\.publish\.properties need mqttVersion 5/);
+  rejects(bad(`brokers:\n  b: \${NOT_SET_ANYWHERE}\n${good}`), /fleet\.yaml:2:6: brokers\.b uses \$\{NOT_SET_ANYWHERE\}, which is not set/);
+  rejects(bad(`groups: [\n`), /fleet\.yaml:\d+:\d+: /);
+  rejects(join(tmpdir(), 'no-such-scenario.yaml'), /--scenario: cannot read .* \(ENOENT\)/);
+});
+
+test('a JSON scenario, environment references with defaults, and CLI flags over scenario defaults', (t) => {
+  const path = file(
+    t,
+    'fleet.json',
+    JSON.stringify({
+      defaults: { duration: '8s', qos: 1 },
+      brokers: { main: '${MAIN:-mqtt://127.0.0.1:1}' },
+      groups: [
+        { name: 'pub', count: 3, brokers: ['main'], publish: { topic: 'p/{n}', rate: 2 } },
+        { name: 'sub', count: 2, brokers: ['main'], threads: 0, subscribe: ['p/+'], publish: { topic: 's/{n}', duration: '1s' } },
+      ],
+    }),
+  );
+  const o = resolveOptions({ scenario: path, duration: '2s' }, { MAIN: 'mqtt://127.0.0.1:2' });
+  assert.deepEqual(o.groups.map((g) => [g.name, g.first, g.count, g.mode, g.brokers[0]!.url]), [
+    ['pub', 0, 3, 'thread-per-client', 'mqtt://127.0.0.1:2'],
+    ['sub', 3, 2, 'single-loop', 'mqtt://127.0.0.1:2'],
+  ]);
+  assert.equal(o.groups[0]!.publish!.durationMs, 2000, 'the CLI flag overrides the scenario default');
+  assert.equal(o.groups[1]!.publish!.durationMs, 1000, "the group's own setting wins");
+  assert.equal(o.groups[0]!.publish!.qos, 1, 'scenario default');
+  assert.equal(o.clients, 5);
+  assert.throws(() => resolveOptions({ scenario: path, clients: 4 }, {}), /--clients does not go with --scenario/);
+});
+
+test('the smart-home example runs against the embedded broker: every group, every message accounted for', async (t) => {
+  const cli = spawnCli(t, ['run', '--scenario', 'examples/smart-home.yaml', '--duration', '3s', '--json'], { json: true });
+  const { code } = await withTimeout(cli.exit, 60_000, 'the scenario run');
+  assert.equal(code, 0, cli.stderr());
+  const summary = cli.lines.at(-1)!;
+  assert.deepEqual(summary.groups, [
+    { name: 'devices', clients: 12, mode: 'thread-per-client', threads: 12 },
+    { name: 'controller', clients: 12, mode: 'single-loop', threads: 0 },
+    { name: 'apps', clients: 2, mode: 'single-loop', threads: 0 },
+  ]);
+  assert.equal(summary.mode, 'mixed');
+  // devices 12 x 2/s, controller 12 x 1/s, for 3 s; apps hear every device, each device its commands.
+  assert.equal(summary.published, 12 * 2 * 3 + 12 * 3);
+  assert.equal(summary.expected, 2 * (12 * 2 * 3) + 12 * 3);
+  assert.equal(summary.lost, 0);
+  assert.match(cli.stderr(), /devices x 12, one worker thread per client; controller x 12, all on the main event loop/);
+});
+
+test('payload templates: tracked through an MQTT 5 user property, untracked with MQTT 3.1.1', async (t) => {
+  const broker = await aedesForTest(t);
+  const seen: string[] = [];
+  broker.broker.on('publish', (packet, client) => client && packet.topic.startsWith('tpl/') && seen.push(packet.payload.toString()));
+  const path = file(
+    t,
+    'tpl.yaml',
+    `groups:\n  - name: v3\n    count: 2\n    threads: 0\n    subscribe: ['tpl/v3/{n}']\n    publish: { topic: 'tpl/v3/{n}', rate: 50, count: 5, payload: '{"n":{n},"seq":{seq},"r":"{rand:4}"}' }\n`,
+  );
+  const summary = await run({ scenario: path, brokers: [broker.url] });
+  assert.equal(summary.published, 10);
+  assert.equal(summary.expected, 0, 'MQTT 3.1.1 templates cannot carry the header: not sequence-tracked');
+  assert.equal(summary.foreign, 10);
+  assert.ok(seen.some((p) => /^\{"n":1,"seq":4,"r":"[0-9a-f]{8}"\}$/.test(p)), seen.join(' '));
+});
