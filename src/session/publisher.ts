@@ -6,7 +6,7 @@ import type { ShardStats } from './shard-stats.js';
 /** Where a publisher's messages go: one MQTT client's publish and its socket's backpressure. */
 export interface Outlet {
   /** QoS 1/2: `done` runs when the broker acknowledged the message (or it failed). QoS 0: no callback. */
-  publish(message: Encoded, done?: (err?: Error, ack?: { cmd?: string; reasonCode?: number }) => void): void;
+  publish(message: Encoded, done?: (err?: Error) => void): void;
   /** The socket holds more than its high-water mark: wait for it to drain. */
   congested(): boolean;
   /** Call `resume` once when the socket has drained. */
@@ -132,7 +132,7 @@ export class Publisher {
     }
     this.inflight++;
     this.unacked.add(seq);
-    this.outlet.publish(message, (err, ack) => this.onAck(seq, err, ack));
+    this.outlet.publish(message, (err) => this.onAck(seq, err));
   }
 
   private waitForDrain(): void {
@@ -145,10 +145,8 @@ export class Publisher {
     });
   }
 
-  private onAck(seq: number, err: Error | undefined, ack: { cmd?: string; reasonCode?: number } | undefined): void {
+  private onAck(seq: number, err: Error | undefined): void {
     this.inflight--;
-    // MQTT 5: a non-zero reason code (e.g. 0x10, no matching subscribers) is worth showing.
-    if (ack?.reasonCode) this.stats.reasonCode(ack.cmd ?? 'ack', ack.reasonCode);
     const c = this.stats.counters;
     // No acknowledgement came (connection closed, message given up at the end): its fate is
     // unknown, so it stays among the unacknowledged and counts as in flight, not as lost.

@@ -29,6 +29,8 @@ export interface SessionHost {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
+const ACK_PACKETS = new Set(['puback', 'pubrec', 'pubrel', 'pubcomp', 'unsuback']);
+
 type Attempt = { ok: true; sessionPresent: boolean; receiveMaximum: number | undefined } | { ok: false; error: unknown };
 
 /**
@@ -96,6 +98,14 @@ export class Session {
       this.client.on('error', (err) => {
         this.lastError = err;
       });
+      // MQTT 5 acknowledgements carry reason codes; MQTT.js passes on only the failures, and not
+      // 0x10 (no matching subscribers), which is worth showing.
+      if (this.settings.protocolVersion === 5) {
+        this.client.on('packetreceive', (packet) => {
+          const code = (packet as { reasonCode?: number }).reasonCode;
+          if (code && ACK_PACKETS.has(packet.cmd)) this.host.stats.reasonCode(packet.cmd, code);
+        });
+      }
       // MQTT 5: the broker says why it is closing the connection.
       this.client.on('disconnect', (packet) => {
         const code = packet.reasonCode ?? 0;

@@ -30,6 +30,8 @@ export interface WorkloadMessage {
   qos: number;
   retain: boolean;
   dup: boolean;
+  /** MQTT 5 properties (user properties, content type, ...); undefined with MQTT 3.1.1. */
+  properties?: Record<string, unknown>;
 }
 
 export interface Workload {

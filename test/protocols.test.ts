@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { run } from '../src/index.js';
+import { makeCerts } from './helpers/certs.js';
+import { spawnCli } from './helpers/cli.js';
+import { Mosquitto } from './helpers/mosquitto.js';
+import { freePort } from './helpers/ports.js';
+import { Condition, withTimeout } from './helpers/wait.js';
+
+function tempFile(t: TestContext, name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-proto-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, name), text);
+  return join(dir, name);
+}
+
+test('WebSocket transports: ws:// and wss:// (with --ca) carry every message, in a pool and on one loop', async (t) => {
+  const certs = makeCerts();
+  t.after(() => certs.remove());
+  const [ws, wss] = [await freePort(), await freePort()];
+  const mosquitto = await Mosquitto.start(
+    `listener ${ws} 127.0.0.1\nprotocol websockets\nlistener ${wss} 127.0.0.1\nprotocol websockets\ncafile ${certs.ca}\ncertfile ${certs.cert}\nkeyfile ${certs.key}\n`,
+    { verbose: false },
+  );
+  t.after(() => mosquitto.stop());
+  for (const [url, threads] of [[`ws://127.0.0.1:${ws}`, '2'], [`wss://localhost:${wss}`, '0']] as const) {
+    const summary = await run({ brokers: [url], clients: 4, count: 50, rate: 200, qos: 1, threads, ca: certs.ca });
+    assert.equal(summary.received, 200, url);
+    assert.equal(summary.lost, 0, url);
+    assert.deepEqual(summary.brokers, [url]);
+  }
+});
+
+test('MQTT 5: user properties reach receivers, non-zero reason codes are counted', async (t) => {
+  const mosquitto = await Mosquitto.start('', { verbose: false });
+  t.after(() => mosquitto.stop());
+  const workload = tempFile(
+    t,
+    'props.mjs',
+    `export function onMessage(ctx, m) { if (!ctx.state.said) { ctx.state.said = true; ctx.log('unit=' + m.properties?.userProperties?.unit); } }`,
+  );
+  const scenario = tempFile(
+    t,
+    'v5.yaml',
+    [
+      'defaults: { mqttVersion: 5, qos: 1 }',
+      'groups:',
+      '  - name: sensors',
+      '    count: 2',
+      "    publish: { topic: 'v5/{n}', rate: 50, count: 10, payload: '{\"seq\":{seq}}', properties: { userProperties: { unit: celsius } } }",
+      '  - name: readers',
+      '    count: 2',
+      "    subscribe: ['v5/{n}']",
+      `    workload: ${workload}`,
+      '  - name: shouters',
+      '    count: 1',
+      "    publish: { topic: 'nobody/listens', rate: 50, count: 5 }",
+    ].join('\n'),
+  );
+  const lines: string[] = [];
+  const logger = { debug() {}, warn() {}, error() {}, info: (_: object, msg?: string) => lines.push(msg ?? '') };
+  const summary = await run({ scenario, brokers: [mosquitto.url], logger });
+  assert.equal(summary.expected, 20, 'template payloads are tracked through the user property');
+  assert.equal(summary.lost, 0);
+  assert.equal(summary.latencyMs.count, 20);
+  assert.equal(lines.filter((l) => /unit=celsius$/.test(l)).length, 2, lines.join('\n'));
+  assert.equal(summary.reasonCodes['puback no matching subscribers (0x10)'], 5, JSON.stringify(summary.reasonCodes));
+});
+
+test('retained messages are replayed to a later subscriber and counted', async (t) => {
+  const mosquitto = await Mosquitto.start('', { verbose: false });
+  t.after(() => mosquitto.stop());
+  await run({ brokers: [mosquitto.url], clients: 3, count: 1, retain: true, topic: 'kept/{i}', subTopic: '' });
+  const later = await run({ brokers: [mosquitto.url], clients: 1, count: 1, topic: 'other', subTopic: 'kept/+' });
+  assert.equal(later.retained, 3);
+  assert.equal(later.foreign, 3, "an earlier run's messages are not this run's");
+});
+
+test('will messages: a client that vanishes without DISCONNECT has its will published; one that leaves cleanly does not', async (t) => {
+  const mosquitto = await Mosquitto.start('', { verbose: false });
+  t.after(() => mosquitto.stop());
+  const scenario = tempFile(
+    t,
+    'wills.yaml',
+    ["groups:", '  - name: devices', '    count: 3', "    publish: { topic: 'd/{n}', rate: 5 }", "    will: { topic: 'gone/{n}', payload: offline, qos: 1 }"].join('\n'),
+  );
+  const changed = new Condition();
+  const watcher = run({
+    brokers: [mosquitto.url],
+    clients: 1,
+    duration: '8s',
+    rate: 1,
+    topic: 'w',
+    subTopic: 'gone/+',
+    qos: 1,
+    statsInterval: '100ms',
+    onEvent: () => changed.notify(),
+  });
+  // A clean run of the same group: DISCONNECT, so no will.
+  const clean = spawnCli(t, ['run', '--scenario', scenario, '-b', mosquitto.url, '--duration', '1s', '--log-level', 'warn']);
+  assert.equal((await withTimeout(clean.exit, 30_000, 'the clean run')).code, 0);
+  const killed = spawnCli(t, ['run', '--scenario', scenario, '-b', mosquitto.url, '--duration', '30s', '--json'], { json: true });
+  await killed.changed.until(() => killed.lines.filter((l) => l.state === 'ready').length === 3, 30_000, 'the devices to be ready');
+  killed.child.kill('SIGKILL');
+  await withTimeout(killed.exit, 10_000, 'the killed run to exit');
+  const summary = await withTimeout(watcher, 40_000, 'the watcher');
+  assert.equal(summary.foreign, 3, 'three wills, from the killed run only');
+});
