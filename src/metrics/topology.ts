@@ -19,8 +19,11 @@ export function expectedStreams(specs: readonly SessionSpec[], groups: readonly 
   const groupOf = (index: number): GroupProfile => groups.find((g) => index >= g.first && index < g.first + g.count)!;
   const cluster = (spec: SessionSpec): string => clusterOf(groupOf(spec.index), spec.n);
   const byTopic = new Map<string, number[]>();
+  const inProperty = new Set<number>();
   for (const spec of specs) {
-    if (spec.pubTopic === null || groupOf(spec.index).publish?.tracking === 'none') continue;
+    const tracking = groupOf(spec.index).publish?.tracking;
+    if (spec.pubTopic === null || tracking === 'none') continue;
+    if (tracking === 'property') inProperty.add(spec.index);
     const key = `${cluster(spec)}\u0000${spec.pubTopic}`;
     const list = byTopic.get(key);
     if (list) list.push(spec.index);
@@ -35,6 +38,8 @@ export function expectedStreams(specs: readonly SessionSpec[], groups: readonly 
     if (expected.has(key)) continue; // a shared subscription's other members expect the same
     const home = cluster(spec);
     const heard = new Set<number>();
+    // A header in an MQTT 5 user property does not survive the trip to an MQTT 3.1.1 subscriber.
+    const readsProperties = groupOf(spec.index).protocolVersion === 5;
     for (const { filter } of spec.subscriptions) {
       if (!hasWildcard(filter)) {
         const plain = filter.replace(/^\$share\/[^/]+\//, '');
@@ -46,7 +51,7 @@ export function expectedStreams(specs: readonly SessionSpec[], groups: readonly 
         if (c === home && topicMatches(filter, topic)) for (const p of list) heard.add(p);
       }
     }
-    expected.set(key, [...heard].sort((a, b) => a - b));
+    expected.set(key, [...heard].filter((p) => readsProperties || !inProperty.has(p)).sort((a, b) => a - b));
   }
   return { expected, members };
 }

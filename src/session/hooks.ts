@@ -7,6 +7,7 @@ import { callHook, type Workload, type WorkloadContext } from './workload.js';
  */
 export class Hooks {
   private tickTimer: NodeJS.Timeout | null = null;
+  private tornDown: Promise<void> | null = null;
   private ticking = false;
   private failed = false;
 
@@ -52,9 +53,11 @@ export class Hooks {
     this.tickTimer = null;
   }
 
+  /** Once: on the way out, while the client is still connected if it is. */
   teardown(): Promise<void> {
     this.stopTicks();
-    return this.call('teardown', () => this.workload.teardown?.(this.ctx));
+    this.tornDown ??= this.call('teardown', () => this.workload.teardown?.(this.ctx));
+    return this.tornDown;
   }
 
   private async call(name: string, run: () => unknown): Promise<void> {

@@ -313,6 +313,7 @@ export class Session {
   private closeGracefully(): Promise<void> {
     this.closing ??= (async () => {
       const client = this.client;
+      if (this.hooks) await this.hooks.teardown();
       const outstanding = (): string[] => Object.keys(client.outgoing);
       if (outstanding().length > 0) {
         await Promise.race([new Promise<void>((resolve) => client.once('outgoingEmpty', () => resolve())), this.closed, sleep(this.settings.drainTimeoutMs)]);
