@@ -53,11 +53,12 @@ export interface Refusal {
 export function refusalOf(err: unknown, protocolVersion: 4 | 5): Refusal | null {
   const code = (err as { code?: unknown } | undefined)?.code;
   if (typeof code !== 'number' || code === 0) return null;
-  const table = protocolVersion === 5 ? V5 : V4;
+  // A broker that does not speak MQTT 5 answers a version-5 CONNECT in 3.1.1 terms (code 1).
+  const v4 = protocolVersion === 4 || code < 0x80;
   return {
     code,
-    reason: table[code] ?? `refusal code ${code}`,
-    permanent: (protocolVersion === 5 ? PERMANENT_V5 : PERMANENT_V4).has(code),
+    reason: (v4 ? V4 : V5)[code] ?? `refusal code ${code}`,
+    permanent: (v4 ? PERMANENT_V4 : PERMANENT_V5).has(code),
   };
 }
 

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { aedesForTest } from './helpers/aedes.js';
+import { FEATURES } from './helpers/interop.js';
+import { Mosquitto } from './helpers/mosquitto.js';
+import { NatsServer } from './helpers/nats.js';
+
+const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+/** The README's broker table: feature -> [Aedes, Mosquitto, NATS] cells. */
+function documented(): Map<string, string[]> {
+  const block = /<!-- interop:start -->\n([\s\S]*?)\n<!-- interop:end -->/.exec(README)?.[1];
+  assert.ok(block, 'README has the interop table markers');
+  const rows = block.split('\n').slice(2);
+  return new Map(rows.map((row) => row.split('|').slice(1, -1).map((c) => c.trim())).map(([feature, ...cells]) => [feature!, cells]));
+}
+
+test('the same feature checks against the embedded Aedes, Mosquitto and NATS give the README table', async (t) => {
+  const aedes = await aedesForTest(t);
+  const mosquitto = await Mosquitto.start('', { verbose: false });
+  t.after(() => mosquitto.stop());
+  const nats = await NatsServer.start();
+  t.after(() => nats.stop());
+  const brokers = [aedes.url, mosquitto.url, nats.url];
+  const table = documented();
+  assert.deepEqual([...table.keys()], Object.keys(FEATURES), 'one README row per feature check');
+  for (const [feature, check] of Object.entries(FEATURES)) {
+    const cells = table.get(feature)!;
+    for (const [n, url] of brokers.entries()) {
+      const outcome = await check(url);
+      const expected = cells[n]!.startsWith('yes') ? 'yes' : 'no';
+      assert.equal(outcome === 'yes' ? 'yes' : 'no', expected, `${feature} on ${['Aedes', 'Mosquitto', 'NATS'][n]}: measured "${outcome}", README says "${cells[n]}"`);
+    }
+  }
+});
