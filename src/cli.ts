@@ -6,6 +6,7 @@ import { COMPARE_FLAGS, RUN_FLAGS } from './cli-options.js';
 import { compare, parseModes } from './compare.js';
 import { formatComparison } from './report/compare-table.js';
 import { comparisonHtml } from './report/html.js';
+import { readRun, runReportHtml } from './report/run-report.js';
 import { writeFile } from 'node:fs/promises';
 import { UsageError, redactUrlCredentials } from './errors.js';
 import type { RunEvent } from './events.js';
@@ -71,13 +72,17 @@ function runOptionsFrom(args: Args): RunOptions {
     workload: pick('workload'),
     hookTimeout: pick('hook-timeout'),
     scenario: pick('scenario'),
+    metricsPort: pick('metrics-port'),
+    metricsHost: pick('metrics-host'),
     workClients: pick('work-clients'),
   };
   const broker = pick<string | string[]>('broker');
   if (broker !== undefined) options.brokers = Array.isArray(broker) ? broker : [broker];
+  const out = pick<string | string[]>('out');
+  if (out !== undefined) options.out = out;
   for (const key of Object.keys(options) as (keyof RunOptions)[]) {
     if (options[key] === undefined) delete options[key];
-    else if (Array.isArray(options[key]) && key !== 'brokers') {
+    else if (Array.isArray(options[key]) && key !== 'brokers' && key !== 'out') {
       throw new UsageError(`--${key}`, `--${key} was given more than once`);
     }
   }
@@ -161,6 +166,13 @@ async function compareCommand(args: Args): Promise<void> {
   }
 }
 
+async function reportCommand(args: Args): Promise<void> {
+  const input = String(args.input);
+  const output = String(args.output);
+  await writeFile(output, runReportHtml(readRun(input), input));
+  process.stderr.write(`mqtt-fleet: report written to ${output}\n`);
+}
+
 async function brokerCommand(args: Args): Promise<void> {
   const host = String(args.host);
   const port = parseCount('--port', args.port);
@@ -205,6 +217,15 @@ export function cli(argv: string[]): Argv {
       handle(compareCommand),
     )
     .command(
+      'report <input>',
+      'Render a run\'s NDJSON (--json or --out ndjson=) as a self-contained HTML report',
+      (y) =>
+        y
+          .positional('input', { type: 'string', description: 'NDJSON file of a run', demandOption: true })
+          .options({ output: { alias: 'o', type: 'string', description: 'HTML file to write', demandOption: true } }),
+      handle(reportCommand),
+    )
+    .command(
       'broker',
       'Run the embedded Aedes broker on its own until Ctrl-C',
       (y) =>
@@ -215,7 +236,7 @@ export function cli(argv: string[]): Argv {
         }),
       handle(brokerCommand),
     )
-    .demandCommand(1, 'name a command: run, compare or broker')
+    .demandCommand(1, 'name a command: run, compare, report or broker')
     .strict()
     .fail((message, err) => {
       if (err && !(err instanceof UsageError)) throw err;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
+import type { OutputKind } from './report/outputs.js';
 import { UsageError } from './errors.js';
 import {
   atLeast,
@@ -92,6 +93,11 @@ export interface RunOptions {
   hookTimeout?: number | string;
   /** A scenario file (YAML or JSON): groups of clients with their own brokers, topics and plans. */
   scenario?: string;
+  /** Serve Prometheus metrics on this port during the run (0: any free port). */
+  metricsPort?: number | string;
+  metricsHost?: string;
+  /** Extra outputs, `kind=path`: `csv=run.csv` (time series), `ndjson=run.ndjson` (every event). */
+  out?: string | string[];
 }
 
 export type ThreadMode = 'thread-per-client' | 'pool' | 'single-loop';
@@ -147,6 +153,8 @@ export interface ResolvedOptions {
   groups: GroupProfile[];
   /** The scenario file, if the fleet came from one. */
   scenario: string | null;
+  metrics: { host: string; port: number } | null;
+  outputs: { kind: OutputKind; path: string }[];
 }
 
 export const DEFAULTS = {
@@ -176,6 +184,28 @@ function resolveWorkload(path: string): string {
   if (!/\.(mjs|cjs|js)$/.test(absolute)) throw new UsageError('--workload', `--workload must be a .mjs, .cjs or .js module (got ${JSON.stringify(path)})`);
   if (!existsSync(absolute)) throw new UsageError('--workload', `--workload: no such file ${JSON.stringify(path)}`);
   return absolute;
+}
+
+const OUTPUT_KINDS: readonly OutputKind[] = ['csv', 'ndjson'];
+
+/** `--out kind=path`, repeatable; the directory must exist now, not after the run. */
+function parseOutputs(value: string | string[] | undefined): { kind: OutputKind; path: string }[] {
+  const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  return list.map((entry) => {
+    const match = /^([a-z]+)=(.+)$/.exec(String(entry));
+    const kind = match?.[1] as OutputKind | undefined;
+    if (!match || !kind || !OUTPUT_KINDS.includes(kind)) {
+      throw new UsageError('--out', `--out must be kind=path with kind ${OUTPUT_KINDS.join(' or ')} (got ${JSON.stringify(String(entry))})`);
+    }
+    const path = resolvePath(match[2]!);
+    if (!existsSync(dirname(path))) throw new UsageError('--out', `--out ${kind}: no such directory ${JSON.stringify(dirname(match[2]!))}`);
+    return { kind, path };
+  });
+}
+
+function atMost(option: string, n: number, max: number): number {
+  if (n < 0 || n > max) throw new UsageError(option, `${option} must be between 0 and ${max} (got ${n})`);
+  return n;
 }
 
 function parseMqttVersion(value: string | number): 4 | 5 {
@@ -400,6 +430,11 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
     ),
     groups: [],
     scenario: null,
+    metrics:
+      input.metricsPort === undefined
+        ? null
+        : { host: input.metricsHost ?? '127.0.0.1', port: atMost('--metrics-port', integer('--metrics-port', parseNumber('--metrics-port', input.metricsPort)), 65535) },
+    outputs: parseOutputs(input.out),
   };
   if (resolved.mode === 'pool' && resolved.threads > clients) resolved.threads = clients;
   return resolved;

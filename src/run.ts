@@ -3,6 +3,8 @@ import { Coordinator } from './coordinator.js';
 import type { LatencyFigures, RunEvent, Summary } from './events.js';
 import { ExitCode } from './exit-codes.js';
 import { Hosts } from './hosts/index.js';
+import { Outputs } from './report/outputs.js';
+import { MetricsServer } from './report/prometheus.js';
 import { fleetMode, fleetThreads, type GroupProfile } from './group.js';
 import { reasonText } from './session/refusal.js';
 import { latencyGroups, planSessions, planShards } from './hosts/plan.js';
@@ -60,7 +62,17 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
   const groups = latencyGroups(options);
   const shards = planShards(options, specs, groups, BATCH_INTERVAL_MS);
   const host = new Hosts(shards);
-  const coordinator = new Coordinator(options, specs, topology, host, groups.length, emit, log);
+  const outputs = new Outputs(options.outputs);
+  const emitAll = (event: RunEvent): void => {
+    outputs.onEvent(event);
+    emit(event);
+  };
+  const coordinator = new Coordinator(options, specs, topology, host, groups.length, emitAll, log);
+  const metrics = options.metrics ? new MetricsServer(coordinator.aggregate, { run: options.runId, mode: fleetMode(options.groups) }) : null;
+  if (metrics && options.metrics) {
+    const url = await metrics.listen(options.metrics.host, options.metrics.port);
+    log.info({ metrics: url }, `Prometheus metrics on ${url}`);
+  }
   let interrupted: string | null = null;
   const onAbort = (): void => {
     interrupted = signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
@@ -80,7 +92,9 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
   }
   const cpu = process.cpuUsage(cpuStart);
   const summary = buildSummary(options, coordinator, topology.expected, groups, startedAt, rss.stop(), cpu, interrupted);
-  emit(summary);
+  emitAll(summary);
+  await outputs.close();
+  await metrics?.close();
   return summary;
 }
 

@@ -3,6 +3,7 @@ import { FINAL_STATES, type ClientState, type Counters, type PublisherFinal, typ
 import { zeroCounters } from '../session/shard-stats.js';
 import { addCounts, newHistogram, type Histogram } from './histogram.js';
 import { IntervalLatency } from './recorder.js';
+import { PromBuckets } from './prom-buckets.js';
 
 const ONLINE: ReadonlySet<ClientState> = new Set(['connected', 'ready', 'published']);
 const RECONNECTING: ReadonlySet<ClientState> = new Set(['disconnected', 'reconnecting']);
@@ -30,6 +31,8 @@ export class Aggregate {
   readonly receivedAtEnd = new Map<number, number>();
   readonly publishers = new Map<number, PublisherFinal>();
   readonly reasonCodes = new Map<string, number>();
+  /** The same latency counts in Prometheus buckets, for --metrics-port. */
+  readonly promLatency = new PromBuckets();
   readonly streams: StreamFinal[] = [];
   private readonly stateCounts = new Map<ClientState, number>();
 
@@ -63,6 +66,7 @@ export class Aggregate {
     batch.latency.forEach((pairs, group) => {
       addCounts(this.latency[group]!, pairs);
       this.interval.add(pairs);
+      this.promLatency.add(pairs);
     });
     if (batch.firstPublishAt > 0 && (this.firstPublishAt === 0 || batch.firstPublishAt < this.firstPublishAt)) {
       this.firstPublishAt = batch.firstPublishAt;

@@ -1,0 +1,127 @@
+/**
+ * The frame of mqtt-fleet's self-contained HTML reports: data embedded as JSON, charts drawn as
+ * inline SVG by a small script, no network and no libraries, so a report opens offline (a file,
+ * an attachment). Every mark carries data-chart/data-series/data-value (and data-mode or data-t),
+ * so tests read the numbers back out of the page Chromium rendered.
+ */
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Chart helpers available to a page's script: barChart(container, chart, categories, series), lineChart(container, chart, points, series). */
+const CHARTS = `
+  var SVG = 'http://www.w3.org/2000/svg';
+  var COLOURS = ['#3a6ea5', '#e07a2f', '#4f9d69', '#b5485d', '#7a5ba6', '#8c8c8c'];
+  function fmt(v) { return v >= 100 ? Math.round(v).toLocaleString('en-US') : v >= 10 ? v.toFixed(1) : v.toFixed(2); }
+  function el(name, attrs, parent) {
+    var node = document.createElementNS(SVG, name);
+    for (var k in attrs) node.setAttribute(k, attrs[k]);
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+  function legend(container, series) {
+    var div = document.createElement('div');
+    div.className = 'legend';
+    series.forEach(function (s, j) {
+      var span = document.createElement('span');
+      span.innerHTML = '<i style="background:' + COLOURS[j % COLOURS.length] + '"></i>';
+      span.appendChild(document.createTextNode(s.name));
+      div.appendChild(span);
+    });
+    container.appendChild(div);
+  }
+  /* Horizontal grouped bars: one group per category (row), one bar per series. */
+  function barChart(container, chart, categories, series) {
+    var width = 900, left = 215, right = 70, barH = 16, gap = 10;
+    var groupH = series.length * barH + gap, height = categories.length * groupH + 10, max = 0;
+    series.forEach(function (s) { categories.forEach(function (c) { var v = s.value(c); if (v !== null && v > max) max = v; }); });
+    var scale = (width - left - right) / (max || 1);
+    var svg = el('svg', { width: width, height: height, viewBox: '0 0 ' + width + ' ' + height, role: 'img', 'data-chart': chart });
+    categories.forEach(function (c, i) {
+      var y0 = i * groupH + 5;
+      el('text', { x: 0, y: y0 + (series.length * barH) / 2 + 4 }, svg).textContent = c.label;
+      series.forEach(function (s, j) {
+        var v = s.value(c);
+        if (v === null) return;
+        var y = y0 + j * barH, w = Math.max(1, v * scale);
+        var attrs = { x: left, y: y, width: w, height: barH - 2, fill: COLOURS[j % COLOURS.length], 'class': 'bar', 'data-chart': chart, 'data-series': s.name, 'data-value': v };
+        for (var k in c.data || {}) attrs['data-' + k] = c.data[k];
+        el('title', {}, el('rect', attrs, svg)).textContent = c.label + ' ' + s.name + ': ' + fmt(v);
+        el('text', { x: left + w + 4, y: y + barH - 5 }, svg).textContent = fmt(v);
+      });
+    });
+    legend(container, series);
+    container.appendChild(svg);
+  }
+  /* Lines over time: points [{t, ...}], one polyline per series, a dot per point. */
+  function lineChart(container, chart, points, series, unit) {
+    var width = 900, height = 240, left = 60, right = 20, top = 10, bottom = 30, max = 0;
+    var tMax = points.length ? points[points.length - 1].t : 1;
+    series.forEach(function (s) { points.forEach(function (p) { var v = s.value(p); if (v !== null && v > max) max = v; }); });
+    max = max || 1;
+    var x = function (t) { return left + (t / (tMax || 1)) * (width - left - right); };
+    var y = function (v) { return top + (1 - v / max) * (height - top - bottom); };
+    var svg = el('svg', { width: width, height: height, viewBox: '0 0 ' + width + ' ' + height, role: 'img', 'data-chart': chart });
+    el('line', { x1: left, y1: y(0), x2: width - right, y2: y(0), stroke: '#c6ccd4' }, svg);
+    el('text', { x: 0, y: y(max) + 4 }, svg).textContent = fmt(max) + (unit ? ' ' + unit : '');
+    el('text', { x: 0, y: y(0) }, svg).textContent = '0';
+    el('text', { x: width - right - 40, y: height - 8 }, svg).textContent = (tMax / 1000).toFixed(0) + ' s';
+    series.forEach(function (s, j) {
+      var colour = COLOURS[j % COLOURS.length], path = [];
+      points.forEach(function (p) {
+        var v = s.value(p);
+        if (v === null) return;
+        path.push(x(p.t).toFixed(1) + ',' + y(v).toFixed(1));
+        el('title', {}, el('circle', { cx: x(p.t), cy: y(v), r: 2.5, fill: colour, 'class': 'point', 'data-chart': chart, 'data-series': s.name, 'data-t': p.t, 'data-value': v }, svg))
+          .textContent = s.name + ' at ' + (p.t / 1000).toFixed(1) + ' s: ' + fmt(v);
+      });
+      el('polyline', { points: path.join(' '), fill: 'none', stroke: colour, 'stroke-width': 1.5 }, svg);
+    });
+    legend(container, series);
+    container.appendChild(svg);
+  }
+`;
+
+const STYLE = `
+  body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 960px; color: #1d2430; padding: 0 1rem; }
+  h1 { font-size: 1.4rem; margin-bottom: 0.2rem; }
+  .sub { color: #5b6575; margin-top: 0; }
+  section { margin: 2rem 0; }
+  h2 { font-size: 1.05rem; margin-bottom: 0.4rem; }
+  table { border-collapse: collapse; width: 100%; }
+  th, td { padding: 0.3rem 0.6rem; border-bottom: 1px solid #e3e6eb; text-align: right; white-space: nowrap; }
+  th:first-child, td:first-child { text-align: left; }
+  svg text { font: 12px system-ui, sans-serif; fill: #1d2430; }
+  .legend span { display: inline-block; margin-right: 1rem; }
+  .legend i { display: inline-block; width: 0.8rem; height: 0.8rem; margin-right: 0.3rem; vertical-align: -0.1rem; }
+`;
+
+/** A whole page: `body` is static HTML, `script` runs with `data` and the chart helpers in scope. */
+export function page(title: string, body: string, data: unknown, script: string): string {
+  // '<' escaped so no value can close the script element early.
+  const json = JSON.stringify(data).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+${body}
+<script type="application/json" id="data">${json}</script>
+<script>
+(function () {
+  'use strict';
+  var data = JSON.parse(document.getElementById('data').textContent);
+${CHARTS}
+${script}
+  document.body.setAttribute('data-rendered', 'true');
+})();
+</script>
+</body>
+</html>
+`;
+}

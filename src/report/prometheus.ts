@@ -1,0 +1,87 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { Aggregate } from '../metrics/aggregate.js';
+import type { ClientState } from '../protocol.js';
+
+const STATES: ClientState[] = ['connecting', 'connected', 'ready', 'published', 'disconnected', 'reconnecting', 'gave-up', 'failed', 'done'];
+
+/**
+ * Prometheus metrics of a running fleet on `/metrics` (prom-client): clients by state, message
+ * counters, a latency histogram and reconnects, labelled with the run id and thread mode, plus
+ * prom-client's process metrics. Values are read from the run's aggregate at scrape time.
+ */
+export class MetricsServer {
+  readonly registry = new Registry();
+  private readonly server: Server;
+
+  constructor(aggregate: Aggregate, labels: { run: string; mode: string }) {
+    const r = this.registry;
+    r.setDefaultLabels(labels);
+    collectDefaultMetrics({ register: r, prefix: 'mqtt_fleet_' });
+    new Gauge({
+      name: 'mqtt_fleet_clients',
+      help: 'Clients by state',
+      labelNames: ['state'],
+      registers: [r],
+      collect() {
+        for (const state of STATES) this.set({ state }, aggregate.inState(state));
+      },
+    });
+    const counter = (name: string, help: string, value: () => number): void => {
+      new Counter({
+        name,
+        help,
+        registers: [r],
+        collect() {
+          this.reset();
+          this.inc(value());
+        },
+      });
+    };
+    const t = aggregate.totals;
+    counter('mqtt_fleet_messages_published_total', 'Messages handed to MQTT.js', () => t.published);
+    counter('mqtt_fleet_messages_acked_total', 'Published messages written (QoS 0) or acknowledged (QoS 1, 2)', () => t.acked);
+    counter('mqtt_fleet_messages_received_total', "Deliveries of this run's messages, duplicates included", () => t.received);
+    counter('mqtt_fleet_messages_duplicates_total', 'Deliveries of a message already received', () => t.duplicates);
+    counter('mqtt_fleet_messages_out_of_order_total', 'Messages that arrived after a later one of the same publisher', () => t.outOfOrder);
+    counter('mqtt_fleet_messages_foreign_total', "Messages without this run's header", () => t.foreign);
+    counter('mqtt_fleet_reconnects_total', "Successful connects after each client's first", () => aggregate.reconnects);
+    r.registerMetric({
+      name: 'mqtt_fleet_latency_seconds',
+      help: 'Publish-to-receive latency',
+      type: 'histogram',
+      get: async () => ({
+        name: 'mqtt_fleet_latency_seconds',
+        help: 'Publish-to-receive latency',
+        type: 'histogram',
+        aggregator: 'sum',
+        values: aggregate.promLatency.values('mqtt_fleet_latency_seconds'),
+      }),
+      reset: () => {},
+    } as never);
+    this.server = createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end('try /metrics\n');
+        return;
+      }
+      r.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': r.contentType }).end(text),
+        (err: Error) => res.writeHead(500).end(err.message),
+      );
+    });
+  }
+
+  async listen(host: string, port: number): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve());
+    });
+    const address = this.server.address() as AddressInfo;
+    return `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}/metrics`;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import type { StatsLine, StatusLine, Summary } from '../events.js';
+import { escapeHtml, page } from './page.js';
+
+export interface RunRecord {
+  stats: StatsLine[];
+  summary: Summary | null;
+  statuses: number;
+}
+
+/** Read a run's NDJSON (`--json` or `--out ndjson=`); every line must be one of its events. */
+export function readRun(file: string): RunRecord {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError('report', `cannot read ${JSON.stringify(file)} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  const record: RunRecord = { stats: [], summary: null, statuses: 0 };
+  text.split('\n').forEach((line, n) => {
+    if (line.trim() === '') return;
+    let event: { type?: unknown };
+    try {
+      event = JSON.parse(line) as { type?: unknown };
+    } catch {
+      throw new UsageError('report', `${file}:${n + 1}: not a JSON line (an NDJSON file from --json or --out ndjson= is expected)`);
+    }
+    if (event.type === 'stats') record.stats.push(event as StatsLine);
+    else if (event.type === 'summary') record.summary = event as unknown as Summary;
+    else if (event.type === 'status') record.statuses += (event as StatusLine).client >= 0 ? 1 : 0;
+  });
+  if (record.stats.length === 0 && record.summary === null) {
+    throw new UsageError('report', `${file} has no stats or summary lines: write it with mqtt-fleet run --json or --out ndjson=FILE`);
+  }
+  return record;
+}
+
+/** `mqtt-fleet report run.ndjson -o report.html`: throughput, connections and latency over time, and the summary. */
+export function runReportHtml(record: RunRecord, source: string): string {
+  const s = record.summary;
+  const title = s ? `mqtt-fleet run ${s.runId}` : `mqtt-fleet run (${source})`;
+  const body = `<h1>${escapeHtml(title)}</h1>
+<p class="sub" id="subtitle"></p>
+<section><h2>Throughput over time (messages per second)</h2><div id="throughput"></div></section>
+<section><h2>Connections over time</h2><div id="connections"></div></section>
+<section><h2>Latency over time (ms, per interval)</h2><div id="latency-time"></div></section>
+<section id="summary-section"><h2>Latency percentiles over the whole run (ms)</h2><div id="latency"></div><div id="figures"></div></section>`;
+  const script = `
+  var s = data.summary;
+  document.getElementById('subtitle').textContent = s
+    ? s.clients + ' clients · ' + s.mode + ' · QoS ' + s.qos + ' · ' + s.brokers.join(', ') + ' · started ' + s.startedAt + (s.interrupted ? ' · interrupted' : '')
+    : data.stats.length + ' stats intervals (no summary line: the run did not finish)';
+  lineChart(document.getElementById('throughput'), 'throughput', data.stats, [
+    { name: 'published/s', value: function (p) { return p.publishedPerSec; } },
+    { name: 'received/s', value: function (p) { return p.receivedPerSec; } },
+  ], 'msg/s');
+  lineChart(document.getElementById('connections'), 'connections', data.stats, [
+    { name: 'connected', value: function (p) { return p.connected; } },
+    { name: 'reconnecting', value: function (p) { return p.reconnecting; } },
+    { name: 'gave up', value: function (p) { return p.gaveUp; } },
+    { name: 'failed', value: function (p) { return p.failed; } },
+  ], 'clients');
+  lineChart(document.getElementById('latency-time'), 'latency-time', data.stats, [
+    { name: 'p50', value: function (p) { return p.latencyMs ? p.latencyMs.p50 : null; } },
+    { name: 'p99', value: function (p) { return p.latencyMs ? p.latencyMs.p99 : null; } },
+  ], 'ms');
+  if (!s) {
+    document.getElementById('summary-section').hidden = true;
+    return;
+  }
+  barChart(document.getElementById('latency'), 'latency', [{ label: 'all clients', data: {} }], [
+    { name: 'p50', value: function () { return s.latencyMs.p50; } },
+    { name: 'p90', value: function () { return s.latencyMs.p90; } },
+    { name: 'p99', value: function () { return s.latencyMs.p99; } },
+    { name: 'p99.9', value: function () { return s.latencyMs.p999; } },
+    { name: 'max', value: function () { return s.latencyMs.max; } },
+  ]);
+  var figures = [['published', s.published], ['received', s.received], ['lost', s.lost], ['in flight', s.inFlight], ['duplicates', s.duplicates],
+    ['out of order', s.outOfOrder], ['connected', s.connected + '/' + s.clients], ['gave up', s.gaveUp], ['failed', s.failed], ['reconnects', s.reconnects],
+    ['connect (ms)', s.connectMs], ['duration (ms)', s.durationMs], ['published/s', s.publishedPerSec], ['received/s', s.receivedPerSec],
+    ['peak RSS (MB)', s.peakRssMb], ['exit code', s.exitCode]];
+  document.getElementById('figures').innerHTML = '<table><tbody>' + figures.map(function (f) {
+    return '<tr data-figure="' + f[0] + '"><td>' + f[0] + '</td><td>' + f[1] + '</td></tr>';
+  }).join('') + '</tbody></table>';
+`;
+  return page(title, body, { stats: record.stats, summary: s }, script);
+}

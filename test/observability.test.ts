@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { run, type RunEvent } from '../src/index.js';
+import { aedesForTest } from './helpers/aedes.js';
+import { renderedDom } from './helpers/chromium.js';
+import { spawnCli } from './helpers/cli.js';
+import { Condition, withTimeout } from './helpers/wait.js';
+
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-obs-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function metric(text: string, name: string, labels = ''): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
+  assert.ok(line, `${name}{${labels}} in\n${text.slice(0, 2000)}`);
+  return Number(line.split(' ').at(-1));
+}
+
+test('--metrics-port serves Prometheus metrics during the run: clients by state, messages, latency histogram, labelled', async (t) => {
+  const broker = await aedesForTest(t);
+  let url = '';
+  let published = 0;
+  const changed = new Condition();
+  const logger = {
+    debug() {},
+    warn() {},
+    error() {},
+    info: (_: object, msg?: string) => {
+      const m = /Prometheus metrics on (http:\/\/\S+)/.exec(msg ?? '');
+      if (m) url = m[1]!;
+    },
+  };
+  const running = run({
+    brokers: [broker.url],
+    clients: 4,
+    duration: '3s',
+    rate: 50,
+    qos: 1,
+    threads: 2,
+    metricsPort: 0,
+    runId: 'prom',
+    logger,
+    statsInterval: '100ms',
+    onEvent: (e: RunEvent) => {
+      if (e.type === 'stats') published = e.published;
+      changed.notify();
+    },
+  });
+  await changed.until(() => url !== '' && published > 100, 20_000, 'publishing with the metrics server up');
+  const response = await fetch(url);
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /text\/plain/);
+  const text = await response.text();
+  assert.equal(metric(text, 'mqtt_fleet_clients', 'state="ready"') + metric(text, 'mqtt_fleet_clients', 'state="connected"'), 4);
+  assert.ok(metric(text, 'mqtt_fleet_messages_published_total', 'run="prom"') > 100);
+  assert.match(text, /mqtt_fleet_messages_received_total\{run="prom",mode="pool"\} \d+/);
+  const count = metric(text, 'mqtt_fleet_latency_seconds_count');
+  assert.ok(count > 0);
+  assert.equal(metric(text, 'mqtt_fleet_latency_seconds_bucket', 'le="+Inf"'), count);
+  assert.ok(metric(text, 'mqtt_fleet_latency_seconds_bucket', 'le="0.0005"') <= metric(text, 'mqtt_fleet_latency_seconds_bucket', 'le="1"'));
+  assert.match(text, /mqtt_fleet_process_resident_memory_bytes/);
+  const summary = await running;
+  assert.equal(summary.exitCode, 0);
+  await assert.rejects(fetch(url), 'the metrics server stops with the run');
+});
+
+test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML page that holds its numbers', async (t) => {
+  const broker = await aedesForTest(t);
+  const dir = tempDir(t);
+  const csv = join(dir, 'run.csv');
+  const ndjson = join(dir, 'run.ndjson');
+  const cli = spawnCli(t, ['run', '-b', broker.url, '-c', '4', '--duration', '2s', '--rate', '50', '--stats-interval', '250ms', '--out', `csv=${csv}`, '--out', `ndjson=${ndjson}`]);
+  assert.equal((await withTimeout(cli.exit, 30_000, 'the run')).code, 0);
+  const events = readFileSync(ndjson, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const stats = events.filter((e) => e.type === 'stats');
+  const summary = events.at(-1)!;
+  assert.equal(summary.type, 'summary');
+  const rows = readFileSync(csv, 'utf8').trim().split('\n');
+  assert.equal(rows[0], 't_s,connected,reconnecting,gave_up,failed,published,received,published_per_sec,received_per_sec,latency_p50_ms,latency_p99_ms,latency_max_ms,loop_delay_p99_ms,rss_mb');
+  assert.equal(rows.length - 1, stats.length, 'one row per stats line');
+  const last = rows.at(-1)!.split(',');
+  assert.equal(Number(last[5]), stats.at(-1)!.published);
+  assert.equal(Number(last[6]), summary.received);
+
+  const report = join(dir, 'report.html');
+  const rendered = spawnCli(t, ['report', ndjson, '-o', report]);
+  assert.equal((await withTimeout(rendered.exit, 15_000, 'the report')).code, 0, rendered.stderr());
+  const html = readFileSync(report, 'utf8');
+  assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org)/, 'self-contained');
+  const dom = await renderedDom(report);
+  assert.match(dom, /<body[^>]*data-rendered="true"/);
+  const points = [...dom.matchAll(/<circle [^>]*data-chart="throughput"[^>]*data-series="received\/s"[^>]*data-t="(\d+)"[^>]*data-value="([\d.]+)"/g)];
+  assert.equal(points.length, stats.length, 'a point per stats interval');
+  points.forEach((p, n) => {
+    assert.equal(Number(p[1]), stats[n]!.t);
+    assert.equal(Number(p[2]), stats[n]!.receivedPerSec);
+  });
+  const p99 = /<rect [^>]*data-chart="latency"[^>]*data-series="p99"[^>]*data-value="([\d.]+)"/.exec(dom);
+  assert.equal(Number(p99![1]), (summary.latencyMs as { p99: number }).p99);
+  assert.match(dom, new RegExp(`<tr data-figure="received"><td>received</td><td>${summary.received}</td>`));
+});
+
+test('mqtt-fleet report: a missing or malformed input is one clear line and exit 2', async (t) => {
+  const dir = tempDir(t);
+  const bad = join(dir, 'bad.ndjson');
+  writeFileSync(bad, '{"type":"stats","t":1}\nnot json\n');
+  for (const [args, message] of [
+    [['report', join(dir, 'none.ndjson'), '-o', join(dir, 'x.html')], /cannot read .* \(ENOENT\)/],
+    [['report', bad, '-o', join(dir, 'x.html')], /bad\.ndjson:2: not a JSON line/],
+    [['report', bad], /Missing required argument: output/],
+  ] as const) {
+    const cli = spawnCli(t, [...args]);
+    assert.equal((await withTimeout(cli.exit, 15_000, 'report')).code, 2);
+    assert.match(cli.stderr(), message);
+    assert.equal(cli.stderr().trim().split('\n').length, 1);
+  }
+});
