@@ -7,6 +7,8 @@ import { compare, parseModes } from './compare.js';
 import { formatComparison } from './report/compare-table.js';
 import { comparisonHtml } from './report/html.js';
 import { readRun, runReportHtml } from './report/run-report.js';
+import { mergeResults } from './shard/merge.js';
+import { readShardResults } from './shard/result.js';
 import { writeFile } from 'node:fs/promises';
 import { UsageError, redactUrlCredentials } from './errors.js';
 import type { RunEvent } from './events.js';
@@ -73,6 +75,9 @@ function runOptionsFrom(args: Args): RunOptions {
     hookTimeout: pick('hook-timeout'),
     scenario: pick('scenario'),
     metricsPort: pick('metrics-port'),
+    shard: pick('shard'),
+    shards: pick('shards'),
+    startAt: pick('start-at'),
     metricsHost: pick('metrics-host'),
     workClients: pick('work-clients'),
   };
@@ -166,6 +171,19 @@ async function compareCommand(args: Args): Promise<void> {
   }
 }
 
+async function mergeCommand(args: Args): Promise<void> {
+  const files = (args.files as string[]).map(String);
+  const { summary, missing } = mergeResults(readShardResults(files));
+  if (args.json === true) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  process.stderr.write(formatSummary(summary));
+  if (missing.length > 0) {
+    process.stderr.write(`mqtt-fleet: merged ${summary.shards} of ${summary.shards! + missing.length} shards; missing ${missing.join(', ')}: their clients and streams are not counted\n`);
+    process.exitCode = ExitCode.Shortfall;
+    return;
+  }
+  process.exitCode = summary.exitCode;
+}
+
 async function reportCommand(args: Args): Promise<void> {
   const input = String(args.input);
   const output = String(args.output);
@@ -217,6 +235,15 @@ export function cli(argv: string[]): Argv {
       handle(compareCommand),
     )
     .command(
+      'merge <files..>',
+      'Merge the results of a sharded run (--shard I/N --out result=FILE, or their --json output) into the fleet\'s summary',
+      (y) =>
+        y
+          .positional('files', { type: 'string', array: true, description: 'Shard result files, or NDJSON holding shard-result lines', demandOption: true })
+          .options({ json: RUN_FLAGS.json }),
+      handle(mergeCommand),
+    )
+    .command(
       'report <input>',
       'Render a run\'s NDJSON (--json or --out ndjson=) as a self-contained HTML report',
       (y) =>
@@ -236,7 +263,7 @@ export function cli(argv: string[]): Argv {
         }),
       handle(brokerCommand),
     )
-    .demandCommand(1, 'name a command: run, compare, report or broker')
+    .demandCommand(1, 'name a command: run, compare, merge, report or broker')
     .strict()
     .fail((message, err) => {
       if (err && !(err instanceof UsageError)) throw err;

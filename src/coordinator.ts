@@ -10,6 +10,9 @@ import { now } from './session/clock.js';
 
 type Phase = 'connecting' | 'publishing' | 'draining' | 'stopping' | 'ended';
 
+/** In a sharded run, how long nothing must arrive before the drain ends. */
+const QUIET_MS = 1000;
+
 /** How long shards get to disconnect and report after `stop`, beyond the connect timeout. */
 const STOP_GRACE_MS = 10_000;
 
@@ -27,6 +30,10 @@ export class Coordinator {
   private readonly ready = new Set<number>();
   private handles: ShardHandle[] = [];
   private drainTimer: NodeJS.Timeout | null = null;
+  private startTimer: NodeJS.Timeout | null = null;
+  /** Sharded runs: messages from other shards' publishers keep coming after ours are done. */
+  private quietTimer: NodeJS.Timeout | null = null;
+  private lastReceived = -1;
   private statsTimer: NodeJS.Timeout | null = null;
   private finishedShards = 0;
   private readonly returned = new Set<number>();
@@ -36,18 +43,20 @@ export class Coordinator {
   private resolveEnded!: () => void;
   private readonly ended = new Promise<void>((resolve) => (this.resolveEnded = resolve));
   private readonly publishers: number[];
+  private readonly ids: Map<number, string>;
 
   constructor(
     private readonly options: ResolvedOptions,
-    private readonly specs: readonly SessionSpec[],
+    specs: readonly SessionSpec[],
     private readonly topology: Topology,
     private readonly host: Hosts,
     latencyGroups: number,
     private readonly emit: (event: RunEvent) => void,
     private readonly log: Logger,
   ) {
-    this.aggregate = new Aggregate(options.clients, latencyGroups, this.startedAt);
+    this.aggregate = new Aggregate(specs.map((s) => s.index), latencyGroups, this.startedAt);
     this.publishers = specs.filter((s) => s.pubTopic !== null).map((s) => s.index);
+    this.ids = new Map(specs.map((s) => [s.index, s.clientId]));
   }
 
   /** Launch every shard and resolve once all have ended (normally, by stop, or by dying). */
@@ -81,6 +90,10 @@ export class Coordinator {
     void this.ended.then(() => clearTimeout(grace));
   }
 
+  private clientId(index: number): string {
+    return this.ids.get(index) ?? `client ${index}`;
+  }
+
   elapsed(): number {
     return Math.round(now() - this.startedAt);
   }
@@ -101,7 +114,7 @@ export class Coordinator {
         this.aggregate.onFinal(message.publishers, message.streams);
         break;
       case 'log':
-        this.log.info({ client: this.specs[message.client]!.clientId }, `${this.specs[message.client]!.clientId}: ${message.message}`);
+        this.log.info({ client: this.clientId(message.client) }, `${this.clientId(message.client)}: ${message.message}`);
         break;
       case 'shard-done':
         if (message.loopDelay) this.loopDelays.push(message.loopDelay);
@@ -117,7 +130,7 @@ export class Coordinator {
     if (this.aggregate.isFinal(event.client)) return;
     this.aggregate.onStatus(event);
     if (event.state === 'ready') this.ready.add(event.client);
-    const clientId = this.specs[event.client]!.clientId;
+    const clientId = this.clientId(event.client);
     const { client: _client, at: _at, received: _received, ...rest } = event;
     this.emit({ type: 'status', t: this.elapsed(), client: event.client, clientId, ...rest });
     const why = event.error ? `: ${describeError(event.error)}` : '';
@@ -151,10 +164,26 @@ export class Coordinator {
     const agg = this.aggregate;
     if (this.phase === 'connecting') {
       let waiting = 0;
-      for (let i = 0; i < agg.clients; i++) if (!this.ready.has(i) && !agg.isFinal(i)) waiting++;
+      for (const i of agg.clients) if (!this.ready.has(i) && !agg.isFinal(i)) waiting++;
       if (waiting > 0) return;
+      this.connectMs = Math.round(now() - this.startedAt);
+      // --start-at: separate shards open their barriers together, at an agreed time.
+      const startAt = this.options.startAt ?? 0;
+      if (startAt > now()) {
+        if (!this.startTimer) {
+          this.log.info({ startAt: new Date(startAt).toISOString() }, `ready; publishing starts at ${new Date(startAt).toISOString()}`);
+          // Timers may fire a little early: clear the handle, so the check can set another.
+          this.startTimer = setTimeout(() => {
+            this.startTimer = null;
+            this.checkProgress();
+          }, startAt - now() + 1);
+        }
+        return;
+      }
+      if (this.options.startAt !== null && now() - startAt > 1000) {
+        this.log.warn({}, `ready ${Math.round(now() - startAt)} ms after --start-at: this shard starts late`);
+      }
       this.goAt = now();
-      this.connectMs = Math.round(this.goAt - this.startedAt);
       this.phase = 'publishing';
       this.log.debug({ connectMs: this.connectMs }, `start barrier open after ${this.connectMs} ms`);
       this.broadcast({ type: 'go', at: this.goAt });
@@ -164,7 +193,23 @@ export class Coordinator {
       this.phase = 'draining';
       this.drainTimer = setTimeout(() => this.stop('drain timeout'), this.options.drainTimeoutMs);
     }
-    if (this.phase === 'draining' && this.drained()) this.stop('all messages accounted for');
+    if (this.phase === 'draining' && this.drained()) {
+      if (this.options.shard === null) return this.stop('all messages accounted for');
+      this.waitForQuiet();
+    }
+  }
+
+  /**
+   * In a shard, streams from other shards cannot be counted here: once this shard's own are
+   * complete, wait until nothing has arrived for a second (or the drain timeout).
+   */
+  private waitForQuiet(): void {
+    if (this.quietTimer) return;
+    this.quietTimer = setInterval(() => {
+      const received = this.aggregate.totals.received;
+      if (received === this.lastReceived) this.stop('quiet: no messages from other shards for a second');
+      this.lastReceived = received;
+    }, QUIET_MS);
   }
 
   /** Every live receiver (a client, or a shared subscription with a live member) has every message its publishers sent. */
@@ -218,6 +263,10 @@ export class Coordinator {
 
   private clearDrainTimer(): void {
     if (this.drainTimer) clearTimeout(this.drainTimer);
+    if (this.quietTimer) clearInterval(this.quietTimer);
+    if (this.startTimer) clearTimeout(this.startTimer);
     this.drainTimer = null;
+    this.quietTimer = null;
+    this.startTimer = null;
   }
 }

@@ -6,6 +6,7 @@ import type { SerializedError } from './errors.js';
 import type { LatencySummary } from './metrics/histogram.js';
 import type { ThreadMode } from './options.js';
 import type { ClientState, PrintedMessage } from './protocol.js';
+import type { ShardResult } from './shard/result.js';
 
 export interface StatusLine {
   type: 'status';
@@ -65,6 +66,10 @@ export interface Summary {
   /** With --scenario: the file, and each group's size and mode. */
   scenario?: string;
   groups?: { name: string; clients: number; mode: ThreadMode; threads: number }[];
+  /** A shard's own summary: which shard (its streams within the shard only; `merge` accounts for the rest). */
+  shard?: { index: number; count: number };
+  /** A merged summary: how many shard results went in. */
+  shards?: number;
   brokers: string[];
   qos: 0 | 1 | 2;
   clients: number;
@@ -106,4 +111,4 @@ export interface Summary {
   exitCode: number;
 }
 
-export type RunEvent = StatusLine | StatsLine | MessageLine | Summary;
+export type RunEvent = StatusLine | StatsLine | MessageLine | Summary | ShardResult;

@@ -6,4 +6,6 @@ export { ExitCode } from './exit-codes.js';
 export type { RunEvent, Summary, StatusLine, StatsLine, MessageLine } from './events.js';
 export type { ClientState } from './protocol.js';
 export type { Workload, WorkloadContext, WorkloadMessage } from './session/workload.js';
+export { mergeResults } from './shard/merge.js';
+export { readShardResults, type ShardResult } from './shard/result.js';
 export { compare, type Comparison, type ComparisonRow, type CompareOptions, type CompareControl } from './compare.js';

@@ -96,8 +96,14 @@ export interface RunOptions {
   /** Serve Prometheus metrics on this port during the run (0: any free port). */
   metricsPort?: number | string;
   metricsHost?: string;
-  /** Extra outputs, `kind=path`: `csv=run.csv` (time series), `ndjson=run.ndjson` (every event). */
+  /** Extra outputs, `kind=path`: `csv=run.csv` (time series), `ndjson=run.ndjson` (every event), `result=shard.json` (mergeable). */
   out?: string | string[];
+  /** Run only shard I of N of the fleet (`2/5`): clients whose index modulo N is I. */
+  shard?: string;
+  /** With JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs) and no --shard: the number of shards. */
+  shards?: number | string;
+  /** Hold publishing until this time (ISO 8601), so separate shards start together. */
+  startAt?: string;
 }
 
 export type ThreadMode = 'thread-per-client' | 'pool' | 'single-loop';
@@ -155,6 +161,10 @@ export interface ResolvedOptions {
   scenario: string | null;
   metrics: { host: string; port: number } | null;
   outputs: { kind: OutputKind; path: string }[];
+  /** This process runs shard `index` of `count`; null: the whole fleet. */
+  shard: { index: number; count: number } | null;
+  /** Epoch ms publishing may start at the earliest (--start-at); null: when ready. */
+  startAt: number | null;
 }
 
 export const DEFAULTS = {
@@ -186,7 +196,37 @@ function resolveWorkload(path: string): string {
   return absolute;
 }
 
-const OUTPUT_KINDS: readonly OutputKind[] = ['csv', 'ndjson'];
+const OUTPUT_KINDS: readonly OutputKind[] = ['csv', 'ndjson', 'result'];
+
+/** `--shard I/N`, or JOB_COMPLETION_INDEX with `--shards N` (a Kubernetes Indexed Job). */
+function parseShard(input: RunOptions, env: NodeJS.ProcessEnv): { index: number; count: number } | null {
+  let index: number;
+  let count: number;
+  if (input.shard !== undefined) {
+    const match = /^(\d+)\/(\d+)$/.exec(String(input.shard).trim());
+    if (!match) throw new UsageError('--shard', `--shard must be I/N, e.g. 0/4 (got ${JSON.stringify(String(input.shard))})`);
+    index = Number(match[1]);
+    count = Number(match[2]);
+  } else if (input.shards !== undefined) {
+    count = integer('--shards', parseNumber('--shards', input.shards));
+    if (env.JOB_COMPLETION_INDEX === undefined) throw new UsageError('--shards', '--shards needs JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job), or use --shard I/N');
+    index = integer('--shards', parseNumber('JOB_COMPLETION_INDEX', env.JOB_COMPLETION_INDEX));
+  } else {
+    return null;
+  }
+  if (count < 1) throw new UsageError('--shard', `--shard: the number of shards must be at least 1 (got ${count})`);
+  if (index < 0 || index >= count) throw new UsageError('--shard', `--shard: index ${index} is not in 0..${count - 1}`);
+  return { index, count };
+}
+
+function parseStartAt(value: string | undefined): number | null {
+  if (value === undefined) return null;
+  const at = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(at)) {
+    throw new UsageError('--start-at', `--start-at must be an ISO 8601 time like 2026-11-24T18:00:00Z (got ${JSON.stringify(value)})`);
+  }
+  return at;
+}
 
 /** `--out kind=path`, repeatable; the directory must exist now, not after the run. */
 function parseOutputs(value: string | string[] | undefined): { kind: OutputKind; path: string }[] {
@@ -353,7 +393,7 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
     1,
   );
   const { mode, threads } = parseThreads(input.threads ?? DEFAULTS.threads);
-  const runId = input.runId ?? newRunId();
+  const runId = input.runId ?? env.MQTT_FLEET_RUN_ID ?? newRunId();
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(runId)) throw new UsageError('--run-id', '--run-id must be 1-32 letters, digits, - or _');
   const idPrefix = input.idPrefix ?? `mqtt-fleet-${runId}-`;
   const statsIntervalMs = atLeast('--stats-interval', parseDuration('--stats-interval', input.statsInterval ?? DEFAULTS.statsInterval), 100, 'ms');
@@ -435,7 +475,12 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
         ? null
         : { host: input.metricsHost ?? '127.0.0.1', port: atMost('--metrics-port', integer('--metrics-port', parseNumber('--metrics-port', input.metricsPort)), 65535) },
     outputs: parseOutputs(input.out),
+    shard: parseShard(input, env),
+    startAt: parseStartAt(input.startAt),
   };
+  if (resolved.shard && input.runId === undefined && env.MQTT_FLEET_RUN_ID === undefined) {
+    throw new UsageError('--shard', '--shard needs --run-id (or MQTT_FLEET_RUN_ID), the same for every shard, so client ids and payload tags agree');
+  }
   if (resolved.mode === 'pool' && resolved.threads > clients) resolved.threads = clients;
   return resolved;
 }

@@ -1,17 +1,19 @@
 import { startBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { Coordinator } from './coordinator.js';
-import type { LatencyFigures, RunEvent, Summary } from './events.js';
-import { ExitCode } from './exit-codes.js';
+import type { RunEvent, Summary } from './events.js';
 import { Hosts } from './hosts/index.js';
 import { Outputs } from './report/outputs.js';
 import { MetricsServer } from './report/prometheus.js';
 import { fleetMode, fleetThreads, type GroupProfile } from './group.js';
-import { reasonText } from './session/refusal.js';
 import { latencyGroups, planSessions, planShards } from './hosts/plan.js';
 import { silentLogger, type Logger } from './log.js';
 import { accountDelivery } from './metrics/delivery.js';
-import { newHistogram, summarizeLatency, type Histogram } from './metrics/histogram.js';
-import type { LoopDelay } from './protocol.js';
+import { encodeHistogram } from './metrics/histogram.js';
+import type { SessionSpec } from './protocol.js';
+import { buildSummary, type RunFigures } from './report/summary.js';
+import { publicGroup, type ShardResult } from './shard/result.js';
+import type { Topology } from './metrics/topology.js';
+import { writeFile } from 'node:fs/promises';
 import { RssSampler } from './metrics/rss.js';
 import { checkThreadPerClient } from './limits.js';
 import { expectedStreams } from './metrics/topology.js';
@@ -57,8 +59,12 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
   const startedAt = new Date();
   const cpuStart = process.cpuUsage();
   const rss = new RssSampler();
-  const specs = planSessions(options);
-  const topology = expectedStreams(specs, options.groups);
+  const fleet = planSessions(options);
+  const shard = options.shard;
+  // A shard runs the clients whose index modulo N is its own: every group spread evenly.
+  const specs = shard ? fleet.filter((s) => s.index % shard.count === shard.index) : fleet;
+  const local = new Set(specs.map((s) => s.index));
+  const topology = restrictTo(expectedStreams(fleet, options.groups), local);
   const groups = latencyGroups(options);
   const shards = planShards(options, specs, groups, BATCH_INTERVAL_MS);
   const host = new Hosts(shards);
@@ -81,8 +87,8 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
   if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort, { once: true });
   log.info(
-    { mode: fleetMode(options.groups), threads: fleetThreads(options.groups), clients: options.clients },
-    `starting ${options.clients} clients (${describeFleet(options)}) against ${brokerUrls(options).join(', ')}`,
+    { mode: fleetMode(options.groups), threads: fleetThreads(options.groups), clients: specs.length },
+    `starting ${specs.length} clients${shard ? ` (shard ${shard.index}/${shard.count} of ${options.clients})` : ''} (${describeFleet(options)}) against ${brokerUrls(options).join(', ')}`,
   );
   try {
     await coordinator.run(shards);
@@ -91,96 +97,104 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
     await host.close();
   }
   const cpu = process.cpuUsage(cpuStart);
-  const summary = buildSummary(options, coordinator, topology.expected, groups, startedAt, rss.stop(), cpu, interrupted);
+  const agg = coordinator.aggregate;
+  const figures: RunFigures = {
+    runId: options.runId,
+    startedAt: startedAt.toISOString(),
+    groups: options.groups,
+    scenario: options.scenario,
+    clients: specs.length,
+    connected: agg.everConnected,
+    gaveUp: agg.inState('gave-up'),
+    failed: agg.inState('failed'),
+    reconnects: agg.reconnects,
+    totals: agg.totals,
+    // A shard's own account: streams from other shards' publishers are left to `merge`.
+    delivery: accountDelivery(topology.expected, agg.publishers, shard ? agg.streams.filter((s) => local.has(s.publisher)) : agg.streams, options.barrier),
+    reasonCodes: agg.reasonCodes,
+    connectMs: coordinator.connectMs,
+    goAt: coordinator.goAt,
+    lastPublishAt: agg.lastPublishAt,
+    lastReceiveAt: agg.lastReceiveAt,
+    latency: agg.latency,
+    latencyGroups: groups,
+    loopDelays: coordinator.loopDelays,
+    workMs: options.workMs,
+    peakRssMb: Math.round(rss.stop() / 2 ** 20),
+    cpuMs: { user: Math.round(cpu.user / 1000), system: Math.round(cpu.system / 1000) },
+    interrupted,
+    shard,
+    threads: shards.filter((s) => s.mode !== 'single-loop').length,
+  };
+  const summary = buildSummary(figures);
+  if (shard) await writeShardResult(options, figures, coordinator, summary, specs, emitAll);
   emitAll(summary);
   await outputs.close();
   await metrics?.close();
   return summary;
 }
 
-function buildSummary(
+/** A shard's own accounting: only streams whose publisher and receivers all run here. */
+function restrictTo(topology: Topology, local: ReadonlySet<number>): Topology {
+  const expected = new Map<string, number[]>();
+  for (const [key, publishers] of topology.expected) {
+    if (!(topology.members.get(key) ?? []).every((m) => local.has(m))) continue;
+    expected.set(key, publishers.filter((p) => local.has(p)));
+  }
+  return { expected, members: topology.members };
+}
+
+/** `--out result=FILE` and, with --json, a `shard-result` line: what `merge` needs. */
+async function writeShardResult(
   options: ResolvedOptions,
+  f: RunFigures,
   coordinator: Coordinator,
-  expected: Map<string, number[]>,
-  groups: string[],
-  startedAt: Date,
-  peakRssBytes: number,
-  cpu: NodeJS.CpuUsage,
-  interrupted: string | null,
-): Summary {
+  summary: Summary,
+  specs: readonly SessionSpec[],
+  emit: (event: RunEvent) => void,
+): Promise<void> {
   const agg = coordinator.aggregate;
-  const totals = agg.totals;
-  const delivery = accountDelivery(expected, agg.publishers, agg.streams, options.barrier);
-  const lastActivity = Math.max(agg.lastPublishAt, agg.lastReceiveAt);
-  const durationMs = coordinator.goAt > 0 && lastActivity > 0 ? Math.max(1, lastActivity - coordinator.goAt) : 0;
-  const perSec = (n: number): number => (durationMs > 0 ? Math.round((n * 1000) / durationMs) : 0);
-  const gaveUp = agg.inState('gave-up');
-  const failed = agg.inState('failed');
-  const qos = Math.max(0, ...options.groups.map((g) => g.publish?.qos ?? 0)) as 0 | 1 | 2;
-  const shortfall = gaveUp > 0 || failed > 0 || (qos > 0 && delivery.lost > 0);
-  const exitCode =
-    interrupted === 'SIGTERM' ? ExitCode.Terminated : interrupted ? ExitCode.Interrupted : shortfall ? ExitCode.Shortfall : ExitCode.Ok;
-  return {
-    type: 'summary',
+  const result: ShardResult = {
+    type: 'shard-result',
+    version: 1,
     runId: options.runId,
-    startedAt: startedAt.toISOString(),
-    mode: fleetMode(options.groups),
-    threads: fleetThreads(options.groups),
-    brokers: brokerUrls(options),
-    qos,
-    ...(options.scenario === null
-      ? {}
-      : { scenario: options.scenario, groups: options.groups.map((g) => ({ name: g.name, clients: g.count, mode: g.mode, threads: g.threads })) }),
-    clients: options.clients,
-    connected: agg.everConnected,
-    gaveUp,
-    failed,
-    reconnects: agg.reconnects,
-    published: totals.published,
-    acked: totals.acked,
-    sendFailed: totals.sendFailed,
-    received: totals.received,
-    expected: delivery.expected,
-    lost: delivery.lost,
-    inFlight: delivery.inFlight,
-    duplicates: delivery.duplicates,
-    outOfOrder: delivery.outOfOrder,
-    foreign: totals.foreign,
-    retained: totals.retained,
-    reasonCodes: Object.fromEntries([...agg.reasonCodes].map(([key, count]) => [reasonLabel(key), count])),
-    connectMs: coordinator.connectMs,
-    durationMs: Math.round(durationMs),
-    publishedPerSec: perSec(totals.published),
-    receivedPerSec: perSec(totals.received),
-    latencyMs: latencyFigures(agg.latency, groups),
-    loopDelayMs: worstLoopDelay(coordinator.loopDelays),
-    workMs: options.workMs,
-    peakRssMb: Math.round(peakRssBytes / 1024 / 1024),
-    cpuMs: { user: Math.round(cpu.user / 1000), system: Math.round(cpu.system / 1000) },
-    interrupted: interrupted !== null,
-    exitCode,
+    shard: f.shard!,
+    startedAt: f.startedAt,
+    startAt: options.startAt,
+    plan: {
+      groups: options.groups.map(publicGroup),
+      scenario: options.scenario,
+      barrier: options.barrier,
+      workMs: options.workMs,
+      workClients: options.workClients,
+      latencyGroups: [...f.latencyGroups],
+    },
+    clients: specs.map((s) => s.index),
+    connected: f.connected,
+    gaveUp: f.gaveUp,
+    failed: f.failed,
+    reconnects: f.reconnects,
+    totals: f.totals,
+    reasonCodes: [...agg.reasonCodes],
+    connectMs: f.connectMs,
+    goAt: f.goAt,
+    lastPublishAt: f.lastPublishAt,
+    lastReceiveAt: f.lastReceiveAt,
+    latency: agg.latency.map(encodeHistogram),
+    loopDelays: [...f.loopDelays],
+    publishers: [...agg.publishers.values()],
+    streams: agg.streams,
+    peakRssMb: f.peakRssMb,
+    cpuMs: f.cpuMs,
+    interrupted: f.interrupted,
+    summary,
   };
+  for (const out of options.outputs) if (out.kind === 'result') await writeFile(out.path, JSON.stringify(result));
+  emit(result);
 }
 
-/** Overall latency from every group's histogram merged; with --work, each group's too. */
-function latencyFigures(histograms: Histogram[], groups: string[]): LatencyFigures {
-  const all = newHistogram();
-  for (const h of histograms) all.add(h);
-  const figures: LatencyFigures = summarizeLatency(all);
-  all.destroy();
-  groups.forEach((group, n) => {
-    if (group === 'others' || group === 'working') figures[group] = summarizeLatency(histograms[n]!);
-  });
-  return figures;
-}
-
-function worstLoopDelay(delays: LoopDelay[]): Summary['loopDelayMs'] {
-  if (delays.length === 0) return null;
-  return {
-    p50: Math.max(...delays.map((d) => d.p50)),
-    p99: Math.max(...delays.map((d) => d.p99)),
-    max: Math.max(...delays.map((d) => d.max)),
-  };
+function brokerUrls(options: ResolvedOptions): string[] {
+  return [...new Set(options.groups.flatMap((g) => g.brokers.map((b) => redactUrl(b.url))))];
 }
 
 function describeMode(mode: GroupProfile['mode'], threads: number): string {
@@ -200,12 +214,3 @@ function describeFleet(options: ResolvedOptions): string {
   return `${groups.length} groups: ${groups.map((g) => `${g.name} x ${g.count}, ${describeMode(g.mode, g.threads)}`).join('; ')}`;
 }
 
-function brokerUrls(options: ResolvedOptions): string[] {
-  return [...new Set(options.groups.flatMap((g) => g.brokers.map((b) => redactUrl(b.url))))];
-}
-
-/** `puback:16` -> `puback 0x10 (no matching subscribers)`. */
-function reasonLabel(key: string): string {
-  const [packet, code] = key.split(':') as [string, string];
-  return `${packet} ${reasonText(Number(code))}`;
-}

@@ -15,8 +15,9 @@ type Batch = Extract<ShardMessage, { type: 'batch' }>;
  * counter totals, and latency histograms merged exactly (HDR add) per latency group.
  */
 export class Aggregate {
-  readonly states: ClientState[];
-  private readonly connects: Uint32Array;
+  /** Every client this process runs (a shard runs a slice of the fleet), by fleet index. */
+  readonly states = new Map<number, ClientState>();
+  private readonly connects = new Map<number, number>();
   readonly totals: Counters = zeroCounters();
   readonly latency: Histogram[];
   private readonly interval = new IntervalLatency();
@@ -37,24 +38,27 @@ export class Aggregate {
   private readonly stateCounts = new Map<ClientState, number>();
 
   constructor(
-    readonly clients: number,
+    readonly clients: readonly number[],
     latencyGroups: number,
     startedAt: number,
   ) {
-    this.states = new Array<ClientState>(clients).fill('connecting');
-    this.stateCounts.set('connecting', clients);
-    this.connects = new Uint32Array(clients);
+    for (const i of clients) {
+      this.states.set(i, 'connecting');
+      this.connects.set(i, 0);
+    }
+    this.stateCounts.set('connecting', clients.length);
     this.latency = Array.from({ length: latencyGroups }, () => newHistogram());
     this.intervalStart = { t: startedAt, published: 0, received: 0 };
   }
 
   onStatus(event: StatusEvent): void {
-    const before = this.states[event.client]!;
+    const before = this.states.get(event.client);
+    if (before === undefined) return;
     if (FINAL_STATES.has(before)) return;
     this.count(before, -1);
     this.count(event.state, +1);
-    this.states[event.client] = event.state;
-    if (event.state === 'connected') this.connects[event.client]!++;
+    this.states.set(event.client, event.state);
+    if (event.state === 'connected') this.connects.set(event.client, this.connects.get(event.client)! + 1);
     if (event.state === 'published' && event.published !== undefined) this.publishedBy.set(event.client, event.published);
     if (FINAL_STATES.has(event.state)) this.receivedAtEnd.set(event.client, event.received ?? 0);
   }
@@ -97,13 +101,13 @@ export class Aggregate {
 
   get everConnected(): number {
     let n = 0;
-    for (const c of this.connects) if (c > 0) n++;
+    for (const c of this.connects.values()) if (c > 0) n++;
     return n;
   }
 
   get reconnects(): number {
     let n = 0;
-    for (const c of this.connects) if (c > 1) n += c - 1;
+    for (const c of this.connects.values()) if (c > 1) n += c - 1;
     return n;
   }
 
@@ -114,7 +118,9 @@ export class Aggregate {
   }
 
   isFinal(client: number): boolean {
-    return FINAL_STATES.has(this.states[client]!);
+    const state = this.states.get(client);
+    // Clients of other shards are out of this process's hands: never waited for.
+    return state === undefined || FINAL_STATES.has(state);
   }
 
   /** A stats line for the interval since the previous one. */

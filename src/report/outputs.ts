@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { RunEvent, StatsLine } from '../events.js';
 
-export type OutputKind = 'csv' | 'ndjson';
+export type OutputKind = 'csv' | 'ndjson' | 'result';
 
 const CSV_COLUMNS = [
   't_s', 'connected', 'reconnecting', 'gave_up', 'failed', 'published', 'received', 'published_per_sec', 'received_per_sec',
@@ -23,8 +23,9 @@ function csvRow(s: StatsLine): string {
 export class Outputs {
   private readonly streams: { kind: OutputKind; stream: WriteStream }[];
 
+  /** `result` files are written once, at the end, by the run itself. */
   constructor(outputs: readonly { kind: OutputKind; path: string }[]) {
-    this.streams = outputs.map(({ kind, path }) => {
+    this.streams = outputs.filter((o) => o.kind !== 'result').map(({ kind, path }) => {
       const stream = createWriteStream(path);
       if (kind === 'csv') stream.write(`${CSV_COLUMNS.join(',')}\n`);
       return { kind, stream };
@@ -34,7 +35,7 @@ export class Outputs {
   onEvent(event: RunEvent): void {
     for (const { kind, stream } of this.streams) {
       if (kind === 'ndjson') stream.write(`${JSON.stringify(event)}\n`);
-      else if (event.type === 'stats') stream.write(csvRow(event));
+      else if (kind === 'csv' && event.type === 'stats') stream.write(csvRow(event));
     }
   }
 

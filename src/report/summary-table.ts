@@ -32,7 +32,8 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
   const codes = Object.entries(s.reasonCodes);
   if (codes.length > 0) rows.push(['reason codes', codes.map(([code, n]) => `${code}: ${fmtInt(n)}`).join(' · ')]);
   const width = Math.max(...rows.map(([k]) => k.length));
-  const head = `${c.bold('mqtt-fleet')} run ${s.runId} · ${MODE_LABEL[s.mode]}, ${threads} · QoS ${s.qos} · ${s.brokers.join(', ')}`;
+  const part = s.shard ? ` · shard ${s.shard.index}/${s.shard.count} (streams within this shard)` : s.shards !== undefined ? ` · merged from ${s.shards} shards` : '';
+  const head = `${c.bold('mqtt-fleet')} run ${s.runId}${part} · ${MODE_LABEL[s.mode]}, ${threads} · QoS ${s.qos} · ${s.brokers.join(', ')}`;
   return [head, '', ...rows.map(([k, v]) => `${c.dim(k.padEnd(width))}  ${v}`), '', verdict(s, c)].join('\n') + '\n';
 }
 

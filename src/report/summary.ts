@@ -1,0 +1,119 @@
+import type { LatencyFigures, Summary } from '../events.js';
+import { ExitCode } from '../exit-codes.js';
+import { fleetMode, type GroupProfile } from '../group.js';
+import type { Delivery } from '../metrics/delivery.js';
+import { newHistogram, summarizeLatency, type Histogram } from '../metrics/histogram.js';
+import { redactUrl } from '../parse.js';
+import type { Counters, LoopDelay } from '../protocol.js';
+import { reasonText } from '../session/refusal.js';
+
+/** Everything a summary is made of: from one run's coordinator, or merged from shard results. */
+export interface RunFigures {
+  runId: string;
+  startedAt: string;
+  groups: readonly GroupProfile[];
+  scenario: string | null;
+  clients: number;
+  connected: number;
+  gaveUp: number;
+  failed: number;
+  reconnects: number;
+  totals: Counters;
+  delivery: Delivery;
+  reasonCodes: ReadonlyMap<string, number>;
+  connectMs: number;
+  goAt: number;
+  lastPublishAt: number;
+  lastReceiveAt: number;
+  /** HDR histograms (µs), one per latency group. */
+  latency: readonly Histogram[];
+  latencyGroups: readonly string[];
+  loopDelays: readonly LoopDelay[];
+  workMs: number;
+  peakRssMb: number;
+  cpuMs: { user: number; system: number };
+  interrupted: string | null;
+  shard: { index: number; count: number } | null;
+  /** Merged: how many shard results went in. */
+  shards?: number;
+  /** Worker threads that ran this process's clients (or the shards' together). */
+  threads: number;
+}
+
+export function buildSummary(f: RunFigures): Summary {
+  const lastActivity = Math.max(f.lastPublishAt, f.lastReceiveAt);
+  const durationMs = f.goAt > 0 && lastActivity > 0 ? Math.max(1, lastActivity - f.goAt) : 0;
+  const perSec = (n: number): number => (durationMs > 0 ? Math.round((n * 1000) / durationMs) : 0);
+  const qos = Math.max(0, ...f.groups.map((g) => g.publish?.qos ?? 0)) as 0 | 1 | 2;
+  const shortfall = f.gaveUp > 0 || f.failed > 0 || (qos > 0 && f.delivery.lost > 0);
+  const exitCode =
+    f.interrupted === 'SIGTERM' ? ExitCode.Terminated : f.interrupted ? ExitCode.Interrupted : shortfall ? ExitCode.Shortfall : ExitCode.Ok;
+  const t = f.totals;
+  return {
+    type: 'summary',
+    runId: f.runId,
+    startedAt: f.startedAt,
+    mode: fleetMode(f.groups),
+    threads: f.threads,
+    brokers: [...new Set(f.groups.flatMap((g) => g.brokers.map((b) => redactUrl(b.url))))],
+    qos,
+    ...(f.scenario === null ? {} : { scenario: f.scenario, groups: f.groups.map((g) => ({ name: g.name, clients: g.count, mode: g.mode, threads: g.threads })) }),
+    ...(f.shard ? { shard: f.shard } : {}),
+    ...(f.shards !== undefined ? { shards: f.shards } : {}),
+    clients: f.clients,
+    connected: f.connected,
+    gaveUp: f.gaveUp,
+    failed: f.failed,
+    reconnects: f.reconnects,
+    published: t.published,
+    acked: t.acked,
+    sendFailed: t.sendFailed,
+    received: t.received,
+    expected: f.delivery.expected,
+    lost: f.delivery.lost,
+    inFlight: f.delivery.inFlight,
+    duplicates: f.delivery.duplicates,
+    outOfOrder: f.delivery.outOfOrder,
+    foreign: t.foreign,
+    retained: t.retained,
+    reasonCodes: Object.fromEntries([...f.reasonCodes].map(([key, count]) => [reasonLabel(key), count])),
+    connectMs: f.connectMs,
+    durationMs: Math.round(durationMs),
+    publishedPerSec: perSec(t.published),
+    receivedPerSec: perSec(t.received),
+    latencyMs: latencyFigures(f.latency, f.latencyGroups),
+    loopDelayMs: worstLoopDelay(f.loopDelays),
+    workMs: f.workMs,
+    peakRssMb: f.peakRssMb,
+    cpuMs: f.cpuMs,
+    interrupted: f.interrupted !== null,
+    exitCode,
+  };
+}
+
+/** Overall latency from every group's histogram merged; with --work, each group's too. */
+function latencyFigures(histograms: readonly Histogram[], groups: readonly string[]): LatencyFigures {
+  const all = newHistogram();
+  for (const h of histograms) all.add(h);
+  const figures: LatencyFigures = summarizeLatency(all);
+  all.destroy();
+  groups.forEach((group, n) => {
+    if (group === 'others' || group === 'working') figures[group] = summarizeLatency(histograms[n]!);
+  });
+  return figures;
+}
+
+function worstLoopDelay(delays: readonly LoopDelay[]): Summary['loopDelayMs'] {
+  if (delays.length === 0) return null;
+  return {
+    p50: Math.max(...delays.map((d) => d.p50)),
+    p99: Math.max(...delays.map((d) => d.p99)),
+    max: Math.max(...delays.map((d) => d.max)),
+  };
+}
+
+/** `puback:16` -> `puback no matching subscribers (0x10)`. */
+function reasonLabel(key: string): string {
+  const [packet, code] = key.split(':') as [string, string];
+  return `${packet} ${reasonText(Number(code))}`;
+}

@@ -1,0 +1,89 @@
+import { UsageError } from '../errors.js';
+import type { Summary } from '../events.js';
+import { planSessions } from '../hosts/plan.js';
+import { accountDelivery } from '../metrics/delivery.js';
+import { addEncoded, newHistogram } from '../metrics/histogram.js';
+import { expectedStreams } from '../metrics/topology.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Counters, PublisherFinal } from '../protocol.js';
+import { zeroCounters } from '../session/shard-stats.js';
+import { buildSummary } from '../report/summary.js';
+import type { ShardResult } from './result.js';
+
+/**
+ * The fleet's summary from its shards' results, exactly: counters add, every stream is accounted
+ * for across shards (a subscriber in one hearing publishers in another), and percentiles come
+ * from the merged HDR histograms, never from averaging the shards' percentiles.
+ */
+export function mergeResults(results: readonly ShardResult[]): { summary: Summary; missing: number[] } {
+  if (results.length === 0) throw new UsageError('merge', 'no shard results to merge');
+  const first = results[0]!;
+  for (const r of results) {
+    if (r.runId !== first.runId) throw new UsageError('merge', `shard results of different runs: ${first.runId} and ${r.runId}`);
+    if (r.shard.count !== first.shard.count) throw new UsageError('merge', `shard counts differ: ${first.shard.count} and ${r.shard.count}`);
+  }
+  const seen = new Set<number>();
+  for (const r of results) {
+    if (seen.has(r.shard.index)) throw new UsageError('merge', `shard ${r.shard.index}/${r.shard.count} appears twice`);
+    seen.add(r.shard.index);
+  }
+  const missing = Array.from({ length: first.shard.count }, (_, i) => i).filter((i) => !seen.has(i));
+
+  // The whole fleet's plan, as every shard planned it, gives the topology across shards.
+  const plan = first.plan;
+  const options = { runId: first.runId, groups: plan.groups, workMs: plan.workMs, workClients: plan.workClients, connectRate: 0 } as unknown as ResolvedOptions;
+  const topology = expectedStreams(planSessions(options), plan.groups);
+  const running = new Set(results.flatMap((r) => r.clients));
+  // Streams from shards that are missing cannot be judged: account only among those present.
+  const expected = new Map(
+    [...topology.expected]
+      .filter(([key]) => (topology.members.get(key) ?? []).some((m) => running.has(m)))
+      .map(([key, publishers]) => [key, publishers.filter((p) => running.has(p))]),
+  );
+  const publishers = new Map<number, PublisherFinal>(results.flatMap((r) => r.publishers.map((p) => [p.client, p] as const)));
+  // Shards that started together (--start-at) had one start barrier between them.
+  const commonStart = results.every((r) => r.startAt !== null && r.startAt === first.startAt);
+  const delivery = accountDelivery(expected, publishers, results.flatMap((r) => r.streams), plan.barrier && commonStart);
+
+  const totals: Counters = zeroCounters();
+  for (const r of results) for (const key of Object.keys(totals) as (keyof Counters)[]) totals[key] += r.totals[key];
+  const reasonCodes = new Map<string, number>();
+  for (const r of results) for (const [key, n] of r.reasonCodes) reasonCodes.set(key, (reasonCodes.get(key) ?? 0) + n);
+  const latency = plan.latencyGroups.map((_, g) => {
+    const h = newHistogram();
+    for (const r of results) addEncoded(h, r.latency[g] ?? '');
+    return h;
+  });
+  const started = results.filter((r) => r.goAt > 0);
+  const sum = (pick: (r: ShardResult) => number): number => results.reduce((n, r) => n + pick(r), 0);
+  const summary = buildSummary({
+    runId: first.runId,
+    startedAt: results.map((r) => r.startedAt).sort()[0]!,
+    groups: plan.groups,
+    scenario: plan.scenario,
+    clients: running.size,
+    connected: sum((r) => r.connected),
+    gaveUp: sum((r) => r.gaveUp),
+    failed: sum((r) => r.failed),
+    reconnects: sum((r) => r.reconnects),
+    totals,
+    delivery,
+    reasonCodes,
+    connectMs: Math.max(0, ...results.map((r) => r.connectMs)),
+    goAt: started.length ? Math.min(...started.map((r) => r.goAt)) : 0,
+    lastPublishAt: Math.max(0, ...results.map((r) => r.lastPublishAt)),
+    lastReceiveAt: Math.max(0, ...results.map((r) => r.lastReceiveAt)),
+    latency,
+    latencyGroups: plan.latencyGroups,
+    loopDelays: results.flatMap((r) => r.loopDelays),
+    workMs: plan.workMs,
+    peakRssMb: sum((r) => r.peakRssMb),
+    cpuMs: { user: sum((r) => r.cpuMs.user), system: sum((r) => r.cpuMs.system) },
+    interrupted: results.find((r) => r.interrupted)?.interrupted ?? null,
+    shard: null,
+    shards: results.length,
+    threads: sum((r) => r.summary.threads),
+  });
+  for (const h of latency) h.destroy();
+  return { summary, missing };
+}

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { UsageError } from '../src/errors.js';
+import { resolveOptions, run, type Summary } from '../src/index.js';
+import { addEncoded, newHistogram, summarizeLatency } from '../src/metrics/histogram.js';
+import type { ShardResult } from '../src/shard/result.js';
+import { spawnCli } from './helpers/cli.js';
+import { FaultProxy } from './helpers/fault-proxy.js';
+import { Mosquitto } from './helpers/mosquitto.js';
+import { withTimeout } from './helpers/wait.js';
+
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-shards-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('--shard I/N, --shards with JOB_COMPLETION_INDEX, --start-at, and the run id they need', () => {
+  assert.deepEqual(resolveOptions({ shard: '2/5', runId: 'r' }, {}).shard, { index: 2, count: 5 });
+  assert.deepEqual(resolveOptions({ shards: 3, runId: 'r' }, { JOB_COMPLETION_INDEX: '1' }).shard, { index: 1, count: 3 });
+  assert.equal(resolveOptions({ shard: '0/2' }, { MQTT_FLEET_RUN_ID: 'fromenv' }).runId, 'fromenv');
+  assert.equal(resolveOptions({ startAt: '2026-11-24T18:00:00Z' }, {}).startAt, Date.UTC(2026, 10, 24, 18));
+  const rejects = (input: Parameters<typeof resolveOptions>[0], env: NodeJS.ProcessEnv, option: string, pattern: RegExp): void =>
+    assert.throws(() => resolveOptions(input, env), (e: unknown) => e instanceof UsageError && e.option === option && pattern.test(e.message));
+  rejects({ shard: '1/3' }, {}, '--shard', /needs --run-id/);
+  rejects({ shard: '3/3', runId: 'r' }, {}, '--shard', /index 3 is not in 0\.\.2/);
+  rejects({ shard: 'half', runId: 'r' }, {}, '--shard', /must be I\/N/);
+  rejects({ shards: 4, runId: 'r' }, {}, '--shards', /needs JOB_COMPLETION_INDEX/);
+  rejects({ startAt: 'tomorrow' }, {}, '--start-at', /ISO 8601/);
+});
+
+async function runShards(t: TestContext, url: string, runId: string, count: number, args: string[], dir: string, urlFor: (i: number) => string = () => url): Promise<ShardResult[]> {
+  const startAt = new Date(Date.now() + 4000).toISOString();
+  const clis = Array.from({ length: count }, (_, i) =>
+    spawnCli(t, ['run', '-b', urlFor(i), '--shard', `${i}/${count}`, '--run-id', runId, '--start-at', startAt, '--out', `result=${join(dir, `shard-${i}.json`)}`, '--log-level', 'warn', ...args]),
+  );
+  for (const cli of clis) await withTimeout(cli.exit, 60_000, 'a shard to finish');
+  return clis.map((_, i) => JSON.parse(readFileSync(join(dir, `shard-${i}.json`), 'utf8')) as ShardResult);
+}
+
+test('merging 4 shard results reproduces the unsharded run: every stream across shards accounted for, percentiles from merged histograms', async (t) => {
+  const mosquitto = await Mosquitto.start('max_queued_messages 0', { verbose: false });
+  t.after(() => mosquitto.stop());
+  const dir = tempDir(t);
+  // Every client hears every publisher: most streams cross shards.
+  const fleet = ['-c', '8', '--count', '60', '--rate', '50', '--qos', '1', '--topic', 'fleet/{i}', '--sub-topic', 'fleet/+', '--threads', '2'];
+  const unsharded = await run({ brokers: [mosquitto.url], clients: 8, count: 60, rate: 50, qos: 1, topic: 'fleet/{i}', subTopic: 'fleet/+', threads: 2 });
+  const results = await runShards(t, mosquitto.url, 'sharded4', 4, fleet, dir);
+  for (const r of results) {
+    assert.deepEqual(r.clients, [0, 1, 2, 3, 4, 5, 6, 7].filter((i) => i % 4 === r.shard.index), 'a disjoint, deterministic slice');
+    assert.equal(r.summary.expected, 2 * 2 * 60, "a shard's own summary counts the streams within it");
+  }
+  const merge = spawnCli(t, ['merge', ...results.map((_, i) => join(dir, `shard-${i}.json`)), '--json'], { json: true });
+  assert.equal((await withTimeout(merge.exit, 20_000, 'merge')).code, 0, merge.stderr());
+  const merged = merge.lines.at(-1) as unknown as Summary;
+  for (const field of ['clients', 'connected', 'published', 'expected', 'received', 'lost', 'inFlight', 'duplicates', 'gaveUp'] as const) {
+    assert.equal(merged[field], unsharded[field], `${field}: merged ${merged[field]}, unsharded ${unsharded[field]}`);
+  }
+  assert.equal(merged.expected, 8 * 8 * 60);
+  assert.equal(merged.shards, 4);
+  assert.equal(merged.latencyMs.count, unsharded.latencyMs.count);
+  // Percentiles come from the shards' histograms added together, exactly.
+  const all = newHistogram();
+  for (const r of results) addEncoded(all, r.latency[0]!);
+  assert.deepEqual(
+    (({ count, p50, p90, p99, p999, max }) => ({ count, p50, p90, p99, p999, max }))(summarizeLatency(all)),
+    (({ count, p50, p90, p99, p999, max }) => ({ count, p50, p90, p99, p999, max }))(merged.latencyMs),
+  );
+  assert.match(merge.stderr(), /merged from 4 shards/);
+});
+
+test('a loss between shards (a subscriber here, its publisher there) shows up in the merge, exactly', async (t) => {
+  const mosquitto = await Mosquitto.start('max_queued_messages 0', { verbose: false });
+  t.after(() => mosquitto.stop());
+  const dir = tempDir(t);
+  // Shard 1 (clients 1 and 3) connects through a proxy that drops some of client 0's messages (shard 0).
+  const proxy = await new FaultProxy(mosquitto.port, 'cross', (_id, d) => (d.publisher === 0 && d.seq % 10 === 3 ? 'drop' : 'forward')).listen();
+  t.after(() => proxy.close());
+  const results = await runShards(t, mosquitto.url, 'cross', 2, ['-c', '4', '--count', '40', '--rate', '50', '--qos', '0', '--sub-topic', 'fleet/+'], dir, (i) => (i === 1 ? proxy.url : mosquitto.url));
+  const dropped = [...proxy.dropped.values()].reduce((n, l) => n + l.length, 0);
+  assert.equal(dropped, 2 * 4, 'seq 3, 13, 23, 33 of client 0, to each of clients 1 and 3');
+  for (const r of results) assert.equal(r.summary.lost, 0, 'neither shard alone can see it');
+  const merge = spawnCli(t, ['merge', join(dir, 'shard-0.json'), join(dir, 'shard-1.json'), '--json'], { json: true });
+  await withTimeout(merge.exit, 20_000, 'merge');
+  const merged = merge.lines.at(-1) as unknown as Summary;
+  assert.equal(merged.lost, dropped);
+  assert.equal(merged.expected, 4 * 4 * 40);
+});
+
+test('merge: results of another run are refused; a missing shard is reported and exits 1', async (t) => {
+  const mosquitto = await Mosquitto.start('', { verbose: false });
+  t.after(() => mosquitto.stop());
+  const dir = tempDir(t);
+  const a = await runShards(t, mosquitto.url, 'runa', 2, ['-c', '2', '--count', '5', '--rate', '50'], dir);
+  void a;
+  const other = spawnCli(t, ['run', '-b', mosquitto.url, '--shard', '1/2', '--run-id', 'runb', '-c', '2', '--count', '5', '--json'], { json: true });
+  await withTimeout(other.exit, 30_000, 'the other run');
+  const ndjson = join(dir, 'other.ndjson');
+  (await import('node:fs')).writeFileSync(ndjson, other.stdout());
+  const mixed = spawnCli(t, ['merge', join(dir, 'shard-0.json'), ndjson]);
+  assert.equal((await withTimeout(mixed.exit, 20_000, 'merge')).code, 2);
+  assert.match(mixed.stderr(), /shard results of different runs: runa and runb/);
+  const partial = spawnCli(t, ['merge', join(dir, 'shard-0.json')]);
+  assert.equal((await withTimeout(partial.exit, 20_000, 'merge')).code, 1);
+  assert.match(partial.stderr(), /merged 1 of 2 shards; missing 1/);
+});
