@@ -50,6 +50,7 @@ export const RUN_FLAGS = {
   shard: { type: 'string', description: 'Run shard I of N of the fleet (0/4): the clients whose index modulo N is I; needs --run-id' },
   shards: { type: 'string', description: 'With JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) instead of --shard: the number of shards' },
   'start-at': { type: 'string', description: 'Start publishing at this time (ISO 8601), so separate shards begin together' },
+  'local-address': { type: 'string', description: 'Source addresses to spread connections over (127.0.0.2,127.0.0.3 or 127.0.1.0/24): past one address\'s ephemeral ports' },
   'metrics-port': { type: 'string', description: 'Serve Prometheus metrics on http://127.0.0.1:PORT/metrics during the run (0: any free port)' },
   'metrics-host': { type: 'string', description: 'Address for --metrics-port', defaultDescription: '127.0.0.1' },
   out: { type: 'string', description: 'Also write csv=FILE (per-interval time series), ndjson=FILE (every event) or result=FILE (a shard\'s mergeable result); repeatable' },

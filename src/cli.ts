@@ -18,7 +18,7 @@ import { parseCount, resolveOptions, type RunOptions } from './options.js';
 import { Progress } from './report/progress.js';
 import { formatSummary } from './report/summary-table.js';
 import { run } from './run.js';
-import { checkThreadPerClient } from './limits.js';
+import { checkSocketLimits, checkThreadPerClient } from './limits.js';
 
 type Args = Record<string, unknown>;
 
@@ -78,6 +78,7 @@ function runOptionsFrom(args: Args): RunOptions {
     shard: pick('shard'),
     shards: pick('shards'),
     startAt: pick('start-at'),
+    localAddress: pick('local-address'),
     metricsHost: pick('metrics-host'),
     workClients: pick('work-clients'),
   };
@@ -87,7 +88,7 @@ function runOptionsFrom(args: Args): RunOptions {
   if (out !== undefined) options.out = out;
   for (const key of Object.keys(options) as (keyof RunOptions)[]) {
     if (options[key] === undefined) delete options[key];
-    else if (Array.isArray(options[key]) && key !== 'brokers' && key !== 'out') {
+    else if (Array.isArray(options[key]) && key !== 'brokers' && key !== 'out' && key !== 'localAddress') {
       throw new UsageError(`--${key}`, `--${key} was given more than once`);
     }
   }
@@ -98,6 +99,7 @@ async function runCommand(args: Args): Promise<void> {
   const input = runOptionsFrom(args);
   const resolved = resolveOptions(input); // bad input fails here, before anything starts
   checkThreadPerClient(resolved);
+  checkSocketLimits(resolved);
   const json = args.json === true;
   const progress = !json && Progress.enabled(process.stderr) ? new Progress(process.stderr, resolved.clients) : null;
   const logger = createLogger(args['log-level'] as LogLevel, progress ? (text) => progress.writeAbove(text) : undefined);

@@ -41,3 +41,51 @@ export function checkThreadPerClient(options: ResolvedOptions, capacity = thread
     `--threads per-client with ${options.clients} clients needs ${needed} worker threads; this machine holds about ${capacity.threads} (${capacity.bound}): use a pool, --threads ${availableParallelism()}, or one loop, --threads 0`,
   );
 }
+
+/** The ephemeral port range connections come from (Linux), or the usual default. */
+export function ephemeralPorts(): number {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low! > 0 && high! >= low!) return high! - low! + 1;
+  } catch {
+    // not Linux: fall through
+  }
+  return 28_232;
+}
+
+/**
+ * Refuse up front a run this process cannot hold open: more sockets and threads than its
+ * open-files limit, or more connections to one broker than one source address has ports.
+ */
+export function checkSocketLimits(options: ResolvedOptions, limits = { openFiles: openFilesLimit(), ports: ephemeralPorts() }): void {
+  const shard = options.shard;
+  const local = (g: { first: number; count: number }): number[] =>
+    Array.from({ length: g.count }, (_, n) => g.first + n).filter((i) => !shard || i % shard.count === shard.index);
+  const perBroker = new Map<string, number>();
+  let clients = 0;
+  for (const g of options.groups) {
+    const mine = local(g);
+    clients += mine.length;
+    mine.forEach((i) => {
+      const url = g.brokers.length === 0 ? 'the embedded broker' : g.brokers[(i - g.first) % g.brokers.length]!.url;
+      perBroker.set(url, (perBroker.get(url) ?? 0) + 1);
+    });
+  }
+  const threads = options.groups.reduce((n, g) => n + (g.mode === 'single-loop' ? 0 : Math.min(g.threads, local(g).length)), 0);
+  const needed = clients + threads * FDS_PER_THREAD + 64;
+  if (limits.openFiles !== undefined && needed > limits.openFiles) {
+    throw new UsageError(
+      '--clients',
+      `this run needs about ${needed} open files (${clients} connections, ${threads} threads) but this process may open ${limits.openFiles}: raise the limit (ulimit -n ${needed}), or split the fleet over processes with --shard I/N; the broker needs as many (Mosquitto: max_connections, and its own ulimit -n)`,
+    );
+  }
+  const sources = Math.max(1, options.localAddresses.length);
+  for (const [url, count] of perBroker) {
+    if (count / sources > limits.ports) {
+      throw new UsageError(
+        '--local-address',
+        `${count} connections to ${url} from ${sources === 1 ? 'one source address' : `${sources} source addresses`} need more than the ${limits.ports} ephemeral ports each has: spread them with --local-address (e.g. 127.0.1.0/24 for a loopback broker), or over more brokers`,
+      );
+    }
+  }
+}

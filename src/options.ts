@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, resolve as resolvePath } from 'node:path';
 import type { OutputKind } from './report/outputs.js';
 import { UsageError } from './errors.js';
@@ -104,6 +105,8 @@ export interface RunOptions {
   shards?: number | string;
   /** Hold publishing until this time (ISO 8601), so separate shards start together. */
   startAt?: string;
+  /** Source addresses to spread connections over: a list (`127.0.0.2,127.0.0.3`) or an IPv4 CIDR range (`127.0.1.0/24`). */
+  localAddress?: string | string[];
 }
 
 export type ThreadMode = 'thread-per-client' | 'pool' | 'single-loop';
@@ -165,6 +168,8 @@ export interface ResolvedOptions {
   shard: { index: number; count: number } | null;
   /** Epoch ms publishing may start at the earliest (--start-at); null: when ready. */
   startAt: number | null;
+  /** Source addresses, used round-robin by client index; empty: the system picks. */
+  localAddresses: string[];
 }
 
 export const DEFAULTS = {
@@ -217,6 +222,32 @@ function parseShard(input: RunOptions, env: NodeJS.ProcessEnv): { index: number;
   if (count < 1) throw new UsageError('--shard', `--shard: the number of shards must be at least 1 (got ${count})`);
   if (index < 0 || index >= count) throw new UsageError('--shard', `--shard: index ${index} is not in 0..${count - 1}`);
   return { index, count };
+}
+
+/** `a,b,c` and/or IPv4 CIDR ranges (`127.0.1.0/24`: every host address in it). */
+function parseLocalAddresses(value: string | string[] | undefined): string[] {
+  const parts = (value === undefined ? [] : Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((p) => p.trim()).filter(Boolean);
+  const out: string[] = [];
+  for (const part of parts) {
+    const cidr = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(part);
+    if (cidr) {
+      const bits = Number(cidr[5]);
+      const octets = cidr.slice(1, 5).map(Number);
+      if (bits < 16 || bits > 32 || octets.some((o) => o > 255)) throw new UsageError('--local-address', `--local-address: ${part} is not an IPv4 range from /16 to /32`);
+      const base = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
+      const size = 2 ** (32 - bits);
+      const start = (base & ~(size - 1)) >>> 0;
+      // Leave out the network and broadcast addresses of ranges with room for them.
+      for (let a = size > 2 ? 1 : 0; a < (size > 2 ? size - 1 : size); a++) {
+        const ip = (start + a) >>> 0;
+        out.push([ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.'));
+      }
+      continue;
+    }
+    if (isIP(part) === 0) throw new UsageError('--local-address', `--local-address: ${JSON.stringify(part)} is not an IP address or CIDR range`);
+    out.push(part);
+  }
+  return out;
 }
 
 function parseStartAt(value: string | undefined): number | null {
@@ -477,6 +508,7 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
     outputs: parseOutputs(input.out),
     shard: parseShard(input, env),
     startAt: parseStartAt(input.startAt),
+    localAddresses: parseLocalAddresses(input.localAddress),
   };
   if (resolved.shard && input.runId === undefined && env.MQTT_FLEET_RUN_ID === undefined) {
     throw new UsageError('--shard', '--shard needs --run-id (or MQTT_FLEET_RUN_ID), the same for every shard, so client ids and payload tags agree');

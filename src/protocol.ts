@@ -44,6 +44,8 @@ export interface SessionSpec {
   workMs: number;
   /** With --connect-rate: the first attempt waits this long after ShardStart.launchedAt. */
   connectDelayMs: number;
+  /** With --local-address: the source address this client connects from. */
+  localAddress?: string;
 }
 
 /** Run-wide session settings; the same object for every session of a run. */

@@ -15,7 +15,7 @@ import { publicGroup, type ShardResult } from './shard/result.js';
 import type { Topology } from './metrics/topology.js';
 import { writeFile } from 'node:fs/promises';
 import { RssSampler } from './metrics/rss.js';
-import { checkThreadPerClient } from './limits.js';
+import { checkSocketLimits, checkThreadPerClient } from './limits.js';
 import { expectedStreams } from './metrics/topology.js';
 import { redactUrl, resolveOptions, type ResolvedOptions, type RunOptions } from './options.js';
 
@@ -37,6 +37,7 @@ export interface RunControl {
 export async function run(input: RunOptions & RunControl = {}): Promise<Summary> {
   const options = resolveOptions(input);
   checkThreadPerClient(options);
+  checkSocketLimits(options);
   const log = input.logger ?? silentLogger;
   const emit = input.onEvent ?? (() => {});
   let broker: EmbeddedBroker | null = null;

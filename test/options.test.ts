@@ -164,3 +164,23 @@ test('MQTT version, session expiry, TLS files, password file, workload module', 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--local-address lists and ranges; open-file and ephemeral-port limits are checked before anything starts', async () => {
+  const { checkSocketLimits } = await import('../src/limits.js');
+  assert.deepEqual(resolveOptions({ localAddress: '127.0.0.2,127.0.0.3' }, {}).localAddresses, ['127.0.0.2', '127.0.0.3']);
+  assert.deepEqual(resolveOptions({ localAddress: '127.0.1.0/30' }, {}).localAddresses, ['127.0.1.1', '127.0.1.2']);
+  assert.equal(resolveOptions({ localAddress: ['127.0.2.0/24'] }, {}).localAddresses.length, 254);
+  rejects({ localAddress: 'localhost' }, '--local-address', /not an IP address or CIDR range/);
+  rejects({ localAddress: '10.0.0.0/8' }, '--local-address', /from \/16 to \/32/);
+  const big = resolveOptions({ clients: 30_000, threads: 2, brokers: ['mqtt://127.0.0.1:1883'] }, {});
+  assert.throws(
+    () => checkSocketLimits(big, { openFiles: 20_000, ports: 28_232 }),
+    (e: unknown) => e instanceof UsageError && /needs about 30070 open files .* may open 20000: raise the limit \(ulimit -n 30070\), or split the fleet over processes with --shard/.test(e.message),
+  );
+  assert.throws(
+    () => checkSocketLimits(big, { openFiles: 100_000, ports: 28_232 }),
+    (e: unknown) => e instanceof UsageError && e.option === '--local-address' && /30000 connections to mqtt:\/\/127\.0\.0\.1:1883 from one source address/.test(e.message),
+  );
+  checkSocketLimits(resolveOptions({ clients: 30_000, threads: 2, brokers: ['mqtt://127.0.0.1:1883'], localAddress: '127.0.1.0/30' }, {}), { openFiles: 100_000, ports: 28_232 });
+  checkSocketLimits(resolveOptions({ clients: 30_000, threads: 2, brokers: ['mqtt://h:1'], shard: '0/2', runId: 'r' }, {}), { openFiles: 20_000, ports: 28_232 });
+});

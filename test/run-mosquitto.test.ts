@@ -109,3 +109,14 @@ test('Ctrl-C: clients disconnect cleanly, the summary so far is printed, exit 13
   }
   assert.match(cli.stderr(), /interrupted/);
 });
+
+test('--local-address spreads connections over source addresses', async (t) => {
+  const mosquitto = await Mosquitto.start();
+  t.after(() => mosquitto.stop());
+  const summary = await run({ brokers: [mosquitto.url], clients: 4, count: 5, rate: 50, threads: 0, localAddress: '127.0.0.2,127.0.0.3', runId: 'local' });
+  assert.equal(summary.received, 20);
+  for (let i = 0; i < 4; i++) {
+    const from = i % 2 === 0 ? '127.0.0.2' : '127.0.0.3';
+    assert.ok(mosquitto.linesAbout(`mqtt-fleet-local-${i} `).some((l) => l.includes(`New client connected from ${from}:`)), `client ${i} from ${from}`);
+  }
+});

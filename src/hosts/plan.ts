@@ -50,6 +50,7 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
         latencyGroup: working.has(i) ? WORKING : OTHERS,
         workMs: working.has(i) ? options.workMs : 0,
         connectDelayMs: options.connectRate > 0 ? (i * 1000) / options.connectRate : 0,
+        ...(options.localAddresses.length > 0 ? { localAddress: options.localAddresses[i % options.localAddresses.length]! } : {}),
       };
     }),
   );

@@ -94,7 +94,7 @@ export class Session {
   /** Runs until stopped, given up, or failed. Never rejects: failures become a `failed` status. */
   async run(): Promise<void> {
     try {
-      this.client = await createClient(this.connection.url, this.connection.options);
+      this.client = await createClient(this.connection.url, this.connection.options, this.spec.localAddress);
       this.client.on('error', (err) => {
         this.lastError = err;
       });

@@ -13,7 +13,7 @@ type MqttClient = InstanceType<typeof MqttClient>;
  * (WebSocket, SOCKS, ...) into each worker thread. Here TCP and TLS cost nothing extra and the
  * WebSocket transport is loaded only when a ws:// or wss:// broker is used.
  */
-export async function createClient(url: string, options: IClientOptions): Promise<MqttClient> {
+export async function createClient(url: string, options: IClientOptions, localAddress?: string): Promise<MqttClient> {
   const parsed = new URL(url);
   const scheme = parsed.protocol.slice(0, -1);
   const hostname = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -26,7 +26,7 @@ export async function createClient(url: string, options: IClientOptions): Promis
     case 'mqtt':
     case 'tcp': {
       const port = Number(parsed.port || 1883);
-      builder = () => coalesceWrites(tcpConnect({ host: hostname, port, noDelay: true }));
+      builder = () => coalesceWrites(tcpConnect({ host: hostname, port, noDelay: true, ...(localAddress ? { localAddress } : {}) }));
       break;
     }
     case 'mqtts':
@@ -43,6 +43,7 @@ export async function createClient(url: string, options: IClientOptions): Promis
           ca: opts.ca,
           cert: opts.cert,
           key: opts.key,
+          ...(localAddress ? { localAddress } : {}),
         });
         socket.setNoDelay(true);
         socket.on('error', (err) => client.emit('error', err));
