@@ -166,7 +166,8 @@ export class Coordinator {
       let waiting = 0;
       for (const i of agg.clients) if (!this.ready.has(i) && !agg.isFinal(i)) waiting++;
       if (waiting > 0) return;
-      this.connectMs = Math.round(now() - this.startedAt);
+      // Connected and subscribed now, whatever --start-at then waits for.
+      if (this.connectMs === 0) this.connectMs = Math.max(1, Math.round(now() - this.startedAt));
       // --start-at: separate shards open their barriers together, at an agreed time.
       const startAt = this.options.startAt ?? 0;
       if (startAt > now()) {

@@ -31,7 +31,7 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
 
   // The whole fleet's plan, as every shard planned it, gives the topology across shards.
   const plan = first.plan;
-  const options = { runId: first.runId, groups: plan.groups, workMs: plan.workMs, workClients: plan.workClients, connectRate: 0 } as unknown as ResolvedOptions;
+  const options = { runId: first.runId, groups: plan.groups, workMs: plan.workMs, workClients: plan.workClients, connectRate: 0, localAddresses: [] } as unknown as ResolvedOptions;
   const topology = expectedStreams(planSessions(options), plan.groups);
   const running = new Set(results.flatMap((r) => r.clients));
   // Streams from shards that are missing cannot be judged: account only among those present.
