@@ -1,12 +1,12 @@
 import type { PublisherFinal, SessionSettings } from '../protocol.js';
 import { now } from './clock.js';
-import type { Encoded, Encoder } from './encoder.js';
+import type { Encoder } from './encoder.js';
 import type { ShardStats } from './shard-stats.js';
 
 /** Where a publisher's messages go: one MQTT client's publish and its socket's backpressure. */
 export interface Outlet {
   /** QoS 1/2: `done` runs when the broker acknowledged the message (or it failed). QoS 0: no callback. */
-  publish(message: Encoded, done?: (err?: Error) => void): void;
+  publish(payload: Buffer, properties: Encoder['properties'], done?: (err?: Error) => void): void;
   /** The socket holds more than its high-water mark: wait for it to drain. */
   congested(): boolean;
   /** Call `resume` once when the socket has drained. */
@@ -42,7 +42,7 @@ export class Publisher {
 
   constructor(
     private readonly client: number,
-    private readonly encode: Encoder,
+    private readonly encoder: Encoder,
     private readonly outlet: Outlet,
     private readonly settings: SessionSettings,
     private readonly stats: ShardStats,
@@ -121,18 +121,18 @@ export class Publisher {
 
   private publishOne(t: number): void {
     const seq = this.seq++;
-    const message = this.encode(seq, t);
-    this.stats.onPublish(t, message.payload.length);
+    const payload = this.encoder.encode(seq, t);
+    this.stats.onPublish(t, payload.length);
     if (this.settings.qos === 0) {
       // QoS 0 has no acknowledgement; socket backpressure (congested/onDrain) is its flow control.
       // No per-message callback: MQTT.js would park one 'drain' listener per message otherwise.
-      this.outlet.publish(message);
+      this.outlet.publish(payload, this.encoder.properties);
       this.stats.counters.acked++;
       return;
     }
     this.inflight++;
     this.unacked.add(seq);
-    this.outlet.publish(message, (err) => this.onAck(seq, err));
+    this.outlet.publish(payload, this.encoder.properties, (err) => this.onAck(seq, err));
   }
 
   private waitForDrain(): void {

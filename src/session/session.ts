@@ -77,7 +77,7 @@ export class Session {
             spec.index,
             makeEncoder(settings, spec),
             {
-              publish: ({ payload, properties }, done) => {
+              publish: (payload, properties, done) => {
                 const opts = properties ? { ...publishOptions, properties } : publishOptions;
                 if (done) this.client.publish(pubTopic, payload, opts, done as never);
                 else this.client.publish(pubTopic, payload, opts);
