@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { renderedDom } from './helpers/chromium.js';
 import { makeCerts } from './helpers/certs.js';
 import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
@@ -8,7 +12,7 @@ import { withTimeout } from './helpers/wait.js';
 
 /** The shipped examples, run as a user would, against brokers of the test's own. */
 
-test('examples/plant-and-cloud.yaml: two brokers (one TLS), three groups, a workload module', async (t) => {
+test('examples/plant-and-cloud.yaml, as the README walks through it: two brokers (one TLS), three groups, a workload module, Prometheus metrics, an HTML report', async (t) => {
   const certs = makeCerts();
   t.after(() => certs.remove());
   const tlsPort = await freePort();
@@ -17,7 +21,16 @@ test('examples/plant-and-cloud.yaml: two brokers (one TLS), three groups, a work
   const cloud = await Mosquitto.start(`listener ${tlsPort} 127.0.0.1\ncafile ${certs.ca}\ncertfile ${certs.cert}\nkeyfile ${certs.key}\n`, { verbose: false });
   t.after(() => cloud.stop());
   const env = { PLANT_BROKER: plant.url, CLOUD_BROKER: `mqtts://localhost:${tlsPort}`, CLOUD_CA: certs.ca };
-  const cli = spawnCli(t, ['run', '--scenario', 'examples/plant-and-cloud.yaml', '--duration', '3s', '--json'], { json: true, env });
+  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-walkthrough-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const ndjson = join(dir, 'plant.ndjson');
+  const cli = spawnCli(t, ['run', '--scenario', 'examples/plant-and-cloud.yaml', '--duration', '3s', '--json', '--metrics-port', '0', '--out', `ndjson=${ndjson}`], { json: true, env });
+  // Watch the metrics while it runs.
+  await cli.changed.until(() => cli.lines.some((l) => l.type === 'stats' && (l.received as number) > 0), 30_000, 'messages to flow');
+  const url = /Prometheus metrics on (http:\/\/\S+?)"/.exec(cli.stderr())?.[1];
+  assert.ok(url, cli.stderr());
+  const metrics = await (await fetch(url)).text();
+  assert.match(metrics, /mqtt_fleet_clients\{state="ready",run="[^"]+",mode="mixed"\} \d+/);
   const { code } = await withTimeout(cli.exit, 60_000, 'the example run');
   assert.equal(code, 0, cli.stderr());
   const s = cli.lines.at(-1)!;
@@ -28,6 +41,13 @@ test('examples/plant-and-cloud.yaml: two brokers (one TLS), three groups, a work
   assert.equal(s.lost, 0);
   assert.equal(s.failed, 0);
   assert.match(cli.stderr(), /mqtt-fleet-[^:]+-gateways-\d: received \d+ messages/, 'the workload logged from its teardown');
+  // And open the report.
+  const report = join(dir, 'plant.html');
+  const rendered = spawnCli(t, ['report', ndjson, '-o', report]);
+  assert.equal((await withTimeout(rendered.exit, 15_000, 'the report')).code, 0);
+  const dom = await renderedDom(report);
+  assert.match(dom, /<body[^>]*data-rendered="true"/);
+  assert.match(dom, new RegExp(`<tr data-figure="received"><td>received</td><td>${s.received}</td>`));
 });
 
 test('examples/work-queue.yaml: each job reaches exactly one worker of the shared subscription', async (t) => {
