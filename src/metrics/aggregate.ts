@@ -111,12 +111,6 @@ export class Aggregate {
     return n;
   }
 
-  get finished(): number {
-    let n = 0;
-    for (const state of FINAL_STATES) n += this.inState(state);
-    return n;
-  }
-
   isFinal(client: number): boolean {
     const state = this.states.get(client);
     // Clients of other shards are out of this process's hands: never waited for.
@@ -134,7 +128,7 @@ export class Aggregate {
       type: 'stats',
       t,
       connected: this.online,
-      reconnecting: this.inState('disconnected') + this.inState('reconnecting'),
+      reconnecting: this.reconnecting,
       gaveUp: this.inState('gave-up'),
       failed: this.inState('failed'),
       published: this.totals.published,
