@@ -19,6 +19,11 @@ export interface VariantResult {
   peakRssMb: number;
   rssPerClientKb: number;
   lost: number;
+  /** CPU time per message received, whole process (start-up included), and the broker's. */
+  clientCpuUsPerMsg: number;
+  brokerCpuUsPerMsg: number;
+  /** Client and broker CPU time over the process's wall time: how many of the cores they kept busy. */
+  coresBusy: number;
 }
 
 export function median(values: number[]): number {
@@ -52,6 +57,9 @@ export function summarize(workload: Workload, byVariant: Map<string, Measurement
       peakRssMb: rss,
       rssPerClientKb: Math.round((rss * 1024) / clients),
       lost: Math.max(...runs.map((m) => m.lost)),
+      clientCpuUsPerMsg: round(med(name, (m) => (m.clientCpuMs * 1000) / Math.max(1, m.received)), 1),
+      brokerCpuUsPerMsg: round(med(name, (m) => (m.brokerCpuMs * 1000) / Math.max(1, m.received)), 1),
+      coresBusy: round(med(name, (m) => (m.clientCpuMs + m.brokerCpuMs) / m.wallMs)),
     };
   });
 }
@@ -64,8 +72,15 @@ export function markdown(results: VariantResult[], context: { reps: number; core
     const rows = results.filter((r) => r.workload === w);
     out.push(`**${w}**`, '');
     if (w.startsWith('W1')) {
-      out.push('| variant | msg/s received | ratio | p50 ms | p99 ms | peak RSS MB | lost |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-      for (const r of rows) out.push(`| ${r.variant} | ${r.receivedPerSec.toLocaleString('en-US')} | ${r.throughputRatio.toFixed(2)}x | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.peakRssMb} | ${r.lost} |`);
+      out.push(
+        '| variant | msg/s received | ratio | p50 ms | p99 ms | peak RSS MB | lost | client CPU µs/msg | broker CPU µs/msg | cores busy |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      );
+      for (const r of rows) {
+        out.push(
+          `| ${r.variant} | ${r.receivedPerSec.toLocaleString('en-US')} | ${r.throughputRatio.toFixed(2)}x | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.peakRssMb} | ${r.lost} | ${r.clientCpuUsPerMsg} | ${r.brokerCpuUsPerMsg} | ${r.coresBusy.toFixed(2)} |`,
+        );
+      }
     } else if (w === 'W3') {
       out.push('| variant | msg/s received | p50 ms | p99 ms | peak RSS MB |', '| --- | ---: | ---: | ---: | ---: |');
       for (const r of rows) out.push(`| ${r.variant} | ${r.receivedPerSec.toLocaleString('en-US')} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.peakRssMb} |`);

@@ -8,8 +8,10 @@
  *
  *   npm run bench                        # all workloads, 3 repetitions
  *   node dist/scripts/bench/run.js --only W1 --reps 5
+ *   node dist/scripts/bench/run.js --only W1-qos0 --variants single   # variants whose names start so, and the reference
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,12 +28,17 @@ const { values } = parseArgs({
   options: {
     only: { type: 'string' },
     reps: { type: 'string', default: '3' },
+    variants: { type: 'string' },
   },
 });
 const reps = Number(values.reps);
 const only = values.only?.split(',').map((s) => s.trim().toUpperCase());
 const cores = availableParallelism();
-const workloads = WORKLOADS(cores).filter((w) => !only || only.some((o) => w.id.toUpperCase().startsWith(o)));
+const picked = values.variants?.split(',').map((s) => s.trim().toLowerCase());
+const workloads = WORKLOADS(cores)
+  .filter((w) => !only || only.some((o) => w.id.toUpperCase().startsWith(o)))
+  // The reference variant always runs: every ratio is taken against it.
+  .map((w) => ({ ...w, variants: w.variants.filter((v) => !picked || v.name === w.reference || picked.some((p) => v.name.toLowerCase().startsWith(p))) }));
 
 const log = (text: string): void => {
   process.stderr.write(`${text}\n`);
@@ -40,7 +47,22 @@ const emit = (value: object): void => {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 };
 
-async function measure(workload: Workload, variant: Variant, url: string, rep: number): Promise<Measurement> {
+/** Linux's USER_HZ: /proc reports CPU time in these ticks. */
+const TICKS_PER_SEC = 100;
+
+/** CPU time (user + system) a process has used so far, from /proc/PID/stat. */
+function processCpuMs(pid: number): number {
+  // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the command name.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SEC;
+}
+
+async function measure(workload: Workload, variant: Variant, broker: Mosquitto, rep: number): Promise<Measurement> {
+  const url = broker.url;
+  const brokerCpuBefore = processCpuMs(broker.pid!);
+  const startedAt = performance.now();
   const [script, args] = variant.kind === 'baseline' ? [BASELINE, ['--url', url, ...variant.args]] : [CLI, ['run', '--json', '--log-level', 'error', '-b', url, ...variant.args]];
   const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -50,10 +72,13 @@ async function measure(workload: Workload, variant: Variant, url: string, rep: n
   const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   clearTimeout(timer);
+  const wallMs = performance.now() - startedAt;
+  const brokerCpuMs = processCpuMs(broker.pid!) - brokerCpuBefore;
   const last = out.trim().split('\n').at(-1);
   if (!last || (code !== 0 && code !== 1)) throw new Error(`${workload.id} ${variant.name}: exit ${code}: ${err.slice(-500)}`);
   const r = JSON.parse(last) as Record<string, unknown> & { latencyMs: Record<string, unknown> };
   const others = r.latencyMs.others as { p99: number } | undefined;
+  const cpu = r.cpuMs as { user: number; system: number };
   return {
     type: 'measurement',
     workload: workload.id,
@@ -68,6 +93,10 @@ async function measure(workload: Workload, variant: Variant, url: string, rep: n
     peakRssMb: Number(r.peakRssMb),
     lost: Number(r.lost ?? 0),
     exitCode: code ?? -1,
+    received: Number(r.received),
+    wallMs: Math.round(wallMs),
+    clientCpuMs: cpu.user + cpu.system,
+    brokerCpuMs: Math.round(brokerCpuMs),
   };
 }
 
@@ -79,10 +108,10 @@ for (const workload of workloads) {
   try {
     for (let rep = 1; rep <= reps; rep++) {
       for (const variant of workload.variants) {
-        const m = await measure(workload, variant, broker.url, rep);
+        const m = await measure(workload, variant, broker, rep);
         byVariant.get(variant.name)!.push(m);
         emit(m);
-        log(`  ${variant.name.padEnd(28)} rep ${rep}: ${m.receivedPerSec} msg/s, p50 ${m.latencyP50Ms} ms, p99 ${m.latencyP99Ms} ms, connect ${m.connectMs} ms, RSS ${m.peakRssMb} MB`);
+        log(`  ${variant.name.padEnd(28)} rep ${rep}: ${m.receivedPerSec} msg/s, p50 ${m.latencyP50Ms} ms, p99 ${m.latencyP99Ms} ms, connect ${m.connectMs} ms, RSS ${m.peakRssMb} MB, CPU ${m.clientCpuMs} ms + broker ${m.brokerCpuMs} ms`);
       }
     }
   } finally {

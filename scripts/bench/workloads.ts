@@ -30,6 +30,12 @@ export interface Measurement {
   peakRssMb: number;
   lost: number;
   exitCode: number;
+  received: number;
+  /** The whole process, from spawn to exit (start-up and connecting included). */
+  wallMs: number;
+  /** CPU time of the measured process (every thread) and of the broker over that same span. */
+  clientCpuMs: number;
+  brokerCpuMs: number;
 }
 
 // Queues unbounded, so the broker never drops what a fast publisher sends; no Nagle on its side.
