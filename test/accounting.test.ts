@@ -47,6 +47,11 @@ for (const qos of [0, 1] as const) {
         distinct += c.distinct;
         deliveries += c.deliveries;
       }
+      // What the proxy did and what the run reported, side by side in the test log.
+      t.diagnostic(
+        `proxy: ${deliveries} deliveries, ${distinct} distinct, ${proxy.dropped.get(id(0))?.length ?? 0} dropped for client 0, ${deliveries - distinct} repeated, ${proxy.cuts} cut; ` +
+          `summary: published ${summary.published}, received ${summary.received}, lost ${summary.lost}, inFlight ${summary.inFlight}, duplicates ${summary.duplicates}, outOfOrder ${summary.outOfOrder}, reconnects ${summary.reconnects}, exit ${summary.exitCode}`,
+      );
       assert.equal(proxy.dropped.get(id(0))?.length, 15, 'seq 3, 13, ..., 143 dropped for client 0');
       assert.equal(summary.received, deliveries, 'every delivery the proxy made was counted');
       assert.equal(summary.duplicates, deliveries - distinct, 'duplicates: exactly the deliveries the proxy repeated');

@@ -19,6 +19,7 @@ test('a broker that accepts TCP but never sends CONNACK: each --connect-timeout 
   const summary = await run({ brokers: [broker.url], clients: 2, count: 5, connectTimeout: '300ms', reconnectDelay: '50ms', threads: 0, onEvent: collect(statuses) });
   assert.equal(broker.connections, 6, 'exactly 3 attempts per client, counted by the server');
   assert.equal(summary.gaveUp, 2);
+  t.diagnostic(`gave up: ${statuses.find((s) => s.state === 'gave-up')!.error!.message}`);
   assert.match(statuses.find((s) => s.state === 'gave-up')!.error!.message, /connack timeout/);
 });
 
@@ -26,10 +27,21 @@ test('a broker that answers with garbage: a clear error per attempt, then the cl
   const broker = await HostileBroker.garbage();
   t.after(() => broker.close());
   const statuses: StatusLine[] = [];
-  const summary = await run({ brokers: [broker.url], clients: 2, count: 5, reconnectDelay: '50ms', threads: 0, onEvent: collect(statuses) });
+  // A connect timeout far longer than the test's: each attempt must end at the bad bytes.
+  const summary = await withTimeout(
+    run({ brokers: [broker.url], clients: 2, count: 5, reconnectDelay: '50ms', connectTimeout: '5m', threads: 0, onEvent: collect(statuses) }),
+    20_000,
+    'the garbage to end every attempt at once',
+  );
   assert.equal(broker.connections, 6);
   assert.equal(summary.gaveUp, 2);
-  assert.ok(statuses.find((s) => s.state === 'gave-up')!.error!.message.length > 0);
+  const reason = statuses.find((s) => s.state === 'gave-up')!.error!.message;
+  t.diagnostic(`gave up: ${reason}`);
+  assert.doesNotMatch(reason, /connack timeout/, 'the parser error itself, not the timeout that would follow it');
+  const retries = statuses.filter((s) => s.state === 'reconnecting');
+  assert.equal(retries.length, 4, 'attempts 2 and 3 of each client');
+  assert.ok(retries.every((s) => s.error?.message === reason), 'each retry says why the attempt before it failed');
+  assert.ok(reason.length > 0);
 });
 
 test('bad credentials: one attempt and a clear reason by default; exactly --reconnect-attempts with --retry-refused', async (t) => {
@@ -44,6 +56,7 @@ test('bad credentials: one attempt and a clear reason by default; exactly --reco
   const summary = await run({ brokers: [broker.url], clients: 2, count: 5, username: 'alice', password: 'wrong', runId: 'refused', onEvent: collect(statuses) });
   assert.deepEqual([...calls.values()], [1, 1], 'no pointless retries');
   assert.equal(summary.gaveUp, 2);
+  t.diagnostic(`gave up: ${statuses.find((s) => s.state === 'gave-up')!.error!.message}`);
   assert.match(statuses.find((s) => s.state === 'gave-up')!.error!.message, /broker refused the connection: bad user name or password, CONNACK code 4; not retried/);
   calls.clear();
   const retried = await run({ brokers: [broker.url], clients: 2, count: 5, username: 'alice', password: 'wrong', retryRefused: true, reconnectDelay: '20ms' });
@@ -51,10 +64,11 @@ test('bad credentials: one attempt and a clear reason by default; exactly --reco
   assert.equal(retried.gaveUp, 2);
 });
 
-test('a name that does not resolve: a DNS error per client, no crash', async () => {
+test('a name that does not resolve: a DNS error per client, no crash', async (t) => {
   const statuses: StatusLine[] = [];
   const summary = await run({ brokers: ['mqtt://no-such-broker.invalid:1883'], clients: 2, count: 5, reconnectDelay: '20ms', threads: 0, onEvent: collect(statuses) });
   assert.equal(summary.gaveUp, 2);
+  t.diagnostic(`gave up: ${statuses.find((s) => s.state === 'gave-up')!.error!.message}`);
   assert.match(statuses.find((s) => s.state === 'gave-up')!.error!.message, /ENOTFOUND|EAI_AGAIN|getaddrinfo/);
 });
 
@@ -68,6 +82,7 @@ test('TLS: an untrusted certificate is refused by default; --ca trusts it; --ins
   const statuses: StatusLine[] = [];
   const refused = await run({ brokers: [url], clients: 1, count: 3, reconnectDelay: '20ms', threads: 0, onEvent: collect(statuses) });
   assert.equal(refused.gaveUp, 1);
+  t.diagnostic(`gave up: ${statuses.find((s) => s.state === 'gave-up')!.error!.message}`);
   assert.match(statuses.find((s) => s.state === 'gave-up')!.error!.message, /self[- ]signed|unable to verify|certificate/i);
   const trusted = await run({ brokers: [url], clients: 2, count: 10, rate: 100, ca: certs.ca, threads: 'per-client' });
   assert.equal(trusted.received, 20);
@@ -95,6 +110,7 @@ test('a stalled broker (SIGSTOP): publishers stop at the in-flight window, memor
     await cli.changed.until(() => stats().length >= pausedAt + 15, 10_000, 'two more seconds of stats');
     const growth = rss() - before;
     const publishedWhilePaused = stats().at(-1)!.published! - publishedBefore;
+    t.diagnostic(`QoS ${qos}, broker stopped for 2 s at ${publishedBefore} published: ${publishedWhilePaused} published meanwhile, RSS ${before.toFixed(1)} -> ${rss().toFixed(1)} MB`);
     assert.ok(growth < 32, `QoS ${qos}: RSS grew ${growth.toFixed(1)} MB while the broker was stopped`);
     assert.equal(publishedWhilePaused, 0, `QoS ${qos}: publishers wait while nothing drains`);
     await mosquitto.kill('SIGCONT');

@@ -43,10 +43,14 @@ for (const v of variants) {
       ...v.extra,
     });
     await changed.until(() => published > clients * 50, 30_000, 'a sixth of the messages to be published');
+    const publishedAtKill = published;
     await mosquitto.kill('SIGTERM');
     await changed.until(() => disconnected >= clients, 10_000, 'every client to notice');
     await mosquitto.restart();
     const summary = await withTimeout(running, 60_000, 'the run to finish');
+    t.diagnostic(
+      `broker SIGTERM at about ${publishedAtKill} published; summary: published ${summary.published}, received ${summary.received}, lost ${summary.lost}, inFlight ${summary.inFlight}, duplicates ${summary.duplicates}, reconnects ${summary.reconnects}, exit ${summary.exitCode}`,
+    );
     assert.equal(summary.gaveUp, 0);
     assert.ok(summary.reconnects >= clients, `every client reconnected (${summary.reconnects})`);
     assert.equal(summary.published, clients * 300);

@@ -211,10 +211,14 @@ export class Session {
     const of = this.settings.reconnectAttempts;
     for (let attempt = 1; attempt <= of; attempt++) {
       if (this.stopping) return null;
-      this.status(firstRound && attempt === 1 ? 'connecting' : 'reconnecting', { attempt, of });
+      // After a failed attempt, say why: `reconnecting 2/3` alone would leave users guessing.
+      const why = attempt > 1 && this.lastError !== undefined ? { error: serializeError(this.lastError) } : {};
+      this.status(firstRound && attempt === 1 ? 'connecting' : 'reconnecting', { attempt, of, ...why });
       const release = await this.host.connectSlots.acquire();
       const result = await this.attempt().finally(release);
       if (result.ok) {
+        // A later drop without an error of its own must not be blamed on this round's failures.
+        this.lastError = undefined;
         this.publisher?.limitWindow(result.receiveMaximum);
         return result.sessionPresent;
       }
@@ -231,7 +235,11 @@ export class Session {
       const client = this.client;
       let error: unknown;
       const onError = (err: Error): void => {
-        error = err;
+        // The first error is the cause (a later 'connack timeout' only says nothing came after it).
+        error ??= err;
+        // MQTT.js reports a parser error (bytes that are not MQTT) but keeps the socket open until
+        // the CONNACK timeout: end the attempt now, with that error.
+        if (!client.stream?.destroyed) client.stream?.destroy();
       };
       const onConnect = (connack: { sessionPresent: boolean; properties?: { receiveMaximum?: number } }): void => {
         cleanup();
