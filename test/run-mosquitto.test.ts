@@ -90,26 +90,6 @@ test('the broker is killed for good: each client makes exactly 3 attempts (count
   assert.match(cli.stderr(), /result: fell short: 5 clients gave up \(exit 1\)/);
 });
 
-test('Ctrl-C: clients disconnect cleanly, the summary so far is printed, exit 130', async (t) => {
-  const mosquitto = await Mosquitto.start();
-  t.after(() => mosquitto.stop());
-  const clients = 4;
-  const cli = spawnCli(t, ['run', '-b', mosquitto.url, '-c', String(clients), '--duration', '60s', '--rate', '20', '--qos', '1', '--run-id', 'sigint', '--json', '--stats-interval', '200ms'], { json: true });
-  await cli.changed.until(() => cli.lines.some((l) => l.type === 'stats' && (l.published as number) > 0), 30_000, 'publishing to start');
-  cli.child.kill('SIGINT');
-  const { code } = await withTimeout(cli.exit, 20_000, 'the CLI to exit after SIGINT');
-  assert.equal(code, 130);
-  const summary = cli.lines.at(-1)!;
-  assert.equal(summary.type, 'summary');
-  assert.equal(summary.interrupted, true);
-  assert.equal(summary.exitCode, 130);
-  assert.ok((summary.published as number) > 0);
-  for (let i = 0; i < clients; i++) {
-    assert.ok(mosquitto.linesAbout(`mqtt-fleet-sigint-${i}`).some((l) => l.includes('Received DISCONNECT')), `client ${i} sent DISCONNECT`);
-  }
-  assert.match(cli.stderr(), /interrupted/);
-});
-
 test('--local-address spreads connections over source addresses', async (t) => {
   const mosquitto = await Mosquitto.start();
   t.after(() => mosquitto.stop());

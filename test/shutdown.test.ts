@@ -7,25 +7,33 @@ import { withTimeout } from './helpers/wait.js';
 
 const publishing = (lines: Record<string, unknown>[]): boolean => lines.some((l) => l.type === 'stats' && (l.published as number) > 0);
 
-test('SIGTERM: clients drain and DISCONNECT, the summary so far is printed with interrupted: true, exit 143', async (t) => {
-  const mosquitto = await Mosquitto.start();
-  t.after(() => mosquitto.stop());
-  const cli = spawnCli(t, ['run', '-b', mosquitto.url, '-c', '4', '--duration', '60s', '--rate', '50', '--qos', '1', '--run-id', 'term', '--json', '--stats-interval', '200ms'], { json: true });
-  await cli.changed.until(() => publishing(cli.lines), 30_000, 'publishing to start');
-  cli.child.kill('SIGTERM');
-  const { code } = await withTimeout(cli.exit, 20_000, 'the CLI to exit after SIGTERM');
-  assert.equal(code, 143);
-  const summary = cli.lines.at(-1)!;
-  assert.equal(summary.type, 'summary');
-  assert.equal(summary.interrupted, true);
-  assert.equal(summary.exitCode, 143);
-  assert.equal(summary.inFlight, 0, 'outstanding acknowledgements were waited for');
-  for (let i = 0; i < 4; i++) {
-    const about = mosquitto.linesAbout(`mqtt-fleet-term-${i}`);
-    assert.ok(about.some((l) => l.includes('Received DISCONNECT')), `client ${i} sent DISCONNECT`);
-    assert.ok(!about.some((l) => /closed its connection|Socket error|will/i.test(l)), `client ${i} left cleanly: ${about.slice(-3).join(' | ')}`);
-  }
-});
+for (const { signal, code } of [
+  { signal: 'SIGINT', code: 130 },
+  { signal: 'SIGTERM', code: 143 },
+] as const) {
+  test(`${signal}: clients drain and DISCONNECT, the summary so far is printed with interrupted: true, exit ${code}`, async (t) => {
+    const mosquitto = await Mosquitto.start();
+    t.after(() => mosquitto.stop());
+    const runId = signal.toLowerCase();
+    const cli = spawnCli(t, ['run', '-b', mosquitto.url, '-c', '4', '--duration', '60s', '--rate', '50', '--qos', '1', '--run-id', runId, '--json', '--stats-interval', '200ms'], { json: true });
+    await cli.changed.until(() => publishing(cli.lines), 30_000, 'publishing to start');
+    cli.child.kill(signal);
+    const exit = await withTimeout(cli.exit, 20_000, `the CLI to exit after ${signal}`);
+    assert.equal(exit.code, code);
+    const summary = cli.lines.at(-1)!;
+    assert.equal(summary.type, 'summary');
+    assert.equal(summary.interrupted, true);
+    assert.equal(summary.exitCode, code);
+    assert.ok((summary.published as number) > 0);
+    assert.equal(summary.inFlight, 0, 'outstanding acknowledgements were waited for');
+    for (let i = 0; i < 4; i++) {
+      const about = mosquitto.linesAbout(`mqtt-fleet-${runId}-${i}`);
+      assert.ok(about.some((l) => l.includes('Received DISCONNECT')), `client ${i} sent DISCONNECT`);
+      assert.ok(!about.some((l) => /closed its connection|Socket error|will/i.test(l)), `client ${i} left cleanly: ${about.slice(-3).join(' | ')}`);
+    }
+    assert.match(cli.stderr(), /interrupted/);
+  });
+}
 
 test('Ctrl-C with the embedded broker: clients stop, the summary is printed, the broker process is stopped too', async (t) => {
   const cli = spawnCli(t, ['run', '-c', '3', '--duration', '60s', '--rate', '20', '--json', '--stats-interval', '200ms', '--log-level', 'debug'], { json: true });
