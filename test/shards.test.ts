@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -7,6 +7,7 @@ import { UsageError } from '../src/errors.js';
 import { resolveOptions, run, type Summary } from '../src/index.js';
 import { addEncoded, newHistogram, summarizeLatency } from '../src/metrics/histogram.js';
 import type { ShardResult } from '../src/shard/result.js';
+import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
 import { FaultProxy } from './helpers/fault-proxy.js';
 import { Mosquitto } from './helpers/mosquitto.js';
@@ -106,4 +107,31 @@ test('merge: results of another run are refused; a missing shard is reported and
   const partial = spawnCli(t, ['merge', join(dir, 'shard-0.json')]);
   assert.equal((await withTimeout(partial.exit, 20_000, 'merge')).code, 1);
   assert.match(partial.stderr(), /merged 1 of 2 shards; missing 1/);
+});
+
+test('a shard of a fleet with several groups runs each of its clients with its own group: broker, settings, one thread each', async (t) => {
+  const plant = await aedesForTest(t);
+  const cloud = await aedesForTest(t);
+  const seen = new Map<string, string[]>([['plant', []], ['cloud', []]]);
+  plant.broker.on('client', (c) => seen.get('plant')!.push(c.id));
+  cloud.broker.on('client', (c) => seen.get('cloud')!.push(c.id));
+  const dir = tempDir(t);
+  const scenario = join(dir, 'two-groups.yaml');
+  writeFileSync(
+    scenario,
+    [
+      `brokers: { plant: '${plant.url}', cloud: '${cloud.url}' }`,
+      'groups:',
+      '  - { name: sensors, count: 4, brokers: [plant], threads: per-client, subscribe: ["s/{n}"], publish: { topic: "s/{n}", count: 5, rate: 50 } }',
+      '  - { name: apps, count: 4, brokers: [cloud], threads: per-client, subscribe: ["a/{n}"], publish: { topic: "a/{n}", count: 7, rate: 50 } }',
+    ].join('\n'),
+  );
+  const summary = await run({ scenario, shard: '0/2', runId: 'groups' });
+  // Shard 0 of 2 holds fleet indices 0, 2 (sensors 0, 2) and 4, 6 (apps 0, 2).
+  assert.deepEqual(seen.get('plant')!.sort(), ['mqtt-fleet-groups-sensors-0', 'mqtt-fleet-groups-sensors-2']);
+  assert.deepEqual(seen.get('cloud')!.sort(), ['mqtt-fleet-groups-apps-0', 'mqtt-fleet-groups-apps-2']);
+  assert.equal(summary.threads, 4, 'a thread per client of this shard, none for the other shard');
+  assert.equal(summary.published, 2 * 5 + 2 * 7, "each client publishes its own group's count");
+  assert.equal(summary.received, summary.published);
+  assert.equal(summary.exitCode, 0);
 });

@@ -56,9 +56,9 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
   );
 }
 
-export function sessionSettings(options: ResolvedOptions, group: GroupProfile): SessionSettings {
+/** `shards`: how many shards this process runs, among which the connect bound is shared out. */
+function sessionSettings(options: ResolvedOptions, group: GroupProfile, shards: number): SessionSettings {
   const publish = group.publish;
-  const threads = options.groups.reduce((n, g) => n + Math.max(1, g.threads), 0);
   return {
     runTag: runTag(options.runId),
     group: group.name,
@@ -83,8 +83,8 @@ export function sessionSettings(options: ResolvedOptions, group: GroupProfile): 
     barrier: options.barrier,
     printMessages: options.printMessages,
     writeCache: group.mode !== 'thread-per-client',
-    // The fleet-wide bound, shared out over every shard.
-    connectConcurrency: Math.max(1, Math.ceil(options.connectConcurrency / threads)),
+    // The process-wide bound, shared out over every shard.
+    connectConcurrency: Math.max(1, Math.ceil(options.connectConcurrency / shards)),
     protocolVersion: group.protocolVersion,
     sessionExpirySec: group.sessionExpirySec,
     retryRefused: options.retryRefused,
@@ -95,18 +95,24 @@ export function sessionSettings(options: ResolvedOptions, group: GroupProfile): 
 }
 
 /**
- * Split each group into shards, one per thread: a client each (thread-per-client), clients dealt
- * round-robin over K threads (pool), or the whole group in one (single loop). A shard never
- * mixes groups, so it carries one group's settings.
+ * Split this process's clients (`specs`: the whole fleet, or one --shard's slice of it) into
+ * shards, one per thread: a client each (thread-per-client), clients dealt round-robin over K
+ * threads (pool), or the whole group in one (single loop). A shard never mixes groups, so it
+ * carries one group's settings; a group with no clients here gets no shard, and no thread.
  */
 export function planShards(options: ResolvedOptions, specs: SessionSpec[], latencyGroups: string[], batchIntervalMs: number): ShardStart[] {
   const launchedAt = now();
-  const starts: ShardStart[] = [];
-  for (const group of options.groups) {
-    const settings = sessionSettings(options, group);
-    const count = group.mode === 'single-loop' ? 1 : group.threads;
+  const split = options.groups.map((group) => {
+    const members = specs.filter((s) => s.index >= group.first && s.index < group.first + group.count);
+    const count = group.mode === 'single-loop' ? 1 : Math.min(group.threads, members.length);
     const buckets: SessionSpec[][] = Array.from({ length: count }, () => []);
-    specs.slice(group.first, group.first + group.count).forEach((spec, n) => buckets[n % count]!.push(spec));
+    members.forEach((spec, n) => buckets[n % count]!.push(spec));
+    return { group, buckets: buckets.filter((b) => b.length > 0) };
+  });
+  const total = split.reduce((n, { buckets }) => n + buckets.length, 0);
+  const starts: ShardStart[] = [];
+  for (const { group, buckets } of split) {
+    const settings = sessionSettings(options, group, total);
     for (const sessions of buckets) {
       starts.push({ shard: starts.length, mode: group.mode, sessions, settings, latencyGroups, batchIntervalMs, launchedAt });
     }
