@@ -155,7 +155,6 @@ export class Publisher {
       this.unacked.delete(seq);
       c.acked++;
     }
-    this.stats.markDirty();
     if (!this.pumping && this.timer === null && this.immediate === null) this.pump();
   }
 

@@ -39,7 +39,6 @@ export class Receiver {
     const at = now();
     const stats = this.stats;
     const c = stats.counters;
-    stats.markDirty();
     c.bytesIn += payload.length;
     if (packet.retain) c.retained++;
     if (!this.readHeader(payload, packet)) {

@@ -34,7 +34,6 @@ export class ShardStats {
   private printed: PrintedMessage[] = [];
   private printedDropped = 0;
   private reasonCodes = new Map<string, number>();
-  private dirty = false;
 
   constructor(
     private readonly shard: number,
@@ -43,24 +42,18 @@ export class ShardStats {
     this.latency = Array.from({ length: groups }, () => new LatencyRecorder());
   }
 
-  markDirty(): void {
-    this.dirty = true;
-  }
-
   onPublish(at: number, bytes: number): void {
     const c = this.counters;
     c.published++;
     c.bytesOut += bytes;
     if (this.firstPublishAt === 0) this.firstPublishAt = at;
     this.lastPublishAt = at;
-    this.dirty = true;
   }
 
   /** A non-zero MQTT 5 reason code on an acknowledgement, SUBACK or server DISCONNECT. */
   reasonCode(packet: string, code: number): void {
     const key = `${packet}:${code}`;
     this.reasonCodes.set(key, (this.reasonCodes.get(key) ?? 0) + 1);
-    this.dirty = true;
   }
 
   recordLatency(group: number, us: number): void {
@@ -74,7 +67,7 @@ export class ShardStats {
 
   /** The batch since the last call, or null when nothing changed. */
   takeBatch(loopDelay: { p99: number; max: number } | null): ShardMessage | null {
-    if (!this.dirty) return null;
+    if (!this.changed()) return null;
     const batch: ShardMessage = {
       type: 'batch',
       shard: this.shard,
@@ -93,7 +86,18 @@ export class ShardStats {
     this.counters = zeroCounters();
     this.printed = [];
     this.printedDropped = 0;
-    this.dirty = false;
     return batch;
+  }
+
+  /**
+   * Whether anything happened since the last batch. Derived from the counters rather than kept
+   * as a flag, so no writer can forget to set it: every event a batch carries moves a counter
+   * (latencies and printed messages come with `received`) or adds a reason code.
+   */
+  private changed(): boolean {
+    if (this.reasonCodes.size > 0) return true;
+    const c = this.counters;
+    for (const key in c) if (c[key as keyof Counters] !== 0) return true;
+    return false;
   }
 }
