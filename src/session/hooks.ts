@@ -1,4 +1,4 @@
-import { callHook, type Workload, type WorkloadContext } from './workload.js';
+import { callHook, hookError, type Workload, type WorkloadContext } from './workload.js';
 
 /**
  * A client's workload hooks, contained: every throw, rejection or hang becomes one failure report
@@ -73,9 +73,7 @@ export class Hooks {
     if (this.failed) return;
     this.failed = true;
     this.stopTicks();
-    const error = wrap
-      ? Object.assign(new Error(`workload ${name} failed: ${err instanceof Error ? err.message : String(err)}`), { code: 'WORKLOAD_HOOK' })
-      : (err as Error);
+    const error = wrap ? hookError(name, err) : (err as Error);
     this.onFailure(error);
   }
 }

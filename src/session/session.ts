@@ -4,11 +4,10 @@ import type { ClientState, PublisherFinal, SessionSettings, SessionSpec, StatusE
 import { now } from './clock.js';
 import { makeEncoder } from './encoder.js';
 import { clientOptions } from './client-options.js';
-import { reasonText } from './refusal.js';
 import { Publisher } from './publisher.js';
 import { Receiver } from './receiver.js';
 import { createClient } from './transport.js';
-import { refusalError, refusalOf } from './refusal.js';
+import { reasonText, refusalError, refusalOf } from './refusal.js';
 import type { Slots } from './slots.js';
 import { Hooks } from './hooks.js';
 import { loadWorkload, type WorkloadContext } from './workload.js';
@@ -47,6 +46,8 @@ export class Session {
   private stopping = false;
   private online = false;
   private everReady = false;
+  /** The publish plan has started (the start barrier was passed): ticks run whenever online. */
+  private publishing = false;
   private lastError: unknown = undefined;
   private wakeDelay: (() => void) | null = null;
   private closed: Promise<void> = Promise.resolve();
@@ -199,9 +200,10 @@ export class Session {
         await this.onUp(sessionPresent);
       }
       await this.closed;
-      this.online = false;
       if (this.stopping) return;
       this.publisher?.pause();
+      // Ticks run only while online: one awaiting ctx.publish now would fail the client.
+      this.hooks?.stopTicks();
       this.status('disconnected', this.lastError === undefined ? {} : { error: serializeError(this.lastError) });
     }
   }
@@ -244,7 +246,14 @@ export class Session {
       const onConnect = (connack: { sessionPresent: boolean; properties?: { receiveMaximum?: number } }): void => {
         cleanup();
         // Listen for the drop right away: a close queued behind this CONNACK must not be missed.
-        this.closed = new Promise((done) => client.once('close', () => done()));
+        // Offline from the moment the socket closes, even while onUp awaits a hook: nothing may
+        // be published into a closed client meanwhile.
+        this.closed = new Promise((done) =>
+          client.once('close', () => {
+            this.online = false;
+            done();
+          }),
+        );
         resolve({ ok: true, sessionPresent: connack.sessionPresent, receiveMaximum: connack.properties?.receiveMaximum });
       };
       const onClose = (): void => {
@@ -288,13 +297,16 @@ export class Session {
     this.everReady = true;
     if (this.hooks) await this.hooks.connected({ sessionPresent, reconnect });
     if (reconnect) {
+      if (this.publishing) this.hooks?.startTicks();
       this.publisher?.resume();
       return;
     }
     this.status('ready');
     const start = (at: number): void => {
       if (this.stopping) return;
-      this.hooks?.startTicks();
+      this.publishing = true;
+      // Dropped while waiting for the start: ticks begin when the client is back (above).
+      if (this.online) this.hooks?.startTicks();
       this.publisher?.start(at, this.online);
     };
     if (!this.settings.barrier) start(now());

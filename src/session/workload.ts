@@ -79,8 +79,13 @@ export async function callHook(name: string, run: () => unknown, timeoutMs: numb
       }),
     ]);
   } catch (err) {
-    throw Object.assign(new Error(`workload ${name} failed: ${err instanceof Error ? err.message : String(err)}`), { code: 'WORKLOAD_HOOK' });
+    throw hookError(name, err);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A hook's failure as the client's error: which hook, and what it threw. */
+export function hookError(name: string, err: unknown): Error {
+  return Object.assign(new Error(`workload ${name} failed: ${err instanceof Error ? err.message : String(err)}`), { code: 'WORKLOAD_HOOK' });
 }
