@@ -24,13 +24,13 @@ export function makeEncoder(settings: SessionSettings, spec: SessionSpec): Encod
     return { properties: staticProps, encode: (seq, sentAt) => header.write(seq, sentAt) };
   }
   const render = compilePayload(settings.payloadTemplate, { i: String(spec.index), id: spec.clientId, n: String(spec.n), group: settings.group });
-  if (settings.tracking === 'none') return { properties: staticProps, encode: (seq, ts) => render({ seq, ts }) };
+  if (settings.tracking === 'none') return { properties: staticProps, encode: render };
   const headerOnly = new PayloadWriter(24, settings.runTag, spec.index);
   const encoder: Encoder = {
     properties: undefined,
     encode(seq, ts) {
       encoder.properties = { userProperties: { ...settings.userProperties, [HEADER_PROPERTY]: headerOnly.write(seq, ts).toString('hex') } };
-      return render({ seq, ts });
+      return render(seq, ts);
     },
   };
   return encoder;

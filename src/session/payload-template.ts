@@ -1,26 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { PAYLOAD_TOKEN } from './templates.js';
 
-/** Per-message values of a payload template; the per-client ones are fixed at compile time. */
-export interface MessageVars {
-  seq: number;
-  /** Send time, epoch ms. */
-  ts: number;
-}
+/** Renders one message from its sequence number and send time (epoch ms): no object per message. */
+type Render = (seq: number, ts: number) => Buffer;
 
 /**
  * A payload template compiled once per client into literal parts and per-message slots, so
  * rendering a message is a join, not a regex pass: {seq}, {ts} (epoch ms) and {rand:N} (N
  * random bytes, hex) per message; {i}, {id}, {n}, {group} fixed per client.
  */
-export function compilePayload(template: string, fixed: Record<string, string>): (vars: MessageVars) => Buffer {
-  const parts: (string | ((v: MessageVars) => string))[] = [];
+export function compilePayload(template: string, fixed: Record<string, string>): Render {
+  const parts: (string | ((seq: number, ts: number) => string))[] = [];
   let last = 0;
   for (const match of template.matchAll(PAYLOAD_TOKEN)) {
     parts.push(template.slice(last, match.index));
     const name = match[1]!;
-    if (name === 'seq') parts.push((v) => String(v.seq));
-    else if (name === 'ts') parts.push((v) => String(Math.round(v.ts)));
+    if (name === 'seq') parts.push((seq) => String(seq));
+    else if (name === 'ts') parts.push((_, ts) => String(Math.round(ts)));
     else if (name.startsWith('rand:')) {
       const bytes = Number(name.slice(5));
       parts.push(() => randomBytes(bytes).toString('hex'));
@@ -29,9 +25,9 @@ export function compilePayload(template: string, fixed: Record<string, string>):
   }
   parts.push(template.slice(last));
   const merged = parts.filter((p) => p !== '');
-  return (vars) => {
+  return (seq, ts) => {
     let out = '';
-    for (const part of merged) out += typeof part === 'string' ? part : part(vars);
+    for (const part of merged) out += typeof part === 'string' ? part : part(seq, ts);
     return Buffer.from(out);
   };
 }

@@ -36,11 +36,13 @@ const V5: Record<number, string> = {
 const PERMANENT_V4 = new Set([1, 2, 4, 5]);
 const PERMANENT_V5 = new Set([0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c]);
 
+/** Reason codes of MQTT 5 acknowledgements and DISCONNECT, beside the CONNACK ones. */
+const REASONS: Record<number, string> = { ...V5, 0x04: 'disconnect with will message', 0x10: 'no matching subscribers', 0x11: 'no subscription existed', 0x8b: 'server shutting down', 0x8d: 'keep alive timeout', 0x8e: 'session taken over', 0x91: 'packet identifier in use', 0x92: 'packet identifier not found', 0x93: 'receive maximum exceeded', 0x98: 'administrative action', 0x9e: 'shared subscriptions not supported', 0xa1: 'subscription identifiers not supported', 0xa2: 'wildcard subscriptions not supported' };
+
 /** An MQTT 5 reason code in words, for acknowledgements and DISCONNECT too. */
 export function reasonText(code: number): string {
-  const known: Record<number, string> = { ...V5, 0x04: 'disconnect with will message', 0x10: 'no matching subscribers', 0x11: 'no subscription existed', 0x8b: 'server shutting down', 0x8d: 'keep alive timeout', 0x8e: 'session taken over', 0x91: 'packet identifier in use', 0x92: 'packet identifier not found', 0x93: 'receive maximum exceeded', 0x98: 'administrative action', 0x9e: 'shared subscriptions not supported', 0xa1: 'subscription identifiers not supported', 0xa2: 'wildcard subscriptions not supported' };
   const hex = `0x${code.toString(16).padStart(2, '0')}`;
-  return known[code] ? `${known[code]} (${hex})` : `reason code ${hex}`;
+  return REASONS[code] ? `${REASONS[code]} (${hex})` : `reason code ${hex}`;
 }
 
 export interface Refusal {

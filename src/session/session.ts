@@ -1,8 +1,8 @@
-import type { IClientOptions, MqttClient } from 'mqtt';
+import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
 import { serializeError } from '../errors.js';
 import type { ClientState, PublisherFinal, SessionSettings, SessionSpec, StatusEvent, StreamFinal } from '../protocol.js';
 import { now } from './clock.js';
-import { makeEncoder } from './encoder.js';
+import { makeEncoder, type Encoder } from './encoder.js';
 import { clientOptions } from './client-options.js';
 import { Publisher } from './publisher.js';
 import { Receiver } from './receiver.js';
@@ -71,6 +71,10 @@ export class Session {
     const pubTopic = spec.pubTopic;
     // One options object for every plain publish: none allocated per message on the hot path.
     const publishOptions = { qos: settings.qos, retain: settings.retain };
+    // Likewise one for the group's fixed MQTT 5 properties; only a header carried in a property
+    // (a new properties object per message) needs options of its own.
+    let lastProperties: Encoder['properties'] = undefined;
+    let withProperties: IClientPublishOptions = publishOptions;
     this.publisher =
       pubTopic === null
         ? null
@@ -79,7 +83,11 @@ export class Session {
             makeEncoder(settings, spec),
             {
               publish: (payload, properties, done) => {
-                const opts = properties ? { ...publishOptions, properties } : publishOptions;
+                if (properties !== lastProperties) {
+                  lastProperties = properties;
+                  withProperties = properties ? { ...publishOptions, properties } : publishOptions;
+                }
+                const opts = withProperties;
                 if (done) this.client.publish(pubTopic, payload, opts, done as never);
                 else this.client.publish(pubTopic, payload, opts);
               },
@@ -116,8 +124,9 @@ export class Session {
       });
       if (this.receiver) this.client.on('message', this.receiver.onMessage);
       if (this.settings.workload !== null) {
-        this.hooks = new Hooks(await loadWorkload(this.settings.workload), this.workloadContext(), this.settings.hookTimeoutMs, (err) => this.fail(err));
-        this.client.on('message', this.hooks.message);
+        const workload = await loadWorkload(this.settings.workload);
+        this.hooks = new Hooks(workload, this.workloadContext(), this.settings.hookTimeoutMs, (err) => this.fail(err));
+        if (workload.onMessage) this.client.on('message', this.hooks.message);
         await this.hooks.setup();
       }
       if (!this.stopping) await this.live();
@@ -353,6 +362,6 @@ export class Session {
   }
 
   private status(state: ClientState, extra: Partial<StatusEvent> = {}): void {
-    this.host.status({ client: this.spec.index, state, at: now(), ...extra });
+    this.host.status({ client: this.spec.index, state, ...extra });
   }
 }
