@@ -27,7 +27,8 @@ export class Coordinator {
   goAt = 0;
   connectMs = 0;
   private phase: Phase = 'connecting';
-  private readonly ready = new Set<number>();
+  /** Clients past the start barrier's wait: subscribed (`ready`) or out for good. */
+  private readonly settled = new Set<number>();
   private handles: ShardHandle[] = [];
   private drainTimer: NodeJS.Timeout | null = null;
   private startTimer: NodeJS.Timeout | null = null;
@@ -42,7 +43,9 @@ export class Coordinator {
   readonly loopDelays: LoopDelay[] = [];
   private resolveEnded!: () => void;
   private readonly ended = new Promise<void>((resolve) => (this.resolveEnded = resolve));
-  private readonly publishers: number[];
+  private readonly publishers: Set<number>;
+  /** Publishers whose plan is over: finished (`published`) or out for good. */
+  private readonly publishersDone = new Set<number>();
   private readonly ids: Map<number, string>;
 
   constructor(
@@ -55,7 +58,7 @@ export class Coordinator {
     private readonly log: Logger,
   ) {
     this.aggregate = new Aggregate(specs.map((s) => s.index), latencyGroups, this.startedAt);
-    this.publishers = specs.filter((s) => s.pubTopic !== null).map((s) => s.index);
+    this.publishers = new Set(specs.filter((s) => s.pubTopic !== null).map((s) => s.index));
     this.ids = new Map(specs.map((s) => [s.index, s.clientId]));
   }
 
@@ -129,9 +132,11 @@ export class Coordinator {
   private onStatus(event: StatusEvent): void {
     if (this.aggregate.isFinal(event.client)) return;
     this.aggregate.onStatus(event);
-    if (event.state === 'ready') this.ready.add(event.client);
+    const final = this.aggregate.isFinal(event.client);
+    if (event.state === 'ready' || final) this.settled.add(event.client);
+    if ((event.state === 'published' || final) && this.publishers.has(event.client)) this.publishersDone.add(event.client);
     const clientId = this.clientId(event.client);
-    const { client: _client, at: _at, received: _received, ...rest } = event;
+    const { client: _client, received: _received, ...rest } = event;
     this.emit({ type: 'status', t: this.elapsed(), client: event.client, clientId, ...rest });
     const why = event.error ? `: ${describeError(event.error)}` : '';
     switch (event.state) {
@@ -163,9 +168,8 @@ export class Coordinator {
   private checkProgress(): void {
     const agg = this.aggregate;
     if (this.phase === 'connecting') {
-      let waiting = 0;
-      for (const i of agg.clients) if (!this.ready.has(i) && !agg.isFinal(i)) waiting++;
-      if (waiting > 0) return;
+      // A count, not a scan of every client: this runs after every message from every shard.
+      if (this.settled.size < agg.clients.length) return;
       // Connected and subscribed now, whatever --start-at then waits for.
       if (this.connectMs === 0) this.connectMs = Math.max(1, Math.round(now() - this.startedAt));
       // --start-at: separate shards open their barriers together, at an agreed time.
@@ -190,7 +194,7 @@ export class Coordinator {
       this.broadcast({ type: 'go', at: this.goAt });
     }
     if (this.phase === 'publishing') {
-      if (this.publishers.some((p) => !agg.publishedBy.has(p) && !agg.isFinal(p))) return;
+      if (this.publishersDone.size < this.publishers.size) return;
       this.phase = 'draining';
       this.drainTimer = setTimeout(() => this.stop('drain timeout'), this.options.drainTimeoutMs);
     }
@@ -245,7 +249,7 @@ export class Coordinator {
   private onShardCrashed(handle: ShardHandle, err: unknown): void {
     const error = { name: 'WorkerError', message: `worker thread died: ${err instanceof Error ? err.message : String(err)}` };
     this.log.error({ shard: handle.start.shard }, `${error.message} (clients ${handle.start.sessions.map((s) => s.index).join(', ')})`);
-    for (const spec of handle.start.sessions) this.onStatus({ client: spec.index, state: 'failed', at: now(), error });
+    for (const spec of handle.start.sessions) this.onStatus({ client: spec.index, state: 'failed', error });
     this.onShardEnded(handle);
   }
 

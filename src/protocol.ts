@@ -48,7 +48,6 @@ export interface SessionSpec {
   localAddress?: string;
 }
 
-/** Run-wide session settings; the same object for every session of a run. */
 /** Settings of one group's sessions (a shard never mixes groups): the group's profile and the run's. */
 export interface SessionSettings {
   runTag: number;
@@ -111,8 +110,6 @@ export interface ShardStart {
 export interface StatusEvent {
   client: number;
   state: ClientState;
-  /** Epoch ms. */
-  at: number;
   /** connecting/reconnecting: which attempt, of how many. */
   attempt?: number;
   of?: number;
@@ -179,8 +176,6 @@ export type ShardMessage =
   | { type: 'status'; events: StatusEvent[] }
   | {
       type: 'batch';
-      shard: number;
-      at: number;
       counters: Counters;
       /** Per latency group: this interval's latency counts (µs) as [HDR counts index, count] pairs. */
       latency: number[][];
@@ -197,7 +192,7 @@ export type ShardMessage =
   | { type: 'final'; publishers: PublisherFinal[]; streams: StreamFinal[] }
   /** A workload's ctx.log line. */
   | { type: 'log'; client: number; message: string }
-  | { type: 'shard-done'; shard: number; threadId: number; loopDelay: LoopDelay | null };
+  | { type: 'shard-done'; shard: number; loopDelay: LoopDelay | null };
 
 /** This thread's event-loop delay while publishing (perf_hooks.monitorEventLoopDelay), in ms. */
 export interface LoopDelay {

@@ -15,7 +15,12 @@ export function latencyGroups(options: ResolvedOptions): string[] {
 
 /** The broker cluster a client connects to (round-robin over its group's brokers). */
 export function clusterOf(group: GroupProfile, n: number): string {
-  return group.brokers.length === 0 ? 'default' : group.brokers[n % group.brokers.length]!.cluster;
+  return group.brokers.length === 0 ? 'default' : group.brokers[brokerOf(group, n)]!.cluster;
+}
+
+/** Which of its group's brokers the group's n-th client connects to: round-robin. */
+function brokerOf(group: GroupProfile, n: number): number {
+  return group.brokers.length === 0 ? 0 : n % group.brokers.length;
 }
 
 /**
@@ -42,7 +47,7 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
         index: i,
         n,
         clientId,
-        broker: group.brokers.length === 0 ? 0 : n % group.brokers.length,
+        broker: brokerOf(group, n),
         pubTopic: group.publish ? renderTemplate(group.publish.topic, vars) : null,
         subscriptions,
         receiverKey: receiverKey(i, cluster, subscriptions.map((s) => s.filter)),

@@ -57,10 +57,6 @@ export class Publisher {
     this.window = Math.min(this.settings.maxInflight, receiveMaximum ?? Infinity);
   }
 
-  get published(): number {
-    return this.seq;
-  }
-
   start(at: number, online: boolean): void {
     if (this.started || this.finished) return;
     this.started = true;

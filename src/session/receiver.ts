@@ -63,7 +63,7 @@ export class Receiver {
       const us = (at - sentAt) * 1000;
       stats.recordLatency(this.group, us);
       if (this.printMessages) {
-        stats.print({ client: this.index, clientId: this.clientId, thread: 0, topic, from: publisher, seq, latencyMs: Math.round(us) / 1000 });
+        stats.print({ client: this.index, clientId: this.clientId, topic, from: publisher, seq, latencyMs: Math.round(us) / 1000 });
       }
     }
     if (this.workMs > 0) burn(this.workMs);

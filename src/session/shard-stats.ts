@@ -35,10 +35,8 @@ export class ShardStats {
   private printedDropped = 0;
   private reasonCodes = new Map<string, number>();
 
-  constructor(
-    private readonly shard: number,
-    groups: number,
-  ) {
+  /** `groups`: how many latency groups (with --work: the others and the working clients). */
+  constructor(groups: number) {
     this.latency = Array.from({ length: groups }, () => new LatencyRecorder());
   }
 
@@ -60,7 +58,7 @@ export class ShardStats {
     this.latency[group]!.record(us);
   }
 
-  print(message: PrintedMessage): void {
+  print(message: Omit<PrintedMessage, 'thread'>): void {
     if (this.printed.length < MAX_PRINTED_PER_BATCH) this.printed.push({ ...message, thread: threadId });
     else this.printedDropped++;
   }
@@ -70,8 +68,6 @@ export class ShardStats {
     if (!this.changed()) return null;
     const batch: ShardMessage = {
       type: 'batch',
-      shard: this.shard,
-      at: performance.timeOrigin + performance.now(),
       counters: this.counters,
       latency: this.latency.map((recorder) => recorder.drain()),
       firstPublishAt: this.firstPublishAt,

@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { threadId, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { assertNever, type MainMessage, type PublisherFinal, type ShardMessage, type ShardStart, type StatusEvent, type StreamFinal } from '../protocol.js';
 import { Session, type SessionHost } from './session.js';
 import { ShardStats } from './shard-stats.js';
@@ -17,7 +17,7 @@ const delayMs = (ns: number): number => Math.max(0, Math.round(ns / 1e3 - LOOP_R
  * (single loop), so every mode does identical work.
  */
 export async function runShard(start: ShardStart, port: MessagePort): Promise<void> {
-  const stats = new ShardStats(start.shard, start.latencyGroups.length);
+  const stats = new ShardStats(start.latencyGroups.length);
   const post = (message: ShardMessage): void => port.postMessage(message);
 
   let pending: StatusEvent[] = [];
@@ -96,6 +96,6 @@ export async function runShard(start: ShardStart, port: MessagePort): Promise<vo
   const delay = measuredLoop && loopDelay.count > 0
     ? { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), mean: ms(loopDelay.mean) }
     : null;
-  post({ type: 'shard-done', shard: start.shard, threadId, loopDelay: delay });
+  post({ type: 'shard-done', shard: start.shard, loopDelay: delay });
   port.close();
 }
