@@ -28,7 +28,9 @@ export function accountDelivery(
   const parts = new Map<string, StreamFinal[]>();
   for (const s of streams) {
     const id = `${s.publisher}>${s.key}`;
-    parts.set(id, [...(parts.get(id) ?? []), s]);
+    const list = parts.get(id);
+    if (list) list.push(s);
+    else parts.set(id, [s]);
   }
   const seen = new Map<string, StreamFinal>();
   for (const [id, list] of parts) seen.set(id, list.length === 1 ? list[0]! : mergeFinals(list));

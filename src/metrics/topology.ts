@@ -1,7 +1,7 @@
 import type { GroupProfile } from '../group.js';
 import { clusterOf } from '../hosts/plan.js';
 import type { SessionSpec } from '../protocol.js';
-import { hasWildcard, topicMatches } from '../session/templates.js';
+import { hasWildcard, shareOf, topicMatches } from '../session/templates.js';
 
 export interface Topology {
   /** Per receiver key (a client, or a shared subscription): the publishers it should hear from. */
@@ -29,12 +29,19 @@ export function expectedStreams(specs: readonly SessionSpec[], groups: readonly 
     if (list) list.push(spec.index);
     else byTopic.set(key, [spec.index]);
   }
+  // For wildcard filters, which scan every published topic: split the keys once, not per scan.
+  const topics = [...byTopic].map(([key, list]) => {
+    const [cluster, topic] = key.split('\u0000') as [string, string];
+    return { cluster, topic, list };
+  });
   const expected = new Map<string, number[]>();
   const members = new Map<string, number[]>();
   for (const spec of specs) {
     if (spec.subscriptions.length === 0) continue;
     const key = spec.receiverKey;
-    members.set(key, [...(members.get(key) ?? []), spec.index]);
+    const together = members.get(key);
+    if (together) together.push(spec.index);
+    else members.set(key, [spec.index]);
     if (expected.has(key)) continue; // a shared subscription's other members expect the same
     const home = cluster(spec);
     const heard = new Set<number>();
@@ -42,12 +49,11 @@ export function expectedStreams(specs: readonly SessionSpec[], groups: readonly 
     const readsProperties = groupOf(spec.index).protocolVersion === 5;
     for (const { filter } of spec.subscriptions) {
       if (!hasWildcard(filter)) {
-        const plain = filter.replace(/^\$share\/[^/]+\//, '');
+        const plain = shareOf(filter)?.filter ?? filter;
         for (const p of byTopic.get(`${home}\u0000${plain}`) ?? []) heard.add(p);
         continue;
       }
-      for (const [key2, list] of byTopic) {
-        const [c, topic] = key2.split('\u0000') as [string, string];
+      for (const { cluster: c, topic, list } of topics) {
         if (c === home && topicMatches(filter, topic)) for (const p of list) heard.add(p);
       }
     }
