@@ -118,6 +118,5 @@ console.log(
     receivedPerSec: Math.round((received * 1000) / durationMs),
     latencyMs: { p50: at(50), p99: at(99), max: at(100) },
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-    cpuMs: { user: Math.round(process.cpuUsage().user / 1000), system: Math.round(process.cpuUsage().system / 1000) },
   }),
 );
