@@ -9,20 +9,26 @@ import {
   integer,
   newRunId,
   parseClientSet,
-  parseCount,
   parseDuration,
   parseFractionalDuration,
+  parseKeepalive,
+  parseMqttVersion,
   parseNumber,
-  parseSize,
+  parsePayloadSize,
+  parsePositiveCount,
+  parsePositiveDuration,
+  parseQos,
+  parseRate,
+  parseSessionExpiry,
   parseThreads,
   readOptionFile,
+  resolveWorkload,
 } from './parse.js';
 
 export { checkBrokerUrl, newRunId, parseClientSet, parseCount, parseDuration, parseFractionalDuration, parseSize, redactUrl } from './parse.js';
 import type { GroupProfile } from './group.js';
 import { loadScenario, type Scenario } from './scenario/load.js';
 import { resolveScenarioGroups, scenarioClientCount } from './scenario/groups.js';
-import { HEADER_SIZE } from './session/payload.js';
 import { checkTemplate } from './session/templates.js';
 
 /** What a caller may pass to `run()`; the CLI passes yargs' strings and numbers straight in. */
@@ -193,14 +199,6 @@ export const DEFAULTS = {
   statsInterval: '1s',
 } as const;
 
-/** The workload module's absolute path; it must exist and be JavaScript the worker can import. */
-function resolveWorkload(path: string): string {
-  const absolute = resolvePath(path);
-  if (!/\.(mjs|cjs|js)$/.test(absolute)) throw new UsageError('--workload', `--workload must be a .mjs, .cjs or .js module (got ${JSON.stringify(path)})`);
-  if (!existsSync(absolute)) throw new UsageError('--workload', `--workload: no such file ${JSON.stringify(path)}`);
-  return absolute;
-}
-
 const OUTPUT_KINDS: readonly OutputKind[] = ['csv', 'ndjson', 'result'];
 
 /** `--shard I/N`, or JOB_COMPLETION_INDEX with `--shards N` (a Kubernetes Indexed Job). */
@@ -279,12 +277,6 @@ function atMost(option: string, n: number, max: number): number {
   return n;
 }
 
-function parseMqttVersion(value: string | number): 4 | 5 {
-  const text = String(value).trim().toLowerCase();
-  if (['3.1.1', '4', 'v3.1.1'].includes(text)) return 4;
-  if (['5', '5.0', 'v5'].includes(text)) return 5;
-  throw new UsageError('--mqtt-version', `--mqtt-version must be 3.1.1 or 5 (got ${JSON.stringify(String(value))})`);
-}
 
 /**
  * Parse and validate every option at once, before anything starts. Throws UsageError naming the
@@ -395,19 +387,12 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
     .map(String)
     .filter((b) => b.trim() !== '')
     .map(checkBrokerUrl);
-  const clients = atLeast('--clients', integer('--clients', parseCount('--clients', input.clients ?? DEFAULTS.clients)), 1);
-  const qos = parseNumber('--qos', input.qos ?? DEFAULTS.qos);
-  if (qos !== 0 && qos !== 1 && qos !== 2) throw new UsageError('--qos', `--qos must be 0, 1 or 2 (got ${qos})`);
-  const size = parseSize('--size', input.size ?? DEFAULTS.size);
-  if (size < HEADER_SIZE) {
-    throw new UsageError('--size', `--size must be at least ${HEADER_SIZE} bytes, the payload header (got ${size})`);
-  }
-  if (size > 256 * 1024 * 1024) throw new UsageError('--size', `--size must be at most 256mib, MQTT's limit (got ${size})`);
-  const rate = atLeast('--rate', parseNumber('--rate', input.rate ?? DEFAULTS.rate), 0, ' msg/s');
-  const count = input.count === undefined ? undefined : parseCount('--count', input.count);
-  if (count !== undefined) atLeast('--count', count, 1);
-  let durationMs = input.duration === undefined ? undefined : parseDuration('--duration', input.duration);
-  if (durationMs !== undefined) atLeast('--duration', durationMs, 1, 'ms');
+  const clients = parsePositiveCount('--clients', input.clients ?? DEFAULTS.clients);
+  const qos = parseQos('--qos', input.qos ?? DEFAULTS.qos);
+  const size = parsePayloadSize('--size', input.size ?? DEFAULTS.size);
+  const rate = parseRate('--rate', input.rate ?? DEFAULTS.rate);
+  const count = input.count === undefined ? undefined : parsePositiveCount('--count', input.count);
+  let durationMs = input.duration === undefined ? undefined : parsePositiveDuration('--duration', input.duration);
   if (count === undefined && durationMs === undefined) durationMs = parseDuration('--duration', DEFAULTS.duration);
   if (rate === 0 && count === undefined) {
     throw new UsageError('--rate', '--rate 0 (unpaced) needs --count, so the run has a bound');
@@ -416,8 +401,7 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
   checkTemplate('--topic', topic, false);
   const subTopic = input.subTopic ?? DEFAULTS.subTopic;
   if (subTopic !== '') checkTemplate('--sub-topic', subTopic, true);
-  const keepaliveSec = Math.round(parseDuration('--keepalive', input.keepalive ?? DEFAULTS.keepalive, 's') / 1000);
-  if (keepaliveSec > 65535) throw new UsageError('--keepalive', `--keepalive must be at most 65535s (got ${keepaliveSec}s)`);
+  const keepaliveSec = parseKeepalive('--keepalive', input.keepalive ?? DEFAULTS.keepalive);
   const reconnectAttempts = atLeast(
     '--reconnect-attempts',
     integer('--reconnect-attempts', parseNumber('--reconnect-attempts', input.reconnectAttempts ?? DEFAULTS.reconnectAttempts)),
@@ -438,12 +422,11 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
   }
   const password =
     input.passwordFile !== undefined ? readOptionFile('--password-file', input.passwordFile).split(/\r?\n/)[0]! : (input.password ?? env.MQTT_PASSWORD);
-  const protocolVersion = parseMqttVersion(input.mqttVersion ?? '3.1.1');
+  const protocolVersion = parseMqttVersion('--mqtt-version', input.mqttVersion ?? '3.1.1');
   let sessionExpirySec: number | undefined;
   if (input.sessionExpiry !== undefined) {
     if (protocolVersion !== 5) throw new UsageError('--session-expiry', '--session-expiry needs --mqtt-version 5 (MQTT 3.1.1 has no session expiry)');
-    sessionExpirySec = Math.round(parseDuration('--session-expiry', input.sessionExpiry, 's') / 1000);
-    if (sessionExpirySec > 0xffffffff) throw new UsageError('--session-expiry', '--session-expiry must be at most 4294967295s');
+    sessionExpirySec = parseSessionExpiry('--session-expiry', input.sessionExpiry);
   }
   const tls = {
     rejectUnauthorized: input.insecure !== true,
@@ -477,12 +460,12 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
     idPrefix,
     reconnectAttempts,
     reconnectDelayMs: parseDuration('--reconnect-delay', input.reconnectDelay ?? DEFAULTS.reconnectDelay),
-    connectTimeoutMs: atLeast('--connect-timeout', parseDuration('--connect-timeout', input.connectTimeout ?? DEFAULTS.connectTimeout), 1, 'ms'),
+    connectTimeoutMs: parsePositiveDuration('--connect-timeout', input.connectTimeout ?? DEFAULTS.connectTimeout),
     drainTimeoutMs: parseDuration('--drain-timeout', input.drainTimeout ?? DEFAULTS.drainTimeout),
     barrier: input.barrier ?? true,
     mode,
     threads: threads === 'per-client' ? clients : threads,
-    maxInflight: atLeast('--max-inflight', integer('--max-inflight', parseCount('--max-inflight', input.maxInflight ?? DEFAULTS.maxInflight)), 1),
+    maxInflight: parsePositiveCount('--max-inflight', input.maxInflight ?? DEFAULTS.maxInflight),
     printMessages: input.printMessages ?? false,
     statsIntervalMs,
     workMs,
@@ -492,13 +475,9 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
     sessionExpirySec,
     retryRefused: input.retryRefused ?? false,
     tls,
-    workload: input.workload === undefined ? null : resolveWorkload(input.workload),
-    hookTimeoutMs: atLeast('--hook-timeout', parseDuration('--hook-timeout', input.hookTimeout ?? DEFAULTS.hookTimeout), 1, 'ms'),
-    connectConcurrency: atLeast(
-      '--connect-concurrency',
-      integer('--connect-concurrency', parseCount('--connect-concurrency', input.connectConcurrency ?? DEFAULTS.connectConcurrency)),
-      1,
-    ),
+    workload: input.workload === undefined ? null : resolveWorkload('--workload', input.workload),
+    hookTimeoutMs: parsePositiveDuration('--hook-timeout', input.hookTimeout ?? DEFAULTS.hookTimeout),
+    connectConcurrency: parsePositiveCount('--connect-concurrency', input.connectConcurrency ?? DEFAULTS.connectConcurrency),
     groups: [],
     scenario: null,
     metrics:
