@@ -26,7 +26,7 @@ import {
 } from './parse.js';
 
 export { checkBrokerUrl, newRunId, parseClientSet, parseCount, parseDuration, parseFractionalDuration, parseSize, redactUrl } from './parse.js';
-import type { GroupProfile } from './group.js';
+import { fleetThreads, type GroupProfile } from './group.js';
 import { loadScenario, type Scenario } from './scenario/load.js';
 import { resolveScenarioGroups, scenarioClientCount } from './scenario/groups.js';
 import { checkTemplate } from './session/templates.js';
@@ -312,7 +312,7 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
   resolved.scenario = scenario.file;
   resolved.embeddedBroker = groups.some((g) => g.brokers.length === 0) && resolved.brokers.length === 0;
   resolved.mode = groups.every((g) => g.mode === groups[0]!.mode) ? groups[0]!.mode : resolved.mode;
-  resolved.threads = groups.reduce((n, g) => n + g.threads, 0);
+  resolved.threads = fleetThreads(groups);
   return resolved;
 }
 

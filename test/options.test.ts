@@ -119,6 +119,9 @@ test('thread-per-client beyond what the machine holds is refused up front, with 
     (err: unknown) => err instanceof UsageError && err.option === '--threads' && /needs 500 worker threads; this machine holds about 100/.test(err.message) && /--threads \d+/.test(err.message),
   );
   checkThreadPerClient(options, { threads: 500, bound: 'test' });
+  // Only this shard's clients get threads here.
+  checkThreadPerClient(resolveOptions({ clients: 500, shard: '0/5', runId: 'r' }, {}), { threads: 100, bound: 'test' });
+  assert.throws(() => checkThreadPerClient(resolveOptions({ clients: 500, shard: '0/4', runId: 'r' }, {}), { threads: 100, bound: 'test' }), /125 clients in this shard needs 125 worker threads/);
   checkThreadPerClient(resolveOptions({ clients: 500, threads: 4 }, {}), { threads: 1, bound: 'test' });
 });
 
@@ -175,7 +178,7 @@ test('--local-address lists and ranges; open-file and ephemeral-port limits are 
   const big = resolveOptions({ clients: 30_000, threads: 2, brokers: ['mqtt://127.0.0.1:1883'] }, {});
   assert.throws(
     () => checkSocketLimits(big, { openFiles: 20_000, ports: 28_232 }),
-    (e: unknown) => e instanceof UsageError && /needs about 30070 open files .* may open 20000: raise the limit \(ulimit -n 30070\), or split the fleet over processes with --shard/.test(e.message),
+    (e: unknown) => e instanceof UsageError && /needs about 30072 open files .* may open 20000: raise the limit \(ulimit -n 30072\), or split the fleet over processes with --shard/.test(e.message),
   );
   assert.throws(
     () => checkSocketLimits(big, { openFiles: 100_000, ports: 28_232 }),
