@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { resolve as resolvePath } from 'node:path';
 import type { OutputKind } from './report/outputs.js';
 import { UsageError } from './errors.js';
 import {
   atLeast,
   checkBrokerUrl,
+  checkOutputFile,
   integer,
   newRunId,
   parseClientSet,
@@ -257,19 +257,25 @@ function parseStartAt(value: string | undefined): number | null {
   return at;
 }
 
-/** `--out kind=path`, repeatable; the directory must exist now, not after the run. */
-function parseOutputs(value: string | string[] | undefined): { kind: OutputKind; path: string }[] {
+/** `--out kind=path`, repeatable; each file must be writable now, not found unwritable after the run. */
+function parseOutputs(value: string | string[] | undefined, shard: ResolvedOptions['shard']): { kind: OutputKind; path: string }[] {
   const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
-  return list.map((entry) => {
+  const outputs = list.map((entry) => {
     const match = /^([a-z]+)=(.+)$/.exec(String(entry));
     const kind = match?.[1] as OutputKind | undefined;
     if (!match || !kind || !OUTPUT_KINDS.includes(kind)) {
       throw new UsageError('--out', `--out must be kind=path with kind ${OUTPUT_KINDS.join(' or ')} (got ${JSON.stringify(String(entry))})`);
     }
-    const path = resolvePath(match[2]!);
-    if (!existsSync(dirname(path))) throw new UsageError('--out', `--out ${kind}: no such directory ${JSON.stringify(dirname(match[2]!))}`);
-    return { kind, path };
+    if (kind === 'result' && !shard) throw new UsageError('--out', '--out result= needs --shard I/N (or --shards): only a shard writes a mergeable result');
+    return { kind, path: checkOutputFile('--out', match[2]!, `--out ${kind}`) };
   });
+  const seen = new Map<string, OutputKind>();
+  for (const { kind, path } of outputs) {
+    const other = seen.get(path);
+    if (other) throw new UsageError('--out', `--out ${other} and ${kind} both write ${JSON.stringify(path)}: give each its own file`);
+    seen.set(path, kind);
+  }
+  return outputs;
 }
 
 function atMost(option: string, n: number, max: number): number {
@@ -440,6 +446,7 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
   if (password !== undefined && username === undefined) {
     throw new UsageError('--password', '--password needs --username (MQTT 3.1.1 sends a password only with a user name)');
   }
+  const shard = parseShard(input, env);
   const resolved: ResolvedOptions = {
     runId,
     brokers,
@@ -484,8 +491,8 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
       input.metricsPort === undefined
         ? null
         : { host: input.metricsHost ?? '127.0.0.1', port: atMost('--metrics-port', integer('--metrics-port', parseNumber('--metrics-port', input.metricsPort)), 65535) },
-    outputs: parseOutputs(input.out),
-    shard: parseShard(input, env),
+    shard,
+    outputs: parseOutputs(input.out, shard),
     startAt: parseStartAt(input.startAt),
     localAddresses: parseLocalAddresses(input.localAddress),
   };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { UsageError } from './errors.js';
 import type { ThreadMode } from './options.js';
 import { HEADER_SIZE } from './session/payload.js';
@@ -213,4 +213,26 @@ export function readOptionFile(option: string, path: string): string {
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new UsageError(option, `${option}: cannot read ${JSON.stringify(path)} (${code})`);
   }
+}
+
+/**
+ * A file this command will write, checked now rather than after the run: not a directory, and
+ * writable, or creatable in an existing, writable directory. `label` names it in the message
+ * (`--out csv`). Returns the absolute path.
+ */
+export function checkOutputFile(option: string, path: string, label = option): string {
+  const absolute = resolvePath(path);
+  const where = existsSync(absolute) ? absolute : dirname(absolute);
+  if (where !== absolute) {
+    if (!existsSync(where)) throw new UsageError(option, `${label}: no such directory ${JSON.stringify(dirname(path))}`);
+    if (!statSync(where).isDirectory()) throw new UsageError(option, `${label}: ${JSON.stringify(dirname(path))} is not a directory`);
+  } else if (statSync(absolute).isDirectory()) {
+    throw new UsageError(option, `${label}: ${JSON.stringify(path)} is a directory; name a file`);
+  }
+  try {
+    accessSync(where, constants.W_OK);
+  } catch (err) {
+    throw new UsageError(option, `${label}: cannot write ${JSON.stringify(path)} (${(err as NodeJS.ErrnoException).code ?? 'not writable'})`);
+  }
+  return absolute;
 }

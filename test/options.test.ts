@@ -168,6 +168,24 @@ test('MQTT version, session expiry, TLS files, password file, workload module', 
   }
 });
 
+test('--out files are checked up front: kind, result= only with --shard, not a directory, an existing directory, one file per output', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-out-'));
+  try {
+    assert.deepEqual(resolveOptions({ out: [`csv=${dir}/a.csv`, `ndjson=${dir}/a.ndjson`] }, {}).outputs.map((o) => o.kind), ['csv', 'ndjson']);
+    assert.equal(resolveOptions({ out: `result=${dir}/r.json`, shard: '0/2', runId: 'r' }, {}).outputs[0]!.kind, 'result');
+    rejects({ out: 'pdf=x.pdf' }, '--out', /kind=path with kind csv or ndjson or result/);
+    rejects({ out: `result=${dir}/r.json` }, '--out', /result= needs --shard/);
+    rejects({ out: `csv=${dir}/` }, '--out', /--out csv: ".*" is a directory; name a file/);
+    rejects({ out: `csv=${dir}/none/a.csv` }, '--out', /--out csv: no such directory/);
+    rejects({ out: [`csv=${dir}/a`, `ndjson=${dir}/a`] }, '--out', /--out csv and ndjson both write/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('--local-address lists and ranges; open-file and ephemeral-port limits are checked before anything starts', async () => {
   const { checkSocketLimits } = await import('../src/limits.js');
   assert.deepEqual(resolveOptions({ localAddress: '127.0.0.2,127.0.0.3' }, {}).localAddresses, ['127.0.0.2', '127.0.0.3']);
