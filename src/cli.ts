@@ -15,6 +15,7 @@ import type { RunEvent } from './events.js';
 import { ExitCode } from './exit-codes.js';
 import { createLogger, type LogLevel } from './log.js';
 import { parseCount, resolveOptions, type RunOptions } from './options.js';
+import { checkOutputFile } from './parse.js';
 import { Progress } from './report/progress.js';
 import { formatSummary } from './report/summary-table.js';
 import { run } from './run.js';
@@ -138,7 +139,10 @@ async function compareCommand(args: Args): Promise<void> {
   void threads;
   const modes = parseModes(args.threads as string | undefined);
   const json = args.json === true;
-  const report = args.report as string | undefined;
+  // Written after every mode has run: checked now, so a bad path cannot cost the runs.
+  if (Array.isArray(args.report)) throw new UsageError('--report', '--report was given more than once');
+  const report = args.report === undefined ? undefined : String(args.report);
+  if (report !== undefined) checkOutputFile('--report', report);
   const logger = createLogger(args['log-level'] as LogLevel);
   const controller = new AbortController();
   let signals = 0;
@@ -189,6 +193,7 @@ async function mergeCommand(args: Args): Promise<void> {
 async function reportCommand(args: Args): Promise<void> {
   const input = String(args.input);
   const output = String(args.output);
+  checkOutputFile('--output', output);
   await writeFile(output, runReportHtml(readRun(input), input));
   process.stderr.write(`mqtt-fleet: report written to ${output}\n`);
 }
