@@ -14,7 +14,7 @@ import { UsageError, redactUrlCredentials } from './errors.js';
 import type { RunEvent } from './events.js';
 import { ExitCode } from './exit-codes.js';
 import { createLogger, type LogLevel } from './log.js';
-import { parseCount, resolveOptions, type RunOptions } from './options.js';
+import { kebab, parseCount, resolveOptions, type RunOptions } from './options.js';
 import { checkOutputFile } from './parse.js';
 import { Progress } from './report/progress.js';
 import { formatSummary } from './report/summary-table.js';
@@ -90,7 +90,7 @@ function runOptionsFrom(args: Args): RunOptions {
   for (const key of Object.keys(options) as (keyof RunOptions)[]) {
     if (options[key] === undefined) delete options[key];
     else if (Array.isArray(options[key]) && key !== 'brokers' && key !== 'out' && key !== 'localAddress') {
-      throw new UsageError(`--${key}`, `--${key} was given more than once`);
+      throw new UsageError(`--${kebab(key)}`, `--${kebab(key)} was given more than once`);
     }
   }
   return options;

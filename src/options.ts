@@ -352,7 +352,8 @@ function definedOnly<T extends object>(input: T): Partial<T> {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** The flag spelling of a RunOptions key: `subTopic` is `sub-topic`. */
+export const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** The one group of a plain run, from its flags. */
 function groupFromFlags(o: ResolvedOptions): GroupProfile {
