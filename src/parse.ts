@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { UsageError } from './errors.js';
+import { redactUrlCredentials, UsageError } from './errors.js';
 import type { ThreadMode } from './options.js';
 import { HEADER_SIZE } from './session/payload.js';
 
@@ -182,19 +182,8 @@ export function checkBrokerUrl(url: string): string {
   return url;
 }
 
-/** A URL safe to show: credentials replaced. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username || parsed.password) {
-      parsed.username = parsed.username ? '***' : '';
-      parsed.password = parsed.password ? '***' : '';
-    }
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return url.replace(/\/\/[^/@]*@/, '//***@');
-  }
-}
+/** A broker URL safe to show: redactUrlCredentials, under the name its callers use. */
+export const redactUrl = redactUrlCredentials;
 
 export function newRunId(): string {
   return randomBytes(4).toString('hex');
@@ -205,7 +194,10 @@ export function integer(option: string, n: number): number {
   return n;
 }
 
-/** A file's contents for an option (certificates, a password), read once, up front. */
+/**
+ * A file's contents, read once, up front: for an option (certificates, a password, a scenario)
+ * or a command's input (`report`, `merge`). The one "cannot read" message, naming `option`.
+ */
 export function readOptionFile(option: string, path: string): string {
   try {
     return readFileSync(path, 'utf8');

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { readOptionFile } from '../parse.js';
 import type { StatsLine, StatusLine, Summary } from '../events.js';
 import { escapeHtml, page } from './page.js';
 
@@ -11,12 +11,7 @@ export interface RunRecord {
 
 /** Read a run's NDJSON (`--json` or `--out ndjson=`); every line must be one of its events. */
 export function readRun(file: string): RunRecord {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError('report', `cannot read ${JSON.stringify(file)} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
-  }
+  const text = readOptionFile('report', file);
   const record: RunRecord = { stats: [], summary: null, statuses: 0 };
   text.split('\n').forEach((line, n) => {
     if (line.trim() === '') return;
