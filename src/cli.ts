@@ -14,8 +14,8 @@ import { UsageError, redactUrlCredentials } from './errors.js';
 import type { RunEvent } from './events.js';
 import { ExitCode } from './exit-codes.js';
 import { createLogger, type LogLevel } from './log.js';
-import { kebab, parseCount, resolveOptions, type RunOptions } from './options.js';
-import { checkOutputFile } from './parse.js';
+import { kebab, resolveOptions, type RunOptions } from './options.js';
+import { checkOutputFile, parsePort } from './parse.js';
 import { Progress } from './report/progress.js';
 import { formatSummary } from './report/summary-table.js';
 import { run } from './run.js';
@@ -200,8 +200,7 @@ async function reportCommand(args: Args): Promise<void> {
 
 async function brokerCommand(args: Args): Promise<void> {
   const host = String(args.host);
-  const port = parseCount('--port', args.port);
-  if (port > 65535) throw new UsageError('--port', `--port must be at most 65535 (got ${port})`);
+  const port = parsePort('--port', args.port);
   const logger = createLogger(args['log-level'] as LogLevel);
   const server = await serveAedes(host, port);
   server.broker.on('client', (client) => logger.debug({ client: client.id }, `client ${client.id} connected`));

@@ -15,6 +15,7 @@ import {
   parseMqttVersion,
   parseNumber,
   parsePayloadSize,
+  parsePort,
   parsePositiveCount,
   parsePositiveDuration,
   parseQos,
@@ -278,11 +279,6 @@ function parseOutputs(value: string | string[] | undefined, shard: ResolvedOptio
   return outputs;
 }
 
-function atMost(option: string, n: number, max: number): number {
-  if (n < 0 || n > max) throw new UsageError(option, `${option} must be between 0 and ${max} (got ${n})`);
-  return n;
-}
-
 
 /**
  * Parse and validate every option at once, before anything starts. Throws UsageError naming the
@@ -491,7 +487,7 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
     metrics:
       input.metricsPort === undefined
         ? null
-        : { host: input.metricsHost ?? '127.0.0.1', port: atMost('--metrics-port', integer('--metrics-port', parseNumber('--metrics-port', input.metricsPort)), 65535) },
+        : { host: input.metricsHost ?? '127.0.0.1', port: parsePort('--metrics-port', input.metricsPort) },
     shard,
     outputs: parseOutputs(input.out, shard),
     startAt: parseStartAt(input.startAt),
