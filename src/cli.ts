@@ -11,7 +11,7 @@ import { mergeResults } from './shard/merge.js';
 import { readShardResults } from './shard/result.js';
 import { writeFile } from 'node:fs/promises';
 import { UsageError, redactUrlCredentials } from './errors.js';
-import type { RunEvent } from './events.js';
+import type { RunEvent, Summary } from './events.js';
 import { ExitCode } from './exit-codes.js';
 import { createLogger, type LogLevel } from './log.js';
 import { kebab, resolveOptions, type RunOptions } from './options.js';
@@ -122,16 +122,17 @@ async function runCommand(args: Args): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let summary: Summary;
   try {
-    const summary = await run({ ...input, runId: resolved.runId, signal: controller.signal, onEvent, logger });
-    progress?.done();
-    process.stderr.write(`\n${formatSummary(summary)}`);
-    process.exitCode = summary.exitCode;
+    summary = await run({ ...input, runId: resolved.runId, signal: controller.signal, onEvent, logger });
   } finally {
+    // Clear the progress line before anything else is written, the summary or an error.
     progress?.done();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  process.stderr.write(`\n${formatSummary(summary)}`);
+  process.exitCode = summary.exitCode;
 }
 
 async function compareCommand(args: Args): Promise<void> {

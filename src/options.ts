@@ -26,7 +26,7 @@ import {
   resolveWorkload,
 } from './parse.js';
 
-export { checkBrokerUrl, newRunId, parseClientSet, parseCount, parseDuration, parseFractionalDuration, parseSize, redactUrl } from './parse.js';
+export { newRunId, parseCount, parseDuration, parseSize, redactUrl } from './parse.js';
 import { fleetThreads, type GroupProfile } from './group.js';
 import { loadScenario, type Scenario } from './scenario/load.js';
 import { resolveScenarioGroups, scenarioClientCount } from './scenario/groups.js';
@@ -206,6 +206,9 @@ const OUTPUT_KINDS: readonly OutputKind[] = ['csv', 'ndjson', 'result'];
 function parseShard(input: RunOptions, env: NodeJS.ProcessEnv): { index: number; count: number } | null {
   let index: number;
   let count: number;
+  if (input.shard !== undefined && input.shards !== undefined) {
+    throw new UsageError('--shards', '--shards does not go with --shard: --shard I/N names both, --shards N takes I from JOB_COMPLETION_INDEX');
+  }
   if (input.shard !== undefined) {
     const match = /^(\d+)\/(\d+)$/.exec(String(input.shard).trim());
     if (!match) throw new UsageError('--shard', `--shard must be I/N, e.g. 0/4 (got ${JSON.stringify(String(input.shard))})`);
@@ -295,7 +298,7 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
     if (input[flag] !== undefined) throw new UsageError(`--${kebab(flag)}`, `--${kebab(flag)} does not go with --scenario: the scenario's groups say it`);
   }
   const scenario = loadScenario(input.scenario, env);
-  const defaults = scenarioDefaults(scenario);
+  const { defaults, spelling } = scenarioDefaults(scenario);
   const merged: RunOptions = { ...defaults, ...definedOnly(input) };
   delete merged.scenario;
   let resolved: ResolvedOptions;
@@ -305,14 +308,16 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
     // A bad default from the file is reported at its line, not as a flag the user never typed.
     const key = err instanceof UsageError ? camel(err.option.replace(/^--/, '')) : '';
     if (err instanceof UsageError && key in defaults && !(key in definedOnly(input))) {
-      scenario.fail(['defaults', defaultsKeys.get(key) ?? key], err.message.replace(err.option, '').trim());
+      scenario.fail(['defaults', spelling.get(key) ?? key], err.message.replace(err.option, '').trim());
     }
     throw err;
   }
   const groups = resolveScenarioGroups(scenario, resolved);
   resolved.groups = groups;
   resolved.scenario = scenario.file;
+  // Read by run(): named brokers for every group need no embedded one.
   resolved.embeddedBroker = groups.some((g) => g.brokers.length === 0) && resolved.brokers.length === 0;
+  // Nothing in mqtt-fleet reads these two for a scenario (the groups say it); kept true for library callers.
   resolved.mode = groups.every((g) => g.mode === groups[0]!.mode) ? groups[0]!.mode : resolved.mode;
   resolved.threads = fleetThreads(groups);
   return resolved;
@@ -324,24 +329,24 @@ const SCENARIO_DEFAULT_KEYS = new Set<string>([
   'statsInterval', 'runId', 'work', 'connectRate', 'connectConcurrency', 'mqttVersion', 'sessionExpiry', 'retryRefused',
   'passwordFile', 'ca', 'cert', 'key', 'insecure', 'workload', 'hookTimeout',
 ]);
-/** The spelling each camelCase default had in the file, for error positions. */
-const defaultsKeys = new Map<string, string>();
-
 const camel = (name: string): string => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
-/** A scenario's `defaults`: run options in camelCase or kebab-case; files relative to the scenario. */
-function scenarioDefaults(scenario: Scenario): RunOptions {
+/**
+ * A scenario's `defaults`: run options in camelCase or kebab-case; files relative to the scenario.
+ * `spelling` maps each camelCase name back to the key written in the file, for error positions.
+ */
+function scenarioDefaults(scenario: Scenario): { defaults: RunOptions; spelling: Map<string, string> } {
   const out: Record<string, unknown> = {};
-  defaultsKeys.clear();
+  const spelling = new Map<string, string>();
   for (const [key, value] of Object.entries(scenario.defaults)) {
     const name = camel(key);
     if (!SCENARIO_DEFAULT_KEYS.has(name)) {
       scenario.failKey(['defaults', key], `is not a run option that a scenario can default; expected one of ${[...SCENARIO_DEFAULT_KEYS].join(', ')}`);
     }
-    defaultsKeys.set(name, key);
+    spelling.set(name, key);
     out[name] = ['ca', 'cert', 'key', 'passwordFile', 'workload'].includes(name) && typeof value === 'string' ? resolvePath(scenario.dir, value) : value;
   }
-  return out as RunOptions;
+  return { defaults: out as RunOptions, spelling };
 }
 
 function definedOnly<T extends object>(input: T): Partial<T> {
@@ -418,6 +423,7 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
   const workMs = input.work === undefined ? 0 : parseFractionalDuration('--work', input.work);
   if (workMs > 10_000) throw new UsageError('--work', `--work must be at most 10s per message (got ${workMs}ms)`);
   if (input.workClients !== undefined && workMs === 0) throw new UsageError('--work-clients', '--work-clients needs --work');
+  if (input.metricsHost !== undefined && input.metricsPort === undefined) throw new UsageError('--metrics-host', '--metrics-host needs --metrics-port');
   const workClients = workMs > 0 ? parseClientSet('--work-clients', input.workClients ?? 'all', clients) : [];
   const username = input.username ?? env.MQTT_USERNAME;
   if (input.passwordFile !== undefined && input.password !== undefined) {

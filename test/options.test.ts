@@ -68,6 +68,9 @@ test('every invalid option is rejected with one message naming it', () => {
   rejects({ threads: 'many' }, '--threads', /per-client, 0/);
   rejects({ maxInflight: 0 }, '--max-inflight', /at least 1/);
   rejects({ password: 'secret' }, '--password', /needs --username/);
+  rejects({ metricsHost: '0.0.0.0' }, '--metrics-host', /needs --metrics-port/);
+  rejects({ metricsPort: 70000 }, '--metrics-port', /between 0 and 65535/);
+  rejects({ shard: '0/2', shards: 2, runId: 'r' }, '--shards', /does not go with --shard/);
 });
 
 test('a broker URL with credentials is never echoed in an error', () => {
