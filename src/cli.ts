@@ -11,10 +11,11 @@ import { mergeResults } from './shard/merge.js';
 import { readShardResults } from './shard/result.js';
 import { writeFile } from 'node:fs/promises';
 import { UsageError, redactUrlCredentials } from './errors.js';
-import type { RunEvent } from './events.js';
+import type { RunEvent, Summary } from './events.js';
 import { ExitCode } from './exit-codes.js';
 import { createLogger, type LogLevel } from './log.js';
-import { parseCount, resolveOptions, type RunOptions } from './options.js';
+import { kebab, resolveOptions, type RunOptions } from './options.js';
+import { checkOutputFile, parsePort } from './parse.js';
 import { Progress } from './report/progress.js';
 import { formatSummary } from './report/summary-table.js';
 import { run } from './run.js';
@@ -89,7 +90,7 @@ function runOptionsFrom(args: Args): RunOptions {
   for (const key of Object.keys(options) as (keyof RunOptions)[]) {
     if (options[key] === undefined) delete options[key];
     else if (Array.isArray(options[key]) && key !== 'brokers' && key !== 'out' && key !== 'localAddress') {
-      throw new UsageError(`--${key}`, `--${key} was given more than once`);
+      throw new UsageError(`--${kebab(key)}`, `--${kebab(key)} was given more than once`);
     }
   }
   return options;
@@ -121,16 +122,17 @@ async function runCommand(args: Args): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let summary: Summary;
   try {
-    const summary = await run({ ...input, runId: resolved.runId, signal: controller.signal, onEvent, logger });
-    progress?.done();
-    process.stderr.write(`\n${formatSummary(summary)}`);
-    process.exitCode = summary.exitCode;
+    summary = await run({ ...input, runId: resolved.runId, signal: controller.signal, onEvent, logger });
   } finally {
+    // Clear the progress line before anything else is written, the summary or an error.
     progress?.done();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  process.stderr.write(`\n${formatSummary(summary)}`);
+  process.exitCode = summary.exitCode;
 }
 
 async function compareCommand(args: Args): Promise<void> {
@@ -138,7 +140,10 @@ async function compareCommand(args: Args): Promise<void> {
   void threads;
   const modes = parseModes(args.threads as string | undefined);
   const json = args.json === true;
-  const report = args.report as string | undefined;
+  // Written after every mode has run: checked now, so a bad path cannot cost the runs.
+  if (Array.isArray(args.report)) throw new UsageError('--report', '--report was given more than once');
+  const report = args.report === undefined ? undefined : String(args.report);
+  if (report !== undefined) checkOutputFile('--report', report);
   const logger = createLogger(args['log-level'] as LogLevel);
   const controller = new AbortController();
   let signals = 0;
@@ -189,14 +194,14 @@ async function mergeCommand(args: Args): Promise<void> {
 async function reportCommand(args: Args): Promise<void> {
   const input = String(args.input);
   const output = String(args.output);
+  checkOutputFile('--output', output);
   await writeFile(output, runReportHtml(readRun(input), input));
   process.stderr.write(`mqtt-fleet: report written to ${output}\n`);
 }
 
 async function brokerCommand(args: Args): Promise<void> {
   const host = String(args.host);
-  const port = parseCount('--port', args.port);
-  if (port > 65535) throw new UsageError('--port', `--port must be at most 65535 (got ${port})`);
+  const port = parsePort('--port', args.port);
   const logger = createLogger(args['log-level'] as LogLevel);
   const server = await serveAedes(host, port);
   server.broker.on('client', (client) => logger.debug({ client: client.id }, `client ${client.id} connected`));

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { UsageError, type SerializedError } from './errors.js';
 import type { StatsLine, Summary } from './events.js';
 import { ExitCode } from './exit-codes.js';
-import { checkThreadPerClient } from './limits.js';
+import { checkSocketLimits, checkThreadPerClient } from './limits.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import { newRunId, resolveOptions, type RunOptions } from './options.js';
@@ -83,10 +83,15 @@ export async function compare(input: CompareOptions & CompareControl = {}): Prom
   const { signal, logger = silentLogger, onSummary, onStats, threads, ...runOptions } = input;
   const modes = parseModes(threads);
   const runId = runOptions.runId ?? newRunId();
+  // Each mode would write the same files, the last one overwriting the others.
+  if (runOptions.out !== undefined) {
+    throw new UsageError('--out', "--out does not go with compare: every mode would write the same file; --json prints each mode's summary, --report draws them");
+  }
   // Validate every mode before the first starts: a bad mode must not cost a whole run first.
   const resolved = modes.map((mode, n) => {
     const options = resolveOptions({ ...runOptions, threads: mode, runId: `${runId}-${n}` });
     checkThreadPerClient(options);
+    checkSocketLimits(options);
     return options;
   });
   const summaries: Summary[] = [];

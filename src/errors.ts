@@ -17,11 +17,17 @@ export interface SerializedError {
   code?: string | number;
 }
 
-const CREDENTIALS_IN_URL = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi;
+/** `scheme://` (or a bare `//`), then the user and the password of the userinfo, up to `@`. */
+const CREDENTIALS_IN_URL = /((?:\b[a-z][a-z0-9+.-]*:)?\/\/)([^/@\s:]*)(?::([^/@\s]*))?@/gi;
 
-/** Hide `user:pass@` in anything that might echo a broker URL back to the user. */
+/**
+ * Hide the credentials of every URL in `text` (a URL, or any message that might echo one back):
+ * `mqtt://user:pass@host` becomes `mqtt://***:***@host`. The one redactor: everything shown goes through it.
+ */
 export function redactUrlCredentials(text: string): string {
-  return text.replace(CREDENTIALS_IN_URL, '$1***@');
+  return text.replace(CREDENTIALS_IN_URL, (_, start: string, user: string, password: string | undefined) =>
+    `${start}${user ? '***' : ''}${password ? ':***' : password === undefined ? '' : ':'}@`,
+  );
 }
 
 export function serializeError(err: unknown): SerializedError {

@@ -82,6 +82,14 @@ export interface GroupProfile {
   workload: string | null;
 }
 
+/** How each mode, and a fleet of mixed ones, is named to people: tables, reports, pages. */
+export const MODE_LABELS: Readonly<Record<ThreadMode | 'mixed', string>> = {
+  'thread-per-client': 'thread per client',
+  pool: 'pool',
+  'single-loop': 'single loop',
+  mixed: 'mixed modes',
+};
+
 /** The mode of a fleet: the groups' common mode, or `mixed`. */
 export function fleetMode(groups: readonly GroupProfile[]): ThreadMode | 'mixed' {
   const modes = new Set(groups.map((g) => g.mode));

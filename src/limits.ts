@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';
 import { UsageError } from './errors.js';
+import { fleetThreads, type GroupProfile } from './group.js';
 import type { ResolvedOptions } from './options.js';
 
 /**
@@ -9,8 +10,30 @@ import type { ResolvedOptions } from './options.js';
  */
 export const RSS_PER_THREAD_MB = 12;
 const RESERVE_MB = 2048;
-/** Per worker thread: its event loop's epoll and wakeup descriptors, and the client's socket. */
-const FDS_PER_THREAD = 3;
+/**
+ * Per worker thread, besides its connections: its event loop's epoll, its wakeup eventfd and a
+ * pipe pair (measured with Node 20: 20 idle workers opened 80 descriptors).
+ */
+const FDS_PER_THREAD = 4;
+/** Descriptors the process holds anyway: stdio, the main loop, the embedded broker's pipe, logs. */
+const FDS_RESERVE = 64;
+
+/** Open files a process needs for this many connections and worker threads: the one calculation. */
+function filesNeeded(connections: number, threads: number): number {
+  return connections + threads * FDS_PER_THREAD + FDS_RESERVE;
+}
+
+/**
+ * The groups as this process runs them: with --shard, only the clients whose index modulo N is
+ * I, and no more threads than those clients.
+ */
+function localGroups(options: ResolvedOptions): (GroupProfile & { indices: number[] })[] {
+  const shard = options.shard;
+  return options.groups.map((g) => {
+    const indices = Array.from({ length: g.count }, (_, n) => g.first + n).filter((i) => !shard || i % shard.count === shard.index);
+    return { ...g, indices, count: indices.length, threads: Math.min(g.threads, indices.length) };
+  });
+}
 
 /** This process's open-files soft limit, from /proc (Linux); undefined where unknown. */
 export function openFilesLimit(): number | undefined {
@@ -26,19 +49,22 @@ export function openFilesLimit(): number | undefined {
 export function threadCapacity(): { threads: number; bound: string } {
   const byMemory = Math.floor((freemem() / 2 ** 20 - RESERVE_MB) / RSS_PER_THREAD_MB);
   const fds = openFilesLimit();
-  const byFds = fds === undefined ? Infinity : Math.floor((fds - 64) / FDS_PER_THREAD);
+  // A thread per client: filesNeeded(n, n) <= fds.
+  const byFds = fds === undefined ? Infinity : Math.floor((fds - FDS_RESERVE) / (FDS_PER_THREAD + 1));
   return byFds < byMemory
-    ? { threads: Math.max(0, byFds), bound: `open-files limit ${fds}, ${FDS_PER_THREAD} per thread` }
+    ? { threads: Math.max(0, byFds), bound: `open-files limit ${fds}, ${FDS_PER_THREAD + 1} per thread with its connection` }
     : { threads: Math.max(0, byMemory), bound: `${Math.round(freemem() / 2 ** 30)} GB available, about ${RSS_PER_THREAD_MB} MB per thread` };
 }
 
 /** Refuse up front a thread-per-client run the machine cannot hold, rather than fail midway. */
 export function checkThreadPerClient(options: ResolvedOptions, capacity = threadCapacity()): void {
-  const needed = options.groups.reduce((n, g) => n + (g.mode === 'single-loop' ? 0 : g.threads), 0);
-  if (options.groups.every((g) => g.mode !== 'thread-per-client') || needed <= capacity.threads) return;
+  const groups = localGroups(options);
+  const needed = fleetThreads(groups);
+  if (groups.every((g) => g.mode !== 'thread-per-client') || needed <= capacity.threads) return;
+  const clients = groups.reduce((n, g) => n + g.count, 0);
   throw new UsageError(
     '--threads',
-    `--threads per-client with ${options.clients} clients needs ${needed} worker threads; this machine holds about ${capacity.threads} (${capacity.bound}): use a pool, --threads ${availableParallelism()}, or one loop, --threads 0`,
+    `--threads per-client with ${clients} clients${options.shard ? ' in this shard' : ''} needs ${needed} worker threads; this machine holds about ${capacity.threads} (${capacity.bound}): use a pool, --threads ${availableParallelism()}, or one loop, --threads 0`,
   );
 }
 
@@ -58,21 +84,18 @@ export function ephemeralPorts(): number {
  * open-files limit, or more connections to one broker than one source address has ports.
  */
 export function checkSocketLimits(options: ResolvedOptions, limits = { openFiles: openFilesLimit(), ports: ephemeralPorts() }): void {
-  const shard = options.shard;
-  const local = (g: { first: number; count: number }): number[] =>
-    Array.from({ length: g.count }, (_, n) => g.first + n).filter((i) => !shard || i % shard.count === shard.index);
+  const groups = localGroups(options);
   const perBroker = new Map<string, number>();
   let clients = 0;
-  for (const g of options.groups) {
-    const mine = local(g);
-    clients += mine.length;
-    mine.forEach((i) => {
+  for (const g of groups) {
+    clients += g.count;
+    g.indices.forEach((i) => {
       const url = g.brokers.length === 0 ? 'the embedded broker' : g.brokers[(i - g.first) % g.brokers.length]!.url;
       perBroker.set(url, (perBroker.get(url) ?? 0) + 1);
     });
   }
-  const threads = options.groups.reduce((n, g) => n + (g.mode === 'single-loop' ? 0 : Math.min(g.threads, local(g).length)), 0);
-  const needed = clients + threads * FDS_PER_THREAD + 64;
+  const threads = fleetThreads(groups);
+  const needed = filesNeeded(clients, threads);
   if (limits.openFiles !== undefined && needed > limits.openFiles) {
     throw new UsageError(
       '--clients',

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { UsageError } from './errors.js';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { redactUrlCredentials, UsageError } from './errors.js';
 import type { ThreadMode } from './options.js';
+import { HEADER_SIZE } from './session/payload.js';
 
 /** Option values from strings: every error is a UsageError naming the option. */
 
@@ -78,6 +80,81 @@ export function atLeast(option: string, n: number, min: number, unit = ''): numb
   return n;
 }
 
+/*
+ * The rules shared by flags and scenario files: each takes the label to name (`--qos`, or a
+ * scenario path like `groups[1].publish.qos`), so one rule gives one message in both places.
+ */
+
+/** A count of at least 1 (`20`, `10k`): clients, messages, in-flight publishes. */
+export function parsePositiveCount(option: string, value: unknown): number {
+  return atLeast(option, parseCount(option, value), 1);
+}
+
+/** A duration of at least 1 ms. */
+export function parsePositiveDuration(option: string, value: unknown): number {
+  return atLeast(option, parseDuration(option, value), 1, 'ms');
+}
+
+/** Messages per second per client; 0: as fast as flow control allows. */
+export function parseRate(option: string, value: unknown): number {
+  return atLeast(option, parseNumber(option, value), 0, ' msg/s');
+}
+
+export function parseQos(option: string, value: unknown): 0 | 1 | 2 {
+  const n = parseNumber(option, value);
+  if (n !== 0 && n !== 1 && n !== 2) throw new UsageError(option, `${option} must be 0, 1 or 2 (got ${n})`);
+  return n;
+}
+
+/** MQTT's largest payload: the remaining length field holds at most 256 MiB. */
+const MAX_PAYLOAD = 256 * 1024 * 1024;
+
+/** Payload bytes, header included: room for the header, and within MQTT's limit. */
+export function parsePayloadSize(option: string, value: unknown): number {
+  const size = parseSize(option, value);
+  if (size < HEADER_SIZE) throw new UsageError(option, `${option} must be at least ${HEADER_SIZE} bytes, the payload header (got ${size})`);
+  if (size > MAX_PAYLOAD) throw new UsageError(option, `${option} must be at most 256mib, MQTT's limit (got ${size})`);
+  return size;
+}
+
+/** Keepalive in whole seconds (a bare number is seconds); MQTT's field holds at most 65535. */
+export function parseKeepalive(option: string, value: unknown): number {
+  const seconds = Math.round(parseDuration(option, value, 's') / 1000);
+  if (seconds > 65535) throw new UsageError(option, `${option} must be at most 65535s (got ${seconds}s)`);
+  return seconds;
+}
+
+/** MQTT 5 session expiry in whole seconds (a bare number is seconds); a four-byte field. */
+export function parseSessionExpiry(option: string, value: unknown): number {
+  const seconds = Math.round(parseDuration(option, value, 's') / 1000);
+  if (seconds > 0xffffffff) throw new UsageError(option, `${option} must be at most 4294967295s (got ${seconds}s)`);
+  return seconds;
+}
+
+/** `3.1.1` (also `4`, `v3.1.1`) or `5` (also `5.0`, `v5`): the protocol level, 4 or 5. */
+export function parseMqttVersion(option: string, value: unknown): 4 | 5 {
+  const text = String(value).trim().toLowerCase();
+  if (['3.1.1', '4', 'v3.1.1'].includes(text)) return 4;
+  if (['5', '5.0', 'v5'].includes(text)) return 5;
+  throw new UsageError(option, `${option} must be 3.1.1 or 5 (got ${JSON.stringify(String(value))})`);
+}
+
+/** A TCP port, 0 (any free port) to 65535. */
+export function parsePort(option: string, value: unknown): number {
+  const port = integer(option, parseNumber(option, value));
+  if (port < 0 || port > 65535) throw new UsageError(option, `${option} must be between 0 and 65535 (got ${port})`);
+  return port;
+}
+
+/** A workload module's absolute path (relative to `dir`): a readable .mjs, .cjs or .js file. */
+export function resolveWorkload(option: string, path: string, dir = process.cwd()): string {
+  const absolute = resolvePath(dir, path);
+  if (!/\.(mjs|cjs|js)$/.test(absolute)) throw new UsageError(option, `${option} must be a .mjs, .cjs or .js module (got ${JSON.stringify(path)})`);
+  if (!existsSync(absolute)) throw new UsageError(option, `${option}: no such file ${JSON.stringify(path)}`);
+  readOptionFile(option, absolute); // a directory or an unreadable file fails here, not in a worker
+  return absolute;
+}
+
 export function parseThreads(value: unknown): { mode: ThreadMode; threads: number | 'per-client' } {
   const text = String(value).trim().toLowerCase();
   if (text === 'per-client') return { mode: 'thread-per-client', threads: 'per-client' };
@@ -105,19 +182,8 @@ export function checkBrokerUrl(url: string): string {
   return url;
 }
 
-/** A URL safe to show: credentials replaced. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username || parsed.password) {
-      parsed.username = parsed.username ? '***' : '';
-      parsed.password = parsed.password ? '***' : '';
-    }
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return url.replace(/\/\/[^/@]*@/, '//***@');
-  }
-}
+/** A broker URL safe to show: redactUrlCredentials, under the name its callers use. */
+export const redactUrl = redactUrlCredentials;
 
 export function newRunId(): string {
   return randomBytes(4).toString('hex');
@@ -128,7 +194,10 @@ export function integer(option: string, n: number): number {
   return n;
 }
 
-/** A file's contents for an option (certificates, a password), read once, up front. */
+/**
+ * A file's contents, read once, up front: for an option (certificates, a password, a scenario)
+ * or a command's input (`report`, `merge`). The one "cannot read" message, naming `option`.
+ */
 export function readOptionFile(option: string, path: string): string {
   try {
     return readFileSync(path, 'utf8');
@@ -136,4 +205,26 @@ export function readOptionFile(option: string, path: string): string {
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new UsageError(option, `${option}: cannot read ${JSON.stringify(path)} (${code})`);
   }
+}
+
+/**
+ * A file this command will write, checked now rather than after the run: not a directory, and
+ * writable, or creatable in an existing, writable directory. `label` names it in the message
+ * (`--out csv`). Returns the absolute path.
+ */
+export function checkOutputFile(option: string, path: string, label = option): string {
+  const absolute = resolvePath(path);
+  const where = existsSync(absolute) ? absolute : dirname(absolute);
+  if (where !== absolute) {
+    if (!existsSync(where)) throw new UsageError(option, `${label}: no such directory ${JSON.stringify(dirname(path))}`);
+    if (!statSync(where).isDirectory()) throw new UsageError(option, `${label}: ${JSON.stringify(dirname(path))} is not a directory`);
+  } else if (statSync(absolute).isDirectory()) {
+    throw new UsageError(option, `${label}: ${JSON.stringify(path)} is a directory; name a file`);
+  }
+  try {
+    accessSync(where, constants.W_OK);
+  } catch (err) {
+    throw new UsageError(option, `${label}: cannot write ${JSON.stringify(path)} (${(err as NodeJS.ErrnoException).code ?? 'not writable'})`);
+  }
+  return absolute;
 }

@@ -128,10 +128,16 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
     threads: shards.filter((s) => s.mode !== 'single-loop').length,
   };
   const summary = buildSummary(figures);
-  if (shard) await writeShardResult(options, figures, coordinator, summary, specs, emitAll);
-  emitAll(summary);
-  await outputs.close();
-  await metrics?.close();
+  try {
+    if (shard) await writeShardResult(options, figures, coordinator, summary, specs, emitAll, log);
+    emitAll(summary);
+  } finally {
+    // An output file or the metrics server that fails costs that output, never the summary.
+    for (const { kind, path, error } of await outputs.close()) {
+      log.error({ out: path, err: error.message }, `--out ${kind}=${path} failed (${error.message}): the file is incomplete`);
+    }
+    await metrics?.close().catch((err: unknown) => log.warn({ err: String(err) }, `closing the metrics server: ${String(err)}`));
+  }
   return summary;
 }
 
@@ -153,6 +159,7 @@ async function writeShardResult(
   summary: Summary,
   specs: readonly SessionSpec[],
   emit: (event: RunEvent) => void,
+  log: Logger,
 ): Promise<void> {
   const agg = coordinator.aggregate;
   const result: ShardResult = {
@@ -190,7 +197,13 @@ async function writeShardResult(
     interrupted: f.interrupted,
     summary,
   };
-  for (const out of options.outputs) if (out.kind === 'result') await writeFile(out.path, JSON.stringify(result));
+  for (const out of options.outputs) {
+    if (out.kind !== 'result') continue;
+    // Checked writable up front; should it fail now, the summary and the --json line still carry the figures.
+    await writeFile(out.path, JSON.stringify(result)).catch((err: unknown) =>
+      log.error({ out: out.path, err: String(err) }, `--out result=${out.path} could not be written (${err instanceof Error ? err.message : String(err)})`),
+    );
+  }
   emit(result);
 }
 

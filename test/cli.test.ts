@@ -53,7 +53,9 @@ test('bad input: one line naming the option, exit 2, nothing on stdout, no stack
     [['run', '-b', 'http://127.0.0.1:1883'], /--broker has unknown scheme "http"/],
     [['run', '--frobnicate'], /Unknown argument: frobnicate/],
     [['run', '--qos', '1', '--qos', '2'], /--qos was given more than once/],
+    [['run', '--sub-topic', 'a', '--sub-topic', 'b'], /--sub-topic was given more than once/],
     [['launch'], /Unknown argument: launch/],
+    [['broker', '--port', '1k'], /--port must be a number \(got "1k"\)/],
     [['run', '-c', '100000'], /--threads per-client with 100000 clients needs 100000 worker threads; this machine holds about \d+/],
     [[], /name a command/],
   ];

@@ -53,3 +53,18 @@ test('compare rejects a bad mode before running anything', async (t) => {
   assert.equal(code, 2);
   assert.match(cli.stderr(), /^mqtt-fleet: --threads must be per-client, 0 \(one event loop\) or a pool size K >= 1 \(got "lots"\)/);
 });
+
+test('compare refuses --out, and checks --report, before running anything', async (t) => {
+  for (const [args, message] of [
+    [['--out', 'csv=run.csv'], /^mqtt-fleet: --out does not go with compare: every mode would write the same file/],
+    [['--report', join(tmpdir(), 'no-such-dir', 'compare.html')], /^mqtt-fleet: --report: no such directory/],
+    [['--report', tmpdir()], /^mqtt-fleet: --report: ".*" is a directory; name a file/],
+    [['--report', 'a.html', '--report', 'b.html'], /^mqtt-fleet: --report was given more than once/],
+  ] as const) {
+    const cli = spawnCli(t, ['compare', '-c', '2', '--count', '5', ...args]);
+    const { code } = await withTimeout(cli.exit, 15_000, `compare ${args.join(' ')} to refuse`);
+    assert.equal(code, 2, cli.stderr());
+    assert.match(cli.stderr(), message);
+    assert.equal(cli.stderr().trim().split('\n').length, 1, cli.stderr());
+  }
+});

@@ -105,6 +105,18 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
   assert.match(dom, new RegExp(`<tr data-figure="received"><td>received</td><td>${summary.received}</td>`));
 });
 
+test('--out: a file that fails mid-run (a full disk) is logged and costs only that file, never the summary', async (t) => {
+  const broker = await aedesForTest(t);
+  const csv = join(tempDir(t), 'run.csv');
+  // /dev/full passes every up-front check and fails every write with ENOSPC.
+  const cli = spawnCli(t, ['run', '-b', broker.url, '-c', '2', '--count', '20', '--rate', '50', '--out', 'ndjson=/dev/full', '--out', `csv=${csv}`]);
+  assert.equal((await withTimeout(cli.exit, 30_000, 'the run')).code, 0, cli.stderr());
+  assert.match(cli.stderr(), /--out ndjson=\/dev\/full failed \(ENOSPC[^)]*\): the file is incomplete/);
+  assert.match(cli.stderr(), /40 received/);
+  assert.match(cli.stderr(), /result: ok \(exit 0\)/);
+  assert.ok(readFileSync(csv, 'utf8').split('\n').length > 2, 'the other output is written in full');
+});
+
 test('mqtt-fleet report: a missing or malformed input is one clear line and exit 2', async (t) => {
   const dir = tempDir(t);
   const bad = join(dir, 'bad.ndjson');

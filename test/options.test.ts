@@ -68,6 +68,9 @@ test('every invalid option is rejected with one message naming it', () => {
   rejects({ threads: 'many' }, '--threads', /per-client, 0/);
   rejects({ maxInflight: 0 }, '--max-inflight', /at least 1/);
   rejects({ password: 'secret' }, '--password', /needs --username/);
+  rejects({ metricsHost: '0.0.0.0' }, '--metrics-host', /needs --metrics-port/);
+  rejects({ metricsPort: 70000 }, '--metrics-port', /between 0 and 65535/);
+  rejects({ shard: '0/2', shards: 2, runId: 'r' }, '--shards', /does not go with --shard/);
 });
 
 test('a broker URL with credentials is never echoed in an error', () => {
@@ -119,6 +122,9 @@ test('thread-per-client beyond what the machine holds is refused up front, with 
     (err: unknown) => err instanceof UsageError && err.option === '--threads' && /needs 500 worker threads; this machine holds about 100/.test(err.message) && /--threads \d+/.test(err.message),
   );
   checkThreadPerClient(options, { threads: 500, bound: 'test' });
+  // Only this shard's clients get threads here.
+  checkThreadPerClient(resolveOptions({ clients: 500, shard: '0/5', runId: 'r' }, {}), { threads: 100, bound: 'test' });
+  assert.throws(() => checkThreadPerClient(resolveOptions({ clients: 500, shard: '0/4', runId: 'r' }, {}), { threads: 100, bound: 'test' }), /125 clients in this shard needs 125 worker threads/);
   checkThreadPerClient(resolveOptions({ clients: 500, threads: 4 }, {}), { threads: 1, bound: 'test' });
 });
 
@@ -165,6 +171,24 @@ test('MQTT version, session expiry, TLS files, password file, workload module', 
   }
 });
 
+test('--out files are checked up front: kind, result= only with --shard, not a directory, an existing directory, one file per output', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-out-'));
+  try {
+    assert.deepEqual(resolveOptions({ out: [`csv=${dir}/a.csv`, `ndjson=${dir}/a.ndjson`] }, {}).outputs.map((o) => o.kind), ['csv', 'ndjson']);
+    assert.equal(resolveOptions({ out: `result=${dir}/r.json`, shard: '0/2', runId: 'r' }, {}).outputs[0]!.kind, 'result');
+    rejects({ out: 'pdf=x.pdf' }, '--out', /kind=path with kind csv or ndjson or result/);
+    rejects({ out: `result=${dir}/r.json` }, '--out', /result= needs --shard/);
+    rejects({ out: `csv=${dir}/` }, '--out', /--out csv: ".*" is a directory; name a file/);
+    rejects({ out: `csv=${dir}/none/a.csv` }, '--out', /--out csv: no such directory/);
+    rejects({ out: [`csv=${dir}/a`, `ndjson=${dir}/a`] }, '--out', /--out csv and ndjson both write/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('--local-address lists and ranges; open-file and ephemeral-port limits are checked before anything starts', async () => {
   const { checkSocketLimits } = await import('../src/limits.js');
   assert.deepEqual(resolveOptions({ localAddress: '127.0.0.2,127.0.0.3' }, {}).localAddresses, ['127.0.0.2', '127.0.0.3']);
@@ -175,7 +199,7 @@ test('--local-address lists and ranges; open-file and ephemeral-port limits are 
   const big = resolveOptions({ clients: 30_000, threads: 2, brokers: ['mqtt://127.0.0.1:1883'] }, {});
   assert.throws(
     () => checkSocketLimits(big, { openFiles: 20_000, ports: 28_232 }),
-    (e: unknown) => e instanceof UsageError && /needs about 30070 open files .* may open 20000: raise the limit \(ulimit -n 30070\), or split the fleet over processes with --shard/.test(e.message),
+    (e: unknown) => e instanceof UsageError && /needs about 30072 open files .* may open 20000: raise the limit \(ulimit -n 30072\), or split the fleet over processes with --shard/.test(e.message),
   );
   assert.throws(
     () => checkSocketLimits(big, { openFiles: 100_000, ports: 28_232 }),

@@ -44,6 +44,19 @@ test('scenario problems are reported with file, line, column, path and what was 
   rejects(join(tmpdir(), 'no-such-scenario.yaml'), /--scenario: cannot read .* \(ENOENT\)/);
 });
 
+test('groups are held to the same rules as the flags: keepalive, session expiry and size maxima, MQTT version spellings, workload file', (t) => {
+  const group = (settings: string): string => file(t, 'fleet.yaml', `groups:\n  - name: a\n    count: 1\n${settings}`);
+  rejects(group(`    keepalive: 70000\n`), /fleet\.yaml:4:16: groups\[0\]\.keepalive must be at most 65535s \(got 70000s\)/);
+  rejects(group(`    mqttVersion: 5\n    sessionExpiry: 4294967296\n`), /fleet\.yaml:5:20: groups\[0\]\.sessionExpiry must be at most 4294967295s/);
+  rejects(group(`    publish: { topic: t, size: 257mib }\n`), /fleet\.yaml:4:\d+: groups\[0\]\.publish\.size must be at most 256mib, MQTT's limit/);
+  rejects(group(`    publish: { topic: t, size: 10 }\n`), /groups\[0\]\.publish\.size must be at least 24 bytes, the payload header/);
+  rejects(group(`    mqttVersion: 3\n`), /groups\[0\]\.mqttVersion must be 3\.1\.1 or 5 \(got "3"\)/);
+  rejects(group(`    workload: nowhere.mjs\n`), /fleet\.yaml:4:15: groups\[0\]\.workload: no such file "nowhere\.mjs"/);
+  const o = resolveOptions({ scenario: group(`    mqttVersion: ' V5 '\n    keepalive: 65535\n    sessionExpiry: 4294967295\n`) }, {});
+  assert.deepEqual([o.groups[0]!.protocolVersion, o.groups[0]!.keepaliveSec, o.groups[0]!.sessionExpirySec], [5, 65535, 4294967295]);
+  assert.equal(resolveOptions({ scenario: group(`    mqttVersion: v3.1.1\n`) }, {}).groups[0]!.protocolVersion, 4);
+});
+
 test('a JSON scenario, environment references with defaults, and CLI flags over scenario defaults', (t) => {
   const path = file(
     t,

@@ -1,7 +1,7 @@
 import type { Comparison } from '../compare.js';
+import { MODE_LABELS } from '../group.js';
 import { colours, fmtInt, fmtMs } from './format.js';
 
-const MODE = { 'thread-per-client': 'thread per client', pool: 'pool', 'single-loop': 'single loop', mixed: 'mixed' } as const;
 
 /** The side-by-side table `mqtt-fleet compare` prints to stderr. */
 export function formatComparison(c: Comparison, stream: NodeJS.WriteStream = process.stderr): string {
@@ -13,7 +13,7 @@ export function formatComparison(c: Comparison, stream: NodeJS.WriteStream = pro
     'loop p99', 'peak RSS', 'CPU',
   ];
   const rows = c.rows.map((r) => [
-    MODE[r.mode],
+    MODE_LABELS[r.mode],
     String(r.threads),
     fmtMs(r.connectMs),
     fmtInt(r.publishedPerSec),
@@ -29,6 +29,6 @@ export function formatComparison(c: Comparison, stream: NodeJS.WriteStream = pro
   const widths = header.map((h, n) => Math.max(h.length, ...rows.map((r) => r[n]!.length)));
   const line = (cells: string[]): string => cells.map((cell, n) => (n === 0 ? cell.padEnd(widths[n]!) : cell.padStart(widths[n]!))).join('  ');
   const title = `${paint.bold('mqtt-fleet compare')} ${c.runId} · ${fmtInt(c.clients)} clients · QoS ${c.qos}${c.workMs > 0 ? ` · ${fmtMs(c.workMs)} of work per message` : ''}`;
-  const notes = c.rows.filter((r) => r.lost > 0 || r.gaveUp > 0).map((r) => paint.red(`${MODE[r.mode]}: ${r.lost} lost, ${r.gaveUp} gave up`));
+  const notes = c.rows.filter((r) => r.lost > 0 || r.gaveUp > 0).map((r) => paint.red(`${MODE_LABELS[r.mode]}: ${r.lost} lost, ${r.gaveUp} gave up`));
   return [title, '', paint.dim(line(header)), ...rows.map(line), ...(notes.length ? ['', ...notes] : []), ''].join('\n') + '\n';
 }

@@ -1,4 +1,5 @@
 import type { Comparison } from '../compare.js';
+import { MODE_LABELS } from '../group.js';
 import { escapeHtml, page } from './page.js';
 
 /** `mqtt-fleet compare --report`: throughput, latency percentiles, others vs working, costs, per mode. */
@@ -10,7 +11,7 @@ export function comparisonHtml(comparison: Comparison): string {
 <section id="work-section" hidden><h2>Latency of the other clients vs the working ones (ms)</h2><div id="work"></div></section>
 <section><h2>Start-up, responsiveness and cost</h2><div id="resources"></div></section>`;
   const script = `
-  var MODES = { 'thread-per-client': 'thread per client', 'pool': 'pool', 'single-loop': 'single loop', 'mixed': 'mixed' };
+  var MODES = ${JSON.stringify(MODE_LABELS)};
   var rows = data.rows.map(function (r) {
     return { label: MODES[r.mode] + ' (' + r.threads + (r.threads === 1 ? ' thread)' : ' threads)'), data: { mode: r.mode, threads: r.threads }, r: r };
   });

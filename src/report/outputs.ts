@@ -16,30 +16,58 @@ function csvRow(s: StatsLine): string {
   return `${cells.join(',')}\n`;
 }
 
+/** An output file that could not be written to the end, and why. */
+export interface OutputFailure {
+  kind: OutputKind;
+  path: string;
+  error: Error;
+}
+
 /**
  * `--out csv=FILE`: one row per stats interval (1 s by default), the run's time series.
  * `--out ndjson=FILE`: every event, as `--json` prints them, to a file.
+ * A file that fails (disk full, removed volume) stops being written; the run goes on, and
+ * close() says which failed, so the summary is never lost to an output.
  */
 export class Outputs {
-  private readonly streams: { kind: OutputKind; stream: WriteStream }[];
+  private readonly streams: { kind: OutputKind; path: string; stream: WriteStream; error: Error | null }[];
 
   /** `result` files are written once, at the end, by the run itself. */
-  constructor(outputs: readonly { kind: OutputKind; path: string }[]) {
+  constructor(
+    outputs: readonly { kind: OutputKind; path: string }[],
+    /** Called once per failing file, when it fails. */
+    private readonly onError: (failure: OutputFailure) => void = () => {},
+  ) {
     this.streams = outputs.filter((o) => o.kind !== 'result').map(({ kind, path }) => {
-      const stream = createWriteStream(path);
-      if (kind === 'csv') stream.write(`${CSV_COLUMNS.join(',')}\n`);
-      return { kind, stream };
+      const entry = { kind, path, stream: createWriteStream(path), error: null as Error | null };
+      entry.stream.on('error', (error) => {
+        if (entry.error) return;
+        entry.error = error;
+        this.onError({ kind, path, error });
+      });
+      if (kind === 'csv') entry.stream.write(`${CSV_COLUMNS.join(',')}\n`);
+      return entry;
     });
   }
 
   onEvent(event: RunEvent): void {
-    for (const { kind, stream } of this.streams) {
+    for (const { kind, stream, error } of this.streams) {
+      if (error) continue;
       if (kind === 'ndjson') stream.write(`${JSON.stringify(event)}\n`);
       else if (kind === 'csv' && event.type === 'stats') stream.write(csvRow(event));
     }
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.streams.map(({ stream }) => new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())))));
+  /** Flush and close every file; never rejects: resolves to the files that failed. */
+  async close(): Promise<OutputFailure[]> {
+    await Promise.all(
+      this.streams
+        .filter((s) => !s.error)
+        .map(({ stream }) => new Promise<void>((resolve) => {
+          stream.once('close', resolve);
+          stream.end();
+        })),
+    );
+    return this.streams.flatMap(({ kind, path, error }) => (error ? [{ kind, path, error }] : []));
   }
 }

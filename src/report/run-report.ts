@@ -1,23 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import type { StatsLine, StatusLine, Summary } from '../events.js';
+import { readOptionFile } from '../parse.js';
+import type { StatsLine, Summary } from '../events.js';
 import { escapeHtml, page } from './page.js';
 
 export interface RunRecord {
   stats: StatsLine[];
   summary: Summary | null;
-  statuses: number;
 }
 
 /** Read a run's NDJSON (`--json` or `--out ndjson=`); every line must be one of its events. */
 export function readRun(file: string): RunRecord {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError('report', `cannot read ${JSON.stringify(file)} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
-  }
-  const record: RunRecord = { stats: [], summary: null, statuses: 0 };
+  const text = readOptionFile('report', file);
+  const record: RunRecord = { stats: [], summary: null };
   text.split('\n').forEach((line, n) => {
     if (line.trim() === '') return;
     let event: { type?: unknown };
@@ -28,7 +22,6 @@ export function readRun(file: string): RunRecord {
     }
     if (event.type === 'stats') record.stats.push(event as StatsLine);
     else if (event.type === 'summary') record.summary = event as unknown as Summary;
-    else if (event.type === 'status') record.statuses += (event as StatusLine).client >= 0 ? 1 : 0;
   });
   if (record.stats.length === 0 && record.summary === null) {
     throw new UsageError('report', `${file} has no stats or summary lines: write it with mqtt-fleet run --json or --out ndjson=FILE`);

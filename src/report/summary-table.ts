@@ -1,8 +1,8 @@
 import type { Summary } from '../events.js';
 import { ExitCode } from '../exit-codes.js';
+import { MODE_LABELS } from '../group.js';
 import { colours, fmtInt, fmtMs } from './format.js';
 
-const MODE_LABEL = { 'thread-per-client': 'thread per client', pool: 'pool', 'single-loop': 'single loop', mixed: 'mixed modes' } as const;
 
 /** The human summary printed to stderr at the end of a run. */
 export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.stderr): string {
@@ -26,14 +26,14 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
     ['loop delay', s.loopDelayMs ? `p50 ${fmtMs(s.loopDelayMs.p50)} · p99 ${fmtMs(s.loopDelayMs.p99)} · max ${fmtMs(s.loopDelayMs.max)} (worst thread, while publishing)` : 'not measured'],
     ['process', `peak RSS ${fmtInt(s.peakRssMb)} MB · CPU ${fmtMs(s.cpuMs.user)} user + ${fmtMs(s.cpuMs.system)} system`],
   ];
-  if (s.groups) rows.unshift(['groups', s.groups.map((g) => `${g.name} x ${fmtInt(g.clients)} (${MODE_LABEL[g.mode]}${g.mode === 'pool' ? ` of ${g.threads}` : ''})`).join(' · ')]);
+  if (s.groups) rows.unshift(['groups', s.groups.map((g) => `${g.name} x ${fmtInt(g.clients)} (${MODE_LABELS[g.mode]}${g.mode === 'pool' ? ` of ${g.threads}` : ''})`).join(' · ')]);
   if (s.foreign > 0) rows.push(['foreign', `${fmtInt(s.foreign)} messages without this run's header (other traffic, untracked payload templates)`]);
   if (s.retained > 0) rows.push(['retained', `${fmtInt(s.retained)} deliveries carried the retain flag`]);
   const codes = Object.entries(s.reasonCodes);
   if (codes.length > 0) rows.push(['reason codes', codes.map(([code, n]) => `${code}: ${fmtInt(n)}`).join(' · ')]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const part = s.shard ? ` · shard ${s.shard.index}/${s.shard.count} (streams within this shard)` : s.shards !== undefined ? ` · merged from ${s.shards} shards` : '';
-  const head = `${c.bold('mqtt-fleet')} run ${s.runId}${part} · ${MODE_LABEL[s.mode]}, ${threads} · QoS ${s.qos} · ${s.brokers.join(', ')}`;
+  const head = `${c.bold('mqtt-fleet')} run ${s.runId}${part} · ${MODE_LABELS[s.mode]}, ${threads} · QoS ${s.qos} · ${s.brokers.join(', ')}`;
   return [head, '', ...rows.map(([k, v]) => `${c.dim(k.padEnd(width))}  ${v}`), '', verdict(s, c)].join('\n') + '\n';
 }
 

@@ -2,8 +2,20 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { BrokerRef, GroupProfile, PublishPlan, Subscription, TlsOptions, Will } from '../group.js';
 import type { ResolvedOptions } from '../options.js';
-import { atLeast, checkBrokerUrl, integer, parseCount, parseDuration, parseNumber, parseSize, parseThreads, readOptionFile } from '../parse.js';
-import { HEADER_SIZE } from '../session/payload.js';
+import {
+  checkBrokerUrl,
+  parseKeepalive,
+  parseMqttVersion,
+  parsePayloadSize,
+  parsePositiveCount,
+  parsePositiveDuration,
+  parseQos,
+  parseRate,
+  parseSessionExpiry,
+  parseThreads,
+  readOptionFile,
+  resolveWorkload,
+} from '../parse.js';
 import { checkPayloadTemplate, checkTemplate, CLIENT_ID_TOKENS, TOPIC_TOKENS } from '../session/templates.js';
 import { isPlainObject, pathText, type Path, type Scenario } from './load.js';
 
@@ -32,11 +44,7 @@ function checkKeys(scenario: Scenario, value: Record<string, unknown>, allowed: 
 }
 
 function qosAt(scenario: Scenario, path: Path, value: unknown): 0 | 1 | 2 {
-  return at(scenario, path, (label) => {
-    const n = parseNumber(label, value);
-    if (n !== 0 && n !== 1 && n !== 2) throw new UsageError(label, `${label} must be 0, 1 or 2 (got ${n})`);
-    return n;
-  });
+  return at(scenario, path, (label) => parseQos(label, value));
 }
 
 function boolAt(scenario: Scenario, path: Path, value: unknown, fallback: boolean): boolean {
@@ -88,7 +96,7 @@ export function scenarioClientCount(scenario: Scenario): number {
     if (!isPlainObject(g)) scenario.fail(['groups', n], 'must be a mapping with at least `name` and `count`');
     total += at(scenario, ['groups', n, 'count'], (label) => {
       if (g.count === undefined) throw new UsageError(label, `${label} is required: how many clients the group has`);
-      return atLeast(label, integer(label, parseCount(label, g.count)), 1);
+      return parsePositiveCount(label, g.count);
     });
   });
   return total;
@@ -110,20 +118,12 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
     if (!/^[A-Za-z0-9_-]+$/.test(name)) scenario.fail([...path, 'name'], `must be letters, digits, - or _ (got ${JSON.stringify(name)})`);
     if (names.has(name)) scenario.fail([...path, 'name'], `repeats the group name ${JSON.stringify(name)}`);
     names.add(name);
-    const count = at(scenario, [...path, 'count'], (label) => atLeast(label, integer(label, parseCount(label, g.count)), 1));
-    const protocolVersion =
-      g.mqttVersion === undefined
-        ? base.protocolVersion
-        : at(scenario, [...path, 'mqttVersion'], (label) => {
-            const v = String(g.mqttVersion);
-            if (['3.1.1', '4'].includes(v)) return 4 as const;
-            if (['5', '5.0'].includes(v)) return 5 as const;
-            throw new UsageError(label, `${label} must be 3.1.1 or 5 (got ${JSON.stringify(v)})`);
-          });
+    const count = at(scenario, [...path, 'count'], (label) => parsePositiveCount(label, g.count));
+    const protocolVersion = g.mqttVersion === undefined ? base.protocolVersion : at(scenario, [...path, 'mqttVersion'], (label) => parseMqttVersion(label, g.mqttVersion));
     let sessionExpirySec = base.sessionExpirySec;
     if (g.sessionExpiry !== undefined) {
       if (protocolVersion !== 5) scenario.fail([...path, 'sessionExpiry'], 'needs mqttVersion 5');
-      sessionExpirySec = at(scenario, [...path, 'sessionExpiry'], (label) => Math.round(parseDuration(label, g.sessionExpiry, 's') / 1000));
+      sessionExpirySec = at(scenario, [...path, 'sessionExpiry'], (label) => parseSessionExpiry(label, g.sessionExpiry));
     }
     const { mode, threads } = g.threads === undefined ? { mode: base.mode, threads: undefined } : at(scenario, [...path, 'threads'], () => parseThreads(g.threads));
     const workerThreads = mode === 'single-loop' ? 0 : mode === 'thread-per-client' ? count : Math.min(count, threads === undefined ? base.threads : (threads as number));
@@ -138,14 +138,16 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
       protocolVersion,
       clean: boolAt(scenario, [...path, 'clean'], g.clean, base.clean),
       sessionExpirySec,
-      keepaliveSec:
-        g.keepalive === undefined ? base.keepaliveSec : at(scenario, [...path, 'keepalive'], (label) => Math.round(parseDuration(label, g.keepalive, 's') / 1000)),
+      keepaliveSec: g.keepalive === undefined ? base.keepaliveSec : at(scenario, [...path, 'keepalive'], (label) => parseKeepalive(label, g.keepalive)),
       subscriptions: subscriptions(scenario, [...path, 'subscribe'], g.subscribe, base),
       publish: g.publish === undefined || g.publish === null ? null : publishPlan(scenario, [...path, 'publish'], g.publish, base, protocolVersion),
       will: g.will === undefined ? null : will(scenario, [...path, 'will'], g.will, base),
       mode,
       threads: workerThreads,
-      workload: g.workload === undefined ? base.workload : workloadPath(scenario, [...path, 'workload'], g.workload),
+      workload:
+        g.workload === undefined
+          ? base.workload
+          : at(scenario, [...path, 'workload'], (label) => resolveWorkload(label, stringAt(scenario, [...path, 'workload'], g.workload), scenario.dir)),
     };
     if (group.password !== undefined && group.username === undefined) scenario.fail([...path, 'password'], 'needs a username');
     first += count;
@@ -187,9 +189,9 @@ function publishPlan(scenario: Scenario, path: Path, value: unknown, base: Resol
   if (!isPlainObject(value)) scenario.fail(path, 'must be { topic, rate, count or duration, size or payload, qos, retain }');
   const p = value as Record<string, unknown>;
   checkKeys(scenario, p, PUBLISH_KEYS, path);
-  const rate = p.rate === undefined ? base.rate : at(scenario, [...path, 'rate'], (label) => atLeast(label, parseNumber(label, p.rate), 0));
-  const count = p.count === undefined ? undefined : at(scenario, [...path, 'count'], (label) => atLeast(label, parseCount(label, p.count), 1));
-  let durationMs = p.duration === undefined ? undefined : at(scenario, [...path, 'duration'], (label) => atLeast(label, parseDuration(label, p.duration), 1));
+  const rate = p.rate === undefined ? base.rate : at(scenario, [...path, 'rate'], (label) => parseRate(label, p.rate));
+  const count = p.count === undefined ? undefined : at(scenario, [...path, 'count'], (label) => parsePositiveCount(label, p.count));
+  let durationMs = p.duration === undefined ? undefined : at(scenario, [...path, 'duration'], (label) => parsePositiveDuration(label, p.duration));
   if (count === undefined && durationMs === undefined) {
     if (base.count === undefined) durationMs = base.durationMs;
     else return finish(base.count, base.durationMs);
@@ -201,8 +203,8 @@ function publishPlan(scenario: Scenario, path: Path, value: unknown, base: Resol
     const payload = p.payload === undefined ? null : String(p.payload);
     if (payload !== null) at(scenario, [...path, 'payload'], (label) => checkPayloadTemplate(label, payload));
     if (payload !== null && p.size !== undefined) scenario.fail([...path, 'size'], 'and payload do not go together: a payload template makes its own size');
-    const size = p.size === undefined ? base.size : at(scenario, [...path, 'size'], (label) => parseSize(label, p.size));
-    if (payload === null && size < HEADER_SIZE) scenario.fail([...path, 'size'], `must be at least ${HEADER_SIZE} bytes, the payload header (got ${size})`);
+    // Given here, size means a generated payload (with a template it was refused just above).
+    const size = p.size === undefined ? base.size : at(scenario, [...path, 'size'], (label) => parsePayloadSize(label, p.size));
     let userProperties: Record<string, string> | null = null;
     if (p.properties !== undefined) {
       const props = p.properties as Record<string, unknown>;
@@ -239,15 +241,4 @@ function will(scenario: Scenario, path: Path, value: unknown, base: ResolvedOpti
     qos: w.qos === undefined ? base.qos : qosAt(scenario, [...path, 'qos'], w.qos),
     retain: boolAt(scenario, [...path, 'retain'], w.retain, false),
   };
-}
-
-function workloadPath(scenario: Scenario, path: Path, value: unknown): string {
-  const absolute = resolve(scenario.dir, stringAt(scenario, path, value));
-  if (!/\.(mjs|cjs|js)$/.test(absolute)) scenario.fail(path, 'must be a .mjs, .cjs or .js module');
-  try {
-    readOptionFile(pathText(path), absolute);
-  } catch {
-    scenario.fail(path, `names no readable file (${absolute})`);
-  }
-  return absolute;
 }

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, type Document } from 'yaml';
 import { UsageError } from '../errors.js';
+import { readOptionFile } from '../parse.js';
 
 export type Path = readonly (string | number)[];
 
@@ -31,12 +31,7 @@ export function pathText(path: Path): string {
  */
 export function loadScenario(file: string, env: NodeJS.ProcessEnv): Scenario {
   const path = resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError('--scenario', `--scenario: cannot read ${JSON.stringify(file)} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
-  }
+  const text = readOptionFile('--scenario', file);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const where = (offset: number | undefined): string => {

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { readOptionFile } from '../parse.js';
 import type { Summary } from '../events.js';
 import type { GroupProfile } from '../group.js';
 import type { Counters, LoopDelay, PublisherFinal, StreamFinal } from '../protocol.js';
@@ -64,12 +64,7 @@ export function publicGroup(g: GroupProfile): GroupProfile {
 export function readShardResults(files: readonly string[]): ShardResult[] {
   const results: ShardResult[] = [];
   for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new UsageError('merge', `cannot read ${JSON.stringify(file)} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
-    }
+    const text = readOptionFile('merge', file);
     const found = text
       .split('\n')
       .map((line, n) => ({ line: line.trim(), n }))
