@@ -69,7 +69,10 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
   const groups = latencyGroups(options);
   const shards = planShards(options, specs, groups, BATCH_INTERVAL_MS);
   const host = new Hosts(shards);
-  const outputs = new Outputs(options.outputs);
+  // A file that fails (disk full, ...) is said at once and dropped; the run and the summary go on.
+  const outputs = new Outputs(options.outputs, ({ kind, path, error }) =>
+    log.error({ out: path, err: error.message }, `--out ${kind}=${path} failed (${error.message}): the file is incomplete`),
+  );
   const emitAll = (event: RunEvent): void => {
     outputs.onEvent(event);
     emit(event);
@@ -133,9 +136,7 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
     emitAll(summary);
   } finally {
     // An output file or the metrics server that fails costs that output, never the summary.
-    for (const { kind, path, error } of await outputs.close()) {
-      log.error({ out: path, err: error.message }, `--out ${kind}=${path} failed (${error.message}): the file is incomplete`);
-    }
+    await outputs.close();
     await metrics?.close().catch((err: unknown) => log.warn({ err: String(err) }, `closing the metrics server: ${String(err)}`));
   }
   return summary;

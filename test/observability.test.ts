@@ -112,6 +112,7 @@ test('--out: a file that fails mid-run (a full disk) is logged and costs only th
   const cli = spawnCli(t, ['run', '-b', broker.url, '-c', '2', '--count', '20', '--rate', '50', '--out', 'ndjson=/dev/full', '--out', `csv=${csv}`]);
   assert.equal((await withTimeout(cli.exit, 30_000, 'the run')).code, 0, cli.stderr());
   assert.match(cli.stderr(), /--out ndjson=\/dev\/full failed \(ENOSPC[^)]*\): the file is incomplete/);
+  assert.equal(cli.stderr().match(/--out ndjson=\/dev\/full failed/g)?.length, 1, 'said once');
   assert.match(cli.stderr(), /40 received/);
   assert.match(cli.stderr(), /result: ok \(exit 0\)/);
   assert.ok(readFileSync(csv, 'utf8').split('\n').length > 2, 'the other output is written in full');

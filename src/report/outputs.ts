@@ -58,8 +58,8 @@ export class Outputs {
     }
   }
 
-  /** Flush and close every file; never rejects: resolves to the files that failed. */
-  async close(): Promise<OutputFailure[]> {
+  /** Flush and close every file; never rejects (a failure goes to `onError`). */
+  async close(): Promise<void> {
     await Promise.all(
       this.streams
         .filter((s) => !s.error)
@@ -68,6 +68,5 @@ export class Outputs {
           stream.end();
         })),
     );
-    return this.streams.flatMap(({ kind, path, error }) => (error ? [{ kind, path, error }] : []));
   }
 }
