@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { renderedDom } from './helpers/chromium.js';
@@ -8,6 +6,7 @@ import { makeCerts } from './helpers/certs.js';
 import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { freePort } from './helpers/ports.js';
+import { tempDir } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
 
 /** The shipped examples, run as a user would, against brokers of the test's own. */
@@ -21,8 +20,7 @@ test('examples/plant-and-cloud.yaml, as the README walks through it: two brokers
   const cloud = await Mosquitto.start(`listener ${tlsPort} 127.0.0.1\ncafile ${certs.ca}\ncertfile ${certs.cert}\nkeyfile ${certs.key}\n`, { verbose: false });
   t.after(() => cloud.stop());
   const env = { PLANT_BROKER: plant.url, CLOUD_BROKER: `mqtts://localhost:${tlsPort}`, CLOUD_CA: certs.ca };
-  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-walkthrough-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'walkthrough');
   const ndjson = join(dir, 'plant.ndjson');
   const cli = spawnCli(t, ['run', '--scenario', 'examples/plant-and-cloud.yaml', '--duration', '3s', '--json', '--metrics-port', '0', '--out', `ndjson=${ndjson}`], { json: true, env });
   // Watch the metrics while it runs.

@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { run, type RunEvent } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { renderedDom } from './helpers/chromium.js';
 import { spawnCli } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 import { Condition, withTimeout } from './helpers/wait.js';
-
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-obs-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function metric(text: string, name: string, labels = ''): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
@@ -71,7 +65,7 @@ test('--metrics-port serves Prometheus metrics during the run: clients by state,
 
 test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML page that holds its numbers', async (t) => {
   const broker = await aedesForTest(t);
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'obs');
   const csv = join(dir, 'run.csv');
   const ndjson = join(dir, 'run.ndjson');
   const cli = spawnCli(t, ['run', '-b', broker.url, '-c', '4', '--duration', '2s', '--rate', '50', '--stats-interval', '250ms', '--out', `csv=${csv}`, '--out', `ndjson=${ndjson}`]);
@@ -106,7 +100,7 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
 });
 
 test('mqtt-fleet report: a missing or malformed input is one clear line and exit 2', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'obs');
   const bad = join(dir, 'bad.ndjson');
   writeFileSync(bad, '{"type":"stats","t":1}\nnot json\n');
   for (const [args, message] of [

@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { run } from '../src/index.js';
 import { makeCerts } from './helpers/certs.js';
 import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { freePort } from './helpers/ports.js';
+import { tempFile } from './helpers/temp.js';
 import { Condition, withTimeout } from './helpers/wait.js';
-
-function tempFile(t: TestContext, name: string, text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-proto-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, name), text);
-  return join(dir, name);
-}
 
 test('WebSocket transports: ws:// and wss:// (with --ca) carry every message, in a pool and on one loop', async (t) => {
   const certs = makeCerts();

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { UsageError } from '../src/errors.js';
@@ -10,13 +9,8 @@ import type { ShardResult } from '../src/shard/result.js';
 import { spawnCli } from './helpers/cli.js';
 import { FaultProxy } from './helpers/fault-proxy.js';
 import { Mosquitto } from './helpers/mosquitto.js';
+import { tempDir } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
-
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-shards-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 test('--shard I/N, --shards with JOB_COMPLETION_INDEX, --start-at, and the run id they need', () => {
   assert.deepEqual(resolveOptions({ shard: '2/5', runId: 'r' }, {}).shard, { index: 2, count: 5 });
