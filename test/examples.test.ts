@@ -28,7 +28,11 @@ test('examples/plant-and-cloud.yaml, as the README walks through it: two brokers
   const url = /Prometheus metrics on (http:\/\/\S+?)"/.exec(cli.stderr())?.[1];
   assert.ok(url, cli.stderr());
   const metrics = await (await fetch(url)).text();
-  assert.match(metrics, /mqtt_fleet_clients\{state="ready",run="[^"]+",mode="mixed"\} \d+/);
+  const clients = new Map([...metrics.matchAll(/^mqtt_fleet_clients\{state="([^"]+)",run="[^"]+",mode="mixed"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+  assert.ok(clients.get('ready')! > 0, `clients ready while messages flow: ${JSON.stringify([...clients])}`);
+  assert.equal([...clients.values()].reduce((a, b) => a + b, 0), 10 + 3 + 4, 'every client of the three groups, in one state or another');
+  const received = /^mqtt_fleet_messages_received_total\{run="[^"]+",mode="mixed"\} (\d+)$/m.exec(metrics);
+  assert.ok(Number(received?.[1]) > 0, `messages received by the scrape: ${received?.[0]}`);
   const { code } = await withTimeout(cli.exit, 60_000, 'the example run');
   assert.equal(code, 0, cli.stderr());
   const s = cli.lines.at(-1)!;
