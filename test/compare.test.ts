@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { aedesForTest } from './helpers/aedes.js';
 import { bars, renderedDom } from './helpers/chromium.js';
 import { spawnCli } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
 
 test('compare runs each mode on identical work, prints one summary per mode and a comparison, and writes an HTML report that renders', async (t) => {
   const broker = await aedesForTest(t);
-  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-compare-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'compare');
   const report = join(dir, 'compare.html');
   const cli = spawnCli(
     t,

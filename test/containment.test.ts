@@ -1,18 +1,31 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { run, type StatusLine } from '../src/index.js';
+import { run, type MessageLine, type RunEvent, type StatusLine } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
+import { tempFile } from './helpers/temp.js';
 
-function workload(t: TestContext, source: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-workload-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'client.mjs');
-  writeFileSync(file, source);
-  return file;
+const workload = (t: TestContext, source: string): string => tempFile(t, 'client.mjs', source, 'workload');
+
+/** Status and (with printMessages) message events of a run. */
+function recorder(): { statuses: StatusLine[]; messages: MessageLine[]; onEvent: (e: RunEvent) => void } {
+  const statuses: StatusLine[] = [];
+  const messages: MessageLine[] = [];
+  return {
+    statuses,
+    messages,
+    onEvent: (e) => {
+      if (e.type === 'status') statuses.push(e);
+      if (e.type === 'message') messages.push(e);
+    },
+  };
 }
+
+/** The sequence numbers `client` received of its own messages (the default topics: each client hears itself), in order. */
+function ownSeqs(messages: MessageLine[], client: number): number[] {
+  return messages.filter((m) => m.client === client && m.from === client).map((m) => m.seq).sort((a, b) => a - b);
+}
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 for (const threads of ['0', '2', 'per-client']) {
   test(`--threads ${threads}: a workload hook that throws fails its own client; the others finish`, async (t) => {
@@ -23,12 +36,16 @@ for (const threads of ['0', '2', 'per-client']) {
          if (ctx.index === 1 && message.payload.readUInt32LE(12) === 5) throw new Error('boom in client ' + ctx.index);
        }`,
     );
-    const statuses: StatusLine[] = [];
-    const summary = await run({ brokers: [broker.url], clients: 4, count: 20, rate: 100, threads, workload: file, onEvent: (e) => e.type === 'status' && statuses.push(e) });
+    const { statuses, messages, onEvent } = recorder();
+    const summary = await run({ brokers: [broker.url], clients: 4, count: 20, rate: 100, threads, workload: file, printMessages: true, onEvent });
     const last = new Map(statuses.map((s) => [s.client, s]));
     assert.equal(last.get(1)!.state, 'failed');
     assert.match(last.get(1)!.error!.message, /workload onMessage failed: boom in client 1/);
-    for (const i of [0, 2, 3]) assert.equal(last.get(i)!.state, 'done', `client ${i} finished`);
+    for (const i of [0, 2, 3]) {
+      assert.equal(last.get(i)!.state, 'done', `client ${i} finished`);
+      assert.deepEqual(ownSeqs(messages, i), range(20), `client ${i} received each of its 20 messages once`);
+    }
+    assert.ok(ownSeqs(messages, 1).length <= 6, `client 1 stopped receiving at the message its hook threw on: ${ownSeqs(messages, 1).join(',')}`);
     assert.equal(summary.failed, 1);
     assert.equal(summary.exitCode, 1);
     assert.equal(summary.received, summary.expected - summary.lost);
@@ -52,8 +69,8 @@ for (const threads of ['2', 'per-client']) {
     const broker = await aedesForTest(t);
     // Client 2's thread exits mid-run, as a crash in native code or a stray process.exit would.
     const file = workload(t, `export const tickMs = 50; export function tick(ctx) { if (ctx.index === 2) process.exit(7); }`);
-    const statuses: StatusLine[] = [];
-    const summary = await run({ brokers: [broker.url], clients: 4, count: 40, rate: 40, threads, workload: file, onEvent: (e) => e.type === 'status' && statuses.push(e) });
+    const { statuses, messages, onEvent } = recorder();
+    const summary = await run({ brokers: [broker.url], clients: 4, count: 40, rate: 40, threads, workload: file, printMessages: true, onEvent });
     const last = new Map(statuses.map((s) => [s.client, s]));
     // Round-robin: with 2 threads, client 2 shares its thread with client 0.
     const dead = threads === '2' ? [0, 2] : [2];
@@ -63,6 +80,7 @@ for (const threads of ['2', 'per-client']) {
         assert.match(last.get(i)!.error!.message, /worker thread died/);
       } else {
         assert.equal(last.get(i)!.state, 'done', `client ${i} finished`);
+        assert.deepEqual(ownSeqs(messages, i), range(40), `surviving client ${i} received each of its 40 messages once`);
       }
     }
     assert.equal(summary.failed, dead.length);

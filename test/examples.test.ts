@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { renderedDom } from './helpers/chromium.js';
@@ -8,6 +6,7 @@ import { makeCerts } from './helpers/certs.js';
 import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { freePort } from './helpers/ports.js';
+import { tempDir } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
 
 /** The shipped examples, run as a user would, against brokers of the test's own. */
@@ -21,8 +20,7 @@ test('examples/plant-and-cloud.yaml, as the README walks through it: two brokers
   const cloud = await Mosquitto.start(`listener ${tlsPort} 127.0.0.1\ncafile ${certs.ca}\ncertfile ${certs.cert}\nkeyfile ${certs.key}\n`, { verbose: false });
   t.after(() => cloud.stop());
   const env = { PLANT_BROKER: plant.url, CLOUD_BROKER: `mqtts://localhost:${tlsPort}`, CLOUD_CA: certs.ca };
-  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-walkthrough-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'walkthrough');
   const ndjson = join(dir, 'plant.ndjson');
   const cli = spawnCli(t, ['run', '--scenario', 'examples/plant-and-cloud.yaml', '--duration', '3s', '--json', '--metrics-port', '0', '--out', `ndjson=${ndjson}`], { json: true, env });
   // Watch the metrics while it runs.
@@ -30,7 +28,11 @@ test('examples/plant-and-cloud.yaml, as the README walks through it: two brokers
   const url = /Prometheus metrics on (http:\/\/\S+?)"/.exec(cli.stderr())?.[1];
   assert.ok(url, cli.stderr());
   const metrics = await (await fetch(url)).text();
-  assert.match(metrics, /mqtt_fleet_clients\{state="ready",run="[^"]+",mode="mixed"\} \d+/);
+  const clients = new Map([...metrics.matchAll(/^mqtt_fleet_clients\{state="([^"]+)",run="[^"]+",mode="mixed"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+  assert.ok(clients.get('ready')! > 0, `clients ready while messages flow: ${JSON.stringify([...clients])}`);
+  assert.equal([...clients.values()].reduce((a, b) => a + b, 0), 10 + 3 + 4, 'every client of the three groups, in one state or another');
+  const received = /^mqtt_fleet_messages_received_total\{run="[^"]+",mode="mixed"\} (\d+)$/m.exec(metrics);
+  assert.ok(Number(received?.[1]) > 0, `messages received by the scrape: ${received?.[0]}`);
   const { code } = await withTimeout(cli.exit, 60_000, 'the example run');
   assert.equal(code, 0, cli.stderr());
   const s = cli.lines.at(-1)!;

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { run, type RunEvent, type StatusLine } from '../src/index.js';
+import type { RunEvent, StatusLine } from '../src/index.js';
 import { Mosquitto } from './helpers/mosquitto.js';
+import { runForTest } from './helpers/run.js';
+import { tempFile } from './helpers/temp.js';
 import { Condition, withTimeout } from './helpers/wait.js';
 
 /**
@@ -14,11 +13,9 @@ import { Condition, withTimeout } from './helpers/wait.js';
 test('workload ticks pause while the broker is down and resume after the reconnect; no client fails', async (t) => {
   const mosquitto = await Mosquitto.start('', { verbose: false });
   t.after(() => mosquitto.stop());
-  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-ticks-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'ticker.mjs');
-  writeFileSync(
-    file,
+  const file = tempFile(
+    t,
+    'ticker.mjs',
     // QoS 0: offline, ctx.publish rejects at once (a tick's failure); online, it never waits for the broker.
     `export const tickMs = 20;
      export function setup(ctx) { ctx.state.ticks = 0; ctx.state.afterReconnect = 0; }
@@ -41,7 +38,7 @@ test('workload ticks pause while the broker is down and resume after the reconne
     changed.notify();
   };
   const clients = 2;
-  const running = run({
+  const running = runForTest(t, {
     brokers: [mosquitto.url],
     clients,
     duration: '3s',

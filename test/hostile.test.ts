@@ -8,6 +8,7 @@ import { spawnCli } from './helpers/cli.js';
 import { HostileBroker } from './helpers/hostile.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { freePort } from './helpers/ports.js';
+import { runForTest } from './helpers/run.js';
 import { withTimeout } from './helpers/wait.js';
 
 const collect = (into: StatusLine[]) => (e: { type: string }) => e.type === 'status' && into.push(e as StatusLine);
@@ -29,7 +30,7 @@ test('a broker that answers with garbage: a clear error per attempt, then the cl
   const statuses: StatusLine[] = [];
   // A connect timeout far longer than the test's: each attempt must end at the bad bytes.
   const summary = await withTimeout(
-    run({ brokers: [broker.url], clients: 2, count: 5, reconnectDelay: '50ms', connectTimeout: '5m', threads: 0, onEvent: collect(statuses) }),
+    runForTest(t, { brokers: [broker.url], clients: 2, count: 5, reconnectDelay: '50ms', connectTimeout: '5m', threads: 0, onEvent: collect(statuses) }),
     20_000,
     'the garbage to end every attempt at once',
   );
@@ -38,6 +39,8 @@ test('a broker that answers with garbage: a clear error per attempt, then the cl
   const reason = statuses.find((s) => s.state === 'gave-up')!.error!.message;
   t.diagnostic(`gave up: ${reason}`);
   assert.doesNotMatch(reason, /connack timeout/, 'the parser error itself, not the timeout that would follow it');
+  // mqtt-packet's own words for the bytes HostileBroker.garbage() sends (a remaining length longer than MQTT's four bytes).
+  assert.match(reason, /Invalid variable byte integer/);
   const retries = statuses.filter((s) => s.state === 'reconnecting');
   assert.equal(retries.length, 4, 'attempts 2 and 3 of each client');
   assert.ok(retries.every((s) => s.error?.message === reason), 'each retry says why the attempt before it failed');

@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { resolveOptions } from '../src/index.js';
+import { aedesForTest } from './helpers/aedes.js';
+import { spawnCli } from './helpers/cli.js';
+import { withTimeout } from './helpers/wait.js';
 
 const root = new URL('../../deploy/kubernetes/', import.meta.url);
 
@@ -28,7 +31,7 @@ interface Job {
   };
 }
 
-test('the Indexed Job manifest has what a sharded run needs, and its arguments are valid mqtt-fleet options', () => {
+test('the Indexed Job manifest has what a sharded run needs, and its arguments are valid mqtt-fleet options', async (t) => {
   const docs = parseAllDocuments(readFileSync(new URL('job.yaml', root), 'utf8')).map((d) => {
     assert.equal(d.errors.length, 0, String(d.errors[0]));
     return d.toJS() as Record<string, unknown>;
@@ -70,6 +73,31 @@ test('the Indexed Job manifest has what a sharded run needs, and its arguments a
     assert.deepEqual(resolved.shard, { index, count: 5 });
     assert.equal(resolved.runId, 'mqtt-fleet-run1');
   }
+
+  // The same arguments through the real CLI (yargs in strict mode: an unknown or misspelled flag
+  // is exit 2), as the pod of shard 0 would run them, scaled down: only the values of the
+  // broker, the client count and the duration change, every flag stays as the manifest has it.
+  const aedes = await aedesForTest(t);
+  const scaled = [...args];
+  const setValue = (flag: string, value: string): void => {
+    const at = scaled.indexOf(flag);
+    assert.ok(at > 0 && at + 1 < scaled.length, `${flag} is in the manifest with a value`);
+    scaled[at + 1] = value;
+  };
+  setValue('--clients', '5');
+  setValue('--duration', '1s');
+  const podArgs = scaled.map((a) => a.replace('$(RUN_ID)', job.metadata.name).replace('$(BROKER_URL)', aedes.url).replace('$(START_AT)', new Date().toISOString()));
+  const pod = spawnCli(t, podArgs, { json: true, env: { JOB_COMPLETION_INDEX: '0' } });
+  const { code } = await withTimeout(pod.exit, 60_000, "shard 0 of the job's run");
+  assert.doesNotMatch(pod.stderr(), /Unknown argument|see mqtt-fleet --help/, `the CLI accepts every argument: ${pod.stderr()}`);
+  assert.equal(code, 0, pod.stderr());
+  const summary = pod.lines.at(-1)!;
+  assert.equal(summary.type, 'summary');
+  assert.deepEqual(summary.shard, { index: 0, count: 5 }, '--shards with JOB_COMPLETION_INDEX');
+  assert.equal(summary.runId, 'mqtt-fleet-run1');
+  assert.equal(summary.clients, 1, 'shard 0 of 5 runs client 0 of 5');
+  assert.equal(summary.qos, 1);
+  assert.ok(pod.lines.some((l) => l.type === 'shard-result'), 'a shard-result line for merge');
 });
 
 test('the container build: Node 20 slim, production dependencies only, the CLI as entry point', () => {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +9,7 @@ import type { ShardResult } from '../src/shard/result.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { NetNamespace } from './helpers/netns.js';
 import { freePort } from './helpers/ports.js';
+import { tempDir } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -20,8 +20,7 @@ test('shards on separate hosts (network namespaces, own addresses) against one M
   const port = await freePort();
   const mosquitto = await Mosquitto.start(namespaces.map((ns) => `listener ${port} ${ns.gateway}`).join('\n'));
   t.after(() => mosquitto.stop());
-  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-netns-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'netns');
   const startAt = new Date(Date.now() + 4000).toISOString();
   const shards = namespaces.map((ns, i) => {
     const [command, ...args] = ns.exec([

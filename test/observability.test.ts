@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { run, type RunEvent } from '../src/index.js';
+import { test } from 'node:test';
+import { type RunEvent } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { renderedDom } from './helpers/chromium.js';
 import { spawnCli } from './helpers/cli.js';
+import { runForTest } from './helpers/run.js';
+import { tempDir } from './helpers/temp.js';
 import { Condition, withTimeout } from './helpers/wait.js';
-
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-obs-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function metric(text: string, name: string, labels = ''): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
@@ -35,7 +30,7 @@ test('--metrics-port serves Prometheus metrics during the run: clients by state,
       if (m) url = m[1]!;
     },
   };
-  const running = run({
+  const running = runForTest(t, {
     brokers: [broker.url],
     clients: 4,
     duration: '3s',
@@ -58,20 +53,25 @@ test('--metrics-port serves Prometheus metrics during the run: clients by state,
   const text = await response.text();
   assert.equal(metric(text, 'mqtt_fleet_clients', 'state="ready"') + metric(text, 'mqtt_fleet_clients', 'state="connected"'), 4);
   assert.ok(metric(text, 'mqtt_fleet_messages_published_total', 'run="prom"') > 100);
-  assert.match(text, /mqtt_fleet_messages_received_total\{run="prom",mode="pool"\} \d+/);
+  const received = metric(text, 'mqtt_fleet_messages_received_total', 'run="prom",mode="pool"');
+  assert.ok(received > 0, `messages received by the scrape: ${received}`);
+  const duplicates = metric(text, 'mqtt_fleet_messages_duplicates_total', 'run="prom",mode="pool"');
   const count = metric(text, 'mqtt_fleet_latency_seconds_count');
-  assert.ok(count > 0);
+  // Counters and latencies come in together, batch by batch: one latency per distinct message received.
+  assert.equal(count, received - duplicates, 'the latency histogram holds every message received so far, once');
   assert.equal(metric(text, 'mqtt_fleet_latency_seconds_bucket', 'le="+Inf"'), count);
   assert.ok(metric(text, 'mqtt_fleet_latency_seconds_bucket', 'le="0.0005"') <= metric(text, 'mqtt_fleet_latency_seconds_bucket', 'le="1"'));
-  assert.match(text, /mqtt_fleet_process_resident_memory_bytes/);
+  assert.ok(metric(text, 'mqtt_fleet_process_resident_memory_bytes') > 0);
   const summary = await running;
   assert.equal(summary.exitCode, 0);
+  assert.ok(summary.received >= received, 'the run went on from where it was scraped');
+  assert.equal(summary.latencyMs.count, summary.received - summary.duplicates, "the run's own histogram: every message received, once");
   await assert.rejects(fetch(url), 'the metrics server stops with the run');
 });
 
 test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML page that holds its numbers', async (t) => {
   const broker = await aedesForTest(t);
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'obs');
   const csv = join(dir, 'run.csv');
   const ndjson = join(dir, 'run.ndjson');
   const cli = spawnCli(t, ['run', '-b', broker.url, '-c', '4', '--duration', '2s', '--rate', '50', '--stats-interval', '250ms', '--out', `csv=${csv}`, '--out', `ndjson=${ndjson}`]);
@@ -119,7 +119,7 @@ test('--out: a file that fails mid-run (a full disk) is logged and costs only th
 });
 
 test('mqtt-fleet report: a missing or malformed input is one clear line and exit 2', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'obs');
   const bad = join(dir, 'bad.ndjson');
   writeFileSync(bad, '{"type":"stats","t":1}\nnot json\n');
   for (const [args, message] of [

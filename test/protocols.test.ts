@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { run } from '../src/index.js';
 import { makeCerts } from './helpers/certs.js';
 import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { freePort } from './helpers/ports.js';
+import { runForTest } from './helpers/run.js';
+import { tempFile } from './helpers/temp.js';
 import { Condition, withTimeout } from './helpers/wait.js';
-
-function tempFile(t: TestContext, name: string, text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-proto-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, name), text);
-  return join(dir, name);
-}
 
 test('WebSocket transports: ws:// and wss:// (with --ca) carry every message, in a pool and on one loop', async (t) => {
   const certs = makeCerts();
@@ -82,13 +74,29 @@ test('retained messages are replayed to a later subscriber and counted', async (
 test('will messages: a client that vanishes without DISCONNECT has its will published; one that leaves cleanly does not', async (t) => {
   const mosquitto = await Mosquitto.start('', { verbose: false });
   t.after(() => mosquitto.stop());
-  const scenario = tempFile(
-    t,
-    'wills.yaml',
-    ["groups:", '  - name: devices', '    count: 3', "    publish: { topic: 'd/{n}', rate: 5 }", "    will: { topic: 'gone/{n}', payload: offline, qos: 1 }"].join('\n'),
-  );
+  // The same group twice, told apart by the will's payload.
+  const devices = (payload: string): string =>
+    tempFile(
+      t,
+      'wills.yaml',
+      ['groups:', '  - name: devices', '    count: 3', "    publish: { topic: 'd/{n}', rate: 5 }", `    will: { topic: 'gone/{n}', payload: ${payload}, qos: 1 }`].join('\n'),
+    );
+  // The watcher logs every message it gets (wills are no run's messages: the summary counts them as foreign).
+  const workload = tempFile(t, 'watch.mjs', `export function onMessage(ctx, m) { ctx.log('will ' + m.topic + '=' + m.payload.toString()); }`);
+  const wills: string[] = [];
+  let ready = false;
   const changed = new Condition();
-  const watcher = run({
+  const logger = {
+    debug() {},
+    warn() {},
+    error() {},
+    info: (_: object, msg?: string) => {
+      const will = /: will (\S+)$/.exec(msg ?? '');
+      if (will) wills.push(will[1]!);
+      changed.notify();
+    },
+  };
+  const watcher = runForTest(t, {
     brokers: [mosquitto.url],
     clients: 1,
     duration: '8s',
@@ -96,16 +104,26 @@ test('will messages: a client that vanishes without DISCONNECT has its will publ
     topic: 'w',
     subTopic: 'gone/+',
     qos: 1,
+    threads: 0,
+    workload,
+    logger,
     statsInterval: '100ms',
-    onEvent: () => changed.notify(),
+    onEvent: (e) => {
+      if (e.type === 'status' && e.state === 'ready') ready = true;
+      changed.notify();
+    },
   });
-  // A clean run of the same group: DISCONNECT, so no will.
-  const clean = spawnCli(t, ['run', '--scenario', scenario, '-b', mosquitto.url, '--duration', '1s', '--log-level', 'warn']);
+  await changed.until(() => ready, 20_000, 'the watcher to be subscribed');
+  // A clean run of the group: DISCONNECT, so no will.
+  const clean = spawnCli(t, ['run', '--scenario', devices('left-cleanly'), '-b', mosquitto.url, '--duration', '1s', '--log-level', 'warn']);
   assert.equal((await withTimeout(clean.exit, 30_000, 'the clean run')).code, 0);
-  const killed = spawnCli(t, ['run', '--scenario', scenario, '-b', mosquitto.url, '--duration', '30s', '--json'], { json: true });
+  assert.deepEqual(wills, [], 'no will after a clean DISCONNECT');
+  const killed = spawnCli(t, ['run', '--scenario', devices('offline'), '-b', mosquitto.url, '--duration', '30s', '--json'], { json: true });
   await killed.changed.until(() => killed.lines.filter((l) => l.state === 'ready').length === 3, 30_000, 'the devices to be ready');
   killed.child.kill('SIGKILL');
   await withTimeout(killed.exit, 10_000, 'the killed run to exit');
+  await changed.until(() => wills.length >= 3, 10_000, 'the wills of the killed devices');
   const summary = await withTimeout(watcher, 40_000, 'the watcher');
+  assert.deepEqual(wills.sort(), ['gone/0=offline', 'gone/1=offline', 'gone/2=offline'], 'one will per killed device, none from the clean run');
   assert.equal(summary.foreign, 3, 'three wills, from the killed run only');
 });

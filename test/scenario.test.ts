@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -7,15 +6,10 @@ import { UsageError } from '../src/errors.js';
 import { resolveOptions, run } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
+import { tempFile } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
 
-function file(t: TestContext, name: string, text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-scenario-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const file = (t: TestContext, name: string, text: string): string => tempFile(t, name, text, 'scenario');
 
 function rejects(path: string, pattern: RegExp, env: NodeJS.ProcessEnv = {}): void {
   assert.throws(

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
+import { tempFile } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
 
 const SECRET = 'hunter2-Zq8v';
@@ -16,10 +15,7 @@ test('passwords from argv, URLs, the environment and files never appear in any o
     const ok = username === 'alice' && [SECRET, URL_SECRET].includes(password?.toString() ?? '');
     done(ok ? null : Object.assign(new Error('bad credentials'), { returnCode: 4 }), ok);
   };
-  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-secret-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const passwordFile = join(dir, 'password');
-  writeFileSync(passwordFile, `${SECRET}\n`);
+  const passwordFile = tempFile(t, 'password', `${SECRET}\n`, 'secret');
   const host = `127.0.0.1:${broker.port}`;
   const runs: { name: string; args: string[]; env?: NodeJS.ProcessEnv; ok: boolean }[] = [
     { name: 'argv', args: ['-b', `mqtt://${host}`, '-u', 'alice', '-P', SECRET], ok: true },

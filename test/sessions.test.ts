@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { run, type RunEvent } from '../src/index.js';
+import { type RunEvent } from '../src/index.js';
 import { Mosquitto } from './helpers/mosquitto.js';
+import { runForTest } from './helpers/run.js';
 import { Condition, withTimeout } from './helpers/wait.js';
 
 /**
@@ -28,7 +29,7 @@ for (const v of variants) {
       changed.notify();
     };
     const clients = 6;
-    const running = run({
+    const running = runForTest(t, {
       brokers: [mosquitto.url],
       clients,
       count: 300,

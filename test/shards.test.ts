@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { UsageError } from '../src/errors.js';
@@ -11,13 +10,9 @@ import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
 import { FaultProxy } from './helpers/fault-proxy.js';
 import { Mosquitto } from './helpers/mosquitto.js';
+import { runForTest } from './helpers/run.js';
+import { tempDir, tempFile } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
-
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-shards-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 test('--shard I/N, --shards with JOB_COMPLETION_INDEX, --start-at, and the run id they need', () => {
   assert.deepEqual(resolveOptions({ shard: '2/5', runId: 'r' }, {}).shard, { index: 2, count: 5 });
@@ -100,7 +95,7 @@ test('merge: results of another run are refused; a missing shard is reported and
   const other = spawnCli(t, ['run', '-b', mosquitto.url, '--shard', '1/2', '--run-id', 'runb', '-c', '2', '--count', '5', '--json'], { json: true });
   await withTimeout(other.exit, 30_000, 'the other run');
   const ndjson = join(dir, 'other.ndjson');
-  (await import('node:fs')).writeFileSync(ndjson, other.stdout());
+  writeFileSync(ndjson, other.stdout());
   const mixed = spawnCli(t, ['merge', join(dir, 'shard-0.json'), ndjson]);
   assert.equal((await withTimeout(mixed.exit, 20_000, 'merge')).code, 2);
   assert.match(mixed.stderr(), /shard results of different runs: runa and runb/);
@@ -115,10 +110,9 @@ test('a shard of a fleet with several groups runs each of its clients with its o
   const seen = new Map<string, string[]>([['plant', []], ['cloud', []]]);
   plant.broker.on('client', (c) => seen.get('plant')!.push(c.id));
   cloud.broker.on('client', (c) => seen.get('cloud')!.push(c.id));
-  const dir = tempDir(t);
-  const scenario = join(dir, 'two-groups.yaml');
-  writeFileSync(
-    scenario,
+  const scenario = tempFile(
+    t,
+    'two-groups.yaml',
     [
       `brokers: { plant: '${plant.url}', cloud: '${cloud.url}' }`,
       'groups:',
@@ -126,7 +120,7 @@ test('a shard of a fleet with several groups runs each of its clients with its o
       '  - { name: apps, count: 4, brokers: [cloud], threads: per-client, subscribe: ["a/{n}"], publish: { topic: "a/{n}", count: 7, rate: 50 } }',
     ].join('\n'),
   );
-  const summary = await run({ scenario, shard: '0/2', runId: 'groups' });
+  const summary = await runForTest(t, { scenario, shard: '0/2', runId: 'groups' });
   // Shard 0 of 2 holds fleet indices 0, 2 (sensors 0, 2) and 4, 6 (apps 0, 2).
   assert.deepEqual(seen.get('plant')!.sort(), ['mqtt-fleet-groups-sensors-0', 'mqtt-fleet-groups-sensors-2']);
   assert.deepEqual(seen.get('cloud')!.sort(), ['mqtt-fleet-groups-apps-0', 'mqtt-fleet-groups-apps-2']);

@@ -26,9 +26,10 @@ for (const { signal, code } of [
     assert.equal(summary.exitCode, code);
     assert.ok((summary.published as number) > 0);
     assert.equal(summary.inFlight, 0, 'outstanding acknowledgements were waited for');
+    const ids = Array.from({ length: 4 }, (_, i) => `mqtt-fleet-${runId}-${i}`);
+    assert.deepEqual(mosquitto.withoutDisconnect(ids), [], 'every client sent DISCONNECT');
     for (let i = 0; i < 4; i++) {
       const about = mosquitto.linesAbout(`mqtt-fleet-${runId}-${i}`);
-      assert.ok(about.some((l) => l.includes('Received DISCONNECT')), `client ${i} sent DISCONNECT`);
       assert.ok(!about.some((l) => /closed its connection|Socket error|will/i.test(l)), `client ${i} left cleanly: ${about.slice(-3).join(' | ')}`);
     }
     assert.match(cli.stderr(), /interrupted/);
@@ -61,7 +62,9 @@ test('a second Ctrl-C while clients wait for a stalled broker exits at once', as
   await withTimeout(new Promise<void>((resolve) => cli.child.stderr!.on('data', () => /stopping clients cleanly/.test(cli.stderr()) && resolve())), 10_000, 'the first SIGINT to be handled');
   const started = Date.now();
   cli.child.kill('SIGINT');
-  const { code } = await withTimeout(cli.exit, 5_000, 'the CLI to exit on the second SIGINT');
+  const { code } = await withTimeout(cli.exit, 20_000, 'the CLI to exit on the second SIGINT');
+  const tookMs = Date.now() - started;
   assert.equal(code, 130);
-  assert.ok(Date.now() - started < 5_000);
+  // "At once": not after a drain (--drain-timeout 60s) nor any other wait of seconds.
+  assert.ok(tookMs < 3_000, `exited ${tookMs} ms after the second SIGINT`);
 });

@@ -103,6 +103,16 @@ export class Mosquitto {
     this.child = null;
   }
 
+  /**
+   * The ids among `clientIds` that the broker logged no DISCONNECT packet from (verbose logging
+   * only): an empty list means every one of them left cleanly. Matches the whole id, so client 1
+   * is not vouched for by client 10's DISCONNECT.
+   */
+  withoutDisconnect(clientIds: string[]): string[] {
+    const disconnected = new Set(this.log.map((line) => /^Received DISCONNECT from (\S+)$/.exec(line)?.[1]).filter((id) => id !== undefined));
+    return clientIds.filter((id) => !disconnected.has(id));
+  }
+
   /** Log lines about one client id. */
   linesAbout(clientId: string): string[] {
     return this.log.filter((line) => line.includes(clientId));
