@@ -3,6 +3,7 @@ import { test, type TestContext } from 'node:test';
 import { run, type MessageLine, type RunEvent, type StatusLine } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { tempFile } from './helpers/temp.js';
+import { infoLogger } from './helpers/logger.js';
 
 const workload = (t: TestContext, source: string): string => tempFile(t, 'client.mjs', source, 'workload');
 
@@ -99,7 +100,7 @@ test('ctx.publish and ctx.log: hook traffic is counted, log lines reach the main
      }`,
   );
   const lines: string[] = [];
-  const logger = { debug() {}, warn() {}, error() {}, info: (_: object, msg?: string) => lines.push(msg ?? '') };
+  const logger = infoLogger((line) => lines.push(line));
   const summary = await run({ brokers: [broker.url], clients: 2, count: 3, rate: 50, threads: 'per-client', workload: file, logger, runId: 'hooklog' });
   assert.equal(summary.published, 2 * 3 + 2, 'the plan plus one hook publish per client');
   assert.equal(summary.failed, 0);

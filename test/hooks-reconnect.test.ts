@@ -5,6 +5,7 @@ import { Mosquitto } from './helpers/mosquitto.js';
 import { runForTest } from './helpers/run.js';
 import { tempFile } from './helpers/temp.js';
 import { Condition, withTimeout } from './helpers/wait.js';
+import { infoLogger } from './helpers/logger.js';
 
 /**
  * Workload ticks run only while the client is online: a broker outage pauses them (a tick
@@ -29,7 +30,7 @@ test('workload ticks pause while the broker is down and resume after the reconne
   );
   const statuses: StatusLine[] = [];
   const logs: string[] = [];
-  const logger = { debug() {}, warn() {}, error() {}, info: (_: object, msg?: string) => logs.push(msg ?? '') };
+  const logger = infoLogger((line) => logs.push(line));
   const changed = new Condition();
   let published = 0;
   const onEvent = (e: RunEvent): void => {

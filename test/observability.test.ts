@@ -9,6 +9,7 @@ import { spawnCli } from './helpers/cli.js';
 import { runForTest } from './helpers/run.js';
 import { tempDir } from './helpers/temp.js';
 import { Condition, withTimeout } from './helpers/wait.js';
+import { infoLogger } from './helpers/logger.js';
 
 function metric(text: string, name: string, labels = ''): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
@@ -21,15 +22,10 @@ test('--metrics-port serves Prometheus metrics during the run: clients by state,
   let url = '';
   let published = 0;
   const changed = new Condition();
-  const logger = {
-    debug() {},
-    warn() {},
-    error() {},
-    info: (_: object, msg?: string) => {
-      const m = /Prometheus metrics on (http:\/\/\S+)/.exec(msg ?? '');
-      if (m) url = m[1]!;
-    },
-  };
+  const logger = infoLogger((line) => {
+    const m = /Prometheus metrics on (http:\/\/\S+)/.exec(line);
+    if (m) url = m[1]!;
+  });
   const running = runForTest(t, {
     brokers: [broker.url],
     clients: 4,

@@ -8,6 +8,7 @@ import { freePort } from './helpers/ports.js';
 import { runForTest } from './helpers/run.js';
 import { tempFile } from './helpers/temp.js';
 import { Condition, withTimeout } from './helpers/wait.js';
+import { infoLogger } from './helpers/logger.js';
 
 test('WebSocket transports: ws:// and wss:// (with --ca) carry every message, in a pool and on one loop', async (t) => {
   const certs = makeCerts();
@@ -53,7 +54,7 @@ test('MQTT 5: user properties reach receivers, non-zero reason codes are counted
     ].join('\n'),
   );
   const lines: string[] = [];
-  const logger = { debug() {}, warn() {}, error() {}, info: (_: object, msg?: string) => lines.push(msg ?? '') };
+  const logger = infoLogger((line) => lines.push(line));
   const summary = await run({ scenario, brokers: [mosquitto.url], logger });
   assert.equal(summary.expected, 20, 'template payloads are tracked through the user property');
   assert.equal(summary.lost, 0);
@@ -86,16 +87,11 @@ test('will messages: a client that vanishes without DISCONNECT has its will publ
   const wills: string[] = [];
   let ready = false;
   const changed = new Condition();
-  const logger = {
-    debug() {},
-    warn() {},
-    error() {},
-    info: (_: object, msg?: string) => {
-      const will = /: will (\S+)$/.exec(msg ?? '');
-      if (will) wills.push(will[1]!);
-      changed.notify();
-    },
-  };
+  const logger = infoLogger((line) => {
+    const will = /: will (\S+)$/.exec(line);
+    if (will) wills.push(will[1]!);
+    changed.notify();
+  });
   const watcher = runForTest(t, {
     brokers: [mosquitto.url],
     clients: 1,
