@@ -8,7 +8,7 @@ const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/
 
 export function chromiumPath(): string {
   const found = process.env.CHROMIUM ?? CANDIDATES.find((p) => existsSync(p));
-  if (!found) throw new Error("headless Chromium is needed for the report tests: apt-get install chromium (Debian's package; .ci/run installs it)");
+  if (!found) throw new Error("headless Chromium is needed for the report tests: apt-get install chromium (Debian's package; npm test installs it when run as root)");
   return found;
 }
 
