@@ -25,16 +25,28 @@ function maskUserinfo(userinfo: string): string {
   return `${user ? MASK : ''}${password ? `:${MASK}` : password === undefined ? '' : ':'}`;
 }
 
-/**
- * A URL's scheme and `//`, then its userinfo up to the LAST `@` before the host: per the URL
- * standard the userinfo may itself hold `@` (`mqtt://u:Part1@Part2@host` is user `u`, password
- * `Part1@Part2`). Free text ends a URL at white space and quotes as well as at `/ ? #`.
- */
-const CREDENTIALS_IN_TEXT = /((?:\b[a-z][a-z0-9+.-]*:)?\/\/)([^\s/?#"'<>`]*)@/gi;
+/** What ends a URL's authority in free text: the URL standard's `/ ? #`, and white space and quotes. */
+const AUTHORITY_END = /[\s/?#"'<>`]/;
 
-/** Hide the credentials of every URL in `text`: `mqtt://user:pass@host` becomes `mqtt://***:***@host`. */
+/**
+ * Hide the credentials of every URL in `text`: `mqtt://user:pass@host` becomes `mqtt://***:***@host`.
+ * The userinfo runs from `//` to the LAST `@` before the authority ends: per the URL standard it
+ * may itself hold `@` (`mqtt://u:Part1@Part2@host` is user `u`, password `Part1@Part2`). A scan,
+ * not a regular expression: linear whatever the text (a workload may log anything).
+ */
 export function redactUrlCredentials(text: string): string {
-  return text.replace(CREDENTIALS_IN_TEXT, (_, start: string, userinfo: string) => `${start}${maskUserinfo(userinfo)}@`);
+  if (!text.includes('@')) return text;
+  let out = '';
+  let copied = 0;
+  for (let slashes = text.indexOf('//'); slashes >= 0; slashes = text.indexOf('//', slashes + 2)) {
+    let at = -1;
+    for (let i = slashes + 2; i < text.length && !AUTHORITY_END.test(text[i]!); i++) if (text[i] === '@') at = i;
+    if (at < 0) continue;
+    out += `${text.slice(copied, slashes + 2)}${maskUserinfo(text.slice(slashes + 2, at))}`;
+    copied = at;
+    slashes = at - 1;
+  }
+  return out + text.slice(copied);
 }
 
 /** Schemes whose URLs the URL standard also ends the authority of at `\`. */
