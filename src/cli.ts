@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: the process title hides argv (which may hold a password) before anything else loads.
+import './process-title.js';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { serveAedes } from './broker/aedes-server.js';
@@ -10,7 +12,7 @@ import { readRun, runReportHtml } from './report/run-report.js';
 import { mergeResults } from './shard/merge.js';
 import { readShardResults } from './shard/result.js';
 import { writeFile } from 'node:fs/promises';
-import { UsageError, redactUrlCredentials } from './errors.js';
+import { UsageError } from './errors.js';
 import type { RunEvent, Summary } from './events.js';
 import { ExitCode } from './exit-codes.js';
 import { createLogger, type LogLevel } from './log.js';
@@ -20,18 +22,37 @@ import { Progress } from './report/progress.js';
 import { formatSummary } from './report/summary-table.js';
 import { run } from './run.js';
 import { checkSocketLimits, checkThreadPerClient } from './limits.js';
+import { Redactor, secretsOf, urlSecrets } from './secrets.js';
 
 type Args = Record<string, unknown>;
 
 /** Set when yargs rejects the command line; yargs may still call the command's handler after. */
 let rejected = false;
 
+/**
+ * What the CLI writes itself (errors, compare and merge output, reports) goes through this; a
+ * run's own output goes through the run's redactor. It learns the secrets as they become known:
+ * MQTT_PASSWORD at once, the command line's when a command starts, the resolved options' after.
+ */
+let redactor = new Redactor([process.env.MQTT_PASSWORD]);
+
+/** The secrets of a command line before it is resolved: what an error about it might echo. */
+function argvSecrets(args: Args): string[] {
+  const list = (value: unknown): string[] => (value === undefined ? [] : (Array.isArray(value) ? value : [value]).map(String));
+  return [...list(args.password), ...list(args.broker).flatMap(urlSecrets)];
+}
+
 /** One line, naming the problem, exit 2; never a stack trace for bad input. */
 function usageFailure(message: string): void {
   if (rejected) return;
   rejected = true;
-  process.stderr.write(`mqtt-fleet: ${message.replace(/\s*\n\s*/g, ' ').trim()} (see mqtt-fleet --help)\n`);
+  process.stderr.write(`mqtt-fleet: ${redactor.text(message.replace(/\s*\n\s*/g, ' ').trim())} (see mqtt-fleet --help)\n`);
   process.exitCode = ExitCode.Usage;
+}
+
+/** One JSON line on stdout, cleaned. */
+function printJson(value: object): void {
+  process.stdout.write(`${JSON.stringify(redactor.value(value))}\n`);
 }
 
 function runOptionsFrom(args: Args): RunOptions {
@@ -99,11 +120,13 @@ function runOptionsFrom(args: Args): RunOptions {
 async function runCommand(args: Args): Promise<void> {
   const input = runOptionsFrom(args);
   const resolved = resolveOptions(input); // bad input fails here, before anything starts
+  redactor = redactor.with(secretsOf(resolved));
   checkThreadPerClient(resolved);
   checkSocketLimits(resolved);
   const json = args.json === true;
   const progress = !json && Progress.enabled(process.stderr) ? new Progress(process.stderr, resolved.clients) : null;
-  const logger = createLogger(args['log-level'] as LogLevel, progress ? (text) => progress.writeAbove(text) : undefined);
+  const logger = redactor.logger(createLogger(args['log-level'] as LogLevel, progress ? (text) => progress.writeAbove(text) : undefined));
+  // Events come cleaned by run(), the boundary of everything a run emits.
   const onEvent = (event: RunEvent): void => {
     if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
     else if (event.type === 'message') {
@@ -144,7 +167,12 @@ async function compareCommand(args: Args): Promise<void> {
   if (Array.isArray(args.report)) throw new UsageError('--report', '--report was given more than once');
   const report = args.report === undefined ? undefined : String(args.report);
   if (report !== undefined) checkOutputFile('--report', report);
-  const logger = createLogger(args['log-level'] as LogLevel);
+  try {
+    redactor = redactor.with(secretsOf(resolveOptions(input)));
+  } catch {
+    // bad input: compare() says so below, in its own words
+  }
+  const logger = redactor.logger(createLogger(args['log-level'] as LogLevel));
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -161,14 +189,14 @@ async function compareCommand(args: Args): Promise<void> {
       signal: controller.signal,
       logger,
       onSummary: (summary) => {
-        if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+        if (json) printJson(summary);
         logger.info({ mode: summary.mode }, `${summary.mode} (${summary.threads} threads): ${summary.receivedPerSec} msg/s in, p99 ${summary.latencyMs.p99} ms`);
       },
     });
-    if (json) process.stdout.write(`${JSON.stringify(comparison)}\n`);
+    if (json) printJson(comparison);
     process.stderr.write(`\n${formatComparison(comparison)}`);
     if (report) {
-      await writeFile(report, comparisonHtml(comparison));
+      await writeFile(report, comparisonHtml(redactor.value(comparison)));
       logger.info({ report }, `report written to ${report}`);
     }
     process.exitCode = comparison.exitCode;
@@ -180,8 +208,11 @@ async function compareCommand(args: Args): Promise<void> {
 
 async function mergeCommand(args: Args): Promise<void> {
   const files = (args.files as string[]).map(String);
-  const { summary, missing } = mergeResults(readShardResults(files));
-  if (args.json === true) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  // Result files from elsewhere (or an older mqtt-fleet): no credentials go out even if one came in.
+  const merged = mergeResults(readShardResults(files));
+  const summary = Redactor.urls.value(merged.summary);
+  const missing = merged.missing;
+  if (args.json === true) printJson(summary);
   process.stderr.write(formatSummary(summary));
   if (missing.length > 0) {
     process.stderr.write(`mqtt-fleet: merged ${summary.shards} of ${summary.shards! + missing.length} shards; missing ${missing.join(', ')}: their clients and streams are not counted\n`);
@@ -195,7 +226,7 @@ async function reportCommand(args: Args): Promise<void> {
   const input = String(args.input);
   const output = String(args.output);
   checkOutputFile('--output', output);
-  await writeFile(output, runReportHtml(readRun(input), input));
+  await writeFile(output, runReportHtml(Redactor.urls.value(readRun(input)), input));
   process.stderr.write(`mqtt-fleet: report written to ${output}\n`);
 }
 
@@ -219,12 +250,13 @@ async function brokerCommand(args: Args): Promise<void> {
 function handle(command: (args: Args) => Promise<void>) {
   return async (args: Args): Promise<void> => {
     if (rejected) return;
+    redactor = redactor.with(argvSecrets(args));
     try {
       await command(args);
     } catch (err) {
       if (err instanceof UsageError) return usageFailure(err.message);
       const message = err instanceof Error ? err.message : String(err);
-      process.stderr.write(`mqtt-fleet: error: ${redactUrlCredentials(message)}\n`);
+      process.stderr.write(`mqtt-fleet: error: ${redactor.text(message)}\n`);
       process.exitCode = ExitCode.Shortfall;
     }
   };
@@ -282,15 +314,13 @@ export function cli(argv: string[]): Argv {
     .wrap(Math.min(120, process.stdout.columns ?? 100));
 }
 
-// argv may hold a password (--password, or credentials in a broker URL): `ps` shows the title instead.
-process.title = `mqtt-fleet ${process.argv[2] ?? ''}`.trim();
 // Containment: a stray error anywhere must not take the run down before its summary is printed.
 process.on('uncaughtException', (err) => {
-  process.stderr.write(`mqtt-fleet: internal error (carrying on): ${redactUrlCredentials(err.stack ?? err.message)}\n`);
+  process.stderr.write(`mqtt-fleet: internal error (carrying on): ${redactor.text(err.stack ?? err.message)}\n`);
 });
 process.on('unhandledRejection', (reason) => {
   const text = reason instanceof Error ? (reason.stack ?? reason.message) : String(reason);
-  process.stderr.write(`mqtt-fleet: internal error (carrying on): ${redactUrlCredentials(text)}\n`);
+  process.stderr.write(`mqtt-fleet: internal error (carrying on): ${redactor.text(text)}\n`);
 });
 
 await cli(hideBin(process.argv)).parseAsync();

@@ -1,3 +1,5 @@
+import { redactUrlCredentials } from './secrets.js';
+
 /** A problem with what the user asked for: printed as one line, exit code 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -15,19 +17,6 @@ export interface SerializedError {
   name: string;
   message: string;
   code?: string | number;
-}
-
-/** `scheme://` (or a bare `//`), then the user and the password of the userinfo, up to `@`. */
-const CREDENTIALS_IN_URL = /((?:\b[a-z][a-z0-9+.-]*:)?\/\/)([^/@\s:]*)(?::([^/@\s]*))?@/gi;
-
-/**
- * Hide the credentials of every URL in `text` (a URL, or any message that might echo one back):
- * `mqtt://user:pass@host` becomes `mqtt://***:***@host`. The one redactor: everything shown goes through it.
- */
-export function redactUrlCredentials(text: string): string {
-  return text.replace(CREDENTIALS_IN_URL, (_, start: string, user: string, password: string | undefined) =>
-    `${start}${user ? '***' : ''}${password ? ':***' : password === undefined ? '' : ':'}@`,
-  );
 }
 
 export function serializeError(err: unknown): SerializedError {

@@ -3,6 +3,7 @@ import { availableParallelism, freemem } from 'node:os';
 import { UsageError } from './errors.js';
 import { fleetThreads, type GroupProfile } from './group.js';
 import type { ResolvedOptions } from './options.js';
+import { maskUrl } from './secrets.js';
 
 /**
  * Measured on a 2-core, 24 GiB machine with the bundled worker: 200 threads took 11.5 MB of RSS
@@ -90,7 +91,7 @@ export function checkSocketLimits(options: ResolvedOptions, limits = { openFiles
   for (const g of groups) {
     clients += g.count;
     g.indices.forEach((i) => {
-      const url = g.brokers.length === 0 ? 'the embedded broker' : g.brokers[(i - g.first) % g.brokers.length]!.url;
+      const url = g.brokers.length === 0 ? 'the embedded broker' : maskUrl(g.brokers[(i - g.first) % g.brokers.length]!.url);
       perBroker.set(url, (perBroker.get(url) ?? 0) + 1);
     });
   }

@@ -26,7 +26,7 @@ import {
   resolveWorkload,
 } from './parse.js';
 
-export { newRunId, parseCount, parseDuration, parseSize, redactUrl } from './parse.js';
+export { newRunId, parseCount, parseDuration, parseSize } from './parse.js';
 import { fleetThreads, type GroupProfile } from './group.js';
 import { loadScenario, type Scenario } from './scenario/load.js';
 import { resolveScenarioGroups, scenarioClientCount } from './scenario/groups.js';
@@ -394,7 +394,7 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
   const brokers = (input.brokers === undefined ? [] : Array.isArray(input.brokers) ? input.brokers : [input.brokers])
     .map(String)
     .filter((b) => b.trim() !== '')
-    .map(checkBrokerUrl);
+    .map((url) => checkBrokerUrl(url));
   const clients = parsePositiveCount('--clients', input.clients ?? DEFAULTS.clients);
   const qos = parseQos('--qos', input.qos ?? DEFAULTS.qos);
   const size = parsePayloadSize('--size', input.size ?? DEFAULTS.size);
@@ -431,6 +431,8 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
   }
   const password =
     input.passwordFile !== undefined ? readOptionFile('--password-file', input.passwordFile).split(/\r?\n/)[0]! : (input.password ?? env.MQTT_PASSWORD);
+  // A scenario's defaults (or a library caller) may give a number: refused without showing it.
+  if (password !== undefined && typeof password !== 'string') throw new UsageError('--password', `--password must be a string (got a ${typeof password}; the value is not shown)`);
   const protocolVersion = parseMqttVersion('--mqtt-version', input.mqttVersion ?? '3.1.1');
   let sessionExpirySec: number | undefined;
   if (input.sessionExpiry !== undefined) {

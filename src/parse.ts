@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { redactUrlCredentials, UsageError } from './errors.js';
+import { UsageError } from './errors.js';
 import type { ThreadMode } from './options.js';
+import { maskUrl } from './secrets.js';
 import { HEADER_SIZE } from './session/payload.js';
 
 /** Option values from strings: every error is a UsageError naming the option. */
@@ -165,25 +166,23 @@ export function parseThreads(value: unknown): { mode: ThreadMode; threads: numbe
   return k === 0 ? { mode: 'single-loop', threads: 0 } : { mode: 'pool', threads: k };
 }
 
-export function checkBrokerUrl(url: string): string {
+/** A broker URL, checked; `option` names it (`--broker`, or a scenario path). Never echoes its credentials. */
+export function checkBrokerUrl(url: string, option = '--broker'): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new UsageError('--broker', `--broker must be a URL like mqtt://127.0.0.1:1883 (got ${JSON.stringify(redactUrl(url))})`);
+    throw new UsageError(option, `${option} must be a URL like mqtt://127.0.0.1:1883 (got ${JSON.stringify(maskUrl(url))})`);
   }
   if (!SCHEMES.includes(parsed.protocol)) {
     throw new UsageError(
-      '--broker',
-      `--broker has unknown scheme ${JSON.stringify(parsed.protocol.slice(0, -1))}; use one of ${SCHEMES.map((s) => s.slice(0, -1)).join(', ')}`,
+      option,
+      `${option} has unknown scheme ${JSON.stringify(parsed.protocol.slice(0, -1))}; use one of ${SCHEMES.map((s) => s.slice(0, -1)).join(', ')}`,
     );
   }
-  if (!parsed.hostname) throw new UsageError('--broker', `--broker needs a host (got ${JSON.stringify(redactUrl(url))})`);
+  if (!parsed.hostname) throw new UsageError(option, `${option} needs a host (got ${JSON.stringify(maskUrl(url))})`);
   return url;
 }
-
-/** A broker URL safe to show: redactUrlCredentials, under the name its callers use. */
-export const redactUrl = redactUrlCredentials;
 
 export function newRunId(): string {
   return randomBytes(4).toString('hex');

@@ -17,7 +17,8 @@ import { writeFile } from 'node:fs/promises';
 import { RssSampler } from './metrics/rss.js';
 import { checkSocketLimits, checkThreadPerClient } from './limits.js';
 import { expectedStreams } from './metrics/topology.js';
-import { redactUrl, resolveOptions, type ResolvedOptions, type RunOptions } from './options.js';
+import { resolveOptions, type ResolvedOptions, type RunOptions } from './options.js';
+import { maskUrl, Redactor } from './secrets.js';
 
 /** Counter and latency batches: often enough for live figures, rare enough to cost nothing. */
 const BATCH_INTERVAL_MS = 250;
@@ -33,12 +34,14 @@ export interface RunControl {
 /**
  * Run a fleet of MQTT clients and return its summary. Throws UsageError on invalid options,
  * before anything starts; everything after that is reported in the summary, never thrown.
+ * Every event, log line, file and the summary pass through one redactor made from the options' secrets.
  */
 export async function run(input: RunOptions & RunControl = {}): Promise<Summary> {
   const options = resolveOptions(input);
   checkThreadPerClient(options);
   checkSocketLimits(options);
-  const log = input.logger ?? silentLogger;
+  const redactor = Redactor.of(options);
+  const log = redactor.logger(input.logger ?? silentLogger);
   const emit = input.onEvent ?? (() => {});
   let broker: EmbeddedBroker | null = null;
   if (options.embeddedBroker) {
@@ -50,13 +53,19 @@ export async function run(input: RunOptions & RunControl = {}): Promise<Summary>
     log.info({ broker: broker.url, pid: broker.pid }, `embedded Aedes broker listening on ${broker.url} (pid ${broker.pid})`);
   }
   try {
-    return await runAgainst(options, input.signal, emit, log);
+    return await runAgainst(options, input.signal, emit, log, redactor);
   } finally {
     await broker?.stop();
   }
 }
 
-async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefined, emit: (e: RunEvent) => void, log: Logger): Promise<Summary> {
+async function runAgainst(
+  options: ResolvedOptions,
+  signal: AbortSignal | undefined,
+  emit: (e: RunEvent) => void,
+  log: Logger,
+  redactor: Redactor,
+): Promise<Summary> {
   const startedAt = new Date();
   const cpuStart = process.cpuUsage();
   const rss = new RssSampler();
@@ -73,12 +82,15 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
   const outputs = new Outputs(options.outputs, ({ kind, path, error }) =>
     log.error({ out: path, err: error.message }, `--out ${kind}=${path} failed (${error.message}): the file is incomplete`),
   );
-  const emitAll = (event: RunEvent): void => {
-    outputs.onEvent(event);
-    emit(event);
+  // The boundary for events: stdout (through the caller), --out files, the shard-result line.
+  const emitAll = <E extends RunEvent>(event: E): E => {
+    const safe = redactor.value(event);
+    outputs.onEvent(safe);
+    emit(safe);
+    return safe;
   };
   const coordinator = new Coordinator(options, specs, topology, host, groups.length, emitAll, log);
-  const metrics = options.metrics ? new MetricsServer(coordinator.aggregate, { run: options.runId, mode: fleetMode(options.groups) }) : null;
+  const metrics = options.metrics ? new MetricsServer(coordinator.aggregate, redactor.value({ run: options.runId, mode: fleetMode(options.groups) })) : null;
   if (metrics && options.metrics) {
     const url = await metrics.listen(options.metrics.host, options.metrics.port);
     log.info({ metrics: url }, `Prometheus metrics on ${url}`);
@@ -130,10 +142,10 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
     shard,
     threads: shards.filter((s) => s.mode !== 'single-loop').length,
   };
-  const summary = buildSummary(figures);
+  let summary = buildSummary(figures);
   try {
     if (shard) await writeShardResult(options, figures, coordinator, summary, specs, emitAll, log);
-    emitAll(summary);
+    summary = emitAll(summary);
   } finally {
     // An output file or the metrics server that fails costs that output, never the summary.
     await outputs.close();
@@ -159,11 +171,12 @@ async function writeShardResult(
   coordinator: Coordinator,
   summary: Summary,
   specs: readonly SessionSpec[],
-  emit: (event: RunEvent) => void,
+  emit: <E extends RunEvent>(event: E) => E,
   log: Logger,
 ): Promise<void> {
   const agg = coordinator.aggregate;
-  const result: ShardResult = {
+  // The plan goes out without credentials (publicGroup); emit() is the redactor's safety net over the rest.
+  const result = emit<ShardResult>({
     type: 'shard-result',
     version: 1,
     runId: options.runId,
@@ -197,7 +210,7 @@ async function writeShardResult(
     cpuMs: f.cpuMs,
     interrupted: f.interrupted,
     summary,
-  };
+  });
   for (const out of options.outputs) {
     if (out.kind !== 'result') continue;
     // Checked writable up front; should it fail now, the summary and the --json line still carry the figures.
@@ -205,11 +218,10 @@ async function writeShardResult(
       log.error({ out: out.path, err: String(err) }, `--out result=${out.path} could not be written (${err instanceof Error ? err.message : String(err)})`),
     );
   }
-  emit(result);
 }
 
 function brokerUrls(options: ResolvedOptions): string[] {
-  return [...new Set(options.groups.flatMap((g) => g.brokers.map((b) => redactUrl(b.url))))];
+  return [...new Set(options.groups.flatMap((g) => g.brokers.map((b) => maskUrl(b.url))))];
 }
 
 function describeMode(mode: GroupProfile['mode'], threads: number): string {

@@ -3,7 +3,7 @@ import { ExitCode } from '../exit-codes.js';
 import { fleetMode, type GroupProfile } from '../group.js';
 import type { Delivery } from '../metrics/delivery.js';
 import { newHistogram, summarizeLatency, type Histogram } from '../metrics/histogram.js';
-import { redactUrl } from '../parse.js';
+import { maskUrl } from '../secrets.js';
 import type { Counters, LoopDelay } from '../protocol.js';
 import { reasonText } from '../session/refusal.js';
 
@@ -55,7 +55,7 @@ export function buildSummary(f: RunFigures): Summary {
     startedAt: f.startedAt,
     mode: fleetMode(f.groups),
     threads: f.threads,
-    brokers: [...new Set(f.groups.flatMap((g) => g.brokers.map((b) => redactUrl(b.url))))],
+    brokers: [...new Set(f.groups.flatMap((g) => g.brokers.map((b) => maskUrl(b.url))))],
     qos,
     ...(f.scenario === null ? {} : { scenario: f.scenario, groups: f.groups.map((g) => ({ name: g.name, clients: g.count, mode: g.mode, threads: g.threads })) }),
     ...(f.shard ? { shard: f.shard } : {}),

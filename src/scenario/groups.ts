@@ -16,6 +16,7 @@ import {
   readOptionFile,
   resolveWorkload,
 } from '../parse.js';
+import { urlWithoutCredentials } from '../secrets.js';
 import { checkPayloadTemplate, checkTemplate, CLIENT_ID_TOKENS, TOPIC_TOKENS } from '../session/templates.js';
 import { isPlainObject, pathText, type Path, type Scenario } from './load.js';
 
@@ -53,9 +54,17 @@ function boolAt(scenario: Scenario, path: Path, value: unknown, fallback: boolea
   return value as boolean;
 }
 
-function stringAt(scenario: Scenario, path: Path, value: unknown): string {
-  if (typeof value !== 'string' || value === '') scenario.fail(path, `must be a non-empty string (got ${JSON.stringify(value)})`);
+/** A secret (a password, a URL that may hold credentials) is described by its kind, never shown. */
+function stringAt(scenario: Scenario, path: Path, value: unknown, secret = false): string {
+  if (typeof value !== 'string' || value === '') scenario.fail(path, `must be a non-empty string (got ${secret ? kindOf(value) : JSON.stringify(value)})`);
   return value as string;
+}
+
+function kindOf(value: unknown): string {
+  if (value === '') return 'an empty string';
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
 }
 
 function templateAt(scenario: Scenario, path: Path, value: unknown, wildcards: boolean, tokens: readonly string[]): string {
@@ -73,7 +82,7 @@ function namedBrokers(scenario: Scenario, base: ResolvedOptions): Map<string, Br
     if (!isPlainObject(spec)) scenario.fail(path, 'must be a URL or { url, ca, cert, key, insecure, cluster }');
     checkKeys(scenario, spec as Record<string, unknown>, BROKER_KEYS, path);
     const s = spec as Record<string, unknown>;
-    const url = at(scenario, [...path, 'url'], () => checkBrokerUrl(stringAt(scenario, [...path, 'url'], s.url)));
+    const url = at(scenario, [...path, 'url'], (label) => checkBrokerUrl(stringAt(scenario, [...path, 'url'], s.url, true), label));
     const file = (key: 'ca' | 'cert' | 'key'): string | undefined =>
       s[key] === undefined ? undefined : at(scenario, [...path, key], (label) => readOptionFile(label, resolve(scenario.dir, stringAt(scenario, [...path, key], s[key]))));
     const tls: TlsOptions = {
@@ -134,7 +143,7 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
       brokers: groupBrokers(scenario, [...path, 'brokers'], g.brokers, brokers, base),
       clientId: g.clientId === undefined ? `mqtt-fleet-{run}-{group}-{n}` : templateAt(scenario, [...path, 'clientId'], g.clientId, false, CLIENT_ID_TOKENS),
       username: g.username === undefined ? base.username : stringAt(scenario, [...path, 'username'], g.username),
-      password: g.password === undefined ? base.password : stringAt(scenario, [...path, 'password'], g.password),
+      password: g.password === undefined ? base.password : stringAt(scenario, [...path, 'password'], g.password, true),
       protocolVersion,
       clean: boolAt(scenario, [...path, 'clean'], g.clean, base.clean),
       sessionExpirySec,
@@ -161,11 +170,12 @@ function groupBrokers(scenario: Scenario, path: Path, value: unknown, named: Map
   const list = Array.isArray(value) ? value : [value];
   if (list.length === 0) scenario.fail(path, 'must name at least one broker');
   return list.map((entry, n) => {
-    const text = stringAt(scenario, [...path, n], entry);
+    const text = stringAt(scenario, [...path, n], entry, true);
     const found = named.get(text);
     if (found) return found;
     if (!text.includes('://')) scenario.fail([...path, n], `is neither a broker named under \`brokers\` (${[...named.keys()].join(', ') || 'none'}) nor a URL`);
-    return { url: at(scenario, [...path, n], () => checkBrokerUrl(text)), cluster: text, tls: base.tls };
+    // The cluster names the broker in plans and results: never with the URL's credentials.
+    return { url: at(scenario, [...path, n], (label) => checkBrokerUrl(text, label)), cluster: urlWithoutCredentials(text), tls: base.tls };
   });
 }
 

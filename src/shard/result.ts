@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { readOptionFile } from '../parse.js';
+import { maskUrl } from '../secrets.js';
 import type { Summary } from '../events.js';
 import type { GroupProfile } from '../group.js';
 import type { Counters, LoopDelay, PublisherFinal, StreamFinal } from '../protocol.js';
@@ -47,13 +48,13 @@ export interface ShardResult {
   summary: Summary;
 }
 
-/** A group as it can be written down: no credentials, no TLS keys. */
+/** A group as it can be written down: no credentials (in URLs neither), no TLS keys. */
 export function publicGroup(g: GroupProfile): GroupProfile {
   return {
     ...g,
     username: undefined,
     password: undefined,
-    brokers: g.brokers.map((b) => ({ url: b.url, cluster: b.cluster, tls: { rejectUnauthorized: b.tls.rejectUnauthorized } })),
+    brokers: g.brokers.map((b) => ({ url: maskUrl(b.url), cluster: b.cluster, tls: { rejectUnauthorized: b.tls.rejectUnauthorized } })),
   };
 }
 
