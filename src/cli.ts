@@ -180,8 +180,11 @@ async function compareCommand(args: Args): Promise<void> {
 
 async function mergeCommand(args: Args): Promise<void> {
   const files = (args.files as string[]).map(String);
-  const { summary, missing } = mergeResults(readShardResults(files));
+  const { summary, missing, late } = mergeResults(readShardResults(files));
   if (args.json === true) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  for (const { shard, ms } of late) {
+    process.stderr.write(`mqtt-fleet: shard ${shard} was ready ${ms} ms after --start-at: what was sent to its subscribers before they subscribed counts as not subscribed, not lost\n`);
+  }
   process.stderr.write(formatSummary(summary));
   if (missing.length > 0) {
     process.stderr.write(`mqtt-fleet: merged ${summary.shards} of ${summary.shards! + missing.length} shards; missing ${missing.join(', ')}: their clients and streams are not counted\n`);
