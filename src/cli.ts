@@ -211,8 +211,11 @@ async function mergeCommand(args: Args): Promise<void> {
   // Result files from elsewhere (or an older mqtt-fleet): no credentials go out even if one came in.
   const merged = mergeResults(readShardResults(files));
   const summary = Redactor.urls.value(merged.summary);
-  const missing = merged.missing;
+  const { missing, late } = merged;
   if (args.json === true) printJson(summary);
+  for (const { shard, ms } of late) {
+    process.stderr.write(`mqtt-fleet: shard ${shard} was ready ${ms} ms after --start-at: what was sent to its subscribers before they subscribed counts as not subscribed, not lost\n`);
+  }
   process.stderr.write(formatSummary(summary));
   if (missing.length > 0) {
     process.stderr.write(`mqtt-fleet: merged ${summary.shards} of ${summary.shards! + missing.length} shards; missing ${missing.join(', ')}: their clients and streams are not counted\n`);

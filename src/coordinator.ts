@@ -114,7 +114,7 @@ export class Coordinator {
         this.checkProgress();
         break;
       case 'final':
-        this.aggregate.onFinal(message.publishers, message.streams);
+        this.aggregate.onFinal(message.publishers, message.streams, message.subscribers);
         break;
       case 'log':
         this.log.info({ client: this.clientId(message.client) }, `${this.clientId(message.client)}: ${message.message}`);
@@ -188,7 +188,9 @@ export class Coordinator {
       if (this.options.startAt !== null && now() - startAt > 1000) {
         this.log.warn({}, `ready ${Math.round(now() - startAt)} ms after --start-at: this shard starts late`);
       }
-      this.goAt = now();
+      // With --start-at every shard publishes on one schedule from that time, a late one too
+      // (its publishers catch up at once, as after a reconnect): duration counts from --start-at.
+      this.goAt = this.options.startAt ?? now();
       this.phase = 'publishing';
       this.log.debug({ connectMs: this.connectMs }, `start barrier open after ${this.connectMs} ms`);
       this.broadcast({ type: 'go', at: this.goAt });

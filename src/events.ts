@@ -7,6 +7,7 @@ import type { LatencySummary } from './metrics/histogram.js';
 import type { ThreadMode } from './options.js';
 import type { ClientState, PrintedMessage } from './protocol.js';
 import type { ShardResult } from './shard/result.js';
+import type { ShortfallReason } from './report/shortfall.js';
 
 export interface StatusLine {
   type: 'status';
@@ -79,6 +80,8 @@ export interface Summary {
   failed: number;
   /** Successful connects after a client's first. */
   reconnects: number;
+  /** Messages the publish plan has the publishers send (count, or rate x duration, each). */
+  planned: number;
   published: number;
   acked: number;
   sendFailed: number;
@@ -87,9 +90,13 @@ export interface Summary {
   expected: number;
   lost: number;
   inFlight: number;
+  /** Expected, never received, sent while the subscriber was not subscribed: not a broker loss. */
+  unsubscribed: number;
   duplicates: number;
   outOfOrder: number;
   foreign: number;
+  /** Messages of an earlier run with the same run id (sent before this run began): ignored. */
+  stale: number;
   /** Deliveries with the retain flag set: retained messages replayed on subscribe. */
   retained: number;
   /** MQTT 5 reason codes the broker sent (non-zero acknowledgements, SUBACK failures, DISCONNECT), with counts. */
@@ -108,6 +115,8 @@ export interface Summary {
   peakRssMb: number;
   cpuMs: { user: number; system: number };
   interrupted: boolean;
+  /** Why the run fell short (exit code 1, unless interrupted); empty when it did not. */
+  shortfall: ShortfallReason[];
   exitCode: number;
 }
 

@@ -292,7 +292,7 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
   if (input.scenario === undefined) {
     const resolved = resolveFlat(input, env);
     resolved.groups = [groupFromFlags(resolved)];
-    return resolved;
+    return checkShardBroker(resolved);
   }
   for (const flag of ['clients', 'topic', 'subTopic', 'workClients'] as const) {
     if (input[flag] !== undefined) throw new UsageError(`--${kebab(flag)}`, `--${kebab(flag)} does not go with --scenario: the scenario's groups say it`);
@@ -320,6 +320,14 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
   // Nothing in mqtt-fleet reads these two for a scenario (the groups say it); kept true for library callers.
   resolved.mode = groups.every((g) => g.mode === groups[0]!.mode) ? groups[0]!.mode : resolved.mode;
   resolved.threads = fleetThreads(groups);
+  return checkShardBroker(resolved);
+}
+
+/** Shards each starting an embedded broker would be separate fleets, which `merge` would add up as one. */
+function checkShardBroker(resolved: ResolvedOptions): ResolvedOptions {
+  if (resolved.shard && resolved.embeddedBroker) {
+    throw new UsageError('--shard', '--shard needs --broker (or brokers for every scenario group): each shard would start an embedded broker of its own, and their results would not be one fleet');
+  }
   return resolved;
 }
 

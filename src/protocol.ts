@@ -37,6 +37,12 @@ export interface SessionSpec {
    * (`$share/...`) it is one member of, whose members together must see each message once.
    */
   receiverKey: string;
+  /**
+   * The publishers this client should hear, by the plan (topic matching within a broker
+   * cluster), as flattened [first, end, bound] triples (metrics/planned.ts): a message with this
+   * run's header from anyone else, or numbered past its publisher's plan, is foreign.
+   */
+  hears: number[];
   will: { topic: string; payload: string; qos: 0 | 1 | 2; retain: boolean } | null;
   /** Which latency histogram this client's received messages go to (index into ShardStart.latencyGroups). */
   latencyGroup: number;
@@ -103,6 +109,11 @@ export interface ShardStart {
   batchIntervalMs: number;
   /** Epoch ms the run launched its shards: the origin of every session's connect delay. */
   launchedAt: number;
+  /**
+   * Epoch ms before which no message of this run was sent (--start-at with a barrier, else the
+   * launch): a message with this run's header sent earlier is from an earlier run with the same id.
+   */
+  runStart: number;
 }
 
 // ---- shard -> main ----------------------------------------------------------------------
@@ -132,8 +143,14 @@ export interface Counters {
   receivedUnique: number;
   duplicates: number;
   outOfOrder: number;
-  /** Messages without this run's header: someone else's traffic or an older run's retained message. */
+  /**
+   * Messages without this run's header (someone else's traffic, another run's retained message),
+   * or with it from a publisher the plan does not have this client hear, or numbered past that
+   * publisher's plan (a second process with the same run id, a forged header).
+   */
   foreign: number;
+  /** Messages of an earlier run with the same run id: sent before this run began (retained, or queued for a persistent session). */
+  stale: number;
   /** Deliveries that carried the retain flag (a retained message, replayed on subscribe). */
   retained: number;
   bytesOut: number;
@@ -150,12 +167,36 @@ export interface PrintedMessage {
   latencyMs: number;
 }
 
-/** One publisher's final count, and which of its messages were never acknowledged. */
+/** One publisher's final count, which of its messages were never acknowledged, and when it sent them. */
 export interface PublisherFinal {
   client: number;
   published: number;
   unacked: number[];
+  /** Send times as a piecewise-linear function, flattened [seq, epoch ms] points (metrics/timeline.ts). */
+  timeline: number[];
+  /** How far an interpolated send time may be from the real one. */
+  timelineErrorMs: number;
 }
+
+/** When one subscriber was subscribed: what it could have been sent, and what not. */
+export interface SubscriberFinal {
+  client: number;
+  /** SessionSpec.receiverKey of the subscriber. */
+  key: string;
+  /**
+   * Flattened [from, to) epoch ms: from the subscription's acknowledgement (or a resumed
+   * session's CONNACK) to the connection's close; a persistent session that resumes spans the gap.
+   */
+  windows: number[];
+  /**
+   * The highest latency this subscriber saw (ms), at most MAX_TRANSIT_MS: a message sent that
+   * shortly before its connection closed may have been on its way, not lost by the broker.
+   */
+  transitMs: number;
+}
+
+/** Cap on SubscriberFinal.transitMs, so one stalled delivery cannot excuse a long stretch of losses. */
+export const MAX_TRANSIT_MS = 1000;
 
 /** What one subscriber saw of one publisher's sequence. */
 export interface StreamFinal {
@@ -189,7 +230,7 @@ export type ShardMessage =
       /** MQTT 5 reason codes seen since the previous batch, as `packet:code` and count. */
       reasonCodes: [string, number][];
     }
-  | { type: 'final'; publishers: PublisherFinal[]; streams: StreamFinal[] }
+  | { type: 'final'; publishers: PublisherFinal[]; streams: StreamFinal[]; subscribers: SubscriberFinal[] }
   /** A workload's ctx.log line. */
   | { type: 'log'; client: number; message: string }
   | { type: 'shard-done'; shard: number; loopDelay: LoopDelay | null };

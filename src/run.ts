@@ -5,7 +5,8 @@ import { Hosts } from './hosts/index.js';
 import { Outputs } from './report/outputs.js';
 import { MetricsServer } from './report/prometheus.js';
 import { fleetMode, fleetThreads, type GroupProfile } from './group.js';
-import { latencyGroups, planSessions, planShards } from './hosts/plan.js';
+import { latencyGroups, planHearing, planSessions, planShards } from './hosts/plan.js';
+import { plannedMessages } from './metrics/planned.js';
 import { silentLogger, type Logger } from './log.js';
 import { accountDelivery } from './metrics/delivery.js';
 import { encodeHistogram } from './metrics/histogram.js';
@@ -74,7 +75,11 @@ async function runAgainst(
   // A shard runs the clients whose index modulo N is its own: every group spread evenly.
   const specs = shard ? fleet.filter((s) => s.index % shard.count === shard.index) : fleet;
   const local = new Set(specs.map((s) => s.index));
-  const topology = restrictTo(expectedStreams(fleet, options.groups), local);
+  const fleetTopology = expectedStreams(fleet, options.groups);
+  // Receivers hear publishers in any shard: they classify by the whole fleet's plan.
+  planHearing(fleet, fleetTopology.expected, options.groups);
+  const topology = restrictTo(fleetTopology, local);
+  const publishing = specs.filter((s) => s.pubTopic !== null).map((s) => s.index);
   const groups = latencyGroups(options);
   const shards = planShards(options, specs, groups, BATCH_INTERVAL_MS);
   const host = new Hosts(shards);
@@ -124,9 +129,17 @@ async function runAgainst(
     gaveUp: agg.inState('gave-up'),
     failed: agg.inState('failed'),
     reconnects: agg.reconnects,
+    planned: plannedMessages(options.groups, publishing),
+    publishers: publishing.length,
     totals: agg.totals,
     // A shard's own account: streams from other shards' publishers are left to `merge`.
-    delivery: accountDelivery(topology.expected, agg.publishers, shard ? agg.streams.filter((s) => local.has(s.publisher)) : agg.streams, options.barrier),
+    delivery: accountDelivery(
+      topology.expected,
+      agg.publishers,
+      shard ? agg.streams.filter((s) => local.has(s.publisher)) : agg.streams,
+      options.barrier,
+      agg.subscribers,
+    ),
     reasonCodes: agg.reasonCodes,
     connectMs: coordinator.connectMs,
     goAt: coordinator.goAt,
@@ -206,6 +219,9 @@ async function writeShardResult(
     loopDelays: [...f.loopDelays],
     publishers: [...agg.publishers.values()],
     streams: agg.streams,
+    subscribers: agg.subscribers,
+    readyAt: coordinator.connectMs > 0 ? Math.round(coordinator.startedAt + coordinator.connectMs) : null,
+    embeddedBroker: options.embeddedBroker,
     peakRssMb: f.peakRssMb,
     cpuMs: f.cpuMs,
     interrupted: f.interrupted,

@@ -123,8 +123,8 @@ test('thread-per-client beyond what the machine holds is refused up front, with 
   );
   checkThreadPerClient(options, { threads: 500, bound: 'test' });
   // Only this shard's clients get threads here.
-  checkThreadPerClient(resolveOptions({ clients: 500, shard: '0/5', runId: 'r' }, {}), { threads: 100, bound: 'test' });
-  assert.throws(() => checkThreadPerClient(resolveOptions({ clients: 500, shard: '0/4', runId: 'r' }, {}), { threads: 100, bound: 'test' }), /125 clients in this shard needs 125 worker threads/);
+  checkThreadPerClient(resolveOptions({ clients: 500, brokers: ['mqtt://h:1'], shard: '0/5', runId: 'r' }, {}), { threads: 100, bound: 'test' });
+  assert.throws(() => checkThreadPerClient(resolveOptions({ clients: 500, brokers: ['mqtt://h:1'], shard: '0/4', runId: 'r' }, {}), { threads: 100, bound: 'test' }), /125 clients in this shard needs 125 worker threads/);
   checkThreadPerClient(resolveOptions({ clients: 500, threads: 4 }, {}), { threads: 1, bound: 'test' });
 });
 
@@ -178,7 +178,7 @@ test('--out files are checked up front: kind, result= only with --shard, not a d
   const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-out-'));
   try {
     assert.deepEqual(resolveOptions({ out: [`csv=${dir}/a.csv`, `ndjson=${dir}/a.ndjson`] }, {}).outputs.map((o) => o.kind), ['csv', 'ndjson']);
-    assert.equal(resolveOptions({ out: `result=${dir}/r.json`, shard: '0/2', runId: 'r' }, {}).outputs[0]!.kind, 'result');
+    assert.equal(resolveOptions({ out: `result=${dir}/r.json`, shard: '0/2', runId: 'r', brokers: ['mqtt://h:1'] }, {}).outputs[0]!.kind, 'result');
     rejects({ out: 'pdf=x.pdf' }, '--out', /kind=path with kind csv or ndjson or result/);
     rejects({ out: `result=${dir}/r.json` }, '--out', /result= needs --shard/);
     rejects({ out: `csv=${dir}/` }, '--out', /--out csv: ".*" is a directory; name a file/);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { accountDelivery } from '../src/metrics/delivery.js';
 import { addEncoded, encodeHistogram, newHistogram, recordMicros, summarizeLatency } from '../src/metrics/histogram.js';
 import { SeqTracker } from '../src/metrics/sequence.js';
-import type { StreamFinal } from '../src/protocol.js';
+import type { PublisherFinal, StreamFinal } from '../src/protocol.js';
 
 test('a tracker counts distinct, duplicate and out-of-order numbers and finds gaps', () => {
   const s = new SeqTracker();
@@ -15,6 +15,11 @@ test('a tracker counts distinct, duplicate and out-of-order numbers and finds ga
   assert.equal(s.highest, 1000);
   assert.deepEqual(s.missingRanges(), [4, 5, 6, 9, 10, 1000]);
 });
+
+/** A publisher's final without a send timeline: accounted as always subscribed. */
+function pub(client: number, published: number, unacked: number[] = []): PublisherFinal {
+  return { client, published, unacked, timeline: [], timelineErrorMs: 0 };
+}
 
 function stream(subscriber: number, publisher: number, seen: number[], key = `c:${subscriber}`): StreamFinal {
   const s = new SeqTracker();
@@ -29,8 +34,8 @@ test('delivery accounting: gaps are lost if acknowledged, in flight if not; tail
     ['c:2', [1]],
   ]);
   const publishers = new Map([
-    [0, { client: 0, published: 10, unacked: [9] }],
-    [1, { client: 1, published: 4, unacked: [] }],
+    [0, pub(0, 10, [9])],
+    [1, pub(1, 4)],
   ]);
   const streams = [
     stream(0, 0, [0, 1, 2, 3, 4, 5, 6, 7, 8]), // 9 unacked, missing: in flight
@@ -38,11 +43,11 @@ test('delivery accounting: gaps are lost if acknowledged, in flight if not; tail
     // subscriber 2 heard nothing from publisher 1: all 4 lost
   ];
   const d = accountDelivery(expected, publishers, streams, true);
-  assert.deepEqual(d, { expected: 24, unique: 16, lost: 6, inFlight: 2, duplicates: 1, outOfOrder: 1 });
+  assert.deepEqual(d, { expected: 24, unique: 16, lost: 6, inFlight: 2, unsubscribed: 0, duplicates: 1, outOfOrder: 1 });
 });
 
 test('without a barrier a stream counts from the first number its subscriber saw', () => {
-  const d = accountDelivery(new Map([['c:0', [0]]]), new Map([[0, { client: 0, published: 10, unacked: [] }]]), [stream(0, 0, [4, 5, 6, 7, 8, 9])], false);
+  const d = accountDelivery(new Map([['c:0', [0]]]), new Map([[0, pub(0, 10)]]), [stream(0, 0, [4, 5, 6, 7, 8, 9])], false);
   assert.equal(d.lost, 0);
   assert.equal(d.expected, 6);
 });
@@ -103,8 +108,90 @@ test('interval percentiles agree with the HDR histogram of the same counts', asy
 test('a shared subscription: its members together see each message once; overlaps are duplicates, gaps are lost', () => {
   const key = 'share:default:$share/g/t';
   const expected = new Map([[key, [0]]]);
-  const publishers = new Map([[0, { client: 0, published: 12, unacked: [] }]]);
+  const publishers = new Map([[0, pub(0, 12)]]);
   const streams = [stream(1, 0, [0, 2, 4, 6, 8, 10], key), stream(2, 0, [1, 3, 5, 7, 9], key), stream(3, 0, [4], key)];
   const d = accountDelivery(expected, publishers, streams, true);
-  assert.deepEqual(d, { expected: 12, unique: 11, lost: 1, inFlight: 0, duplicates: 1, outOfOrder: 0 });
+  assert.deepEqual(d, { expected: 12, unique: 11, lost: 1, inFlight: 0, unsubscribed: 0, duplicates: 1, outOfOrder: 0 });
+});
+
+test('a tracker agrees with a plain set on random input, across chunk boundaries', () => {
+  let seed = 11;
+  const random = (n: number): number => Math.floor(((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * n);
+  for (let round = 0; round < 20; round++) {
+    const s = new SeqTracker();
+    const seen = new Set<number>();
+    let highest = -1;
+    let duplicates = 0;
+    let outOfOrder = 0;
+    for (let n = 0; n < 300; n++) {
+      const seq = random(5000);
+      const first = !seen.has(seq);
+      if (!first) duplicates++;
+      else {
+        if (seq < highest) outOfOrder++;
+        highest = Math.max(highest, seq);
+        seen.add(seq);
+      }
+      assert.equal(s.record(seq), first);
+      assert.ok(s.has(seq));
+    }
+    const missing: number[] = [];
+    for (let seq = 0; seq <= highest; seq++) {
+      if (seen.has(seq)) continue;
+      if (missing.length > 0 && missing.at(-1) === seq) missing[missing.length - 1] = seq + 1;
+      else missing.push(seq, seq + 1);
+    }
+    assert.deepEqual(s.missingRanges(), missing);
+    assert.deepEqual([s.received, s.duplicates, s.outOfOrder, s.highest, s.lowest], [seen.size, duplicates, outOfOrder, highest, Math.min(...seen)]);
+  }
+});
+
+test('adversarial sequence numbers (near 2^32, sparse, descending) cost bounded time and memory', async (t) => {
+  // In a thread of its own, so a tracker that allocates by the largest number or scans up to it
+  // fails this test by its deadline instead of taking the test process down.
+  const tracker = new URL('../src/metrics/sequence.js', import.meta.url).href;
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    import(${JSON.stringify(tracker)}).then(({ SeqTracker }) => {
+      const before = process.memoryUsage();
+      const started = performance.now();
+      const out = {};
+      const huge = new SeqTracker();
+      for (const seq of [0, 2 ** 32 - 1, 2 ** 32 - 2, 2 ** 31, 1]) huge.record(seq);
+      out.huge = huge.missingRanges();
+      const sparse = new SeqTracker();
+      for (let n = 0; n < 50000; n++) sparse.record(n * 85899);
+      out.sparseRanges = sparse.missingRanges().length;
+      const descending = new SeqTracker();
+      for (let n = 0; n < 200000; n++) descending.record(2 ** 32 - 1 - n);
+      out.descending = { received: descending.received, outOfOrder: descending.outOfOrder, missing: descending.missingRanges() };
+      const after = process.memoryUsage();
+      out.ms = performance.now() - started;
+      out.growthMb = (after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers) / 2 ** 20;
+      parentPort.postMessage(out);
+    });`;
+  const { Worker } = await import('node:worker_threads');
+  const worker = new Worker(code, { eval: true });
+  type Result = { huge: number[]; sparseRanges: number; descending: { received: number; outOfOrder: number; missing: number[] }; ms: number; growthMb: number };
+  const result = await new Promise<Result>((resolve, reject) => {
+    const deadline = setTimeout(() => {
+      void worker.terminate();
+      reject(new Error('the tracker did not finish within 10 s'));
+    }, 10_000);
+    worker.once('message', (m: Result) => {
+      clearTimeout(deadline);
+      resolve(m);
+    });
+    worker.once('error', (err) => {
+      clearTimeout(deadline);
+      reject(err);
+    });
+  });
+  await worker.terminate();
+  t.diagnostic(`adversarial input: ${result.ms.toFixed(0)} ms, memory grew ${result.growthMb.toFixed(1)} MB`);
+  assert.deepEqual(result.huge, [2, 2 ** 31, 2 ** 31 + 1, 2 ** 32 - 2], 'gaps between the numbers seen, found without scanning them');
+  assert.equal(result.sparseRanges, 2 * 49_999, 'one gap between each two numbers');
+  assert.deepEqual(result.descending, { received: 200_000, outOfOrder: 199_999, missing: [0, 2 ** 32 - 200_000] });
+  assert.ok(result.ms < 2000, `took ${result.ms.toFixed(0)} ms`);
+  assert.ok(result.growthMb < 64, `grew ${result.growthMb.toFixed(1)} MB`);
 });

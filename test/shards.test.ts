@@ -14,10 +14,11 @@ import { runForTest } from './helpers/run.js';
 import { tempDir, tempFile } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
 
-test('--shard I/N, --shards with JOB_COMPLETION_INDEX, --start-at, and the run id they need', () => {
-  assert.deepEqual(resolveOptions({ shard: '2/5', runId: 'r' }, {}).shard, { index: 2, count: 5 });
-  assert.deepEqual(resolveOptions({ shards: 3, runId: 'r' }, { JOB_COMPLETION_INDEX: '1' }).shard, { index: 1, count: 3 });
-  assert.equal(resolveOptions({ shard: '0/2' }, { MQTT_FLEET_RUN_ID: 'fromenv' }).runId, 'fromenv');
+test('--shard I/N, --shards with JOB_COMPLETION_INDEX, --start-at, and the run id and broker they need', () => {
+  const brokers = ['mqtt://127.0.0.1:1'];
+  assert.deepEqual(resolveOptions({ shard: '2/5', runId: 'r', brokers }, {}).shard, { index: 2, count: 5 });
+  assert.deepEqual(resolveOptions({ shards: 3, runId: 'r', brokers }, { JOB_COMPLETION_INDEX: '1' }).shard, { index: 1, count: 3 });
+  assert.equal(resolveOptions({ shard: '0/2', brokers }, { MQTT_FLEET_RUN_ID: 'fromenv' }).runId, 'fromenv');
   assert.equal(resolveOptions({ startAt: '2026-11-24T18:00:00Z' }, {}).startAt, Date.UTC(2026, 10, 24, 18));
   const rejects = (input: Parameters<typeof resolveOptions>[0], env: NodeJS.ProcessEnv, option: string, pattern: RegExp): void =>
     assert.throws(() => resolveOptions(input, env), (e: unknown) => e instanceof UsageError && e.option === option && pattern.test(e.message));
@@ -28,8 +29,8 @@ test('--shard I/N, --shards with JOB_COMPLETION_INDEX, --start-at, and the run i
   rejects({ startAt: 'tomorrow' }, {}, '--start-at', /ISO 8601/);
 });
 
-async function runShards(t: TestContext, url: string, runId: string, count: number, args: string[], dir: string, urlFor: (i: number) => string = () => url): Promise<ShardResult[]> {
-  const startAt = new Date(Date.now() + 4000).toISOString();
+async function runShards(t: TestContext, url: string, runId: string, count: number, args: string[], dir: string, urlFor: (i: number) => string = () => url, leadMs = 4000): Promise<ShardResult[]> {
+  const startAt = new Date(Date.now() + leadMs).toISOString();
   const clis = Array.from({ length: count }, (_, i) =>
     spawnCli(t, ['run', '-b', urlFor(i), '--shard', `${i}/${count}`, '--run-id', runId, '--start-at', startAt, '--out', `result=${join(dir, `shard-${i}.json`)}`, '--log-level', 'warn', ...args]),
   );
@@ -44,7 +45,9 @@ test('merging 4 shard results reproduces the unsharded run: every stream across 
   // Every client hears every publisher: most streams cross shards.
   const fleet = ['-c', '8', '--count', '60', '--rate', '50', '--qos', '1', '--topic', 'fleet/{i}', '--sub-topic', 'fleet/+', '--threads', '2'];
   const unsharded = await run({ brokers: [mosquitto.url], clients: 8, count: 60, rate: 50, qos: 1, topic: 'fleet/{i}', subTopic: 'fleet/+', threads: 2 });
-  const results = await runShards(t, mosquitto.url, 'sharded4', 4, fleet, dir);
+  // Four processes with two threads each start in 1-3 s here; on a busy machine one may still be
+  // ready after --start-at, which the branch below accounts for.
+  const results = await runShards(t, mosquitto.url, 'sharded4', 4, fleet, dir, undefined, 8000);
   for (const r of results) {
     assert.deepEqual(r.clients, [0, 1, 2, 3, 4, 5, 6, 7].filter((i) => i % 4 === r.shard.index), 'a disjoint, deterministic slice');
     assert.equal(r.summary.expected, 2 * 2 * 60, "a shard's own summary counts the streams within it");
@@ -52,12 +55,17 @@ test('merging 4 shard results reproduces the unsharded run: every stream across 
   const merge = spawnCli(t, ['merge', ...results.map((_, i) => join(dir, `shard-${i}.json`)), '--json'], { json: true });
   assert.equal((await withTimeout(merge.exit, 20_000, 'merge')).code, 0, merge.stderr());
   const merged = merge.lines.at(-1) as unknown as Summary;
-  for (const field of ['clients', 'connected', 'published', 'expected', 'received', 'lost', 'inFlight', 'duplicates', 'gaveUp'] as const) {
+  const late = results.filter((r) => r.readyAt! > r.startAt!).map((r) => `shard ${r.shard.index} ready ${r.readyAt! - r.startAt!} ms late`);
+  t.diagnostic(`merged: received ${merged.received}, lost ${merged.lost}, unsubscribed ${merged.unsubscribed}; ${late.length === 0 ? 'every shard ready before --start-at' : late.join(', ')}`);
+  // A shard ready late missed what was sent before it subscribed: not lost, counted apart.
+  const exact = late.length === 0 ? ['received', 'unsubscribed'] as const : [];
+  for (const field of ['clients', 'connected', 'published', 'expected', 'lost', 'inFlight', 'duplicates', 'gaveUp', ...exact] as const) {
     assert.equal(merged[field], unsharded[field], `${field}: merged ${merged[field]}, unsharded ${unsharded[field]}`);
   }
+  assert.equal(merged.received - merged.duplicates + merged.unsubscribed, merged.expected, 'everything expected was received or sent while its subscriber was not subscribed');
   assert.equal(merged.expected, 8 * 8 * 60);
   assert.equal(merged.shards, 4);
-  assert.equal(merged.latencyMs.count, unsharded.latencyMs.count);
+  if (late.length === 0) assert.equal(merged.latencyMs.count, unsharded.latencyMs.count);
   // Percentiles come from the shards' histograms added together, exactly.
   const all = newHistogram();
   for (const r of results) addEncoded(all, r.latency[0]!);
@@ -102,6 +110,61 @@ test('merge: results of another run are refused; a missing shard is reported and
   const partial = spawnCli(t, ['merge', join(dir, 'shard-0.json')]);
   assert.equal((await withTimeout(partial.exit, 20_000, 'merge')).code, 1);
   assert.match(partial.stderr(), /merged 1 of 2 shards; missing 1/);
+  // A result that says its shard ran against an embedded broker of its own is not part of one fleet.
+  const own = join(dir, 'own-broker.json');
+  writeFileSync(own, JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'shard-1.json'), 'utf8')), embeddedBroker: true }));
+  const refused = spawnCli(t, ['merge', join(dir, 'shard-0.json'), own]);
+  assert.equal((await withTimeout(refused.exit, 20_000, 'merge')).code, 2);
+  assert.match(refused.stderr(), /^mqtt-fleet: shard 1\/2 ran against an embedded broker of its own, not one broker shared by every shard: run the shards with --broker/);
+});
+
+test('a sharded run without --broker is refused before it starts: each shard would be a fleet of its own', async (t) => {
+  const cli = spawnCli(t, ['run', '--shard', '0/2', '--run-id', 'alone', '-c', '2', '--count', '5']);
+  assert.equal((await withTimeout(cli.exit, 20_000, 'the refusal')).code, 2);
+  assert.equal(cli.stdout(), '');
+  assert.match(cli.stderr(), /^mqtt-fleet: --shard needs --broker \(or brokers for every scenario group\)[^\n]*\n$/);
+});
+
+test('one shard ready about 3 s after --start-at: 0 lost, what its subscribers could not have had is counted as not subscribed, and it publishes on the common schedule', async (t) => {
+  const mosquitto = await Mosquitto.start('max_queued_messages 0', { verbose: false });
+  t.after(() => mosquitto.stop());
+  // Only to count what reached each client, independently of the run's own figures.
+  const proxy = await new FaultProxy(mosquitto.port, 'late', () => 'forward').listen();
+  t.after(() => proxy.close());
+  const dir = tempDir(t);
+  const startAt = Date.now() + 6000;
+  const shard = (i: number): ReturnType<typeof spawnCli> =>
+    spawnCli(
+      t,
+      ['run', '-b', proxy.url, '--shard', `${i}/4`, '--run-id', 'late', '--start-at', new Date(startAt).toISOString(), '--out', `result=${join(dir, `shard-${i}.json`)}`, '--log-level', 'warn', '--json', '--stats-interval', '250ms',
+        '-c', '8', '--rate', '20', '--duration', '6s', '--qos', '1', '--sub-topic', 'fleet/+', '--threads', '0'],
+      { json: true },
+    );
+  const onTime = [0, 1, 2].map(shard);
+  // Shard 3 starts once the others have been publishing for about 2 s (2 clients x 20/s each).
+  await onTime[0]!.changed.until(() => onTime[0]!.lines.some((l) => l.type === 'stats' && (l.published as number) >= 80), 40_000, 'the on-time shards to publish');
+  const late = shard(3);
+  for (const cli of [...onTime, late]) await withTimeout(cli.exit, 60_000, 'a shard to finish');
+  const results = [0, 1, 2, 3].map((i) => JSON.parse(readFileSync(join(dir, `shard-${i}.json`), 'utf8')) as ShardResult);
+  const merge = spawnCli(t, ['merge', ...results.map((_, i) => join(dir, `shard-${i}.json`)), '--json'], { json: true });
+  const { code } = await withTimeout(merge.exit, 20_000, 'merge');
+  const merged = merge.lines.at(-1) as unknown as Summary;
+  let distinct = 0;
+  for (let i = 0; i < 8; i++) distinct += proxy.counts(`mqtt-fleet-late-${i}`).distinct;
+  t.diagnostic(
+    `shard 3 ready ${results[3]!.readyAt! - startAt} ms after --start-at; merged: planned ${merged.planned}, published ${merged.published}, expected ${merged.expected}, received ${merged.received}, lost ${merged.lost}, inFlight ${merged.inFlight}, unsubscribed ${merged.unsubscribed}, proxy distinct ${distinct}, exit ${code}`,
+  );
+  assert.ok(results[3]!.readyAt! - startAt > 1000, 'shard 3 was ready well after --start-at');
+  assert.equal(merged.lost, 0, 'the broker lost nothing');
+  assert.equal(merged.inFlight, 0);
+  assert.equal(merged.unsubscribed, merged.expected - distinct, 'exactly what never reached a client');
+  // Shard 3's two subscribers missed about 2-3 s of the other six publishers (20/s each): roughly 500-700.
+  assert.ok(merged.unsubscribed > 2 * 6 * 20, `${merged.unsubscribed} not subscribed`);
+  assert.ok(Math.abs(merged.published - merged.planned) <= 8, `the late shard caught up on the common schedule: ${merged.published} of ${merged.planned}`);
+  assert.deepEqual(merged.shortfall, []);
+  assert.equal(code, 0);
+  assert.match(merge.stderr(), /shard 3 was ready \d+ ms after --start-at: what was sent to its subscribers before they subscribed counts as not subscribed, not lost/);
+  assert.match(merge.stderr(), /not subscribed\s+\d+ messages sent while their subscriber was not subscribed/);
 });
 
 test('a shard of a fleet with several groups runs each of its clients with its own group: broker, settings, one thread each', async (t) => {

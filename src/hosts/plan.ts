@@ -2,6 +2,7 @@ import type { GroupProfile } from '../group.js';
 import type { ResolvedOptions } from '../options.js';
 import type { SessionSettings, SessionSpec, ShardStart } from '../protocol.js';
 import { now } from '../session/clock.js';
+import { hearingRanges } from '../metrics/planned.js';
 import { runTag } from '../session/payload.js';
 import { renderTemplate, shareOf } from '../session/templates.js';
 
@@ -51,6 +52,7 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
         pubTopic: group.publish ? renderTemplate(group.publish.topic, vars) : null,
         subscriptions,
         receiverKey: receiverKey(i, cluster, subscriptions.map((s) => s.filter)),
+        hears: [] as number[],
         will: group.will && { ...group.will, topic: renderTemplate(group.will.topic, vars), payload: renderTemplate(group.will.payload, vars) },
         latencyGroup: working.has(i) ? WORKING : OTHERS,
         workMs: working.has(i) ? options.workMs : 0,
@@ -59,6 +61,23 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
       };
     }),
   );
+}
+
+/**
+ * Give each subscribing client its publishers by the plan (`expected`: per receiver key, from
+ * topic matching over the whole fleet) in compact form, one array per receiver key.
+ */
+export function planHearing(specs: readonly SessionSpec[], expected: ReadonlyMap<string, readonly number[]>, groups: readonly GroupProfile[]): void {
+  const byKey = new Map<string, number[]>();
+  for (const spec of specs) {
+    if (spec.subscriptions.length === 0) continue;
+    let ranges = byKey.get(spec.receiverKey);
+    if (ranges === undefined) {
+      ranges = hearingRanges(expected.get(spec.receiverKey) ?? [], groups);
+      byKey.set(spec.receiverKey, ranges);
+    }
+    spec.hears = ranges;
+  }
 }
 
 /** `shards`: how many shards this process runs, among which the connect bound is shared out. */
@@ -107,6 +126,8 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile, shards: 
  */
 export function planShards(options: ResolvedOptions, specs: SessionSpec[], latencyGroups: string[], batchIntervalMs: number): ShardStart[] {
   const launchedAt = now();
+  // Behind a barrier with --start-at nothing of this run is sent before that time, in any shard.
+  const runStart = options.barrier && options.startAt !== null ? options.startAt : launchedAt;
   const split = options.groups.map((group) => {
     const members = specs.filter((s) => s.index >= group.first && s.index < group.first + group.count);
     const count = group.mode === 'single-loop' ? 1 : Math.min(group.threads, members.length);
@@ -119,7 +140,7 @@ export function planShards(options: ResolvedOptions, specs: SessionSpec[], laten
   for (const { group, buckets } of split) {
     const settings = sessionSettings(options, group, total);
     for (const sessions of buckets) {
-      starts.push({ shard: starts.length, mode: group.mode, sessions, settings, latencyGroups, batchIntervalMs, launchedAt });
+      starts.push({ shard: starts.length, mode: group.mode, sessions, settings, latencyGroups, batchIntervalMs, launchedAt, runStart });
     }
   }
   return starts;

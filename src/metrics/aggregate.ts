@@ -1,5 +1,5 @@
 import type { StatsLine } from '../events.js';
-import { FINAL_STATES, type ClientState, type Counters, type PublisherFinal, type ShardMessage, type StatusEvent, type StreamFinal } from '../protocol.js';
+import { FINAL_STATES, type ClientState, type Counters, type PublisherFinal, type ShardMessage, type StatusEvent, type StreamFinal, type SubscriberFinal } from '../protocol.js';
 import { zeroCounters } from '../session/shard-stats.js';
 import { addCounts, newHistogram, type Histogram } from './histogram.js';
 import { IntervalLatency } from './recorder.js';
@@ -35,6 +35,7 @@ export class Aggregate {
   /** The same latency counts in Prometheus buckets, for --metrics-port. */
   readonly promLatency = new PromBuckets();
   readonly streams: StreamFinal[] = [];
+  readonly subscribers: SubscriberFinal[] = [];
   private readonly stateCounts = new Map<ClientState, number>();
 
   constructor(
@@ -84,9 +85,10 @@ export class Aggregate {
     }
   }
 
-  onFinal(publishers: PublisherFinal[], streams: StreamFinal[]): void {
+  onFinal(publishers: PublisherFinal[], streams: StreamFinal[], subscribers: SubscriberFinal[]): void {
     for (const p of publishers) this.publishers.set(p.client, p);
     for (const s of streams) this.streams.push(s);
+    for (const s of subscribers) this.subscribers.push(s);
   }
 
   inState(state: ClientState): number {

@@ -1,28 +1,38 @@
-import type { PublisherFinal, StreamFinal } from '../protocol.js';
+import type { PublisherFinal, StreamFinal, SubscriberFinal } from '../protocol.js';
+import { sentFrom } from './timeline.js';
+import { unionWindows } from './windows.js';
 
 export interface Delivery {
   /** Messages the subscribers should have received, by topic matching. */
   expected: number;
   /** Distinct messages received. */
   unique: number;
-  /** Expected, never received, and acknowledged (or written, at QoS 0) to the broker. */
+  /** Expected, never received, sent while its subscriber was subscribed, and acknowledged (or written, at QoS 0) to the broker. */
   lost: number;
-  /** Expected, never received, and still unacknowledged when the run ended: fate unknown. */
+  /** Expected, never received, sent while its subscriber was subscribed, and still unacknowledged when the run ended: fate unknown. */
   inFlight: number;
+  /** Expected, never received, and sent while its subscriber was not subscribed (not yet, no longer, or between clean sessions): no broker could have delivered it. */
+  unsubscribed: number;
   duplicates: number;
   outOfOrder: number;
 }
 
 /**
- * Exact end-of-run accounting over every (publisher -> subscriber) stream. A missing sequence
- * number is lost if the broker had acknowledged it, in flight if not. Without a start barrier a
+ * Exact end-of-run accounting over every (publisher -> subscriber) stream the plan expects; a
+ * stream the plan does not expect is not accounted for (the receivers already count such
+ * traffic as foreign). A missing sequence number sent while its subscriber was not subscribed
+ * (by the publisher's send timeline and the subscriber's windows) is `unsubscribed`; otherwise it
+ * is lost if the broker had acknowledged it, in flight if not. Without a start barrier a
  * subscriber may have joined late, so its stream counts from the first number it saw.
+ * `subscribers` null: windows unknown (results of an older mqtt-fleet), every subscriber counts
+ * as subscribed throughout.
  */
 export function accountDelivery(
   expected: ReadonlyMap<string, readonly number[]>,
   publishers: ReadonlyMap<number, PublisherFinal>,
   streams: readonly StreamFinal[],
   barrier: boolean,
+  subscribers: readonly SubscriberFinal[] | null = null,
 ): Delivery {
   // A shared subscription's members each saw part of a stream: together, one stream.
   const parts = new Map<string, StreamFinal[]>();
@@ -34,39 +44,106 @@ export function accountDelivery(
   }
   const seen = new Map<string, StreamFinal>();
   for (const [id, list] of parts) seen.set(id, list.length === 1 ? list[0]! : mergeFinals(list));
-  const pairs = new Set<string>();
-  for (const [key, list] of expected) for (const publisher of list) pairs.add(`${publisher}>${key}`);
-  for (const key of seen.keys()) pairs.add(key); // heard without being expected: still accounted
+  const windows = windowsByKey(subscribers);
+  const transit = transitByKey(subscribers);
 
   const unackedSorted = new Map<number, number[]>();
   for (const [client, p] of publishers) unackedSorted.set(client, [...p.unacked].sort((a, b) => a - b));
 
-  const out: Delivery = { expected: 0, unique: 0, lost: 0, inFlight: 0, duplicates: 0, outOfOrder: 0 };
-  for (const key of pairs) {
-    const publisher = Number(key.slice(0, key.indexOf('>')));
-    const stream = seen.get(key);
-    const sent = publishers.get(publisher)?.published ?? (stream ? stream.highest + 1 : 0);
-    const from = barrier || !stream ? 0 : stream.lowest;
-    const unacked = unackedSorted.get(publisher) ?? [];
-    out.expected += sent - from;
-    if (stream) {
-      out.unique += stream.received;
-      out.duplicates += stream.duplicates;
-      out.outOfOrder += stream.outOfOrder;
-    }
-    const gaps = stream ? [...stream.missing] : [];
-    const tail = stream ? stream.highest + 1 : 0;
-    if (tail < sent) gaps.push(tail, sent);
-    for (let n = 0; n < gaps.length; n += 2) {
-      const start = Math.max(gaps[n]!, from);
-      const end = Math.min(gaps[n + 1]!, sent);
-      if (end <= start) continue;
-      const pending = countInRange(unacked, start, end);
-      out.inFlight += pending;
-      out.lost += end - start - pending;
+  const out: Delivery = { expected: 0, unique: 0, lost: 0, inFlight: 0, unsubscribed: 0, duplicates: 0, outOfOrder: 0 };
+  for (const [key, list] of expected) {
+    const keyWindows = windows?.get(key) ?? null;
+    for (const publisher of list) {
+      const stream = seen.get(`${publisher}>${key}`);
+      const final = publishers.get(publisher);
+      const sent = final?.published ?? (stream ? stream.highest + 1 : 0);
+      const from = barrier || !stream ? 0 : stream.lowest;
+      const unacked = unackedSorted.get(publisher) ?? [];
+      out.expected += Math.max(0, sent - from);
+      if (stream) {
+        // Numbers past what the publisher sent cannot be its messages: not counted as received.
+        out.unique += stream.received - seenIn(stream, sent, stream.highest + 1);
+        out.duplicates += stream.duplicates;
+        out.outOfOrder += stream.outOfOrder;
+      }
+      // Older results carry no timeline: their messages count as sent while subscribed.
+      const covered = final?.timeline && keyWindows ? coveredSeqs(final, keyWindows, transit.get(key) ?? 0) : null;
+      const gaps = stream ? [...stream.missing] : [];
+      const tail = stream ? stream.highest + 1 : 0;
+      if (tail < sent) gaps.push(tail, sent);
+      for (let n = 0; n < gaps.length; n += 2) {
+        const start = Math.max(gaps[n]!, from);
+        const end = Math.min(gaps[n + 1]!, sent);
+        if (end <= start) continue;
+        if (covered === null) {
+          addMissing(out, unacked, start, end);
+          continue;
+        }
+        let inWindows = 0;
+        for (let c = 0; c < covered.length; c += 2) {
+          const a = Math.max(start, covered[c]!);
+          const b = Math.min(end, covered[c + 1]!);
+          if (b <= a) continue;
+          inWindows += b - a;
+          addMissing(out, unacked, a, b);
+        }
+        out.unsubscribed += end - start - inWindows;
+      }
     }
   }
   return out;
+}
+
+/** Missing numbers [start, end), all sent while subscribed: in flight if unacknowledged, else lost. */
+function addMissing(out: Delivery, unacked: readonly number[], start: number, end: number): void {
+  const pending = countInRange(unacked, start, end);
+  out.inFlight += pending;
+  out.lost += end - start - pending;
+}
+
+/**
+ * The publisher's sequence numbers sent inside the windows, as flattened [start, end) ranges.
+ * A missing message whose send time cannot be placed inside a window for certain gets the
+ * benefit of the doubt (not subscribed): each window is narrowed by the timeline's error at both
+ * edges, and at its end also by `transitMs`, the subscriber's highest latency, since a message
+ * sent that shortly before the connection closed may have been on its way.
+ */
+function coveredSeqs(p: PublisherFinal, windows: readonly number[], transitMs: number): number[] {
+  const out: number[] = [];
+  const margin = p.timelineErrorMs;
+  for (let n = 0; n < windows.length; n += 2) {
+    const a = sentFrom(p.timeline, windows[n]! + margin);
+    const b = sentFrom(p.timeline, windows[n + 1]! - margin - transitMs);
+    if (b > a) out.push(a, b);
+  }
+  return out;
+}
+
+/** Each receiver key's highest transit time over its members. */
+function transitByKey(subscribers: readonly SubscriberFinal[] | null): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of subscribers ?? []) out.set(s.key, Math.max(out.get(s.key) ?? 0, s.transitMs ?? 0));
+  return out;
+}
+
+/** Each receiver key's subscribed windows, its members' together; null when unknown. */
+function windowsByKey(subscribers: readonly SubscriberFinal[] | null): Map<string, number[]> | null {
+  if (subscribers === null) return null;
+  const lists = new Map<string, number[][]>();
+  for (const s of subscribers) {
+    const list = lists.get(s.key);
+    if (list) list.push(s.windows);
+    else lists.set(s.key, [s.windows]);
+  }
+  return new Map([...lists].map(([key, list]) => [key, unionWindows(list)]));
+}
+
+/** How many numbers in [start, end) a stream saw. */
+function seenIn(s: StreamFinal, start: number, end: number): number {
+  if (end <= start) return 0;
+  let n = end - start;
+  for (let i = 0; i < s.missing.length; i += 2) n -= Math.max(0, Math.min(end, s.missing[i + 1]!) - Math.max(start, s.missing[i]!));
+  return n;
 }
 
 /** Sequence numbers a stream final saw, as sorted [start, end) ranges. */

@@ -1,6 +1,15 @@
+/** Sequence numbers per chunk: 1024 bits, 128 bytes. Small, so sparse input costs little per number. */
+const CHUNK_SHIFT = 10;
+const CHUNK_BITS = 1 << CHUNK_SHIFT;
+const CHUNK_BYTES = CHUNK_BITS >>> 3;
+
 /**
  * One stream's sequence numbers as a receiver sees them: exact duplicate and reordering counts,
- * and at the end the numbers never seen. A bit per sequence number, grown on demand.
+ * and at the end the numbers never seen. A bit per sequence number, in 1024-bit chunks created
+ * on demand: memory follows what arrived (one bit per number when dense, one chunk per number at
+ * worst when sparse), never the size of the largest number, so a forged number near 2^32 costs
+ * one chunk, not half a gigabyte. The chunk last written is cached: a stream in order touches
+ * the map once per 1024 messages.
  */
 export class SeqTracker {
   received = 0;
@@ -8,18 +17,30 @@ export class SeqTracker {
   outOfOrder = 0;
   lowest = -1;
   highest = -1;
-  private bits = new Uint8Array(64);
+  private readonly chunks = new Map<number, Uint8Array>();
+  private lastIndex = -1;
+  private last: Uint8Array | null = null;
 
-  /** Returns true the first time `seq` is seen. */
+  /** Returns true the first time `seq` (an integer in [0, 2^32)) is seen. */
   record(seq: number): boolean {
-    const byte = seq >>> 3;
-    if (byte >= this.bits.length) this.grow(byte);
+    const index = seq >>> CHUNK_SHIFT;
+    let chunk = this.last;
+    if (index !== this.lastIndex || chunk === null) {
+      chunk = this.chunks.get(index) ?? null;
+      if (chunk === null) {
+        chunk = new Uint8Array(CHUNK_BYTES);
+        this.chunks.set(index, chunk);
+      }
+      this.last = chunk;
+      this.lastIndex = index;
+    }
+    const byte = (seq & (CHUNK_BITS - 1)) >>> 3;
     const mask = 1 << (seq & 7);
-    if ((this.bits[byte]! & mask) !== 0) {
+    if ((chunk[byte]! & mask) !== 0) {
       this.duplicates++;
       return false;
     }
-    this.bits[byte]! |= mask;
+    chunk[byte]! |= mask;
     this.received++;
     if (seq < this.highest) this.outOfOrder++;
     else this.highest = seq;
@@ -28,31 +49,50 @@ export class SeqTracker {
   }
 
   has(seq: number): boolean {
-    const byte = seq >>> 3;
-    return byte < this.bits.length && (this.bits[byte]! & (1 << (seq & 7))) !== 0;
+    const chunk = this.chunks.get(seq >>> CHUNK_SHIFT);
+    return chunk !== undefined && (chunk[(seq & (CHUNK_BITS - 1)) >>> 3]! & (1 << (seq & 7))) !== 0;
   }
 
-  /** Unseen numbers in [0, highest], as flattened [start, end) pairs. */
+  /**
+   * Unseen numbers in [0, highest], as flattened [start, end) pairs. Range-aware: the space
+   * between chunks is one range each, so the time follows the chunks held, not `highest`.
+   */
   missingRanges(): number[] {
     const out: number[] = [];
-    let start = -1;
-    for (let seq = 0; seq <= this.highest; seq++) {
-      const seen = this.has(seq);
-      if (!seen && start === -1) start = seq;
-      else if (seen && start !== -1) {
+    if (this.highest < 0) return out;
+    const indexes = [...this.chunks.keys()].sort((a, b) => a - b);
+    let start = -1; // start of the open missing range, or -1
+    let at = 0; // next number not yet classified
+    const seen = (seq: number): void => {
+      if (start !== -1) {
         out.push(start, seq);
         start = -1;
       }
+    };
+    for (const index of indexes) {
+      const base = index * CHUNK_BITS;
+      if (base > at && start === -1) start = at;
+      const chunk = this.chunks.get(index)!;
+      for (let byte = 0; byte < CHUNK_BYTES; byte++) {
+        const bits = chunk[byte]!;
+        const first = base + byte * 8;
+        if (bits === 0) {
+          if (start === -1) start = first;
+          continue;
+        }
+        if (bits === 0xff) {
+          seen(first);
+          continue;
+        }
+        for (let bit = 0; bit < 8; bit++) {
+          if ((bits & (1 << bit)) !== 0) seen(first + bit);
+          else if (start === -1) start = first + bit;
+        }
+      }
+      at = base + CHUNK_BITS;
     }
-    if (start !== -1) out.push(start, this.highest + 1);
+    // Nothing is missing past the highest number seen: the last chunk's tail is not a gap.
+    if (start !== -1 && start <= this.highest) out.push(start, this.highest + 1);
     return out;
-  }
-
-  private grow(byte: number): void {
-    let size = this.bits.length * 2;
-    while (size <= byte) size *= 2;
-    const bigger = new Uint8Array(size);
-    bigger.set(this.bits);
-    this.bits = bigger;
   }
 }

@@ -45,7 +45,8 @@ export class MetricsServer {
     counter('mqtt_fleet_messages_received_total', "Deliveries of this run's messages, duplicates included", () => t.received);
     counter('mqtt_fleet_messages_duplicates_total', 'Deliveries of a message already received', () => t.duplicates);
     counter('mqtt_fleet_messages_out_of_order_total', 'Messages that arrived after a later one of the same publisher', () => t.outOfOrder);
-    counter('mqtt_fleet_messages_foreign_total', "Messages without this run's header", () => t.foreign);
+    counter('mqtt_fleet_messages_foreign_total', "Messages without this run's header, or from publishers outside the plan", () => t.foreign);
+    counter('mqtt_fleet_messages_stale_total', 'Messages of an earlier run with the same run id', () => t.stale);
     counter('mqtt_fleet_reconnects_total', "Successful connects after each client's first", () => aggregate.reconnects);
     r.registerMetric({
       name: 'mqtt_fleet_latency_seconds',

@@ -1,6 +1,7 @@
 import type { Summary } from '../events.js';
 import { ExitCode } from '../exit-codes.js';
 import { MODE_LABELS } from '../group.js';
+import { assertNever } from '../protocol.js';
 import { colours, fmtInt, fmtMs } from './format.js';
 
 
@@ -27,7 +28,13 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
     ['process', `peak RSS ${fmtInt(s.peakRssMb)} MB · CPU ${fmtMs(s.cpuMs.user)} user + ${fmtMs(s.cpuMs.system)} system`],
   ];
   if (s.groups) rows.unshift(['groups', s.groups.map((g) => `${g.name} x ${fmtInt(g.clients)} (${MODE_LABELS[g.mode]}${g.mode === 'pool' ? ` of ${g.threads}` : ''})`).join(' · ')]);
-  if (s.foreign > 0) rows.push(['foreign', `${fmtInt(s.foreign)} messages without this run's header (other traffic, untracked payload templates)`]);
+  const short = s.shortfall.filter((r) => r === 'unpublished' || r === 'unacknowledged');
+  if (short.length > 0) {
+    rows.splice(rows.findIndex(([k]) => k === 'messages') + 1, 0, ['shortfall', short.map((r) => (r === 'unpublished' ? `published ${fmtInt(s.published)} of ${fmtInt(s.planned)} planned` : `acknowledged ${fmtInt(s.acked)} of ${fmtInt(s.planned)} planned`)).map((t) => c.red(t)).join(' · ')]);
+  }
+  if (s.unsubscribed > 0) rows.push(['not subscribed', `${fmtInt(s.unsubscribed)} messages sent while their subscriber was not subscribed (not yet, or no longer): not lost`]);
+  if (s.foreign > 0) rows.push(['foreign', `${fmtInt(s.foreign)} messages without this run's header, or from publishers outside the plan (other traffic, untracked payload templates)`]);
+  if (s.stale > 0) rows.push(['stale', `${fmtInt(s.stale)} messages of an earlier run with the same run id (retained or queued): ignored`]);
   if (s.retained > 0) rows.push(['retained', `${fmtInt(s.retained)} deliveries carried the retain flag`]);
   const codes = Object.entries(s.reasonCodes);
   if (codes.length > 0) rows.push(['reason codes', codes.map(([code, n]) => `${code}: ${fmtInt(n)}`).join(' · ')]);
@@ -54,11 +61,22 @@ function verdict(s: Summary, c: ReturnType<typeof colours>): string {
     case ExitCode.Terminated:
       return c.yellow(`result: interrupted, figures so far (exit ${s.exitCode})`);
     default: {
-      const why = [
-        s.gaveUp > 0 ? `${s.gaveUp} client${s.gaveUp === 1 ? '' : 's'} gave up` : '',
-        s.failed > 0 ? `${s.failed} failed` : '',
-        s.qos > 0 && s.lost > 0 ? `${s.lost} messages lost at QoS ${s.qos}` : '',
-      ].filter(Boolean);
+      const why = s.shortfall.map((reason) => {
+        switch (reason) {
+          case 'gave-up':
+            return `${s.gaveUp} client${s.gaveUp === 1 ? '' : 's'} gave up`;
+          case 'failed':
+            return `${s.failed} failed`;
+          case 'lost':
+            return `${s.lost} messages lost at QoS ${s.qos}`;
+          case 'unpublished':
+            return `${fmtInt(s.published)} of ${fmtInt(s.planned)} planned messages published`;
+          case 'unacknowledged':
+            return `${fmtInt(s.acked)} of ${fmtInt(s.planned)} planned messages acknowledged`;
+          default:
+            return assertNever(reason);
+        }
+      });
       return c.red(`result: fell short: ${why.join(', ')} (exit ${s.exitCode})`);
     }
   }

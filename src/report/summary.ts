@@ -6,6 +6,7 @@ import { newHistogram, summarizeLatency, type Histogram } from '../metrics/histo
 import { maskUrl } from '../secrets.js';
 import type { Counters, LoopDelay } from '../protocol.js';
 import { reasonText } from '../session/refusal.js';
+import { shortfallOf } from './shortfall.js';
 
 /** Everything a summary is made of: from one run's coordinator, or merged from shard results. */
 export interface RunFigures {
@@ -18,6 +19,9 @@ export interface RunFigures {
   gaveUp: number;
   failed: number;
   reconnects: number;
+  /** Messages the publish plan has these clients send, and how many clients have a plan. */
+  planned: number;
+  publishers: number;
   totals: Counters;
   delivery: Delivery;
   reasonCodes: ReadonlyMap<string, number>;
@@ -45,10 +49,10 @@ export function buildSummary(f: RunFigures): Summary {
   const durationMs = f.goAt > 0 && lastActivity > 0 ? Math.max(1, lastActivity - f.goAt) : 0;
   const perSec = (n: number): number => (durationMs > 0 ? Math.round((n * 1000) / durationMs) : 0);
   const qos = Math.max(0, ...f.groups.map((g) => g.publish?.qos ?? 0)) as 0 | 1 | 2;
-  const shortfall = f.gaveUp > 0 || f.failed > 0 || (qos > 0 && f.delivery.lost > 0);
-  const exitCode =
-    f.interrupted === 'SIGTERM' ? ExitCode.Terminated : f.interrupted ? ExitCode.Interrupted : shortfall ? ExitCode.Shortfall : ExitCode.Ok;
   const t = f.totals;
+  const shortfall = shortfallOf({ gaveUp: f.gaveUp, failed: f.failed, qos, lost: f.delivery.lost, planned: f.planned, publishers: f.publishers, published: t.published, acked: t.acked });
+  const exitCode =
+    f.interrupted === 'SIGTERM' ? ExitCode.Terminated : f.interrupted ? ExitCode.Interrupted : shortfall.length > 0 ? ExitCode.Shortfall : ExitCode.Ok;
   return {
     type: 'summary',
     runId: f.runId,
@@ -65,6 +69,7 @@ export function buildSummary(f: RunFigures): Summary {
     gaveUp: f.gaveUp,
     failed: f.failed,
     reconnects: f.reconnects,
+    planned: f.planned,
     published: t.published,
     acked: t.acked,
     sendFailed: t.sendFailed,
@@ -72,9 +77,11 @@ export function buildSummary(f: RunFigures): Summary {
     expected: f.delivery.expected,
     lost: f.delivery.lost,
     inFlight: f.delivery.inFlight,
+    unsubscribed: f.delivery.unsubscribed,
     duplicates: f.delivery.duplicates,
     outOfOrder: f.delivery.outOfOrder,
     foreign: t.foreign,
+    stale: t.stale,
     retained: t.retained,
     reasonCodes: Object.fromEntries([...f.reasonCodes].map(([key, count]) => [reasonLabel(key), count])),
     connectMs: f.connectMs,
@@ -87,6 +94,7 @@ export function buildSummary(f: RunFigures): Summary {
     peakRssMb: f.peakRssMb,
     cpuMs: f.cpuMs,
     interrupted: f.interrupted !== null,
+    shortfall,
     exitCode,
   };
 }

@@ -1,3 +1,4 @@
+import { Timeline } from '../metrics/timeline.js';
 import type { PublisherFinal, SessionSettings } from '../protocol.js';
 import { now } from './clock.js';
 import type { Encoder } from './encoder.js';
@@ -26,6 +27,8 @@ export class Publisher {
   private seq = 0;
   private inflight = 0;
   private readonly unacked = new Set<number>();
+  /** When each message went out, compressed: tells accounting whether its subscribers were subscribed then. */
+  private readonly timeline = new Timeline();
   private startAt = 0;
   private endAt = Infinity;
   private started = false;
@@ -87,7 +90,8 @@ export class Publisher {
   }
 
   final(): PublisherFinal {
-    return { client: this.client, published: this.seq, unacked: [...this.unacked] };
+    const { points, errorMs } = this.timeline.final();
+    return { client: this.client, published: this.seq, unacked: [...this.unacked], timeline: points, timelineErrorMs: errorMs };
   }
 
   private readonly pump = (): void => {
@@ -118,6 +122,7 @@ export class Publisher {
   private publishOne(t: number): void {
     const seq = this.seq++;
     const payload = this.encoder.encode(seq, t);
+    this.timeline.add(seq, t);
     this.stats.onPublish(t, payload.length);
     if (this.settings.qos === 0) {
       // QoS 0 has no acknowledgement; socket backpressure (congested/onDrain) is its flow control.

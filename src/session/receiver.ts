@@ -1,5 +1,7 @@
+import { hears } from '../metrics/planned.js';
 import { SeqTracker } from '../metrics/sequence.js';
-import type { StreamFinal } from '../protocol.js';
+import { SubscriptionWindows } from '../metrics/windows.js';
+import { MAX_TRANSIT_MS, type StreamFinal, type SubscriberFinal } from '../protocol.js';
 import { now } from './clock.js';
 import { HEADER_PROPERTY } from './encoder.js';
 import { readHeader, type Header } from './payload.js';
@@ -19,10 +21,19 @@ interface PacketInfo {
   properties?: { userProperties?: Record<string, string | string[]> };
 }
 
-/** One subscriber's view of everything it receives: latency, and sequence state per publisher. */
+/**
+ * One subscriber's view of everything it receives: latency, sequence state per publisher, and
+ * when it was subscribed. Only messages the plan says it hears are accounted for: anything else
+ * with this run's header (a publisher it should not hear, a number past its publisher's plan)
+ * is foreign, and a message sent before this run began is stale (an earlier run's, same id), so
+ * neither can create a stream, an expectation or a sequence number to track.
+ */
 export class Receiver {
   private readonly streams = new Map<number, SeqTracker>();
   private readonly header: Header = { publisher: 0, seq: 0, sentAt: 0 };
+  readonly windows = new SubscriptionWindows();
+  /** Highest latency seen (µs): how long a message may take to get here. */
+  private maxLatencyUs = 0;
 
   constructor(
     private readonly index: number,
@@ -33,6 +44,10 @@ export class Receiver {
     private readonly stats: ShardStats,
     private readonly printMessages: boolean,
     private readonly workMs: number,
+    /** SessionSpec.hears: the publishers, and how far they number, this client should hear. */
+    private readonly heard: readonly number[],
+    /** ShardStart.runStart: no message of this run was sent earlier. */
+    private readonly runStart: number,
   ) {}
 
   readonly onMessage = (topic: string, payload: Buffer, packet: PacketInfo): void => {
@@ -47,6 +62,16 @@ export class Receiver {
       return;
     }
     const { publisher, seq, sentAt } = this.header;
+    if (!hears(this.heard, publisher, seq)) {
+      c.foreign++;
+      if (this.workMs > 0) burn(this.workMs);
+      return;
+    }
+    if (sentAt < this.runStart) {
+      c.stale++;
+      if (this.workMs > 0) burn(this.workMs);
+      return;
+    }
     c.received++;
     stats.lastReceiveAt = at;
     let stream = this.streams.get(publisher);
@@ -62,6 +87,7 @@ export class Receiver {
       if (stream.outOfOrder !== before) c.outOfOrder++;
       const us = (at - sentAt) * 1000;
       stats.recordLatency(this.group, us);
+      if (us > this.maxLatencyUs) this.maxLatencyUs = us;
       if (this.printMessages) {
         stats.print({ client: this.index, clientId: this.clientId, topic, from: publisher, seq, latencyMs: Math.round(us) / 1000 });
       }
@@ -80,6 +106,11 @@ export class Receiver {
     let n = 0;
     for (const s of this.streams.values()) n += s.received;
     return n;
+  }
+
+  /** When this client was subscribed; a window still open ends at `end`. */
+  subscriberFinal(end: number): SubscriberFinal {
+    return { client: this.index, key: this.key, windows: this.windows.final(end), transitMs: Math.min(MAX_TRANSIT_MS, this.maxLatencyUs / 1000) };
   }
 
   finals(): StreamFinal[] {

@@ -1,6 +1,6 @@
 import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
 import { serializeError } from '../errors.js';
-import type { ClientState, PublisherFinal, SessionSettings, SessionSpec, StatusEvent, StreamFinal } from '../protocol.js';
+import type { ClientState, PublisherFinal, SessionSettings, SessionSpec, StatusEvent, StreamFinal, SubscriberFinal } from '../protocol.js';
 import { now } from './clock.js';
 import { makeEncoder, type Encoder } from './encoder.js';
 import { clientOptions } from './client-options.js';
@@ -24,6 +24,8 @@ export interface SessionHost {
   readonly connectSlots: Slots;
   /** A workload's log line, for the main thread's logger. */
   log(client: number, message: string): void;
+  /** ShardStart.runStart: messages of this run's id sent earlier are an earlier run's. */
+  readonly runStart: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -67,7 +69,7 @@ export class Session {
     this.receiver =
       spec.subscriptions.length === 0
         ? null
-        : new Receiver(spec.index, spec.receiverKey, spec.clientId, spec.latencyGroup, settings.runTag, stats, settings.printMessages, spec.workMs);
+        : new Receiver(spec.index, spec.receiverKey, spec.clientId, spec.latencyGroup, settings.runTag, stats, settings.printMessages, spec.workMs, spec.hears, host.runStart);
     const pubTopic = spec.pubTopic;
     // One options object for every plain publish: none allocated per message on the hot path.
     const publishOptions = { qos: settings.qos, retain: settings.retain };
@@ -186,8 +188,8 @@ export class Session {
     if (this.online) void this.closeGracefully();
   }
 
-  finals(): { publisher: PublisherFinal | null; streams: StreamFinal[] } {
-    return { publisher: this.publisher?.final() ?? null, streams: this.receiver?.finals() ?? [] };
+  finals(): { publisher: PublisherFinal | null; streams: StreamFinal[]; subscriber: SubscriberFinal | null } {
+    return { publisher: this.publisher?.final() ?? null, streams: this.receiver?.finals() ?? [], subscriber: this.receiver?.subscriberFinal(now()) ?? null };
   }
 
   private async live(): Promise<void> {
@@ -206,9 +208,12 @@ export class Session {
       if (this.stopping) {
         this.client.end(false);
       } else if (await this.subscribe(sessionPresent)) {
+        // From here the broker delivers to this client; a resumed persistent session queued meanwhile.
+        this.receiver?.windows.subscribed(now(), sessionPresent && !this.settings.clean);
         await this.onUp(sessionPresent);
       }
       await this.closed;
+      this.receiver?.windows.closedAt(now());
       if (this.stopping) return;
       this.publisher?.pause();
       // Ticks run only while online: one awaiting ctx.publish now would fail the client.

@@ -15,6 +15,7 @@ export function zeroCounters(): Counters {
     duplicates: 0,
     outOfOrder: 0,
     foreign: 0,
+    stale: 0,
     retained: 0,
     bytesOut: 0,
     bytesIn: 0,

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { MessagePort } from 'node:worker_threads';
-import { assertNever, type MainMessage, type PublisherFinal, type ShardMessage, type ShardStart, type StatusEvent, type StreamFinal } from '../protocol.js';
+import { assertNever, type MainMessage, type PublisherFinal, type ShardMessage, type ShardStart, type StatusEvent, type StreamFinal, type SubscriberFinal } from '../protocol.js';
 import { Session, type SessionHost } from './session.js';
 import { ShardStats } from './shard-stats.js';
 import { Slots } from './slots.js';
@@ -48,6 +48,7 @@ export async function runShard(start: ShardStart, port: MessagePort): Promise<vo
     waitForGo: () => gate,
     connectSlots: new Slots(start.settings.connectConcurrency),
     log: (client, message) => post({ type: 'log', client, message }),
+    runStart: start.runStart,
   };
 
   // Responsiveness while publishing: how late this thread's event loop ran its callbacks.
@@ -84,12 +85,14 @@ export async function runShard(start: ShardStart, port: MessagePort): Promise<vo
   flushStatus();
   const publishers: PublisherFinal[] = [];
   const streams: StreamFinal[] = [];
+  const subscribers: SubscriberFinal[] = [];
   for (const session of sessions) {
     const finals = session.finals();
     if (finals.publisher) publishers.push(finals.publisher);
+    if (finals.subscriber) subscribers.push(finals.subscriber);
     streams.push(...finals.streams);
   }
-  post({ type: 'final', publishers, streams });
+  post({ type: 'final', publishers, streams, subscribers });
   loopDelay.disable();
   intervalDelay.disable();
   const ms = delayMs;

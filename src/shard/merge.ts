@@ -4,6 +4,7 @@ import { planSessions } from '../hosts/plan.js';
 import { accountDelivery } from '../metrics/delivery.js';
 import { addEncoded, newHistogram } from '../metrics/histogram.js';
 import { expectedStreams } from '../metrics/topology.js';
+import { plannedMessages } from '../metrics/planned.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Counters, PublisherFinal } from '../protocol.js';
 import { zeroCounters } from '../session/shard-stats.js';
@@ -15,12 +16,16 @@ import type { ShardResult } from './result.js';
  * for across shards (a subscriber in one hearing publishers in another), and percentiles come
  * from the merged HDR histograms, never from averaging the shards' percentiles.
  */
-export function mergeResults(results: readonly ShardResult[]): { summary: Summary; missing: number[] } {
+export function mergeResults(results: readonly ShardResult[]): { summary: Summary; missing: number[]; late: { shard: number; ms: number }[] } {
   if (results.length === 0) throw new UsageError('merge', 'no shard results to merge');
   const first = results[0]!;
   for (const r of results) {
     if (r.runId !== first.runId) throw new UsageError('merge', `shard results of different runs: ${first.runId} and ${r.runId}`);
     if (r.shard.count !== first.shard.count) throw new UsageError('merge', `shard counts differ: ${first.shard.count} and ${r.shard.count}`);
+    // Each such shard had a broker of its own: adding them up would pass separate runs off as one fleet.
+    if (r.embeddedBroker === true) {
+      throw new UsageError('merge', `shard ${r.shard.index}/${r.shard.count} ran against an embedded broker of its own, not one broker shared by every shard: run the shards with --broker`);
+    }
   }
   const seen = new Set<number>();
   for (const r of results) {
@@ -32,8 +37,10 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
   // The whole fleet's plan, as every shard planned it, gives the topology across shards.
   const plan = first.plan;
   const options = { runId: first.runId, groups: plan.groups, workMs: plan.workMs, workClients: plan.workClients, connectRate: 0, localAddresses: [] } as unknown as ResolvedOptions;
-  const topology = expectedStreams(planSessions(options), plan.groups);
+  const specs = planSessions(options);
+  const topology = expectedStreams(specs, plan.groups);
   const running = new Set(results.flatMap((r) => r.clients));
+  const publishing = specs.filter((s) => s.pubTopic !== null && running.has(s.index)).map((s) => s.index);
   // Streams from shards that are missing cannot be judged: account only among those present.
   const expected = new Map(
     [...topology.expected]
@@ -43,7 +50,13 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
   const publishers = new Map<number, PublisherFinal>(results.flatMap((r) => r.publishers.map((p) => [p.client, p] as const)));
   // Shards that started together (--start-at) had one start barrier between them.
   const commonStart = results.every((r) => r.startAt !== null && r.startAt === first.startAt);
-  const delivery = accountDelivery(expected, publishers, results.flatMap((r) => r.streams), plan.barrier && commonStart);
+  // Results of an older mqtt-fleet say nothing about when subscribers were subscribed.
+  const subscribers = results.every((r) => r.subscribers !== undefined) ? results.flatMap((r) => r.subscribers!) : null;
+  const delivery = accountDelivery(expected, publishers, results.flatMap((r) => r.streams), plan.barrier && commonStart, subscribers);
+  // Shards ready after --start-at missed, and were missed by, what was sent before they were subscribed.
+  const late = results
+    .filter((r) => r.startAt !== null && r.readyAt != null && r.readyAt > r.startAt)
+    .map((r) => ({ shard: r.shard.index, ms: r.readyAt! - r.startAt! }));
 
   const totals: Counters = zeroCounters();
   for (const r of results) for (const key of Object.keys(totals) as (keyof Counters)[]) totals[key] += r.totals[key];
@@ -66,6 +79,8 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
     gaveUp: sum((r) => r.gaveUp),
     failed: sum((r) => r.failed),
     reconnects: sum((r) => r.reconnects),
+    planned: plannedMessages(plan.groups, publishing),
+    publishers: publishing.length,
     totals,
     delivery,
     reasonCodes,
@@ -85,5 +100,5 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
     threads: sum((r) => r.summary.threads),
   });
   for (const h of latency) h.destroy();
-  return { summary, missing };
+  return { summary, missing, late };
 }

@@ -3,7 +3,7 @@ import { readOptionFile } from '../parse.js';
 import { maskUrl } from '../secrets.js';
 import type { Summary } from '../events.js';
 import type { GroupProfile } from '../group.js';
-import type { Counters, LoopDelay, PublisherFinal, StreamFinal } from '../protocol.js';
+import type { Counters, LoopDelay, PublisherFinal, StreamFinal, SubscriberFinal } from '../protocol.js';
 
 /**
  * What one shard knows, in a form that merges exactly with the other shards': counters, each
@@ -41,6 +41,12 @@ export interface ShardResult {
   loopDelays: LoopDelay[];
   publishers: PublisherFinal[];
   streams: StreamFinal[];
+  /** When each subscriber here was subscribed (absent in results of older versions: taken as always). */
+  subscribers?: SubscriberFinal[];
+  /** Epoch ms every client here was connected and subscribed (or out); null if that never happened. */
+  readyAt?: number | null;
+  /** The shard ran against an embedded broker of its own: its figures do not merge with others'. */
+  embeddedBroker?: boolean;
   peakRssMb: number;
   cpuMs: { user: number; system: number };
   interrupted: string | null;

@@ -4,7 +4,7 @@ import { readHeader, runTag, type Header } from '../../src/session/payload.js';
 import { TestServer } from './test-server.js';
 
 /** What to do with one PUBLISH on its way from the broker to a client. */
-export type Verdict = 'forward' | 'drop' | 'duplicate' | 'cut';
+export type Verdict = 'forward' | 'drop' | 'duplicate' | 'cut' | 'deliver-and-cut';
 
 export interface Delivery {
   publisher: number;
@@ -15,13 +15,18 @@ export interface Delivery {
  * A fault-injecting TCP proxy between clients and a broker. It frames MQTT in both directions,
  * asks `decide` about every PUBLISH going to a client (by client id and payload header), and
  * records exactly what it let through, so a test can compare the run's summary with what
- * really reached each client. `cut` closes that client's connection before the packet.
+ * really reached each client. `cut` closes that client's connection before the packet;
+ * `deliver-and-cut` right after it.
  */
 export class FaultProxy extends TestServer {
   /** PUBLISH packets written to each client, in order, by client id. */
   readonly forwarded = new Map<string, Delivery[]>();
   readonly dropped = new Map<string, Delivery[]>();
   cuts = 0;
+  /** Connections closed at their CONNECT because `admit` said no. */
+  refused = 0;
+  /** Set to turn clients away at their CONNECT (after it was read, before the broker sees it): a client kept offline. */
+  admit: ((clientId: string) => boolean) | null = null;
   private readonly tag: number;
 
   constructor(
@@ -55,12 +60,16 @@ export class FaultProxy extends TestServer {
       if (packet.cmd === 'connect') {
         clientId = packet.clientId;
         protocolVersion = packet.protocolVersion === 5 ? 5 : 4;
+        if (this.admit && !this.admit(clientId)) {
+          this.refused++;
+          close();
+        }
       }
     });
     fromClient.on('error', () => {});
     client.on('data', (chunk: Buffer) => {
       fromClient.parse(chunk);
-      upstream.write(chunk);
+      if (!closed) upstream.write(chunk);
     });
 
     let toClient: ReturnType<typeof mqttPacket.parser> | null = null;
@@ -94,6 +103,13 @@ export class FaultProxy extends TestServer {
           case 'cut':
             this.cuts++;
             close();
+            break;
+          case 'deliver-and-cut':
+            this.cuts++;
+            list.push(delivery);
+            closed = true;
+            upstream.destroy();
+            client.end(mqttPacket.generate(packet, opts));
             break;
         }
       });

@@ -1,0 +1,65 @@
+import type { GroupProfile, PublishPlan } from '../group.js';
+
+/**
+ * What the plan says a publisher sends: `planned` is what a run that goes to plan publishes
+ * (its count, or rate x duration, whichever is smaller); `bound` is the most it can publish at
+ * all (one more than the schedule allows, for rounding), Infinity when nothing bounds it.
+ */
+export function publishPlan(plan: PublishPlan | null): { planned: number; bound: number } {
+  if (plan === null) return { planned: 0, bound: 0 };
+  let planned = plan.count ?? Infinity;
+  let bound = plan.count ?? Infinity;
+  // Paced: message n is due n/rate seconds after the start and only sent before the end.
+  if (plan.durationMs !== undefined && plan.rate > 0) {
+    const scheduled = (plan.rate * plan.durationMs) / 1000;
+    planned = Math.min(planned, Math.round(scheduled));
+    bound = Math.min(bound, Math.ceil(scheduled) + 1);
+  }
+  return { planned, bound };
+}
+
+/** The group a fleet index belongs to. */
+export function groupOf(groups: readonly GroupProfile[], index: number): GroupProfile | undefined {
+  return groups.find((g) => index >= g.first && index < g.first + g.count);
+}
+
+/** Messages the given publishers (fleet indices) are planned to send together. */
+export function plannedMessages(groups: readonly GroupProfile[], publishers: Iterable<number>): number {
+  let total = 0;
+  for (const index of publishers) total += publishPlan(groupOf(groups, index)?.publish ?? null).planned;
+  return total;
+}
+
+/**
+ * A receiver's publishers in compact form, for its hot path: flattened [first, end, bound]
+ * triples, sorted, meaning "publishers first..end-1 may send sequence numbers below bound".
+ * A group's publishers are consecutive indices with one plan, so a receiver of every publisher
+ * (`fleet/+`) holds one triple per group, whatever the fleet's size.
+ */
+export function hearingRanges(publishers: readonly number[], groups: readonly GroupProfile[]): number[] {
+  const out: number[] = [];
+  let group: GroupProfile | undefined;
+  let bound = 0;
+  for (const p of [...publishers].sort((a, b) => a - b)) {
+    if (group === undefined || p < group.first || p >= group.first + group.count) {
+      group = groupOf(groups, p);
+      bound = publishPlan(group?.publish ?? null).bound;
+    }
+    const n = out.length;
+    if (n > 0 && out[n - 2] === p && out[n - 1] === bound) out[n - 2] = p + 1;
+    else out.push(p, p + 1, bound);
+  }
+  return out;
+}
+
+/** Whether `ranges` (from hearingRanges) let `publisher` send `seq`: a binary search, no allocation. */
+export function hears(ranges: readonly number[], publisher: number, seq: number): boolean {
+  let lo = 0;
+  let hi = ranges.length / 3;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ranges[3 * mid + 1]! <= publisher) lo = mid + 1;
+    else hi = mid;
+  }
+  return 3 * lo < ranges.length && ranges[3 * lo]! <= publisher && seq < ranges[3 * lo + 2]!;
+}
