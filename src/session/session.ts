@@ -8,6 +8,7 @@ import { Publisher } from './publisher.js';
 import { Receiver } from './receiver.js';
 import { createClient } from './transport.js';
 import { reasonText, refusalError, refusalOf } from './refusal.js';
+import { AttemptBudget, earlyCloseError, SESSION_TAKEN_OVER, takenOverError } from './reconnect.js';
 import type { Slots } from './slots.js';
 import { Hooks } from './hooks.js';
 import { loadWorkload, type WorkloadContext } from './workload.js';
@@ -35,8 +36,9 @@ type Attempt = { ok: true; sessionPresent: boolean; receiveMaximum: number | und
 /**
  * One MQTT client's whole life, identical in every thread mode: connect with a bounded number
  * of attempts, subscribe, wait for the start barrier, publish its plan, keep receiving until
- * told to stop, then DISCONNECT. A dropped connection starts a fresh round of attempts; when a
- * round fails the client gives up and the others carry on.
+ * told to stop, then DISCONNECT. A dropped connection starts a fresh round of attempts, unless
+ * it dropped right after its CONNACK, which counts against the round it came from (AttemptBudget);
+ * when a round fails, or the session is taken over, the client gives up and the others carry on.
  */
 export class Session {
   private client!: MqttClient;
@@ -54,6 +56,11 @@ export class Session {
   private finalState: ClientState = 'done';
   private hooks: Hooks | null = null;
   private closing: Promise<void> | null = null;
+  private readonly budget: AttemptBudget;
+  /** MQTT 5: the broker said another connection took this client id (DISCONNECT 0x8E). */
+  private takenOver = false;
+  /** When the last established connection closed (epoch ms). */
+  private droppedAt = 0;
 
   constructor(
     private readonly spec: SessionSpec,
@@ -63,6 +70,8 @@ export class Session {
     private readonly connectAt: number,
   ) {
     this.connection = clientOptions(spec, settings);
+    // A connection must outlast the wait allowed for its CONNACK before its round counts as won.
+    this.budget = new AttemptBudget(settings.reconnectAttempts, settings.reconnectDelayMs, settings.connectTimeoutMs);
     const stats = host.stats;
     this.receiver =
       spec.subscriptions.length === 0
@@ -120,6 +129,11 @@ export class Session {
         const code = packet.reasonCode ?? 0;
         if (code === 0) return;
         this.host.stats.reasonCode('disconnect', code);
+        if (code === SESSION_TAKEN_OVER) {
+          this.takenOver = true;
+          this.lastError = takenOverError(this.spec.clientId);
+          return;
+        }
         this.lastError = Object.assign(new Error(`broker sent DISCONNECT: ${reasonText(code)}`), { code: `DISCONNECT_${code}` });
       });
       if (this.receiver) this.client.on('message', this.receiver.onMessage);
@@ -213,14 +227,29 @@ export class Session {
       this.publisher?.pause();
       // Ticks run only while online: one awaiting ctx.publish now would fail the client.
       this.hooks?.stopTicks();
+      const drop = this.budget.dropped(this.droppedAt);
+      // Closed without a word soon after the CONNACK: say so, rather than nothing.
+      if (drop.early && this.lastError === undefined) this.lastError = earlyCloseError(drop.upMs, drop.inARow, this.spec.clientId);
       this.status('disconnected', this.lastError === undefined ? {} : { error: serializeError(this.lastError) });
+      // Reconnecting would take the client id back from the other connection, which would take
+      // it back in turn: a storm. The broker said so plainly, so this client ends here.
+      if (this.takenOver) {
+        this.finalState = 'gave-up';
+        return;
+      }
     }
   }
 
-  /** One round of at most `reconnectAttempts` attempts; the CONNACK's sessionPresent, or null when all failed. */
+  /**
+   * Attempts until one is accepted, within the budget's round: a fresh round after a connection
+   * that lasted, the rest of the current one after an early drop. The CONNACK's sessionPresent,
+   * or null when the round is spent (or stopped).
+   */
   private async connectRound(firstRound: boolean): Promise<boolean | null> {
-    const of = this.settings.reconnectAttempts;
-    for (let attempt = 1; attempt <= of; attempt++) {
+    const of = this.budget.attempts;
+    for (let attempt = this.budget.next(); attempt !== null; attempt = this.budget.next()) {
+      const wait = this.budget.delayBefore(attempt);
+      if (wait > 0) await this.delay(wait);
       if (this.stopping) return null;
       // After a failed attempt, say why: `reconnecting 2/3` alone would leave users guessing.
       const why = attempt > 1 && this.lastError !== undefined ? { error: serializeError(this.lastError) } : {};
@@ -228,15 +257,12 @@ export class Session {
       const release = await this.host.connectSlots.acquire();
       const result = await this.attempt().finally(release);
       if (result.ok) {
-        // A later drop without an error of its own must not be blamed on this round's failures.
-        this.lastError = undefined;
         this.publisher?.limitWindow(result.receiveMaximum);
         return result.sessionPresent;
       }
       const refusal = refusalOf(result.error, this.settings.protocolVersion);
       this.lastError = refusal ? refusalError(refusal, this.settings.retryRefused) : result.error;
       if (refusal?.permanent && !this.settings.retryRefused) return null;
-      if (attempt < of) await this.delay(this.settings.reconnectDelayMs);
     }
     return null;
   }
@@ -254,12 +280,16 @@ export class Session {
       };
       const onConnect = (connack: { sessionPresent: boolean; properties?: { receiveMaximum?: number } }): void => {
         cleanup();
+        this.budget.connected(now());
+        // A later drop without an error of its own must not be blamed on this round's failures.
+        this.lastError = undefined;
         // Listen for the drop right away: a close queued behind this CONNACK must not be missed.
         // Offline from the moment the socket closes, even while onUp awaits a hook: nothing may
         // be published into a closed client meanwhile.
         this.closed = new Promise((done) =>
           client.once('close', () => {
             this.online = false;
+            this.droppedAt = now();
             done();
           }),
         );
