@@ -57,6 +57,8 @@ export class Session {
   private hooks: Hooks | null = null;
   private closing: Promise<void> | null = null;
   private readonly budget: AttemptBudget;
+  /** Ends the connection attempt in flight, if any (stop must not wait out --connect-timeout). */
+  private abortAttempt: (() => void) | null = null;
   /** MQTT 5: the broker said another connection took this client id (DISCONNECT 0x8E). */
   private takenOver = false;
   /** When the last established connection closed (epoch ms). */
@@ -197,6 +199,7 @@ export class Session {
     this.hooks?.stopTicks();
     this.publisher?.stop();
     this.wakeDelay?.();
+    this.abortAttempt?.();
     if (this.online) void this.closeGracefully();
   }
 
@@ -255,6 +258,10 @@ export class Session {
       const why = attempt > 1 && this.lastError !== undefined ? { error: serializeError(this.lastError) } : {};
       this.status(firstRound && attempt === 1 ? 'connecting' : 'reconnecting', { attempt, of, ...why });
       const release = await this.host.connectSlots.acquire();
+      if (this.stopping) {
+        release();
+        return null;
+      }
       const result = await this.attempt().finally(release);
       if (result.ok) {
         this.publisher?.limitWindow(result.receiveMaximum);
@@ -300,6 +307,7 @@ export class Session {
         resolve({ ok: false, error: error ?? new Error('connection closed before CONNACK') });
       };
       const cleanup = (): void => {
+        this.abortAttempt = null;
         client.off('error', onError);
         client.off('connect', onConnect);
         client.off('close', onClose);
@@ -308,6 +316,8 @@ export class Session {
       client.once('connect', onConnect);
       client.once('close', onClose);
       client.connect();
+      // Stopped meanwhile: end the attempt now rather than wait out its CONNACK.
+      this.abortAttempt = () => client.stream?.destroy();
     });
   }
 
@@ -352,7 +362,9 @@ export class Session {
     else void this.host.waitForGo().then(start);
   }
 
+  /** A wait that stop() cuts short; none at all once stopping. */
   private delay(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       const self = this;
@@ -388,6 +400,8 @@ export class Session {
   /** Leave nothing open: a graceful close when still online, the socket released in any case. */
   private async disconnect(): Promise<void> {
     if (this.online) await this.closeGracefully();
+    // A client that never made a connection has no stream to end (MQTT.js would throw on it).
+    if (!this.client.stream) return;
     await new Promise<void>((resolve) => this.client.end(true, () => resolve()));
   }
 
