@@ -117,6 +117,10 @@ export class Session {
       this.client = await createClient(this.connection.url, this.connection.options, this.spec.localAddress);
       this.client.on('error', (err) => {
         this.lastError = err;
+        // MQTT.js reports a protocol error on an established connection (bytes that are not MQTT,
+        // an oversize packet) and reads on; later packets would then go missing without a word.
+        // End the connection with that error instead: `disconnected`, then a reconnect round.
+        if (this.client.connected && !this.stopping && !this.client.stream?.destroyed) this.client.stream?.destroy();
       });
       // MQTT 5 acknowledgements carry reason codes; MQTT.js passes on only the failures, and not
       // 0x10 (no matching subscribers), which is worth showing.
