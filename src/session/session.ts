@@ -114,7 +114,7 @@ export class Session {
   /** Runs until stopped, given up, or failed. Never rejects: failures become a `failed` status. */
   async run(): Promise<void> {
     try {
-      this.client = await createClient(this.connection.url, this.connection.options, this.spec.localAddress);
+      this.client = await createClient(this.connection.url, this.connection.options, this.settings.maxPacketSize, this.spec.localAddress);
       this.client.on('error', (err) => {
         this.lastError = err;
         // MQTT.js reports a protocol error on an established connection (bytes that are not MQTT,
