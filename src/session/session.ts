@@ -138,6 +138,8 @@ export class Session {
         if (code === SESSION_TAKEN_OVER) {
           this.takenOver = true;
           this.lastError = takenOverError(this.spec.clientId);
+          // The broker closes the connection after its DISCONNECT [MQTT-3.14.4-1]; do not wait on it.
+          this.client.stream?.destroy();
           return;
         }
         this.lastError = Object.assign(new Error(`broker sent DISCONNECT: ${reasonText(code)}`), { code: `DISCONNECT_${code}` });
