@@ -76,6 +76,7 @@ function runOptionsFrom(args: Args): RunOptions {
     reconnectAttempts: pick('reconnect-attempts'),
     reconnectDelay: pick('reconnect-delay'),
     connectTimeout: pick('connect-timeout'),
+    maxPacketSize: pick('max-packet-size'),
     maxInflight: pick('max-inflight'),
     drainTimeout: pick('drain-timeout'),
     barrier: pick('barrier'),

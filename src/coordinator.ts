@@ -141,7 +141,9 @@ export class Coordinator {
     const why = event.error ? `: ${describeError(event.error)}` : '';
     switch (event.state) {
       case 'gave-up':
-        this.log.warn({ client: clientId }, `${clientId} gave up after ${this.options.reconnectAttempts} failed connection attempts${why}`);
+        // A session taken over (MQTT 5) ends at once, not after a round of attempts.
+        if (event.error?.code === 'SESSION_TAKEN_OVER') this.log.warn({ client: clientId }, `${clientId} gave up${why}`);
+        else this.log.warn({ client: clientId }, `${clientId} gave up after ${this.options.reconnectAttempts} failed connection attempts${why}`);
         break;
       case 'failed':
         this.log.error({ client: clientId }, `${clientId} failed${why}`);

@@ -31,6 +31,7 @@ import { fleetThreads, type GroupProfile } from './group.js';
 import { loadScenario, type Scenario } from './scenario/load.js';
 import { resolveScenarioGroups, scenarioClientCount } from './scenario/groups.js';
 import { checkTemplate } from './session/templates.js';
+import { resolveMaxPacketSize } from './packet-size.js';
 
 /** What a caller may pass to `run()`; the CLI passes yargs' strings and numbers straight in. */
 export interface RunOptions {
@@ -59,6 +60,8 @@ export interface RunOptions {
   reconnectAttempts?: number | string;
   reconnectDelay?: number | string;
   connectTimeout?: number | string;
+  /** The largest incoming packet a client accepts (`1mib`); default: the run's largest payload plus 128 KiB, at least 1 MiB. */
+  maxPacketSize?: number | string;
   /** How long to wait for messages still on their way once publishing ends. */
   drainTimeout?: number | string;
   /** Hold publishing until every client is connected and subscribed. */
@@ -140,6 +143,8 @@ export interface ResolvedOptions {
   reconnectAttempts: number;
   reconnectDelayMs: number;
   connectTimeoutMs: number;
+  /** Largest incoming packet (bytes), sent as MQTT 5 Maximum Packet Size and enforced on receive. */
+  maxPacketSize: number;
   drainTimeoutMs: number;
   barrier: boolean;
   mode: ThreadMode;
@@ -292,6 +297,7 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
   if (input.scenario === undefined) {
     const resolved = resolveFlat(input, env);
     resolved.groups = [groupFromFlags(resolved)];
+    resolved.maxPacketSize = resolveMaxPacketSize(input.maxPacketSize, resolved.groups);
     return checkShardBroker(resolved);
   }
   for (const flag of ['clients', 'topic', 'subTopic', 'workClients'] as const) {
@@ -314,6 +320,7 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
   }
   const groups = resolveScenarioGroups(scenario, resolved);
   resolved.groups = groups;
+  resolved.maxPacketSize = resolveMaxPacketSize(merged.maxPacketSize, groups);
   resolved.scenario = scenario.file;
   // Read by run(): named brokers for every group need no embedded one.
   resolved.embeddedBroker = groups.some((g) => g.brokers.length === 0) && resolved.brokers.length === 0;
@@ -335,7 +342,7 @@ const SCENARIO_DEFAULT_KEYS = new Set<string>([
   'brokers', 'qos', 'size', 'rate', 'count', 'duration', 'retain', 'clean', 'keepalive', 'username', 'password', 'idPrefix',
   'reconnectAttempts', 'reconnectDelay', 'connectTimeout', 'drainTimeout', 'barrier', 'threads', 'maxInflight', 'printMessages',
   'statsInterval', 'runId', 'work', 'connectRate', 'connectConcurrency', 'mqttVersion', 'sessionExpiry', 'retryRefused',
-  'passwordFile', 'ca', 'cert', 'key', 'insecure', 'workload', 'hookTimeout',
+  'passwordFile', 'ca', 'cert', 'key', 'insecure', 'workload', 'hookTimeout', 'maxPacketSize',
 ]);
 const camel = (name: string): string => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -481,6 +488,8 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
     reconnectAttempts,
     reconnectDelayMs: parseDuration('--reconnect-delay', input.reconnectDelay ?? DEFAULTS.reconnectDelay),
     connectTimeoutMs: parsePositiveDuration('--connect-timeout', input.connectTimeout ?? DEFAULTS.connectTimeout),
+    // Set by resolveOptions once the groups, and so the largest payload, are known.
+    maxPacketSize: 0,
     drainTimeoutMs: parseDuration('--drain-timeout', input.drainTimeout ?? DEFAULTS.drainTimeout),
     barrier: input.barrier ?? true,
     mode,

@@ -76,6 +76,8 @@ export interface SessionSettings {
   reconnectAttempts: number;
   reconnectDelayMs: number;
   connectTimeoutMs: number;
+  /** Largest incoming packet in bytes: announced to MQTT 5 brokers, enforced on every connection. */
+  maxPacketSize: number;
   maxInflight: number;
   barrier: boolean;
   printMessages: boolean;

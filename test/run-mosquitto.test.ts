@@ -88,9 +88,13 @@ test('the broker is killed for good: each client makes exactly 3 attempts (count
   const proxy = await new CountingProxy(mosquitto.port).listen();
   t.after(() => proxy.close());
   const clients = 5;
-  const cli = spawnCli(t, ['run', '-b', proxy.url, '-c', String(clients), '--duration', '60s', '--rate', '5', '--reconnect-delay', '200ms', '--run-id', 'gone', '--json'], { json: true });
-  const ready = (): number => cli.lines.filter((l) => l.type === 'status' && l.state === 'ready').length;
-  await cli.changed.until(() => ready() === clients, 30_000, 'every client to be ready');
+  // A connection counts as established once it has outlasted --connect-timeout: only then does its
+  // drop start a fresh round of attempts (an earlier drop counts against the round it came from).
+  const cli = spawnCli(t, ['run', '-b', proxy.url, '-c', String(clients), '--duration', '60s', '--rate', '5', '--reconnect-delay', '200ms', '--connect-timeout', '1s', '--stats-interval', '200ms', '--run-id', 'gone', '--json'], { json: true });
+  const ready = (): Record<string, unknown>[] => cli.lines.filter((l) => l.type === 'status' && l.state === 'ready');
+  await cli.changed.until(() => ready().length === clients, 30_000, 'every client to be ready');
+  const lastReady = Math.max(...ready().map((l) => l.t as number));
+  await cli.changed.until(() => cli.lines.some((l) => l.type === 'stats' && (l.t as number) > lastReady + 1500), 30_000, 'every connection to be established (1.5 s old)');
   const before = new Map(proxy.attempts);
   assert.equal(before.size, clients);
   await mosquitto.kill('SIGKILL');

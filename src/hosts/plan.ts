@@ -103,6 +103,7 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile, shards: 
     reconnectAttempts: options.reconnectAttempts,
     reconnectDelayMs: options.reconnectDelayMs,
     connectTimeoutMs: options.connectTimeoutMs,
+    maxPacketSize: options.maxPacketSize,
     maxInflight: options.maxInflight,
     barrier: options.barrier,
     printMessages: options.printMessages,

@@ -22,7 +22,11 @@ export function clientOptions(spec: SessionSpec, settings: SessionSettings): { u
     protocolVersion: settings.protocolVersion,
     rejectUnauthorized: broker.tls.rejectUnauthorized,
   };
-  if (settings.sessionExpirySec !== undefined) options.properties = { sessionExpiryInterval: settings.sessionExpirySec };
+  if (settings.protocolVersion === 5) {
+    // A compliant broker then never sends us more [MQTT-3.1.2-24]; the transport enforces it for the rest.
+    options.properties = { maximumPacketSize: settings.maxPacketSize };
+    if (settings.sessionExpirySec !== undefined) options.properties.sessionExpiryInterval = settings.sessionExpirySec;
+  }
   if (broker.tls.ca !== undefined) options.ca = broker.tls.ca;
   if (broker.tls.cert !== undefined) options.cert = broker.tls.cert;
   if (broker.tls.key !== undefined) options.key = broker.tls.key;

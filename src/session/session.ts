@@ -8,6 +8,7 @@ import { Publisher } from './publisher.js';
 import { Receiver } from './receiver.js';
 import { createClient } from './transport.js';
 import { reasonText, refusalError, refusalOf } from './refusal.js';
+import { AttemptBudget, earlyCloseError, SESSION_TAKEN_OVER, takenOverError } from './reconnect.js';
 import type { Slots } from './slots.js';
 import { Hooks } from './hooks.js';
 import { loadWorkload, type WorkloadContext } from './workload.js';
@@ -37,8 +38,9 @@ type Attempt = { ok: true; sessionPresent: boolean; receiveMaximum: number | und
 /**
  * One MQTT client's whole life, identical in every thread mode: connect with a bounded number
  * of attempts, subscribe, wait for the start barrier, publish its plan, keep receiving until
- * told to stop, then DISCONNECT. A dropped connection starts a fresh round of attempts; when a
- * round fails the client gives up and the others carry on.
+ * told to stop, then DISCONNECT. A dropped connection starts a fresh round of attempts, unless
+ * it dropped right after its CONNACK, which counts against the round it came from (AttemptBudget);
+ * when a round fails, or the session is taken over, the client gives up and the others carry on.
  */
 export class Session {
   private client!: MqttClient;
@@ -56,6 +58,13 @@ export class Session {
   private finalState: ClientState = 'done';
   private hooks: Hooks | null = null;
   private closing: Promise<void> | null = null;
+  private readonly budget: AttemptBudget;
+  /** Ends the connection attempt in flight, if any (stop must not wait out --connect-timeout). */
+  private abortAttempt: (() => void) | null = null;
+  /** MQTT 5: the broker said another connection took this client id (DISCONNECT 0x8E). */
+  private takenOver = false;
+  /** When the last established connection closed (epoch ms). */
+  private droppedAt = 0;
 
   constructor(
     private readonly spec: SessionSpec,
@@ -65,6 +74,8 @@ export class Session {
     private readonly connectAt: number,
   ) {
     this.connection = clientOptions(spec, settings);
+    // A connection must outlast the wait allowed for its CONNACK before its round counts as won.
+    this.budget = new AttemptBudget(settings.reconnectAttempts, settings.reconnectDelayMs, settings.connectTimeoutMs);
     const stats = host.stats;
     this.receiver =
       spec.subscriptions.length === 0
@@ -105,9 +116,13 @@ export class Session {
   /** Runs until stopped, given up, or failed. Never rejects: failures become a `failed` status. */
   async run(): Promise<void> {
     try {
-      this.client = await createClient(this.connection.url, this.connection.options, this.spec.localAddress);
+      this.client = await createClient(this.connection.url, this.connection.options, this.settings.maxPacketSize, this.spec.localAddress);
       this.client.on('error', (err) => {
         this.lastError = err;
+        // MQTT.js reports a protocol error on an established connection (bytes that are not MQTT,
+        // an oversize packet) and reads on; later packets would then go missing without a word.
+        // End the connection with that error instead: `disconnected`, then a reconnect round.
+        if (this.client.connected && !this.stopping && !this.client.stream?.destroyed) this.client.stream?.destroy();
       });
       // MQTT 5 acknowledgements carry reason codes; MQTT.js passes on only the failures, and not
       // 0x10 (no matching subscribers), which is worth showing.
@@ -122,6 +137,13 @@ export class Session {
         const code = packet.reasonCode ?? 0;
         if (code === 0) return;
         this.host.stats.reasonCode('disconnect', code);
+        if (code === SESSION_TAKEN_OVER) {
+          this.takenOver = true;
+          this.lastError = takenOverError(this.spec.clientId);
+          // The broker closes the connection after its DISCONNECT [MQTT-3.14.4-1]; do not wait on it.
+          this.client.stream?.destroy();
+          return;
+        }
         this.lastError = Object.assign(new Error(`broker sent DISCONNECT: ${reasonText(code)}`), { code: `DISCONNECT_${code}` });
       });
       if (this.receiver) this.client.on('message', this.receiver.onMessage);
@@ -185,6 +207,7 @@ export class Session {
     this.hooks?.stopTicks();
     this.publisher?.stop();
     this.wakeDelay?.();
+    this.abortAttempt?.();
     if (this.online) void this.closeGracefully();
   }
 
@@ -218,30 +241,46 @@ export class Session {
       this.publisher?.pause();
       // Ticks run only while online: one awaiting ctx.publish now would fail the client.
       this.hooks?.stopTicks();
+      const drop = this.budget.dropped(this.droppedAt);
+      // Closed without a word soon after the CONNACK: say so, rather than nothing.
+      if (drop.early && this.lastError === undefined) this.lastError = earlyCloseError(drop.upMs, drop.inARow, this.spec.clientId);
       this.status('disconnected', this.lastError === undefined ? {} : { error: serializeError(this.lastError) });
+      // Reconnecting would take the client id back from the other connection, which would take
+      // it back in turn: a storm. The broker said so plainly, so this client ends here.
+      if (this.takenOver) {
+        this.finalState = 'gave-up';
+        return;
+      }
     }
   }
 
-  /** One round of at most `reconnectAttempts` attempts; the CONNACK's sessionPresent, or null when all failed. */
+  /**
+   * Attempts until one is accepted, within the budget's round: a fresh round after a connection
+   * that lasted, the rest of the current one after an early drop. The CONNACK's sessionPresent,
+   * or null when the round is spent (or stopped).
+   */
   private async connectRound(firstRound: boolean): Promise<boolean | null> {
-    const of = this.settings.reconnectAttempts;
-    for (let attempt = 1; attempt <= of; attempt++) {
+    const of = this.budget.attempts;
+    for (let attempt = this.budget.next(); attempt !== null; attempt = this.budget.next()) {
+      const wait = this.budget.delayBefore(attempt);
+      if (wait > 0) await this.delay(wait);
       if (this.stopping) return null;
       // After a failed attempt, say why: `reconnecting 2/3` alone would leave users guessing.
       const why = attempt > 1 && this.lastError !== undefined ? { error: serializeError(this.lastError) } : {};
       this.status(firstRound && attempt === 1 ? 'connecting' : 'reconnecting', { attempt, of, ...why });
       const release = await this.host.connectSlots.acquire();
+      if (this.stopping) {
+        release();
+        return null;
+      }
       const result = await this.attempt().finally(release);
       if (result.ok) {
-        // A later drop without an error of its own must not be blamed on this round's failures.
-        this.lastError = undefined;
         this.publisher?.limitWindow(result.receiveMaximum);
         return result.sessionPresent;
       }
       const refusal = refusalOf(result.error, this.settings.protocolVersion);
       this.lastError = refusal ? refusalError(refusal, this.settings.retryRefused) : result.error;
       if (refusal?.permanent && !this.settings.retryRefused) return null;
-      if (attempt < of) await this.delay(this.settings.reconnectDelayMs);
     }
     return null;
   }
@@ -259,12 +298,16 @@ export class Session {
       };
       const onConnect = (connack: { sessionPresent: boolean; properties?: { receiveMaximum?: number } }): void => {
         cleanup();
+        this.budget.connected(now());
+        // A later drop without an error of its own must not be blamed on this round's failures.
+        this.lastError = undefined;
         // Listen for the drop right away: a close queued behind this CONNACK must not be missed.
         // Offline from the moment the socket closes, even while onUp awaits a hook: nothing may
         // be published into a closed client meanwhile.
         this.closed = new Promise((done) =>
           client.once('close', () => {
             this.online = false;
+            this.droppedAt = now();
             done();
           }),
         );
@@ -275,6 +318,7 @@ export class Session {
         resolve({ ok: false, error: error ?? new Error('connection closed before CONNACK') });
       };
       const cleanup = (): void => {
+        this.abortAttempt = null;
         client.off('error', onError);
         client.off('connect', onConnect);
         client.off('close', onClose);
@@ -283,6 +327,8 @@ export class Session {
       client.once('connect', onConnect);
       client.once('close', onClose);
       client.connect();
+      // Stopped meanwhile: end the attempt now rather than wait out its CONNACK.
+      this.abortAttempt = () => client.stream?.destroy();
     });
   }
 
@@ -327,7 +373,9 @@ export class Session {
     else void this.host.waitForGo().then(start);
   }
 
+  /** A wait that stop() cuts short; none at all once stopping. */
   private delay(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       const self = this;
@@ -363,6 +411,8 @@ export class Session {
   /** Leave nothing open: a graceful close when still online, the socket released in any case. */
   private async disconnect(): Promise<void> {
     if (this.online) await this.closeGracefully();
+    // A client that never made a connection has no stream to end (MQTT.js would throw on it).
+    if (!this.client.stream) return;
     await new Promise<void>((resolve) => this.client.end(true, () => resolve()));
   }
 

@@ -3,6 +3,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import clientModule, { type IClientOptions } from 'mqtt/lib/client';
 import type { StreamBuilder } from 'mqtt/lib/shared';
+import { guardPacketSize } from './packet-guard.js';
 
 // A CommonJS module: its class is the `default` property of what ESM imports.
 const MqttClient = clientModule.default;
@@ -13,7 +14,7 @@ type MqttClient = InstanceType<typeof MqttClient>;
  * (WebSocket, SOCKS, ...) into each worker thread. Here TCP and TLS cost nothing extra and the
  * WebSocket transport is loaded only when a ws:// or wss:// broker is used.
  */
-export async function createClient(url: string, options: IClientOptions, localAddress?: string): Promise<MqttClient> {
+export async function createClient(url: string, options: IClientOptions, maxPacketSize: number, localAddress?: string): Promise<MqttClient> {
   const parsed = new URL(url);
   const scheme = parsed.protocol.slice(0, -1);
   const hostname = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -26,7 +27,7 @@ export async function createClient(url: string, options: IClientOptions, localAd
     case 'mqtt':
     case 'tcp': {
       const port = Number(parsed.port || 1883);
-      builder = () => coalesceWrites(tcpConnect({ host: hostname, port, noDelay: true, ...(localAddress ? { localAddress } : {}) }));
+      builder = () => guardPacketSize(coalesceWrites(tcpConnect({ host: hostname, port, noDelay: true, ...(localAddress ? { localAddress } : {}) })), maxPacketSize);
       break;
     }
     case 'mqtts':
@@ -47,7 +48,7 @@ export async function createClient(url: string, options: IClientOptions, localAd
         });
         socket.setNoDelay(true);
         socket.on('error', (err) => client.emit('error', err));
-        return coalesceWrites(socket);
+        return guardPacketSize(coalesceWrites(socket), maxPacketSize);
       };
       break;
     }
@@ -56,7 +57,7 @@ export async function createClient(url: string, options: IClientOptions, localAd
       const { streamBuilder } = await import('mqtt/lib/connect/ws');
       const port = Number(parsed.port || (scheme === 'wss' ? 443 : 80));
       const path = parsed.pathname === '/' && !url.endsWith('/') ? '/mqtt' : parsed.pathname + parsed.search;
-      builder = (client) => streamBuilder(client, { ...opts, protocol: scheme, hostname, port, path });
+      builder = (client) => guardPacketSize(streamBuilder(client, { ...opts, protocol: scheme, hostname, port, path }), maxPacketSize);
       break;
     }
     default:
