@@ -17,17 +17,34 @@ import type { RunEvent, Summary } from './events.js';
 import { ExitCode } from './exit-codes.js';
 import { createLogger, type LogLevel } from './log.js';
 import { kebab, resolveOptions, type RunOptions } from './options.js';
-import { checkOutputFile, parsePort } from './parse.js';
+import { checkOutputFile, parseBoolean, parsePort } from './parse.js';
 import { Progress } from './report/progress.js';
 import { formatSummary } from './report/summary-table.js';
 import { run } from './run.js';
-import { checkSocketLimits, checkThreadPerClient } from './limits.js';
+import { checkMachineLimits } from './limits.js';
 import { Redactor, secretsOf, urlSecrets } from './secrets.js';
 
 type Args = Record<string, unknown>;
 
 /** Set when yargs rejects the command line; yargs may still call the command's handler after. */
 let rejected = false;
+/** The command line as given, for what yargs reads past: `--clean=nope`. */
+let rawArgs: readonly string[] = [];
+
+const BOOLEAN_FLAGS = new Set(Object.entries(RUN_FLAGS).filter(([, flag]) => flag.type === 'boolean').map(([name]) => name));
+
+/**
+ * yargs reads `--clean=<anything but true>` as false, so `--clean=nope` would mean --no-clean:
+ * a boolean flag takes `=true` or `=false` (or its --no- form), and nothing else.
+ */
+function checkBooleanValues(argv: readonly string[]): void {
+  for (const arg of argv) {
+    if (arg === '--') return;
+    const match = /^--([^=]+)=(.*)$/s.exec(arg);
+    if (!match || !BOOLEAN_FLAGS.has(kebab(match[1]!))) continue;
+    if (match[2] !== 'true' && match[2] !== 'false') parseBoolean(`--${kebab(match[1]!)}`, match[2]);
+  }
+}
 
 /**
  * What the CLI writes itself (errors, compare and merge output, reports) goes through this; a
@@ -122,8 +139,7 @@ async function runCommand(args: Args): Promise<void> {
   const input = runOptionsFrom(args);
   const resolved = resolveOptions(input); // bad input fails here, before anything starts
   redactor = redactor.with(secretsOf(resolved));
-  checkThreadPerClient(resolved);
-  checkSocketLimits(resolved);
+  checkMachineLimits(resolved);
   const json = args.json === true;
   const progress = !json && Progress.enabled(process.stderr) ? new Progress(process.stderr, resolved.clients) : null;
   const logger = redactor.logger(createLogger(args['log-level'] as LogLevel, progress ? (text) => progress.writeAbove(text) : undefined));
@@ -256,6 +272,7 @@ function handle(command: (args: Args) => Promise<void>) {
     if (rejected) return;
     redactor = redactor.with(argvSecrets(args));
     try {
+      checkBooleanValues(rawArgs);
       await command(args);
     } catch (err) {
       if (err instanceof UsageError) return usageFailure(err.message);
@@ -267,6 +284,7 @@ function handle(command: (args: Args) => Promise<void>) {
 }
 
 export function cli(argv: string[]): Argv {
+  rawArgs = argv;
   return yargs(argv)
     .scriptName('mqtt-fleet')
     .usage('$0 <command> [options]')

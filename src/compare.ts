@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { UsageError, type SerializedError } from './errors.js';
 import type { StatsLine, Summary } from './events.js';
 import { ExitCode } from './exit-codes.js';
-import { checkSocketLimits, checkThreadPerClient } from './limits.js';
+import { checkMachineLimits } from './limits.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import { newRunId, resolveOptions, type RunOptions } from './options.js';
@@ -90,8 +90,7 @@ export async function compare(input: CompareOptions & CompareControl = {}): Prom
   // Validate every mode before the first starts: a bad mode must not cost a whole run first.
   const resolved = modes.map((mode, n) => {
     const options = resolveOptions({ ...runOptions, threads: mode, runId: `${runId}-${n}` });
-    checkThreadPerClient(options);
-    checkSocketLimits(options);
+    checkMachineLimits(options);
     return options;
   });
   const summaries: Summary[] = [];

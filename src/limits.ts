@@ -3,6 +3,7 @@ import { availableParallelism, freemem } from 'node:os';
 import { UsageError } from './errors.js';
 import { fleetThreads, type GroupProfile } from './group.js';
 import type { ResolvedOptions } from './options.js';
+import { largestPayload } from './packet-limits.js';
 import { maskUrl } from './secrets.js';
 
 /**
@@ -11,6 +12,8 @@ import { maskUrl } from './secrets.js';
  */
 export const RSS_PER_THREAD_MB = 12;
 const RESERVE_MB = 2048;
+/** A connection on a pool or the main loop: 40-50 KB measured (README, "One machine, as far as it goes"). */
+const BYTES_PER_CONNECTION = 50 * 1024;
 /**
  * Per worker thread, besides its connections: its event loop's epoll, its wakeup eventfd and a
  * pipe pair (measured with Node 20: 20 idle workers opened 80 descriptors).
@@ -24,15 +27,27 @@ function filesNeeded(connections: number, threads: number): number {
   return connections + threads * FDS_PER_THREAD + FDS_RESERVE;
 }
 
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
 /**
  * The groups as this process runs them: with --shard, only the clients whose index modulo N is
- * I, and no more threads than those clients.
+ * I, and no more threads than those clients; `perBroker`, how many of them connect to each of
+ * the group's brokers (round-robin by index in the group). Counted, never listed: a limit must
+ * be checked before anything is allocated per client.
  */
-function localGroups(options: ResolvedOptions): (GroupProfile & { indices: number[] })[] {
-  const shard = options.shard;
+function localGroups(options: ResolvedOptions): (GroupProfile & { perBroker: number[] })[] {
+  const shards = options.shard?.count ?? 1;
+  const index = options.shard?.index ?? 0;
   return options.groups.map((g) => {
-    const indices = Array.from({ length: g.count }, (_, n) => g.first + n).filter((i) => !shard || i % shard.count === shard.index);
-    return { ...g, indices, count: indices.length, threads: Math.min(g.threads, indices.length) };
+    // The group's n-th client (fleet index first + n) runs here when n is r, r + N, r + 2N, ...
+    const r = (((index - g.first) % shards) + shards) % shards;
+    const local = r < g.count ? Math.floor((g.count - 1 - r) / shards) + 1 : 0;
+    // Its broker, (r + kN) mod B, repeats every B / gcd(N, B) steps of k.
+    const brokers = Math.max(1, g.brokers.length);
+    const period = brokers / gcd(shards, brokers);
+    const perBroker = new Array<number>(brokers).fill(0);
+    for (let k = 0; k < Math.min(period, local); k++) perBroker[(r + k * shards) % brokers]! += Math.floor((local - 1 - k) / period) + 1;
+    return { ...g, perBroker, count: local, threads: Math.min(g.threads, local) };
   });
 }
 
@@ -90,9 +105,9 @@ export function checkSocketLimits(options: ResolvedOptions, limits = { openFiles
   let clients = 0;
   for (const g of groups) {
     clients += g.count;
-    g.indices.forEach((i) => {
-      const url = g.brokers.length === 0 ? 'the embedded broker' : maskUrl(g.brokers[(i - g.first) % g.brokers.length]!.url);
-      perBroker.set(url, (perBroker.get(url) ?? 0) + 1);
+    g.perBroker.forEach((count, b) => {
+      const url = g.brokers.length === 0 ? 'the embedded broker' : maskUrl(g.brokers[b]!.url);
+      perBroker.set(url, (perBroker.get(url) ?? 0) + count);
     });
   }
   const threads = fleetThreads(groups);
@@ -112,4 +127,45 @@ export function checkSocketLimits(options: ResolvedOptions, limits = { openFiles
       );
     }
   }
+}
+
+/**
+ * Refuse up front a run whose payloads and connections would not fit in memory (an abort for
+ * want of memory midway is no result). Each publisher holds its payload and the messages it has
+ * not yet had acknowledged (QoS 1/2: up to --max-inflight; QoS 0: the one being written); each
+ * subscriber a message being received and its copy; the embedded broker each message in
+ * transit, twice; each connection about 50 KB, each thread its RSS_PER_THREAD_MB. Measured: one client publishing and receiving 268 MB at QoS 1 peaked
+ * at 1.1 GB of RSS, about four payloads and the process.
+ */
+export function checkMemory(options: ResolvedOptions, availableBytes = freemem()): void {
+  const groups = localGroups(options);
+  const incoming = Math.max(0, ...options.groups.map(largestPayload));
+  let payloads = 0;
+  let rest = 0;
+  for (const g of groups) {
+    const publish = g.publish;
+    if (publish) {
+      const held = publish.qos === 0 ? 1 : Math.min(options.maxInflight, publish.count ?? options.maxInflight);
+      // The embedded broker is ours too: it holds each message in transit, received and forwarded.
+      payloads += g.count * largestPayload(g) * (1 + held + (options.embeddedBroker ? 2 : 0));
+    }
+    if (g.subscriptions.length > 0) payloads += g.count * incoming * 2;
+    rest += g.mode === 'thread-per-client' ? g.count * RSS_PER_THREAD_MB * 2 ** 20 : g.count * BYTES_PER_CONNECTION;
+  }
+  const available = availableBytes - RESERVE_MB * 2 ** 20;
+  if (payloads + rest <= available) return;
+  const clients = groups.reduce((n, g) => n + g.count, 0);
+  const gb = (bytes: number): string => `${Number((bytes / 2 ** 30).toFixed(1))} GB`;
+  const option = payloads > rest ? '--size' : '--clients';
+  throw new UsageError(
+    option,
+    `${option}: ${clients} clients${options.shard ? ' in this shard' : ''} need about ${gb(payloads + rest)} of memory, ${gb(payloads)} of it for payloads of up to ${incoming} bytes (each publisher holds its payload and its unacknowledged messages, up to --max-inflight at QoS 1/2; each subscriber one being received${options.embeddedBroker ? '; the embedded broker each one in transit' : ''}), and this machine has ${gb(Math.max(0, available))} to spare: lower --size, --clients or --max-inflight, or split the fleet with --shard`,
+  );
+}
+
+/** Every machine-limit check, in the order that gives the most useful message: threads, files and ports, memory. */
+export function checkMachineLimits(options: ResolvedOptions): void {
+  checkThreadPerClient(options);
+  checkSocketLimits(options);
+  checkMemory(options);
 }

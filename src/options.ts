@@ -2,26 +2,31 @@ import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import type { OutputKind } from './report/outputs.js';
 import { UsageError } from './errors.js';
+import { approxMs, formatMs, MAX_CLIENTS, MAX_INFLIGHT, MAX_RECONNECT_ATTEMPTS, MAX_RUN_MS, MAX_WAIT_MS, MAX_WORK_MS, MIN_STATS_INTERVAL_MS, START_AT_AHEAD_MS, START_AT_BEHIND_MS } from './bounds.js';
+import { checkMqttString, groupPacketProblem, type PacketField } from './packet-limits.js';
 import {
-  atLeast,
   checkBrokerUrl,
   checkOutputFile,
+  FILE_LIMITS,
   integer,
   newRunId,
+  parseBoolean,
+  parseBoundedDuration,
   parseClientSet,
   parseDuration,
-  parseFractionalDuration,
   parseKeepalive,
+  parseMessageCount,
   parseMqttVersion,
   parseNumber,
   parsePayloadSize,
   parsePort,
   parsePositiveCount,
-  parsePositiveDuration,
+  parsePublishDuration,
   parseQos,
   parseRate,
   parseSessionExpiry,
   parseThreads,
+  planProblem,
   readOptionFile,
   resolveWorkload,
 } from './parse.js';
@@ -33,9 +38,14 @@ import { resolveScenarioGroups, scenarioClientCount } from './scenario/groups.js
 import { checkTemplate } from './session/templates.js';
 import { resolveMaxPacketSize } from './packet-size.js';
 
-/** What a caller may pass to `run()`; the CLI passes yargs' strings and numbers straight in. */
+/**
+ * What a caller may pass to `run()`; the CLI passes yargs' strings straight in. Durations: a
+ * string needs its unit (`'10s'`, `'500ms'`), as on the command line and in scenario files; a
+ * number is milliseconds (seconds for `keepalive` and `sessionExpiry`, as in MQTT). Every value
+ * is held to the same bounds as its flag (README, "Bounds").
+ */
 export interface RunOptions {
-  /** Broker URLs, used round-robin by client index. Empty or absent: start the embedded Aedes broker. */
+  /** Broker URLs, used round-robin by client index. An empty list or none: start the embedded Aedes broker; an empty URL is refused. */
   brokers?: string[] | string;
   clients?: number | string;
   qos?: number | string;
@@ -45,14 +55,14 @@ export interface RunOptions {
   rate?: number | string;
   /** Messages per client (`1000`, `10k`). */
   count?: number | string;
-  /** Publishing time (`10s`, `2m`, or milliseconds). */
+  /** Publishing time (`10s`, `2m`, or a number of milliseconds); at most 24 days. */
   duration?: number | string;
   topic?: string;
   /** Topic filter each client subscribes to; `''` for publish-only clients. */
   subTopic?: string;
   retain?: boolean;
   clean?: boolean;
-  /** Seconds, or a duration string. */
+  /** Seconds (a number, or a bare number as text), or a duration string (`1m`). */
   keepalive?: number | string;
   username?: string;
   password?: string;
@@ -208,7 +218,7 @@ export const DEFAULTS = {
 const OUTPUT_KINDS: readonly OutputKind[] = ['csv', 'ndjson', 'result'];
 
 /** `--shard I/N`, or JOB_COMPLETION_INDEX with `--shards N` (a Kubernetes Indexed Job). */
-function parseShard(input: RunOptions, env: NodeJS.ProcessEnv): { index: number; count: number } | null {
+function parseShard(input: RunOptions, env: NodeJS.ProcessEnv, clients: number): { index: number; count: number } | null {
   let index: number;
   let count: number;
   if (input.shard !== undefined && input.shards !== undefined) {
@@ -228,6 +238,7 @@ function parseShard(input: RunOptions, env: NodeJS.ProcessEnv): { index: number;
   }
   if (count < 1) throw new UsageError('--shard', `--shard: the number of shards must be at least 1 (got ${count})`);
   if (index < 0 || index >= count) throw new UsageError('--shard', `--shard: index ${index} is not in 0..${count - 1}`);
+  if (count > clients) throw new UsageError('--shard', `--shard: ${count} shards for ${clients} clients would leave shards without a client; use at most ${clients}`);
   return { index, count };
 }
 
@@ -263,7 +274,37 @@ function parseStartAt(value: string | undefined): number | null {
   if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(at)) {
     throw new UsageError('--start-at', `--start-at must be an ISO 8601 time like 2026-11-24T18:00:00Z (got ${JSON.stringify(value)})`);
   }
+  // Its timer must fit setTimeout, and a time long gone is a mistake, not a late shard.
+  const now = Date.now();
+  if (at - now > START_AT_AHEAD_MS) throw new UsageError('--start-at', `--start-at must be at most ${formatMs(START_AT_AHEAD_MS)} ahead (got ${JSON.stringify(value)})`);
+  if (now - at > START_AT_BEHIND_MS) throw new UsageError('--start-at', `--start-at must be at most ${formatMs(START_AT_BEHIND_MS)} ago (got ${JSON.stringify(value)})`);
   return at;
+}
+
+/** Connections per second at the start (0: all at once), paced so the last client connects within a run's longest time. */
+function parseConnectRate(value: unknown, clients: number): number {
+  const rate = parseRate('--connect-rate', value ?? 0, '/s');
+  const lastMs = rate > 0 ? ((clients - 1) / rate) * 1000 : 0;
+  if (lastMs > MAX_RUN_MS) {
+    throw new UsageError('--connect-rate', `--connect-rate ${rate}/s takes ${approxMs(lastMs)} to connect ${clients} clients; pacing may take at most ${formatMs(MAX_RUN_MS)}`);
+  }
+  return rate;
+}
+
+/** Flags that make strings MQTT carries with a two-byte length (and the payload, its packet), checked as the fleet's last client renders them. */
+function checkFlatPackets(o: ResolvedOptions, input: RunOptions): void {
+  const problem = groupPacketProblem(o.groups[0]!, o.runId);
+  if (problem === null) return;
+  const labels: Partial<Record<PacketField, string>> = {
+    clientId: '--id-prefix',
+    username: '--username',
+    password: input.passwordFile !== undefined ? '--password-file' : '--password',
+    topic: '--topic',
+    subscribe: '--sub-topic',
+    size: '--size',
+  };
+  const label = labels[problem.field] ?? `--${problem.field}`;
+  throw new UsageError(label, `${label} ${problem.message}`);
 }
 
 /** `--out kind=path`, repeatable; each file must be writable now, not found unwritable after the run. */
@@ -298,6 +339,7 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
     const resolved = resolveFlat(input, env);
     resolved.groups = [groupFromFlags(resolved)];
     resolved.maxPacketSize = resolveMaxPacketSize(input.maxPacketSize, resolved.groups);
+    checkFlatPackets(resolved, input);
     return checkShardBroker(resolved);
   }
   for (const flag of ['clients', 'topic', 'subTopic', 'workClients'] as const) {
@@ -359,7 +401,10 @@ function scenarioDefaults(scenario: Scenario): { defaults: RunOptions; spelling:
       scenario.failKey(['defaults', key], `is not a run option that a scenario can default; expected one of ${[...SCENARIO_DEFAULT_KEYS].join(', ')}`);
     }
     spelling.set(name, key);
-    out[name] = ['ca', 'cert', 'key', 'passwordFile', 'workload'].includes(name) && typeof value === 'string' ? resolvePath(scenario.dir, value) : value;
+    // A scenario is text like the command line: `duration: 10` is the string "10", which needs its unit,
+    // where a number from a library caller would be milliseconds.
+    const text = typeof value === 'number' ? String(value) : value;
+    out[name] = ['ca', 'cert', 'key', 'passwordFile', 'workload'].includes(name) && typeof text === 'string' ? resolvePath(scenario.dir, text) : text;
   }
   return { defaults: out as RunOptions, spelling };
 }
@@ -406,37 +451,32 @@ function groupFromFlags(o: ResolvedOptions): GroupProfile {
 }
 
 function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions {
-  const brokers = (input.brokers === undefined ? [] : Array.isArray(input.brokers) ? input.brokers : [input.brokers])
-    .map(String)
-    .filter((b) => b.trim() !== '')
-    .map((url) => checkBrokerUrl(url));
-  const clients = parsePositiveCount('--clients', input.clients ?? DEFAULTS.clients);
+  // An empty list is the embedded broker; an empty URL in it is refused, not dropped.
+  const brokers = (input.brokers === undefined ? [] : Array.isArray(input.brokers) ? input.brokers : [input.brokers]).map(String).map((url) => checkBrokerUrl(url));
+  const clients = parsePositiveCount('--clients', input.clients ?? DEFAULTS.clients, MAX_CLIENTS);
   const qos = parseQos('--qos', input.qos ?? DEFAULTS.qos);
   const size = parsePayloadSize('--size', input.size ?? DEFAULTS.size);
   const rate = parseRate('--rate', input.rate ?? DEFAULTS.rate);
-  const count = input.count === undefined ? undefined : parsePositiveCount('--count', input.count);
-  let durationMs = input.duration === undefined ? undefined : parsePositiveDuration('--duration', input.duration);
+  const count = input.count === undefined ? undefined : parseMessageCount('--count', input.count);
+  let durationMs = input.duration === undefined ? undefined : parsePublishDuration('--duration', input.duration);
   if (count === undefined && durationMs === undefined) durationMs = parseDuration('--duration', DEFAULTS.duration);
   if (rate === 0 && count === undefined) {
     throw new UsageError('--rate', '--rate 0 (unpaced) needs --count, so the run has a bound');
   }
+  const plan = planProblem({ rate, count, durationMs });
+  if (plan !== null) throw new UsageError('--rate', `--rate ${plan}`);
   const topic = input.topic ?? DEFAULTS.topic;
   checkTemplate('--topic', topic, false);
   const subTopic = input.subTopic ?? DEFAULTS.subTopic;
   if (subTopic !== '') checkTemplate('--sub-topic', subTopic, true);
   const keepaliveSec = parseKeepalive('--keepalive', input.keepalive ?? DEFAULTS.keepalive);
-  const reconnectAttempts = atLeast(
-    '--reconnect-attempts',
-    integer('--reconnect-attempts', parseNumber('--reconnect-attempts', input.reconnectAttempts ?? DEFAULTS.reconnectAttempts)),
-    1,
-  );
+  const reconnectAttempts = parsePositiveCount('--reconnect-attempts', input.reconnectAttempts ?? DEFAULTS.reconnectAttempts, MAX_RECONNECT_ATTEMPTS);
   const { mode, threads } = parseThreads(input.threads ?? DEFAULTS.threads);
   const runId = input.runId ?? env.MQTT_FLEET_RUN_ID ?? newRunId();
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(runId)) throw new UsageError('--run-id', '--run-id must be 1-32 letters, digits, - or _');
   const idPrefix = input.idPrefix ?? `mqtt-fleet-${runId}-`;
-  const statsIntervalMs = atLeast('--stats-interval', parseDuration('--stats-interval', input.statsInterval ?? DEFAULTS.statsInterval), 100, 'ms');
-  const workMs = input.work === undefined ? 0 : parseFractionalDuration('--work', input.work);
-  if (workMs > 10_000) throw new UsageError('--work', `--work must be at most 10s per message (got ${workMs}ms)`);
+  const statsIntervalMs = parseBoundedDuration('--stats-interval', input.statsInterval ?? DEFAULTS.statsInterval, MIN_STATS_INTERVAL_MS, MAX_WAIT_MS);
+  const workMs = input.work === undefined ? 0 : parseBoundedDuration('--work', input.work, 0, MAX_WORK_MS, { fractional: true });
   if (input.workClients !== undefined && workMs === 0) throw new UsageError('--work-clients', '--work-clients needs --work');
   if (input.metricsHost !== undefined && input.metricsPort === undefined) throw new UsageError('--metrics-host', '--metrics-host needs --metrics-port');
   const workClients = workMs > 0 ? parseClientSet('--work-clients', input.workClients ?? 'all', clients) : [];
@@ -445,9 +485,14 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
     throw new UsageError('--password-file', '--password-file and --password both give a password: use one');
   }
   const password =
-    input.passwordFile !== undefined ? readOptionFile('--password-file', input.passwordFile).split(/\r?\n/)[0]! : (input.password ?? env.MQTT_PASSWORD);
+    input.passwordFile !== undefined
+      ? readOptionFile('--password-file', input.passwordFile, FILE_LIMITS.password).split(/\r?\n/)[0]!
+      : (input.password ?? env.MQTT_PASSWORD);
   // A scenario's defaults (or a library caller) may give a number: refused without showing it.
   if (password !== undefined && typeof password !== 'string') throw new UsageError('--password', `--password must be a string (got a ${typeof password}; the value is not shown)`);
+  // Checked here as well as per group: a scenario's groups inherit them.
+  checkMqttString('--username', username, 'a user name');
+  checkMqttString(input.passwordFile !== undefined ? '--password-file' : '--password', password, 'a password');
   const protocolVersion = parseMqttVersion('--mqtt-version', input.mqttVersion ?? '3.1.1');
   let sessionExpirySec: number | undefined;
   if (input.sessionExpiry !== undefined) {
@@ -455,10 +500,10 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
     sessionExpirySec = parseSessionExpiry('--session-expiry', input.sessionExpiry);
   }
   const tls = {
-    rejectUnauthorized: input.insecure !== true,
-    ...(input.ca === undefined ? {} : { ca: readOptionFile('--ca', input.ca) }),
-    ...(input.cert === undefined ? {} : { cert: readOptionFile('--cert', input.cert) }),
-    ...(input.key === undefined ? {} : { key: readOptionFile('--key', input.key) }),
+    rejectUnauthorized: !parseBoolean('--insecure', input.insecure ?? false),
+    ...(input.ca === undefined ? {} : { ca: readOptionFile('--ca', input.ca, FILE_LIMITS.pem) }),
+    ...(input.cert === undefined ? {} : { cert: readOptionFile('--cert', input.cert, FILE_LIMITS.pem) }),
+    ...(input.key === undefined ? {} : { key: readOptionFile('--key', input.key, FILE_LIMITS.pem) }),
   };
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
     throw new UsageError(tls.cert === undefined ? '--cert' : '--key', '--cert and --key go together: a client certificate needs its key');
@@ -466,7 +511,7 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
   if (password !== undefined && username === undefined) {
     throw new UsageError('--password', '--password needs --username (MQTT 3.1.1 sends a password only with a user name)');
   }
-  const shard = parseShard(input, env);
+  const shard = parseShard(input, env, clients);
   const resolved: ResolvedOptions = {
     runId,
     brokers,
@@ -479,34 +524,34 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
     durationMs,
     topic,
     subTopic,
-    retain: input.retain ?? false,
-    clean: input.clean ?? true,
+    retain: parseBoolean('--retain', input.retain ?? false),
+    clean: parseBoolean('--clean', input.clean ?? true),
     keepaliveSec,
     username,
     password,
     idPrefix,
     reconnectAttempts,
-    reconnectDelayMs: parseDuration('--reconnect-delay', input.reconnectDelay ?? DEFAULTS.reconnectDelay),
-    connectTimeoutMs: parsePositiveDuration('--connect-timeout', input.connectTimeout ?? DEFAULTS.connectTimeout),
+    reconnectDelayMs: parseBoundedDuration('--reconnect-delay', input.reconnectDelay ?? DEFAULTS.reconnectDelay, 0, MAX_WAIT_MS),
+    connectTimeoutMs: parseBoundedDuration('--connect-timeout', input.connectTimeout ?? DEFAULTS.connectTimeout, 1, MAX_WAIT_MS),
     // Set by resolveOptions once the groups, and so the largest payload, are known.
     maxPacketSize: 0,
-    drainTimeoutMs: parseDuration('--drain-timeout', input.drainTimeout ?? DEFAULTS.drainTimeout),
-    barrier: input.barrier ?? true,
+    drainTimeoutMs: parseBoundedDuration('--drain-timeout', input.drainTimeout ?? DEFAULTS.drainTimeout, 0, MAX_WAIT_MS),
+    barrier: parseBoolean('--barrier', input.barrier ?? true),
     mode,
     threads: threads === 'per-client' ? clients : threads,
-    maxInflight: parsePositiveCount('--max-inflight', input.maxInflight ?? DEFAULTS.maxInflight),
-    printMessages: input.printMessages ?? false,
+    maxInflight: parsePositiveCount('--max-inflight', input.maxInflight ?? DEFAULTS.maxInflight, MAX_INFLIGHT),
+    printMessages: parseBoolean('--print-messages', input.printMessages ?? false),
     statsIntervalMs,
     workMs,
     workClients,
-    connectRate: atLeast('--connect-rate', parseNumber('--connect-rate', input.connectRate ?? 0), 0, '/s'),
+    connectRate: parseConnectRate(input.connectRate, clients),
     protocolVersion,
     sessionExpirySec,
-    retryRefused: input.retryRefused ?? false,
+    retryRefused: parseBoolean('--retry-refused', input.retryRefused ?? false),
     tls,
     workload: input.workload === undefined ? null : resolveWorkload('--workload', input.workload),
-    hookTimeoutMs: parsePositiveDuration('--hook-timeout', input.hookTimeout ?? DEFAULTS.hookTimeout),
-    connectConcurrency: parsePositiveCount('--connect-concurrency', input.connectConcurrency ?? DEFAULTS.connectConcurrency),
+    hookTimeoutMs: parseBoundedDuration('--hook-timeout', input.hookTimeout ?? DEFAULTS.hookTimeout, 1, MAX_WAIT_MS),
+    connectConcurrency: parsePositiveCount('--connect-concurrency', input.connectConcurrency ?? DEFAULTS.connectConcurrency, MAX_CLIENTS),
     groups: [],
     scenario: null,
     metrics:

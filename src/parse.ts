@@ -1,31 +1,59 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { approxMs, DAY, formatCount, formatMs, HOUR, MAX_MESSAGES, MAX_RATE, MAX_RUN_MS, MIN_RATE, MINUTE, SECOND, shown } from './bounds.js';
 import { UsageError } from './errors.js';
+import { checkOptionFile, FILE_LIMITS } from './option-files.js';
 import type { ThreadMode } from './options.js';
+import { MQTT_REMAINING_MAX } from './packet-limits.js';
 import { maskUrl } from './secrets.js';
 import { HEADER_SIZE } from './session/payload.js';
+
+// Files are read through option-files.ts; these names stay for the modules that import them from here.
+export { checkOutputFile, FILE_LIMITS, readOptionFile } from './option-files.js';
 
 /** Option values from strings: every error is a UsageError naming the option. */
 
 const SCHEMES = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'];
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY };
 const COUNT_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6 };
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 * 1024 };
 
-/** `500ms`, `10s`, `2m`, `1h`, `1.5s`; a bare number is taken in `bareUnit`. Whole milliseconds. */
-export function parseDuration(option: string, value: unknown, bareUnit: 'ms' | 's' = 'ms'): number {
-  return Math.round(parseFractionalDuration(option, value, bareUnit));
+/**
+ * Where a bare number is a duration: nowhere (`unit`: `10` could be seconds or milliseconds, so
+ * text needs its unit), or in seconds (`s`: where MQTT itself counts in seconds, keepalive and
+ * session expiry).
+ */
+export type BareNumbers = 'unit' | 's';
+
+/** `500ms`, `10s`, `2m`, `1h`, `1d`, `1.5s`, in whole milliseconds. A JS number (the typed library API) is milliseconds, or seconds where `bare` is `s`. */
+export function parseDuration(option: string, value: unknown, bare: BareNumbers = 'unit'): number {
+  return Math.round(parseFractionalDuration(option, value, bare));
 }
 
 /** As parseDuration, keeping fractions of a millisecond (`0.25ms`). */
-export function parseFractionalDuration(option: string, value: unknown, bareUnit: 'ms' | 's' = 'ms'): number {
+export function parseFractionalDuration(option: string, value: unknown, bare: BareNumbers = 'unit'): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) throw new UsageError(option, `${option} must be a duration like 500ms, 10s or 2m (got ${value})`);
+    return bare === 's' ? value * SECOND : value;
+  }
   const text = String(value).trim().toLowerCase();
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text);
   if (!match) {
     throw new UsageError(option, `${option} must be a duration like 500ms, 10s or 2m (got ${JSON.stringify(String(value))})`);
   }
-  return Number(match[1]) * DURATION_UNITS[match[2] ?? bareUnit]!;
+  if (match[2] === undefined && bare === 'unit') {
+    throw new UsageError(option, `${option} needs a unit: 10s, 500ms or 2m (got ${JSON.stringify(String(value))})`);
+  }
+  return Number(match[1]) * DURATION_UNITS[match[2] ?? 's']!;
+}
+
+/** A duration within [min, max] milliseconds; fractions of a millisecond kept if `fractional`. */
+export function parseBoundedDuration(option: string, value: unknown, min: number, max: number, options: { bare?: BareNumbers; fractional?: boolean } = {}): number {
+  const ms = options.fractional ? parseFractionalDuration(option, value, options.bare) : parseDuration(option, value, options.bare);
+  if (ms < min) throw new UsageError(option, `${option} must be at least ${formatMs(min)} (got ${shown(value)})`);
+  if (ms > max) throw new UsageError(option, `${option} must be at most ${formatMs(max)} (got ${shown(value)})`);
+  return ms;
 }
 
 /** `all`, or client indices and ranges: `0`, `0-4`, `0,3,7-9`. */
@@ -61,16 +89,18 @@ function parseScaled(option: string, value: unknown, units: Record<string, numbe
 
 /** `1000`, `10k`, `1m` (million). */
 export function parseCount(option: string, value: unknown): number {
-  return parseScaled(option, value, COUNT_UNITS, 'a whole number like 1000 or 10k');
+  return parseScaled(option, value, COUNT_UNITS, 'a whole number like 1000, 10k or 1m');
 }
 
 export function parseSize(option: string, value: unknown): number {
   return parseScaled(option, value, SIZE_UNITS, 'a size in bytes like 64, 1kb or 1kib');
 }
 
+/** A decimal number (`10`, `0.5`, `-1`): no `0x10`, `1e3` or `Infinity`, which Number() would take. */
 export function parseNumber(option: string, value: unknown): number {
-  const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (String(value).trim() === '' || !Number.isFinite(n)) {
+  const text = String(value).trim();
+  const n = typeof value === 'number' ? value : /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(n)) {
     throw new UsageError(option, `${option} must be a number (got ${JSON.stringify(String(value))})`);
   }
   return n;
@@ -81,24 +111,61 @@ export function atLeast(option: string, n: number, min: number, unit = ''): numb
   return n;
 }
 
+export function atMost(option: string, n: number, max: number, shownMax = String(max), unit = ''): number {
+  if (n > max) throw new UsageError(option, `${option} must be at most ${shownMax}${unit} (got ${n}${unit})`);
+  return n;
+}
+
+/** `true` or `false`, nothing else: `"nope"`, `"false"` as text or `1` is refused rather than read as either. */
+export function parseBoolean(option: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new UsageError(option, `${option} must be true or false (got ${JSON.stringify(value)})`);
+  return value;
+}
+
 /*
  * The rules shared by flags and scenario files: each takes the label to name (`--qos`, or a
  * scenario path like `groups[1].publish.qos`), so one rule gives one message in both places.
  */
 
-/** A count of at least 1 (`20`, `10k`): clients, messages, in-flight publishes. */
-export function parsePositiveCount(option: string, value: unknown): number {
-  return atLeast(option, parseCount(option, value), 1);
+/** A count from 1 to `max` (`20`, `10k`): clients, messages, in-flight publishes. */
+export function parsePositiveCount(option: string, value: unknown, max: number): number {
+  return atMost(option, atLeast(option, parseCount(option, value), 1), max, formatCount(max));
 }
 
-/** A duration of at least 1 ms. */
-export function parsePositiveDuration(option: string, value: unknown): number {
-  return atLeast(option, parseDuration(option, value), 1, 'ms');
+/** Messages per client: at most MAX_MESSAGES. */
+export function parseMessageCount(option: string, value: unknown): number {
+  return parsePositiveCount(option, value, MAX_MESSAGES);
 }
 
-/** Messages per second per client; 0: as fast as flow control allows. */
-export function parseRate(option: string, value: unknown): number {
-  return atLeast(option, parseNumber(option, value), 0, ' msg/s');
+/** How long a client publishes: 1 ms to MAX_RUN_MS. */
+export function parsePublishDuration(option: string, value: unknown): number {
+  return parseBoundedDuration(option, value, 1, MAX_RUN_MS);
+}
+
+/** Per second (messages per client, or connections); 0: unpaced. Otherwise from MIN_RATE to MAX_RATE. */
+export function parseRate(option: string, value: unknown, unit = ' msg/s'): number {
+  const rate = atMost(option, atLeast(option, parseNumber(option, value), 0, unit), MAX_RATE, String(MAX_RATE), unit);
+  if (rate > 0 && rate < MIN_RATE) throw new UsageError(option, `${option} must be 0 (unpaced) or at least ${MIN_RATE}${unit} (got ${rate}${unit})`);
+  return rate;
+}
+
+/**
+ * A publish plan must fit what the tool can track and time: at most MAX_MESSAGES per client
+ * (rate x duration), and at most MAX_RUN_MS of publishing (count / rate). Null when it fits.
+ */
+export function planProblem(plan: { rate: number; count: number | undefined; durationMs: number | undefined }): string | null {
+  const { rate, count, durationMs } = plan;
+  if (rate === 0) return null;
+  if (durationMs !== undefined && (count === undefined || count > (rate * durationMs) / SECOND)) {
+    const messages = Math.ceil((rate * durationMs) / SECOND);
+    if (messages > MAX_MESSAGES) {
+      return `${rate} msg/s for ${approxMs(durationMs)} plans ${messages} messages per client; at most ${formatCount(MAX_MESSAGES)} (sequence numbers are 32-bit): lower the rate or the duration, or give a count`;
+    }
+  }
+  if (durationMs === undefined && count !== undefined && (count / rate) * SECOND > MAX_RUN_MS) {
+    return `${rate} msg/s for ${count} messages takes ${approxMs((count / rate) * SECOND)}; a run publishes for at most ${formatMs(MAX_RUN_MS)}: raise the rate or lower the count`;
+  }
+  return null;
 }
 
 export function parseQos(option: string, value: unknown): 0 | 1 | 2 {
@@ -107,25 +174,22 @@ export function parseQos(option: string, value: unknown): 0 | 1 | 2 {
   return n;
 }
 
-/** MQTT's largest payload: the remaining length field holds at most 256 MiB. */
-const MAX_PAYLOAD = 256 * 1024 * 1024;
-
-/** Payload bytes, header included: room for the header, and within MQTT's limit. */
+/** Payload bytes, header included: room for the header, and within one MQTT packet (checked exactly, with its topic, in packet-limits.ts). */
 export function parsePayloadSize(option: string, value: unknown): number {
   const size = parseSize(option, value);
   if (size < HEADER_SIZE) throw new UsageError(option, `${option} must be at least ${HEADER_SIZE} bytes, the payload header (got ${size})`);
-  if (size > MAX_PAYLOAD) throw new UsageError(option, `${option} must be at most 256mib, MQTT's limit (got ${size})`);
+  if (size > MQTT_REMAINING_MAX) throw new UsageError(option, `${option} must be at most ${MQTT_REMAINING_MAX} bytes, MQTT's largest packet, less its topic (got ${size})`);
   return size;
 }
 
-/** Keepalive in whole seconds (a bare number is seconds); MQTT's field holds at most 65535. */
+/** Keepalive in whole seconds (a bare number is seconds, as in MQTT); MQTT's field holds at most 65535. */
 export function parseKeepalive(option: string, value: unknown): number {
   const seconds = Math.round(parseDuration(option, value, 's') / 1000);
   if (seconds > 65535) throw new UsageError(option, `${option} must be at most 65535s (got ${seconds}s)`);
   return seconds;
 }
 
-/** MQTT 5 session expiry in whole seconds (a bare number is seconds); a four-byte field. */
+/** MQTT 5 session expiry in whole seconds (a bare number is seconds, as in MQTT); a four-byte field. */
 export function parseSessionExpiry(option: string, value: unknown): number {
   const seconds = Math.round(parseDuration(option, value, 's') / 1000);
   if (seconds > 0xffffffff) throw new UsageError(option, `${option} must be at most 4294967295s (got ${seconds}s)`);
@@ -147,12 +211,11 @@ export function parsePort(option: string, value: unknown): number {
   return port;
 }
 
-/** A workload module's absolute path (relative to `dir`): a readable .mjs, .cjs or .js file. */
 export function resolveWorkload(option: string, path: string, dir = process.cwd()): string {
   const absolute = resolvePath(dir, path);
   if (!/\.(mjs|cjs|js)$/.test(absolute)) throw new UsageError(option, `${option} must be a .mjs, .cjs or .js module (got ${JSON.stringify(path)})`);
   if (!existsSync(absolute)) throw new UsageError(option, `${option}: no such file ${JSON.stringify(path)}`);
-  readOptionFile(option, absolute); // a directory or an unreadable file fails here, not in a worker
+  checkOptionFile(option, absolute, FILE_LIMITS.workload); // a directory or an unreadable file fails here, not in a worker
   return absolute;
 }
 
@@ -168,6 +231,10 @@ export function parseThreads(value: unknown): { mode: ThreadMode; threads: numbe
 
 /** A broker URL, checked; `option` names it (`--broker`, or a scenario path). Never echoes its credentials. */
 export function checkBrokerUrl(url: string, option = '--broker'): string {
+  // An empty URL (`-b ''`, an unset variable) must not quietly mean the embedded broker.
+  if (url.trim() === '') {
+    throw new UsageError(option, `${option} must not be empty: give a URL like mqtt://127.0.0.1:1883, or leave --broker out for the embedded broker`);
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -191,39 +258,4 @@ export function newRunId(): string {
 export function integer(option: string, n: number): number {
   if (!Number.isInteger(n)) throw new UsageError(option, `${option} must be a whole number (got ${n})`);
   return n;
-}
-
-/**
- * A file's contents, read once, up front: for an option (certificates, a password, a scenario)
- * or a command's input (`report`, `merge`). The one "cannot read" message, naming `option`.
- */
-export function readOptionFile(option: string, path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new UsageError(option, `${option}: cannot read ${JSON.stringify(path)} (${code})`);
-  }
-}
-
-/**
- * A file this command will write, checked now rather than after the run: not a directory, and
- * writable, or creatable in an existing, writable directory. `label` names it in the message
- * (`--out csv`). Returns the absolute path.
- */
-export function checkOutputFile(option: string, path: string, label = option): string {
-  const absolute = resolvePath(path);
-  const where = existsSync(absolute) ? absolute : dirname(absolute);
-  if (where !== absolute) {
-    if (!existsSync(where)) throw new UsageError(option, `${label}: no such directory ${JSON.stringify(dirname(path))}`);
-    if (!statSync(where).isDirectory()) throw new UsageError(option, `${label}: ${JSON.stringify(dirname(path))} is not a directory`);
-  } else if (statSync(absolute).isDirectory()) {
-    throw new UsageError(option, `${label}: ${JSON.stringify(path)} is a directory; name a file`);
-  }
-  try {
-    accessSync(where, constants.W_OK);
-  } catch (err) {
-    throw new UsageError(option, `${label}: cannot write ${JSON.stringify(path)} (${(err as NodeJS.ErrnoException).code ?? 'not writable'})`);
-  }
-  return absolute;
 }

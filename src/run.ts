@@ -16,10 +16,13 @@ import { publicGroup, type ShardResult } from './shard/result.js';
 import type { Topology } from './metrics/topology.js';
 import { writeFile } from 'node:fs/promises';
 import { RssSampler } from './metrics/rss.js';
-import { checkSocketLimits, checkThreadPerClient } from './limits.js';
+import { checkMachineLimits } from './limits.js';
 import { expectedStreams } from './metrics/topology.js';
 import { resolveOptions, type ResolvedOptions, type RunOptions } from './options.js';
 import { maskUrl, Redactor } from './secrets.js';
+import { Aggregate } from './metrics/aggregate.js';
+import { UsageError } from './errors.js';
+import { now } from './session/clock.js';
 
 /** Counter and latency batches: often enough for live figures, rare enough to cost nothing. */
 const BATCH_INTERVAL_MS = 250;
@@ -39,29 +42,53 @@ export interface RunControl {
  */
 export async function run(input: RunOptions & RunControl = {}): Promise<Summary> {
   const options = resolveOptions(input);
-  checkThreadPerClient(options);
-  checkSocketLimits(options);
+  checkMachineLimits(options);
   const redactor = Redactor.of(options);
   const log = redactor.logger(input.logger ?? silentLogger);
   const emit = input.onEvent ?? (() => {});
+  // The metrics port is the last thing that can refuse: taken before the embedded broker starts
+  // and before any --out file is created. Until the run starts, scrapes see an empty fleet.
+  const live = { aggregate: new Aggregate([], latencyGroups(options).length, now()) };
+  const metrics = options.metrics ? await listenForMetrics(options, live, log, redactor) : null;
   let broker: EmbeddedBroker | null = null;
-  if (options.embeddedBroker) {
-    broker = await startBroker();
-    options.brokers = [broker.url];
-    for (const group of options.groups) {
-      if (group.brokers.length === 0) group.brokers = [{ url: broker.url, cluster: 'default', tls: options.tls }];
-    }
-    log.info({ broker: broker.url, pid: broker.pid }, `embedded Aedes broker listening on ${broker.url} (pid ${broker.pid})`);
-  }
   try {
-    return await runAgainst(options, input.signal, emit, log, redactor);
+    if (options.embeddedBroker) {
+      broker = await startBroker();
+      options.brokers = [broker.url];
+      for (const group of options.groups) {
+        if (group.brokers.length === 0) group.brokers = [{ url: broker.url, cluster: 'default', tls: options.tls }];
+      }
+      log.info({ broker: broker.url, pid: broker.pid }, `embedded Aedes broker listening on ${broker.url} (pid ${broker.pid})`);
+    }
+    return await runAgainst(options, live, input.signal, emit, log, redactor);
   } finally {
     await broker?.stop();
+    // The metrics server that fails to close costs nothing of the summary.
+    await metrics?.close().catch((err: unknown) => log.warn({ err: String(err) }, `closing the metrics server: ${String(err)}`));
   }
+}
+
+/** `--metrics-port`, listening; a port that is taken (or a host that is not ours) is bad input, exit 2. */
+async function listenForMetrics(options: ResolvedOptions, source: { readonly aggregate: Aggregate }, log: Logger, redactor: Redactor): Promise<MetricsServer> {
+  const { host, port } = options.metrics!;
+  const metrics = new MetricsServer(source, redactor.value({ run: options.runId, mode: fleetMode(options.groups) }));
+  let url: string;
+  try {
+    url = await metrics.listen(host, port);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+    const why = code === 'EADDRINUSE' ? 'EADDRINUSE: the port is taken' : code === 'EACCES' ? 'EACCES: not allowed' : code;
+    // A host that is not one of ours (or does not resolve) is --metrics-host's fault; anything else, the port's.
+    const option = ['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN'].includes(code) ? '--metrics-host' : '--metrics-port';
+    throw new UsageError(option, `${option}: cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port} (${why})`);
+  }
+  log.info({ metrics: url }, `Prometheus metrics on ${url}`);
+  return metrics;
 }
 
 async function runAgainst(
   options: ResolvedOptions,
+  live: { aggregate: Aggregate },
   signal: AbortSignal | undefined,
   emit: (e: RunEvent) => void,
   log: Logger,
@@ -95,11 +122,7 @@ async function runAgainst(
     return safe;
   };
   const coordinator = new Coordinator(options, specs, topology, host, groups.length, emitAll, log);
-  const metrics = options.metrics ? new MetricsServer(coordinator.aggregate, redactor.value({ run: options.runId, mode: fleetMode(options.groups) })) : null;
-  if (metrics && options.metrics) {
-    const url = await metrics.listen(options.metrics.host, options.metrics.port);
-    log.info({ metrics: url }, `Prometheus metrics on ${url}`);
-  }
+  live.aggregate = coordinator.aggregate;
   let interrupted: string | null = null;
   const onAbort = (): void => {
     interrupted = signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
@@ -160,9 +183,8 @@ async function runAgainst(
     if (shard) await writeShardResult(options, figures, coordinator, summary, specs, emitAll, log);
     summary = emitAll(summary);
   } finally {
-    // An output file or the metrics server that fails costs that output, never the summary.
+    // An output file that fails costs that output, never the summary.
     await outputs.close();
-    await metrics?.close().catch((err: unknown) => log.warn({ err: String(err) }, `closing the metrics server: ${String(err)}`));
   }
   return summary;
 }

@@ -9,13 +9,15 @@ const STATES: ClientState[] = ['connecting', 'connected', 'ready', 'published', 
 /**
  * Prometheus metrics of a running fleet on `/metrics` (prom-client): clients by state, message
  * counters, a latency histogram and reconnects, labelled with the run id and thread mode, plus
- * prom-client's process metrics. Values are read from the run's aggregate at scrape time.
+ * prom-client's process metrics. Values are read from the run's aggregate at scrape time:
+ * `source.aggregate`, which the run may replace once it starts (it listens before, so a taken
+ * port is refused before anything else happens).
  */
 export class MetricsServer {
   readonly registry = new Registry();
   private readonly server: Server;
 
-  constructor(aggregate: Aggregate, labels: { run: string; mode: string }) {
+  constructor(source: { readonly aggregate: Aggregate }, labels: { run: string; mode: string }) {
     const r = this.registry;
     r.setDefaultLabels(labels);
     collectDefaultMetrics({ register: r, prefix: 'mqtt_fleet_' });
@@ -25,7 +27,7 @@ export class MetricsServer {
       labelNames: ['state'],
       registers: [r],
       collect() {
-        for (const state of STATES) this.set({ state }, aggregate.inState(state));
+        for (const state of STATES) this.set({ state }, source.aggregate.inState(state));
       },
     });
     const counter = (name: string, help: string, value: () => number): void => {
@@ -39,15 +41,15 @@ export class MetricsServer {
         },
       });
     };
-    const t = aggregate.totals;
-    counter('mqtt_fleet_messages_published_total', 'Messages handed to MQTT.js', () => t.published);
-    counter('mqtt_fleet_messages_acked_total', 'Published messages written (QoS 0) or acknowledged (QoS 1, 2)', () => t.acked);
-    counter('mqtt_fleet_messages_received_total', "Deliveries of this run's messages, duplicates included", () => t.received);
-    counter('mqtt_fleet_messages_duplicates_total', 'Deliveries of a message already received', () => t.duplicates);
-    counter('mqtt_fleet_messages_out_of_order_total', 'Messages that arrived after a later one of the same publisher', () => t.outOfOrder);
-    counter('mqtt_fleet_messages_foreign_total', "Messages without this run's header, or from publishers outside the plan", () => t.foreign);
-    counter('mqtt_fleet_messages_stale_total', 'Messages of an earlier run with the same run id', () => t.stale);
-    counter('mqtt_fleet_reconnects_total', "Successful connects after each client's first", () => aggregate.reconnects);
+    const t = () => source.aggregate.totals;
+    counter('mqtt_fleet_messages_published_total', 'Messages handed to MQTT.js', () => t().published);
+    counter('mqtt_fleet_messages_acked_total', 'Published messages written (QoS 0) or acknowledged (QoS 1, 2)', () => t().acked);
+    counter('mqtt_fleet_messages_received_total', "Deliveries of this run's messages, duplicates included", () => t().received);
+    counter('mqtt_fleet_messages_duplicates_total', 'Deliveries of a message already received', () => t().duplicates);
+    counter('mqtt_fleet_messages_out_of_order_total', 'Messages that arrived after a later one of the same publisher', () => t().outOfOrder);
+    counter('mqtt_fleet_messages_foreign_total', "Messages without this run's header, or from publishers outside the plan", () => t().foreign);
+    counter('mqtt_fleet_messages_stale_total', 'Messages of an earlier run with the same run id', () => t().stale);
+    counter('mqtt_fleet_reconnects_total', "Successful connects after each client's first", () => source.aggregate.reconnects);
     r.registerMetric({
       name: 'mqtt_fleet_latency_seconds',
       help: 'Publish-to-receive latency',
@@ -57,7 +59,7 @@ export class MetricsServer {
         help: 'Publish-to-receive latency',
         type: 'histogram',
         aggregator: 'sum',
-        values: aggregate.promLatency.values('mqtt_fleet_latency_seconds'),
+        values: source.aggregate.promLatency.values('mqtt_fleet_latency_seconds'),
       }),
       reset: () => {},
     } as never);

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { readOptionFile } from '../parse.js';
+import { FILE_LIMITS, readOptionFile } from '../parse.js';
 import type { StatsLine, Summary } from '../events.js';
 import { escapeHtml, page } from './page.js';
 
@@ -10,7 +10,7 @@ export interface RunRecord {
 
 /** Read a run's NDJSON (`--json` or `--out ndjson=`); every line must be one of its events. */
 export function readRun(file: string): RunRecord {
-  const text = readOptionFile('report', file);
+  const text = readOptionFile('report', file, FILE_LIMITS.runData);
   const record: RunRecord = { stats: [], summary: null };
   text.split('\n').forEach((line, n) => {
     if (line.trim() === '') return;

@@ -2,17 +2,23 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { BrokerRef, GroupProfile, PublishPlan, Subscription, TlsOptions, Will } from '../group.js';
 import type { ResolvedOptions } from '../options.js';
+import { formatCount, MAX_CLIENTS } from '../bounds.js';
+import { groupPacketProblem, type PacketProblem } from '../packet-limits.js';
 import {
   checkBrokerUrl,
+  FILE_LIMITS,
+  parseBoolean,
   parseKeepalive,
+  parseMessageCount,
   parseMqttVersion,
   parsePayloadSize,
   parsePositiveCount,
-  parsePositiveDuration,
+  parsePublishDuration,
   parseQos,
   parseRate,
   parseSessionExpiry,
   parseThreads,
+  planProblem,
   readOptionFile,
   resolveWorkload,
 } from '../parse.js';
@@ -49,9 +55,7 @@ function qosAt(scenario: Scenario, path: Path, value: unknown): 0 | 1 | 2 {
 }
 
 function boolAt(scenario: Scenario, path: Path, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') scenario.fail(path, `must be true or false (got ${JSON.stringify(value)})`);
-  return value as boolean;
+  return value === undefined ? fallback : at(scenario, path, (label) => parseBoolean(label, value));
 }
 
 /** A secret (a password, a URL that may hold credentials) is described by its kind, never shown. */
@@ -84,7 +88,7 @@ function namedBrokers(scenario: Scenario, base: ResolvedOptions): Map<string, Br
     const s = spec as Record<string, unknown>;
     const url = at(scenario, [...path, 'url'], (label) => checkBrokerUrl(stringAt(scenario, [...path, 'url'], s.url, true), label));
     const file = (key: 'ca' | 'cert' | 'key'): string | undefined =>
-      s[key] === undefined ? undefined : at(scenario, [...path, key], (label) => readOptionFile(label, resolve(scenario.dir, stringAt(scenario, [...path, key], s[key]))));
+      s[key] === undefined ? undefined : at(scenario, [...path, key], (label) => readOptionFile(label, resolve(scenario.dir, stringAt(scenario, [...path, key], s[key])), FILE_LIMITS.pem));
     const tls: TlsOptions = {
       rejectUnauthorized: !boolAt(scenario, [...path, 'insecure'], s.insecure, !base.tls.rejectUnauthorized),
       ...(s.ca === undefined ? (base.tls.ca === undefined ? {} : { ca: base.tls.ca }) : { ca: file('ca')! }),
@@ -98,15 +102,16 @@ function namedBrokers(scenario: Scenario, base: ResolvedOptions): Map<string, Br
   return out;
 }
 
-/** Every group's client count, checked, before anything else needs the fleet's size. */
+/** Every group's client count, checked, before anything else needs the fleet's size: at most MAX_CLIENTS in all. */
 export function scenarioClientCount(scenario: Scenario): number {
   let total = 0;
   scenario.groups.forEach((g, n) => {
     if (!isPlainObject(g)) scenario.fail(['groups', n], 'must be a mapping with at least `name` and `count`');
     total += at(scenario, ['groups', n, 'count'], (label) => {
       if (g.count === undefined) throw new UsageError(label, `${label} is required: how many clients the group has`);
-      return parsePositiveCount(label, g.count);
+      return parsePositiveCount(label, g.count, MAX_CLIENTS);
     });
+    if (total > MAX_CLIENTS) scenario.fail(['groups', n, 'count'], `brings the fleet to ${total} clients; a fleet has at most ${formatCount(MAX_CLIENTS)}`);
   });
   return total;
 }
@@ -127,7 +132,7 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
     if (!/^[A-Za-z0-9_-]+$/.test(name)) scenario.fail([...path, 'name'], `must be letters, digits, - or _ (got ${JSON.stringify(name)})`);
     if (names.has(name)) scenario.fail([...path, 'name'], `repeats the group name ${JSON.stringify(name)}`);
     names.add(name);
-    const count = at(scenario, [...path, 'count'], (label) => parsePositiveCount(label, g.count));
+    const count = at(scenario, [...path, 'count'], (label) => parsePositiveCount(label, g.count, MAX_CLIENTS));
     const protocolVersion = g.mqttVersion === undefined ? base.protocolVersion : at(scenario, [...path, 'mqttVersion'], (label) => parseMqttVersion(label, g.mqttVersion));
     let sessionExpirySec = base.sessionExpirySec;
     if (g.sessionExpiry !== undefined) {
@@ -159,6 +164,8 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
           : at(scenario, [...path, 'workload'], (label) => resolveWorkload(label, stringAt(scenario, [...path, 'workload'], g.workload), scenario.dir)),
     };
     if (group.password !== undefined && group.username === undefined) scenario.fail([...path, 'password'], 'needs a username');
+    const problem = groupPacketProblem(group, base.runId);
+    if (problem) scenario.fail(problemPath(path, g, problem), problem.message);
     first += count;
     return group;
   });
@@ -200,8 +207,9 @@ function publishPlan(scenario: Scenario, path: Path, value: unknown, base: Resol
   const p = value as Record<string, unknown>;
   checkKeys(scenario, p, PUBLISH_KEYS, path);
   const rate = p.rate === undefined ? base.rate : at(scenario, [...path, 'rate'], (label) => parseRate(label, p.rate));
-  const count = p.count === undefined ? undefined : at(scenario, [...path, 'count'], (label) => parsePositiveCount(label, p.count));
-  let durationMs = p.duration === undefined ? undefined : at(scenario, [...path, 'duration'], (label) => parsePositiveDuration(label, p.duration));
+  const count = p.count === undefined ? undefined : at(scenario, [...path, 'count'], (label) => parseMessageCount(label, p.count));
+  // Text, as on the command line: `duration: 10` needs its unit.
+  let durationMs = p.duration === undefined ? undefined : at(scenario, [...path, 'duration'], (label) => parsePublishDuration(label, String(p.duration)));
   if (count === undefined && durationMs === undefined) {
     if (base.count === undefined) durationMs = base.durationMs;
     else return finish(base.count, base.durationMs);
@@ -210,6 +218,8 @@ function publishPlan(scenario: Scenario, path: Path, value: unknown, base: Resol
 
   function finish(count: number | undefined, durationMs: number | undefined): PublishPlan {
     if (rate === 0 && count === undefined) scenario.fail([...path, 'rate'], '0 (unpaced) needs a count, so the run has a bound');
+    const plan = planProblem({ rate, count, durationMs });
+    if (plan !== null) scenario.fail([...path, p.rate === undefined ? 'duration' : 'rate'], plan);
     const payload = p.payload === undefined ? null : String(p.payload);
     if (payload !== null) at(scenario, [...path, 'payload'], (label) => checkPayloadTemplate(label, payload));
     if (payload !== null && p.size !== undefined) scenario.fail([...path, 'size'], 'and payload do not go together: a payload template makes its own size');
@@ -251,4 +261,27 @@ function will(scenario: Scenario, path: Path, value: unknown, base: ResolvedOpti
     qos: w.qos === undefined ? base.qos : qosAt(scenario, [...path, 'qos'], w.qos),
     retain: boolAt(scenario, [...path, 'retain'], w.retain, false),
   };
+}
+
+/** Where a packet problem sits in the file: the setting the group wrote, or what made it (its name, for the default client id). */
+function problemPath(path: Path, g: Record<string, unknown>, problem: PacketProblem): Path {
+  switch (problem.field) {
+    case 'clientId':
+      return g.clientId === undefined ? [...path, 'name'] : [...path, 'clientId'];
+    case 'username':
+    case 'password':
+      return [...path, problem.field];
+    case 'subscribe':
+      return Array.isArray(g.subscribe) ? [...path, 'subscribe', problem.index] : [...path, 'subscribe'];
+    case 'topic':
+    case 'payload':
+    case 'size':
+      return [...path, 'publish', problem.field];
+    case 'willTopic':
+      return [...path, 'will', 'topic'];
+    case 'willPayload':
+      return [...path, 'will', 'payload'];
+    case 'userProperties':
+      return [...path, 'publish', 'properties', 'userProperties'];
+  }
 }

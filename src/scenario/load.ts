@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isSeq, type Document } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isMap, isPair, isSeq, type Document, type Node } from 'yaml';
 import { UsageError } from '../errors.js';
-import { readOptionFile } from '../parse.js';
+import { FILE_LIMITS, readOptionFile } from '../parse.js';
 
 export type Path = readonly (string | number)[];
 
@@ -31,25 +31,39 @@ export function pathText(path: Path): string {
  */
 export function loadScenario(file: string, env: NodeJS.ProcessEnv): Scenario {
   const path = resolve(file);
-  const text = readOptionFile('--scenario', file);
+  const text = readOptionFile('--scenario', file, FILE_LIMITS.scenario);
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const where = (offset: number | undefined): string => {
     if (offset === undefined) return file;
     const { line, col } = lines.linePos(offset);
     return `${file}:${line}:${col}`;
   };
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  } catch (err) {
+    // The parser recurses: nesting deep enough exhausts the stack before it can report a position.
+    throw new UsageError('--scenario', `${file}: cannot be parsed (${err instanceof Error ? err.message : String(err)})`);
+  }
   if (doc.errors.length > 0) {
     const err = doc.errors[0]!;
     throw new UsageError('--scenario', `${where(err.pos[0])}: ${err.message.split('\n')[0]}`);
   }
+  const expansion = expansionProblem(doc);
+  if (expansion) throw new UsageError('--scenario', `${where(expansion.node.range?.[0])}: ${expansion.message}`);
   const fail = (at: Path, message: string): never => {
     throw new UsageError('--scenario', `${where(offsetOf(doc, at))}: ${pathText(at)}${message.startsWith(':') ? '' : ' '}${message}`);
   };
   const failKey = (at: Path, message: string): never => {
     throw new UsageError('--scenario', `${where(keyOffset(doc, at) ?? offsetOf(doc, at))}: ${pathText(at)} ${message}`);
   };
-  const root = interpolate(doc.toJS() as unknown, [], env, fail);
+  let plain: unknown;
+  try {
+    plain = doc.toJS({ maxAliasCount: -1 }); // bounded by expansionProblem, with a position
+  } catch (err) {
+    throw new UsageError('--scenario', `${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const root = interpolate(plain, [], env, fail);
   if (!isPlainObject(root)) fail([], 'must be a mapping with `groups` (and optionally `name`, `defaults`, `brokers`)');
   const top = root as Record<string, unknown>;
   for (const key of Object.keys(top)) if (!TOP_LEVEL.has(key)) failKey([key], `is not a scenario key; expected one of ${[...TOP_LEVEL].join(', ')}`);
@@ -67,6 +81,61 @@ export function loadScenario(file: string, env: NodeJS.ProcessEnv): Scenario {
     fail,
     failKey,
   };
+}
+
+/** Values aliases may add to a scenario: a real one repeats a few blocks; an alias bomb expands to billions. */
+export const MAX_ALIAS_VALUES = 100_000;
+/** Nesting deeper than a scenario ever needs. */
+export const MAX_DEPTH = 64;
+
+/**
+ * An alias bomb, an alias inside the node it names, or nesting past MAX_DEPTH, found on the
+ * document itself, before anything walks its expansion: the alias (or node) to report, and why.
+ */
+function expansionProblem(doc: Document): { node: Node; message: string } | null {
+  const sizes = new Map<Node, number>();
+  const expanding = new Set<Node>();
+  class Cycle extends Error {}
+  // Values a node stands for once every alias in it is expanded (capped: the sum only needs to pass the bound).
+  const size = (node: unknown): number => {
+    if (isAlias(node)) return size(node.resolve(doc));
+    if (!isMap(node) && !isSeq(node)) return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    if (expanding.has(node)) throw new Cycle();
+    expanding.add(node);
+    let n = 1;
+    for (const item of node.items) n += isPair(item) ? size(item.key) + size(item.value) : size(item);
+    expanding.delete(node);
+    n = Math.min(n, MAX_ALIAS_VALUES + 1);
+    sizes.set(node, n);
+    return n;
+  };
+  let added = 0;
+  const walk = (node: unknown, depth: number, holders: Set<Node>): { node: Node; message: string } | null => {
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      const cyclic = (): { node: Node; message: string } => ({ node, message: `alias *${node.source} refers to a node that holds it` });
+      if (target && holders.has(target)) return cyclic();
+      try {
+        added += size(target);
+      } catch (err) {
+        if (err instanceof Cycle) return cyclic();
+        throw err;
+      }
+      return added > MAX_ALIAS_VALUES ? { node, message: `aliases expand the scenario by more than ${MAX_ALIAS_VALUES} values (an alias bomb?)` } : null;
+    }
+    if (!isMap(node) && !isSeq(node)) return null;
+    if (depth > MAX_DEPTH) return { node, message: `nests deeper than ${MAX_DEPTH} levels` };
+    holders.add(node);
+    for (const item of node.items) {
+      const found = isPair(item) ? (walk(item.key, depth + 1, holders) ?? walk(item.value, depth + 1, holders)) : walk(item, depth + 1, holders);
+      if (found) return found;
+    }
+    holders.delete(node);
+    return null;
+  };
+  return walk(doc.contents, 0, new Set());
 }
 
 /** Source offset of the key at the end of `path`, when its parent is a mapping. */

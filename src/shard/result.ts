@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { readOptionFile } from '../parse.js';
+import { FILE_LIMITS, readOptionFile } from '../parse.js';
 import { maskUrl } from '../secrets.js';
 import type { Summary } from '../events.js';
 import type { GroupProfile } from '../group.js';
@@ -71,7 +71,7 @@ export function publicGroup(g: GroupProfile): GroupProfile {
 export function readShardResults(files: readonly string[]): ShardResult[] {
   const results: ShardResult[] = [];
   for (const file of files) {
-    const text = readOptionFile('merge', file);
+    const text = readOptionFile('merge', file, FILE_LIMITS.runData);
     const found = text
       .split('\n')
       .map((line, n) => ({ line: line.trim(), n }))
