@@ -402,8 +402,9 @@ function scenarioDefaults(scenario: Scenario): { defaults: RunOptions; spelling:
     }
     spelling.set(name, key);
     // A scenario is text like the command line: `duration: 10` is the string "10", which needs its unit,
-    // where a number from a library caller would be milliseconds.
-    const text = typeof value === 'number' ? String(value) : value;
+    // where a number from a library caller would be milliseconds. Not a password: YAML has already
+    // rounded a long number, so the text would not be what was written; it is refused instead.
+    const text = typeof value === 'number' && name !== 'password' ? String(value) : value;
     out[name] = ['ca', 'cert', 'key', 'passwordFile', 'workload'].includes(name) && typeof text === 'string' ? resolvePath(scenario.dir, text) : text;
   }
   return { defaults: out as RunOptions, spelling };

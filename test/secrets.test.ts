@@ -275,7 +275,7 @@ test('UsageErrors for bad values never show a secret: scenario values, broker UR
       name: 'the password given to --clients by mistake (the CLI redactor)',
       args: ['-u', 'alice', '-P', 'QzEcho-7', '--clients', 'QzEcho-7'],
       marker: 'QzEcho',
-      names: /--clients must be a whole number like 1000 or 10k \(got "\*\*\*"\)/,
+      names: /--clients must be a whole number like 1000, 10k or 1m \(got "\*\*\*"\)/,
     },
   ];
   const problems: string[] = [];
