@@ -64,6 +64,8 @@ export class Coordinator {
 
   /** Launch every shard and resolve once all have ended (normally, by stop, or by dying). */
   async run(shards: ShardStart[]): Promise<void> {
+    // Stopped before anything started (an early Ctrl-C): launch nothing.
+    if (this.phase !== 'connecting') return this.end();
     this.statsTimer = setInterval(() => this.emit(this.aggregate.stats(now(), this.elapsed())), this.options.statsIntervalMs);
     this.handles = shards.map((start) => this.host.launch(start));
     for (const handle of this.handles) {

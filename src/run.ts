@@ -14,6 +14,7 @@ import { buildSummary, type RunFigures } from './report/summary.js';
 import { publicGroup, type ShardResult } from './shard/result.js';
 import type { Topology } from './metrics/topology.js';
 import { writeFile } from 'node:fs/promises';
+import { stopReason } from './exit-codes.js';
 import { RssSampler } from './metrics/rss.js';
 import { checkSocketLimits, checkThreadPerClient } from './limits.js';
 import { expectedStreams } from './metrics/topology.js';
@@ -41,7 +42,8 @@ export async function run(input: RunOptions & RunControl = {}): Promise<Summary>
   const log = input.logger ?? silentLogger;
   const emit = input.onEvent ?? (() => {});
   let broker: EmbeddedBroker | null = null;
-  if (options.embeddedBroker) {
+  // Stopped already (an early Ctrl-C): nothing will connect, so no broker either.
+  if (options.embeddedBroker && !input.signal?.aborted) {
     broker = await startBroker();
     options.brokers = [broker.url];
     for (const group of options.groups) {
@@ -85,7 +87,7 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
   }
   let interrupted: string | null = null;
   const onAbort = (): void => {
-    interrupted = signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+    interrupted = stopReason(signal?.reason);
     coordinator.stop(`interrupted (${interrupted})`);
   };
   if (signal?.aborted) onAbort();

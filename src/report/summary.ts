@@ -1,5 +1,5 @@
 import type { LatencyFigures, Summary } from '../events.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode, stopExitCode, stopReason } from '../exit-codes.js';
 import { fleetMode, type GroupProfile } from '../group.js';
 import type { Delivery } from '../metrics/delivery.js';
 import { newHistogram, summarizeLatency, type Histogram } from '../metrics/histogram.js';
@@ -46,8 +46,7 @@ export function buildSummary(f: RunFigures): Summary {
   const perSec = (n: number): number => (durationMs > 0 ? Math.round((n * 1000) / durationMs) : 0);
   const qos = Math.max(0, ...f.groups.map((g) => g.publish?.qos ?? 0)) as 0 | 1 | 2;
   const shortfall = f.gaveUp > 0 || f.failed > 0 || (qos > 0 && f.delivery.lost > 0);
-  const exitCode =
-    f.interrupted === 'SIGTERM' ? ExitCode.Terminated : f.interrupted ? ExitCode.Interrupted : shortfall ? ExitCode.Shortfall : ExitCode.Ok;
+  const exitCode = f.interrupted ? stopExitCode(stopReason(f.interrupted)) : shortfall ? ExitCode.Shortfall : ExitCode.Ok;
   const t = f.totals;
   return {
     type: 'summary',

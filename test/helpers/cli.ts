@@ -3,7 +3,7 @@ import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Condition, withTimeout } from './wait.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../src/bin.js', import.meta.url));
 
 export interface CliRun {
   child: ChildProcess;
