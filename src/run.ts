@@ -70,15 +70,17 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
   const topology = restrictTo(expectedStreams(fleet, options.groups), local);
   const groups = latencyGroups(options);
   const shards = planShards(options, specs, groups, BATCH_INTERVAL_MS);
-  const host = new Hosts(shards);
   // A file that fails (disk full, ...) is said at once and dropped; the run and the summary go on.
-  const outputs = new Outputs(options.outputs, ({ kind, path, error }) =>
-    log.error({ out: path, err: error.message }, `--out ${kind}=${path} failed (${error.message}): the file is incomplete`),
+  const outputs = await Outputs.open(
+    options.outputs,
+    ({ kind, path, error }) => log.error({ out: path, err: error.message }, `--out ${kind}=${path} failed (${error.message}): the file is incomplete`),
+    signal,
   );
   const emitAll = (event: RunEvent): void => {
     outputs.onEvent(event);
     emit(event);
   };
+  const host = new Hosts(shards);
   const coordinator = new Coordinator(options, specs, topology, host, groups.length, emitAll, log);
   const metrics = options.metrics ? new MetricsServer(coordinator.aggregate, { run: options.runId, mode: fleetMode(options.groups) }) : null;
   if (metrics && options.metrics) {
