@@ -118,7 +118,7 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
     reconnects: agg.reconnects,
     totals: agg.totals,
     // A shard's own account: streams from other shards' publishers are left to `merge`.
-    delivery: accountDelivery(topology.expected, agg.publishers, shard ? agg.streams.filter((s) => local.has(s.publisher)) : agg.streams, options.barrier),
+    delivery: accountDelivery(coordinator.accountableStreams(), agg.publishers, shard ? agg.streams.filter((s) => local.has(s.publisher)) : agg.streams, options.barrier),
     reasonCodes: agg.reasonCodes,
     connectMs: coordinator.connectMs,
     goAt: coordinator.goAt,
@@ -133,6 +133,7 @@ async function runAgainst(options: ResolvedOptions, signal: AbortSignal | undefi
     interrupted,
     shard,
     threads: shards.filter((s) => s.mode !== 'single-loop').length,
+    lostThreads: coordinator.lostThreads,
   };
   const summary = buildSummary(figures);
   try {

@@ -9,7 +9,7 @@ import { channel, type Host, type ShardHandle } from './host.js';
 export class LocalHost implements Host {
   launch(start: ShardStart): ShardHandle {
     const { ours, theirs } = channel();
-    return { start, port: ours, done: runShard(start, theirs) };
+    return { start, port: ours, done: runShard(start, theirs), kill: () => {} };
   }
 
   async close(): Promise<void> {}

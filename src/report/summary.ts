@@ -38,6 +38,8 @@ export interface RunFigures {
   shards?: number;
   /** Worker threads that ran this process's clients (or the shards' together). */
   threads: number;
+  /** Worker threads that died or were terminated: their clients' accounting is incomplete, so the run exits 1 even when interrupted. */
+  lostThreads?: number;
 }
 
 export function buildSummary(f: RunFigures): Summary {
@@ -46,7 +48,7 @@ export function buildSummary(f: RunFigures): Summary {
   const perSec = (n: number): number => (durationMs > 0 ? Math.round((n * 1000) / durationMs) : 0);
   const qos = Math.max(0, ...f.groups.map((g) => g.publish?.qos ?? 0)) as 0 | 1 | 2;
   const shortfall = f.gaveUp > 0 || f.failed > 0 || (qos > 0 && f.delivery.lost > 0);
-  const exitCode = f.interrupted ? stopExitCode(stopReason(f.interrupted)) : shortfall ? ExitCode.Shortfall : ExitCode.Ok;
+  const exitCode = (f.lostThreads ?? 0) > 0 ? ExitCode.Shortfall : f.interrupted ? stopExitCode(stopReason(f.interrupted)) : shortfall ? ExitCode.Shortfall : ExitCode.Ok;
   const t = f.totals;
   return {
     type: 'summary',
