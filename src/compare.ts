@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { UsageError, type SerializedError } from './errors.js';
 import type { StatsLine, Summary } from './events.js';
 import { ExitCode, isStopCode, stopExitCode, stopReason } from './exit-codes.js';
+import { checkWorkloads } from './workload-check.js';
 import { checkSocketLimits, checkThreadPerClient } from './limits.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
@@ -94,6 +95,7 @@ export async function compare(input: CompareOptions & CompareControl = {}): Prom
     checkSocketLimits(options);
     return options;
   });
+  await checkWorkloads(resolved[0]!, signal);
   const summaries: Summary[] = [];
   let interrupted = false;
   const startedAt = new Date().toISOString();

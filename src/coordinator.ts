@@ -7,6 +7,8 @@ import { Aggregate } from './metrics/aggregate.js';
 import type { ResolvedOptions } from './options.js';
 import { assertNever, type LoopDelay, type MainMessage, type SessionSpec, type ShardMessage, type ShardStart, type StatusEvent } from './protocol.js';
 import { now } from './session/clock.js';
+import { newWatchBuffer, type BlockedHook } from './session/hook-watch.js';
+import { HookMonitor } from './hosts/hook-monitor.js';
 import type { SerializedError } from './errors.js';
 
 type Phase = 'connecting' | 'publishing' | 'draining' | 'stopping' | 'ended';
@@ -53,6 +55,8 @@ export class Coordinator {
   /** Clients of lost threads: failed, their finals never came. */
   readonly lostClients = new Set<number>();
   private graceTimer: NodeJS.Timeout | null = null;
+  /** Worker threads blocked in a hook are ended from here. */
+  private hookMonitor: HookMonitor | null = null;
   /** Each thread's event-loop delay while publishing. */
   readonly loopDelays: LoopDelay[] = [];
   private resolveEnded!: () => void;
@@ -81,6 +85,7 @@ export class Coordinator {
     // Stopped before anything started (an early Ctrl-C): launch nothing.
     if (this.phase !== 'connecting') return this.end();
     this.statsTimer = setInterval(() => this.emit(this.aggregate.stats(now(), this.elapsed())), this.options.statsIntervalMs);
+    for (const start of shards) if (start.settings.workload !== null) start.watch = newWatchBuffer();
     this.handles = shards.map((start) => this.host.launch(start));
     for (const handle of this.handles) {
       handle.port.on('message', (message: ShardMessage) => this.onShardMessage(handle.start.shard, message));
@@ -92,6 +97,7 @@ export class Coordinator {
         (err: unknown) => this.onShardCrashed(handle, err),
       );
     }
+    this.hookMonitor = new HookMonitor(this.handles, this.options.hookTimeoutMs, (h) => !this.endedShards.has(h.start.shard), (h, blocked) => this.onHookBlocked(h, blocked));
     await this.ended;
   }
 
@@ -124,6 +130,15 @@ export class Coordinator {
     const error = { name: 'WorkerError', message: `its thread did not finish within ${graceMs} ms of stop and was terminated` };
     this.log.error({ shards: left.length }, `${left.length} thread${left.length === 1 ? '' : 's'} did not finish within ${graceMs} ms of stop; terminating them (their clients are failed, their figures so far kept)`);
     for (const handle of left) this.loseShard(handle, () => error);
+  }
+
+  private onHookBlocked(handle: ShardHandle, blocked: BlockedHook): void {
+    const id = this.clientId(blocked.client);
+    const within = `did not finish within ${this.options.hookTimeoutMs} ms`;
+    const own = { name: 'Error', code: 'WORKLOAD_HOOK', message: `workload ${blocked.hook} ${within}: it blocked its thread, which was terminated` };
+    const others = { name: 'WorkerError', message: `worker thread terminated: ${id}'s workload ${blocked.hook} ${within} and blocked it` };
+    this.log.error({ client: id, hook: blocked.hook }, `${id}: workload ${blocked.hook} ${within} and blocks its thread (${blocked.blockedMs} ms); terminating the thread`);
+    this.loseShard(handle, (client) => (client === blocked.client ? own : others));
   }
 
   /**
@@ -343,6 +358,7 @@ export class Coordinator {
     this.clearDrainTimer();
     if (this.statsTimer) clearInterval(this.statsTimer);
     if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.hookMonitor?.stop();
     this.emit(this.aggregate.stats(now(), this.elapsed()));
     this.resolveEnded();
   }

@@ -103,6 +103,11 @@ export interface ShardStart {
   batchIntervalMs: number;
   /** Epoch ms the run launched its shards: the origin of every session's connect delay. */
   launchedAt: number;
+  /**
+   * With a workload: shared cells through which another thread sees a hook that blocks this
+   * shard's event loop (session/hook-watch.ts), since no timer of the shard's own can fire then.
+   */
+  watch?: SharedArrayBuffer;
 }
 
 // ---- shard -> main ----------------------------------------------------------------------

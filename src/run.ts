@@ -15,6 +15,7 @@ import { publicGroup, type ShardResult } from './shard/result.js';
 import type { Topology } from './metrics/topology.js';
 import { writeFile } from 'node:fs/promises';
 import { stopReason } from './exit-codes.js';
+import { checkWorkloads } from './workload-check.js';
 import { RssSampler } from './metrics/rss.js';
 import { checkSocketLimits, checkThreadPerClient } from './limits.js';
 import { expectedStreams } from './metrics/topology.js';
@@ -41,6 +42,7 @@ export async function run(input: RunOptions & RunControl = {}): Promise<Summary>
   checkSocketLimits(options);
   const log = input.logger ?? silentLogger;
   const emit = input.onEvent ?? (() => {});
+  await checkWorkloads(options, input.signal);
   let broker: EmbeddedBroker | null = null;
   // Stopped already (an early Ctrl-C): nothing will connect, so no broker either.
   if (options.embeddedBroker && !input.signal?.aborted) {

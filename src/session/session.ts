@@ -11,6 +11,7 @@ import { reasonText, refusalError, refusalOf } from './refusal.js';
 import type { Slots } from './slots.js';
 import { Hooks } from './hooks.js';
 import { loadWorkload, type WorkloadContext } from './workload.js';
+import type { HookWatch } from './hook-watch.js';
 import { threadId } from 'node:worker_threads';
 import type { ShardStats } from './shard-stats.js';
 
@@ -24,6 +25,8 @@ export interface SessionHost {
   readonly connectSlots: Slots;
   /** A workload's log line, for the main thread's logger. */
   log(client: number, message: string): void;
+  /** Which workload hook runs, for a watcher outside this thread. */
+  readonly watch: HookWatch;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -124,8 +127,9 @@ export class Session {
       });
       if (this.receiver) this.client.on('message', this.receiver.onMessage);
       if (this.settings.workload !== null) {
-        const workload = await loadWorkload(this.settings.workload);
-        this.hooks = new Hooks(workload, this.workloadContext(), this.settings.hookTimeoutMs, (err) => this.fail(err));
+        const path = this.settings.workload;
+        const workload = await this.host.watch.during('import', this.spec.index, () => loadWorkload(path));
+        this.hooks = new Hooks(workload, this.workloadContext(), this.settings.hookTimeoutMs, (err) => this.fail(err), this.host.watch);
         if (workload.onMessage) this.client.on('message', this.hooks.message);
         await this.hooks.setup();
       }
