@@ -105,6 +105,6 @@ test('the container build: Node 20 slim, production dependencies only, the CLI a
   const stages = dockerfile.split('\n').filter((l) => l.startsWith('FROM '));
   assert.deepEqual(stages, ['FROM node:20-slim AS build', 'FROM node:20-slim']);
   assert.match(dockerfile, /RUN npm ci --omit=dev/);
-  assert.match(dockerfile, /ENTRYPOINT \["node", "dist\/src\/cli\.js"\]/);
+  assert.match(dockerfile, /ENTRYPOINT \["node", "dist\/src\/bin\.js"\]/);
   assert.match(dockerfile, /USER node/);
 });
