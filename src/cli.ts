@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// First: the process title hides argv (which may hold a password) before anything else loads.
+// First: the process title hides argv (a password) and stop signals are handled; src/bin.ts does both even earlier.
 import './process-title.js';
+import { installSignals, onStopSignal, unhandledSignal, type StopSignal } from './signals.js';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { serveAedes } from './broker/aedes-server.js';
@@ -14,7 +15,8 @@ import { readShardResults } from './shard/result.js';
 import { writeFile } from 'node:fs/promises';
 import { UsageError } from './errors.js';
 import type { RunEvent, Summary } from './events.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode, isStopCode, stopExitCode, type StopReason } from './exit-codes.js';
+import { onStdioFailed, stdioOpen, watchStdio, writeErr, writeOut } from './stdio.js';
 import { createLogger, type LogLevel } from './log.js';
 import { kebab, resolveOptions, type RunOptions } from './options.js';
 import { checkOutputFile, parseBoolean, parsePort } from './parse.js';
@@ -63,13 +65,13 @@ function argvSecrets(args: Args): string[] {
 function usageFailure(message: string): void {
   if (rejected) return;
   rejected = true;
-  process.stderr.write(`mqtt-fleet: ${redactor.text(message.replace(/\s*\n\s*/g, ' ').trim())} (see mqtt-fleet --help)\n`);
+  writeErr(`mqtt-fleet: ${redactor.text(message.replace(/\s*\n\s*/g, ' ').trim())} (see mqtt-fleet --help)\n`);
   process.exitCode = ExitCode.Usage;
 }
 
 /** One JSON line on stdout, cleaned. */
 function printJson(value: object): void {
-  process.stdout.write(`${JSON.stringify(redactor.value(value))}\n`);
+  writeOut(`${JSON.stringify(redactor.value(value))}\n`);
 }
 
 function runOptionsFrom(args: Args): RunOptions {
@@ -145,34 +147,50 @@ async function runCommand(args: Args): Promise<void> {
   const logger = redactor.logger(createLogger(args['log-level'] as LogLevel, progress ? (text) => progress.writeAbove(text) : undefined));
   // Events come cleaned by run(), the boundary of everything a run emits.
   const onEvent = (event: RunEvent): void => {
-    if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
+    if (json) writeOut(`${JSON.stringify(event)}\n`);
     else if (event.type === 'message') {
-      process.stdout.write(`message client=${event.clientId} thread=${event.thread} topic=${event.topic} from=${event.from} seq=${event.seq} latency=${event.latencyMs}ms\n`);
+      writeOut(`message client=${event.clientId} thread=${event.thread} topic=${event.topic} from=${event.from} seq=${event.seq} latency=${event.latencyMs}ms\n`);
     }
     progress?.onEvent(event);
   };
   const controller = new AbortController();
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals++;
-    const code = signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted;
-    if (signals > 1) process.exit(code);
-    logger.warn({ signal }, `${signal}: stopping clients cleanly (press Ctrl-C again to quit at once)`);
-    controller.abort(signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const release = stopCleanlyOn(controller, logger, 'stopping clients cleanly');
   let summary: Summary;
   try {
     summary = await run({ ...input, runId: resolved.runId, signal: controller.signal, onEvent, logger });
   } finally {
     // Clear the progress line before anything else is written, the summary or an error.
     progress?.done();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    release();
   }
-  process.stderr.write(`\n${formatSummary(summary)}`);
-  process.exitCode = summary.exitCode;
+  writeErr(`\n${formatSummary(summary)}`);
+  setExitCode(summary.exitCode);
+}
+
+/**
+ * Until the returned function is called: the first stop signal (Ctrl-C, SIGTERM, SIGHUP) or a
+ * closed stdout/stderr aborts `controller` (a clean stop with a summary), a second signal exits at once.
+ */
+function stopCleanlyOn(controller: AbortController, logger: { warn(obj: object, msg?: string): void }, what: string): () => void {
+  const stop = (reason: StopReason, why: string): void => {
+    if (controller.signal.aborted) return;
+    logger.warn({ reason }, `${why}: ${what} (press Ctrl-C again to quit at once)`);
+    controller.abort(reason);
+  };
+  const releaseSignals = onStopSignal((signal: StopSignal) => {
+    if (controller.signal.aborted) process.exit(stopExitCode(signal));
+    stop(signal, signal);
+  });
+  const releaseStdio = onStdioFailed((stream, err) => stop('EPIPE', `${stream} closed (${(err as NodeJS.ErrnoException).code ?? err.message})`));
+  return () => {
+    releaseSignals();
+    releaseStdio();
+  };
+}
+
+/** The command's exit code, unless its output was cut short (stdout or stderr closed): then 141. */
+function setExitCode(code: number): void {
+  process.exitCode = isStopCode(code) || (stdioOpen('stdout') && stdioOpen('stderr')) ? code : ExitCode.OutputClosed;
 }
 
 async function compareCommand(args: Args): Promise<void> {
@@ -191,14 +209,7 @@ async function compareCommand(args: Args): Promise<void> {
   }
   const logger = redactor.logger(createLogger(args['log-level'] as LogLevel));
   const controller = new AbortController();
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (++signals > 1) process.exit(signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted);
-    logger.warn({ signal }, `${signal}: stopping the current mode cleanly (press Ctrl-C again to quit at once)`);
-    controller.abort(signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const release = stopCleanlyOn(controller, logger, 'stopping the current mode cleanly');
   try {
     const { comparison } = await compare({
       ...input,
@@ -211,15 +222,14 @@ async function compareCommand(args: Args): Promise<void> {
       },
     });
     if (json) printJson(comparison);
-    process.stderr.write(`\n${formatComparison(comparison)}`);
+    writeErr(`\n${formatComparison(comparison)}`);
     if (report) {
       await writeFile(report, comparisonHtml(redactor.value(comparison)));
       logger.info({ report }, `report written to ${report}`);
     }
-    process.exitCode = comparison.exitCode;
+    setExitCode(comparison.exitCode);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    release();
   }
 }
 
@@ -231,15 +241,15 @@ async function mergeCommand(args: Args): Promise<void> {
   const { missing, late } = merged;
   if (args.json === true) printJson(summary);
   for (const { shard, ms } of late) {
-    process.stderr.write(`mqtt-fleet: shard ${shard} was ready ${ms} ms after --start-at: what was sent to its subscribers before they subscribed counts as not subscribed, not lost\n`);
+    writeErr(`mqtt-fleet: shard ${shard} was ready ${ms} ms after --start-at: what was sent to its subscribers before they subscribed counts as not subscribed, not lost\n`);
   }
-  process.stderr.write(formatSummary(summary));
+  writeErr(formatSummary(summary));
   if (missing.length > 0) {
-    process.stderr.write(`mqtt-fleet: merged ${summary.shards} of ${summary.shards! + missing.length} shards; missing ${missing.join(', ')}: their clients and streams are not counted\n`);
+    writeErr(`mqtt-fleet: merged ${summary.shards} of ${summary.shards! + missing.length} shards; missing ${missing.join(', ')}: their clients and streams are not counted\n`);
     process.exitCode = ExitCode.Shortfall;
     return;
   }
-  process.exitCode = summary.exitCode;
+  setExitCode(summary.exitCode);
 }
 
 async function reportCommand(args: Args): Promise<void> {
@@ -247,24 +257,45 @@ async function reportCommand(args: Args): Promise<void> {
   const output = String(args.output);
   checkOutputFile('--output', output);
   await writeFile(output, runReportHtml(Redactor.urls.value(readRun(input)), input));
-  process.stderr.write(`mqtt-fleet: report written to ${output}\n`);
+  writeErr(`mqtt-fleet: report written to ${output}\n`);
 }
 
 async function brokerCommand(args: Args): Promise<void> {
   const host = String(args.host);
   const port = parsePort('--port', args.port);
   const logger = createLogger(args['log-level'] as LogLevel);
-  const server = await serveAedes(host, port);
+  const server = await serveAedes(host, port).catch((err: unknown) => {
+    throw listenFailure(err, host, port);
+  });
   server.broker.on('client', (client) => logger.debug({ client: client.id }, `client ${client.id} connected`));
   server.broker.on('clientDisconnect', (client) => logger.debug({ client: client.id }, `client ${client.id} disconnected`));
   const url = `mqtt://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
   logger.info({ url }, `embedded Aedes broker listening on ${url}; Ctrl-C stops it`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  let release = (): void => {};
+  // Ctrl-C, SIGTERM or SIGHUP stop it (exit 0: the way to stop a broker); a second signal quits at once.
+  const signal = await new Promise<StopSignal>((resolve) => (release = onStopSignal(resolve)));
+  release();
+  release = onStopSignal((again) => process.exit(stopExitCode(again)));
   await server.close();
-  logger.info({}, 'broker stopped');
+  release();
+  logger.info({ signal }, 'broker stopped');
+}
+
+/** A listener that cannot start is bad input (exit 2) naming the option at fault; anything else is thrown on. */
+function listenFailure(err: unknown, host: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new UsageError('--port', `--port ${port}: ${host}:${port} is already in use (EADDRINUSE)`);
+    case 'EACCES':
+      return new UsageError('--port', `--port ${port}: not allowed to listen on ${host}:${port} (EACCES)`);
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new UsageError('--host', `--host ${host}: not an address of this machine (${code})`);
+    default:
+      return err;
+  }
 }
 
 function handle(command: (args: Args) => Promise<void>) {
@@ -277,7 +308,7 @@ function handle(command: (args: Args) => Promise<void>) {
     } catch (err) {
       if (err instanceof UsageError) return usageFailure(err.message);
       const message = err instanceof Error ? err.message : String(err);
-      process.stderr.write(`mqtt-fleet: error: ${redactor.text(message)}\n`);
+      writeErr(`mqtt-fleet: error: ${redactor.text(message)}\n`);
       process.exitCode = ExitCode.Shortfall;
     }
   };
@@ -337,12 +368,17 @@ export function cli(argv: string[]): Argv {
 }
 
 // Containment: a stray error anywhere must not take the run down before its summary is printed.
+watchStdio();
+installSignals();
 process.on('uncaughtException', (err) => {
-  process.stderr.write(`mqtt-fleet: internal error (carrying on): ${redactor.text(err.stack ?? err.message)}\n`);
+  writeErr(`mqtt-fleet: internal error (carrying on): ${redactor.text(err.stack ?? err.message)}\n`);
 });
 process.on('unhandledRejection', (reason) => {
   const text = reason instanceof Error ? (reason.stack ?? reason.message) : String(reason);
-  process.stderr.write(`mqtt-fleet: internal error (carrying on): ${redactor.text(text)}\n`);
+  writeErr(`mqtt-fleet: internal error (carrying on): ${redactor.text(text)}\n`);
 });
 
 await cli(hideBin(process.argv)).parseAsync();
+// A signal no command was in charge of (it came during a quick command, or after the summary): its code.
+const late = unhandledSignal();
+if (late && !isStopCode(Number(process.exitCode ?? 0))) process.exitCode = stopExitCode(late);

@@ -16,6 +16,7 @@ process.once('message', async (message: CompareParentMessage) => {
   const onSignal = (signal: NodeJS.Signals): void => controller.abort(signal);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   try {
     const summary = await run({
       ...message.options,

@@ -3,7 +3,8 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { UsageError, type SerializedError } from './errors.js';
 import type { StatsLine, Summary } from './events.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode, isStopCode, stopExitCode, stopReason } from './exit-codes.js';
+import { checkWorkloads } from './workload-check.js';
 import { checkMachineLimits } from './limits.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
@@ -93,6 +94,7 @@ export async function compare(input: CompareOptions & CompareControl = {}): Prom
     checkMachineLimits(options);
     return options;
   });
+  await checkWorkloads(resolved[0]!, signal);
   const summaries: Summary[] = [];
   let interrupted = false;
   const startedAt = new Date().toISOString();
@@ -111,10 +113,14 @@ export async function compare(input: CompareOptions & CompareControl = {}): Prom
     }
   }
   const rows = summaries.map((s) => row(s, summaries[0]!));
+  const last = summaries.at(-1)?.exitCode;
+  // Our own signal says why; a mode stopped by a signal of its own (Ctrl-C reaches the whole process group) says so itself.
   const exitCode = interrupted
-    ? summaries.at(-1)?.exitCode === ExitCode.Terminated
-      ? ExitCode.Terminated
-      : ExitCode.Interrupted
+    ? signal?.aborted
+      ? stopExitCode(stopReason(signal.reason))
+      : last !== undefined && isStopCode(last)
+        ? last
+        : ExitCode.Interrupted
     : summaries.some((s) => s.exitCode !== ExitCode.Ok)
       ? ExitCode.Shortfall
       : ExitCode.Ok;
@@ -152,7 +158,8 @@ function runChild(options: RunOptions, signal: AbortSignal | undefined, onStats:
     let summary: Summary | null = null;
     let error: SerializedError | null = null;
     const forward = (): void => {
-      child.kill(typeof signal?.reason === 'string' && signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
+      const reason = stopReason(signal?.reason);
+      child.kill(reason === 'EPIPE' ? 'SIGINT' : reason);
     };
     signal?.addEventListener('abort', forward, { once: true });
     child.on('message', (message: CompareChildMessage) => {

@@ -7,14 +7,20 @@ import { Aggregate } from './metrics/aggregate.js';
 import type { ResolvedOptions } from './options.js';
 import { assertNever, type LoopDelay, type MainMessage, type SessionSpec, type ShardMessage, type ShardStart, type StatusEvent } from './protocol.js';
 import { now } from './session/clock.js';
+import { newWatchBuffer, type BlockedHook } from './session/hook-watch.js';
+import { HookMonitor } from './hosts/hook-monitor.js';
+import type { SerializedError } from './errors.js';
 
 type Phase = 'connecting' | 'publishing' | 'draining' | 'stopping' | 'ended';
 
 /** In a sharded run, how long nothing must arrive before the drain ends. */
 const QUIET_MS = 1000;
 
-/** How long shards get to disconnect and report after `stop`, beyond the connect timeout. */
-const STOP_GRACE_MS = 10_000;
+/**
+ * Beyond what the sessions may take to stop by their own rules (stopBudgetMs), how long shards
+ * get to report before their threads are terminated: thread scheduling, the finals' transfer.
+ */
+const STOP_GRACE_MS = 5_000;
 
 /**
  * Drives one run from the main thread: launches shards, opens the start barrier once every
@@ -36,9 +42,21 @@ export class Coordinator {
   private quietTimer: NodeJS.Timeout | null = null;
   private lastReceived = -1;
   private statsTimer: NodeJS.Timeout | null = null;
-  private finishedShards = 0;
   private readonly returned = new Set<number>();
   private readonly reported = new Set<number>();
+  /** Shards whose 'final' (publisher and stream accounting) arrived. */
+  private readonly finalsFrom = new Set<number>();
+  /** Shards ended: normally, or lost (died, terminated). */
+  private readonly endedShards = new Set<number>();
+  /** Distinct messages each shard's clients received so far, from its batches: what is known of a lost shard. */
+  private readonly shardReceived = new Map<number, number>();
+  /** Worker threads that died or were terminated: their clients' accounting is incomplete, the run falls short. */
+  lostThreads = 0;
+  /** Clients of lost threads: failed, their finals never came. */
+  readonly lostClients = new Set<number>();
+  private graceTimer: NodeJS.Timeout | null = null;
+  /** Worker threads blocked in a hook are ended from here. */
+  private hookMonitor: HookMonitor | null = null;
   /** Each thread's event-loop delay while publishing. */
   readonly loopDelays: LoopDelay[] = [];
   private resolveEnded!: () => void;
@@ -64,10 +82,13 @@ export class Coordinator {
 
   /** Launch every shard and resolve once all have ended (normally, by stop, or by dying). */
   async run(shards: ShardStart[]): Promise<void> {
+    // Stopped before anything started (an early Ctrl-C): launch nothing.
+    if (this.phase !== 'connecting') return this.end();
     this.statsTimer = setInterval(() => this.emit(this.aggregate.stats(now(), this.elapsed())), this.options.statsIntervalMs);
+    for (const start of shards) if (start.settings.workload !== null) start.watch = newWatchBuffer();
     this.handles = shards.map((start) => this.host.launch(start));
     for (const handle of this.handles) {
-      handle.port.on('message', (message: ShardMessage) => this.onShardMessage(message));
+      handle.port.on('message', (message: ShardMessage) => this.onShardMessage(handle.start.shard, message));
       handle.done.then(
         () => {
           this.returned.add(handle.start.shard);
@@ -76,6 +97,7 @@ export class Coordinator {
         (err: unknown) => this.onShardCrashed(handle, err),
       );
     }
+    this.hookMonitor = new HookMonitor(this.handles, this.options.hookTimeoutMs, (h) => !this.endedShards.has(h.start.shard), (h, blocked) => this.onHookBlocked(h, blocked));
     await this.ended;
   }
 
@@ -86,11 +108,52 @@ export class Coordinator {
     this.phase = 'stopping';
     this.clearDrainTimer();
     this.broadcast({ type: 'stop' });
-    const grace = setTimeout(() => {
-      this.log.warn({}, `shards did not finish within ${this.options.connectTimeoutMs + STOP_GRACE_MS} ms of stop; closing their threads`);
-      void this.host.close().then(() => this.end());
-    }, this.options.connectTimeoutMs + STOP_GRACE_MS);
-    void this.ended.then(() => clearTimeout(grace));
+    const graceMs = this.stopBudgetMs() + STOP_GRACE_MS;
+    this.graceTimer = setTimeout(() => this.abandonUnfinished(graceMs), graceMs);
+  }
+
+  /**
+   * The longest a session may take, once told to stop, to end by its own rules: finish a
+   * connection attempt, run its teardown hook, wait --drain-timeout for acknowledgements, then
+   * DISCONNECT and wait (a connect timeout) for the socket to close.
+   */
+  private stopBudgetMs(): number {
+    const o = this.options;
+    const hooks = o.groups.some((g) => g.workload !== null) ? o.hookTimeoutMs : 0;
+    return 2 * o.connectTimeoutMs + hooks + o.drainTimeoutMs;
+  }
+
+  /** The grace after stop has passed: shards still running lose their threads; what they reported stays. */
+  private abandonUnfinished(graceMs: number): void {
+    const left = this.handles.filter((h) => !this.endedShards.has(h.start.shard));
+    if (left.length === 0) return;
+    const error = { name: 'WorkerError', message: `its thread did not finish within ${graceMs} ms of stop and was terminated` };
+    this.log.error({ shards: left.length }, `${left.length} thread${left.length === 1 ? '' : 's'} did not finish within ${graceMs} ms of stop; terminating them (their clients are failed, their figures so far kept)`);
+    for (const handle of left) this.loseShard(handle, () => error);
+  }
+
+  private onHookBlocked(handle: ShardHandle, blocked: BlockedHook): void {
+    const id = this.clientId(blocked.client);
+    const within = `did not finish within ${this.options.hookTimeoutMs} ms`;
+    const own = { name: 'Error', code: 'WORKLOAD_HOOK', message: `workload ${blocked.hook} ${within}: it blocked its thread, which was terminated` };
+    const others = { name: 'WorkerError', message: `worker thread terminated: ${id}'s workload ${blocked.hook} ${within} and blocked it` };
+    this.log.error({ client: id, hook: blocked.hook }, `${id}: workload ${blocked.hook} ${within} and blocks its thread (${blocked.blockedMs} ms); terminating the thread`);
+    this.loseShard(handle, (client) => (client === blocked.client ? own : others));
+  }
+
+  /**
+   * The streams to account for at the end: receivers whose every member's thread was lost never
+   * reported what they received, so their streams are left out rather than counted as lost.
+   */
+  accountableStreams(): ReadonlyMap<string, readonly number[]> {
+    if (this.lostClients.size === 0) return this.topology.expected;
+    const out = new Map<string, readonly number[]>();
+    for (const [key, publishers] of this.topology.expected) {
+      const members = this.topology.members.get(key) ?? [];
+      if (members.length > 0 && members.every((m) => this.lostClients.has(m))) continue;
+      out.set(key, publishers);
+    }
+    return out;
   }
 
   private clientId(index: number): string {
@@ -101,7 +164,7 @@ export class Coordinator {
     return Math.round(now() - this.startedAt);
   }
 
-  private onShardMessage(message: ShardMessage): void {
+  private onShardMessage(shard: number, message: ShardMessage): void {
     switch (message.type) {
       case 'status':
         for (const event of message.events) this.onStatus(event);
@@ -109,11 +172,13 @@ export class Coordinator {
         break;
       case 'batch':
         this.aggregate.onBatch(message);
+        this.shardReceived.set(shard, (this.shardReceived.get(shard) ?? 0) + message.counters.receivedUnique);
         for (const m of message.messages) this.emit({ type: 'message', t: this.elapsed(), ...m });
         if (message.messagesDropped > 0) this.log.warn({ dropped: message.messagesDropped }, `--print-messages: ${message.messagesDropped} messages not shown (too many)`);
         this.checkProgress();
         break;
       case 'final':
+        this.finalsFrom.add(shard);
         this.aggregate.onFinal(message.publishers, message.streams, message.subscribers);
         break;
       case 'log':
@@ -243,17 +308,51 @@ export class Coordinator {
   }
 
   private onShardEnded(handle: ShardHandle): void {
+    if (this.endedShards.has(handle.start.shard)) return;
+    this.endedShards.add(handle.start.shard);
     handle.port.close();
-    this.finishedShards++;
     // A shard can only end early if all its clients gave up or failed.
     this.checkProgress();
-    if (this.finishedShards === this.handles.length) this.end();
+    if (this.endedShards.size === this.handles.length) this.end();
   }
 
   private onShardCrashed(handle: ShardHandle, err: unknown): void {
+    // Terminated by us (a blocked hook, the grace after stop): already accounted for.
+    if (this.endedShards.has(handle.start.shard)) return;
     const error = { name: 'WorkerError', message: `worker thread died: ${err instanceof Error ? err.message : String(err)}` };
     this.log.error({ shard: handle.start.shard }, `${error.message} (clients ${handle.start.sessions.map((s) => s.index).join(', ')})`);
-    for (const spec of handle.start.sessions) this.onStatus({ client: spec.index, state: 'failed', error });
+    this.loseShard(handle, () => error);
+  }
+
+  /**
+   * A shard whose thread died or is terminated now: its clients are failed (with `errorFor`'s
+   * reason), even those that had finished if its finals never came, and the run falls short.
+   * Counters it reported in batches stay; what it held in its thread is gone.
+   */
+  private loseShard(handle: ShardHandle, errorFor: (client: number) => SerializedError): void {
+    const shard = handle.start.shard;
+    if (this.endedShards.has(shard)) return;
+    handle.kill();
+    this.lostThreads++;
+    const finals = this.finalsFrom.has(shard);
+    // Its clients' distinct receipts, as far as the batches tell: the clients still running get what the finished ones did not.
+    let unattributed = this.shardReceived.get(shard) ?? 0;
+    for (const spec of handle.start.sessions) unattributed -= this.aggregate.isFinal(spec.index) ? (this.aggregate.receivedAtEnd.get(spec.index) ?? 0) : 0;
+    for (const spec of handle.start.sessions) {
+      const client = spec.index;
+      if (finals && this.aggregate.isFinal(client)) continue;
+      // Without finals, none of its clients' streams can be accounted for, whatever their state.
+      if (!finals) this.lostClients.add(client);
+      const wasFinal = this.aggregate.isFinal(client);
+      if (!this.aggregate.forceFailed(client, wasFinal ? 0 : Math.max(0, unattributed))) continue;
+      if (!wasFinal) unattributed = 0;
+      this.settled.add(client);
+      if (this.publishers.has(client)) this.publishersDone.add(client);
+      const error = errorFor(client);
+      const clientId = this.clientId(client);
+      this.emit({ type: 'status', t: this.elapsed(), client, clientId, state: 'failed', error });
+      this.log.error({ client: clientId }, `${clientId} failed: ${describeError(error)}`);
+    }
     this.onShardEnded(handle);
   }
 
@@ -262,6 +361,8 @@ export class Coordinator {
     this.phase = 'ended';
     this.clearDrainTimer();
     if (this.statsTimer) clearInterval(this.statsTimer);
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.hookMonitor?.stop();
     this.emit(this.aggregate.stats(now(), this.elapsed()));
     this.resolveEnded();
   }

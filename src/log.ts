@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger as PinoLogger } from 'pino';
 import pretty from 'pino-pretty';
+import { stdioFailed, writeErr } from './stdio.js';
 
 /** The little a run needs from a logger; pino's Logger satisfies it. */
 export interface Logger {
@@ -25,8 +26,17 @@ const REDACT = ['password', '*.password', 'options.password', 'settings.password
  */
 export function createLogger(level: LogLevel = 'info', sink?: (text: string) => void): PinoLogger {
   const options = { level, redact: { paths: REDACT, censor: '[redacted]' }, base: null };
-  if (!process.stderr.isTTY) return pino(options, pino.destination({ fd: 2, sync: true }));
-  const write = sink ?? ((text: string) => process.stderr.write(text));
+  if (!process.stderr.isTTY) {
+    const destination = pino.destination({ fd: 2, sync: true });
+    const logger = pino(options, destination);
+    // A closed stderr (EPIPE) is noted once, not thrown out of whichever line logged; nothing more is written.
+    destination.on('error', (err: Error) => {
+      logger.level = 'silent';
+      stdioFailed('stderr', err);
+    });
+    return logger;
+  }
+  const write = sink ?? writeErr;
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
       write(chunk.toString());

@@ -116,6 +116,11 @@ export interface ShardStart {
    * launch): a message with this run's header sent earlier is from an earlier run with the same id.
    */
   runStart: number;
+  /**
+   * With a workload: shared cells through which another thread sees a hook that blocks this
+   * shard's event loop (session/hook-watch.ts), since no timer of the shard's own can fire then.
+   */
+  watch?: SharedArrayBuffer;
 }
 
 // ---- shard -> main ----------------------------------------------------------------------

@@ -15,6 +15,8 @@ import { buildSummary, type RunFigures } from './report/summary.js';
 import { publicGroup, type ShardResult } from './shard/result.js';
 import type { Topology } from './metrics/topology.js';
 import { writeFile } from 'node:fs/promises';
+import { stopReason } from './exit-codes.js';
+import { checkWorkloads } from './workload-check.js';
 import { RssSampler } from './metrics/rss.js';
 import { checkMachineLimits } from './limits.js';
 import { expectedStreams } from './metrics/topology.js';
@@ -46,13 +48,15 @@ export async function run(input: RunOptions & RunControl = {}): Promise<Summary>
   const redactor = Redactor.of(options);
   const log = redactor.logger(input.logger ?? silentLogger);
   const emit = input.onEvent ?? (() => {});
+  await checkWorkloads(options, input.signal);
   // The metrics port is the last thing that can refuse: taken before the embedded broker starts
   // and before any --out file is created. Until the run starts, scrapes see an empty fleet.
   const live = { aggregate: new Aggregate([], latencyGroups(options).length, now()) };
   const metrics = options.metrics ? await listenForMetrics(options, live, log, redactor) : null;
   let broker: EmbeddedBroker | null = null;
   try {
-    if (options.embeddedBroker) {
+    // Stopped already (an early Ctrl-C): nothing will connect, so no broker either.
+    if (options.embeddedBroker && !input.signal?.aborted) {
       broker = await startBroker();
       options.brokers = [broker.url];
       for (const group of options.groups) {
@@ -109,10 +113,11 @@ async function runAgainst(
   const publishing = specs.filter((s) => s.pubTopic !== null).map((s) => s.index);
   const groups = latencyGroups(options);
   const shards = planShards(options, specs, groups, BATCH_INTERVAL_MS);
-  const host = new Hosts(shards);
   // A file that fails (disk full, ...) is said at once and dropped; the run and the summary go on.
-  const outputs = new Outputs(options.outputs, ({ kind, path, error }) =>
-    log.error({ out: path, err: error.message }, `--out ${kind}=${path} failed (${error.message}): the file is incomplete`),
+  const outputs = await Outputs.open(
+    options.outputs,
+    ({ kind, path, error }) => log.error({ out: path, err: error.message }, `--out ${kind}=${path} failed (${error.message}): the file is incomplete`),
+    signal,
   );
   // The boundary for events: stdout (through the caller), --out files, the shard-result line.
   const emitAll = <E extends RunEvent>(event: E): E => {
@@ -121,11 +126,12 @@ async function runAgainst(
     emit(safe);
     return safe;
   };
+  const host = new Hosts(shards);
   const coordinator = new Coordinator(options, specs, topology, host, groups.length, emitAll, log);
   live.aggregate = coordinator.aggregate;
   let interrupted: string | null = null;
   const onAbort = (): void => {
-    interrupted = signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+    interrupted = stopReason(signal?.reason);
     coordinator.stop(`interrupted (${interrupted})`);
   };
   if (signal?.aborted) onAbort();
@@ -157,7 +163,7 @@ async function runAgainst(
     totals: agg.totals,
     // A shard's own account: streams from other shards' publishers are left to `merge`.
     delivery: accountDelivery(
-      topology.expected,
+      coordinator.accountableStreams(),
       agg.publishers,
       shard ? agg.streams.filter((s) => local.has(s.publisher)) : agg.streams,
       options.barrier,
@@ -177,6 +183,7 @@ async function runAgainst(
     interrupted,
     shard,
     threads: shards.filter((s) => s.mode !== 'single-loop').length,
+    lostThreads: coordinator.lostThreads,
   };
   let summary = buildSummary(figures);
   try {

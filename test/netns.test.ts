@@ -12,7 +12,7 @@ import { freePort } from './helpers/ports.js';
 import { tempDir } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
 
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../src/bin.js', import.meta.url));
 
 test('shards on separate hosts (network namespaces, own addresses) against one Mosquitto merge into the whole fleet', async (t) => {
   const namespaces = [NetNamespace.create(1), NetNamespace.create(2)];

@@ -10,6 +10,8 @@ const publishing = (lines: Record<string, unknown>[]): boolean => lines.some((l)
 for (const { signal, code } of [
   { signal: 'SIGINT', code: 130 },
   { signal: 'SIGTERM', code: 143 },
+  // A closed terminal: handled like SIGTERM, so no client leaves without DISCONNECT (no will fires).
+  { signal: 'SIGHUP', code: 129 },
 ] as const) {
   test(`${signal}: clients drain and DISCONNECT, the summary so far is printed with interrupted: true, exit ${code}`, async (t) => {
     const mosquitto = await Mosquitto.start();

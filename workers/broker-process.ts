@@ -13,8 +13,10 @@ const send = (message: BrokerChildMessage): void => {
   process.send?.(message);
 };
 
-// Ctrl-C reaches the whole process group; the parent decides when we stop, after its clients left.
+// Ctrl-C (and a closed terminal's SIGHUP) reach the whole process group; the parent decides when
+// we stop, after its clients left (and should it die, the IPC channel closing stops us below).
 process.on('SIGINT', () => {});
+process.on('SIGHUP', () => {});
 
 try {
   const server = await serveAedes(host, port);

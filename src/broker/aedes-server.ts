@@ -13,13 +13,19 @@ export async function serveAedes(host: string, port: number, options: AedesOptio
   const broker = await Aedes.createBroker(options);
   // Nagle's algorithm would add up to 40 ms to every small message's latency.
   const server: Server = createServer({ noDelay: true }, broker.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // The broker's timers would keep the process alive for ever (`broker --port <taken>` never exited).
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    throw err;
+  }
   const address = server.address() as AddressInfo;
   let closing: Promise<void> | null = null;
   return {

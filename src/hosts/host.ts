@@ -8,6 +8,11 @@ export interface ShardHandle {
   readonly port: MessagePort;
   /** Settles when the shard's task ends; rejects if its thread dies. */
   readonly done: Promise<void>;
+  /**
+   * End the shard's thread now, whatever it is doing (a hook that never yields, a stop that never
+   * finishes); `done` then rejects. The main thread's own shard cannot be ended: a no-op there.
+   */
+  kill(): void;
 }
 
 /** Where shards run: worker threads from a piscina pool, or this thread's own event loop. */

@@ -38,8 +38,10 @@ export class WorkerHost implements Host {
 
   launch(start: ShardStart): ShardHandle {
     const { ours, theirs } = channel();
-    const done = this.pool.run({ start, port: theirs }, { transferList: [theirs] }).then(() => undefined);
-    return { start, port: ours, done };
+    // piscina terminates the thread of a running task whose signal aborts.
+    const abort = new AbortController();
+    const done = this.pool.run({ start, port: theirs }, { transferList: [theirs], signal: abort.signal }).then(() => undefined);
+    return { start, port: ours, done, kill: () => abort.abort() };
   }
 
   async close(): Promise<void> {

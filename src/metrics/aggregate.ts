@@ -64,6 +64,21 @@ export class Aggregate {
     if (FINAL_STATES.has(event.state)) this.receivedAtEnd.set(event.client, event.received ?? 0);
   }
 
+  /**
+   * A client whose thread was lost (died, or terminated) before it reported its finals: failed,
+   * even if it had said `done`; `received`: its distinct messages as far as the batches tell.
+   * False if it had already failed or given up.
+   */
+  forceFailed(client: number, received: number): boolean {
+    const before = this.states.get(client);
+    if (before === undefined || before === 'failed' || before === 'gave-up') return false;
+    this.count(before, -1);
+    this.count('failed', +1);
+    this.states.set(client, 'failed');
+    if (!FINAL_STATES.has(before)) this.receivedAtEnd.set(client, received);
+    return true;
+  }
+
   onBatch(batch: Batch): void {
     const c = batch.counters;
     const t = this.totals;

@@ -4,6 +4,9 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Aggregate } from '../metrics/aggregate.js';
 import type { ClientState } from '../protocol.js';
 
+/** How long a scrape may take to send its request (headers and body). */
+const SLOW_CLIENT_MS = 10_000;
+
 const STATES: ClientState[] = ['connecting', 'connected', 'ready', 'published', 'disconnected', 'reconnecting', 'gave-up', 'failed', 'done'];
 
 /**
@@ -63,7 +66,8 @@ export class MetricsServer {
       }),
       reset: () => {},
     } as never);
-    this.server = createServer((req, res) => {
+    // A scraper that sends its request slowly, or never, must not hold the process after the run.
+    this.server = createServer({ headersTimeout: SLOW_CLIENT_MS, requestTimeout: SLOW_CLIENT_MS, connectionsCheckingInterval: 1000 }, (req, res) => {
       if (req.url !== '/metrics') {
         res.writeHead(404).end('try /metrics\n');
         return;
@@ -84,7 +88,10 @@ export class MetricsServer {
     return `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}/metrics`;
   }
 
+  /** Stops listening and drops every connection, idle or mid-request: nothing keeps the process after the run. */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
   }
 }

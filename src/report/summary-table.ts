@@ -1,5 +1,5 @@
 import type { Summary } from '../events.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode, isStopCode } from '../exit-codes.js';
 import { MODE_LABELS } from '../group.js';
 import { assertNever } from '../protocol.js';
 import { colours, fmtInt, fmtMs } from './format.js';
@@ -57,10 +57,8 @@ function verdict(s: Summary, c: ReturnType<typeof colours>): string {
   switch (s.exitCode) {
     case ExitCode.Ok:
       return c.green(`result: ok (exit ${s.exitCode})`);
-    case ExitCode.Interrupted:
-    case ExitCode.Terminated:
-      return c.yellow(`result: interrupted, figures so far (exit ${s.exitCode})`);
     default: {
+      if (isStopCode(s.exitCode)) return c.yellow(`result: interrupted, figures so far (exit ${s.exitCode})`);
       const why = s.shortfall.map((reason) => {
         switch (reason) {
           case 'gave-up':

@@ -1,5 +1,5 @@
 import type { LatencyFigures, Summary } from '../events.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode, stopExitCode, stopReason } from '../exit-codes.js';
 import { fleetMode, type GroupProfile } from '../group.js';
 import type { Delivery } from '../metrics/delivery.js';
 import { newHistogram, summarizeLatency, type Histogram } from '../metrics/histogram.js';
@@ -42,6 +42,8 @@ export interface RunFigures {
   shards?: number;
   /** Worker threads that ran this process's clients (or the shards' together). */
   threads: number;
+  /** Worker threads that died or were terminated: their clients' accounting is incomplete, so the run exits 1 even when interrupted. */
+  lostThreads?: number;
 }
 
 export function buildSummary(f: RunFigures): Summary {
@@ -51,8 +53,9 @@ export function buildSummary(f: RunFigures): Summary {
   const qos = Math.max(0, ...f.groups.map((g) => g.publish?.qos ?? 0)) as 0 | 1 | 2;
   const t = f.totals;
   const shortfall = shortfallOf({ gaveUp: f.gaveUp, failed: f.failed, qos, lost: f.delivery.lost, planned: f.planned, publishers: f.publishers, published: t.published, acked: t.acked });
+  // A lost thread cost accounting that no signal explains: it wins over the stop codes.
   const exitCode =
-    f.interrupted === 'SIGTERM' ? ExitCode.Terminated : f.interrupted ? ExitCode.Interrupted : shortfall.length > 0 ? ExitCode.Shortfall : ExitCode.Ok;
+    (f.lostThreads ?? 0) > 0 ? ExitCode.Shortfall : f.interrupted ? stopExitCode(stopReason(f.interrupted)) : shortfall.length > 0 ? ExitCode.Shortfall : ExitCode.Ok;
   return {
     type: 'summary',
     runId: f.runId,

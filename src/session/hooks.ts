@@ -1,3 +1,4 @@
+import type { HookName, HookWatch } from './hook-watch.js';
 import { callHook, hookError, type Workload, type WorkloadContext } from './workload.js';
 
 /**
@@ -16,6 +17,8 @@ export class Hooks {
     private readonly ctx: WorkloadContext,
     private readonly timeoutMs: number,
     private readonly onFailure: (err: Error) => void,
+    /** Shows another thread which hook runs, should one block this thread for good. */
+    private readonly watch: HookWatch,
   ) {}
 
   setup(): Promise<void> {
@@ -30,11 +33,16 @@ export class Hooks {
   readonly message = (topic: string, payload: Buffer, packet: { qos: number; retain: boolean; dup: boolean; properties?: Record<string, unknown> }): void => {
     const hook = this.workload.onMessage;
     if (!hook || this.failed) return;
+    // Only the synchronous part is watched: its promise, if any, is not awaited.
+    this.watch.enter();
+    this.watch.running('onMessage', this.ctx.index);
     try {
       const result = hook(this.ctx, { topic, payload, qos: packet.qos, retain: packet.retain, dup: packet.dup, properties: packet.properties });
       if (result instanceof Promise) result.catch((err: unknown) => this.fail('onMessage', err));
     } catch (err) {
       this.fail('onMessage', err);
+    } finally {
+      this.watch.leave();
     }
   };
 
@@ -60,12 +68,22 @@ export class Hooks {
     return this.tornDown;
   }
 
-  private async call(name: string, run: () => unknown): Promise<void> {
+  private async call(name: HookName, run: () => unknown): Promise<void> {
     if (this.failed) return;
+    this.watch.enter();
     try {
-      await callHook(name, run, this.timeoutMs);
+      await callHook(
+        name,
+        () => {
+          this.watch.running(name, this.ctx.index);
+          return run();
+        },
+        this.timeoutMs,
+      );
     } catch (err) {
       this.fail(name, err, false);
+    } finally {
+      this.watch.leave();
     }
   }
 

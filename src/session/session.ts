@@ -12,6 +12,7 @@ import { AttemptBudget, earlyCloseError, SESSION_TAKEN_OVER, takenOverError } fr
 import type { Slots } from './slots.js';
 import { Hooks } from './hooks.js';
 import { loadWorkload, type WorkloadContext } from './workload.js';
+import type { HookWatch } from './hook-watch.js';
 import { threadId } from 'node:worker_threads';
 import type { ShardStats } from './shard-stats.js';
 
@@ -27,6 +28,8 @@ export interface SessionHost {
   log(client: number, message: string): void;
   /** ShardStart.runStart: messages of this run's id sent earlier are an earlier run's. */
   readonly runStart: number;
+  /** Which workload hook runs, for a watcher outside this thread. */
+  readonly watch: HookWatch;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -148,8 +151,9 @@ export class Session {
       });
       if (this.receiver) this.client.on('message', this.receiver.onMessage);
       if (this.settings.workload !== null) {
-        const workload = await loadWorkload(this.settings.workload);
-        this.hooks = new Hooks(workload, this.workloadContext(), this.settings.hookTimeoutMs, (err) => this.fail(err));
+        const path = this.settings.workload;
+        const workload = await this.host.watch.during('import', this.spec.index, () => loadWorkload(path));
+        this.hooks = new Hooks(workload, this.workloadContext(), this.settings.hookTimeoutMs, (err) => this.fail(err), this.host.watch);
         if (workload.onMessage) this.client.on('message', this.hooks.message);
         await this.hooks.setup();
       }

@@ -2,6 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { MessagePort } from 'node:worker_threads';
 import { assertNever, type MainMessage, type PublisherFinal, type ShardMessage, type ShardStart, type StatusEvent, type StreamFinal, type SubscriberFinal } from '../protocol.js';
 import { Session, type SessionHost } from './session.js';
+import { HookWatch } from './hook-watch.js';
 import { ShardStats } from './shard-stats.js';
 import { Slots } from './slots.js';
 
@@ -28,7 +29,9 @@ export async function runShard(start: ShardStart, port: MessagePort): Promise<vo
     post({ type: 'status', events: pending });
     pending = [];
   };
+  const watch = new HookWatch(start.watch);
   const flushBatch = (): void => {
+    watch.beat();
     const batch = stats.takeBatch(measuredLoop && intervalDelay.count > 0 ? { p99: delayMs(intervalDelay.percentile(99)), max: delayMs(intervalDelay.max) } : null);
     intervalDelay.reset();
     if (batch) post(batch);
@@ -49,6 +52,7 @@ export async function runShard(start: ShardStart, port: MessagePort): Promise<vo
     connectSlots: new Slots(start.settings.connectConcurrency),
     log: (client, message) => post({ type: 'log', client, message }),
     runStart: start.runStart,
+    watch,
   };
 
   // Responsiveness while publishing: how late this thread's event loop ran its callbacks.

@@ -1,0 +1,38 @@
+import { HookWatchReader, WATCH_GRACE_MS, WATCH_POLL_MS, type BlockedHook } from '../session/hook-watch.js';
+import type { ShardHandle } from './host.js';
+
+/**
+ * Worker modes: watches, from the main thread, every shard thread that runs workload hooks, and
+ * reports one whose hook has held its event loop past --hook-timeout + WATCH_GRACE_MS (a
+ * synchronous loop: no timer of that thread can fire to time it out). The single loop cannot be
+ * watched from itself: it has a watchdog thread instead (hosts/local-host.ts).
+ */
+export class HookMonitor {
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    handles: readonly ShardHandle[],
+    hookTimeoutMs: number,
+    /** Still worth watching (not ended)? */
+    live: (handle: ShardHandle) => boolean,
+    onBlocked: (handle: ShardHandle, blocked: BlockedHook) => void,
+  ) {
+    const watched = handles
+      .filter((h) => h.start.watch !== undefined && h.start.mode !== 'single-loop')
+      .map((handle) => ({ handle, reader: new HookWatchReader(handle.start.watch!, hookTimeoutMs + WATCH_GRACE_MS) }));
+    if (watched.length === 0) return;
+    this.timer = setInterval(() => {
+      const t = performance.now();
+      for (const { handle, reader } of watched) {
+        if (!live(handle)) continue;
+        const blocked = reader.check(t);
+        if (blocked) onBlocked(handle, blocked);
+      }
+    }, WATCH_POLL_MS);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
