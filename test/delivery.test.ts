@@ -126,10 +126,11 @@ const sub = (client: number, windows: number[], key = `c:${client}`, transitMs =
 
 test('a message sent while its subscriber was not subscribed is counted apart, not lost; one sent while it was is lost or in flight', () => {
   // Publisher 0 sends seq 0..99 at t = 1000 + 10 seq. Subscriber 1 was subscribed over [1000, 1300) and
-  // [1600, 3000): it could not get seq 30..59. It also missed 10 (lost) and 80 (unacknowledged: in flight).
+  // [1600, 3000): it could not get seq 30..59. It also missed 10 (lost) and 80 (unacknowledged: in flight);
+  // 45, unacknowledged too, is in flight although it was sent while nobody was subscribed: its fate is unknown.
   const seen = Array.from({ length: 100 }, (_, n) => n).filter((n) => n < 30 || n >= 60).filter((n) => n !== 10 && n !== 80);
   const d = accountDelivery(new Map([['c:1', [0]]]), new Map([[0, paced(0, 100, [80, 45])]]), [stream(1, 0, seen)], true, [sub(1, [1000, 1300, 1600, 3000])]);
-  assert.deepEqual(d, { expected: 100, unique: 68, lost: 1, inFlight: 1, unsubscribed: 30, duplicates: 0, outOfOrder: 0 });
+  assert.deepEqual(d, { expected: 100, unique: 68, lost: 1, inFlight: 2, unsubscribed: 29, duplicates: 0, outOfOrder: 0 });
   // Without windows (results of an older mqtt-fleet), as before: all of it lost or in flight.
   const old = accountDelivery(new Map([['c:1', [0]]]), new Map([[0, paced(0, 100, [80, 45])]]), [stream(1, 0, seen)], true, null);
   assert.deepEqual([old.lost, old.inFlight, old.unsubscribed], [30, 2, 0]);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { run, type RunEvent, type StatusLine } from '../src/index.js';
+import { UsageError, run, type RunEvent, type StatusLine } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
 import { HostileBroker } from './helpers/hostile.js';
@@ -77,19 +77,23 @@ test('CLI: SIGINT during --connect-rate pacing exits 130 with no failed clients'
 
 test('a workload that fails before the first connection is reported with its own error', async (t) => {
   const broker = await aedesForTest(t);
-  const cases = [
-    { name: 'import', source: `throw new Error('boom at import');`, error: /^boom at import$/ },
-    { name: 'setup', source: `export function setup() { throw new Error('boom in setup'); }`, error: /^workload setup failed: boom in setup$/ },
-  ];
-  for (const c of cases) {
-    const file = tempFile(t, `${c.name}.mjs`, c.source);
-    const statuses: StatusLine[] = [];
-    const summary = await withTimeout(
-      run({ brokers: [broker.url], clients: 2, count: 5, workload: file, threads: 0, onEvent: (e) => e.type === 'status' && statuses.push(e) }),
-      20_000,
-      `the run with a workload failing in ${c.name}`,
-    );
-    assert.equal(summary.failed, 2, c.name);
-    for (const s of statuses.filter((x) => x.state === 'failed')) assert.match(s.error!.message, c.error, `${c.name}: ${s.error!.message}`);
-  }
+  // At import: the module is loaded once up front, so the run is refused with the module's own error.
+  const broken = tempFile(t, 'import.mjs', `throw new Error('boom at import');`);
+  await assert.rejects(run({ brokers: [broker.url], clients: 2, count: 5, workload: broken, threads: 0 }), (err: unknown) => {
+    assert.ok(err instanceof UsageError, String(err));
+    assert.match(err.message, /--workload .*import\.mjs: Error: boom at import$/);
+    return true;
+  });
+  // In setup: each client's own, reported as that client's failure.
+  const file = tempFile(t, 'setup.mjs', `export function setup() { throw new Error('boom in setup'); }`);
+  const statuses: StatusLine[] = [];
+  const summary = await withTimeout(
+    run({ brokers: [broker.url], clients: 2, count: 5, workload: file, threads: 0, onEvent: (e) => e.type === 'status' && statuses.push(e) }),
+    20_000,
+    'the run with a workload failing in setup',
+  );
+  assert.equal(summary.failed, 2);
+  const failed = statuses.filter((x) => x.state === 'failed');
+  assert.equal(failed.length, 2);
+  for (const s of failed) assert.match(s.error!.message, /^workload setup failed: boom in setup$/);
 });

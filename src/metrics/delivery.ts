@@ -20,10 +20,11 @@ export interface Delivery {
 /**
  * Exact end-of-run accounting over every (publisher -> subscriber) stream the plan expects; a
  * stream the plan does not expect is not accounted for (the receivers already count such
- * traffic as foreign). A missing sequence number sent while its subscriber was not subscribed
- * (by the publisher's send timeline and the subscriber's windows) is `unsubscribed`; otherwise it
- * is lost if the broker had acknowledged it, in flight if not. Without a start barrier a
- * subscriber may have joined late, so its stream counts from the first number it saw.
+ * traffic as foreign). A missing sequence number is in flight if the broker never acknowledged
+ * it (its fate is unknown, wherever it was sent); otherwise it is `unsubscribed` if it was sent
+ * while its subscriber was not subscribed (by the publisher's send timeline and the subscriber's
+ * windows), and lost if it was. Without a start barrier a subscriber may have joined late, so
+ * its stream counts from the first number it saw.
  * `subscribers` null: windows unknown (results of an older mqtt-fleet), every subscriber counts
  * as subscribed throughout.
  */
@@ -75,30 +76,25 @@ export function accountDelivery(
         const start = Math.max(gaps[n]!, from);
         const end = Math.min(gaps[n + 1]!, sent);
         if (end <= start) continue;
+        // Never acknowledged: its fate is unknown wherever it was sent, so in flight before anything else.
+        const pending = countInRange(unacked, start, end);
+        out.inFlight += pending;
         if (covered === null) {
-          addMissing(out, unacked, start, end);
+          out.lost += end - start - pending;
           continue;
         }
-        let inWindows = 0;
+        let lostInWindows = 0;
         for (let c = 0; c < covered.length; c += 2) {
           const a = Math.max(start, covered[c]!);
           const b = Math.min(end, covered[c + 1]!);
-          if (b <= a) continue;
-          inWindows += b - a;
-          addMissing(out, unacked, a, b);
+          if (b > a) lostInWindows += b - a - countInRange(unacked, a, b);
         }
-        out.unsubscribed += end - start - inWindows;
+        out.lost += lostInWindows;
+        out.unsubscribed += end - start - pending - lostInWindows;
       }
     }
   }
   return out;
-}
-
-/** Missing numbers [start, end), all sent while subscribed: in flight if unacknowledged, else lost. */
-function addMissing(out: Delivery, unacked: readonly number[], start: number, end: number): void {
-  const pending = countInRange(unacked, start, end);
-  out.inFlight += pending;
-  out.lost += end - start - pending;
 }
 
 /**
