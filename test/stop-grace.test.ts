@@ -3,12 +3,12 @@ import { test } from 'node:test';
 import { run, type RunEvent, type StatusLine } from '../src/index.js';
 import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
-import { NoAckBroker } from './helpers/no-ack-broker.js';
+import { MiniBroker } from './helpers/mini-broker.js';
 import { tempFile } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
 
 test('stop: sessions get the whole --drain-timeout (longer than the connect timeout + 10 s) for acks, then DISCONNECT; the unacknowledged stay in flight', async (t) => {
-  const broker = await new NoAckBroker().listen();
+  const broker = await new MiniBroker({ acknowledge: false, deliver: false }).listen();
   t.after(() => broker.close());
   const controller = new AbortController();
   const statuses: StatusLine[] = [];

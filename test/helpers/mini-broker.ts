@@ -12,20 +12,24 @@ interface Client {
 export interface MiniBrokerOptions {
   /** Acknowledge QoS 1 publishes (PUBACK) and QoS 2 (PUBREC, PUBCOMP); false: never. */
   acknowledge?: boolean;
+  /** Route each PUBLISH to the matching subscribers; false: deliver nothing (every message stays in flight). */
+  deliver?: boolean;
   /** Extra PUBLISH packets (topic and payload) for a client, sent right after its SUBACK. */
   inject?: (clientId: string, filter: string) => { topic: string; payload: Buffer; retain?: boolean }[];
 }
 
 /**
  * A small MQTT 3.1.1 broker that misbehaves on purpose: it routes every PUBLISH to the clients
- * whose subscriptions match (delivered at QoS 0), and can refuse to acknowledge anything, or
- * slip forged messages in after a subscription. Counts what it did, for assertions.
+ * whose subscriptions match (delivered at QoS 0), and can refuse to acknowledge anything, deliver
+ * nothing, or slip forged messages in after a subscription. Counts what it did, for assertions.
  */
 export class MiniBroker extends TestServer {
   private readonly clients = new Set<Client>();
   /** PUBLISH packets received from clients, and forged ones sent. */
   published = 0;
   injected = 0;
+  /** Client ids that sent DISCONNECT. */
+  readonly disconnected = new Set<string>();
 
   constructor(private readonly options: MiniBrokerOptions = {}) {
     super();
@@ -57,7 +61,7 @@ export class MiniBroker extends TestServer {
         }
         case 'publish':
           this.published++;
-          this.route(packet);
+          if (this.options.deliver !== false) this.route(packet);
           if (this.options.acknowledge === false) break;
           if (packet.qos === 1) send({ cmd: 'puback', messageId: packet.messageId! });
           if (packet.qos === 2) send({ cmd: 'pubrec', messageId: packet.messageId! });
@@ -69,6 +73,7 @@ export class MiniBroker extends TestServer {
           send({ cmd: 'pingresp' });
           break;
         case 'disconnect':
+          this.disconnected.add(client.id);
           socket.end();
           break;
         default:
