@@ -33,7 +33,7 @@ export const RUN_FLAGS = {
   insecure: { type: 'boolean', description: 'TLS: accept a broker certificate that does not verify', defaultDescription: String(false) },
   'id-prefix': { type: 'string', description: 'Client id prefix; the client index is appended. Default: mqtt-fleet-RUNID-' },
   'connect-rate': { type: 'string', description: 'New connections per second across the fleet at the start (at most 1000000, pacing at most 24d); 0 = all at once', defaultDescription: '0' },
-  'connect-concurrency': { type: 'string', description: 'Connection attempts in flight at once, fleet-wide (split over threads; at most 1m): a full listen backlog drops SYNs', defaultDescription: String(DEFAULTS.connectConcurrency) },
+  'connect-concurrency': { type: 'string', description: 'Connection attempts in flight at once in this process, one bound shared by all its threads (at most 1m): a full listen backlog drops SYNs', defaultDescription: String(DEFAULTS.connectConcurrency) },
   'retry-refused': { type: 'boolean', description: 'Retry CONNACK refusals that retrying cannot fix (bad credentials, not authorised)', defaultDescription: String(false) },
   'reconnect-attempts': { type: 'string', description: 'Connection attempts per (re)connect before a client gives up (at most 1000)', defaultDescription: String(DEFAULTS.reconnectAttempts) },
   'reconnect-delay': { type: 'string', description: 'Wait before a round\'s second attempt, doubling for each further one (up to 30s), plus up to 50% jitter (at most 1h)', defaultDescription: String(DEFAULTS.reconnectDelay) },

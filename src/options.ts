@@ -91,7 +91,7 @@ export interface RunOptions {
   workClients?: string | number;
   /** New connections per second across the fleet at the start; 0 = all at once. */
   connectRate?: number | string;
-  /** Connection attempts in flight at once across the fleet (split over threads). */
+  /** Connection attempts in flight at once across the process: one bound shared by every thread. */
   connectConcurrency?: number | string;
   /** `3.1.1` (default) or `5`. */
   mqttVersion?: string | number;

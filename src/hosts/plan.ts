@@ -2,6 +2,7 @@ import type { GroupProfile } from '../group.js';
 import type { ResolvedOptions } from '../options.js';
 import type { SessionSettings, SessionSpec, ShardStart } from '../protocol.js';
 import { now } from '../session/clock.js';
+import { newSlotsBuffer } from '../session/slots.js';
 import { hearingRanges } from '../metrics/planned.js';
 import { runTag } from '../session/payload.js';
 import { renderTemplate, shareOf } from '../session/templates.js';
@@ -80,8 +81,8 @@ export function planHearing(specs: readonly SessionSpec[], expected: ReadonlyMap
   }
 }
 
-/** `shards`: how many shards this process runs, among which the connect bound is shared out. */
-function sessionSettings(options: ResolvedOptions, group: GroupProfile, shards: number): SessionSettings {
+/** What every session of one group needs to know, the same in every shard of the group. */
+function sessionSettings(options: ResolvedOptions, group: GroupProfile): SessionSettings {
   const publish = group.publish;
   return {
     runTag: runTag(options.runId),
@@ -108,8 +109,6 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile, shards: 
     barrier: options.barrier,
     printMessages: options.printMessages,
     writeCache: group.mode !== 'thread-per-client',
-    // The process-wide bound, shared out over every shard.
-    connectConcurrency: Math.max(1, Math.ceil(options.connectConcurrency / shards)),
     protocolVersion: group.protocolVersion,
     sessionExpirySec: group.sessionExpirySec,
     retryRefused: options.retryRefused,
@@ -136,12 +135,13 @@ export function planShards(options: ResolvedOptions, specs: SessionSpec[], laten
     members.forEach((spec, n) => buckets[n % count]!.push(spec));
     return { group, buckets: buckets.filter((b) => b.length > 0) };
   });
-  const total = split.reduce((n, { buckets }) => n + buckets.length, 0);
+  // --connect-concurrency bounds the whole process: one count for every shard, in any thread.
+  const connectSlots = newSlotsBuffer(options.connectConcurrency);
   const starts: ShardStart[] = [];
   for (const { group, buckets } of split) {
-    const settings = sessionSettings(options, group, total);
+    const settings = sessionSettings(options, group);
     for (const sessions of buckets) {
-      starts.push({ shard: starts.length, mode: group.mode, sessions, settings, latencyGroups, batchIntervalMs, launchedAt, runStart });
+      starts.push({ shard: starts.length, mode: group.mode, sessions, settings, latencyGroups, batchIntervalMs, launchedAt, runStart, connectSlots });
     }
   }
   return starts;

@@ -49,7 +49,7 @@ export async function runShard(start: ShardStart, port: MessagePort): Promise<vo
       }
     },
     waitForGo: () => gate,
-    connectSlots: new Slots(start.settings.connectConcurrency),
+    connectSlots: new Slots(start.connectSlots),
     log: (client, message) => post({ type: 'log', client, message }),
     runStart: start.runStart,
     watch,
