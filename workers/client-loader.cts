@@ -11,7 +11,10 @@ import type { BundleCode } from '../src/hosts/code-cache.js';
 
 const { file, source, cache } = (workerData as { bundle: BundleCode }).bundle;
 const script = new Script(Module.wrap(source), { filename: file, cachedData: cache });
-const loaded: { exports: { default?: unknown } } = { exports: {} };
+const loaded: { exports: { default?: unknown; useModuleLoader?: (load: (specifier: string) => Promise<unknown>) => void } } = { exports: {} };
 (script.runInThisContext() as (...args: unknown[]) => void).call(loaded.exports, loaded.exports, createRequire(file), loaded, file, dirname(file));
+// A script compiled by vm.Script has no import() of its own on Node 20 (a --workload module, the
+// WebSocket transport need one): this file's, resolving from here, beside the bundle.
+loaded.exports.useModuleLoader?.((specifier) => import(specifier));
 
-export = loaded.exports.default ?? loaded.exports;
+export = loaded.exports.default;

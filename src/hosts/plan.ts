@@ -124,7 +124,7 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile): Session
  * threads (pool), or the whole group in one (single loop). A shard never mixes groups, so it
  * carries one group's settings; a group with no clients here gets no shard, and no thread.
  */
-export function planShards(options: ResolvedOptions, specs: SessionSpec[], latencyGroups: string[], batchIntervalMs: number): ShardStart[] {
+export function planShards(options: ResolvedOptions, specs: SessionSpec[], latencyGroups: string[]): ShardStart[] {
   const launchedAt = now();
   // Behind a barrier with --start-at nothing of this run is sent before that time, in any shard.
   const runStart = options.barrier && options.startAt !== null ? options.startAt : launchedAt;
@@ -137,12 +137,32 @@ export function planShards(options: ResolvedOptions, specs: SessionSpec[], laten
   });
   // --connect-concurrency bounds the whole process: one count for every shard, in any thread.
   const connectSlots = newSlotsBuffer(options.connectConcurrency);
+  const { batchIntervalMs, loopResolutionMs } = shardTimers(split.reduce((n, { buckets }) => n + buckets.length, 0));
   const starts: ShardStart[] = [];
   for (const { group, buckets } of split) {
     const settings = sessionSettings(options, group);
     for (const sessions of buckets) {
-      starts.push({ shard: starts.length, mode: group.mode, sessions, settings, latencyGroups, batchIntervalMs, launchedAt, runStart, connectSlots });
+      starts.push({ shard: starts.length, mode: group.mode, sessions, settings, latencyGroups, batchIntervalMs, loopResolutionMs, launchedAt, runStart, connectSlots });
     }
   }
   return starts;
+}
+
+/** Counter and latency batches of a shard: often enough for live figures, rare enough to cost nothing. */
+const BATCH_INTERVAL_MS = 250;
+/** Event-loop delay sampling interval of a shard: fine enough for a responsiveness figure. */
+const LOOP_RESOLUTION_MS = 20;
+/** Timer wake-ups per second the shards' own bookkeeping may cost the process, each kind. */
+const WAKEUPS_PER_SECOND = 1000;
+
+/**
+ * Every shard wakes its thread for its own bookkeeping: a batch timer and the event-loop delay
+ * sampler. A few threads can afford 4 and 50 wake-ups a second each, but a thousand idle threads
+ * would spend whole cores waking up for nothing (each wake-up of a sleeping thread costs a
+ * context switch, tens of µs on a VM). So both intervals grow with the number of shards: each
+ * kind of timer wakes the process at most WAKEUPS_PER_SECOND times a second, in whole.
+ */
+export function shardTimers(shards: number): { batchIntervalMs: number; loopResolutionMs: number } {
+  const spread = (ms: number): number => Math.max(ms, Math.ceil((shards * 1000) / WAKEUPS_PER_SECOND));
+  return { batchIntervalMs: Math.min(1000, spread(BATCH_INTERVAL_MS)), loopResolutionMs: spread(LOOP_RESOLUTION_MS) };
 }
