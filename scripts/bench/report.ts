@@ -45,7 +45,7 @@ export interface VariantResult {
   wallMs: number | null;
   peakRssMb: number | null;
   rssPerClientKb: number | null;
-  /** Peak RSS over worker threads, and the difference to the `rssFrom` variant over the threads added. */
+  /** With a thread per client: peak RSS over threads, and the difference to the `rssFrom` variant over the threads added. */
   rssPerThreadMb: number | null;
   rssPerAddedThreadMb: number | null;
   lost: number | null;
@@ -110,7 +110,7 @@ export function summarize(workload: Workload, byVariant: Map<string, Measurement
       wallMs: round(med(name, (m) => m.wallMs), 0),
       peakRssMb: round(rss, 0),
       rssPerClientKb: round((rss * 1024) / clients, 0),
-      rssPerThreadMb: threads > 0 ? round(rss / threads, 1) : null,
+      rssPerThreadMb: threads > 0 && threads === clients ? round(rss / threads, 1) : null,
       rssPerAddedThreadMb: from ? round((rss - med(from, (m) => m.peakRssMb)) / (threads - med(from, (m) => m.threads)), 1) : null,
       lost: runs.length ? Math.max(...runs.map((m) => m.lost)) : null,
       clientCpuUsPerMsg: round(med(name, (m) => (m.clientCpuMs * 1000) / Math.max(1, m.received)), 1),

@@ -16,7 +16,6 @@
  * `failure` line, and the other repetitions and workloads go on.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -24,6 +23,7 @@ import { Mosquitto } from '../../test/helpers/mosquitto.js';
 import { WORKLOADS, type Failure, type Measurement, type Variant, type Workload } from './workloads.js';
 import { summarize, type VariantResult } from './report.js';
 import { markdown } from './markdown.js';
+import { exitedChildrenCpuMs, processCpuMs } from './proc-stat.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const BASELINE = fileURLToPath(new URL('./baseline.js', import.meta.url));
@@ -64,31 +64,6 @@ const log = (text: string): void => {
 const emit = (value: object): void => {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 };
-
-/** Linux's USER_HZ: /proc reports CPU time in these ticks. */
-const TICKS_PER_SEC = 100;
-
-/** Fields of /proc/PID/stat from field 3 on (the command name, field 2, may hold spaces). */
-function statFields(pid: number | 'self'): number[] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-}
-
-/** CPU time (user + system, fields 14 and 15) a process has used so far. */
-function processCpuMs(pid: number): number {
-  const f = statFields(pid);
-  return ((f[11]! + f[12]!) * 1000) / TICKS_PER_SEC;
-}
-
-/**
- * CPU time of this process's children that have exited (fields 16 and 17): measured around one
- * child, its whole life, Node's start-up included, the same way for mqtt-fleet and the baseline.
- * The broker, also a child, is still running then, so it is not among them.
- */
-function exitedChildrenCpuMs(): number {
-  const f = statFields('self');
-  return ((f[13]! + f[14]!) * 1000) / TICKS_PER_SEC;
-}
 
 /** One run of one variant in a fresh process; a failure (exit code, no result, run timeout) is returned, not thrown. */
 async function measure(workload: Workload, variant: Variant, broker: Mosquitto, rep: number): Promise<Measurement | Failure> {
