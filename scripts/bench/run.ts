@@ -157,5 +157,7 @@ for (const workload of workloads) {
   }
 }
 if (runFloor) await floor();
-log('');
-log(markdown(results, new Map(workloads.map((w) => [w.id, w.table])), { reps, cores }));
+if (results.length) {
+  log('');
+  log(markdown(results, new Map(workloads.map((w) => [w.id, w.table])), { reps, cores }));
+}
