@@ -26,8 +26,8 @@ const TABLES: Record<Table, Render> = {
     row: (r) => [num(r.receivedPerSec), pct(r.keptPace), ms(r.latencyP50Ms), ms(r.latencyP99Ms), ms(r.latencyP999Ms), times(r.p99VsLoop), times(r.p999VsLoop), `${num(r.published)} of ${num(r.planned)}`, num(r.peakRssMb), ms(r.clientCpuUsPerMsg)],
   },
   isolation: {
-    head: ['variant', 'msg/s received', 'p50 ms (all)', 'p99 ms (all)', "others' p99 ms", 'vs own calm p99', 'vs single loop calm p99', 'process wall'],
-    row: (r) => [num(r.receivedPerSec), ms(r.latencyP50Ms), ms(r.latencyP99Ms), ms(r.othersP99Ms), times(r.othersP99VsCalm), times(r.othersP99VsLoop), secs(r.wallMs)],
+    head: ['variant', 'msg/s received', 'p50 ms (all)', 'p99 ms (all)', "others' p99 ms", 'vs own calm p99', 'vs single loop calm p99', 'published of planned', 'process wall'],
+    row: (r) => [num(r.receivedPerSec), ms(r.latencyP50Ms), ms(r.latencyP99Ms), ms(r.othersP99Ms), times(r.othersP99VsCalm), times(r.othersP99VsLoop), `${num(r.published)} of ${num(r.planned)}`, secs(r.wallMs)],
   },
   connections: {
     head: ['variant', 'clients', 'connect ms', 'peak RSS MB', 'RSS per client KB'],

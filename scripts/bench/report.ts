@@ -49,6 +49,7 @@ export interface VariantResult {
   rssPerThreadMb: number | null;
   rssPerAddedThreadMb: number | null;
   lost: number | null;
+  inFlight: number | null;
   /** CPU time per message received, whole process (start-up included), and the broker's. */
   clientCpuUsPerMsg: number | null;
   brokerCpuUsPerMsg: number | null;
@@ -113,6 +114,7 @@ export function summarize(workload: Workload, byVariant: Map<string, Measurement
       rssPerThreadMb: threads > 0 && threads === clients ? round(rss / threads, 1) : null,
       rssPerAddedThreadMb: from ? round((rss - med(from, (m) => m.peakRssMb)) / (threads - med(from, (m) => m.threads)), 1) : null,
       lost: runs.length ? Math.max(...runs.map((m) => m.lost)) : null,
+      inFlight: round(med(name, (m) => m.inFlight), 0),
       clientCpuUsPerMsg: round(med(name, (m) => (m.clientCpuMs * 1000) / Math.max(1, m.received)), 1),
       brokerCpuUsPerMsg: round(med(name, (m) => (m.brokerCpuMs * 1000) / Math.max(1, m.received)), 1),
       coresBusy: round(med(name, (m) => (m.clientCpuMs + m.brokerCpuMs) / m.wallMs)),
