@@ -16,7 +16,7 @@
  * stdout: a JSON line per measurement (`floor-measurement`, `floor-failure`) and per variant
  * (`floor-result`: medians); stderr: progress and Markdown tables.
  *
- *   node dist/scripts/bench/floor.js                       # both parts, 3 repetitions (about 6 minutes)
+ *   node dist/scripts/bench/floor.js                       # both parts, 3 repetitions (about 10 minutes)
  *   node dist/scripts/bench/floor.js --only echo --reps 1
  *   node dist/scripts/bench/floor.js --only threads --threads 100
  */
