@@ -31,6 +31,7 @@ const window = Number(values.window);
 
 const latencies: number[] = [];
 let received = 0;
+let published = 0;
 let lastReceiveAt = 0;
 const expected = clients * count;
 let resolveAll!: () => void;
@@ -71,6 +72,7 @@ function publishAll(client: MqttClient, topic: string): void {
       while (sent < count && start + sent * interval <= now) {
         client.publish(topic, payload(), { qos });
         sent++;
+        published++;
       }
       if (sent < count) setTimeout(tick, start + sent * interval - performance.now());
     };
@@ -81,6 +83,7 @@ function publishAll(client: MqttClient, topic: string): void {
     while (inflight < window && sent < count) {
       inflight++;
       sent++;
+      published++;
       client.publish(topic, payload(), { qos }, () => {
         inflight--;
         // QoS 0 calls back synchronously from inside publish(); the loop above carries on then.
@@ -112,11 +115,13 @@ console.log(
     type: 'baseline',
     clients,
     qos,
+    planned: expected,
+    published,
     received,
     connectMs: Math.round(connectMs),
     durationMs: Math.round(durationMs),
     receivedPerSec: Math.round((received * 1000) / durationMs),
-    latencyMs: { p50: at(50), p99: at(99), max: at(100) },
+    latencyMs: { p50: at(50), p99: at(99), p999: at(99.9), max: at(100) },
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   }),
 );

@@ -1,97 +1,123 @@
-import type { Measurement, Workload } from './workloads.js';
+import type { Failure, Measurement, Workload } from './workloads.js';
 
-/** Medians of one variant over its repetitions, and ratios against the workload's reference. */
+/**
+ * Medians of one variant over its repetitions, and ratios against the workload's reference and
+ * its single loop. A figure that does not apply (no offered rate, no thread, every repetition
+ * failed) is null.
+ */
 export interface VariantResult {
   type: 'result';
   workload: string;
   variant: string;
+  /** Repetitions measured, and those that failed (see the `failure` lines). */
   reps: number;
+  failures: number;
   clients: number;
-  receivedPerSec: number;
+  threads: number | null;
+  receivedPerSec: number | null;
+  /** What the publishers were asked for, and receivedPerSec over it ("kept pace" at >= 0.99). */
+  offeredPerSec: number | null;
+  keptPace: number | null;
+  planned: number | null;
+  published: number | null;
   /** receivedPerSec over the reference variant's (median over median). */
-  throughputRatio: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
-  othersP99Ms: number;
+  throughputRatio: number | null;
+  /** receivedPerSec over the single loop's. */
+  throughputVsLoop: number | null;
+  latencyP50Ms: number | null;
+  latencyP99Ms: number | null;
+  latencyP999Ms: number | null;
+  /** p99 and p99.9 over the single loop's. */
+  p99VsLoop: number | null;
+  p999VsLoop: number | null;
+  othersP99Ms: number | null;
   /** othersP99Ms over the reference variant's. */
-  othersP99Ratio: number;
-  connectMs: number;
-  peakRssMb: number;
-  rssPerClientKb: number;
-  lost: number;
+  othersP99Ratio: number | null;
+  /** With --work: othersP99Ms over the p99 of the same mode without work (its calm p99). */
+  othersP99VsCalm: number | null;
+  /** othersP99Ms over the single loop's p99 (without work, in workloads with work). */
+  othersP99VsLoop: number | null;
+  connectMs: number | null;
+  durationMs: number | null;
+  /** connectMs + durationMs: from launch to the end of publishing (and receiving). */
+  toEndOfPublishingMs: number | null;
+  /** The whole process, spawn to exit. */
+  wallMs: number | null;
+  peakRssMb: number | null;
+  rssPerClientKb: number | null;
+  /** With a thread per client: peak RSS over threads, and the difference to the `rssFrom` variant over the threads added. */
+  rssPerThreadMb: number | null;
+  rssPerAddedThreadMb: number | null;
+  lost: number | null;
+  inFlight: number | null;
   /** CPU time per message received, whole process (start-up included), and the broker's. */
-  clientCpuUsPerMsg: number;
-  brokerCpuUsPerMsg: number;
+  clientCpuUsPerMsg: number | null;
+  brokerCpuUsPerMsg: number | null;
   /** Client and broker CPU time over the process's wall time: how many of the cores they kept busy. */
-  coresBusy: number;
+  coresBusy: number | null;
 }
 
 export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
+/** Rounded, or null for what could not be measured (NaN, infinite). */
+const round = (n: number, digits = 2): number | null => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null);
 
-export function summarize(workload: Workload, byVariant: Map<string, Measurement[]>): VariantResult[] {
-  const med = (name: string, pick: (m: Measurement) => number): number => median(byVariant.get(name)!.map(pick));
+export function summarize(workload: Workload, byVariant: Map<string, Measurement[]>, failures: Failure[]): VariantResult[] {
+  const runsOf = (name: string | undefined): Measurement[] => (name === undefined ? [] : (byVariant.get(name) ?? []));
+  const med = (name: string | undefined, pick: (m: Measurement) => number): number => median(runsOf(name).map(pick));
   const ref = workload.reference;
-  return [...byVariant.keys()].map((name) => {
-    const runs = byVariant.get(name)!;
+  const loop = workload.loop;
+  return workload.variants.map((variant) => {
+    const name = variant.name;
+    const runs = runsOf(name);
     const rss = med(name, (m) => m.peakRssMb);
-    const clients = runs[0]!.clients;
+    const clients = runs[0]?.clients ?? NaN;
+    const threads = med(name, (m) => m.threads);
+    const received = med(name, (m) => m.receivedPerSec);
+    const othersP99 = med(name, (m) => m.othersP99Ms);
+    const from = variant.rssFrom;
     return {
       type: 'result',
       workload: workload.id,
       variant: name,
       reps: runs.length,
+      failures: failures.filter((f) => f.variant === name).length,
       clients,
-      receivedPerSec: Math.round(med(name, (m) => m.receivedPerSec)),
-      throughputRatio: round(med(name, (m) => m.receivedPerSec) / med(ref, (m) => m.receivedPerSec)),
+      threads: round(threads, 0),
+      receivedPerSec: round(received, 0),
+      offeredPerSec: workload.offeredPerSec ?? null,
+      keptPace: workload.offeredPerSec ? round(received / workload.offeredPerSec, 3) : null,
+      planned: round(med(name, (m) => m.planned), 0),
+      published: round(med(name, (m) => m.published), 0),
+      throughputRatio: round(received / med(ref, (m) => m.receivedPerSec)),
+      throughputVsLoop: round(received / med(loop, (m) => m.receivedPerSec)),
       latencyP50Ms: round(med(name, (m) => m.latencyP50Ms), 3),
       latencyP99Ms: round(med(name, (m) => m.latencyP99Ms), 3),
-      othersP99Ms: round(med(name, (m) => m.othersP99Ms), 3),
-      othersP99Ratio: round(med(name, (m) => m.othersP99Ms) / med(ref, (m) => m.othersP99Ms)),
-      connectMs: Math.round(med(name, (m) => m.connectMs)),
-      peakRssMb: rss,
-      rssPerClientKb: Math.round((rss * 1024) / clients),
-      lost: Math.max(...runs.map((m) => m.lost)),
+      latencyP999Ms: round(med(name, (m) => m.latencyP999Ms), 3),
+      p99VsLoop: round(med(name, (m) => m.latencyP99Ms) / med(loop, (m) => m.latencyP99Ms)),
+      p999VsLoop: round(med(name, (m) => m.latencyP999Ms) / med(loop, (m) => m.latencyP999Ms)),
+      othersP99Ms: round(othersP99, 3),
+      othersP99Ratio: round(othersP99 / med(ref, (m) => m.othersP99Ms)),
+      othersP99VsCalm: variant.calm ? round(othersP99 / med(variant.calm, (m) => m.latencyP99Ms)) : null,
+      othersP99VsLoop: round(othersP99 / med(loop, (m) => m.latencyP99Ms)),
+      connectMs: round(med(name, (m) => m.connectMs), 0),
+      durationMs: round(med(name, (m) => m.durationMs), 0),
+      toEndOfPublishingMs: round(med(name, (m) => m.connectMs + m.durationMs), 0),
+      wallMs: round(med(name, (m) => m.wallMs), 0),
+      peakRssMb: round(rss, 0),
+      rssPerClientKb: round((rss * 1024) / clients, 0),
+      rssPerThreadMb: threads > 0 && threads === clients ? round(rss / threads, 1) : null,
+      rssPerAddedThreadMb: from ? round((rss - med(from, (m) => m.peakRssMb)) / (threads - med(from, (m) => m.threads)), 1) : null,
+      lost: runs.length ? Math.max(...runs.map((m) => m.lost)) : null,
+      inFlight: round(med(name, (m) => m.inFlight), 0),
       clientCpuUsPerMsg: round(med(name, (m) => (m.clientCpuMs * 1000) / Math.max(1, m.received)), 1),
       brokerCpuUsPerMsg: round(med(name, (m) => (m.brokerCpuMs * 1000) / Math.max(1, m.received)), 1),
       coresBusy: round(med(name, (m) => (m.clientCpuMs + m.brokerCpuMs) / m.wallMs)),
     };
   });
-}
-
-/** The README's tables, one per workload, from the medians. */
-export function markdown(results: VariantResult[], context: { reps: number; cores: number }): string {
-  const out: string[] = [`Medians of ${context.reps} interleaved repetitions, ${context.cores} cores, one \`npm run bench\`.`, ''];
-  const workloads = [...new Set(results.map((r) => r.workload))];
-  for (const w of workloads) {
-    const rows = results.filter((r) => r.workload === w);
-    out.push(`**${w}**`, '');
-    if (w.startsWith('W1')) {
-      out.push(
-        '| variant | msg/s received | ratio | p50 ms | p99 ms | peak RSS MB | lost | client CPU µs/msg | broker CPU µs/msg | cores busy |',
-        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-      );
-      for (const r of rows) {
-        out.push(
-          `| ${r.variant} | ${r.receivedPerSec.toLocaleString('en-US')} | ${r.throughputRatio.toFixed(2)}x | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.peakRssMb} | ${r.lost} | ${r.clientCpuUsPerMsg} | ${r.brokerCpuUsPerMsg} | ${r.coresBusy.toFixed(2)} |`,
-        );
-      }
-    } else if (w === 'W3') {
-      out.push('| variant | msg/s received | p50 ms | p99 ms | peak RSS MB |', '| --- | ---: | ---: | ---: | ---: |');
-      for (const r of rows) out.push(`| ${r.variant} | ${r.receivedPerSec.toLocaleString('en-US')} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.peakRssMb} |`);
-    } else if (w === 'W4') {
-      out.push('| variant | p50 ms (all) | p99 ms, the 19 other clients | vs single loop without work |', '| --- | ---: | ---: | ---: |');
-      for (const r of rows) out.push(`| ${r.variant} | ${r.latencyP50Ms} | ${r.othersP99Ms} | ${r.othersP99Ratio.toFixed(2)}x |`);
-    } else {
-      out.push('| variant | clients | connect ms | peak RSS MB | RSS per client KB |', '| --- | ---: | ---: | ---: | ---: |');
-      for (const r of rows) out.push(`| ${r.variant} | ${r.clients.toLocaleString('en-US')} | ${r.connectMs.toLocaleString('en-US')} | ${r.peakRssMb} | ${r.rssPerClientKb} |`);
-    }
-    out.push('');
-  }
-  return out.join('\n');
 }

@@ -9,20 +9,25 @@
  *   npm run bench                        # all workloads, 3 repetitions
  *   node dist/scripts/bench/run.js --only W1 --reps 5
  *   node dist/scripts/bench/run.js --only W1-qos0 --variants single   # variants whose names start so, and the reference
+ *   node dist/scripts/bench/run.js --only W6 --reps 1    # 1,000 threads: minutes
+ *   node dist/scripts/bench/run.js --only FLOOR          # the floor benchmark alone (floor.ts)
+ *
+ * A measurement that fails (exit code, no summary, killed at its workload's run timeout) is a
+ * `failure` line, and the other repetitions and workloads go on.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Mosquitto } from '../../test/helpers/mosquitto.js';
-import { WORKLOADS, type Measurement, type Variant, type Workload } from './workloads.js';
-import { markdown, summarize, type VariantResult } from './report.js';
+import { WORKLOADS, type Failure, type Measurement, type Variant, type Workload } from './workloads.js';
+import { summarize, type VariantResult } from './report.js';
+import { markdown } from './markdown.js';
+import { exitedChildrenCpuMs, processCpuMs } from './proc-stat.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const BASELINE = fileURLToPath(new URL('./baseline.js', import.meta.url));
-/** A single run that takes longer than this is broken, not slow. */
-const RUN_TIMEOUT_MS = 180_000;
+const FLOOR = fileURLToPath(new URL('./floor.js', import.meta.url));
 
 const { values } = parseArgs({
   options: {
@@ -35,10 +40,23 @@ const reps = Number(values.reps);
 const only = values.only?.split(',').map((s) => s.trim().toUpperCase());
 const cores = availableParallelism();
 const picked = values.variants?.split(',').map((s) => s.trim().toLowerCase());
+const selected = (id: string): boolean => !only || only.some((o) => id.toUpperCase().startsWith(o));
 const workloads = WORKLOADS(cores)
-  .filter((w) => !only || only.some((o) => w.id.toUpperCase().startsWith(o)))
-  // The reference variant always runs: every ratio is taken against it.
-  .map((w) => ({ ...w, variants: w.variants.filter((v) => !picked || v.name === w.reference || picked.some((p) => v.name.toLowerCase().startsWith(p))) }));
+  .filter((w) => selected(w.id))
+  .map((w) => ({ ...w, variants: pick(w) }));
+/** The floor benchmark (floor.ts, no MQTT) is the last workload of a full run, or `--only FLOOR`; `--only W` leaves it out. */
+const runFloor = selected('FLOOR');
+
+/**
+ * The variants `--variants` names, and those their ratios are taken against: the reference, the
+ * single loop, a working variant's calm partner, an RSS comparison's smaller run.
+ */
+function pick(w: Workload): Variant[] {
+  if (!picked) return w.variants;
+  const named = w.variants.filter((v) => picked.some((p) => v.name.toLowerCase().startsWith(p)));
+  const needed = new Set([w.reference, w.loop, ...named.flatMap((v) => [v.name, v.calm, v.rssFrom])]);
+  return w.variants.filter((v) => needed.has(v.name));
+}
 
 const log = (text: string): void => {
   process.stderr.write(`${text}\n`);
@@ -47,32 +65,8 @@ const emit = (value: object): void => {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 };
 
-/** Linux's USER_HZ: /proc reports CPU time in these ticks. */
-const TICKS_PER_SEC = 100;
-
-/** Fields of /proc/PID/stat from field 3 on (the command name, field 2, may hold spaces). */
-function statFields(pid: number | 'self'): number[] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-}
-
-/** CPU time (user + system, fields 14 and 15) a process has used so far. */
-function processCpuMs(pid: number): number {
-  const f = statFields(pid);
-  return ((f[11]! + f[12]!) * 1000) / TICKS_PER_SEC;
-}
-
-/**
- * CPU time of this process's children that have exited (fields 16 and 17): measured around one
- * child, its whole life, Node's start-up included, the same way for mqtt-fleet and the baseline.
- * The broker, also a child, is still running then, so it is not among them.
- */
-function exitedChildrenCpuMs(): number {
-  const f = statFields('self');
-  return ((f[13]! + f[14]!) * 1000) / TICKS_PER_SEC;
-}
-
-async function measure(workload: Workload, variant: Variant, broker: Mosquitto, rep: number): Promise<Measurement> {
+/** One run of one variant in a fresh process; a failure (exit code, no result, run timeout) is returned, not thrown. */
+async function measure(workload: Workload, variant: Variant, broker: Mosquitto, rep: number): Promise<Measurement | Failure> {
   const url = broker.url;
   const brokerCpuBefore = processCpuMs(broker.pid!);
   const clientCpuBefore = exitedChildrenCpuMs();
@@ -83,14 +77,20 @@ async function measure(workload: Workload, variant: Variant, broker: Mosquitto, 
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, workload.runTimeoutMs);
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   clearTimeout(timer);
-  const wallMs = performance.now() - startedAt;
+  const wallMs = Math.round(performance.now() - startedAt);
   const brokerCpuMs = processCpuMs(broker.pid!) - brokerCpuBefore;
   const clientCpuMs = exitedChildrenCpuMs() - clientCpuBefore;
+  const failure = (reason: string): Failure => ({ type: 'failure', workload: workload.id, variant: variant.name, rep, reason, wallMs });
+  if (timedOut) return failure(`killed at the run timeout (${workload.runTimeoutMs / 1000} s)`);
   const last = out.trim().split('\n').at(-1);
-  if (!last || (code !== 0 && code !== 1)) throw new Error(`${workload.id} ${variant.name}: exit ${code}: ${err.slice(-500)}`);
+  if (!last || (code !== 0 && code !== 1)) return failure(`exit ${code}: ${err.slice(-500)}`);
   const r = JSON.parse(last) as Record<string, unknown> & { latencyMs: Record<string, unknown> };
   const others = r.latencyMs.others as { p99: number } | undefined;
   return {
@@ -99,19 +99,32 @@ async function measure(workload: Workload, variant: Variant, broker: Mosquitto, 
     variant: variant.name,
     rep,
     clients: Number(r.clients),
+    threads: Number(r.threads ?? 0),
     receivedPerSec: Number(r.receivedPerSec),
     latencyP50Ms: Number(r.latencyMs.p50),
     latencyP99Ms: Number(r.latencyMs.p99),
+    latencyP999Ms: Number(r.latencyMs.p999),
     othersP99Ms: others ? others.p99 : Number(r.latencyMs.p99),
     connectMs: Number(r.connectMs),
+    durationMs: Number(r.durationMs),
     peakRssMb: Number(r.peakRssMb),
     lost: Number(r.lost ?? 0),
+    inFlight: Number(r.inFlight ?? 0),
     exitCode: code ?? -1,
+    planned: Number(r.planned),
+    published: Number(r.published),
     received: Number(r.received),
-    wallMs: Math.round(wallMs),
+    wallMs,
     clientCpuMs: Math.round(clientCpuMs),
     brokerCpuMs: Math.round(brokerCpuMs),
   };
+}
+
+/** floor.ts in a process of its own: its JSON lines and tables go straight to ours. */
+async function floor(): Promise<void> {
+  const child = spawn(process.execPath, [FLOOR, '--reps', String(reps)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  if (code !== 0) log(`FLOOR: exit ${code}`);
 }
 
 const results: VariantResult[] = [];
@@ -119,22 +132,33 @@ for (const workload of workloads) {
   const broker = await Mosquitto.start(workload.mosquittoConfig, { verbose: false });
   log(`${workload.id}: ${workload.title} (Mosquitto on ${broker.url})`);
   const byVariant = new Map<string, Measurement[]>(workload.variants.map((v) => [v.name, []]));
+  const failures: Failure[] = [];
   try {
     for (let rep = 1; rep <= reps; rep++) {
       for (const variant of workload.variants) {
         const m = await measure(workload, variant, broker, rep);
-        byVariant.get(variant.name)!.push(m);
         emit(m);
-        log(`  ${variant.name.padEnd(28)} rep ${rep}: ${m.receivedPerSec} msg/s, p50 ${m.latencyP50Ms} ms, p99 ${m.latencyP99Ms} ms, connect ${m.connectMs} ms, RSS ${m.peakRssMb} MB, CPU ${m.clientCpuMs} ms + broker ${m.brokerCpuMs} ms`);
+        if (m.type === 'failure') {
+          failures.push(m);
+          log(`  ${variant.name.padEnd(28)} rep ${rep}: FAILED after ${m.wallMs} ms: ${m.reason}`);
+          continue;
+        }
+        byVariant.get(variant.name)!.push(m);
+        log(
+          `  ${variant.name.padEnd(28)} rep ${rep}: ${m.receivedPerSec} msg/s, p50 ${m.latencyP50Ms} ms, p99 ${m.latencyP99Ms} ms, p99.9 ${m.latencyP999Ms} ms, others' p99 ${m.othersP99Ms} ms, connect ${m.connectMs} ms, publishing ${m.durationMs} ms, wall ${m.wallMs} ms, RSS ${m.peakRssMb} MB, CPU ${m.clientCpuMs} ms + broker ${m.brokerCpuMs} ms`,
+        );
       }
     }
   } finally {
     await broker.stop();
   }
-  for (const r of summarize(workload, byVariant)) {
+  for (const r of summarize(workload, byVariant, failures)) {
     results.push(r);
     emit(r);
   }
 }
-log('');
-log(markdown(results, { reps, cores }));
+if (runFloor) await floor();
+if (results.length) {
+  log('');
+  log(markdown(results, new Map(workloads.map((w) => [w.id, w.table])), { reps, cores }));
+}
