@@ -7,7 +7,8 @@ import { Script } from 'node:vm';
 export interface BundleCode {
   /** Absolute path of the bundle (its `require` resolves from there, stack traces name it). */
   file: string;
-  source: string;
+  /** The bundle's source in CommonJS's function wrapper, as compiled here: the cache is of exactly this text. */
+  source: string | null;
   /** V8's code cache for `source`, in shared memory: one copy however many threads read it. */
   cache: Uint8Array;
 }
@@ -27,11 +28,11 @@ export function bundleCode(url: URL): BundleCode | null {
   const file = fileURLToPath(url);
   let source: string;
   try {
-    source = readFileSync(file, 'utf8');
+    source = Module.wrap(readFileSync(file, 'utf8'));
   } catch {
     return (made = null);
   }
-  const script = new Script(Module.wrap(source), { filename: file });
+  const script = new Script(source, { filename: file });
   const exports = {};
   (script.runInThisContext() as (...args: unknown[]) => void).call(exports, exports, createRequire(file), { exports }, file, file.replace(/\/[^/]*$/, ''));
   const data = script.createCachedData();
