@@ -5,7 +5,7 @@ import { installSignals, onStopSignal, unhandledSignal, type StopSignal } from '
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { serveAedes } from './broker/aedes-server.js';
-import { COMPARE_FLAGS, RUN_FLAGS } from './cli-options.js';
+import { checkBooleanValues, COMPARE_FLAGS, RUN_FLAGS, runOptionsFrom } from './cli-options.js';
 import { compare, parseModes } from './compare.js';
 import { formatComparison } from './report/compare-table.js';
 import { comparisonHtml } from './report/html.js';
@@ -18,8 +18,8 @@ import type { RunEvent, Summary } from './events.js';
 import { ExitCode, isStopCode, stopExitCode, type StopReason } from './exit-codes.js';
 import { onStdioFailed, stdioOpen, watchStdio, writeErr, writeOut } from './stdio.js';
 import { createLogger, type LogLevel } from './log.js';
-import { kebab, resolveOptions, type RunOptions } from './options.js';
-import { checkOutputFile, parseBoolean, parsePort } from './parse.js';
+import { resolveOptions } from './options.js';
+import { checkOutputFile, parsePort } from './parse.js';
 import { Progress } from './report/progress.js';
 import { formatSummary } from './report/summary-table.js';
 import { run } from './run.js';
@@ -32,21 +32,6 @@ type Args = Record<string, unknown>;
 let rejected = false;
 /** The command line as given, for what yargs reads past: `--clean=nope`. */
 let rawArgs: readonly string[] = [];
-
-const BOOLEAN_FLAGS = new Set(Object.entries(RUN_FLAGS).filter(([, flag]) => flag.type === 'boolean').map(([name]) => name));
-
-/**
- * yargs reads `--clean=<anything but true>` as false, so `--clean=nope` would mean --no-clean:
- * a boolean flag takes `=true` or `=false` (or its --no- form), and nothing else.
- */
-function checkBooleanValues(argv: readonly string[]): void {
-  for (const arg of argv) {
-    if (arg === '--') return;
-    const match = /^--([^=]+)=(.*)$/s.exec(arg);
-    if (!match || !BOOLEAN_FLAGS.has(kebab(match[1]!))) continue;
-    if (match[2] !== 'true' && match[2] !== 'false') parseBoolean(`--${kebab(match[1]!)}`, match[2]);
-  }
-}
 
 /**
  * What the CLI writes itself (errors, compare and merge output, reports) goes through this; a
@@ -72,69 +57,6 @@ function usageFailure(message: string): void {
 /** One JSON line on stdout, cleaned. */
 function printJson(value: object): void {
   writeOut(`${JSON.stringify(redactor.value(value))}\n`);
-}
-
-function runOptionsFrom(args: Args): RunOptions {
-  const pick = <T>(key: string): T | undefined => args[key] as T | undefined;
-  const options: RunOptions = {
-    clients: pick('clients'),
-    threads: pick('threads'),
-    qos: pick('qos'),
-    size: pick('size'),
-    rate: pick('rate'),
-    count: pick('count'),
-    duration: pick('duration'),
-    topic: pick('topic'),
-    subTopic: pick('sub-topic'),
-    retain: pick('retain'),
-    clean: pick('clean'),
-    keepalive: pick('keepalive'),
-    username: pick('username'),
-    password: pick('password'),
-    idPrefix: pick('id-prefix'),
-    reconnectAttempts: pick('reconnect-attempts'),
-    reconnectDelay: pick('reconnect-delay'),
-    connectTimeout: pick('connect-timeout'),
-    maxPacketSize: pick('max-packet-size'),
-    maxInflight: pick('max-inflight'),
-    drainTimeout: pick('drain-timeout'),
-    barrier: pick('barrier'),
-    printMessages: pick('print-messages'),
-    statsInterval: pick('stats-interval'),
-    runId: pick('run-id'),
-    work: pick('work'),
-    connectRate: pick('connect-rate'),
-    connectConcurrency: pick('connect-concurrency'),
-    passwordFile: pick('password-file'),
-    mqttVersion: pick('mqtt-version'),
-    sessionExpiry: pick('session-expiry'),
-    retryRefused: pick('retry-refused'),
-    ca: pick('ca'),
-    cert: pick('cert'),
-    key: pick('key'),
-    insecure: pick('insecure'),
-    workload: pick('workload'),
-    hookTimeout: pick('hook-timeout'),
-    scenario: pick('scenario'),
-    metricsPort: pick('metrics-port'),
-    shard: pick('shard'),
-    shards: pick('shards'),
-    startAt: pick('start-at'),
-    localAddress: pick('local-address'),
-    metricsHost: pick('metrics-host'),
-    workClients: pick('work-clients'),
-  };
-  const broker = pick<string | string[]>('broker');
-  if (broker !== undefined) options.brokers = Array.isArray(broker) ? broker : [broker];
-  const out = pick<string | string[]>('out');
-  if (out !== undefined) options.out = out;
-  for (const key of Object.keys(options) as (keyof RunOptions)[]) {
-    if (options[key] === undefined) delete options[key];
-    else if (Array.isArray(options[key]) && key !== 'brokers' && key !== 'out' && key !== 'localAddress') {
-      throw new UsageError(`--${kebab(key)}`, `--${kebab(key)} was given more than once`);
-    }
-  }
-  return options;
 }
 
 async function runCommand(args: Args): Promise<void> {
@@ -194,8 +116,7 @@ function setExitCode(code: number): void {
 }
 
 async function compareCommand(args: Args): Promise<void> {
-  const { threads, ...input } = runOptionsFrom({ ...args, threads: undefined });
-  void threads;
+  const input = runOptionsFrom({ ...args, threads: undefined });
   const modes = parseModes(args.threads as string | undefined);
   const json = args.json === true;
   // Written after every mode has run: checked now, so a bad path cannot cost the runs.
