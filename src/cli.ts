@@ -6,7 +6,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { serveAedes } from './broker/aedes-server.js';
 import { checkBooleanValues, COMPARE_FLAGS, RUN_FLAGS, runOptionsFrom } from './cli-options.js';
-import { compare, parseModes } from './compare.js';
+import { comparePlanned, parseModes, planCompare } from './compare.js';
 import { formatComparison } from './report/compare-table.js';
 import { comparisonHtml } from './report/html.js';
 import { readRun, runReportHtml } from './report/run-report.js';
@@ -22,7 +22,7 @@ import { resolveOptions } from './options.js';
 import { checkOutputFile, parsePort } from './parse.js';
 import { Progress } from './report/progress.js';
 import { formatSummary } from './report/summary-table.js';
-import { run } from './run.js';
+import { runResolved } from './run.js';
 import { checkMachineLimits } from './limits.js';
 import { Redactor, secretsOf, urlSecrets } from './secrets.js';
 
@@ -60,8 +60,8 @@ function printJson(value: object): void {
 }
 
 async function runCommand(args: Args): Promise<void> {
-  const input = runOptionsFrom(args);
-  const resolved = resolveOptions(input); // bad input fails here, before anything starts
+  // Resolved once, here: bad input fails before anything starts, and the redactor knows the secrets.
+  const resolved = resolveOptions(runOptionsFrom(args));
   redactor = redactor.with(secretsOf(resolved));
   checkMachineLimits(resolved);
   const json = args.json === true;
@@ -79,7 +79,7 @@ async function runCommand(args: Args): Promise<void> {
   const release = stopCleanlyOn(controller, logger, 'stopping clients cleanly');
   let summary: Summary;
   try {
-    summary = await run({ ...input, runId: resolved.runId, signal: controller.signal, onEvent, logger });
+    summary = await runResolved(resolved, { signal: controller.signal, onEvent, logger });
   } finally {
     // Clear the progress line before anything else is written, the summary or an error.
     progress?.done();
@@ -123,18 +123,14 @@ async function compareCommand(args: Args): Promise<void> {
   if (Array.isArray(args.report)) throw new UsageError('--report', '--report was given more than once');
   const report = args.report === undefined ? undefined : String(args.report);
   if (report !== undefined) checkOutputFile('--report', report);
-  try {
-    redactor = redactor.with(secretsOf(resolveOptions(input)));
-  } catch {
-    // bad input: compare() says so below, in its own words
-  }
+  // Every mode resolved once, here: bad input fails before anything starts, and the redactor knows the secrets.
+  const plan = planCompare({ ...input, threads: modes });
+  redactor = redactor.with(plan.runs.flatMap(secretsOf));
   const logger = redactor.logger(createLogger(args['log-level'] as LogLevel));
   const controller = new AbortController();
   const release = stopCleanlyOn(controller, logger, 'stopping the current mode cleanly');
   try {
-    const { comparison } = await compare({
-      ...input,
-      threads: modes,
+    const { comparison } = await comparePlanned(plan, {
       signal: controller.signal,
       logger,
       onSummary: (summary) => {
