@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // First: the process title hides argv (a password) and stop signals are handled; src/bin.ts does both even earlier.
 import './process-title.js';
-import { installSignals, onStopSignal, unhandledSignal, type StopSignal } from './signals.js';
+import { abortOnStopSignal, installSignals, unhandledSignal, type StopSignal } from './signals.js';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { serveAedes } from './broker/aedes-server.js';
@@ -99,10 +99,7 @@ function stopCleanlyOn(controller: AbortController, logger: { warn(obj: object, 
     logger.warn({ reason }, `${why}: ${what} (press Ctrl-C again to quit at once)`);
     controller.abort(reason);
   };
-  const releaseSignals = onStopSignal((signal: StopSignal) => {
-    if (controller.signal.aborted) process.exit(stopExitCode(signal));
-    stop(signal, signal);
-  });
+  const releaseSignals = abortOnStopSignal(controller, (signal: StopSignal) => stop(signal, signal));
   const releaseStdio = onStdioFailed((stream, err) => stop('EPIPE', `${stream} closed (${(err as NodeJS.ErrnoException).code ?? err.message})`));
   return () => {
     releaseSignals();
@@ -188,11 +185,14 @@ async function brokerCommand(args: Args): Promise<void> {
   server.broker.on('clientDisconnect', (client) => logger.debug({ client: client.id }, `client ${client.id} disconnected`));
   const url = `mqtt://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
   logger.info({ url }, `embedded Aedes broker listening on ${url}; Ctrl-C stops it`);
-  let release = (): void => {};
   // Ctrl-C, SIGTERM or SIGHUP stop it (exit 0: the way to stop a broker); a second signal quits at once.
-  const signal = await new Promise<StopSignal>((resolve) => (release = onStopSignal(resolve)));
-  release();
-  release = onStopSignal((again) => process.exit(stopExitCode(again)));
+  const controller = new AbortController();
+  const release = abortOnStopSignal(controller);
+  const signal = await new Promise<StopSignal>((resolve) => {
+    const stopped = (): void => resolve(controller.signal.reason as StopSignal);
+    if (controller.signal.aborted) stopped();
+    else controller.signal.addEventListener('abort', stopped, { once: true });
+  });
   await server.close();
   release();
   logger.info({ signal }, 'broker stopped');
