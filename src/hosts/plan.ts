@@ -1,5 +1,6 @@
 import type { GroupProfile } from '../group.js';
 import type { ResolvedOptions } from '../options.js';
+import { workerOptions } from '../worker-options.js';
 import type { SessionSettings, SessionSpec, ShardStart } from '../protocol.js';
 import { now } from '../session/clock.js';
 import { hearingRanges } from '../metrics/planned.js';
@@ -100,22 +101,14 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile, shards: 
     keepaliveSec: group.keepaliveSec,
     username: group.username,
     password: group.password,
-    reconnectAttempts: options.reconnectAttempts,
-    reconnectDelayMs: options.reconnectDelayMs,
-    connectTimeoutMs: options.connectTimeoutMs,
-    maxPacketSize: options.maxPacketSize,
-    maxInflight: options.maxInflight,
-    barrier: options.barrier,
-    printMessages: options.printMessages,
+    // Run-wide: the options the option table marks `worker` (reconnect, timeouts, in-flight window, ...).
+    ...workerOptions(options),
     writeCache: group.mode !== 'thread-per-client',
     // The process-wide bound, shared out over every shard.
     connectConcurrency: Math.max(1, Math.ceil(options.connectConcurrency / shards)),
     protocolVersion: group.protocolVersion,
     sessionExpirySec: group.sessionExpirySec,
-    retryRefused: options.retryRefused,
-    drainTimeoutMs: options.drainTimeoutMs,
     workload: group.workload,
-    hookTimeoutMs: options.hookTimeoutMs,
   };
 }
 
