@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // First: the process title hides argv (a password) and stop signals are handled; src/bin.ts does both even earlier.
 import './process-title.js';
-import { installSignals, onStopSignal, unhandledSignal, type StopSignal } from './signals.js';
+import { abortOnStopSignal, installSignals, unhandledSignal, type StopSignal } from './signals.js';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { serveAedes } from './broker/aedes-server.js';
-import { COMPARE_FLAGS, RUN_FLAGS } from './cli-options.js';
-import { compare, parseModes } from './compare.js';
+import { checkBooleanValues, COMPARE_FLAGS, RUN_FLAGS, runOptionsFrom } from './cli-options.js';
+import { comparePlanned, parseModes, planCompare } from './compare.js';
 import { formatComparison } from './report/compare-table.js';
 import { comparisonHtml } from './report/html.js';
 import { readRun, runReportHtml } from './report/run-report.js';
@@ -18,11 +18,11 @@ import type { RunEvent, Summary } from './events.js';
 import { ExitCode, isStopCode, stopExitCode, type StopReason } from './exit-codes.js';
 import { onStdioFailed, stdioOpen, watchStdio, writeErr, writeOut } from './stdio.js';
 import { createLogger, type LogLevel } from './log.js';
-import { kebab, resolveOptions, type RunOptions } from './options.js';
-import { checkOutputFile, parseBoolean, parsePort } from './parse.js';
+import { resolveOptions } from './options.js';
+import { checkOutputFile, parsePort } from './parse.js';
 import { Progress } from './report/progress.js';
 import { formatSummary } from './report/summary-table.js';
-import { run } from './run.js';
+import { runResolved } from './run.js';
 import { checkMachineLimits } from './limits.js';
 import { Redactor, secretsOf, urlSecrets } from './secrets.js';
 
@@ -32,21 +32,6 @@ type Args = Record<string, unknown>;
 let rejected = false;
 /** The command line as given, for what yargs reads past: `--clean=nope`. */
 let rawArgs: readonly string[] = [];
-
-const BOOLEAN_FLAGS = new Set(Object.entries(RUN_FLAGS).filter(([, flag]) => flag.type === 'boolean').map(([name]) => name));
-
-/**
- * yargs reads `--clean=<anything but true>` as false, so `--clean=nope` would mean --no-clean:
- * a boolean flag takes `=true` or `=false` (or its --no- form), and nothing else.
- */
-function checkBooleanValues(argv: readonly string[]): void {
-  for (const arg of argv) {
-    if (arg === '--') return;
-    const match = /^--([^=]+)=(.*)$/s.exec(arg);
-    if (!match || !BOOLEAN_FLAGS.has(kebab(match[1]!))) continue;
-    if (match[2] !== 'true' && match[2] !== 'false') parseBoolean(`--${kebab(match[1]!)}`, match[2]);
-  }
-}
 
 /**
  * What the CLI writes itself (errors, compare and merge output, reports) goes through this; a
@@ -74,72 +59,9 @@ function printJson(value: object): void {
   writeOut(`${JSON.stringify(redactor.value(value))}\n`);
 }
 
-function runOptionsFrom(args: Args): RunOptions {
-  const pick = <T>(key: string): T | undefined => args[key] as T | undefined;
-  const options: RunOptions = {
-    clients: pick('clients'),
-    threads: pick('threads'),
-    qos: pick('qos'),
-    size: pick('size'),
-    rate: pick('rate'),
-    count: pick('count'),
-    duration: pick('duration'),
-    topic: pick('topic'),
-    subTopic: pick('sub-topic'),
-    retain: pick('retain'),
-    clean: pick('clean'),
-    keepalive: pick('keepalive'),
-    username: pick('username'),
-    password: pick('password'),
-    idPrefix: pick('id-prefix'),
-    reconnectAttempts: pick('reconnect-attempts'),
-    reconnectDelay: pick('reconnect-delay'),
-    connectTimeout: pick('connect-timeout'),
-    maxPacketSize: pick('max-packet-size'),
-    maxInflight: pick('max-inflight'),
-    drainTimeout: pick('drain-timeout'),
-    barrier: pick('barrier'),
-    printMessages: pick('print-messages'),
-    statsInterval: pick('stats-interval'),
-    runId: pick('run-id'),
-    work: pick('work'),
-    connectRate: pick('connect-rate'),
-    connectConcurrency: pick('connect-concurrency'),
-    passwordFile: pick('password-file'),
-    mqttVersion: pick('mqtt-version'),
-    sessionExpiry: pick('session-expiry'),
-    retryRefused: pick('retry-refused'),
-    ca: pick('ca'),
-    cert: pick('cert'),
-    key: pick('key'),
-    insecure: pick('insecure'),
-    workload: pick('workload'),
-    hookTimeout: pick('hook-timeout'),
-    scenario: pick('scenario'),
-    metricsPort: pick('metrics-port'),
-    shard: pick('shard'),
-    shards: pick('shards'),
-    startAt: pick('start-at'),
-    localAddress: pick('local-address'),
-    metricsHost: pick('metrics-host'),
-    workClients: pick('work-clients'),
-  };
-  const broker = pick<string | string[]>('broker');
-  if (broker !== undefined) options.brokers = Array.isArray(broker) ? broker : [broker];
-  const out = pick<string | string[]>('out');
-  if (out !== undefined) options.out = out;
-  for (const key of Object.keys(options) as (keyof RunOptions)[]) {
-    if (options[key] === undefined) delete options[key];
-    else if (Array.isArray(options[key]) && key !== 'brokers' && key !== 'out' && key !== 'localAddress') {
-      throw new UsageError(`--${kebab(key)}`, `--${kebab(key)} was given more than once`);
-    }
-  }
-  return options;
-}
-
 async function runCommand(args: Args): Promise<void> {
-  const input = runOptionsFrom(args);
-  const resolved = resolveOptions(input); // bad input fails here, before anything starts
+  // Resolved once, here: bad input fails before anything starts, and the redactor knows the secrets.
+  const resolved = resolveOptions(runOptionsFrom(args));
   redactor = redactor.with(secretsOf(resolved));
   checkMachineLimits(resolved);
   const json = args.json === true;
@@ -157,7 +79,7 @@ async function runCommand(args: Args): Promise<void> {
   const release = stopCleanlyOn(controller, logger, 'stopping clients cleanly');
   let summary: Summary;
   try {
-    summary = await run({ ...input, runId: resolved.runId, signal: controller.signal, onEvent, logger });
+    summary = await runResolved(resolved, { signal: controller.signal, onEvent, logger });
   } finally {
     // Clear the progress line before anything else is written, the summary or an error.
     progress?.done();
@@ -177,10 +99,7 @@ function stopCleanlyOn(controller: AbortController, logger: { warn(obj: object, 
     logger.warn({ reason }, `${why}: ${what} (press Ctrl-C again to quit at once)`);
     controller.abort(reason);
   };
-  const releaseSignals = onStopSignal((signal: StopSignal) => {
-    if (controller.signal.aborted) process.exit(stopExitCode(signal));
-    stop(signal, signal);
-  });
+  const releaseSignals = abortOnStopSignal(controller, (signal: StopSignal) => stop(signal, signal));
   const releaseStdio = onStdioFailed((stream, err) => stop('EPIPE', `${stream} closed (${(err as NodeJS.ErrnoException).code ?? err.message})`));
   return () => {
     releaseSignals();
@@ -194,26 +113,21 @@ function setExitCode(code: number): void {
 }
 
 async function compareCommand(args: Args): Promise<void> {
-  const { threads, ...input } = runOptionsFrom({ ...args, threads: undefined });
-  void threads;
+  const input = runOptionsFrom({ ...args, threads: undefined });
   const modes = parseModes(args.threads as string | undefined);
   const json = args.json === true;
   // Written after every mode has run: checked now, so a bad path cannot cost the runs.
   if (Array.isArray(args.report)) throw new UsageError('--report', '--report was given more than once');
   const report = args.report === undefined ? undefined : String(args.report);
   if (report !== undefined) checkOutputFile('--report', report);
-  try {
-    redactor = redactor.with(secretsOf(resolveOptions(input)));
-  } catch {
-    // bad input: compare() says so below, in its own words
-  }
+  // Every mode resolved once, here: bad input fails before anything starts, and the redactor knows the secrets.
+  const plan = planCompare({ ...input, threads: modes });
+  redactor = redactor.with(plan.runs.flatMap(secretsOf));
   const logger = redactor.logger(createLogger(args['log-level'] as LogLevel));
   const controller = new AbortController();
   const release = stopCleanlyOn(controller, logger, 'stopping the current mode cleanly');
   try {
-    const { comparison } = await compare({
-      ...input,
-      threads: modes,
+    const { comparison } = await comparePlanned(plan, {
       signal: controller.signal,
       logger,
       onSummary: (summary) => {
@@ -271,11 +185,14 @@ async function brokerCommand(args: Args): Promise<void> {
   server.broker.on('clientDisconnect', (client) => logger.debug({ client: client.id }, `client ${client.id} disconnected`));
   const url = `mqtt://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
   logger.info({ url }, `embedded Aedes broker listening on ${url}; Ctrl-C stops it`);
-  let release = (): void => {};
   // Ctrl-C, SIGTERM or SIGHUP stop it (exit 0: the way to stop a broker); a second signal quits at once.
-  const signal = await new Promise<StopSignal>((resolve) => (release = onStopSignal(resolve)));
-  release();
-  release = onStopSignal((again) => process.exit(stopExitCode(again)));
+  const controller = new AbortController();
+  const release = abortOnStopSignal(controller);
+  const signal = await new Promise<StopSignal>((resolve) => {
+    const stopped = (): void => resolve(controller.signal.reason as StopSignal);
+    if (controller.signal.aborted) stopped();
+    else controller.signal.addEventListener('abort', stopped, { once: true });
+  });
   await server.close();
   release();
   logger.info({ signal }, 'broker stopped');

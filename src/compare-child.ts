@@ -1,10 +1,11 @@
 /**
  * One mode of `mqtt-fleet compare`, in a fresh process: its peak RSS and CPU are its own, and no
- * mode inherits another's heap or JIT state. Receives options over IPC, sends back stats and the summary.
+ * mode inherits another's heap or JIT state. Receives its options over IPC, resolved by the parent,
+ * and sends back stats and the summary.
  */
 import { serializeError } from './errors.js';
 import type { CompareChildMessage, CompareParentMessage } from './compare.js';
-import { run } from './run.js';
+import { runResolved } from './run.js';
 
 const send = (message: CompareChildMessage): void => {
   process.send?.(message);
@@ -18,8 +19,7 @@ process.once('message', async (message: CompareParentMessage) => {
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
   try {
-    const summary = await run({
-      ...message.options,
+    const summary = await runResolved(message.options, {
       signal: controller.signal,
       onEvent: (event) => {
         if (event.type === 'stats') send({ type: 'stats', event });

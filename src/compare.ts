@@ -8,12 +8,13 @@ import { checkWorkloads } from './workload-check.js';
 import { checkMachineLimits } from './limits.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
-import { newRunId, resolveOptions, type RunOptions } from './options.js';
+import { newRunId, resolveOptions, type ResolvedOptions, type RunOptions } from './options.js';
 import { assertNever } from './protocol.js';
 
 const CHILD = fileURLToPath(new URL('./compare-child.js', import.meta.url));
 
-export type CompareParentMessage = { type: 'run'; options: RunOptions };
+/** A mode's options, resolved by the parent: the child runs them as they are. */
+export type CompareParentMessage = { type: 'run'; options: ResolvedOptions };
 export type CompareChildMessage =
   | { type: 'stats'; event: StatsLine }
   | { type: 'summary'; summary: Summary }
@@ -76,24 +77,47 @@ export function parseModes(value: string | string[] | undefined): string[] {
   return list;
 }
 
+/** What `compare` runs: one resolved run per mode, all checked before the first starts. */
+export interface ComparePlan {
+  runId: string;
+  modes: string[];
+  /** Each mode's options, resolved once here and handed to the process that runs it. */
+  runs: ResolvedOptions[];
+}
+
 /**
- * Run the identical workload once per thread mode, one after another, each in a fresh process
- * (against the same broker, or a fresh embedded one per mode), and set their figures side by side.
+ * Resolve and check every mode's options before the first starts: a bad mode must not cost a
+ * whole run first. Throws UsageError, naming the option.
  */
-export async function compare(input: CompareOptions & CompareControl = {}): Promise<{ comparison: Comparison; summaries: Summary[] }> {
-  const { signal, logger = silentLogger, onSummary, onStats, threads, ...runOptions } = input;
+export function planCompare(input: CompareOptions = {}): ComparePlan {
+  const { threads, ...runOptions } = input;
   const modes = parseModes(threads);
   const runId = runOptions.runId ?? newRunId();
   // Each mode would write the same files, the last one overwriting the others.
   if (runOptions.out !== undefined) {
     throw new UsageError('--out', "--out does not go with compare: every mode would write the same file; --json prints each mode's summary, --report draws them");
   }
-  // Validate every mode before the first starts: a bad mode must not cost a whole run first.
-  const resolved = modes.map((mode, n) => {
+  const runs = modes.map((mode, n) => {
     const options = resolveOptions({ ...runOptions, threads: mode, runId: `${runId}-${n}` });
     checkMachineLimits(options);
     return options;
   });
+  return { runId, modes, runs };
+}
+
+/**
+ * Run the identical workload once per thread mode, one after another, each in a fresh process
+ * (against the same broker, or a fresh embedded one per mode), and set their figures side by side.
+ */
+export async function compare(input: CompareOptions & CompareControl = {}): Promise<{ comparison: Comparison; summaries: Summary[] }> {
+  const { signal, logger, onSummary, onStats, ...options } = input;
+  return comparePlanned(planCompare(options), { signal, logger, onSummary, onStats });
+}
+
+/** compare() with its plan made already (the CLI makes it first, for its redactor). */
+export async function comparePlanned(plan: ComparePlan, control: CompareControl = {}): Promise<{ comparison: Comparison; summaries: Summary[] }> {
+  const { signal, logger = silentLogger, onSummary, onStats } = control;
+  const { runId, modes, runs: resolved } = plan;
   await checkWorkloads(resolved[0]!, signal);
   const summaries: Summary[] = [];
   let interrupted = false;
@@ -104,7 +128,7 @@ export async function compare(input: CompareOptions & CompareControl = {}): Prom
       break;
     }
     logger.info({ mode }, `compare: mode ${n + 1} of ${modes.length}: --threads ${mode}`);
-    const summary = await runChild({ ...runOptions, threads: mode, runId: resolved[n]!.runId }, signal, (s) => onStats?.(mode, s));
+    const summary = await runChild(mode, resolved[n]!, signal, (s) => onStats?.(mode, s));
     summaries.push(summary);
     onSummary?.(summary);
     if (summary.interrupted) {
@@ -152,7 +176,7 @@ function row(s: Summary, base: Summary): ComparisonRow {
   };
 }
 
-function runChild(options: RunOptions, signal: AbortSignal | undefined, onStats: (s: StatsLine) => void): Promise<Summary> {
+function runChild(mode: string, options: ResolvedOptions, signal: AbortSignal | undefined, onStats: (s: StatsLine) => void): Promise<Summary> {
   return new Promise((resolve, reject) => {
     const child = fork(CHILD, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     let summary: Summary | null = null;
@@ -181,7 +205,7 @@ function runChild(options: RunOptions, signal: AbortSignal | undefined, onStats:
     child.once('exit', (code, sig) => {
       signal?.removeEventListener('abort', forward);
       if (summary) resolve(summary);
-      else reject(new Error(error ? error.message : `the ${options.threads} run exited (${code ?? sig}) without a summary`));
+      else reject(new Error(error ? error.message : `the ${mode} run exited (${code ?? sig}) without a summary`));
     });
     const message: CompareParentMessage = { type: 'run', options };
     child.send(message);

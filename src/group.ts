@@ -2,7 +2,7 @@
  * A group of clients that share a profile: the whole fleet of a plain `run`, or one group of a
  * scenario file. Plain data, cloned into every thread that runs the group's clients.
  */
-import type { ThreadMode } from './options.js';
+import type { ThreadMode } from './thread-mode.js';
 
 export interface TlsOptions {
   ca?: string;

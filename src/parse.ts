@@ -1,10 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
-import { approxMs, DAY, formatCount, formatMs, HOUR, MAX_MESSAGES, MAX_RATE, MAX_RUN_MS, MIN_RATE, MINUTE, SECOND, shown } from './bounds.js';
+import {
+  approxMs,
+  DAY,
+  formatCount,
+  formatMs,
+  HOUR,
+  MAX_MESSAGES,
+  MAX_RATE,
+  MAX_RUN_MS,
+  MIN_RATE,
+  MINUTE,
+  SECOND,
+  shown,
+  START_AT_AHEAD_MS,
+  START_AT_BEHIND_MS,
+} from './bounds.js';
 import { UsageError } from './errors.js';
 import { checkOptionFile, FILE_LIMITS } from './option-files.js';
-import type { ThreadMode } from './options.js';
+import type { ThreadMode } from './thread-mode.js';
 import { MQTT_REMAINING_MAX } from './packet-limits.js';
 import { maskUrl } from './secrets.js';
 import { HEADER_SIZE } from './session/payload.js';
@@ -249,6 +265,45 @@ export function checkBrokerUrl(url: string, option = '--broker'): string {
   }
   if (!parsed.hostname) throw new UsageError(option, `${option} needs a host (got ${JSON.stringify(maskUrl(url))})`);
   return url;
+}
+
+/** An ISO 8601 time (`2026-11-24T18:00:00Z`) within a day ahead and an hour ago: epoch ms. */
+export function parseStartAt(option: string, value: string): number {
+  const at = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(at)) {
+    throw new UsageError(option, `${option} must be an ISO 8601 time like 2026-11-24T18:00:00Z (got ${JSON.stringify(value)})`);
+  }
+  // Its timer must fit setTimeout, and a time long gone is a mistake, not a late shard.
+  const now = Date.now();
+  if (at - now > START_AT_AHEAD_MS) throw new UsageError(option, `${option} must be at most ${formatMs(START_AT_AHEAD_MS)} ahead (got ${JSON.stringify(value)})`);
+  if (now - at > START_AT_BEHIND_MS) throw new UsageError(option, `${option} must be at most ${formatMs(START_AT_BEHIND_MS)} ago (got ${JSON.stringify(value)})`);
+  return at;
+}
+
+/** `a,b,c` and/or IPv4 CIDR ranges (`127.0.1.0/24`: every host address in it), one value or a list of them. */
+export function parseLocalAddresses(option: string, value: string | string[] | undefined): string[] {
+  const parts = (value === undefined ? [] : Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((p) => p.trim()).filter(Boolean);
+  const out: string[] = [];
+  for (const part of parts) {
+    const cidr = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(part);
+    if (cidr) {
+      const bits = Number(cidr[5]);
+      const octets = cidr.slice(1, 5).map(Number);
+      if (bits < 16 || bits > 32 || octets.some((o) => o > 255)) throw new UsageError(option, `${option}: ${part} is not an IPv4 range from /16 to /32`);
+      const base = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
+      const size = 2 ** (32 - bits);
+      const start = (base & ~(size - 1)) >>> 0;
+      // Leave out the network and broadcast addresses of ranges with room for them.
+      for (let a = size > 2 ? 1 : 0; a < (size > 2 ? size - 1 : size); a++) {
+        const ip = (start + a) >>> 0;
+        out.push([ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.'));
+      }
+      continue;
+    }
+    if (isIP(part) === 0) throw new UsageError(option, `${option}: ${JSON.stringify(part)} is not an IP address or CIDR range`);
+    out.push(part);
+  }
+  return out;
 }
 
 export function newRunId(): string {

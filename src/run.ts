@@ -43,10 +43,19 @@ export interface RunControl {
 export async function run(input: RunOptions & RunControl = {}): Promise<Summary> {
   const options = resolveOptions(input);
   checkMachineLimits(options);
+  return runResolved(options, input);
+}
+
+/**
+ * run() with its options resolved and checked against the machine's limits already: the CLI
+ * resolves them first (for its redactor and its progress line), and `compare` in its parent
+ * process, so a run's options are resolved once (one run id, one reading of each file).
+ */
+export async function runResolved(options: ResolvedOptions, control: RunControl = {}): Promise<Summary> {
   const redactor = Redactor.of(options);
-  const log = redactor.logger(input.logger ?? silentLogger);
-  const emit = input.onEvent ?? (() => {});
-  await checkWorkloads(options, input.signal);
+  const log = redactor.logger(control.logger ?? silentLogger);
+  const emit = control.onEvent ?? (() => {});
+  await checkWorkloads(options, control.signal);
   // The metrics port is the last thing that can refuse: taken before the embedded broker starts
   // and before any --out file is created. Until the run starts, scrapes see an empty fleet.
   const live = { aggregate: new Aggregate([], latencyGroups(options).length, now()) };
@@ -54,7 +63,7 @@ export async function run(input: RunOptions & RunControl = {}): Promise<Summary>
   let broker: EmbeddedBroker | null = null;
   try {
     // Stopped already (an early Ctrl-C): nothing will connect, so no broker either.
-    if (options.embeddedBroker && !input.signal?.aborted) {
+    if (options.embeddedBroker && !control.signal?.aborted) {
       broker = await startBroker();
       options.brokers = [broker.url];
       for (const group of options.groups) {
@@ -62,7 +71,7 @@ export async function run(input: RunOptions & RunControl = {}): Promise<Summary>
       }
       log.info({ broker: broker.url, pid: broker.pid }, `embedded Aedes broker listening on ${broker.url} (pid ${broker.pid})`);
     }
-    return await runAgainst(options, live, input.signal, emit, log, redactor);
+    return await runAgainst(options, live, control.signal, emit, log, redactor);
   } finally {
     await broker?.stop();
     // The metrics server that fails to close costs nothing of the summary.

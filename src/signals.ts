@@ -27,7 +27,7 @@ export function installSignals(): void {
 }
 
 /** A command takes charge of stop signals until the returned function is called; one that came earlier is handed over now. */
-export function onStopSignal(take: (signal: StopSignal) => void): () => void {
+function onStopSignal(take: (signal: StopSignal) => void): () => void {
   installSignals();
   handler = take;
   if (pending) {
@@ -38,6 +38,19 @@ export function onStopSignal(take: (signal: StopSignal) => void): () => void {
   return () => {
     if (handler === take) handler = null;
   };
+}
+
+/**
+ * How every command takes stop signals, until the returned function is called: the first
+ * (Ctrl-C, SIGTERM, SIGHUP) calls `onStop` and aborts `controller`, the signal its reason; one that
+ * comes once `controller` is aborted (by a signal, or by anything else) exits at once with its code.
+ */
+export function abortOnStopSignal(controller: AbortController, onStop?: (signal: StopSignal) => void): () => void {
+  return onStopSignal((signal) => {
+    if (controller.signal.aborted) process.exit(stopExitCode(signal));
+    onStop?.(signal);
+    controller.abort(signal);
+  });
 }
 
 /** A signal that came while no command was in charge of it (e.g. during the summary): it still sets the exit code. */

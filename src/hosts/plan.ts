@@ -1,5 +1,6 @@
 import type { GroupProfile } from '../group.js';
 import type { ResolvedOptions } from '../options.js';
+import { workerOptions } from '../worker-options.js';
 import type { SessionSettings, SessionSpec, ShardStart } from '../protocol.js';
 import { now } from '../session/clock.js';
 import { newSlotsBuffer } from '../session/slots.js';
@@ -101,20 +102,12 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile): Session
     keepaliveSec: group.keepaliveSec,
     username: group.username,
     password: group.password,
-    reconnectAttempts: options.reconnectAttempts,
-    reconnectDelayMs: options.reconnectDelayMs,
-    connectTimeoutMs: options.connectTimeoutMs,
-    maxPacketSize: options.maxPacketSize,
-    maxInflight: options.maxInflight,
-    barrier: options.barrier,
-    printMessages: options.printMessages,
+    // Run-wide: the options the option table marks `worker` (reconnect, timeouts, in-flight window, ...).
+    ...workerOptions(options),
     writeCache: group.mode !== 'thread-per-client',
     protocolVersion: group.protocolVersion,
     sessionExpirySec: group.sessionExpirySec,
-    retryRefused: options.retryRefused,
-    drainTimeoutMs: options.drainTimeoutMs,
     workload: group.workload,
-    hookTimeoutMs: options.hookTimeoutMs,
   };
 }
 
