@@ -7,10 +7,11 @@ import { largestPayload } from './packet-limits.js';
 import { maskUrl } from './secrets.js';
 
 /**
- * Measured on a 2-core, 24 GiB machine with the bundled worker: 200 threads took 11.5 MB of RSS
- * each, 500 took 10.4 MB (README, "Lean threads"). Rounded up, plus room for the rest of the process.
+ * Measured on a 2-core, 24 GiB machine with the code-cached bundle (bench W6): 1,000 threads, each
+ * with its client connected, took 10.1 GB of RSS in all, 20 took 322 MB (about 10 MB a thread;
+ * a bare Node worker takes 7.7-8.4 MB: bench FLOOR). Rounded up.
  */
-export const RSS_PER_THREAD_MB = 12;
+export const RSS_PER_THREAD_MB = 11;
 const RESERVE_MB = 2048;
 /** A connection on a pool or the main loop: 40-50 KB measured (README, "One machine, as far as it goes"). */
 const BYTES_PER_CONNECTION = 50 * 1024;

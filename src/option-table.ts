@@ -175,10 +175,10 @@ export const OPTIONS = {
     default: 0,
     scenario: true,
   },
-  /** Connection attempts in flight at once across the fleet (split over threads). */
+  /** Connection attempts in flight at once across the process: one bound shared by every thread. */
   connectConcurrency: {
     kind: 'number',
-    description: 'Connection attempts in flight at once, fleet-wide (split over threads; at most 1m): a full listen backlog drops SYNs',
+    description: 'Connection attempts in flight at once in this process, one bound shared by all its threads (at most 1m): a full listen backlog drops SYNs',
     default: 64,
     scenario: true,
     parse: (label, value) => parsePositiveCount(label, value, MAX_CLIENTS),

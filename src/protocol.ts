@@ -86,8 +86,6 @@ export interface SessionSettings {
    * and megabytes per thread to build. Worth it for a few busy threads, not for a thread per client.
    */
   writeCache: boolean;
-  /** Connection attempts this shard keeps in flight at most. */
-  connectConcurrency: number;
   protocolVersion: 4 | 5;
   sessionExpirySec: number | undefined;
   retryRefused: boolean;
@@ -109,8 +107,12 @@ export interface ShardStart {
   latencyGroups: string[];
   /** Milliseconds between counter batches. */
   batchIntervalMs: number;
+  /** Event-loop delay sampling interval (hosts/plan.ts shardTimers: coarser with many threads). */
+  loopResolutionMs: number;
   /** Epoch ms the run launched its shards: the origin of every session's connect delay. */
   launchedAt: number;
+  /** The run's connection attempts in flight, one count shared by every shard (session/slots.ts). */
+  connectSlots: SharedArrayBuffer;
   /**
    * Epoch ms before which no message of this run was sent (--start-at with a barrier, else the
    * launch): a message with this run's header sent earlier is from an earlier run with the same id.

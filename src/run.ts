@@ -26,8 +26,6 @@ import { Aggregate } from './metrics/aggregate.js';
 import { UsageError } from './errors.js';
 import { now } from './session/clock.js';
 
-/** Counter and latency batches: often enough for live figures, rare enough to cost nothing. */
-const BATCH_INTERVAL_MS = 250;
 
 export interface RunControl {
   /** Abort to interrupt: clients stop publishing, disconnect cleanly, and the summary so far is returned. */
@@ -121,7 +119,7 @@ async function runAgainst(
   const topology = restrictTo(fleetTopology, local);
   const publishing = specs.filter((s) => s.pubTopic !== null).map((s) => s.index);
   const groups = latencyGroups(options);
-  const shards = planShards(options, specs, groups, BATCH_INTERVAL_MS);
+  const shards = planShards(options, specs, groups);
   // A file that fails (disk full, ...) is said at once and dropped; the run and the summary go on.
   const outputs = await Outputs.open(
     options.outputs,

@@ -62,7 +62,7 @@ test('every session is given the run-wide options the table marks for workers, a
     {},
   );
   const specs = planSessions(options);
-  const [shard] = planShards(options, specs, latencyGroups(options), 250);
+  const [shard] = planShards(options, specs, latencyGroups(options));
   assert.ok(shard);
   const { settings } = shard;
   assert.deepEqual(

@@ -1,27 +1,68 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Slots } from '../src/session/slots.js';
+import { Worker } from 'node:worker_threads';
+import { newSlotsBuffer, Slots } from '../src/session/slots.js';
+import { withTimeout } from './helpers/wait.js';
 
-test('connection slots: at most N held, waiters served in order, double release is harmless', async () => {
-  const slots = new Slots(2);
+test('connection slots: at most N held, a release admits one waiter, double release is harmless', async () => {
+  const buffer = newSlotsBuffer(2);
+  const slots = new Slots(buffer);
+  const free = (): number => new Int32Array(buffer)[0]!;
   const a = await slots.acquire();
   const b = await slots.acquire();
-  const order: string[] = [];
-  const c = slots.acquire().then((release) => (order.push('c'), release));
-  const d = slots.acquire().then((release) => (order.push('d'), release));
-  await Promise.resolve();
-  assert.deepEqual(order, [], 'both wait while two are held');
+  assert.equal(free(), 0);
+  const admitted: string[] = [];
+  const c = slots.acquire().then((release) => (admitted.push('c'), release));
+  const d = slots.acquire().then((release) => (admitted.push('d'), release));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(admitted, [], 'both wait while two are held');
   a();
   a();
-  const releaseC = await c;
-  assert.deepEqual(order, ['c'], 'one release admits one waiter, even if called twice');
+  await withTimeout(c.then(() => undefined).catch(() => undefined), 5000, 'a waiter to be admitted');
+  // Give a second, wrong admission every chance to happen: the double release must not count twice.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(admitted.length, 1, `one release admits one waiter, even if called twice (admitted ${admitted.join(',')})`);
   b();
-  const releaseD = await d;
-  assert.deepEqual(order, ['c', 'd']);
+  const [releaseC, releaseD] = await withTimeout(Promise.all([c, d]), 5000, 'the second waiter');
+  assert.equal(admitted.length, 2);
   releaseC();
   releaseD();
-  const e = await slots.acquire();
-  const f = await slots.acquire();
-  e();
-  f();
+  assert.equal(free(), 2, 'every slot back');
+});
+
+test('connection slots are one bound across threads: 12 threads, 3 slots, never more than 3 held at once', async () => {
+  const buffer = newSlotsBuffer(3);
+  const held = new SharedArrayBuffer(8); // [held now, most held at once]
+  // Each thread imports the compiled module itself, as a shard's thread does.
+  const module = new URL('../src/session/slots.js', import.meta.url).href;
+  const workers = Array.from({ length: 12 }, () => {
+    const worker = new Worker(
+      `const { workerData, parentPort } = require('node:worker_threads');
+       import(workerData.module).then(async ({ Slots }) => {
+         const held = new Int32Array(workerData.held);
+         const slots = new Slots(workerData.buffer);
+         for (let n = 0; n < 5; n++) {
+           const release = await slots.acquire();
+           const now = Atomics.add(held, 0, 1) + 1;
+           for (let most = Atomics.load(held, 1); now > most; most = Atomics.load(held, 1)) Atomics.compareExchange(held, 1, most, now);
+           await new Promise((resolve) => setTimeout(resolve, 5));
+           Atomics.sub(held, 0, 1);
+           release();
+         }
+         parentPort.postMessage('done');
+       });`,
+      { eval: true, workerData: { module, buffer, held } },
+    );
+    return new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+      worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited ${code}`))));
+    });
+  });
+  await withTimeout(Promise.all(workers), 30_000, 'every thread to take and give back its slots');
+  const counts = new Int32Array(held);
+  assert.equal(counts[0], 0, 'nothing held at the end');
+  assert.ok(counts[1]! <= 3, `at most 3 held at once (saw ${counts[1]})`);
+  assert.equal(counts[1], 3, 'and the bound was reached: the threads did contend');
+  assert.equal(new Int32Array(buffer)[0], 3, 'every slot back');
 });

@@ -15,3 +15,6 @@ export default async function clientTask({ start, port }: ClientTask): Promise<n
   await runShard(start, port);
   return null;
 }
+
+/** For workers/client-loader.cts: the thread's own import(), which code compiled from a code cache lacks. */
+export { useModuleLoader } from '../src/session/module-loader.js';

@@ -19,7 +19,8 @@ export class HookMonitor {
   ) {
     const watched = handles
       .filter((h) => h.start.watch !== undefined && h.start.mode !== 'single-loop')
-      .map((handle) => ({ handle, reader: new HookWatchReader(handle.start.watch!, hookTimeoutMs + WATCH_GRACE_MS) }));
+      // A healthy thread beats at least once a batch interval (longer with many threads: plan.ts shardTimers).
+      .map((handle) => ({ handle, reader: new HookWatchReader(handle.start.watch!, hookTimeoutMs + WATCH_GRACE_MS + handle.start.batchIntervalMs) }));
     if (watched.length === 0) return;
     this.timer = setInterval(() => {
       const t = performance.now();

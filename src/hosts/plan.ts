@@ -3,6 +3,7 @@ import type { ResolvedOptions } from '../options.js';
 import { workerOptions } from '../worker-options.js';
 import type { SessionSettings, SessionSpec, ShardStart } from '../protocol.js';
 import { now } from '../session/clock.js';
+import { newSlotsBuffer } from '../session/slots.js';
 import { hearingRanges } from '../metrics/planned.js';
 import { runTag } from '../session/payload.js';
 import { renderTemplate, shareOf } from '../session/templates.js';
@@ -81,8 +82,8 @@ export function planHearing(specs: readonly SessionSpec[], expected: ReadonlyMap
   }
 }
 
-/** `shards`: how many shards this process runs, among which the connect bound is shared out. */
-function sessionSettings(options: ResolvedOptions, group: GroupProfile, shards: number): SessionSettings {
+/** What every session of one group needs to know, the same in every shard of the group. */
+function sessionSettings(options: ResolvedOptions, group: GroupProfile): SessionSettings {
   const publish = group.publish;
   return {
     runTag: runTag(options.runId),
@@ -104,8 +105,6 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile, shards: 
     // Run-wide: the options the option table marks `worker` (reconnect, timeouts, in-flight window, ...).
     ...workerOptions(options),
     writeCache: group.mode !== 'thread-per-client',
-    // The process-wide bound, shared out over every shard.
-    connectConcurrency: Math.max(1, Math.ceil(options.connectConcurrency / shards)),
     protocolVersion: group.protocolVersion,
     sessionExpirySec: group.sessionExpirySec,
     workload: group.workload,
@@ -118,7 +117,7 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile, shards: 
  * threads (pool), or the whole group in one (single loop). A shard never mixes groups, so it
  * carries one group's settings; a group with no clients here gets no shard, and no thread.
  */
-export function planShards(options: ResolvedOptions, specs: SessionSpec[], latencyGroups: string[], batchIntervalMs: number): ShardStart[] {
+export function planShards(options: ResolvedOptions, specs: SessionSpec[], latencyGroups: string[]): ShardStart[] {
   const launchedAt = now();
   // Behind a barrier with --start-at nothing of this run is sent before that time, in any shard.
   const runStart = options.barrier && options.startAt !== null ? options.startAt : launchedAt;
@@ -129,13 +128,34 @@ export function planShards(options: ResolvedOptions, specs: SessionSpec[], laten
     members.forEach((spec, n) => buckets[n % count]!.push(spec));
     return { group, buckets: buckets.filter((b) => b.length > 0) };
   });
-  const total = split.reduce((n, { buckets }) => n + buckets.length, 0);
+  // --connect-concurrency bounds the whole process: one count for every shard, in any thread.
+  const connectSlots = newSlotsBuffer(options.connectConcurrency);
+  const { batchIntervalMs, loopResolutionMs } = shardTimers(split.reduce((n, { buckets }) => n + buckets.length, 0));
   const starts: ShardStart[] = [];
   for (const { group, buckets } of split) {
-    const settings = sessionSettings(options, group, total);
+    const settings = sessionSettings(options, group);
     for (const sessions of buckets) {
-      starts.push({ shard: starts.length, mode: group.mode, sessions, settings, latencyGroups, batchIntervalMs, launchedAt, runStart });
+      starts.push({ shard: starts.length, mode: group.mode, sessions, settings, latencyGroups, batchIntervalMs, loopResolutionMs, launchedAt, runStart, connectSlots });
     }
   }
   return starts;
+}
+
+/** Counter and latency batches of a shard: often enough for live figures, rare enough to cost nothing. */
+const BATCH_INTERVAL_MS = 250;
+/** Event-loop delay sampling interval of a shard: fine enough for a responsiveness figure. */
+const LOOP_RESOLUTION_MS = 20;
+/** Timer wake-ups per second the shards' own bookkeeping may cost the process, each kind. */
+const WAKEUPS_PER_SECOND = 1000;
+
+/**
+ * Every shard wakes its thread for its own bookkeeping: a batch timer and the event-loop delay
+ * sampler. A few threads can afford 4 and 50 wake-ups a second each, but a thousand idle threads
+ * would spend whole cores waking up for nothing (each wake-up of a sleeping thread costs a
+ * context switch, tens of µs on a VM). So both intervals grow with the number of shards: each
+ * kind of timer wakes the process at most WAKEUPS_PER_SECOND times a second, in whole.
+ */
+export function shardTimers(shards: number): { batchIntervalMs: number; loopResolutionMs: number } {
+  const spread = (ms: number): number => Math.max(ms, Math.ceil((shards * 1000) / WAKEUPS_PER_SECOND));
+  return { batchIntervalMs: Math.min(1000, spread(BATCH_INTERVAL_MS)), loopResolutionMs: spread(LOOP_RESOLUTION_MS) };
 }

@@ -1,12 +1,15 @@
-import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { ThreadMode } from '../options.js';
 import type { ShardStart } from '../protocol.js';
+import { bundleCode } from './code-cache.js';
 import { channel, type Host, type ShardHandle } from './host.js';
 
 const BUNDLE = new URL('../../workers/client-worker.bundle.cjs', import.meta.url);
-/** The bundled worker (npm run build) starts much faster; the plain module works too. */
-const WORKER = existsSync(BUNDLE) ? BUNDLE.href : new URL('../../workers/client-worker.js', import.meta.url).href;
+/** Loads the bundle from the main thread's code cache (code-cache.ts). */
+const LOADER = fileURLToPath(new URL('../../workers/client-loader.cjs', import.meta.url));
+/** Without a bundle (no `npm run build`), the plain module: slower to start, the same code. */
+const UNBUNDLED = new URL('../../workers/client-worker.js', import.meta.url).href;
 
 /** Per-thread young generation in thread-per-client mode; measured in README "Lean threads". */
 const YOUNG_GENERATION_MB = 4;
@@ -23,8 +26,9 @@ export class WorkerHost implements Host {
   private readonly pool: Piscina;
 
   constructor(mode: ThreadMode, threads: number) {
+    const bundle = bundleCode(BUNDLE);
     this.pool = new Piscina({
-      filename: WORKER,
+      ...(bundle ? { filename: LOADER, workerData: { bundle } } : { filename: UNBUNDLED }),
       minThreads: threads,
       maxThreads: threads,
       maxQueue: threads,

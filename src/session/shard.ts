@@ -6,10 +6,6 @@ import { HookWatch } from './hook-watch.js';
 import { ShardStats } from './shard-stats.js';
 import { Slots } from './slots.js';
 
-/** Event-loop delay sampling interval: fine enough for a responsiveness figure, cheap for many threads. */
-const LOOP_RESOLUTION_MS = 20;
-/** The histogram holds whole timer intervals (ns); the delay is what exceeds the resolution. */
-const delayMs = (ns: number): number => Math.max(0, Math.round(ns / 1e3 - LOOP_RESOLUTION_MS * 1e3) / 1e3);
 
 /**
  * Runs a shard's sessions concurrently on the current event loop and reports over `port`:
@@ -19,6 +15,8 @@ const delayMs = (ns: number): number => Math.max(0, Math.round(ns / 1e3 - LOOP_R
  */
 export async function runShard(start: ShardStart, port: MessagePort): Promise<void> {
   const stats = new ShardStats(start.latencyGroups.length);
+  // The histogram holds whole timer intervals (ns); the delay is what exceeds the resolution.
+  const delayMs = (ns: number): number => Math.max(0, Math.round(ns / 1e3 - start.loopResolutionMs * 1e3) / 1e3);
   const post = (message: ShardMessage): void => port.postMessage(message);
 
   let pending: StatusEvent[] = [];
@@ -49,16 +47,16 @@ export async function runShard(start: ShardStart, port: MessagePort): Promise<vo
       }
     },
     waitForGo: () => gate,
-    connectSlots: new Slots(start.settings.connectConcurrency),
+    connectSlots: new Slots(start.connectSlots),
     log: (client, message) => post({ type: 'log', client, message }),
     runStart: start.runStart,
     watch,
   };
 
   // Responsiveness while publishing: how late this thread's event loop ran its callbacks.
-  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  const loopDelay = monitorEventLoopDelay({ resolution: start.loopResolutionMs });
   // The same, per batch interval: stats lines show responsiveness over time (soak runs).
-  const intervalDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  const intervalDelay = monitorEventLoopDelay({ resolution: start.loopResolutionMs });
   let measuredLoop = false;
   const sessions = start.sessions.map((spec) => new Session(spec, start.settings, host, start.launchedAt + spec.connectDelayMs));
   port.on('message', (message: MainMessage) => {

@@ -3,6 +3,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import clientModule, { type IClientOptions } from 'mqtt/lib/client';
 import type { StreamBuilder } from 'mqtt/lib/shared';
+import { loadModule } from './module-loader.js';
 import { guardPacketSize } from './packet-guard.js';
 
 // A CommonJS module: its class is the `default` property of what ESM imports.
@@ -54,7 +55,7 @@ export async function createClient(url: string, options: IClientOptions, maxPack
     }
     case 'ws':
     case 'wss': {
-      const { streamBuilder } = await import('mqtt/lib/connect/ws');
+      const { streamBuilder } = (await loadModule('mqtt/lib/connect/ws')) as typeof import('mqtt/lib/connect/ws');
       const port = Number(parsed.port || (scheme === 'wss' ? 443 : 80));
       const path = parsed.pathname === '/' && !url.endsWith('/') ? '/mqtt' : parsed.pathname + parsed.search;
       builder = (client) => guardPacketSize(streamBuilder(client, { ...opts, protocol: scheme, hostname, port, path }), maxPacketSize);

@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url';
+import { loadModule } from './module-loader.js';
 
 /**
  * Custom per-client code (`--workload ./client.mjs`): a module whose exported hooks run inside
@@ -52,7 +53,7 @@ const HOOKS = ['setup', 'onConnect', 'onMessage', 'tick', 'teardown'] as const;
 
 /** Load a workload module by absolute path; its exports (or default export) are the hooks. */
 export async function loadWorkload(path: string): Promise<Workload> {
-  const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  const module = (await loadModule(pathToFileURL(path).href)) as Record<string, unknown>;
   const source = (typeof module.default === 'object' && module.default !== null ? module.default : module) as Record<string, unknown>;
   const workload: Workload = {};
   for (const hook of HOOKS) {
