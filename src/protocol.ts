@@ -107,7 +107,7 @@ export interface ShardStart {
   latencyGroups: string[];
   /** Milliseconds between counter batches. */
   batchIntervalMs: number;
-  /** Event-loop delay sampling interval (hosts/plan.ts shardTimers: coarser with many threads). */
+  /** Event-loop delay sampling interval (options/plan.ts shardTimers: coarser with many threads). */
   loopResolutionMs: number;
   /** Epoch ms the run launched its shards: the origin of every session's connect delay. */
   launchedAt: number;

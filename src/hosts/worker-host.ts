@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { ThreadMode } from '../options.js';
+import type { ThreadMode } from '../options/index.js';
 import type { ShardStart } from '../protocol.js';
 import { bundleCode } from './code-cache.js';
 import { channel, type Host, type ShardHandle } from './host.js';

@@ -1,4 +1,4 @@
-import type { StatsLine } from '../events.js';
+import type { StatsLine } from '../report/events.js';
 import { FINAL_STATES, type ClientState, type Counters, type PublisherFinal, type ShardMessage, type StatusEvent, type StreamFinal, type SubscriberFinal } from '../protocol.js';
 import { zeroCounters } from '../session/shard-stats.js';
 import { addCounts, newHistogram, type Histogram } from './histogram.js';

@@ -4,7 +4,7 @@ import { SubscriptionWindows } from '../metrics/windows.js';
 import { MAX_TRANSIT_MS, type StreamFinal, type SubscriberFinal } from '../protocol.js';
 import { now } from './clock.js';
 import { HEADER_PROPERTY } from './encoder.js';
-import { readHeader, type Header } from './payload.js';
+import { readHeader, type Header } from '../mqtt/payload.js';
 import type { ShardStats } from './shard-stats.js';
 
 /** Keep the CPU busy in the message handler, as a slow client's own processing would. */

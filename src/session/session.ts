@@ -7,7 +7,7 @@ import { clientOptions } from './client-options.js';
 import { Publisher } from './publisher.js';
 import { Receiver } from './receiver.js';
 import { createClient } from './transport.js';
-import { reasonText, refusalError, refusalOf } from './refusal.js';
+import { reasonText, refusalError, refusalOf } from '../mqtt/refusal.js';
 import { AttemptBudget, earlyCloseError, SESSION_TAKEN_OVER, takenOverError } from './reconnect.js';
 import type { Slots } from './slots.js';
 import { Hooks } from './hooks.js';

@@ -1,8 +1,8 @@
 import { UsageError } from '../errors.js';
-import { FILE_LIMITS, readOptionFile } from '../parse.js';
-import { maskUrl } from '../secrets.js';
-import type { Summary } from '../events.js';
-import type { GroupProfile } from '../group.js';
+import { FILE_LIMITS, readOptionFile } from '../options/parse.js';
+import { maskUrl } from '../report/secrets.js';
+import type { Summary } from '../report/events.js';
+import type { GroupProfile } from '../options/group.js';
 import type { Counters, LoopDelay, PublisherFinal, StreamFinal, SubscriberFinal } from '../protocol.js';
 
 /**

@@ -1,12 +1,12 @@
-import type { GroupProfile } from '../group.js';
-import type { ResolvedOptions } from '../options.js';
-import { workerOptions } from '../worker-options.js';
+import type { GroupProfile } from './group.js';
+import type { ResolvedOptions } from './index.js';
+import { workerOptions } from './worker-options.js';
 import type { SessionSettings, SessionSpec, ShardStart } from '../protocol.js';
 import { now } from '../session/clock.js';
 import { newSlotsBuffer } from '../session/slots.js';
 import { hearingRanges } from '../metrics/planned.js';
-import { runTag } from '../session/payload.js';
-import { renderTemplate, shareOf } from '../session/templates.js';
+import { runTag } from '../mqtt/payload.js';
+import { renderTemplate, shareOf } from '../mqtt/templates.js';
 
 /** Latency groups: with --work, the working clients' latency is kept apart from the others'. */
 const OTHERS = 0;

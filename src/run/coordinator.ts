@@ -1,15 +1,15 @@
-import type { RunEvent } from './events.js';
-import { describeError } from './errors.js';
-import type { Hosts, ShardHandle } from './hosts/index.js';
-import type { Topology } from './metrics/topology.js';
-import type { Logger } from './log.js';
-import { Aggregate } from './metrics/aggregate.js';
-import type { ResolvedOptions } from './options.js';
-import { assertNever, type LoopDelay, type MainMessage, type SessionSpec, type ShardMessage, type ShardStart, type StatusEvent } from './protocol.js';
-import { now } from './session/clock.js';
-import { newWatchBuffer, type BlockedHook } from './session/hook-watch.js';
-import { HookMonitor } from './hosts/hook-monitor.js';
-import type { SerializedError } from './errors.js';
+import type { RunEvent } from '../report/events.js';
+import { describeError } from '../errors.js';
+import type { Hosts, ShardHandle } from '../hosts/index.js';
+import type { Topology } from '../metrics/topology.js';
+import type { Logger } from '../report/log.js';
+import { Aggregate } from '../metrics/aggregate.js';
+import type { ResolvedOptions } from '../options/index.js';
+import { assertNever, type LoopDelay, type MainMessage, type SessionSpec, type ShardMessage, type ShardStart, type StatusEvent } from '../protocol.js';
+import { now } from '../session/clock.js';
+import { newWatchBuffer, type BlockedHook } from '../session/hook-watch.js';
+import { HookMonitor } from '../hosts/hook-monitor.js';
+import type { SerializedError } from '../errors.js';
 
 type Phase = 'connecting' | 'publishing' | 'draining' | 'stopping' | 'ended';
 

@@ -2,12 +2,12 @@
  * What a run tells its caller while it goes and at the end. The CLI prints these as NDJSON with
  * `--json`, one object per line; the README documents every field.
  */
-import type { SerializedError } from './errors.js';
-import type { LatencySummary } from './metrics/histogram.js';
-import type { ThreadMode } from './options.js';
-import type { ClientState, PrintedMessage } from './protocol.js';
-import type { ShardResult } from './shard/result.js';
-import type { ShortfallReason } from './report/shortfall.js';
+import type { SerializedError } from '../errors.js';
+import type { LatencySummary } from '../metrics/histogram.js';
+import type { ThreadMode } from '../options/index.js';
+import type { ClientState, PrintedMessage } from '../protocol.js';
+import type { ShardResult } from '../shard/result.js';
+import type { ShortfallReason } from './shortfall.js';
 
 export interface StatusLine {
   type: 'status';

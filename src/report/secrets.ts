@@ -6,7 +6,7 @@
  * a workload's log line, a broker's reply).
  */
 import type { Logger } from './log.js';
-import type { ResolvedOptions } from './options.js';
+import type { ResolvedOptions } from '../options/index.js';
 
 export const MASK = '***';
 
