@@ -13,22 +13,55 @@ import ts from 'typescript';
 
 /**
  * Top to bottom; a file may import its own layer and any layer below it. The data flows
- * options -> run -> hosts -> session -> metrics -> report, but the imports do not follow the
- * data everywhere: run reads options (they are its input) and the report layer is imported by
- * run and shard to print what metrics hold, so the order here is who may name whom.
+ * options -> run -> hosts -> session -> metrics -> report, but imports name what they use, so
+ * the order is who may name whom: run reads the options and writes reports; report formats what
+ * options, sessions and metrics define; mqtt/ is the leaf.
  */
 export const LAYERS: readonly (readonly string[])[] = [
   ['src/bin.ts', 'src/cli.ts', 'src/index.ts'],
   ['workers'],
-  ['src/run'],
-  ['src/shard', 'src/broker'],
-  ['src/hosts'],
+  ['src/run', 'src/shard'],
+  ['src/hosts', 'src/broker'],
+  ['src/options'],
   ['src/report'],
   ['src/session'],
-  ['src/options'],
-  ['src/protocol.ts'],
   ['src/metrics'],
+  ['src/protocol.ts', 'src/errors.ts'],
   ['src/mqtt'],
+];
+
+/**
+ * Upward imports left to untie, each a declaration in the wrong place rather than a move: the
+ * test fails on any import not here, so the list can only shrink.
+ */
+export const KNOWN_UPWARD: readonly string[] = [
+  // Message types declared by the worker entry point instead of by the side that spawns it.
+  'src/broker/embedded.ts -> workers/broker-process.ts',
+  'src/hosts/local-host.ts -> workers/watchdog.ts',
+  'src/run/workload-check.ts -> workers/workload-check.ts',
+  // GroupProfile and the plan's broker clusters, which metrics counts by.
+  'src/metrics/planned.ts -> src/options/group.ts',
+  'src/metrics/topology.ts -> src/options/group.ts',
+  'src/metrics/topology.ts -> src/options/plan.ts',
+  // The stats line type lives with the other printed lines; zeroCounters beside LaneStats.
+  'src/metrics/aggregate.ts -> src/report/events.ts',
+  'src/metrics/aggregate.ts -> src/session/lane-stats.ts',
+  // The comparison and exit code types, declared by the code that makes them.
+  'src/report/compare-table.ts -> src/run/compare.ts',
+  'src/report/html.ts -> src/run/compare.ts',
+  'src/report/summary-table.ts -> src/run/exit-codes.ts',
+  // serializeError masks URL credentials with the redactor's scanner.
+  'src/errors.ts -> src/report/secrets.ts',
+  // GroupProfile, ThreadMode and the file reader: the plan's vocabulary, declared in options/,
+  // printed by report/.
+  'src/report/compare-table.ts -> src/options/group.ts',
+  'src/report/events.ts -> src/options/group.ts',
+  'src/report/events.ts -> src/options/thread-mode.ts',
+  'src/report/html.ts -> src/options/group.ts',
+  'src/report/run-report.ts -> src/options/parse.ts',
+  'src/report/summary-table.ts -> src/options/group.ts',
+  // Template checks throw UsageError: mqtt/ should import nothing of ours.
+  'src/mqtt/templates.ts -> src/errors.ts',
 ];
 
 export interface Graph {
@@ -187,12 +220,14 @@ function main(): void {
   console.log(`\n${found.length} import circle(s)`);
   for (const component of found) console.log(`  ${component.length} files: ${component.join(' ')}`);
   const upward = upwardImports(graph, LAYERS, (file) => planned.get(file) ?? file);
-  console.log(`\n${upward.length} upward import(s) or unplaced file(s)`);
-  for (const { from, to } of upward) {
-    const name = (file: string): string => (planned.has(file) ? `${file} (${planned.get(file)})` : file);
-    console.log(to === '' ? `  ${name(from)}: in no layer` : `  ${name(from)} -> ${name(to)}`);
-  }
-  if (found.length > 0 || upward.length > 0) process.exitCode = 1;
+  const name = (file: string): string => (planned.has(file) ? `${file} (${planned.get(file)})` : file);
+  const line = ({ from, to }: Upward): string => (to === '' ? `${name(from)}: in no layer` : `${name(from)} -> ${name(to)}`);
+  const known = upward.filter((u) => KNOWN_UPWARD.includes(`${u.from} -> ${u.to}`));
+  const fresh = upward.filter((u) => !known.includes(u));
+  console.log(`\n${upward.length} upward import(s) or unplaced file(s), ${known.length} of them known (KNOWN_UPWARD)`);
+  for (const u of fresh) console.log(`  ${line(u)}`);
+  for (const u of known) console.log(`  ${line(u)} (known)`);
+  if (found.length > 0 || fresh.length > 0) process.exitCode = 1;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) main();

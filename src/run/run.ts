@@ -5,7 +5,7 @@ import { Hosts } from '../hosts/index.js';
 import { Outputs } from '../report/outputs.js';
 import { MetricsServer } from '../report/prometheus.js';
 import { fleetMode, fleetThreads, type GroupProfile } from '../options/group.js';
-import { latencyGroups, planHearing, planSessions, planShards } from '../options/plan.js';
+import { latencyGroups, planHearing, planSessions, planLanes } from '../options/plan.js';
 import { plannedMessages } from '../metrics/planned.js';
 import { silentLogger, type Logger } from '../report/log.js';
 import { accountDelivery } from '../metrics/delivery.js';
@@ -119,7 +119,7 @@ async function runAgainst(
   const topology = restrictTo(fleetTopology, local);
   const publishing = specs.filter((s) => s.pubTopic !== null).map((s) => s.index);
   const groups = latencyGroups(options);
-  const shards = planShards(options, specs, groups);
+  const lanes = planLanes(options, specs, groups);
   // A file that fails (disk full, ...) is said at once and dropped; the run and the summary go on.
   const outputs = await Outputs.open(
     options.outputs,
@@ -133,7 +133,7 @@ async function runAgainst(
     emit(safe);
     return safe;
   };
-  const host = new Hosts(shards);
+  const host = new Hosts(lanes);
   const coordinator = new Coordinator(options, specs, topology, host, groups.length, emitAll, log);
   live.aggregate = coordinator.aggregate;
   let interrupted: string | null = null;
@@ -148,7 +148,7 @@ async function runAgainst(
     `starting ${specs.length} clients${shard ? ` (shard ${shard.index}/${shard.count} of ${options.clients})` : ''} (${describeFleet(options)}) against ${brokerUrls(options).join(', ')}`,
   );
   try {
-    await coordinator.run(shards);
+    await coordinator.run(lanes);
   } finally {
     signal?.removeEventListener('abort', onAbort);
     await host.close();
@@ -189,7 +189,7 @@ async function runAgainst(
     cpuMs: { user: Math.round(cpu.user / 1000), system: Math.round(cpu.system / 1000) },
     interrupted,
     shard,
-    threads: shards.filter((s) => s.mode !== 'single-loop').length,
+    threads: lanes.filter((s) => s.mode !== 'single-loop').length,
     lostThreads: coordinator.lostThreads,
   };
   let summary = buildSummary(figures);

@@ -7,7 +7,7 @@ import { expectedStreams } from '../metrics/topology.js';
 import { plannedMessages } from '../metrics/planned.js';
 import type { ResolvedOptions } from '../options/index.js';
 import type { Counters, PublisherFinal } from '../protocol.js';
-import { zeroCounters } from '../session/shard-stats.js';
+import { zeroCounters } from '../session/lane-stats.js';
 import { buildSummary } from '../run/summary.js';
 import type { ShardResult } from './result.js';
 
