@@ -3,7 +3,7 @@
  * option table, as yargs is given it). `node dist/scripts/options-table.js` regenerates the
  * README's table; a test keeps them equal.
  */
-import { RUN_FLAGS } from '../src/cli-options.js';
+import { RUN_FLAGS } from '../src/options/flags.js';
 
 export function optionsTable(): string {
   const rows = Object.entries(RUN_FLAGS).map(([name, spec]) => {

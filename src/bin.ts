@@ -6,8 +6,8 @@
  * /proc/PID/cmdline; and stop signals are handled, so an early Ctrl-C still ends with a summary
  * and exit 130, not a kill.
  */
-import './process-title.js';
-import { installSignals } from './signals.js';
+import './run/process-title.js';
+import { installSignals } from './run/signals.js';
 
 installSignals();
 await import('./cli.js');

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // First: the process title hides argv (a password) and stop signals are handled; src/bin.ts does both even earlier.
-import './process-title.js';
-import { abortOnStopSignal, installSignals, unhandledSignal, type StopSignal } from './signals.js';
+import './run/process-title.js';
+import { abortOnStopSignal, installSignals, unhandledSignal, type StopSignal } from './run/signals.js';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { serveAedes } from './broker/aedes-server.js';
-import { checkBooleanValues, COMPARE_FLAGS, RUN_FLAGS, runOptionsFrom } from './cli-options.js';
-import { comparePlanned, parseModes, planCompare } from './compare.js';
+import { checkBooleanValues, COMPARE_FLAGS, RUN_FLAGS, runOptionsFrom } from './options/flags.js';
+import { comparePlanned, parseModes, planCompare } from './run/compare.js';
 import { formatComparison } from './report/compare-table.js';
 import { comparisonHtml } from './report/html.js';
 import { readRun, runReportHtml } from './report/run-report.js';
@@ -14,17 +14,17 @@ import { mergeResults } from './shard/merge.js';
 import { readShardResults } from './shard/result.js';
 import { writeFile } from 'node:fs/promises';
 import { UsageError } from './errors.js';
-import type { RunEvent, Summary } from './events.js';
-import { ExitCode, isStopCode, stopExitCode, type StopReason } from './exit-codes.js';
-import { onStdioFailed, stdioOpen, watchStdio, writeErr, writeOut } from './stdio.js';
-import { createLogger, type LogLevel } from './log.js';
-import { resolveOptions } from './options.js';
-import { checkOutputFile, parsePort } from './parse.js';
+import type { RunEvent, Summary } from './report/events.js';
+import { ExitCode, isStopCode, stopExitCode, type StopReason } from './run/exit-codes.js';
+import { onStdioFailed, stdioOpen, watchStdio, writeErr, writeOut } from './report/stdio.js';
+import { createLogger, type LogLevel } from './report/log.js';
+import { resolveOptions } from './options/index.js';
+import { checkOutputFile, parsePort } from './options/parse.js';
 import { Progress } from './report/progress.js';
 import { formatSummary } from './report/summary-table.js';
-import { runResolved } from './run.js';
-import { checkMachineLimits } from './limits.js';
-import { Redactor, secretsOf, urlSecrets } from './secrets.js';
+import { runResolved } from './run/run.js';
+import { checkMachineLimits } from './options/limits.js';
+import { Redactor, secretsOf, urlSecrets } from './report/secrets.js';
 
 type Args = Record<string, unknown>;
 

@@ -1,4 +1,4 @@
-import { redactUrlCredentials } from './secrets.js';
+import { redactUrlCredentials } from './report/secrets.js';
 
 /** A problem with what the user asked for: printed as one line, exit code 2. */
 export class UsageError extends Error {

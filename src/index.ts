@@ -1,12 +1,12 @@
-export { run, type RunControl } from './run.js';
+export { run, type RunControl } from './run/run.js';
 export { startBroker, type EmbeddedBroker } from './broker/embedded.js';
-export { resolveOptions, DEFAULTS, type RunOptions, type ResolvedOptions, type ThreadMode } from './options.js';
+export { resolveOptions, DEFAULTS, type RunOptions, type ResolvedOptions, type ThreadMode } from './options/index.js';
 export { UsageError } from './errors.js';
-export { ExitCode } from './exit-codes.js';
-export type { RunEvent, Summary, StatusLine, StatsLine, MessageLine } from './events.js';
+export { ExitCode } from './run/exit-codes.js';
+export type { RunEvent, Summary, StatusLine, StatsLine, MessageLine } from './report/events.js';
 export type { ShortfallReason } from './report/shortfall.js';
 export type { ClientState } from './protocol.js';
 export type { Workload, WorkloadContext, WorkloadMessage } from './session/workload.js';
 export { mergeResults } from './shard/merge.js';
 export { readShardResults, type ShardResult } from './shard/result.js';
-export { compare, type Comparison, type ComparisonRow, type CompareOptions, type CompareControl } from './compare.js';
+export { compare, type Comparison, type ComparisonRow, type CompareOptions, type CompareControl } from './run/compare.js';

@@ -1,5 +1,5 @@
 /**
- * Every message between the main thread and a shard of sessions (a worker thread, or the main
+ * Every message between the main thread and a lane of sessions (a worker thread, or the main
  * thread itself in single-loop mode). One discriminated union each way, switched on `type`.
  * Only structured-cloneable data: no functions, no class instances.
  */
@@ -26,7 +26,7 @@ export interface SessionSpec {
   /** Index within the client's group (for templates). */
   n: number;
   clientId: string;
-  /** Which of ShardStart.settings.brokers this client uses. */
+  /** Which of LaneStart.settings.brokers this client uses. */
   broker: number;
   /** null: this client does not publish. */
   pubTopic: string | null;
@@ -44,17 +44,17 @@ export interface SessionSpec {
    */
   hears: number[];
   will: { topic: string; payload: string; qos: 0 | 1 | 2; retain: boolean } | null;
-  /** Which latency histogram this client's received messages go to (index into ShardStart.latencyGroups). */
+  /** Which latency histogram this client's received messages go to (index into LaneStart.latencyGroups). */
   latencyGroup: number;
   /** CPU milliseconds to burn per received message (the slow-client case); 0 for none. */
   workMs: number;
-  /** With --connect-rate: the first attempt waits this long after ShardStart.launchedAt. */
+  /** With --connect-rate: the first attempt waits this long after LaneStart.launchedAt. */
   connectDelayMs: number;
   /** With --local-address: the source address this client connects from. */
   localAddress?: string;
 }
 
-/** Settings of one group's sessions (a shard never mixes groups): the group's profile and the run's. */
+/** Settings of one group's sessions (a lane never mixes groups): the group's profile and the run's. */
 export interface SessionSettings {
   runTag: number;
   group: string;
@@ -97,21 +97,21 @@ export interface SessionSettings {
   hookTimeoutMs: number;
 }
 
-/** What a shard is given when it starts: its sessions and the run's settings. */
-export interface ShardStart {
-  shard: number;
-  /** Where this shard runs: a worker thread of the thread-per-client or pool host, or the main thread. */
+/** What a lane is given when it starts: its sessions and the run's settings. */
+export interface LaneStart {
+  lane: number;
+  /** Where this lane runs: a worker thread of the thread-per-client or pool host, or the main thread. */
   mode: 'thread-per-client' | 'pool' | 'single-loop';
   sessions: SessionSpec[];
   settings: SessionSettings;
   latencyGroups: string[];
   /** Milliseconds between counter batches. */
   batchIntervalMs: number;
-  /** Event-loop delay sampling interval (hosts/plan.ts shardTimers: coarser with many threads). */
+  /** Event-loop delay sampling interval (options/plan.ts laneTimers: coarser with many threads). */
   loopResolutionMs: number;
-  /** Epoch ms the run launched its shards: the origin of every session's connect delay. */
+  /** Epoch ms the run launched its lanes: the origin of every session's connect delay. */
   launchedAt: number;
-  /** The run's connection attempts in flight, one count shared by every shard (session/slots.ts). */
+  /** The run's connection attempts in flight, one count shared by every lane (session/slots.ts). */
   connectSlots: SharedArrayBuffer;
   /**
    * Epoch ms before which no message of this run was sent (--start-at with a barrier, else the
@@ -120,12 +120,12 @@ export interface ShardStart {
   runStart: number;
   /**
    * With a workload: shared cells through which another thread sees a hook that blocks this
-   * shard's event loop (session/hook-watch.ts), since no timer of the shard's own can fire then.
+   * lane's event loop (session/hook-watch.ts), since no timer of the lane's own can fire then.
    */
   watch?: SharedArrayBuffer;
 }
 
-// ---- shard -> main ----------------------------------------------------------------------
+// ---- lane -> main ----------------------------------------------------------------------
 
 export interface StatusEvent {
   client: number;
@@ -141,7 +141,7 @@ export interface StatusEvent {
   received?: number;
 }
 
-/** Counter deltas since the previous batch of the same shard. */
+/** Counter deltas since the previous batch of the same lane. */
 export interface Counters {
   published: number;
   acked: number;
@@ -222,7 +222,7 @@ export interface StreamFinal {
   missing: number[];
 }
 
-export type ShardMessage =
+export type LaneMessage =
   | { type: 'status'; events: StatusEvent[] }
   | {
       type: 'batch';
@@ -242,7 +242,7 @@ export type ShardMessage =
   | { type: 'final'; publishers: PublisherFinal[]; streams: StreamFinal[]; subscribers: SubscriberFinal[] }
   /** A workload's ctx.log line. */
   | { type: 'log'; client: number; message: string }
-  | { type: 'shard-done'; shard: number; loopDelay: LoopDelay | null };
+  | { type: 'lane-done'; lane: number; loopDelay: LoopDelay | null };
 
 /** This thread's event-loop delay while publishing (perf_hooks.monitorEventLoopDelay), in ms. */
 export interface LoopDelay {
@@ -252,7 +252,7 @@ export interface LoopDelay {
   mean: number;
 }
 
-// ---- main -> shard ----------------------------------------------------------------------
+// ---- main -> lane ----------------------------------------------------------------------
 
 export type MainMessage =
   /** The start barrier opens: publish from `at` (epoch ms) on; duration counts from there. */

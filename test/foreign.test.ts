@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { run, type RunOptions, type Summary } from '../src/index.js';
-import { PayloadWriter, runTag } from '../src/session/payload.js';
+import { PayloadWriter, runTag } from '../src/mqtt/payload.js';
 import { spawnCli } from './helpers/cli.js';
 import { MiniBroker } from './helpers/mini-broker.js';
 import { Mosquitto } from './helpers/mosquitto.js';

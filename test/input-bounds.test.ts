@@ -207,7 +207,7 @@ test('--size is bounded by what one PUBLISH can carry: MQTT\'s remaining length 
 });
 
 test('payloads and connections must fit in memory, computed before anything is allocated', async () => {
-  const { checkMemory } = await import('../src/limits.js');
+  const { checkMemory } = await import('../src/options/limits.js');
   const big = resolveOptions({ clients: 20, size: 200_000_000, qos: 1, count: 100, brokers: ['mqtt://127.0.0.1:1'] }, {});
   // 20 publishers x 200 MB x (payload + 20 unacknowledged) + 20 subscribers x 2 x 200 MB, and 20 threads.
   assert.throws(

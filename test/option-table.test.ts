@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { COMPARE_FLAGS, RUN_FLAGS, runOptionsFrom } from '../src/cli-options.js';
+import { COMPARE_FLAGS, RUN_FLAGS, runOptionsFrom } from '../src/options/flags.js';
 import { UsageError } from '../src/errors.js';
-import { latencyGroups, planSessions, planShards } from '../src/hosts/plan.js';
-import { DEFAULTS, flagOf, OPTIONS, resolveOptions } from '../src/options.js';
-import type { OptionSpec } from '../src/option-spec.js';
+import { latencyGroups, planSessions, planLanes } from '../src/options/plan.js';
+import { DEFAULTS, flagOf, OPTIONS, resolveOptions } from '../src/options/index.js';
+import type { OptionSpec } from '../src/options/spec.js';
 import { tempFile } from './helpers/temp.js';
 
 const entries = Object.entries(OPTIONS) as [keyof typeof OPTIONS, OptionSpec][];
@@ -62,9 +62,9 @@ test('every session is given the run-wide options the table marks for workers, a
     {},
   );
   const specs = planSessions(options);
-  const [shard] = planShards(options, specs, latencyGroups(options));
-  assert.ok(shard);
-  const { settings } = shard;
+  const [lane] = planLanes(options, specs, latencyGroups(options));
+  assert.ok(lane);
+  const { settings } = lane;
   assert.deepEqual(
     {
       reconnectAttempts: settings.reconnectAttempts,

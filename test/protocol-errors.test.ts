@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { run, type RunEvent, type StatusLine } from '../src/index.js';
 import { UsageError } from '../src/errors.js';
-import { resolveOptions } from '../src/options.js';
+import { resolveOptions } from '../src/options/index.js';
 import { HostileBroker } from './helpers/hostile.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { runForTest } from './helpers/run.js';

@@ -48,7 +48,7 @@ test('CLI: fleets past what can be planned are refused at once, before anything 
     assert.ok(took < 10_000, `${args.join(' ')} refused in ${Math.round(took)} ms`);
   }
   // In the library, without the process start-up: the bound and the machine checks are arithmetic.
-  const { checkMachineLimits } = await import('../src/limits.js');
+  const { checkMachineLimits } = await import('../src/options/limits.js');
   const started = performance.now();
   assert.throws(() => checkMachineLimits(resolveOptions({ clients: '1m', threads: 0, brokers: ['mqtt://127.0.0.1:1'] }, {})));
   assert.ok(performance.now() - started < 500, `a million clients checked in ${Math.round(performance.now() - started)} ms`);

@@ -33,7 +33,7 @@ test('connection slots: at most N held, a release admits one waiter, double rele
 test('connection slots are one bound across threads: 12 threads, 3 slots, never more than 3 held at once', async () => {
   const buffer = newSlotsBuffer(3);
   const held = new SharedArrayBuffer(8); // [held now, most held at once]
-  // Each thread imports the compiled module itself, as a shard's thread does.
+  // Each thread imports the compiled module itself, as a lane's thread does.
   const module = new URL('../src/session/slots.js', import.meta.url).href;
   const workers = Array.from({ length: 12 }, () => {
     const worker = new Worker(

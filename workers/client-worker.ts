@@ -1,18 +1,18 @@
 /**
- * Piscina task: one shard of client sessions (one client in thread-per-client mode) for its
+ * Piscina task: one lane of client sessions (one client in thread-per-client mode) for its
  * whole life. Imports only the session code: no CLI, logging or reporting in worker threads.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { ShardStart } from '../src/protocol.js';
-import { runShard } from '../src/session/shard.js';
+import type { LaneStart } from '../src/protocol.js';
+import { runLane } from '../src/session/lane.js';
 
 export interface ClientTask {
-  start: ShardStart;
+  start: LaneStart;
   port: MessagePort;
 }
 
 export default async function clientTask({ start, port }: ClientTask): Promise<null> {
-  await runShard(start, port);
+  await runLane(start, port);
   return null;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Single-loop mode's watchdog thread. A workload hook that never yields (a synchronous loop)
  * blocks the main event loop for good: no timer, signal handler or Ctrl-C can run there again.
- * Seen from here, through the shard's shared cells, once it has lasted --hook-timeout and a
+ * Seen from here, through the lane's shared cells, once it has lasted --hook-timeout and a
  * grace: one line on stderr, then the process ends (SIGKILL: the only end a blocked loop cannot
  * delay; exit status 137). Clients get no DISCONNECT, so their wills fire.
  */

@@ -1,23 +1,23 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { ShardStart } from '../protocol.js';
+import type { LaneStart } from '../protocol.js';
 
-/** A running shard, seen from the main thread. */
-export interface ShardHandle {
-  readonly start: ShardStart;
-  /** Our end of the channel: shard messages arrive here, control messages leave here. */
+/** A running lane, seen from the main thread. */
+export interface LaneHandle {
+  readonly start: LaneStart;
+  /** Our end of the channel: lane messages arrive here, control messages leave here. */
   readonly port: MessagePort;
-  /** Settles when the shard's task ends; rejects if its thread dies. */
+  /** Settles when the lane's task ends; rejects if its thread dies. */
   readonly done: Promise<void>;
   /**
-   * End the shard's thread now, whatever it is doing (a hook that never yields, a stop that never
-   * finishes); `done` then rejects. The main thread's own shard cannot be ended: a no-op there.
+   * End the lane's thread now, whatever it is doing (a hook that never yields, a stop that never
+   * finishes); `done` then rejects. The main thread's own lane cannot be ended: a no-op there.
    */
   kill(): void;
 }
 
-/** Where shards run: worker threads from a piscina pool, or this thread's own event loop. */
+/** Where lanes run: worker threads from a piscina pool, or this thread's own event loop. */
 export interface Host {
-  launch(start: ShardStart): ShardHandle;
+  launch(start: LaneStart): LaneHandle;
   close(): Promise<void>;
 }
 

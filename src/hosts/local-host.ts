@@ -1,13 +1,13 @@
 import { Worker } from 'node:worker_threads';
-import type { ShardStart } from '../protocol.js';
-import { runShard } from '../session/shard.js';
-import { channel, type Host, type ShardHandle } from './host.js';
+import type { LaneStart } from '../protocol.js';
+import { runLane } from '../session/lane.js';
+import { channel, type Host, type LaneHandle } from './host.js';
 import type { WatchdogData } from '../../workers/watchdog.js';
 
 const WATCHDOG = new URL('../../workers/watchdog.js', import.meta.url);
 
 /**
- * Every session on the main thread's event loop (the classic single `loop()` design). The shard
+ * Every session on the main thread's event loop (the classic single `loop()` design). The lane
  * still reports through a MessageChannel, so its bookkeeping costs the same as in a worker.
  * With a workload, a watchdog thread ends the process should a hook block this loop for good
  * (nothing on the loop itself could ever run again to stop it).
@@ -15,14 +15,14 @@ const WATCHDOG = new URL('../../workers/watchdog.js', import.meta.url);
 export class LocalHost implements Host {
   private readonly watchdogs: Worker[] = [];
 
-  launch(start: ShardStart): ShardHandle {
+  launch(start: LaneStart): LaneHandle {
     const { ours, theirs } = channel();
     if (start.watch) this.watch(start, start.watch);
-    // The main thread's own shard cannot be ended from here.
-    return { start, port: ours, done: runShard(start, theirs), kill: () => {} };
+    // The main thread's own lane cannot be ended from here.
+    return { start, port: ours, done: runLane(start, theirs), kill: () => {} };
   }
 
-  private watch(start: ShardStart, buffer: SharedArrayBuffer): void {
+  private watch(start: LaneStart, buffer: SharedArrayBuffer): void {
     const data: WatchdogData = {
       buffer,
       hookTimeoutMs: start.settings.hookTimeoutMs,

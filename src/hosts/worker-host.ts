@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { ThreadMode } from '../options.js';
-import type { ShardStart } from '../protocol.js';
+import type { ThreadMode } from '../options/index.js';
+import type { LaneStart } from '../protocol.js';
 import { bundleCode } from './code-cache.js';
-import { channel, type Host, type ShardHandle } from './host.js';
+import { channel, type Host, type LaneHandle } from './host.js';
 
 const BUNDLE = new URL('../../workers/client-worker.bundle.cjs', import.meta.url);
 /** Loads the bundle from the main thread's code cache (code-cache.ts). */
@@ -18,9 +18,9 @@ const YOUNG_GENERATION_MB = 4;
 const IDLE_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
- * Shards on worker threads: one thread per shard, all started up front. A piscina task lasts as
- * long as its shard's clients, so `atomics: 'disabled'` keeps piscina from parking an idle
- * thread's event loop, and no thread is shared between two shards.
+ * Lanes on worker threads: one thread per lane, all started up front. A piscina task lasts as
+ * long as its lane's clients, so `atomics: 'disabled'` keeps piscina from parking an idle
+ * thread's event loop, and no thread is shared between two lanes.
  */
 export class WorkerHost implements Host {
   private readonly pool: Piscina;
@@ -40,7 +40,7 @@ export class WorkerHost implements Host {
     });
   }
 
-  launch(start: ShardStart): ShardHandle {
+  launch(start: LaneStart): LaneHandle {
     const { ours, theirs } = channel();
     // piscina terminates the thread of a running task whose signal aborts.
     const abort = new AbortController();

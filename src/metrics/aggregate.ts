@@ -1,6 +1,6 @@
-import type { StatsLine } from '../events.js';
-import { FINAL_STATES, type ClientState, type Counters, type PublisherFinal, type ShardMessage, type StatusEvent, type StreamFinal, type SubscriberFinal } from '../protocol.js';
-import { zeroCounters } from '../session/shard-stats.js';
+import type { StatsLine } from '../report/events.js';
+import { FINAL_STATES, type ClientState, type Counters, type PublisherFinal, type LaneMessage, type StatusEvent, type StreamFinal, type SubscriberFinal } from '../protocol.js';
+import { zeroCounters } from '../session/lane-stats.js';
 import { addCounts, newHistogram, type Histogram } from './histogram.js';
 import { IntervalLatency } from './recorder.js';
 import { PromBuckets } from './prom-buckets.js';
@@ -8,10 +8,10 @@ import { PromBuckets } from './prom-buckets.js';
 const ONLINE: ReadonlySet<ClientState> = new Set(['connected', 'ready', 'published']);
 const RECONNECTING: ReadonlySet<ClientState> = new Set(['disconnected', 'reconnecting']);
 
-type Batch = Extract<ShardMessage, { type: 'batch' }>;
+type Batch = Extract<LaneMessage, { type: 'batch' }>;
 
 /**
- * The main thread's picture of the fleet, built only from shard messages: client states,
+ * The main thread's picture of the fleet, built only from lane messages: client states,
  * counter totals, and latency histograms merged exactly (HDR add) per latency group.
  */
 export class Aggregate {

@@ -1,4 +1,4 @@
-import type { GroupProfile, PublishPlan } from '../group.js';
+import type { GroupProfile, PublishPlan } from '../options/group.js';
 
 /**
  * What the plan says a publisher sends: `planned` is what a run that goes to plan publishes

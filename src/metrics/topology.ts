@@ -1,7 +1,7 @@
-import type { GroupProfile } from '../group.js';
-import { clusterOf } from '../hosts/plan.js';
+import type { GroupProfile } from '../options/group.js';
+import { clusterOf } from '../options/plan.js';
 import type { SessionSpec } from '../protocol.js';
-import { hasWildcard, shareOf, topicMatches } from '../session/templates.js';
+import { hasWildcard, shareOf, topicMatches } from '../mqtt/templates.js';
 
 export interface Topology {
   /** Per receiver key (a client, or a shared subscription): the publishers it should hear from. */

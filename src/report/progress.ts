@@ -1,4 +1,4 @@
-import type { RunEvent } from '../events.js';
+import type { RunEvent } from './events.js';
 import { colours, fmtInt, fmtMs } from './format.js';
 
 /**

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
-import { FILE_LIMITS, readOptionFile } from '../parse.js';
-import type { StatsLine, Summary } from '../events.js';
+import { FILE_LIMITS, readOptionFile } from '../options/parse.js';
+import type { StatsLine, Summary } from './events.js';
 import { escapeHtml, page } from './page.js';
 
 export interface RunRecord {

@@ -1,5 +1,5 @@
 import type { SessionSettings, SessionSpec } from '../protocol.js';
-import { PayloadWriter } from './payload.js';
+import { PayloadWriter } from '../mqtt/payload.js';
 import { compilePayload } from './payload-template.js';
 
 /** MQTT 5 user property that carries the 24-byte header (hex) when the payload is the user's. */

@@ -1,8 +1,8 @@
 /**
  * How a thread that runs workload hooks shows another thread that a hook has blocked it: a
  * synchronous loop in a hook cannot be interrupted from inside (no timer of the thread ever
- * fires again), so the shard keeps a few counters in a SharedArrayBuffer that the main thread
- * (worker modes) or a watchdog thread (single loop) reads. No clocks here: the shard only counts
+ * fires again), so the lane keeps a few counters in a SharedArrayBuffer that the main thread
+ * (worker modes) or a watchdog thread (single loop) reads. No clocks here: the lane only counts
  * the turns of its event loop; the reader times how long the count has stood still.
  */
 
@@ -21,7 +21,7 @@ export function newWatchBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer(CELLS * Int32Array.BYTES_PER_ELEMENT);
 }
 
-/** The writing side, in the shard's thread. Without a buffer (no workload) it writes to a private array. */
+/** The writing side, in the lane's thread. Without a buffer (no workload) it writes to a private array. */
 export class HookWatch {
   private readonly cells: Int32Array;
 
@@ -29,7 +29,7 @@ export class HookWatch {
     this.cells = new Int32Array(buffer ?? new ArrayBuffer(CELLS * Int32Array.BYTES_PER_ELEMENT));
   }
 
-  /** The event loop came round (the shard's batch timer). */
+  /** The event loop came round (the lane's batch timer). */
   beat(): void {
     Atomics.add(this.cells, BEAT, 1);
   }

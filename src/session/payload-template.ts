@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PAYLOAD_TOKEN } from './templates.js';
+import { PAYLOAD_TOKEN } from '../mqtt/templates.js';
 
 /** Renders one message from its sequence number and send time (epoch ms): no object per message. */
 type Render = (seq: number, ts: number) => Buffer;

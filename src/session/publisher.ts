@@ -2,7 +2,7 @@ import { Timeline } from '../metrics/timeline.js';
 import type { PublisherFinal, SessionSettings } from '../protocol.js';
 import { now } from './clock.js';
 import type { Encoder } from './encoder.js';
-import type { ShardStats } from './shard-stats.js';
+import type { LaneStats } from './lane-stats.js';
 
 /** Where a publisher's messages go: one MQTT client's publish and its socket's backpressure. */
 export interface Outlet {
@@ -48,7 +48,7 @@ export class Publisher {
     private readonly encoder: Encoder,
     private readonly outlet: Outlet,
     private readonly settings: SessionSettings,
-    private readonly stats: ShardStats,
+    private readonly stats: LaneStats,
     private readonly onFinished: (published: number) => void,
   ) {
     this.intervalMs = settings.rate > 0 ? 1000 / settings.rate : 0;

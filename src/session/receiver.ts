@@ -4,8 +4,8 @@ import { SubscriptionWindows } from '../metrics/windows.js';
 import { MAX_TRANSIT_MS, type StreamFinal, type SubscriberFinal } from '../protocol.js';
 import { now } from './clock.js';
 import { HEADER_PROPERTY } from './encoder.js';
-import { readHeader, type Header } from './payload.js';
-import type { ShardStats } from './shard-stats.js';
+import { readHeader, type Header } from '../mqtt/payload.js';
+import type { LaneStats } from './lane-stats.js';
 
 /** Keep the CPU busy in the message handler, as a slow client's own processing would. */
 function burn(ms: number): void {
@@ -41,12 +41,12 @@ export class Receiver {
     private readonly clientId: string,
     private readonly group: number,
     private readonly tag: number,
-    private readonly stats: ShardStats,
+    private readonly stats: LaneStats,
     private readonly printMessages: boolean,
     private readonly workMs: number,
     /** SessionSpec.hears: the publishers, and how far they number, this client should hear. */
     private readonly heard: readonly number[],
-    /** ShardStart.runStart: no message of this run was sent earlier. */
+    /** LaneStart.runStart: no message of this run was sent earlier. */
     private readonly runStart: number,
   ) {}
 

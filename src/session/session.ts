@@ -7,26 +7,26 @@ import { clientOptions } from './client-options.js';
 import { Publisher } from './publisher.js';
 import { Receiver } from './receiver.js';
 import { createClient } from './transport.js';
-import { reasonText, refusalError, refusalOf } from './refusal.js';
+import { reasonText, refusalError, refusalOf } from '../mqtt/refusal.js';
 import { AttemptBudget, earlyCloseError, SESSION_TAKEN_OVER, takenOverError } from './reconnect.js';
 import type { Slots } from './slots.js';
 import { Hooks } from './hooks.js';
 import { loadWorkload, type WorkloadContext } from './workload.js';
 import type { HookWatch } from './hook-watch.js';
 import { threadId } from 'node:worker_threads';
-import type { ShardStats } from './shard-stats.js';
+import type { LaneStats } from './lane-stats.js';
 
-/** What a session needs from the shard it runs in. */
+/** What a session needs from the lane it runs in. */
 export interface SessionHost {
-  readonly stats: ShardStats;
+  readonly stats: LaneStats;
   status(event: StatusEvent): void;
   /** Resolves with the publish start time once the start barrier opens. */
   waitForGo(): Promise<number>;
-  /** Bounds this shard's connection attempts in flight. */
+  /** Bounds this lane's connection attempts in flight. */
   readonly connectSlots: Slots;
   /** A workload's log line, for the main thread's logger. */
   log(client: number, message: string): void;
-  /** ShardStart.runStart: messages of this run's id sent earlier are an earlier run's. */
+  /** LaneStart.runStart: messages of this run's id sent earlier are an earlier run's. */
   readonly runStart: number;
   /** Which workload hook runs, for a watcher outside this thread. */
   readonly watch: HookWatch;

@@ -3,11 +3,11 @@
  * connections from a small listen backlog (Mosquitto: 100); a thousand SYNs at once lose some,
  * and each lost SYN costs a 1-3 s retransmit. Keeping a bounded number of attempts in flight
  * connects a large fleet faster. The bound is the whole process's (--connect-concurrency): the
- * count lives in a SharedArrayBuffer that every shard's thread decrements and increments with
+ * count lives in a SharedArrayBuffer that every lane's thread decrements and increments with
  * Atomics, so a thousand threads of one client each still keep 64 attempts in flight, not 1,000.
  */
 
-/** The shared count, made once per run by the main thread and handed to every shard. */
+/** The shared count, made once per run by the main thread and handed to every lane. */
 export function newSlotsBuffer(size: number): SharedArrayBuffer {
   const buffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
   new Int32Array(buffer)[0] = size;

@@ -1,14 +1,14 @@
 import { UsageError } from '../errors.js';
-import type { Summary } from '../events.js';
-import { planSessions } from '../hosts/plan.js';
+import type { Summary } from '../report/events.js';
+import { planSessions } from '../options/plan.js';
 import { accountDelivery } from '../metrics/delivery.js';
 import { addEncoded, newHistogram } from '../metrics/histogram.js';
 import { expectedStreams } from '../metrics/topology.js';
 import { plannedMessages } from '../metrics/planned.js';
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/index.js';
 import type { Counters, PublisherFinal } from '../protocol.js';
-import { zeroCounters } from '../session/shard-stats.js';
-import { buildSummary } from '../report/summary.js';
+import { zeroCounters } from '../session/lane-stats.js';
+import { buildSummary } from '../run/summary.js';
 import type { ShardResult } from './result.js';
 
 /**

@@ -1,58 +1,11 @@
 import { UsageError } from '../errors.js';
-import { FILE_LIMITS, readOptionFile } from '../parse.js';
-import { maskUrl } from '../secrets.js';
-import type { Summary } from '../events.js';
-import type { GroupProfile } from '../group.js';
-import type { Counters, LoopDelay, PublisherFinal, StreamFinal, SubscriberFinal } from '../protocol.js';
+import { FILE_LIMITS, readOptionFile } from '../options/parse.js';
+import { maskUrl } from '../report/secrets.js';
+import type { ShardResult } from '../report/events.js';
+import type { GroupProfile } from '../options/group.js';
 
-/**
- * What one shard knows, in a form that merges exactly with the other shards': counters, each
- * client's fate, every stream's sequence state (a subscriber here may hear publishers there),
- * and HDR histograms (compressed base64). Also the plan, so `merge` can rebuild the whole
- * fleet's topology. No secrets: credentials and TLS material are left out.
- */
-export interface ShardResult {
-  type: 'shard-result';
-  version: 1;
-  runId: string;
-  shard: { index: number; count: number };
-  startedAt: string;
-  startAt: number | null;
-  plan: {
-    groups: GroupProfile[];
-    scenario: string | null;
-    barrier: boolean;
-    workMs: number;
-    workClients: number[];
-    latencyGroups: string[];
-  };
-  clients: number[];
-  connected: number;
-  gaveUp: number;
-  failed: number;
-  reconnects: number;
-  totals: Counters;
-  reasonCodes: [string, number][];
-  connectMs: number;
-  goAt: number;
-  lastPublishAt: number;
-  lastReceiveAt: number;
-  latency: string[];
-  loopDelays: LoopDelay[];
-  publishers: PublisherFinal[];
-  streams: StreamFinal[];
-  /** When each subscriber here was subscribed (absent in results of older versions: taken as always). */
-  subscribers?: SubscriberFinal[];
-  /** Epoch ms every client here was connected and subscribed (or out); null if that never happened. */
-  readyAt?: number | null;
-  /** The shard ran against an embedded broker of its own: its figures do not merge with others'. */
-  embeddedBroker?: boolean;
-  peakRssMb: number;
-  cpuMs: { user: number; system: number };
-  interrupted: string | null;
-  /** The shard's own summary (streams within the shard only). */
-  summary: Summary;
-}
+/** Declared with the other lines a run prints (report/events.ts); named here too, where results are read. */
+export type { ShardResult };
 
 /** A group as it can be written down: no credentials (in URLs neither), no TLS keys. */
 export function publicGroup(g: GroupProfile): GroupProfile {

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import mqttPacket, { type Packet } from 'mqtt-packet';
-import { readHeader, runTag, type Header } from '../../src/session/payload.js';
+import { readHeader, runTag, type Header } from '../../src/mqtt/payload.js';
 import { TestServer } from './test-server.js';
 
 /** What to do with one PUBLISH on its way from the broker to a client. */

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import mqttPacket, { type IPublishPacket, type Packet } from 'mqtt-packet';
-import { topicMatches } from '../../src/session/templates.js';
+import { topicMatches } from '../../src/mqtt/templates.js';
 import { TestServer } from './test-server.js';
 
 interface Client {

@@ -1,8 +1,8 @@
 import type { Options } from 'yargs';
-import { UsageError } from './errors.js';
-import { kebab, type OptionSpec } from './option-spec.js';
-import { flagOf, labelOf, OPTION_ENTRIES } from './option-table.js';
-import type { RunOptions } from './option-types.js';
+import { UsageError } from '../errors.js';
+import { kebab, type OptionSpec } from './spec.js';
+import { flagOf, labelOf, OPTION_ENTRIES } from './table.js';
+import type { RunOptions } from './types.js';
 import { parseBoolean } from './parse.js';
 
 /** One flag for yargs, shown by --help and in the README, from its table entry. */

@@ -6,7 +6,6 @@
  * a workload's log line, a broker's reply).
  */
 import type { Logger } from './log.js';
-import type { ResolvedOptions } from './options.js';
 
 export const MASK = '***';
 
@@ -118,8 +117,16 @@ export function urlSecrets(url: string): string[] {
   return forms;
 }
 
+/** Where a resolved run (options/types.ts ResolvedOptions) keeps secrets; named by shape, so the report layer need not import the options layer. */
+interface SecretHolder {
+  password?: string | undefined;
+  tls: { key?: string | undefined };
+  brokers: readonly string[];
+  groups: readonly { password?: string | undefined; brokers: readonly { url: string; tls: { key?: string | undefined } }[] }[];
+}
+
 /** Every secret a resolved run holds: passwords (its own and each group's), URL passwords, TLS keys. */
-export function secretsOf(options: ResolvedOptions): string[] {
+export function secretsOf(options: SecretHolder): string[] {
   const out: (string | undefined)[] = [options.password, options.tls.key];
   for (const url of options.brokers) out.push(...urlSecrets(url));
   for (const group of options.groups) {
@@ -154,7 +161,7 @@ export class Redactor {
     this.whole = new Set(unique.filter((s) => s.length < MASK_ANYWHERE_FROM));
   }
 
-  static of(options: ResolvedOptions): Redactor {
+  static of(options: SecretHolder): Redactor {
     return new Redactor(secretsOf(options));
   }
 

@@ -1,12 +1,12 @@
-import type { LatencyFigures, Summary } from '../events.js';
-import { ExitCode, stopExitCode, stopReason } from '../exit-codes.js';
-import { fleetMode, type GroupProfile } from '../group.js';
+import type { LatencyFigures, Summary } from '../report/events.js';
+import { ExitCode, stopExitCode, stopReason } from './exit-codes.js';
+import { fleetMode, type GroupProfile } from '../options/group.js';
 import type { Delivery } from '../metrics/delivery.js';
 import { newHistogram, summarizeLatency, type Histogram } from '../metrics/histogram.js';
-import { maskUrl } from '../secrets.js';
+import { maskUrl } from '../report/secrets.js';
 import type { Counters, LoopDelay } from '../protocol.js';
-import { reasonText } from '../session/refusal.js';
-import { shortfallOf } from './shortfall.js';
+import { reasonText } from '../mqtt/refusal.js';
+import { shortfallOf } from '../report/shortfall.js';
 
 /** Everything a summary is made of: from one run's coordinator, or merged from shard results. */
 export interface RunFigures {

@@ -1,23 +1,23 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { MessagePort } from 'node:worker_threads';
-import { assertNever, type MainMessage, type PublisherFinal, type ShardMessage, type ShardStart, type StatusEvent, type StreamFinal, type SubscriberFinal } from '../protocol.js';
+import { assertNever, type MainMessage, type PublisherFinal, type LaneMessage, type LaneStart, type StatusEvent, type StreamFinal, type SubscriberFinal } from '../protocol.js';
 import { Session, type SessionHost } from './session.js';
 import { HookWatch } from './hook-watch.js';
-import { ShardStats } from './shard-stats.js';
+import { LaneStats } from './lane-stats.js';
 import { Slots } from './slots.js';
 
 
 /**
- * Runs a shard's sessions concurrently on the current event loop and reports over `port`:
+ * Runs a lane's sessions concurrently on the current event loop and reports over `port`:
  * status events coalesced per tick, counters and latency in batches on a timer, finals at the end.
  * The same function runs in a worker thread (thread-per-client, pool) and on the main thread
  * (single loop), so every mode does identical work.
  */
-export async function runShard(start: ShardStart, port: MessagePort): Promise<void> {
-  const stats = new ShardStats(start.latencyGroups.length);
+export async function runLane(start: LaneStart, port: MessagePort): Promise<void> {
+  const stats = new LaneStats(start.latencyGroups.length);
   // The histogram holds whole timer intervals (ns); the delay is what exceeds the resolution.
   const delayMs = (ns: number): number => Math.max(0, Math.round(ns / 1e3 - start.loopResolutionMs * 1e3) / 1e3);
-  const post = (message: ShardMessage): void => port.postMessage(message);
+  const post = (message: LaneMessage): void => port.postMessage(message);
 
   let pending: StatusEvent[] = [];
   let flushQueued = false;
@@ -101,6 +101,6 @@ export async function runShard(start: ShardStart, port: MessagePort): Promise<vo
   const delay = measuredLoop && loopDelay.count > 0
     ? { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), mean: ms(loopDelay.mean) }
     : null;
-  post({ type: 'shard-done', shard: start.shard, loopDelay: delay });
+  post({ type: 'lane-done', lane: start.lane, loopDelay: delay });
   port.close();
 }

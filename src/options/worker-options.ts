@@ -3,9 +3,9 @@
  * table marks `worker`, under the same name in protocol.ts's SessionSettings. A worker option
  * that SessionSettings lacks, or holds as another type, fails to compile here.
  */
-import { OPTION_ENTRIES, type OptionKey, type OptionTable } from './option-table.js';
-import type { ResolvedName, ResolvedOptions } from './option-types.js';
-import type { SessionSettings } from './protocol.js';
+import { OPTION_ENTRIES, type OptionKey, type OptionTable } from './table.js';
+import type { ResolvedName, ResolvedOptions } from './types.js';
+import type { SessionSettings } from '../protocol.js';
 
 type WorkerKey = { [K in OptionKey]: OptionTable[K] extends { worker: true } ? ResolvedName<K> : never }[OptionKey];
 

@@ -3,7 +3,7 @@
  * mode inherits another's heap or JIT state. Receives its options over IPC, resolved by the parent,
  * and sends back stats and the summary.
  */
-import { serializeError } from './errors.js';
+import { serializeError } from '../errors.js';
 import type { CompareChildMessage, CompareParentMessage } from './compare.js';
 import { runResolved } from './run.js';
 

@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { relative } from 'node:path';
-import { UsageError } from './errors.js';
-import type { ResolvedOptions } from './options.js';
-import type { WorkloadCheckResult } from '../workers/workload-check.js';
+import { UsageError } from '../errors.js';
+import type { ResolvedOptions } from '../options/index.js';
+import type { WorkloadCheckResult } from '../../workers/workload-check.js';
 
-const CHECKER = new URL('../workers/workload-check.js', import.meta.url);
+const CHECKER = new URL('../../workers/workload-check.js', import.meta.url);
 
 /**
  * Every workload module of the run, loaded once in a thread of its own before anything starts:

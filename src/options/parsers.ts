@@ -1,14 +1,14 @@
 /**
  * The options whose value depends on others (the fleet's size, the shard, the groups): their
- * parsers, used by resolve-options.ts. Options that stand alone are parsed by their table entry.
+ * parsers, used by resolve.ts. Options that stand alone are parsed by their table entry.
  */
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { approxMs, formatMs, MAX_RUN_MS } from './bounds.js';
 import type { GroupProfile } from './group.js';
 import { checkOutputFile, integer, parseNumber, parseRate } from './parse.js';
 import { groupPacketProblem, type PacketField } from './packet-limits.js';
-import type { OutputKind } from './report/outputs.js';
-import type { ResolvedOptions, RunOptions } from './option-types.js';
+import type { OutputKind } from '../report/outputs.js';
+import type { ResolvedOptions, RunOptions } from './types.js';
 
 const OUTPUT_KINDS: readonly OutputKind[] = ['csv', 'ndjson', 'result'];
 

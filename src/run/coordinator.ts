@@ -1,15 +1,15 @@
-import type { RunEvent } from './events.js';
-import { describeError } from './errors.js';
-import type { Hosts, ShardHandle } from './hosts/index.js';
-import type { Topology } from './metrics/topology.js';
-import type { Logger } from './log.js';
-import { Aggregate } from './metrics/aggregate.js';
-import type { ResolvedOptions } from './options.js';
-import { assertNever, type LoopDelay, type MainMessage, type SessionSpec, type ShardMessage, type ShardStart, type StatusEvent } from './protocol.js';
-import { now } from './session/clock.js';
-import { newWatchBuffer, type BlockedHook } from './session/hook-watch.js';
-import { HookMonitor } from './hosts/hook-monitor.js';
-import type { SerializedError } from './errors.js';
+import type { RunEvent } from '../report/events.js';
+import { describeError } from '../errors.js';
+import type { Hosts, LaneHandle } from '../hosts/index.js';
+import type { Topology } from '../metrics/topology.js';
+import type { Logger } from '../report/log.js';
+import { Aggregate } from '../metrics/aggregate.js';
+import type { ResolvedOptions } from '../options/index.js';
+import { assertNever, type LoopDelay, type MainMessage, type SessionSpec, type LaneMessage, type LaneStart, type StatusEvent } from '../protocol.js';
+import { now } from '../session/clock.js';
+import { newWatchBuffer, type BlockedHook } from '../session/hook-watch.js';
+import { HookMonitor } from '../hosts/hook-monitor.js';
+import type { SerializedError } from '../errors.js';
 
 type Phase = 'connecting' | 'publishing' | 'draining' | 'stopping' | 'ended';
 
@@ -17,13 +17,13 @@ type Phase = 'connecting' | 'publishing' | 'draining' | 'stopping' | 'ended';
 const QUIET_MS = 1000;
 
 /**
- * Beyond what the sessions may take to stop by their own rules (stopBudgetMs), how long shards
+ * Beyond what the sessions may take to stop by their own rules (stopBudgetMs), how long lanes
  * get to report before their threads are terminated: thread scheduling, the finals' transfer.
  */
 const STOP_GRACE_MS = 5_000;
 
 /**
- * Drives one run from the main thread: launches shards, opens the start barrier once every
+ * Drives one run from the main thread: launches lanes, opens the start barrier once every
  * client is ready (or out), waits for publishers to finish and for messages in transit to
  * arrive, then stops everyone and collects their finals. Everything it knows comes over ports.
  */
@@ -35,7 +35,7 @@ export class Coordinator {
   private phase: Phase = 'connecting';
   /** Clients past the start barrier's wait: subscribed (`ready`) or out for good. */
   private readonly settled = new Set<number>();
-  private handles: ShardHandle[] = [];
+  private handles: LaneHandle[] = [];
   private drainTimer: NodeJS.Timeout | null = null;
   private startTimer: NodeJS.Timeout | null = null;
   /** Sharded runs: messages from other shards' publishers keep coming after ours are done. */
@@ -44,12 +44,12 @@ export class Coordinator {
   private statsTimer: NodeJS.Timeout | null = null;
   private readonly returned = new Set<number>();
   private readonly reported = new Set<number>();
-  /** Shards whose 'final' (publisher and stream accounting) arrived. */
+  /** Lanes whose 'final' (publisher and stream accounting) arrived. */
   private readonly finalsFrom = new Set<number>();
-  /** Shards ended: normally, or lost (died, terminated). */
-  private readonly endedShards = new Set<number>();
-  /** Distinct messages each shard's clients received so far, from its batches: what is known of a lost shard. */
-  private readonly shardReceived = new Map<number, number>();
+  /** Lanes ended: normally, or lost (died, terminated). */
+  private readonly endedLanes = new Set<number>();
+  /** Distinct messages each lane's clients received so far, from its batches: what is known of a lost lane. */
+  private readonly laneReceived = new Map<number, number>();
   /** Worker threads that died or were terminated: their clients' accounting is incomplete, the run falls short. */
   lostThreads = 0;
   /** Clients of lost threads: failed, their finals never came. */
@@ -80,24 +80,24 @@ export class Coordinator {
     this.ids = new Map(specs.map((s) => [s.index, s.clientId]));
   }
 
-  /** Launch every shard and resolve once all have ended (normally, by stop, or by dying). */
-  async run(shards: ShardStart[]): Promise<void> {
+  /** Launch every lane and resolve once all have ended (normally, by stop, or by dying). */
+  async run(lanes: LaneStart[]): Promise<void> {
     // Stopped before anything started (an early Ctrl-C): launch nothing.
     if (this.phase !== 'connecting') return this.end();
     this.statsTimer = setInterval(() => this.emit(this.aggregate.stats(now(), this.elapsed())), this.options.statsIntervalMs);
-    for (const start of shards) if (start.settings.workload !== null) start.watch = newWatchBuffer();
-    this.handles = shards.map((start) => this.host.launch(start));
+    for (const start of lanes) if (start.settings.workload !== null) start.watch = newWatchBuffer();
+    this.handles = lanes.map((start) => this.host.launch(start));
     for (const handle of this.handles) {
-      handle.port.on('message', (message: ShardMessage) => this.onShardMessage(handle.start.shard, message));
+      handle.port.on('message', (message: LaneMessage) => this.onLaneMessage(handle.start.lane, message));
       handle.done.then(
         () => {
-          this.returned.add(handle.start.shard);
-          this.maybeShardEnded(handle.start.shard);
+          this.returned.add(handle.start.lane);
+          this.maybeLaneEnded(handle.start.lane);
         },
-        (err: unknown) => this.onShardCrashed(handle, err),
+        (err: unknown) => this.onLaneCrashed(handle, err),
       );
     }
-    this.hookMonitor = new HookMonitor(this.handles, this.options.hookTimeoutMs, (h) => !this.endedShards.has(h.start.shard), (h, blocked) => this.onHookBlocked(h, blocked));
+    this.hookMonitor = new HookMonitor(this.handles, this.options.hookTimeoutMs, (h) => !this.endedLanes.has(h.start.lane), (h, blocked) => this.onHookBlocked(h, blocked));
     await this.ended;
   }
 
@@ -123,22 +123,22 @@ export class Coordinator {
     return 2 * o.connectTimeoutMs + hooks + o.drainTimeoutMs;
   }
 
-  /** The grace after stop has passed: shards still running lose their threads; what they reported stays. */
+  /** The grace after stop has passed: lanes still running lose their threads; what they reported stays. */
   private abandonUnfinished(graceMs: number): void {
-    const left = this.handles.filter((h) => !this.endedShards.has(h.start.shard));
+    const left = this.handles.filter((h) => !this.endedLanes.has(h.start.lane));
     if (left.length === 0) return;
     const error = { name: 'WorkerError', message: `its thread did not finish within ${graceMs} ms of stop and was terminated` };
-    this.log.error({ shards: left.length }, `${left.length} thread${left.length === 1 ? '' : 's'} did not finish within ${graceMs} ms of stop; terminating them (their clients are failed, their figures so far kept)`);
-    for (const handle of left) this.loseShard(handle, () => error);
+    this.log.error({ lanes: left.length }, `${left.length} thread${left.length === 1 ? '' : 's'} did not finish within ${graceMs} ms of stop; terminating them (their clients are failed, their figures so far kept)`);
+    for (const handle of left) this.loseLane(handle, () => error);
   }
 
-  private onHookBlocked(handle: ShardHandle, blocked: BlockedHook): void {
+  private onHookBlocked(handle: LaneHandle, blocked: BlockedHook): void {
     const id = this.clientId(blocked.client);
     const within = `did not finish within ${this.options.hookTimeoutMs} ms`;
     const own = { name: 'Error', code: 'WORKLOAD_HOOK', message: `workload ${blocked.hook} ${within}: it blocked its thread, which was terminated` };
     const others = { name: 'WorkerError', message: `worker thread terminated: ${id}'s workload ${blocked.hook} ${within} and blocked it` };
     this.log.error({ client: id, hook: blocked.hook }, `${id}: workload ${blocked.hook} ${within} and blocks its thread (${blocked.blockedMs} ms); terminating the thread`);
-    this.loseShard(handle, (client) => (client === blocked.client ? own : others));
+    this.loseLane(handle, (client) => (client === blocked.client ? own : others));
   }
 
   /**
@@ -164,7 +164,7 @@ export class Coordinator {
     return Math.round(now() - this.startedAt);
   }
 
-  private onShardMessage(shard: number, message: ShardMessage): void {
+  private onLaneMessage(lane: number, message: LaneMessage): void {
     switch (message.type) {
       case 'status':
         for (const event of message.events) this.onStatus(event);
@@ -172,22 +172,22 @@ export class Coordinator {
         break;
       case 'batch':
         this.aggregate.onBatch(message);
-        this.shardReceived.set(shard, (this.shardReceived.get(shard) ?? 0) + message.counters.receivedUnique);
+        this.laneReceived.set(lane, (this.laneReceived.get(lane) ?? 0) + message.counters.receivedUnique);
         for (const m of message.messages) this.emit({ type: 'message', t: this.elapsed(), ...m });
         if (message.messagesDropped > 0) this.log.warn({ dropped: message.messagesDropped }, `--print-messages: ${message.messagesDropped} messages not shown (too many)`);
         this.checkProgress();
         break;
       case 'final':
-        this.finalsFrom.add(shard);
+        this.finalsFrom.add(lane);
         this.aggregate.onFinal(message.publishers, message.streams, message.subscribers);
         break;
       case 'log':
         this.log.info({ client: this.clientId(message.client) }, `${this.clientId(message.client)}: ${message.message}`);
         break;
-      case 'shard-done':
+      case 'lane-done':
         if (message.loopDelay) this.loopDelays.push(message.loopDelay);
-        this.reported.add(message.shard);
-        this.maybeShardEnded(message.shard);
+        this.reported.add(message.lane);
+        this.maybeLaneEnded(message.lane);
         break;
       default:
         assertNever(message);
@@ -235,7 +235,7 @@ export class Coordinator {
   private checkProgress(): void {
     const agg = this.aggregate;
     if (this.phase === 'connecting') {
-      // A count, not a scan of every client: this runs after every message from every shard.
+      // A count, not a scan of every client: this runs after every message from every lane.
       if (this.settled.size < agg.clients.length) return;
       // Connected and subscribed now, whatever --start-at then waits for.
       if (this.connectMs === 0) this.connectMs = Math.max(1, Math.round(now() - this.startedAt));
@@ -302,41 +302,41 @@ export class Coordinator {
     return agg.totals.receivedUnique - deadReceived >= target;
   }
 
-  /** A shard has ended once its task returned and its last message (after the finals) arrived: they race. */
-  private maybeShardEnded(shard: number): void {
-    if (this.returned.has(shard) && this.reported.has(shard)) this.onShardEnded(this.handles[shard]!);
+  /** A lane has ended once its task returned and its last message (after the finals) arrived: they race. */
+  private maybeLaneEnded(lane: number): void {
+    if (this.returned.has(lane) && this.reported.has(lane)) this.onLaneEnded(this.handles[lane]!);
   }
 
-  private onShardEnded(handle: ShardHandle): void {
-    if (this.endedShards.has(handle.start.shard)) return;
-    this.endedShards.add(handle.start.shard);
+  private onLaneEnded(handle: LaneHandle): void {
+    if (this.endedLanes.has(handle.start.lane)) return;
+    this.endedLanes.add(handle.start.lane);
     handle.port.close();
-    // A shard can only end early if all its clients gave up or failed.
+    // A lane can only end early if all its clients gave up or failed.
     this.checkProgress();
-    if (this.endedShards.size === this.handles.length) this.end();
+    if (this.endedLanes.size === this.handles.length) this.end();
   }
 
-  private onShardCrashed(handle: ShardHandle, err: unknown): void {
+  private onLaneCrashed(handle: LaneHandle, err: unknown): void {
     // Terminated by us (a blocked hook, the grace after stop): already accounted for.
-    if (this.endedShards.has(handle.start.shard)) return;
+    if (this.endedLanes.has(handle.start.lane)) return;
     const error = { name: 'WorkerError', message: `worker thread died: ${err instanceof Error ? err.message : String(err)}` };
-    this.log.error({ shard: handle.start.shard }, `${error.message} (clients ${handle.start.sessions.map((s) => s.index).join(', ')})`);
-    this.loseShard(handle, () => error);
+    this.log.error({ lane: handle.start.lane }, `${error.message} (clients ${handle.start.sessions.map((s) => s.index).join(', ')})`);
+    this.loseLane(handle, () => error);
   }
 
   /**
-   * A shard whose thread died or is terminated now: its clients are failed (with `errorFor`'s
+   * A lane whose thread died or is terminated now: its clients are failed (with `errorFor`'s
    * reason), even those that had finished if its finals never came, and the run falls short.
    * Counters it reported in batches stay; what it held in its thread is gone.
    */
-  private loseShard(handle: ShardHandle, errorFor: (client: number) => SerializedError): void {
-    const shard = handle.start.shard;
-    if (this.endedShards.has(shard)) return;
+  private loseLane(handle: LaneHandle, errorFor: (client: number) => SerializedError): void {
+    const lane = handle.start.lane;
+    if (this.endedLanes.has(lane)) return;
     handle.kill();
     this.lostThreads++;
-    const finals = this.finalsFrom.has(shard);
+    const finals = this.finalsFrom.has(lane);
     // Its clients' distinct receipts, as far as the batches tell: the clients still running get what the finished ones did not.
-    let unattributed = this.shardReceived.get(shard) ?? 0;
+    let unattributed = this.laneReceived.get(lane) ?? 0;
     for (const spec of handle.start.sessions) unattributed -= this.aggregate.isFinal(spec.index) ? (this.aggregate.receivedAtEnd.get(spec.index) ?? 0) : 0;
     for (const spec of handle.start.sessions) {
       const client = spec.index;
@@ -353,7 +353,7 @@ export class Coordinator {
       this.emit({ type: 'status', t: this.elapsed(), client, clientId, state: 'failed', error });
       this.log.error({ client: clientId }, `${clientId} failed: ${describeError(error)}`);
     }
-    this.onShardEnded(handle);
+    this.onLaneEnded(handle);
   }
 
   private end(): void {

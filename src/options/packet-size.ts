@@ -1,4 +1,4 @@
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import type { GroupProfile } from './group.js';
 import { parseSize } from './parse.js';
 

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import type { BrokerRef, GroupProfile, PublishPlan, Subscription, TlsOptions, Will } from '../group.js';
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../types.js';
 import { formatCount, MAX_CLIENTS } from '../bounds.js';
 import { groupPacketProblem, type PacketProblem } from '../packet-limits.js';
 import {
@@ -22,8 +22,8 @@ import {
   readOptionFile,
   resolveWorkload,
 } from '../parse.js';
-import { urlWithoutCredentials } from '../secrets.js';
-import { checkPayloadTemplate, checkTemplate, CLIENT_ID_TOKENS, TOPIC_TOKENS } from '../session/templates.js';
+import { urlWithoutCredentials } from '../../report/secrets.js';
+import { checkPayloadTemplate, checkTemplate, CLIENT_ID_TOKENS, TOPIC_TOKENS } from '../../mqtt/templates.js';
 import { isPlainObject, pathText, type Path, type Scenario } from './load.js';
 
 const GROUP_KEYS = new Set([

@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isAlias, isMap, isPair, isSeq, type Document, type Node } from 'yaml';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { FILE_LIMITS, readOptionFile } from '../parse.js';
 
 export type Path = readonly (string | number)[];

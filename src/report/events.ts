@@ -2,12 +2,12 @@
  * What a run tells its caller while it goes and at the end. The CLI prints these as NDJSON with
  * `--json`, one object per line; the README documents every field.
  */
-import type { SerializedError } from './errors.js';
-import type { LatencySummary } from './metrics/histogram.js';
-import type { ThreadMode } from './options.js';
-import type { ClientState, PrintedMessage } from './protocol.js';
-import type { ShardResult } from './shard/result.js';
-import type { ShortfallReason } from './report/shortfall.js';
+import type { SerializedError } from '../errors.js';
+import type { LatencySummary } from '../metrics/histogram.js';
+import type { GroupProfile } from '../options/group.js';
+import type { ThreadMode } from '../options/thread-mode.js';
+import type { ClientState, Counters, LoopDelay, PrintedMessage, PublisherFinal, StreamFinal, SubscriberFinal } from '../protocol.js';
+import type { ShortfallReason } from './shortfall.js';
 
 export interface StatusLine {
   type: 'status';
@@ -121,3 +121,52 @@ export interface Summary {
 }
 
 export type RunEvent = StatusLine | StatsLine | MessageLine | Summary | ShardResult;
+
+/**
+ * What one shard knows, in a form that merges exactly with the other shards': counters, each
+ * client's fate, every stream's sequence state (a subscriber here may hear publishers there),
+ * and HDR histograms (compressed base64). Also the plan, so `merge` can rebuild the whole
+ * fleet's topology. No secrets: credentials and TLS material are left out.
+ */
+export interface ShardResult {
+  type: 'shard-result';
+  version: 1;
+  runId: string;
+  shard: { index: number; count: number };
+  startedAt: string;
+  startAt: number | null;
+  plan: {
+    groups: GroupProfile[];
+    scenario: string | null;
+    barrier: boolean;
+    workMs: number;
+    workClients: number[];
+    latencyGroups: string[];
+  };
+  clients: number[];
+  connected: number;
+  gaveUp: number;
+  failed: number;
+  reconnects: number;
+  totals: Counters;
+  reasonCodes: [string, number][];
+  connectMs: number;
+  goAt: number;
+  lastPublishAt: number;
+  lastReceiveAt: number;
+  latency: string[];
+  loopDelays: LoopDelay[];
+  publishers: PublisherFinal[];
+  streams: StreamFinal[];
+  /** When each subscriber here was subscribed (absent in results of older versions: taken as always). */
+  subscribers?: SubscriberFinal[];
+  /** Epoch ms every client here was connected and subscribed (or out); null if that never happened. */
+  readyAt?: number | null;
+  /** The shard ran against an embedded broker of its own: its figures do not merge with others'. */
+  embeddedBroker?: boolean;
+  peakRssMb: number;
+  cpuMs: { user: number; system: number };
+  interrupted: string | null;
+  /** The shard's own summary (streams within the shard only). */
+  summary: Summary;
+}

@@ -3,12 +3,12 @@
  * RunOptions and the resolved options' types, DEFAULTS, the keys a scenario may default, what
  * every session is given, --help and the README's table all derive from it. Adding an option is
  * an entry here plus the code that uses it (and, for `parse`-less options, their resolution in
- * resolve-options.ts). Numbers are taken as strings on the command line and parsed here, so
+^ * resolve.ts). Numbers are taken as strings on the command line and parsed here, so
  * `10k` and `10s` work and every error names its flag.
  */
 import { MAX_CLIENTS, MAX_INFLIGHT, MAX_RECONNECT_ATTEMPTS, MAX_WAIT_MS, MAX_WORK_MS, MIN_STATS_INTERVAL_MS } from './bounds.js';
-import { LOG_LEVELS } from './log.js';
-import { kebab, type OptionSpec } from './option-spec.js';
+import { LOG_LEVELS } from '../report/log.js';
+import { kebab, type OptionSpec } from './spec.js';
 import {
   parseBoolean,
   parseBoundedDuration,
@@ -23,7 +23,7 @@ import {
   parseStartAt,
   resolveWorkload,
 } from './parse.js';
-import { checkTemplate } from './session/templates.js';
+import { checkTemplate } from '../mqtt/templates.js';
 
 const DEFAULT_DURATION = '10s';
 

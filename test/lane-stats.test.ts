@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ShardMessage } from '../src/protocol.js';
-import { ShardStats } from '../src/session/shard-stats.js';
+import type { LaneMessage } from '../src/protocol.js';
+import { LaneStats } from '../src/session/lane-stats.js';
 
-type Batch = Extract<ShardMessage, { type: 'batch' }>;
-const batchOf = (stats: ShardStats): Batch | null => stats.takeBatch(null) as Batch | null;
+type Batch = Extract<LaneMessage, { type: 'batch' }>;
+const batchOf = (stats: LaneStats): Batch | null => stats.takeBatch(null) as Batch | null;
 
 test('a batch goes out whenever a counter moved since the last one, whoever moved it', () => {
-  const stats = new ShardStats(1);
+  const stats = new LaneStats(1);
   assert.equal(batchOf(stats), null, 'nothing happened: no batch');
   stats.onPublish(1, 64);
   assert.equal(batchOf(stats)?.counters.published, 1);

@@ -18,15 +18,15 @@ import {
   START_AT_AHEAD_MS,
   START_AT_BEHIND_MS,
 } from './bounds.js';
-import { UsageError } from './errors.js';
-import { checkOptionFile, FILE_LIMITS } from './option-files.js';
+import { UsageError } from '../errors.js';
+import { checkOptionFile, FILE_LIMITS } from './files.js';
 import type { ThreadMode } from './thread-mode.js';
 import { MQTT_REMAINING_MAX } from './packet-limits.js';
-import { maskUrl } from './secrets.js';
-import { HEADER_SIZE } from './session/payload.js';
+import { maskUrl } from '../report/secrets.js';
+import { HEADER_SIZE } from '../mqtt/payload.js';
 
-// Files are read through option-files.ts; these names stay for the modules that import them from here.
-export { checkOutputFile, FILE_LIMITS, readOptionFile } from './option-files.js';
+// Files are read through files.ts; these names stay for the modules that import them from here.
+export { checkOutputFile, FILE_LIMITS, readOptionFile } from './files.js';
 
 /** Option values from strings: every error is a UsageError naming the option. */
 

@@ -1,30 +1,30 @@
-import { startBroker, type EmbeddedBroker } from './broker/embedded.js';
+import { startBroker, type EmbeddedBroker } from '../broker/embedded.js';
 import { Coordinator } from './coordinator.js';
-import type { RunEvent, Summary } from './events.js';
-import { Hosts } from './hosts/index.js';
-import { Outputs } from './report/outputs.js';
-import { MetricsServer } from './report/prometheus.js';
-import { fleetMode, fleetThreads, type GroupProfile } from './group.js';
-import { latencyGroups, planHearing, planSessions, planShards } from './hosts/plan.js';
-import { plannedMessages } from './metrics/planned.js';
-import { silentLogger, type Logger } from './log.js';
-import { accountDelivery } from './metrics/delivery.js';
-import { encodeHistogram } from './metrics/histogram.js';
-import type { SessionSpec } from './protocol.js';
-import { buildSummary, type RunFigures } from './report/summary.js';
-import { publicGroup, type ShardResult } from './shard/result.js';
-import type { Topology } from './metrics/topology.js';
+import type { RunEvent, Summary } from '../report/events.js';
+import { Hosts } from '../hosts/index.js';
+import { Outputs } from '../report/outputs.js';
+import { MetricsServer } from '../report/prometheus.js';
+import { fleetMode, fleetThreads, type GroupProfile } from '../options/group.js';
+import { latencyGroups, planHearing, planSessions, planLanes } from '../options/plan.js';
+import { plannedMessages } from '../metrics/planned.js';
+import { silentLogger, type Logger } from '../report/log.js';
+import { accountDelivery } from '../metrics/delivery.js';
+import { encodeHistogram } from '../metrics/histogram.js';
+import type { SessionSpec } from '../protocol.js';
+import { buildSummary, type RunFigures } from './summary.js';
+import { publicGroup, type ShardResult } from '../shard/result.js';
+import type { Topology } from '../metrics/topology.js';
 import { writeFile } from 'node:fs/promises';
 import { stopReason } from './exit-codes.js';
 import { checkWorkloads } from './workload-check.js';
-import { RssSampler } from './metrics/rss.js';
-import { checkMachineLimits } from './limits.js';
-import { expectedStreams } from './metrics/topology.js';
-import { resolveOptions, type ResolvedOptions, type RunOptions } from './options.js';
-import { maskUrl, Redactor } from './secrets.js';
-import { Aggregate } from './metrics/aggregate.js';
-import { UsageError } from './errors.js';
-import { now } from './session/clock.js';
+import { RssSampler } from '../metrics/rss.js';
+import { checkMachineLimits } from '../options/limits.js';
+import { expectedStreams } from '../metrics/topology.js';
+import { resolveOptions, type ResolvedOptions, type RunOptions } from '../options/index.js';
+import { maskUrl, Redactor } from '../report/secrets.js';
+import { Aggregate } from '../metrics/aggregate.js';
+import { UsageError } from '../errors.js';
+import { now } from '../session/clock.js';
 
 
 export interface RunControl {
@@ -119,7 +119,7 @@ async function runAgainst(
   const topology = restrictTo(fleetTopology, local);
   const publishing = specs.filter((s) => s.pubTopic !== null).map((s) => s.index);
   const groups = latencyGroups(options);
-  const shards = planShards(options, specs, groups);
+  const lanes = planLanes(options, specs, groups);
   // A file that fails (disk full, ...) is said at once and dropped; the run and the summary go on.
   const outputs = await Outputs.open(
     options.outputs,
@@ -133,7 +133,7 @@ async function runAgainst(
     emit(safe);
     return safe;
   };
-  const host = new Hosts(shards);
+  const host = new Hosts(lanes);
   const coordinator = new Coordinator(options, specs, topology, host, groups.length, emitAll, log);
   live.aggregate = coordinator.aggregate;
   let interrupted: string | null = null;
@@ -148,7 +148,7 @@ async function runAgainst(
     `starting ${specs.length} clients${shard ? ` (shard ${shard.index}/${shard.count} of ${options.clients})` : ''} (${describeFleet(options)}) against ${brokerUrls(options).join(', ')}`,
   );
   try {
-    await coordinator.run(shards);
+    await coordinator.run(lanes);
   } finally {
     signal?.removeEventListener('abort', onAbort);
     await host.close();
@@ -189,7 +189,7 @@ async function runAgainst(
     cpuMs: { user: Math.round(cpu.user / 1000), system: Math.round(cpu.system / 1000) },
     interrupted,
     shard,
-    threads: shards.filter((s) => s.mode !== 'single-loop').length,
+    threads: lanes.filter((s) => s.mode !== 'single-loop').length,
     lostThreads: coordinator.lostThreads,
   };
   let summary = buildSummary(figures);

@@ -3,9 +3,9 @@
  * from it: a new entry is a new RunOptions key and, with a parser, a new resolved option.
  */
 import type { GroupProfile } from './group.js';
-import type { OptionInputs } from './option-spec.js';
-import type { OptionKey, OptionTable } from './option-table.js';
-import type { OutputKind } from './report/outputs.js';
+import type { OptionInputs } from './spec.js';
+import type { OptionKey, OptionTable } from './table.js';
+import type { OutputKind } from '../report/outputs.js';
 import type { ThreadMode } from './thread-mode.js';
 
 export type { ThreadMode } from './thread-mode.js';
@@ -33,7 +33,7 @@ export type ParsedOptions = {
   -readonly [K in OptionKey as Entry<K> extends { parse: unknown } ? ResolvedName<K> : never]: Parsed<Entry<K>>;
 };
 
-/** What is resolved by code of its own (resolve-options.ts), as it depends on other options, the environment or files. */
+/** What is resolved by code of its own (resolve.ts), as it depends on other options, the environment or files. */
 interface OwnResolution {
   runId: string;
   brokers: string[];

@@ -1,12 +1,12 @@
-import type { GroupProfile } from '../group.js';
-import type { ResolvedOptions } from '../options.js';
-import { workerOptions } from '../worker-options.js';
-import type { SessionSettings, SessionSpec, ShardStart } from '../protocol.js';
+import type { GroupProfile } from './group.js';
+import type { ResolvedOptions } from './index.js';
+import { workerOptions } from './worker-options.js';
+import type { SessionSettings, SessionSpec, LaneStart } from '../protocol.js';
 import { now } from '../session/clock.js';
 import { newSlotsBuffer } from '../session/slots.js';
 import { hearingRanges } from '../metrics/planned.js';
-import { runTag } from '../session/payload.js';
-import { renderTemplate, shareOf } from '../session/templates.js';
+import { runTag } from '../mqtt/payload.js';
+import { renderTemplate, shareOf } from '../mqtt/templates.js';
 
 /** Latency groups: with --work, the working clients' latency is kept apart from the others'. */
 const OTHERS = 0;
@@ -82,7 +82,7 @@ export function planHearing(specs: readonly SessionSpec[], expected: ReadonlyMap
   }
 }
 
-/** What every session of one group needs to know, the same in every shard of the group. */
+/** What every session of one group needs to know, the same in every lane of the group. */
 function sessionSettings(options: ResolvedOptions, group: GroupProfile): SessionSettings {
   const publish = group.publish;
   return {
@@ -113,11 +113,11 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile): Session
 
 /**
  * Split this process's clients (`specs`: the whole fleet, or one --shard's slice of it) into
- * shards, one per thread: a client each (thread-per-client), clients dealt round-robin over K
- * threads (pool), or the whole group in one (single loop). A shard never mixes groups, so it
- * carries one group's settings; a group with no clients here gets no shard, and no thread.
+ * lanes, one per thread: a client each (thread-per-client), clients dealt round-robin over K
+ * threads (pool), or the whole group in one (single loop). A lane never mixes groups, so it
+ * carries one group's settings; a group with no clients here gets no lane, and no thread.
  */
-export function planShards(options: ResolvedOptions, specs: SessionSpec[], latencyGroups: string[]): ShardStart[] {
+export function planLanes(options: ResolvedOptions, specs: SessionSpec[], latencyGroups: string[]): LaneStart[] {
   const launchedAt = now();
   // Behind a barrier with --start-at nothing of this run is sent before that time, in any shard.
   const runStart = options.barrier && options.startAt !== null ? options.startAt : launchedAt;
@@ -128,34 +128,34 @@ export function planShards(options: ResolvedOptions, specs: SessionSpec[], laten
     members.forEach((spec, n) => buckets[n % count]!.push(spec));
     return { group, buckets: buckets.filter((b) => b.length > 0) };
   });
-  // --connect-concurrency bounds the whole process: one count for every shard, in any thread.
+  // --connect-concurrency bounds the whole process: one count for every lane, in any thread.
   const connectSlots = newSlotsBuffer(options.connectConcurrency);
-  const { batchIntervalMs, loopResolutionMs } = shardTimers(split.reduce((n, { buckets }) => n + buckets.length, 0));
-  const starts: ShardStart[] = [];
+  const { batchIntervalMs, loopResolutionMs } = laneTimers(split.reduce((n, { buckets }) => n + buckets.length, 0));
+  const starts: LaneStart[] = [];
   for (const { group, buckets } of split) {
     const settings = sessionSettings(options, group);
     for (const sessions of buckets) {
-      starts.push({ shard: starts.length, mode: group.mode, sessions, settings, latencyGroups, batchIntervalMs, loopResolutionMs, launchedAt, runStart, connectSlots });
+      starts.push({ lane: starts.length, mode: group.mode, sessions, settings, latencyGroups, batchIntervalMs, loopResolutionMs, launchedAt, runStart, connectSlots });
     }
   }
   return starts;
 }
 
-/** Counter and latency batches of a shard: often enough for live figures, rare enough to cost nothing. */
+/** Counter and latency batches of a lane: often enough for live figures, rare enough to cost nothing. */
 const BATCH_INTERVAL_MS = 250;
-/** Event-loop delay sampling interval of a shard: fine enough for a responsiveness figure. */
+/** Event-loop delay sampling interval of a lane: fine enough for a responsiveness figure. */
 const LOOP_RESOLUTION_MS = 20;
-/** Timer wake-ups per second the shards' own bookkeeping may cost the process, each kind. */
+/** Timer wake-ups per second the lanes' own bookkeeping may cost the process, each kind. */
 const WAKEUPS_PER_SECOND = 1000;
 
 /**
- * Every shard wakes its thread for its own bookkeeping: a batch timer and the event-loop delay
+ * Every lane wakes its thread for its own bookkeeping: a batch timer and the event-loop delay
  * sampler. A few threads can afford 4 and 50 wake-ups a second each, but a thousand idle threads
  * would spend whole cores waking up for nothing (each wake-up of a sleeping thread costs a
- * context switch, tens of µs on a VM). So both intervals grow with the number of shards: each
+ * context switch, tens of µs on a VM). So both intervals grow with the number of lanes: each
  * kind of timer wakes the process at most WAKEUPS_PER_SECOND times a second, in whole.
  */
-export function shardTimers(shards: number): { batchIntervalMs: number; loopResolutionMs: number } {
-  const spread = (ms: number): number => Math.max(ms, Math.ceil((shards * 1000) / WAKEUPS_PER_SECOND));
+export function laneTimers(lanes: number): { batchIntervalMs: number; loopResolutionMs: number } {
+  const spread = (ms: number): number => Math.max(ms, Math.ceil((lanes * 1000) / WAKEUPS_PER_SECOND));
   return { batchIntervalMs: Math.min(1000, spread(BATCH_INTERVAL_MS)), loopResolutionMs: spread(LOOP_RESOLUTION_MS) };
 }

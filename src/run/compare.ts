@@ -1,15 +1,15 @@
 import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { UsageError, type SerializedError } from './errors.js';
-import type { StatsLine, Summary } from './events.js';
+import { UsageError, type SerializedError } from '../errors.js';
+import type { StatsLine, Summary } from '../report/events.js';
 import { ExitCode, isStopCode, stopExitCode, stopReason } from './exit-codes.js';
 import { checkWorkloads } from './workload-check.js';
-import { checkMachineLimits } from './limits.js';
-import type { Logger } from './log.js';
-import { silentLogger } from './log.js';
-import { newRunId, resolveOptions, type ResolvedOptions, type RunOptions } from './options.js';
-import { assertNever } from './protocol.js';
+import { checkMachineLimits } from '../options/limits.js';
+import type { Logger } from '../report/log.js';
+import { silentLogger } from '../report/log.js';
+import { newRunId, resolveOptions, type ResolvedOptions, type RunOptions } from '../options/index.js';
+import { assertNever } from '../protocol.js';
 
 const CHILD = fileURLToPath(new URL('./compare-child.js', import.meta.url));
 

@@ -1,5 +1,5 @@
 /**
- * The shape of one entry of the option table (src/option-table.ts): everything about an option
+ * The shape of one entry of the option table (src/options/table.ts): everything about an option
  * apart from the code that uses it. Imports nothing, so every part of the options layer can.
  */
 
@@ -40,7 +40,7 @@ interface CommonSpec {
 /**
  * `parse` makes an option resolve on its own: the value given (or the default) through the
  * parser, which names the option by its label (`--qos`), so a flag and a scenario default share
- * one message. Without one, an option is resolved by its own code in resolve-options.ts, as it
+ * one message. Without one, an option is resolved by its own code in resolve.ts, as it
  * depends on other options (or on the environment, or on files).
  */
 type KindSpec<K extends OptionKind> = CommonSpec & {

@@ -3,9 +3,9 @@
  * table entry says `scenario: true`, in camelCase or kebab-case.
  */
 import { resolve as resolvePath } from 'node:path';
-import { camel } from '../option-spec.js';
-import { OPTION_ENTRIES } from '../option-table.js';
-import type { RunOptions } from '../option-types.js';
+import { camel } from '../spec.js';
+import { OPTION_ENTRIES } from '../table.js';
+import type { RunOptions } from '../types.js';
 import type { Scenario } from './load.js';
 
 const SCENARIO_DEFAULT_KEYS = new Set<string>(OPTION_ENTRIES.filter(([, spec]) => spec.scenario).map(([key]) => key));

@@ -1,8 +1,8 @@
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import type { GroupProfile } from './group.js';
-import { HEADER_PROPERTY } from './session/encoder.js';
-import { HEADER_SIZE } from './session/payload.js';
-import { PAYLOAD_TOKEN, renderTemplate } from './session/templates.js';
+import { HEADER_PROPERTY } from '../session/encoder.js';
+import { HEADER_SIZE } from '../mqtt/payload.js';
+import { PAYLOAD_TOKEN, renderTemplate } from '../mqtt/templates.js';
 
 /**
  * What MQTT's encoding can carry, checked before anything connects: a broker would close the

@@ -1,6 +1,6 @@
 import { threadId } from 'node:worker_threads';
 import { LatencyRecorder } from '../metrics/recorder.js';
-import type { Counters, PrintedMessage, ShardMessage } from '../protocol.js';
+import type { Counters, PrintedMessage, LaneMessage } from '../protocol.js';
 
 /** Cap on --print-messages lines per batch, so a fast run cannot flood the main thread. */
 const MAX_PRINTED_PER_BATCH = 500;
@@ -23,10 +23,10 @@ export function zeroCounters(): Counters {
 }
 
 /**
- * What every session of one shard counts, on the hot path: plain field increments and one
+ * What every session of one lane counts, on the hot path: plain field increments and one
  * histogram record per message. Drained into a `batch` message on a timer, never per message.
  */
-export class ShardStats {
+export class LaneStats {
   counters = zeroCounters();
   readonly latency: LatencyRecorder[];
   firstPublishAt = 0;
@@ -65,9 +65,9 @@ export class ShardStats {
   }
 
   /** The batch since the last call, or null when nothing changed. */
-  takeBatch(loopDelay: { p99: number; max: number } | null): ShardMessage | null {
+  takeBatch(loopDelay: { p99: number; max: number } | null): LaneMessage | null {
     if (!this.changed()) return null;
-    const batch: ShardMessage = {
+    const batch: LaneMessage = {
       type: 'batch',
       counters: this.counters,
       latency: this.latency.map((recorder) => recorder.drain()),

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { fleetThreads, type GroupProfile } from './group.js';
-import type { ResolvedOptions } from './options.js';
+import type { ResolvedOptions } from './index.js';
 import { largestPayload } from './packet-limits.js';
-import { maskUrl } from './secrets.js';
+import { maskUrl } from '../report/secrets.js';
 
 /**
  * Measured on a 2-core, 24 GiB machine with the code-cached bundle (bench W6): 1,000 threads, each

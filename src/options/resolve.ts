@@ -2,12 +2,12 @@
  * Options given (flags, a scenario's defaults, a library caller) to resolved options: every
  * option parsed and every rule between them checked at once, before anything starts.
  */
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { fleetThreads, type GroupProfile } from './group.js';
-import { camel } from './option-spec.js';
-import { DEFAULTS, labelOf, OPTION_ENTRIES } from './option-table.js';
-import type { ParsedOptions, ResolvedOptions, RunOptions } from './option-types.js';
-import { checkFlatPackets, parseConnectRate, parseOutputs, parseShard } from './option-parsers.js';
+import { camel } from './spec.js';
+import { DEFAULTS, labelOf, OPTION_ENTRIES } from './table.js';
+import type { ParsedOptions, ResolvedOptions, RunOptions } from './types.js';
+import { checkFlatPackets, parseConnectRate, parseOutputs, parseShard } from './parsers.js';
 import { checkBrokerUrl, FILE_LIMITS, newRunId, parseBoolean, parseClientSet, parseDuration, parsePort, parsePublishDuration, parseSessionExpiry, parseThreads, planProblem, readOptionFile } from './parse.js';
 import { checkMqttString } from './packet-limits.js';
 import { resolveMaxPacketSize } from './packet-size.js';
