@@ -4,6 +4,7 @@ import { kebab, type OptionSpec } from './option-spec.js';
 import { flagOf, labelOf, OPTION_ENTRIES } from './option-table.js';
 import type { RunOptions } from './option-types.js';
 import { parseBoolean } from './parse.js';
+import { at, InternalError } from './mqtt/checked.js';
 
 /** One flag for yargs, shown by --help and in the README, from its table entry. */
 function yargsOption(spec: OptionSpec): Options {
@@ -23,6 +24,13 @@ function yargsOption(spec: OptionSpec): Options {
  * defaults can apply; the defaults themselves are only described here.
  */
 export const RUN_FLAGS: Readonly<Record<string, Options>> = Object.fromEntries(OPTION_ENTRIES.map(([key, spec]) => [flagOf(key), yargsOption(spec)]));
+
+/** One run flag, for the commands that take a few of them. */
+export function runFlag(flag: string): Options {
+  const option = RUN_FLAGS[flag];
+  if (option === undefined) throw new InternalError(`no run flag --${flag}`);
+  return option;
+}
 
 /** `compare` takes the run flags, with --threads as a list of modes, and an HTML report. */
 export const COMPARE_FLAGS: Readonly<Record<string, Options>> = {
@@ -54,7 +62,9 @@ export function checkBooleanValues(argv: readonly string[]): void {
   for (const arg of argv) {
     if (arg === '--') return;
     const match = /^--([^=]+)=(.*)$/s.exec(arg);
-    if (!match || !BOOLEAN_FLAGS.has(kebab(match[1]!))) continue;
-    if (match[2] !== 'true' && match[2] !== 'false') parseBoolean(`--${kebab(match[1]!)}`, match[2]);
+    if (!match) continue;
+    const flag = kebab(at(match, 1));
+    if (!BOOLEAN_FLAGS.has(flag)) continue;
+    if (match[2] !== 'true' && match[2] !== 'false') parseBoolean(`--${flag}`, match[2]);
   }
 }

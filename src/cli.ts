@@ -5,7 +5,7 @@ import { abortOnStopSignal, installSignals, unhandledSignal, type StopSignal } f
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { serveAedes } from './broker/aedes-server.js';
-import { checkBooleanValues, COMPARE_FLAGS, RUN_FLAGS, runOptionsFrom } from './cli-options.js';
+import { checkBooleanValues, COMPARE_FLAGS, RUN_FLAGS, runFlag, runOptionsFrom } from './cli-options.js';
 import { comparePlanned, parseModes, planCompare } from './compare.js';
 import { formatComparison } from './report/compare-table.js';
 import { comparisonHtml } from './report/html.js';
@@ -249,7 +249,7 @@ export function cli(argv: string[]): Argv {
       (y) =>
         y
           .positional('files', { type: 'string', array: true, description: 'Shard result files, or NDJSON holding shard-result lines', demandOption: true })
-          .options({ json: RUN_FLAGS.json }),
+          .options({ json: runFlag('json') }),
       handle(mergeCommand),
     )
     .command(
@@ -268,7 +268,7 @@ export function cli(argv: string[]): Argv {
         y.options({
           host: { type: 'string', default: '127.0.0.1', description: 'Address to listen on' },
           port: { alias: 'p', type: 'string', default: '1883', description: 'Port to listen on (0 = any free port)' },
-          'log-level': RUN_FLAGS['log-level'],
+          'log-level': runFlag('log-level'),
         }),
       handle(brokerCommand),
     )

@@ -45,8 +45,8 @@ export function loadScenario(file: string, env: NodeJS.ProcessEnv): Scenario {
     // The parser recurses: nesting deep enough exhausts the stack before it can report a position.
     throw new UsageError('--scenario', `${file}: cannot be parsed (${err instanceof Error ? err.message : String(err)})`);
   }
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
+  const [err] = doc.errors;
+  if (err !== undefined) {
     throw new UsageError('--scenario', `${where(err.pos[0])}: ${err.message.split('\n')[0]}`);
   }
   const expansion = expansionProblem(doc);

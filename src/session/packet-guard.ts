@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { InternalError } from '../mqtt/checked.js';
 
 /**
  * Refuse incoming MQTT packets larger than `maxBytes`, from their fixed header, before their body
@@ -43,7 +44,9 @@ export function guardPacketSize<T extends Duplex>(socket: T, maxBytes: number): 
         i++;
         continue;
       }
-      const byte = chunk[i++]!;
+      // Checked here rather than through at(): this runs per packet, and a shared accessor would see every element kind.
+      const byte = chunk[i++];
+      if (byte === undefined) throw new InternalError(`packet scan read past a chunk of ${end} bytes`);
       length += (byte & 0x7f) * multiplier;
       multiplier *= 128;
       lengthBytes++;
