@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { run, type RunOptions, type Summary } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
+import { at } from '../src/mqtt/checked.js';
 
 for (const threads of ['0', '3', 'per-client'] as const) {
   test(`--threads ${threads}: the same sessions, every message accounted for`, async (t) => {
@@ -60,6 +61,6 @@ test('--connect-rate spreads first connects over time', async (t) => {
   assert.equal(summary.connected, 5);
   const times = [...firstAttempt.entries()].sort((a, b) => a[0] - b[0]).map(([, at]) => at);
   // Client i waits i x 100 ms: the last starts at least 400 ms after the first.
-  assert.ok(times[4]! - times[0]! >= 390, `first connects at ${times.join(', ')} ms`);
-  for (let i = 1; i < 5; i++) assert.ok(times[i]! >= times[i - 1]!, 'in index order');
+  assert.ok(at(times, 4) - at(times, 0) >= 390, `first connects at ${times.join(', ')} ms`);
+  for (let i = 1; i < 5; i++) assert.ok(at(times, i) >= at(times, i - 1), 'in index order');
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError } from '../src/errors.js';
 import { parseCount, parseDuration, parseSize, resolveOptions, type RunOptions } from '../src/options.js';
+import { at } from '../src/mqtt/checked.js';
 
 function rejects(input: RunOptions, option: string, pattern: RegExp): void {
   assert.throws(
@@ -178,7 +179,7 @@ test('--out files are checked up front: kind, result= only with --shard, not a d
   const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-out-'));
   try {
     assert.deepEqual(resolveOptions({ out: [`csv=${dir}/a.csv`, `ndjson=${dir}/a.ndjson`] }, {}).outputs.map((o) => o.kind), ['csv', 'ndjson']);
-    assert.equal(resolveOptions({ out: `result=${dir}/r.json`, shard: '0/2', runId: 'r', brokers: ['mqtt://h:1'] }, {}).outputs[0]!.kind, 'result');
+    assert.equal(at(resolveOptions({ out: `result=${dir}/r.json`, shard: '0/2', runId: 'r', brokers: ['mqtt://h:1'] }, {}).outputs, 0).kind, 'result');
     rejects({ out: 'pdf=x.pdf' }, '--out', /kind=path with kind csv or ndjson or result/);
     rejects({ out: `result=${dir}/r.json` }, '--out', /result= needs --shard/);
     rejects({ out: `csv=${dir}/` }, '--out', /--out csv: ".*" is a directory; name a file/);

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import mqttPacket, { type IConnectPacket, type ISubscribePacket, type Packet } from 'mqtt-packet';
 import { TestServer } from './test-server.js';
+import { at } from '../../src/mqtt/checked.js';
 
 /**
  * Brokers that misbehave on purpose, for the failure tests: each counts the connections it
@@ -128,7 +129,7 @@ function speak(socket: Socket, broker: HostileBroker, on: { connect?(version: 4 
       } else if (packet.cmd === 'subscribe') {
         const sub = packet as ISubscribePacket;
         socket.write(mqttPacket.generate({ cmd: 'suback', messageId: sub.messageId, granted: sub.subscriptions.map((s) => s.qos) }, { protocolVersion: version }));
-        on.subscribed?.(sub.subscriptions[0]!.topic);
+        on.subscribed?.(at(sub.subscriptions, 0).topic);
       } else if (packet.cmd === 'pingreq') {
         socket.write(mqttPacket.generate({ cmd: 'pingresp' }));
       }
