@@ -50,8 +50,8 @@ function slope(points: [number, number][]): number {
 }
 
 const broker = await Mosquitto.start('max_queued_messages 0', { verbose: false });
-const args = ['run', '--json', '--log-level', 'warn', '-b', broker.url, '-c', values.clients!, '--rate', values.rate!, '--qos', values.qos!];
-args.push('--duration', values.duration!, '--threads', values.threads!, '--stats-interval', values.interval!);
+const args = ['run', '--json', '--log-level', 'warn', '-b', broker.url, '-c', values.clients, '--rate', values.rate, '--qos', values.qos];
+args.push('--duration', values.duration, '--threads', values.threads, '--stats-interval', values.interval);
 process.stderr.write(`soak: mqtt-fleet ${args.join(' ')}\n`);
 const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
 const samples: Sample[] = [];

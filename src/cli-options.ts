@@ -49,7 +49,7 @@ export function runOptionsFrom(args: Readonly<Record<string, unknown>>): RunOpti
     if (Array.isArray(value) && spec.kind !== 'strings') throw new UsageError(labelOf(key), `${labelOf(key)} was given more than once`);
     options[key] = value;
   }
-  return options as RunOptions;
+  return options;
 }
 
 const BOOLEAN_FLAGS = new Set(OPTION_ENTRIES.filter(([, spec]) => spec.kind === 'boolean').map(([key]) => flagOf(key)));

@@ -43,7 +43,7 @@ test('the packet size guard refuses a packet one byte over the limit from its he
   for (const sizes of [[1], [3], [small.length + 2], [65_536]]) {
     const { out, error } = await feed(Buffer.concat([small, big, small]), big.length - 1, sizes);
     assert.equal(error?.code, 'PACKET_TOO_LARGE', `cut in ${sizes.join(',')}-byte chunks`);
-    assert.match(error!.message, new RegExp(`packet of ${big.length.toLocaleString('en-US')} bytes, over the maximum packet size of ${(big.length - 1).toLocaleString('en-US')}`));
+    assert.match(error.message, new RegExp(`packet of ${big.length.toLocaleString('en-US')} bytes, over the maximum packet size of ${(big.length - 1).toLocaleString('en-US')}`));
     // What came before it, and at most the first bytes of its header (until the length is known): none of its body.
     assert.ok(out.length < small.length + 5, `only what came before the oversize packet passed (${out.length} bytes)`);
   }

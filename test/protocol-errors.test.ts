@@ -63,7 +63,7 @@ for (const version of [4, 5] as const) {
     );
     const drop = statuses.find((s) => s.state === 'disconnected')!;
     assert.equal(drop.error?.code, 'PACKET_TOO_LARGE');
-    assert.match(drop.error!.message, /^the broker sent a packet of 200,000,005 bytes, over the maximum packet size of 1,048,576 \(--max-packet-size\)$/);
+    assert.match(drop.error.message, /^the broker sent a packet of 200,000,005 bytes, over the maximum packet size of 1,048,576 \(--max-packet-size\)$/);
     // Each connection read little more than the socket's buffers before it was ended.
     assert.ok(broker.bytesSent < broker.connections * 16 * 2 ** 20, `the client stopped reading: ${broker.bytesSent} bytes written`);
     assert.ok(peak - before < 64, `RSS grew by ${(peak - before).toFixed(1)} MB`);

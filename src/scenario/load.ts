@@ -169,7 +169,7 @@ function interpolate(value: unknown, path: Path, env: NodeJS.ProcessEnv, fail: S
     return value.replace(ENV_REF, (_, name: string, fallback: string | undefined) => {
       const found = env[name] ?? fallback;
       if (found === undefined) fail(path, `uses \${${name}}, which is not set in the environment (give a default: \${${name}:-value})`);
-      return found!;
+      return found;
     });
   }
   if (Array.isArray(value)) return value.map((v, n) => interpolate(v, [...path, n], env, fail));
