@@ -118,7 +118,7 @@ async function compareCommand(args: Args): Promise<void> {
   const json = args.json === true;
   // Written after every mode has run: checked now, so a bad path cannot cost the runs.
   if (Array.isArray(args.report)) throw new UsageError('--report', '--report was given more than once');
-  const report = args.report === undefined ? undefined : String(args.report);
+  const report = args.report as string | undefined;
   if (report !== undefined) checkOutputFile('--report', report);
   // Every mode resolved once, here: bad input fails before anything starts, and the redactor knows the secrets.
   const plan = planCompare({ ...input, threads: modes });
@@ -147,7 +147,7 @@ async function compareCommand(args: Args): Promise<void> {
   }
 }
 
-async function mergeCommand(args: Args): Promise<void> {
+function mergeCommand(args: Args): void {
   const files = (args.files as string[]).map(String);
   // Result files from elsewhere (or an older mqtt-fleet): no credentials go out even if one came in.
   const merged = mergeResults(readShardResults(files));
@@ -215,7 +215,7 @@ function listenFailure(err: unknown, host: string, port: number): unknown {
   }
 }
 
-function handle(command: (args: Args) => Promise<void>) {
+function handle(command: (args: Args) => Promise<void> | void) {
   return async (args: Args): Promise<void> => {
     if (rejected) return;
     redactor = redactor.with(argvSecrets(args));
