@@ -14,6 +14,8 @@ import { InternalError } from '../mqtt/checked.js';
  * (which MQTT.js passes on as the connection's error) and its bytes go no further.
  */
 export function guardPacketSize<T extends Duplex>(socket: T, maxBytes: number): T {
+  // Called as push.call(this, ...): the socket's own method, on the socket.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const push = socket.push;
   /** Body bytes of the current packet still to come: skipped. */
   let skip = 0;

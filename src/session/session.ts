@@ -438,13 +438,12 @@ export class Session {
   private delay(ms: number): Promise<void> {
     if (isEnding(this.state)) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
-        self.wakeDelay = null;
+        this.wakeDelay = null;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wakeDelay = done;
     });
   }
