@@ -50,7 +50,7 @@ test('examples/plant-and-cloud.yaml, as the README walks through it: two brokers
   assert.equal((await withTimeout(rendered.exit, 15_000, 'the report')).code, 0);
   const dom = await renderedDom(report);
   assert.match(dom, /<body[^>]*data-rendered="true"/);
-  assert.match(dom, new RegExp(`<tr data-figure="received"><td>received</td><td>${s.received}</td>`));
+  assert.match(dom, new RegExp(`<tr data-figure="received"><td>received</td><td>${String(s.received)}</td>`));
 });
 
 test('examples/work-queue.yaml: each job reaches exactly one worker of the shared subscription', async (t) => {

@@ -99,7 +99,7 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
   });
   const p99 = /<rect [^>]*data-chart="latency"[^>]*data-series="p99"[^>]*data-value="([\d.]+)"/.exec(dom);
   assert.equal(Number(p99![1]), (summary.latencyMs as { p99: number }).p99);
-  assert.match(dom, new RegExp(`<tr data-figure="received"><td>received</td><td>${summary.received}</td>`));
+  assert.match(dom, new RegExp(`<tr data-figure="received"><td>received</td><td>${String(summary.received)}</td>`));
 });
 
 test('--out: a file that fails mid-run (a full disk) is logged and costs only that file, never the summary', async (t) => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../src/errors.js';
 import { parseCount, parseDuration, parseSize, resolveOptions, type RunOptions } from '../src/options.js';
@@ -140,7 +141,6 @@ test('--connect-rate and --connect-concurrency', () => {
 
 test('MQTT version, session expiry, TLS files, password file, workload module', async () => {
   const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-  const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-opts-'));
   try {
@@ -174,7 +174,6 @@ test('MQTT version, session expiry, TLS files, password file, workload module', 
 
 test('--out files are checked up front: kind, result= only with --shard, not a directory, an existing directory, one file per output', async () => {
   const { mkdtempSync, rmSync } = await import('node:fs');
-  const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-out-'));
   try {

@@ -81,7 +81,7 @@ test('a thread that does not finish after stop is terminated at the grace: its c
   assert.equal(summary.interrupted, true);
   assert.equal(summary.exitCode, 1);
   assert.equal(summary.failed, 1);
-  assert.ok((summary.published as number) >= before, `counters so far kept: ${summary.published} >= ${before}`);
+  assert.ok((summary.published as number) >= before, `counters so far kept: ${String(summary.published)} >= ${before}`);
   const failed = cli.lines.filter((l) => l.type === 'status' && l.state === 'failed');
   assert.equal(failed.length, 1);
   assert.equal(at(failed, 0).client, 1);
