@@ -46,6 +46,8 @@ test('groups are held to the same rules as the flags: keepalive, session expiry 
   rejects(group(`    publish: { topic: t, size: 257mib }\n`), /fleet\.yaml:4:\d+: groups\[0\]\.publish\.size must be at most 268435455 bytes, MQTT's largest packet/);
   rejects(group(`    publish: { topic: t, size: 10 }\n`), /groups\[0\]\.publish\.size must be at least 24 bytes, the payload header/);
   rejects(group(`    mqttVersion: 3\n`), /groups\[0\]\.mqttVersion must be 3\.1\.1 or 5 \(got "3"\)/);
+  rejects(group(`    publish: { topic: t, payload: { a: 1 } }\n`), /fleet\.yaml:4:\d+: groups\[0\]\.publish\.payload must be text, not a mapping or a list/);
+  rejects(group(`    will: { topic: w, payload: [1, 2] }\n`), /fleet\.yaml:4:\d+: groups\[0\]\.will\.payload must be text, not a mapping or a list/);
   rejects(group(`    workload: nowhere.mjs\n`), /fleet\.yaml:4:15: groups\[0\]\.workload: no such file "nowhere\.mjs"/);
   const o = resolveOptions({ scenario: group(`    mqttVersion: ' V5 '\n    keepalive: 65535\n    sessionExpiry: 4294967295\n`) }, {});
   assert.deepEqual([at(o.groups, 0).protocolVersion, at(o.groups, 0).keepaliveSec, at(o.groups, 0).sessionExpirySec], [5, 65535, 4294967295]);
