@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { StatsLine } from '../src/report/events.js';
 import { Mosquitto } from '../test/helpers/mosquitto.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -49,18 +50,19 @@ function slope(points: [number, number][]): number {
 }
 
 const broker = await Mosquitto.start('max_queued_messages 0', { verbose: false });
-const args = ['run', '--json', '--log-level', 'warn', '-b', broker.url, '-c', values.clients!, '--rate', values.rate!, '--qos', values.qos!];
-args.push('--duration', values.duration!, '--threads', values.threads!, '--stats-interval', values.interval!);
+const args = ['run', '--json', '--log-level', 'warn', '-b', broker.url, '-c', values.clients, '--rate', values.rate, '--qos', values.qos];
+args.push('--duration', values.duration, '--threads', values.threads, '--stats-interval', values.interval);
 process.stderr.write(`soak: mqtt-fleet ${args.join(' ')}\n`);
 const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
 const samples: Sample[] = [];
-let summary: Record<string, unknown> | null = null;
+let summary: { type: 'summary' } | null = null;
 let partial = '';
 child.stdout.on('data', (chunk: Buffer) => {
   partial += chunk.toString();
   let newline: number;
   while ((newline = partial.indexOf('\n')) >= 0) {
-    const line = JSON.parse(partial.slice(0, newline)) as Record<string, never>;
+    // Lines of mqtt-fleet's --json output: `stats` lines as events.ts declares them, one `summary`.
+    const line = JSON.parse(partial.slice(0, newline)) as StatsLine | { type: 'summary' };
     partial = partial.slice(newline + 1);
     if (line.type === 'summary') summary = line;
     if (line.type !== 'stats') continue;
@@ -71,9 +73,9 @@ child.stdout.on('data', (chunk: Buffer) => {
       published: line.published,
       received: line.received,
       receivedPerSec: line.receivedPerSec,
-      latencyP99Ms: (line.latencyMs as { p99: number } | null)?.p99 ?? null,
-      loopDelayP99Ms: (line.loopDelayMs as { p99: number } | null)?.p99 ?? null,
-      loopDelayMaxMs: (line.loopDelayMs as { max: number } | null)?.max ?? null,
+      latencyP99Ms: line.latencyMs?.p99 ?? null,
+      loopDelayP99Ms: line.loopDelayMs?.p99 ?? null,
+      loopDelayMaxMs: line.loopDelayMs?.max ?? null,
     };
     samples.push(s);
     process.stdout.write(`${JSON.stringify(s)}\n`);

@@ -5,7 +5,7 @@ import { abortOnStopSignal, installSignals, unhandledSignal, type StopSignal } f
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { serveAedes } from './broker/aedes-server.js';
-import { checkBooleanValues, COMPARE_FLAGS, RUN_FLAGS, runOptionsFrom } from './options/flags.js';
+import { checkBooleanValues, COMPARE_FLAGS, RUN_FLAGS, runFlag, runOptionsFrom } from './options/flags.js';
 import { comparePlanned, parseModes, planCompare } from './run/compare.js';
 import { formatComparison } from './report/compare-table.js';
 import { comparisonHtml } from './report/html.js';
@@ -118,7 +118,7 @@ async function compareCommand(args: Args): Promise<void> {
   const json = args.json === true;
   // Written after every mode has run: checked now, so a bad path cannot cost the runs.
   if (Array.isArray(args.report)) throw new UsageError('--report', '--report was given more than once');
-  const report = args.report === undefined ? undefined : String(args.report);
+  const report = args.report as string | undefined;
   if (report !== undefined) checkOutputFile('--report', report);
   // Every mode resolved once, here: bad input fails before anything starts, and the redactor knows the secrets.
   const plan = planCompare({ ...input, threads: modes });
@@ -147,7 +147,7 @@ async function compareCommand(args: Args): Promise<void> {
   }
 }
 
-async function mergeCommand(args: Args): Promise<void> {
+function mergeCommand(args: Args): void {
   const files = (args.files as string[]).map(String);
   // Result files from elsewhere (or an older mqtt-fleet): no credentials go out even if one came in.
   const merged = mergeResults(readShardResults(files));
@@ -215,7 +215,7 @@ function listenFailure(err: unknown, host: string, port: number): unknown {
   }
 }
 
-function handle(command: (args: Args) => Promise<void>) {
+function handle(command: (args: Args) => Promise<void> | void) {
   return async (args: Args): Promise<void> => {
     if (rejected) return;
     redactor = redactor.with(argvSecrets(args));
@@ -249,7 +249,7 @@ export function cli(argv: string[]): Argv {
       (y) =>
         y
           .positional('files', { type: 'string', array: true, description: 'Shard result files, or NDJSON holding shard-result lines', demandOption: true })
-          .options({ json: RUN_FLAGS.json }),
+          .options({ json: runFlag('json') }),
       handle(mergeCommand),
     )
     .command(
@@ -268,7 +268,7 @@ export function cli(argv: string[]): Argv {
         y.options({
           host: { type: 'string', default: '127.0.0.1', description: 'Address to listen on' },
           port: { alias: 'p', type: 'string', default: '1883', description: 'Port to listen on (0 = any free port)' },
-          'log-level': RUN_FLAGS['log-level'],
+          'log-level': runFlag('log-level'),
         }),
       handle(brokerCommand),
     )

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
 import { withTimeout } from './helpers/wait.js';
+import { at } from '../src/mqtt/checked.js';
 
 const SUMMARY_FIELDS = [
   'mode', 'threads', 'clients', 'connected', 'gaveUp', 'reconnects', 'published', 'received', 'lost', 'duplicates',
@@ -66,7 +67,7 @@ test('bad input: one line naming the option, exit 2, nothing on stdout, no stack
     assert.equal(cli.stdout(), '');
     const lines = cli.stderr().trim().split('\n');
     assert.equal(lines.length, 1, `one line for ${args.join(' ')}: ${cli.stderr()}`);
-    assert.match(lines[0]!, message);
+    assert.match(at(lines, 0), message);
     assert.doesNotMatch(cli.stderr(), /\n\s+at /);
   }
 });
@@ -79,7 +80,7 @@ test('mqtt-fleet broker serves MQTT until SIGINT', async (t) => {
       const check = (): void => {
         const match = /listening on (mqtt:\/\/[\d.]+:\d+)/.exec(cli.stderr());
         if (match) {
-          url = match[1]!;
+          url = at(match, 1);
           resolve();
         }
       };

@@ -8,6 +8,7 @@ import { bars, renderedDom } from './helpers/chromium.js';
 import { spawnCli } from './helpers/cli.js';
 import { tempDir } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
+import { at } from '../src/mqtt/checked.js';
 
 test('compare runs each mode on identical work, prints one summary per mode and a comparison, and writes an HTML report that renders', async (t) => {
   const broker = await aedesForTest(t);
@@ -39,7 +40,7 @@ test('compare runs each mode on identical work, prints one summary per mode and 
   assert.match(dom, /<body[^>]*data-rendered="true"/, 'the page script ran to the end');
   const drawn = bars(dom);
   for (const [n, row] of comparison.rows.entries()) {
-    const bar = (chart: string, series: string): number | undefined => drawn.find((b) => b.chart === chart && b.series === series && b.mode === row.mode && b.threads === summaries[n]!.threads)?.value;
+    const bar = (chart: string, series: string): number | undefined => drawn.find((b) => b.chart === chart && b.series === series && b.mode === row.mode && b.threads === at(summaries, n).threads)?.value;
     assert.equal(bar('throughput', 'received/s'), row.receivedPerSec, `${row.mode} throughput bar`);
     assert.equal(bar('latency', 'p99'), row.latencyMs.p99, `${row.mode} p99 bar`);
     assert.equal(bar('work', 'working p99'), row.workingMs.p99, `${row.mode} working p99 bar`);

@@ -60,7 +60,7 @@ test('a hook that hangs is failed after --hook-timeout', async (t) => {
   const summary = await run({ brokers: [broker.url], clients: 3, count: 5, rate: 50, threads: 0, workload: file, hookTimeout: '300ms', onEvent: (e) => e.type === 'status' && statuses.push(e) });
   const failed = statuses.find((s) => s.state === 'failed');
   assert.equal(failed?.client, 0);
-  assert.match(failed!.error!.message, /workload onConnect failed: did not finish within 300 ms/);
+  assert.match(failed.error!.message, /workload onConnect failed: did not finish within 300 ms/);
   assert.equal(summary.failed, 1);
   assert.equal(summary.received, 10, 'the other two clients exchanged all their messages');
 });

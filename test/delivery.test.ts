@@ -8,25 +8,26 @@ import { SubscriptionWindows } from '../src/metrics/windows.js';
 import type { GroupProfile } from '../src/options/group.js';
 import type { PublisherFinal, StreamFinal, SubscriberFinal } from '../src/protocol.js';
 import { allowedShortfall, shortfallOf } from '../src/report/shortfall.js';
+import { at } from '../src/mqtt/checked.js';
 
 /** The time the timeline's line gives message `seq`. */
 function interpolate(points: readonly number[], seq: number): number {
   for (let n = 2; n < points.length; n += 2) {
-    if (seq <= points[n]!) {
-      const [s0, t0, s1, t1] = [points[n - 2]!, points[n - 1]!, points[n]!, points[n + 1]!];
+    if (seq <= at(points, n)) {
+      const [s0, t0, s1, t1] = [at(points, n - 2), at(points, n - 1), at(points, n), at(points, n + 1)];
       return t0 + ((seq - s0) * (t1 - t0)) / (s1 - s0);
     }
   }
-  return points[1]!;
+  return at(points, 1);
 }
 
 function checkWithin(times: readonly number[], timeline: Timeline): { points: number; errorMs: number } {
   const { points, errorMs } = timeline.final();
   for (let seq = 0; seq < times.length; seq++) {
-    const off = Math.abs(interpolate(points, seq) - times[seq]!);
+    const off = Math.abs(interpolate(points, seq) - at(times, seq));
     assert.ok(off <= errorMs + 1e-6, `seq ${seq}: ${off} ms from its send time, bound ${errorMs}`);
   }
-  for (let n = 3; n < points.length; n += 2) assert.ok(points[n]! >= points[n - 2]!, 'never earlier than the point before');
+  for (let n = 3; n < points.length; n += 2) assert.ok(at(points, n) >= at(points, n - 2), 'never earlier than the point before');
   return { points: points.length / 2, errorMs };
 }
 
@@ -170,9 +171,9 @@ const group = (first: number, count: number, publish: Partial<GroupProfile['publ
 
 test("a receiver's publishers by the plan, in compact form: one range per group; numbers bounded by each plan", () => {
   const groups = [group(0, 1000, { count: 50 }), group(1000, 1000, { rate: 20, durationMs: 3000 }), group(2000, 10, null)];
-  assert.deepEqual(publishPlan(groups[0]!.publish), { planned: 50, bound: 50 });
-  assert.deepEqual(publishPlan(groups[1]!.publish), { planned: 60, bound: 61 });
-  assert.deepEqual(publishPlan({ ...groups[1]!.publish!, count: 40 }), { planned: 40, bound: 40 });
+  assert.deepEqual(publishPlan(at(groups, 0).publish), { planned: 50, bound: 50 });
+  assert.deepEqual(publishPlan(at(groups, 1).publish), { planned: 60, bound: 61 });
+  assert.deepEqual(publishPlan({ ...at(groups, 1).publish!, count: 40 }), { planned: 40, bound: 40 });
   const all = Array.from({ length: 2000 }, (_, i) => i);
   const ranges = hearingRanges(all, groups);
   assert.deepEqual(ranges, [0, 1000, 50, 1000, 2000, 61], 'two triples for 2000 publishers');

@@ -8,6 +8,7 @@ import { Mosquitto } from './helpers/mosquitto.js';
 import { freePort } from './helpers/ports.js';
 import { tempDir } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
+import { at } from '../src/mqtt/checked.js';
 
 /** The shipped examples, run as a user would, against brokers of the test's own. */
 
@@ -28,7 +29,7 @@ test('examples/plant-and-cloud.yaml, as the README walks through it: two brokers
   const url = /Prometheus metrics on (http:\/\/\S+?)"/.exec(cli.stderr())?.[1];
   assert.ok(url, cli.stderr());
   const metrics = await (await fetch(url)).text();
-  const clients = new Map([...metrics.matchAll(/^mqtt_fleet_clients\{state="([^"]+)",run="[^"]+",mode="mixed"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+  const clients = new Map([...metrics.matchAll(/^mqtt_fleet_clients\{state="([^"]+)",run="[^"]+",mode="mixed"\} (\d+)$/gm)].map((m) => [at(m, 1), Number(m[2])]));
   assert.ok(clients.get('ready')! > 0, `clients ready while messages flow: ${JSON.stringify([...clients])}`);
   assert.equal([...clients.values()].reduce((a, b) => a + b, 0), 10 + 3 + 4, 'every client of the three groups, in one state or another');
   const received = /^mqtt_fleet_messages_received_total\{run="[^"]+",mode="mixed"\} (\d+)$/m.exec(metrics);
@@ -49,7 +50,7 @@ test('examples/plant-and-cloud.yaml, as the README walks through it: two brokers
   assert.equal((await withTimeout(rendered.exit, 15_000, 'the report')).code, 0);
   const dom = await renderedDom(report);
   assert.match(dom, /<body[^>]*data-rendered="true"/);
-  assert.match(dom, new RegExp(`<tr data-figure="received"><td>received</td><td>${s.received}</td>`));
+  assert.match(dom, new RegExp(`<tr data-figure="received"><td>received</td><td>${String(s.received)}</td>`));
 });
 
 test('examples/work-queue.yaml: each job reaches exactly one worker of the shared subscription', async (t) => {

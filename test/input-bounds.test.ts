@@ -7,6 +7,7 @@ import { UsageError } from '../src/errors.js';
 import { resolveOptions, run, type RunOptions } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { tempDir, tempFile } from './helpers/temp.js';
+import { at } from '../src/mqtt/checked.js';
 
 /** The one message, exactly, naming `option`. */
 function refuses(input: RunOptions, option: string, message: string, env: NodeJS.ProcessEnv = {}): void {
@@ -135,7 +136,7 @@ test('scenario files follow the same rules with the same messages, at the value\
   scenarioRefuses(t, `groups:\n  - name: a\n    count: 2000000\n`, (f) => `${f}:3:12: groups[0].count must be at most 1000000 (1m) (got 2000000)`);
   scenarioRefuses(t, `groups:\n  - { name: a, count: 600000 }\n  - { name: b, count: 600000 }\n`, (f) => `${f}:3:23: groups[1].count brings the fleet to 1200000 clients; a fleet has at most 1000000 (1m)`);
   // Keepalive stays in seconds, as MQTT has it.
-  assert.equal(resolveOptions({ scenario: scenario(t, `groups:\n  - { name: a, count: 1, keepalive: 30 }\n`) }, {}).groups[0]!.keepaliveSec, 30);
+  assert.equal(at(resolveOptions({ scenario: scenario(t, `groups:\n  - { name: a, count: 1, keepalive: 30 }\n`) }, {}).groups, 0).keepaliveSec, 30);
 });
 
 test('booleans take true or false only, from flags, scenarios and library callers alike', (t) => {

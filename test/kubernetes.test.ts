@@ -6,6 +6,7 @@ import { resolveOptions } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
 import { withTimeout } from './helpers/wait.js';
+import { at } from '../src/mqtt/checked.js';
 
 const root = new URL('../../deploy/kubernetes/', import.meta.url);
 
@@ -42,13 +43,14 @@ test('the Indexed Job manifest has what a sharded run needs, and its arguments a
   assert.equal(job.spec.completionMode, 'Indexed', 'JOB_COMPLETION_INDEX is set only for Indexed Jobs');
   assert.equal(job.spec.parallelism, job.spec.completions, 'every shard runs at once');
   assert.equal(job.spec.template.spec.restartPolicy, 'Never', 'a restarted shard would run its clients twice');
-  const container = job.spec.template.spec.containers[0]!;
+  const container = at(job.spec.template.spec.containers, 0);
   assert.ok(container.image);
   assert.ok(container.resources.requests.cpu && container.resources.requests.memory);
   const env = new Map(container.env.map((e) => [e.name, e]));
   const broker = env.get('BROKER_URL')!.valueFrom!.secretKeyRef!;
   assert.equal(broker.name, secret.metadata.name, 'the broker URL comes from the Secret');
-  assert.ok(broker.key in secret.stringData);
+  const brokerUrl = secret.stringData[broker.key];
+  assert.ok(brokerUrl !== undefined, 'the Secret holds the broker URL');
   assert.equal(env.get('RUN_ID')!.valueFrom!.fieldRef!.fieldPath, "metadata.labels['job-name']", 'one run id for all shards');
   const args = container.args;
   assert.equal(args[0], 'run');
@@ -56,12 +58,12 @@ test('the Indexed Job manifest has what a sharded run needs, and its arguments a
   for (const flag of ['--run-id', '--start-at', '--json', '--broker']) assert.ok(args.includes(flag), `${flag} is passed`);
   // What the container would run, with the variables Kubernetes fills in:
   const filled = args.slice(1).map((a) =>
-    a.replace('$(RUN_ID)', job.metadata.name).replace('$(BROKER_URL)', secret.stringData[broker.key]!).replace('$(START_AT)', new Date(Date.now() + 60_000).toISOString()),
+    a.replace('$(RUN_ID)', job.metadata.name).replace('$(BROKER_URL)', brokerUrl).replace('$(START_AT)', new Date(Date.now() + 60_000).toISOString()),
   );
   const options: Record<string, unknown> = {};
   for (let n = 0; n < filled.length; n++) {
-    if (!filled[n]!.startsWith('--')) continue;
-    const key = filled[n]!.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (!at(filled, n).startsWith('--')) continue;
+    const key = at(filled, n).slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     const next = filled[n + 1];
     options[key === 'broker' ? 'brokers' : key] = next === undefined || next.startsWith('--') ? true : next;
     if (next !== undefined && !next.startsWith('--')) n++;

@@ -11,6 +11,7 @@ import { NetNamespace } from './helpers/netns.js';
 import { freePort } from './helpers/ports.js';
 import { tempDir } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
+import { at } from '../src/mqtt/checked.js';
 
 const CLI = fileURLToPath(new URL('../src/bin.js', import.meta.url));
 
@@ -36,7 +37,7 @@ test('shards on separate hosts (network namespaces, own addresses) against one M
   const codes = await withTimeout(Promise.all(shards), 60_000, 'both shards');
   assert.deepEqual(codes, [0, 0]);
   for (let i = 0; i < 6; i++) {
-    const from = i % 2 === 0 ? namespaces[0]!.hostAddress : namespaces[1]!.hostAddress;
+    const from = i % 2 === 0 ? at(namespaces, 0).hostAddress : at(namespaces, 1).hostAddress;
     assert.ok(
       mosquitto.linesAbout(`mqtt-fleet-netns-${i} `).some((l) => l.includes(`New client connected from ${from}:`)),
       `client ${i} connected from its shard's host ${from}`,

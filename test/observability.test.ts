@@ -10,6 +10,7 @@ import { runForTest } from './helpers/run.js';
 import { tempDir } from './helpers/temp.js';
 import { Condition, withTimeout } from './helpers/wait.js';
 import { infoLogger } from './helpers/logger.js';
+import { at } from '../src/mqtt/checked.js';
 
 function metric(text: string, name: string, labels = ''): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
@@ -24,7 +25,7 @@ test('--metrics-port serves Prometheus metrics during the run: clients by state,
   const changed = new Condition();
   const logger = infoLogger((line) => {
     const m = /Prometheus metrics on (http:\/\/\S+)/.exec(line);
-    if (m) url = m[1]!;
+    if (m) url = at(m, 1);
   });
   const running = runForTest(t, {
     brokers: [broker.url],
@@ -93,12 +94,12 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
   const points = [...dom.matchAll(/<circle [^>]*data-chart="throughput"[^>]*data-series="received\/s"[^>]*data-t="(\d+)"[^>]*data-value="([\d.]+)"/g)];
   assert.equal(points.length, stats.length, 'a point per stats interval');
   points.forEach((p, n) => {
-    assert.equal(Number(p[1]), stats[n]!.t);
-    assert.equal(Number(p[2]), stats[n]!.receivedPerSec);
+    assert.equal(Number(p[1]), at(stats, n).t);
+    assert.equal(Number(p[2]), at(stats, n).receivedPerSec);
   });
   const p99 = /<rect [^>]*data-chart="latency"[^>]*data-series="p99"[^>]*data-value="([\d.]+)"/.exec(dom);
   assert.equal(Number(p99![1]), (summary.latencyMs as { p99: number }).p99);
-  assert.match(dom, new RegExp(`<tr data-figure="received"><td>received</td><td>${summary.received}</td>`));
+  assert.match(dom, new RegExp(`<tr data-figure="received"><td>received</td><td>${String(summary.received)}</td>`));
 });
 
 test('--out: a file that fails mid-run (a full disk) is logged and costs only that file, never the summary', async (t) => {

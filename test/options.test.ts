@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../src/errors.js';
 import { parseCount, parseDuration, parseSize, resolveOptions, type RunOptions } from '../src/options/index.js';
+import { at } from '../src/mqtt/checked.js';
 
 function rejects(input: RunOptions, option: string, pattern: RegExp): void {
   assert.throws(
@@ -139,7 +141,6 @@ test('--connect-rate and --connect-concurrency', () => {
 
 test('MQTT version, session expiry, TLS files, password file, workload module', async () => {
   const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-  const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-opts-'));
   try {
@@ -173,12 +174,11 @@ test('MQTT version, session expiry, TLS files, password file, workload module', 
 
 test('--out files are checked up front: kind, result= only with --shard, not a directory, an existing directory, one file per output', async () => {
   const { mkdtempSync, rmSync } = await import('node:fs');
-  const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-out-'));
   try {
     assert.deepEqual(resolveOptions({ out: [`csv=${dir}/a.csv`, `ndjson=${dir}/a.ndjson`] }, {}).outputs.map((o) => o.kind), ['csv', 'ndjson']);
-    assert.equal(resolveOptions({ out: `result=${dir}/r.json`, shard: '0/2', runId: 'r', brokers: ['mqtt://h:1'] }, {}).outputs[0]!.kind, 'result');
+    assert.equal(at(resolveOptions({ out: `result=${dir}/r.json`, shard: '0/2', runId: 'r', brokers: ['mqtt://h:1'] }, {}).outputs, 0).kind, 'result');
     rejects({ out: 'pdf=x.pdf' }, '--out', /kind=path with kind csv or ndjson or result/);
     rejects({ out: `result=${dir}/r.json` }, '--out', /result= needs --shard/);
     rejects({ out: `csv=${dir}/` }, '--out', /--out csv: ".*" is a directory; name a file/);

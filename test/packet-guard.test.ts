@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import mqttPacket from 'mqtt-packet';
 import { guardPacketSize } from '../src/session/packet-guard.js';
+import { at } from '../src/mqtt/checked.js';
 
 const publish = (payloadBytes: number): Buffer =>
   mqttPacket.generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(payloadBytes, 1), qos: 0, dup: false, retain: false });
@@ -14,11 +15,11 @@ async function feed(bytes: Buffer, max: number, sizes: number[]): Promise<{ out:
   let error: (Error & { code?: string }) | undefined;
   stream.on('data', (chunk: Buffer) => out.push(chunk));
   stream.on('error', (err) => (error = err));
-  let at = 0;
-  for (let i = 0; at < bytes.length && !stream.destroyed; i++) {
-    const n = sizes[i % sizes.length]!;
-    stream.write(bytes.subarray(at, at + n));
-    at += n;
+  let sent = 0;
+  for (let i = 0; sent < bytes.length && !stream.destroyed; i++) {
+    const n = at(sizes, i % sizes.length);
+    stream.write(bytes.subarray(sent, sent + n));
+    sent += n;
   }
   await new Promise((resolve) => setImmediate(resolve));
   return { out: Buffer.concat(out), error };
@@ -42,7 +43,7 @@ test('the packet size guard refuses a packet one byte over the limit from its he
   for (const sizes of [[1], [3], [small.length + 2], [65_536]]) {
     const { out, error } = await feed(Buffer.concat([small, big, small]), big.length - 1, sizes);
     assert.equal(error?.code, 'PACKET_TOO_LARGE', `cut in ${sizes.join(',')}-byte chunks`);
-    assert.match(error!.message, new RegExp(`packet of ${big.length.toLocaleString('en-US')} bytes, over the maximum packet size of ${(big.length - 1).toLocaleString('en-US')}`));
+    assert.match(error.message, new RegExp(`packet of ${big.length.toLocaleString('en-US')} bytes, over the maximum packet size of ${(big.length - 1).toLocaleString('en-US')}`));
     // What came before it, and at most the first bytes of its header (until the length is known): none of its body.
     assert.ok(out.length < small.length + 5, `only what came before the oversize packet passed (${out.length} bytes)`);
   }

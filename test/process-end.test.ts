@@ -181,7 +181,9 @@ for (const stream of ['stdout', 'stderr'] as const) {
     const cli = spawnCli(t, ['run', '-b', mosquitto.url, '-c', '3', '--duration', '60s', '--rate', '50', '--qos', '1', '--run-id', runId, '--json', '--stats-interval', '100ms', '--workload', chatty], { json: true });
     await cli.changed.until(() => cli.lines.some((l) => l.type === 'stats' && (l.published as number) > 0), 30_000, 'publishing to start');
     // As `| head -1` does: the reading end goes away.
-    cli.child[stream]!.destroy();
+    const pipe = cli.child[stream];
+    assert.ok(pipe, `the CLI's ${stream} is a pipe`);
+    pipe.destroy();
     const { code } = await withTimeout(cli.exit, 20_000, `the CLI to stop after ${stream} closed`);
     assert.equal(code, 141, cli.stderr().slice(-1000));
     const ids = [0, 1, 2].map((i) => `mqtt-fleet-${runId}-${i}`);

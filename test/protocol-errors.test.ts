@@ -7,6 +7,7 @@ import { HostileBroker } from './helpers/hostile.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { runForTest } from './helpers/run.js';
 import { withTimeout } from './helpers/wait.js';
+import { at } from '../src/mqtt/checked.js';
 
 const collect = (into: StatusLine[]) => (e: RunEvent) => e.type === 'status' && into.push(e);
 const trail = (statuses: StatusLine[], client: number): string[] =>
@@ -24,7 +25,7 @@ test('bytes that are not MQTT after CONNACK and SUBACK end the connection with t
   );
   const drops = statuses.filter((s) => s.state === 'disconnected');
   assert.ok(drops.length > 0, `the connection was ended: ${JSON.stringify(trail(statuses, 0))}`);
-  t.diagnostic(`disconnected: ${drops[0]!.error?.message}`);
+  t.diagnostic(`disconnected: ${at(drops, 0).error?.message}`);
   // mqtt-packet's own words for 'H', the first byte of "HTTP/1.1 400 ...".
   for (const drop of drops) assert.match(drop.error!.message, /Invalid header flag bits, must be 0x0 for puback packet/);
   // Every connection got the same garbage right after its CONNACK: each cost an attempt of the round.
@@ -62,7 +63,7 @@ for (const version of [4, 5] as const) {
     );
     const drop = statuses.find((s) => s.state === 'disconnected')!;
     assert.equal(drop.error?.code, 'PACKET_TOO_LARGE');
-    assert.match(drop.error!.message, /^the broker sent a packet of 200,000,005 bytes, over the maximum packet size of 1,048,576 \(--max-packet-size\)$/);
+    assert.match(drop.error.message, /^the broker sent a packet of 200,000,005 bytes, over the maximum packet size of 1,048,576 \(--max-packet-size\)$/);
     // Each connection read little more than the socket's buffers before it was ended.
     assert.ok(broker.bytesSent < broker.connections * 16 * 2 ** 20, `the client stopped reading: ${broker.bytesSent} bytes written`);
     assert.ok(peak - before < 64, `RSS grew by ${(peak - before).toFixed(1)} MB`);
@@ -71,7 +72,7 @@ for (const version of [4, 5] as const) {
     assert.equal(summary.gaveUp, 1);
     if (version === 5) {
       // MQTT 5: the limit is announced in CONNECT, so a compliant broker never sends more [MQTT-3.1.2-24].
-      assert.equal(broker.connects[0]!.properties?.maximumPacketSize, 1_048_576);
+      assert.equal(at(broker.connects, 0).properties?.maximumPacketSize, 1_048_576);
     }
   });
 }
@@ -80,7 +81,7 @@ test('--max-packet-size is announced in the MQTT 5 CONNECT as given', async (t) 
   const broker = await HostileBroker.acceptThenClose();
   t.after(() => broker.close());
   await run({ brokers: [broker.url], clients: 1, count: 1, reconnectAttempts: 1, mqttVersion: 5, maxPacketSize: '2mib', threads: 0 });
-  assert.equal(broker.connects[0]!.properties?.maximumPacketSize, 2 * 2 ** 20);
+  assert.equal(at(broker.connects, 0).properties?.maximumPacketSize, 2 * 2 ** 20);
 });
 
 test('the default maximum packet size covers the run\'s largest message; a given one must too', () => {

@@ -9,6 +9,7 @@ import { runForTest } from './helpers/run.js';
 import { tempFile } from './helpers/temp.js';
 import { Condition, withTimeout } from './helpers/wait.js';
 import { infoLogger } from './helpers/logger.js';
+import { at } from '../src/mqtt/checked.js';
 
 test('WebSocket transports: ws:// and wss:// (with --ca) carry every message, in a pool and on one loop', async (t) => {
   const certs = makeCerts();
@@ -89,7 +90,7 @@ test('will messages: a client that vanishes without DISCONNECT has its will publ
   const changed = new Condition();
   const logger = infoLogger((line) => {
     const will = /: will (\S+)$/.exec(line);
-    if (will) wills.push(will[1]!);
+    if (will) wills.push(at(will, 1));
     changed.notify();
   });
   const watcher = runForTest(t, {

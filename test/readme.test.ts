@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { run } from '../src/index.js';
 import { optionsTable } from '../scripts/options-table.js';
 import { aedesForTest } from './helpers/aedes.js';
+import { at } from '../src/mqtt/checked.js';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -20,8 +21,8 @@ test("the README's summary example and field table name exactly the fields a run
   assert.ok(example, 'README has a summary example line');
   // Fields present only in some runs (scenario, shard, merge): documented in the table, not in this example.
   const optional = ['scenario', 'groups', 'shard', 'shards'];
-  assert.deepEqual(Object.keys(JSON.parse(example[1]!)), Object.keys(summary).filter((k) => !optional.includes(k)));
-  const table = README.slice(README.indexOf(example[1]!));
+  assert.deepEqual(Object.keys(JSON.parse(at(example, 1)) as Record<string, unknown>), Object.keys(summary).filter((k) => !optional.includes(k)));
+  const table = README.slice(README.indexOf(at(example, 1)));
   const documented = new Set([...table.slice(0, table.indexOf('\n## ')).matchAll(/`(\w+)`/g)].map((m) => m[1]));
   for (const key of [...Object.keys(summary), ...optional]) if (key !== 'type') assert.ok(documented.has(key), `the summary field table documents ${key}`);
 });

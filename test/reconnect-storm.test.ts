@@ -7,6 +7,7 @@ import { HostileBroker } from './helpers/hostile.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { runForTest } from './helpers/run.js';
 import { Condition, withTimeout } from './helpers/wait.js';
+import { at } from '../src/mqtt/checked.js';
 
 const collect = (into: StatusLine[]) => (e: RunEvent) => e.type === 'status' && into.push(e);
 const trail = (statuses: StatusLine[], client: number): string[] =>
@@ -115,18 +116,18 @@ test('two runs with the same --run-id on one Mosquitto at once: a bounded fight 
     const ends = runs.map((r) => finalStates(r).get(client)!);
     const gaveUp = ends.filter((s) => s.state === 'gave-up');
     assert.equal(gaveUp.length, 1, `client ${client}: exactly one of the two runs gave it up (${ends.map((s) => s.state).join(', ')})`);
-    t.diagnostic(`client ${client} gave up: ${gaveUp[0]!.error!.message}`);
-    assert.match(gaveUp[0]!.error!.message, /3 times in a row: possibly taken over by another client with the same id \(mqtt-fleet-twin-\d\)/);
+    t.diagnostic(`client ${client} gave up: ${at(gaveUp, 0).error!.message}`);
+    assert.match(at(gaveUp, 0).error!.message, /3 times in a row: possibly taken over by another client with the same id \(mqtt-fleet-twin-\d\)/);
     // The run that kept the id saw its own connections taken, and said so.
-    const kept = runs[ends.findIndex((s) => s.state !== 'gave-up')]!;
+    const kept = at(runs, ends.findIndex((s) => s.state !== 'gave-up'));
     const drops = kept.lines.filter((l) => l.type === 'status' && l.client === client && l.state === 'disconnected');
     assert.equal(drops.length, 2);
-    assert.match((drops[1]!.error as { message: string }).message, /2 times in a row: possibly taken over/);
+    assert.match((at(drops, 1).error as { message: string }).message, /2 times in a row: possibly taken over/);
   }
   for (let i = 0; i < 2; i++) {
-    const summary = runs[i]!.lines.at(-1)!;
+    const summary = at(runs, i).lines.at(-1)!;
     assert.equal(summary.type, 'summary');
-    if ((summary.gaveUp as number) > 0) assert.equal(exits[i]!.code, 1, 'a run that lost a client to the takeover exits 1');
+    if ((summary.gaveUp as number) > 0) assert.equal(at(exits, i).code, 1, 'a run that lost a client to the takeover exits 1');
   }
   assert.ok(exits.some((e) => e.code === 1));
 });

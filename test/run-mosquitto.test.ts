@@ -103,7 +103,7 @@ test('the broker is killed for good: each client makes exactly 3 attempts (count
   for (let i = 0; i < clients; i++) {
     const id = `mqtt-fleet-gone-${i}`;
     assert.equal(proxy.attempts.get(id)! - before.get(id)!, 3, `${id} made exactly 3 attempts after the broker died: ${JSON.stringify([...before])} ${JSON.stringify([...proxy.attempts])} ${cli.stdout()}`);
-    const attempts = cli.lines.filter((l) => l.type === 'status' && l.client === i && l.state === 'reconnecting').map((l) => `${l.attempt}/${l.of}`);
+    const attempts = cli.lines.filter((l) => l.type === 'status' && l.client === i && l.state === 'reconnecting').map((l) => `${String(l.attempt)}/${String(l.of)}`);
     assert.deepEqual(attempts, ['1/3', '2/3', '3/3']);
   }
   const summary = cli.lines.at(-1)!;

@@ -8,6 +8,7 @@ import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
 import { tempFile } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
+import { at } from '../src/mqtt/checked.js';
 
 const file = (t: TestContext, name: string, text: string): string => tempFile(t, name, text, 'scenario');
 
@@ -45,10 +46,12 @@ test('groups are held to the same rules as the flags: keepalive, session expiry 
   rejects(group(`    publish: { topic: t, size: 257mib }\n`), /fleet\.yaml:4:\d+: groups\[0\]\.publish\.size must be at most 268435455 bytes, MQTT's largest packet/);
   rejects(group(`    publish: { topic: t, size: 10 }\n`), /groups\[0\]\.publish\.size must be at least 24 bytes, the payload header/);
   rejects(group(`    mqttVersion: 3\n`), /groups\[0\]\.mqttVersion must be 3\.1\.1 or 5 \(got "3"\)/);
+  rejects(group(`    publish: { topic: t, payload: { a: 1 } }\n`), /fleet\.yaml:4:\d+: groups\[0\]\.publish\.payload must be text, not a mapping or a list/);
+  rejects(group(`    will: { topic: w, payload: [1, 2] }\n`), /fleet\.yaml:4:\d+: groups\[0\]\.will\.payload must be text, not a mapping or a list/);
   rejects(group(`    workload: nowhere.mjs\n`), /fleet\.yaml:4:15: groups\[0\]\.workload: no such file "nowhere\.mjs"/);
   const o = resolveOptions({ scenario: group(`    mqttVersion: ' V5 '\n    keepalive: 65535\n    sessionExpiry: 4294967295\n`) }, {});
-  assert.deepEqual([o.groups[0]!.protocolVersion, o.groups[0]!.keepaliveSec, o.groups[0]!.sessionExpirySec], [5, 65535, 4294967295]);
-  assert.equal(resolveOptions({ scenario: group(`    mqttVersion: v3.1.1\n`) }, {}).groups[0]!.protocolVersion, 4);
+  assert.deepEqual([at(o.groups, 0).protocolVersion, at(o.groups, 0).keepaliveSec, at(o.groups, 0).sessionExpirySec], [5, 65535, 4294967295]);
+  assert.equal(at(resolveOptions({ scenario: group(`    mqttVersion: v3.1.1\n`) }, {}).groups, 0).protocolVersion, 4);
 });
 
 test('a JSON scenario, environment references with defaults, and CLI flags over scenario defaults', (t) => {
@@ -65,13 +68,13 @@ test('a JSON scenario, environment references with defaults, and CLI flags over 
     }),
   );
   const o = resolveOptions({ scenario: path, duration: '2s' }, { MAIN: 'mqtt://127.0.0.1:2' });
-  assert.deepEqual(o.groups.map((g) => [g.name, g.first, g.count, g.mode, g.brokers[0]!.url]), [
+  assert.deepEqual(o.groups.map((g) => [g.name, g.first, g.count, g.mode, at(g.brokers, 0).url]), [
     ['pub', 0, 3, 'thread-per-client', 'mqtt://127.0.0.1:2'],
     ['sub', 3, 2, 'single-loop', 'mqtt://127.0.0.1:2'],
   ]);
-  assert.equal(o.groups[0]!.publish!.durationMs, 2000, 'the CLI flag overrides the scenario default');
-  assert.equal(o.groups[1]!.publish!.durationMs, 1000, "the group's own setting wins");
-  assert.equal(o.groups[0]!.publish!.qos, 1, 'scenario default');
+  assert.equal(at(o.groups, 0).publish!.durationMs, 2000, 'the CLI flag overrides the scenario default');
+  assert.equal(at(o.groups, 1).publish!.durationMs, 1000, "the group's own setting wins");
+  assert.equal(at(o.groups, 0).publish!.qos, 1, 'scenario default');
   assert.equal(o.clients, 5);
   assert.throws(() => resolveOptions({ scenario: path, clients: 4 }, {}), /--clients does not go with --scenario/);
 });

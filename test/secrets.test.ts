@@ -11,6 +11,7 @@ import { spawnCli } from './helpers/cli.js';
 import { processTree } from './helpers/proc.js';
 import { tempDir } from './helpers/temp.js';
 import { Condition, withTimeout } from './helpers/wait.js';
+import { at } from '../src/mqtt/checked.js';
 
 /*
  * The matrix: every way of giving a secret, against every output. Each way runs a real fleet
@@ -231,7 +232,7 @@ test('the embedded broker process and the CLI show no password in /proc/PID/cmdl
   await cli.changed.until(() => cli.lines.some((l) => l.type === 'status' && l.state === 'ready'), 20_000, 'the client to be ready');
   const tree = processTree(cli.child.pid!);
   assert.ok(tree.some((p) => p.cmdline.includes('broker-process')), `the embedded broker is among ${JSON.stringify(tree)}`);
-  assert.equal(tree[0]!.cmdline, 'mqtt-fleet run', 'the CLI shows its title');
+  assert.equal(at(tree, 0).cmdline, 'mqtt-fleet run', 'the CLI shows its title');
   assertClean(new Map(tree.map((p) => [`/proc/${p.pid}/cmdline`, p.cmdline])), way);
   assert.equal((await withTimeout(cli.exit, 30_000, 'the run to finish')).code, 0, cli.stderr());
 });

@@ -13,6 +13,7 @@ import { Mosquitto } from './helpers/mosquitto.js';
 import { runForTest } from './helpers/run.js';
 import { tempDir, tempFile } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
+import { at } from '../src/mqtt/checked.js';
 
 test('--shard I/N, --shards with JOB_COMPLETION_INDEX, --start-at, and the run id and broker they need', () => {
   const brokers = ['mqtt://127.0.0.1:1'];
@@ -69,7 +70,7 @@ test('merging 4 shard results reproduces the unsharded run: every stream across 
   if (late.length === 0) assert.equal(merged.latencyMs.count, unsharded.latencyMs.count);
   // Percentiles come from the shards' histograms added together, exactly.
   const all = newHistogram();
-  for (const r of results) addEncoded(all, r.latency[0]!);
+  for (const r of results) addEncoded(all, at(r.latency, 0));
   assert.deepEqual(
     (({ count, p50, p90, p99, p999, max }) => ({ count, p50, p90, p99, p999, max }))(summarizeLatency(all)),
     (({ count, p50, p90, p99, p999, max }) => ({ count, p50, p90, p99, p999, max }))(merged.latencyMs),
@@ -143,7 +144,7 @@ test('one shard ready about 3 s after --start-at: 0 lost, what its subscribers c
     );
   const onTime = [0, 1, 2].map(shard);
   // Shard 3 starts once the others have been publishing for about 2 s (2 clients x 20/s each).
-  await onTime[0]!.changed.until(() => onTime[0]!.lines.some((l) => l.type === 'stats' && (l.published as number) >= 80), 40_000, 'the on-time shards to publish');
+  await at(onTime, 0).changed.until(() => at(onTime, 0).lines.some((l) => l.type === 'stats' && (l.published as number) >= 80), 40_000, 'the on-time shards to publish');
   const late = shard(3);
   for (const cli of [...onTime, late]) await withTimeout(cli.exit, 60_000, 'a shard to finish');
   const results = [0, 1, 2, 3].map((i) => JSON.parse(readFileSync(join(dir, `shard-${i}.json`), 'utf8')) as ShardResult);
@@ -153,9 +154,9 @@ test('one shard ready about 3 s after --start-at: 0 lost, what its subscribers c
   let distinct = 0;
   for (let i = 0; i < 8; i++) distinct += proxy.counts(`mqtt-fleet-late-${i}`).distinct;
   t.diagnostic(
-    `shard 3 ready ${results[3]!.readyAt! - startAt} ms after --start-at; merged: planned ${merged.planned}, published ${merged.published}, expected ${merged.expected}, received ${merged.received}, lost ${merged.lost}, inFlight ${merged.inFlight}, unsubscribed ${merged.unsubscribed}, proxy distinct ${distinct}, exit ${code}`,
+    `shard 3 ready ${at(results, 3).readyAt! - startAt} ms after --start-at; merged: planned ${merged.planned}, published ${merged.published}, expected ${merged.expected}, received ${merged.received}, lost ${merged.lost}, inFlight ${merged.inFlight}, unsubscribed ${merged.unsubscribed}, proxy distinct ${distinct}, exit ${code}`,
   );
-  assert.ok(results[3]!.readyAt! - startAt > 1000, 'shard 3 was ready well after --start-at');
+  assert.ok(at(results, 3).readyAt! - startAt > 1000, 'shard 3 was ready well after --start-at');
   assert.equal(merged.lost, 0, 'the broker lost nothing');
   assert.equal(merged.inFlight, 0);
   assert.equal(merged.unsubscribed, merged.expected - distinct, 'exactly what never reached a client');

@@ -3,11 +3,12 @@ import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { newSlotsBuffer, Slots } from '../src/session/slots.js';
 import { withTimeout } from './helpers/wait.js';
+import { at } from '../src/mqtt/checked.js';
 
 test('connection slots: at most N held, a release admits one waiter, double release is harmless', async () => {
   const buffer = newSlotsBuffer(2);
   const slots = new Slots(buffer);
-  const free = (): number => new Int32Array(buffer)[0]!;
+  const free = (): number => at(new Int32Array(buffer), 0);
   const a = await slots.acquire();
   const b = await slots.acquire();
   assert.equal(free(), 0);
@@ -62,7 +63,7 @@ test('connection slots are one bound across threads: 12 threads, 3 slots, never 
   await withTimeout(Promise.all(workers), 30_000, 'every thread to take and give back its slots');
   const counts = new Int32Array(held);
   assert.equal(counts[0], 0, 'nothing held at the end');
-  assert.ok(counts[1]! <= 3, `at most 3 held at once (saw ${counts[1]})`);
+  assert.ok(at(counts, 1) <= 3, `at most 3 held at once (saw ${counts[1]})`);
   assert.equal(counts[1], 3, 'and the bound was reached: the threads did contend');
   assert.equal(new Int32Array(buffer)[0], 3, 'every slot back');
 });

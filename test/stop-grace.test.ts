@@ -6,6 +6,7 @@ import { Mosquitto } from './helpers/mosquitto.js';
 import { MiniBroker } from './helpers/mini-broker.js';
 import { tempFile } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
+import { at } from '../src/mqtt/checked.js';
 
 test('stop: sessions get the whole --drain-timeout (longer than the connect timeout + 10 s) for acks, then DISCONNECT; the unacknowledged stay in flight', async (t) => {
   const broker = await new MiniBroker({ acknowledge: false, deliver: false }).listen();
@@ -80,11 +81,11 @@ test('a thread that does not finish after stop is terminated at the grace: its c
   assert.equal(summary.interrupted, true);
   assert.equal(summary.exitCode, 1);
   assert.equal(summary.failed, 1);
-  assert.ok((summary.published as number) >= before, `counters so far kept: ${summary.published} >= ${before}`);
+  assert.ok((summary.published as number) >= before, `counters so far kept: ${String(summary.published)} >= ${before}`);
   const failed = cli.lines.filter((l) => l.type === 'status' && l.state === 'failed');
   assert.equal(failed.length, 1);
-  assert.equal(failed[0]!.client, 1);
-  assert.match((failed[0]!.error as { message: string }).message, /its thread did not finish within 7000 ms of stop and was terminated/);
+  assert.equal(at(failed, 0).client, 1);
+  assert.match((at(failed, 0).error as { message: string }).message, /its thread did not finish within 7000 ms of stop and was terminated/);
   assert.deepEqual(mosquitto.withoutDisconnect(['mqtt-fleet-grace-0', 'mqtt-fleet-grace-2']), [], 'the other clients left cleanly');
   assert.doesNotMatch(cli.stderr(), /\n\s+at /, 'no stack trace');
 });

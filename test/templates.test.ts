@@ -4,6 +4,7 @@ import { planSessions } from '../src/options/plan.js';
 import { expectedStreams } from '../src/metrics/topology.js';
 import { resolveOptions } from '../src/options/index.js';
 import { renderTemplate, topicMatches } from '../src/mqtt/templates.js';
+import { at } from '../src/mqtt/checked.js';
 
 test('templates fill {i} and {id}', () => {
   assert.equal(renderTemplate('fleet/{i}/{id}/x{i}', { i: 7, id: 'c-7' }), 'fleet/7/c-7/x7');
@@ -27,7 +28,7 @@ test('each client gets a unique id, round-robin brokers and its own topics', () 
   const o = resolveOptions({ clients: 4, brokers: ['mqtt://127.0.0.1:1', 'mqtt://127.0.0.1:2'], runId: 'r1', topic: 't/{i}', subTopic: 's/{id}' }, {});
   const specs = planSessions(o);
   assert.deepEqual(
-    specs.map((s) => [s.clientId, o.groups[0]!.brokers[s.broker]!.url, s.pubTopic, s.subscriptions.map((x) => x.filter).join()]),
+    specs.map((s) => [s.clientId, at(at(o.groups, 0).brokers, s.broker).url, s.pubTopic, s.subscriptions.map((x) => x.filter).join()]),
     [
       ['mqtt-fleet-r1-0', 'mqtt://127.0.0.1:1', 't/0', 's/mqtt-fleet-r1-0'],
       ['mqtt-fleet-r1-1', 'mqtt://127.0.0.1:2', 't/1', 's/mqtt-fleet-r1-1'],

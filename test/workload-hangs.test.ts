@@ -8,6 +8,7 @@ import { spawnCli } from './helpers/cli.js';
 import { ConnectCounter } from './helpers/tcp.js';
 import { tempDir, tempFile } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
+import { at } from '../src/mqtt/checked.js';
 
 const workload = (t: TestContext, source: string, name = 'client.mjs'): string => tempFile(t, name, source, 'hang');
 
@@ -34,7 +35,7 @@ for (const { what, source, error } of BROKEN_MODULES) {
     assert.equal(code, 2, cli.stderr());
     const lines = cli.stderr().trim().split('\n');
     assert.equal(lines.length, 1, `one line: ${cli.stderr()}`);
-    assert.match(lines[0]!, error);
+    assert.match(at(lines, 0), error);
     assert.doesNotMatch(cli.stderr(), /Cannot read properties|\n\s+at /);
     assert.equal(broker.connections, 0, 'no client connected');
   });

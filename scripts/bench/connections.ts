@@ -50,7 +50,7 @@ interface Shard {
   exit: Promise<number | null>;
 }
 const running: Shard[] = Array.from({ length: shards }, (_, i) => {
-  const args = ['run', '--shard', `${i}/${shards}`, '--run-id', 'conn50k', '-c', String(clients), '--threads', values.threads!, '--count', '1', '--rate', '1'];
+  const args = ['run', '--shard', `${i}/${shards}`, '--run-id', 'conn50k', '-c', String(clients), '--threads', values.threads, '--count', '1', '--rate', '1'];
   args.push('--sub-topic', '', '--start-at', startAt.toISOString(), '--stats-interval', '500ms', '--json', '--log-level', 'warn', '--out', `result=${join(dir, `shard-${i}.json`)}`);
   for (const b of brokers) args.push('-b', b.url);
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -71,13 +71,12 @@ const running: Shard[] = Array.from({ length: shards }, (_, i) => {
 });
 
 // Sample just before the common start: every shard holds all its connections then.
-let sample: { atMs: number; connected: number; established: number; clientRssMb: number[]; brokerRssMb: number[] } | null = null;
 await new Promise<void>((resolve) => setTimeout(resolve, startAt.getTime() - Date.now() - 1500));
 const ports = brokers.map((b) => b.port);
 const established = execFileSync('ss', ['-Htn', 'state', 'established'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
   .split('\n')
   .filter((l) => ports.some((p) => l.split(/\s+/)[2]?.endsWith(`:${p}`))).length;
-sample = {
+const sample = {
   atMs: Date.now() - started,
   connected: running.reduce((n, s) => n + s.connected, 0),
   established,

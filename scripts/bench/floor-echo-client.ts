@@ -12,6 +12,7 @@
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { at } from '../../src/mqtt/checked.js';
 
 interface Plan {
   port: number;
@@ -153,13 +154,13 @@ async function main(): Promise<void> {
   await Promise.all(workers.map((w) => w.terminate()));
 
   const all = new Float64Array(results.reduce((n, r) => n + r.received, 0));
-  let at = 0;
+  let offset = 0;
   for (const r of results) {
-    all.set(r.latencies.subarray(0, r.received), at);
-    at += r.received;
+    all.set(r.latencies.subarray(0, r.received), offset);
+    offset += r.received;
   }
   all.sort();
-  const pick = (p: number): number | null => (all.length ? Math.round(all[Math.min(all.length - 1, Math.floor((p / 100) * all.length))]! * 1000) / 1000 : null);
+  const pick = (p: number): number | null => (all.length ? Math.round(at(all, Math.min(all.length - 1, Math.floor((p / 100) * all.length))) * 1000) / 1000 : null);
   const total = process.cpuUsage();
   process.stdout.write(
     `${JSON.stringify({

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { at } from '../../src/mqtt/checked.js';
 
 /** CPU time from /proc, the same way for every measured process (Linux). */
 
@@ -14,7 +15,7 @@ function statFields(pid: number | 'self'): number[] {
 /** CPU time (user + system, fields 14 and 15) a running process has used so far, all its threads. */
 export function processCpuMs(pid: number): number {
   const f = statFields(pid);
-  return ((f[11]! + f[12]!) * 1000) / TICKS_PER_SEC;
+  return ((at(f, 11) + at(f, 12)) * 1000) / TICKS_PER_SEC;
 }
 
 /**
@@ -24,5 +25,5 @@ export function processCpuMs(pid: number): number {
  */
 export function exitedChildrenCpuMs(): number {
   const f = statFields('self');
-  return ((f[13]! + f[14]!) * 1000) / TICKS_PER_SEC;
+  return ((at(f, 13) + at(f, 14)) * 1000) / TICKS_PER_SEC;
 }

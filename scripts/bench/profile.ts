@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { at } from '../../src/mqtt/checked.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
@@ -64,7 +65,7 @@ try {
   for (const line of report.stdout.split('\n')) {
     const match = /^\s+([\d.]+)%\s+\[(.)\]\s+(.*)$/.exec(line);
     if (!match) continue;
-    const key = category(match[3]!.trim(), match[2] === 'k');
+    const key = category(at(match, 3).trim(), match[2] === 'k');
     shares.set(key, (shares.get(key) ?? 0) + Number(match[1]));
   }
   const sorted = [...shares].sort((a, b) => b[1] - a[1]).map(([name, percent]) => ({ name, percent: Math.round(percent * 10) / 10 }));

@@ -1,4 +1,5 @@
 import type { Failure, Measurement, Workload } from './workloads.js';
+import { at } from '../../src/mqtt/checked.js';
 
 /**
  * Medians of one variant over its repetitions, and ratios against the workload's reference and
@@ -61,7 +62,7 @@ export function median(values: number[]): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return sorted.length % 2 ? at(sorted, mid) : (at(sorted, mid - 1) + at(sorted, mid)) / 2;
 }
 
 /** Rounded, or null for what could not be measured (NaN, infinite). */

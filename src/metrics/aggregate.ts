@@ -4,6 +4,7 @@ import { zeroCounters } from '../session/lane-stats.js';
 import { addCounts, newHistogram, type Histogram } from './histogram.js';
 import { IntervalLatency } from './recorder.js';
 import { PromBuckets } from './prom-buckets.js';
+import { at, known } from '../mqtt/checked.js';
 
 const ONLINE: ReadonlySet<ClientState> = new Set(['connected', 'ready', 'published']);
 const RECONNECTING: ReadonlySet<ClientState> = new Set(['disconnected', 'reconnecting']);
@@ -59,7 +60,7 @@ export class Aggregate {
     this.count(before, -1);
     this.count(event.state, +1);
     this.states.set(event.client, event.state);
-    if (event.state === 'connected') this.connects.set(event.client, this.connects.get(event.client)! + 1);
+    if (event.state === 'connected') this.connects.set(event.client, known(this.connects, event.client) + 1);
     if (event.state === 'published' && event.published !== undefined) this.publishedBy.set(event.client, event.published);
     if (FINAL_STATES.has(event.state)) this.receivedAtEnd.set(event.client, event.received ?? 0);
   }
@@ -84,7 +85,7 @@ export class Aggregate {
     const t = this.totals;
     for (const key of Object.keys(c) as (keyof Counters)[]) t[key] += c[key];
     batch.latency.forEach((pairs, group) => {
-      addCounts(this.latency[group]!, pairs);
+      addCounts(at(this.latency, group), pairs);
       this.interval.add(pairs);
       this.promLatency.add(pairs);
     });
@@ -140,7 +141,7 @@ export class Aggregate {
     const seconds = Math.max(now - last.t, 1) / 1000;
     const interval = this.interval;
     const ms = (us: number): number => Math.round(us) / 1000;
-    const [p50, p99, max] = interval.total === 0 ? [] : interval.percentiles([50, 99, 100]).map(ms);
+    const q = interval.total === 0 ? null : interval.percentiles([50, 99, 100]).map(ms);
     const line: StatsLine = {
       type: 'stats',
       t,
@@ -152,7 +153,7 @@ export class Aggregate {
       received: this.totals.received,
       publishedPerSec: Math.round((this.totals.published - last.published) / seconds),
       receivedPerSec: Math.round((this.totals.received - last.received) / seconds),
-      latencyMs: p50 === undefined ? null : { p50, p99: p99!, max: max! },
+      latencyMs: q === null ? null : { p50: at(q, 0), p99: at(q, 1), max: at(q, 2) },
       loopDelayMs: this.intervalLoopDelay,
       rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20),
     };

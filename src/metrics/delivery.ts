@@ -1,4 +1,5 @@
 import type { PublisherFinal, StreamFinal, SubscriberFinal } from '../protocol.js';
+import { at } from '../mqtt/checked.js';
 import { sentFrom } from './timeline.js';
 import { unionWindows } from './windows.js';
 
@@ -44,7 +45,7 @@ export function accountDelivery(
     else parts.set(id, [s]);
   }
   const seen = new Map<string, StreamFinal>();
-  for (const [id, list] of parts) seen.set(id, list.length === 1 ? list[0]! : mergeFinals(list));
+  for (const [id, list] of parts) seen.set(id, list.length === 1 ? at(list, 0) : mergeFinals(list));
   const windows = windowsByKey(subscribers);
   const transit = transitByKey(subscribers);
 
@@ -73,8 +74,8 @@ export function accountDelivery(
       const tail = stream ? stream.highest + 1 : 0;
       if (tail < sent) gaps.push(tail, sent);
       for (let n = 0; n < gaps.length; n += 2) {
-        const start = Math.max(gaps[n]!, from);
-        const end = Math.min(gaps[n + 1]!, sent);
+        const start = Math.max(at(gaps, n), from);
+        const end = Math.min(at(gaps, n + 1), sent);
         if (end <= start) continue;
         // Never acknowledged: its fate is unknown wherever it was sent, so in flight before anything else.
         const pending = countInRange(unacked, start, end);
@@ -85,8 +86,8 @@ export function accountDelivery(
         }
         let lostInWindows = 0;
         for (let c = 0; c < covered.length; c += 2) {
-          const a = Math.max(start, covered[c]!);
-          const b = Math.min(end, covered[c + 1]!);
+          const a = Math.max(start, at(covered, c));
+          const b = Math.min(end, at(covered, c + 1));
           if (b > a) lostInWindows += b - a - countInRange(unacked, a, b);
         }
         out.lost += lostInWindows;
@@ -108,8 +109,8 @@ function coveredSeqs(p: PublisherFinal, windows: readonly number[], transitMs: n
   const out: number[] = [];
   const margin = p.timelineErrorMs;
   for (let n = 0; n < windows.length; n += 2) {
-    const a = sentFrom(p.timeline, windows[n]! + margin);
-    const b = sentFrom(p.timeline, windows[n + 1]! - margin - transitMs);
+    const a = sentFrom(p.timeline, at(windows, n) + margin);
+    const b = sentFrom(p.timeline, at(windows, n + 1) - margin - transitMs);
     if (b > a) out.push(a, b);
   }
   return out;
@@ -138,19 +139,20 @@ function windowsByKey(subscribers: readonly SubscriberFinal[] | null): Map<strin
 function seenIn(s: StreamFinal, start: number, end: number): number {
   if (end <= start) return 0;
   let n = end - start;
-  for (let i = 0; i < s.missing.length; i += 2) n -= Math.max(0, Math.min(end, s.missing[i + 1]!) - Math.max(start, s.missing[i]!));
+  for (let i = 0; i < s.missing.length; i += 2) n -= Math.max(0, Math.min(end, at(s.missing, i + 1)) - Math.max(start, at(s.missing, i)));
   return n;
 }
 
 /** Sequence numbers a stream final saw, as sorted [start, end) ranges. */
 function seenRanges(s: StreamFinal): [number, number][] {
   const out: [number, number][] = [];
-  let at = 0;
+  let next = 0;
   for (let n = 0; n < s.missing.length; n += 2) {
-    if (s.missing[n]! > at) out.push([at, s.missing[n]!]);
-    at = s.missing[n + 1]!;
+    const gapStart = at(s.missing, n);
+    if (gapStart > next) out.push([next, gapStart]);
+    next = at(s.missing, n + 1);
   }
-  if (s.highest + 1 > at) out.push([at, s.highest + 1]);
+  if (s.highest + 1 > next) out.push([next, s.highest + 1]);
   return out;
 }
 
@@ -166,16 +168,17 @@ export function mergeFinals(list: readonly StreamFinal[]): StreamFinal {
   const distinct = union.reduce((n, [a, b]) => n + b - a, 0);
   const highest = Math.max(...list.map((s) => s.highest));
   const missing: number[] = [];
-  let at = 0;
+  let next = 0;
   for (const [a, b] of union) {
-    if (a > at) missing.push(at, a);
-    at = b;
+    if (a > next) missing.push(next, a);
+    next = b;
   }
   const received = list.reduce((n, s) => n + s.received, 0);
+  const { subscriber, key, publisher } = at(list, 0);
   return {
-    subscriber: list[0]!.subscriber,
-    key: list[0]!.key,
-    publisher: list[0]!.publisher,
+    subscriber,
+    key,
+    publisher,
     received: distinct,
     duplicates: list.reduce((n, s) => n + s.duplicates, 0) + received - distinct,
     outOfOrder: list.reduce((n, s) => n + s.outOfOrder, 0),
@@ -195,7 +198,7 @@ function lowerBound(values: readonly number[], x: number): number {
   let hi = values.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (values[mid]! < x) lo = mid + 1;
+    if (at(values, mid) < x) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -3,6 +3,7 @@ import type { Histogram } from 'hdr-histogram-js';
 
 export type { Histogram };
 
+import { at } from '../mqtt/checked.js';
 import { HIGHEST_TRACKABLE_US as HIGHEST_US, valueAtIndex } from './recorder.js';
 
 /** Latencies are recorded in microseconds, 1 µs to 1 h, three significant digits (HDR). */
@@ -37,7 +38,7 @@ export function addEncoded(into: Histogram, encoded: string): void {
 
 /** Add a LatencyRecorder's drained [index, count] pairs: same layout, so exact. */
 export function addCounts(into: Histogram, pairs: readonly number[]): void {
-  for (let n = 0; n < pairs.length; n += 2) into.recordValueWithCount(valueAtIndex(pairs[n]!), pairs[n + 1]!);
+  for (let n = 0; n < pairs.length; n += 2) into.recordValueWithCount(valueAtIndex(at(pairs, n)), at(pairs, n + 1));
 }
 
 export interface LatencySummary {

@@ -1,4 +1,5 @@
 import type { GroupProfile, PublishPlan } from '../options/group.js';
+import { InternalError } from '../mqtt/checked.js';
 
 /**
  * What the plan says a publisher sends: `planned` is what a run that goes to plan publishes
@@ -56,10 +57,17 @@ export function hearingRanges(publishers: readonly number[], groups: readonly Gr
 export function hears(ranges: readonly number[], publisher: number, seq: number): boolean {
   let lo = 0;
   let hi = ranges.length / 3;
+  // Checked here rather than through at(): this runs per message, and a shared accessor would see every element kind.
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (ranges[3 * mid + 1]! <= publisher) lo = mid + 1;
+    const end = ranges[3 * mid + 1];
+    if (end === undefined) throw new InternalError(`hearing ranges of ${ranges.length} values are not triples`);
+    if (end <= publisher) lo = mid + 1;
     else hi = mid;
   }
-  return 3 * lo < ranges.length && ranges[3 * lo]! <= publisher && seq < ranges[3 * lo + 2]!;
+  const first = ranges[3 * lo];
+  const bound = ranges[3 * lo + 2];
+  if (first === undefined) return false; // past the last range
+  if (bound === undefined) throw new InternalError(`hearing ranges of ${ranges.length} values are not triples`);
+  return first <= publisher && seq < bound;
 }

@@ -1,3 +1,4 @@
+import { at } from '../mqtt/checked.js';
 import { valueAtIndex } from './recorder.js';
 
 /** Prometheus `le` bounds for latency, in seconds. */
@@ -11,11 +12,11 @@ export class PromBuckets {
 
   add(pairs: readonly number[]): void {
     for (let n = 0; n < pairs.length; n += 2) {
-      const seconds = valueAtIndex(pairs[n]!) / 1e6;
-      const count = pairs[n + 1]!;
+      const seconds = valueAtIndex(at(pairs, n)) / 1e6;
+      const count = at(pairs, n + 1);
       let b = 0;
-      while (b < BOUNDS.length && seconds > BOUNDS[b]!) b++;
-      this.counts[b]! += count;
+      while (b < BOUNDS.length && seconds > at(BOUNDS, b)) b++;
+      this.counts[b] = at(this.counts, b) + count;
       this.sum += seconds * count;
       this.total += count;
     }
@@ -25,9 +26,9 @@ export class PromBuckets {
   values(name: string): { labels?: Record<string, string | number>; value: number; metricName: string }[] {
     const out = [];
     let cumulative = 0;
-    for (let b = 0; b <= BOUNDS.length; b++) {
-      cumulative += this.counts[b]!;
-      out.push({ labels: { le: b < BOUNDS.length ? BOUNDS[b]! : '+Inf' }, value: cumulative, metricName: `${name}_bucket` });
+    for (const [b, count] of this.counts.entries()) {
+      cumulative += count;
+      out.push({ labels: { le: BOUNDS[b] ?? '+Inf' }, value: cumulative, metricName: `${name}_bucket` });
     }
     out.push({ value: this.sum, metricName: `${name}_sum` }, { value: this.total, metricName: `${name}_count` });
     return out;

@@ -1,3 +1,5 @@
+import { at, InternalError } from '../mqtt/checked.js';
+
 /**
  * Latency recording for the hot path, without hdr-histogram-js in worker threads: the same bucket
  * layout as the main thread's HDR histogram (1 µs .. 1 h, 3 significant digits), so counts taken
@@ -47,21 +49,23 @@ export class IntervalLatency {
 
   add(pairs: readonly number[]): void {
     for (let n = 0; n < pairs.length; n += 2) {
-      this.counts.set(pairs[n]!, (this.counts.get(pairs[n]!) ?? 0) + pairs[n + 1]!);
-      this.total += pairs[n + 1]!;
+      const index = at(pairs, n);
+      const count = at(pairs, n + 1);
+      this.counts.set(index, (this.counts.get(index) ?? 0) + count);
+      this.total += count;
     }
   }
 
   /** Values (µs) at the given percentiles, ascending percentiles expected. */
   percentiles(ps: readonly number[]): number[] {
-    const indexes = [...this.counts.keys()].sort((a, b) => a - b);
+    const buckets = [...this.counts].sort((a, b) => a[0] - b[0]);
     const out: number[] = [];
     let seen = 0;
-    let at = 0;
+    let next = 0;
     for (const p of ps) {
       const target = Math.max(1, Math.ceil((p / 100) * this.total));
-      while (at < indexes.length && seen + this.counts.get(indexes[at]!)! < target) seen += this.counts.get(indexes[at++]!)!;
-      out.push(highestValueAtIndex(indexes[Math.min(at, indexes.length - 1)]!));
+      while (next < buckets.length && seen + at(buckets, next)[1] < target) seen += at(buckets, next++)[1];
+      out.push(highestValueAtIndex(at(buckets, Math.min(next, buckets.length - 1))[0]));
     }
     return out;
   }
@@ -79,14 +83,18 @@ export class LatencyRecorder {
   record(us: number): void {
     const value = us < 1 ? 1 : us >= HIGHEST_TRACKABLE_US ? HIGHEST_TRACKABLE_US : Math.round(us);
     const index = countsIndex(value);
-    if (this.counts[index]!++ === 0) this.touched.push(index);
+    // Checked here rather than through at(): this runs per message, and a shared accessor would see every element kind.
+    const count = this.counts[index];
+    if (count === undefined) throw new InternalError(`latency index ${index} out of range`);
+    if (count === 0) this.touched.push(index);
+    this.counts[index] = count + 1;
   }
 
   /** Counts since the last drain as flattened [index, count] pairs, and reset. */
   drain(): number[] {
     const out: number[] = [];
     for (const index of this.touched) {
-      out.push(index, this.counts[index]!);
+      out.push(index, at(this.counts, index));
       this.counts[index] = 0;
     }
     this.touched = [];

@@ -1,3 +1,5 @@
+import { at, InternalError } from '../mqtt/checked.js';
+
 /** Sequence numbers per chunk: 1024 bits, 128 bytes. Small, so sparse input costs little per number. */
 const CHUNK_SHIFT = 10;
 const CHUNK_BITS = 1 << CHUNK_SHIFT;
@@ -36,11 +38,14 @@ export class SeqTracker {
     }
     const byte = (seq & (CHUNK_BITS - 1)) >>> 3;
     const mask = 1 << (seq & 7);
-    if ((chunk[byte]! & mask) !== 0) {
+    // Checked here rather than through at(): this runs per message, and a shared accessor would see every element kind.
+    const bits = chunk[byte];
+    if (bits === undefined) throw new InternalError(`sequence chunk byte ${byte} out of range`);
+    if ((bits & mask) !== 0) {
       this.duplicates++;
       return false;
     }
-    chunk[byte]! |= mask;
+    chunk[byte] = bits | mask;
     this.received++;
     if (seq < this.highest) this.outOfOrder++;
     else this.highest = seq;
@@ -50,7 +55,7 @@ export class SeqTracker {
 
   has(seq: number): boolean {
     const chunk = this.chunks.get(seq >>> CHUNK_SHIFT);
-    return chunk !== undefined && (chunk[(seq & (CHUNK_BITS - 1)) >>> 3]! & (1 << (seq & 7))) !== 0;
+    return chunk !== undefined && (at(chunk, (seq & (CHUNK_BITS - 1)) >>> 3) & (1 << (seq & 7))) !== 0;
   }
 
   /**
@@ -60,22 +65,20 @@ export class SeqTracker {
   missingRanges(): number[] {
     const out: number[] = [];
     if (this.highest < 0) return out;
-    const indexes = [...this.chunks.keys()].sort((a, b) => a - b);
     let start = -1; // start of the open missing range, or -1
-    let at = 0; // next number not yet classified
+    let next = 0; // the first number not yet classified
     const seen = (seq: number): void => {
       if (start !== -1) {
         out.push(start, seq);
         start = -1;
       }
     };
-    for (const index of indexes) {
+    for (const [index, chunk] of [...this.chunks].sort((a, b) => a[0] - b[0])) {
       const base = index * CHUNK_BITS;
-      if (base > at && start === -1) start = at;
-      const chunk = this.chunks.get(index)!;
-      for (let byte = 0; byte < CHUNK_BYTES; byte++) {
-        const bits = chunk[byte]!;
-        const first = base + byte * 8;
+      if (base > next && start === -1) start = next;
+      let byte = 0;
+      for (const bits of chunk) {
+        const first = base + 8 * byte++;
         if (bits === 0) {
           if (start === -1) start = first;
           continue;
@@ -89,7 +92,7 @@ export class SeqTracker {
           else if (start === -1) start = first + bit;
         }
       }
-      at = base + CHUNK_BITS;
+      next = base + CHUNK_BITS;
     }
     // Nothing is missing past the highest number seen: the last chunk's tail is not a gap.
     if (start !== -1 && start <= this.highest) out.push(start, this.highest + 1);

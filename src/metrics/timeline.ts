@@ -1,3 +1,5 @@
+import { at, InternalError } from '../mqtt/checked.js';
+
 /**
  * When a publisher sent each of its messages, in bounded space: a piecewise-linear function from
  * sequence number to send time (epoch ms), kept by swinging-door compression as messages go out.
@@ -34,8 +36,10 @@ export class Timeline {
       this.lastT = t;
       return;
     }
-    const anchorSeq = points[n - 2]!;
-    const anchorT = points[n - 1]!;
+    // Checked here rather than through at(): this runs per message, and a shared accessor would see every element kind.
+    const anchorSeq = points[n - 2];
+    const anchorT = points[n - 1];
+    if (anchorSeq === undefined || anchorT === undefined) throw new InternalError(`timeline of ${n} values has no last point`);
     const dx = seq - anchorSeq;
     const low = Math.max(this.low, (t - this.tolerance - anchorT) / dx);
     const high = Math.min(this.high, (t + this.tolerance - anchorT) / dx);
@@ -60,7 +64,7 @@ export class Timeline {
   final(): { points: number[]; errorMs: number } {
     const points = [...this.points];
     const n = points.length;
-    if (n > 0 && this.lastSeq > points[n - 2]!) points.push(this.lastSeq, this.segmentEnd(points[n - 2]!, points[n - 1]!));
+    if (n > 0 && this.lastSeq > at(points, n - 2)) points.push(this.lastSeq, this.segmentEnd(at(points, n - 2), at(points, n - 1)));
     return { points, errorMs: this.error };
   }
 
@@ -82,9 +86,9 @@ export class Timeline {
     const n = old.length;
     const coarser = new Timeline();
     coarser.tolerance = this.tolerance * 2;
-    for (let i = 0; i < n - 2; i += 2) coarser.add(old[i]!, old[i + 1]!);
+    for (let i = 0; i < n - 2; i += 2) coarser.add(at(old, i), at(old, i + 1));
     const points = coarser.final().points;
-    points.push(old[n - 2]!, old[n - 1]!);
+    points.push(at(old, n - 2), at(old, n - 1));
     this.points = points;
     this.error += coarser.tolerance;
     this.tolerance = coarser.tolerance;
@@ -99,24 +103,24 @@ export class Timeline {
 export function sentFrom(points: readonly number[], t: number): number {
   const n = points.length / 2;
   if (n === 0) return 0;
-  if (t <= points[1]!) return points[0]!;
-  if (t > points[2 * n - 1]!) return points[2 * n - 2]! + 1;
+  if (t <= at(points, 1)) return at(points, 0);
+  if (t > at(points, 2 * n - 1)) return at(points, 2 * n - 2) + 1;
   // The first point at or after t; the one before it is earlier than t.
   let lo = 1;
   let hi = n - 1;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (points[2 * mid + 1]! < t) lo = mid + 1;
+    if (at(points, 2 * mid + 1) < t) lo = mid + 1;
     else hi = mid;
   }
-  const s0 = points[2 * lo - 2]!;
-  const t0 = points[2 * lo - 1]!;
-  const s1 = points[2 * lo]!;
-  const t1 = points[2 * lo + 1]!;
+  const s0 = at(points, 2 * lo - 2);
+  const t0 = at(points, 2 * lo - 1);
+  const s1 = at(points, 2 * lo);
+  const t1 = at(points, 2 * lo + 1);
   let s = Math.min(s1, Math.max(s0 + 1, Math.ceil(s0 + ((t - t0) * (s1 - s0)) / (t1 - t0))));
   // Rounding: step to the exact first number whose time is not before t.
-  const at = (seq: number): number => t0 + ((seq - s0) * (t1 - t0)) / (s1 - s0);
-  while (s > s0 + 1 && at(s - 1) >= t) s--;
-  while (s < s1 && at(s) < t) s++;
+  const timeOf = (seq: number): number => t0 + ((seq - s0) * (t1 - t0)) / (s1 - s0);
+  while (s > s0 + 1 && timeOf(s - 1) >= t) s--;
+  while (s < s1 && timeOf(s) < t) s++;
   return s;
 }

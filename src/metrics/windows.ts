@@ -1,3 +1,5 @@
+import { at } from '../mqtt/checked.js';
+
 /** Windows kept per subscriber at most: a client that keeps reconnecting has its closest windows joined. */
 const MAX_WINDOWS = 256;
 
@@ -47,7 +49,8 @@ export class SubscriptionWindows {
     // Join the two windows with the shortest gap between them: the gap then counts as subscribed,
     // so a message missing in it is reported lost rather than excused.
     let best = 2;
-    for (let n = 4; n < w.length; n += 2) if (w[n]! - w[n - 1]! < w[best]! - w[best - 1]!) best = n;
+    const gap = (n: number): number => at(w, n) - at(w, n - 1);
+    for (let n = 4; n < w.length; n += 2) if (gap(n) < gap(best)) best = n;
     w.splice(best - 1, 2);
   }
 }
@@ -55,13 +58,13 @@ export class SubscriptionWindows {
 /** Several members' windows as one (a shared subscription): sorted, overlaps joined. */
 export function unionWindows(lists: readonly (readonly number[])[]): number[] {
   const pairs: [number, number][] = [];
-  for (const list of lists) for (let n = 0; n < list.length; n += 2) pairs.push([list[n]!, list[n + 1]!]);
+  for (const list of lists) for (let n = 0; n < list.length; n += 2) pairs.push([at(list, n), at(list, n + 1)]);
   pairs.sort((a, b) => a[0] - b[0]);
-  const out: number[] = [];
+  const joined: [number, number][] = [];
   for (const [from, to] of pairs) {
-    const n = out.length;
-    if (n > 0 && from <= out[n - 1]!) out[n - 1] = Math.max(out[n - 1]!, to);
-    else out.push(from, to);
+    const last = joined.at(-1);
+    if (last !== undefined && from <= last[1]) last[1] = Math.max(last[1], to);
+    else joined.push([from, to]);
   }
-  return out;
+  return joined.flat();
 }

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { at } from '../mqtt/checked.js';
 
 /** Values a topic, client-id or will template may use. */
 export interface TemplateVars {
@@ -31,8 +32,9 @@ export const PAYLOAD_TOKEN = /\{([a-z]+(?::\d+)?)\}/g;
 /** A payload template: known placeholders only; any other braces are the payload's own. */
 export function checkPayloadTemplate(option: string, template: string): void {
   for (const match of template.matchAll(PAYLOAD_TOKEN)) {
-    if (!tokenAllowed(match[1]!, PAYLOAD_TOKENS)) {
-      throw new UsageError(option, `${option} has unknown placeholder {${match[1]}}; use ${PAYLOAD_TOKENS.map((t) => `{${t}}`).join(', ')}`);
+    const token = at(match, 1);
+    if (!tokenAllowed(token, PAYLOAD_TOKENS)) {
+      throw new UsageError(option, `${option} has unknown placeholder {${token}}; use ${PAYLOAD_TOKENS.map((t) => `{${t}}`).join(', ')}`);
     }
   }
 }
@@ -41,8 +43,9 @@ export function checkPayloadTemplate(option: string, template: string): void {
 export function checkTemplate(option: string, template: string, allowWildcards: boolean, allowed: readonly string[] = ['i', 'id']): void {
   if (template.length === 0) throw new UsageError(option, `${option} must not be empty`);
   for (const match of template.matchAll(TOKEN)) {
-    if (!tokenAllowed(match[1]!, allowed)) {
-      throw new UsageError(option, `${option} has unknown placeholder {${match[1]}}; use ${allowed.map((t) => `{${t}}`).join(', ')}`);
+    const token = at(match, 1);
+    if (!tokenAllowed(token, allowed)) {
+      throw new UsageError(option, `${option} has unknown placeholder {${token}}; use ${allowed.map((t) => `{${t}}`).join(', ')}`);
     }
   }
   const plain = template.replace(TOKEN, 'x');
@@ -89,7 +92,7 @@ export function renderTemplate(template: string, vars: TemplateVars): string {
 /** `$share/<name>/<filter>` [MQTT 5 §4.8.2]: the share name and the filter; null for a plain filter. */
 export function shareOf(filter: string): { name: string; filter: string } | null {
   const match = /^\$share\/([^/]+)\/(.*)$/.exec(filter);
-  return match ? { name: match[1]!, filter: match[2]! } : null;
+  return match ? { name: at(match, 1), filter: at(match, 2) } : null;
 }
 
 /** Does `topic` match the subscription `filter`? (MQTT 3.1.1 §4.7; `$` topics never match leading wildcards.) */

@@ -4,6 +4,7 @@ import { kebab, type OptionSpec } from './spec.js';
 import { flagOf, labelOf, OPTION_ENTRIES } from './table.js';
 import type { RunOptions } from './types.js';
 import { parseBoolean } from './parse.js';
+import { at, InternalError } from '../mqtt/checked.js';
 
 /** One flag for yargs, shown by --help and in the README, from its table entry. */
 function yargsOption(spec: OptionSpec): Options {
@@ -24,6 +25,13 @@ function yargsOption(spec: OptionSpec): Options {
  */
 export const RUN_FLAGS: Readonly<Record<string, Options>> = Object.fromEntries(OPTION_ENTRIES.map(([key, spec]) => [flagOf(key), yargsOption(spec)]));
 
+/** One run flag, for the commands that take a few of them. */
+export function runFlag(flag: string): Options {
+  const option = RUN_FLAGS[flag];
+  if (option === undefined) throw new InternalError(`no run flag --${flag}`);
+  return option;
+}
+
 /** `compare` takes the run flags, with --threads as a list of modes, and an HTML report. */
 export const COMPARE_FLAGS: Readonly<Record<string, Options>> = {
   ...RUN_FLAGS,
@@ -41,7 +49,7 @@ export function runOptionsFrom(args: Readonly<Record<string, unknown>>): RunOpti
     if (Array.isArray(value) && spec.kind !== 'strings') throw new UsageError(labelOf(key), `${labelOf(key)} was given more than once`);
     options[key] = value;
   }
-  return options as RunOptions;
+  return options;
 }
 
 const BOOLEAN_FLAGS = new Set(OPTION_ENTRIES.filter(([, spec]) => spec.kind === 'boolean').map(([key]) => flagOf(key)));
@@ -54,7 +62,9 @@ export function checkBooleanValues(argv: readonly string[]): void {
   for (const arg of argv) {
     if (arg === '--') return;
     const match = /^--([^=]+)=(.*)$/s.exec(arg);
-    if (!match || !BOOLEAN_FLAGS.has(kebab(match[1]!))) continue;
-    if (match[2] !== 'true' && match[2] !== 'false') parseBoolean(`--${kebab(match[1]!)}`, match[2]);
+    if (!match) continue;
+    const flag = kebab(at(match, 1));
+    if (!BOOLEAN_FLAGS.has(flag)) continue;
+    if (match[2] !== 'true' && match[2] !== 'false') parseBoolean(`--${flag}`, match[2]);
   }
 }

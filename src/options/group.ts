@@ -93,7 +93,8 @@ export const MODE_LABELS: Readonly<Record<ThreadMode | 'mixed', string>> = {
 /** The mode of a fleet: the groups' common mode, or `mixed`. */
 export function fleetMode(groups: readonly GroupProfile[]): ThreadMode | 'mixed' {
   const modes = new Set(groups.map((g) => g.mode));
-  return modes.size === 1 ? groups[0]!.mode : 'mixed';
+  const [only, ...others] = modes;
+  return only !== undefined && others.length === 0 ? only : 'mixed';
 }
 
 export function fleetThreads(groups: readonly GroupProfile[]): number {

@@ -5,6 +5,7 @@ import { fleetThreads, type GroupProfile } from './group.js';
 import type { ResolvedOptions } from './index.js';
 import { largestPayload } from './packet-limits.js';
 import { maskUrl } from '../report/secrets.js';
+import { at } from '../mqtt/checked.js';
 
 /**
  * Measured on a 2-core, 24 GiB machine with the code-cached bundle (bench W6): 1,000 threads, each
@@ -47,7 +48,10 @@ function localGroups(options: ResolvedOptions): (GroupProfile & { perBroker: num
     const brokers = Math.max(1, g.brokers.length);
     const period = brokers / gcd(shards, brokers);
     const perBroker = new Array<number>(brokers).fill(0);
-    for (let k = 0; k < Math.min(period, local); k++) perBroker[(r + k * shards) % brokers]! += Math.floor((local - 1 - k) / period) + 1;
+    for (let k = 0; k < Math.min(period, local); k++) {
+      const b = (r + k * shards) % brokers;
+      perBroker[b] = at(perBroker, b) + Math.floor((local - 1 - k) / period) + 1;
+    }
     return { ...g, perBroker, count: local, threads: Math.min(g.threads, local) };
   });
 }
@@ -89,7 +93,7 @@ export function checkThreadPerClient(options: ResolvedOptions, capacity = thread
 export function ephemeralPorts(): number {
   try {
     const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    if (low! > 0 && high! >= low!) return high! - low! + 1;
+    if (low !== undefined && high !== undefined && low > 0 && high >= low) return high - low + 1;
   } catch {
     // not Linux: fall through
   }
@@ -107,7 +111,7 @@ export function checkSocketLimits(options: ResolvedOptions, limits = { openFiles
   for (const g of groups) {
     clients += g.count;
     g.perBroker.forEach((count, b) => {
-      const url = g.brokers.length === 0 ? 'the embedded broker' : maskUrl(g.brokers[b]!.url);
+      const url = g.brokers.length === 0 ? 'the embedded broker' : maskUrl(at(g.brokers, b).url);
       perBroker.set(url, (perBroker.get(url) ?? 0) + count);
     });
   }

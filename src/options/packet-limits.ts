@@ -3,6 +3,7 @@ import type { GroupProfile } from './group.js';
 import { HEADER_PROPERTY } from '../session/encoder.js';
 import { HEADER_SIZE } from '../mqtt/payload.js';
 import { PAYLOAD_TOKEN, renderTemplate } from '../mqtt/templates.js';
+import { at } from '../mqtt/checked.js';
 
 /**
  * What MQTT's encoding can carry, checked before anything connects: a broker would close the
@@ -52,7 +53,7 @@ function payloadTemplateBytes(template: string, fixed: Record<string, string>): 
   let last = 0;
   for (const match of template.matchAll(PAYLOAD_TOKEN)) {
     bytes += Buffer.byteLength(template.slice(last, match.index));
-    const name = match[1]!;
+    const name = at(match, 1);
     if (name === 'seq') bytes += SEQ_DIGITS;
     else if (name === 'ts') bytes += TS_DIGITS;
     else if (name.startsWith('rand:')) bytes += 2 * Number(name.slice(5));

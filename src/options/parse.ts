@@ -24,6 +24,7 @@ import type { ThreadMode } from './thread-mode.js';
 import { MQTT_REMAINING_MAX } from './packet-limits.js';
 import { maskUrl } from '../report/secrets.js';
 import { HEADER_SIZE } from '../mqtt/payload.js';
+import { at, known } from '../mqtt/checked.js';
 
 // Files are read through files.ts; these names stay for the modules that import them from here.
 export { checkOutputFile, FILE_LIMITS, readOptionFile } from './files.js';
@@ -31,7 +32,7 @@ export { checkOutputFile, FILE_LIMITS, readOptionFile } from './files.js';
 /** Option values from strings: every error is a UsageError naming the option. */
 
 const SCHEMES = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'];
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY };
+const DURATION_UNITS: ReadonlyMap<string, number> = new Map([['ms', 1], ['s', SECOND], ['m', MINUTE], ['h', HOUR], ['d', DAY]]);
 const COUNT_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6 };
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 * 1024 };
 
@@ -61,7 +62,7 @@ export function parseFractionalDuration(option: string, value: unknown, bare: Ba
   if (match[2] === undefined && bare === 'unit') {
     throw new UsageError(option, `${option} needs a unit: 10s, 500ms or 2m (got ${JSON.stringify(String(value))})`);
   }
-  return Number(match[1]) * DURATION_UNITS[match[2] ?? 's']!;
+  return Number(match[1]) * known(DURATION_UNITS, match[2] ?? 's');
 }
 
 /** A duration within [min, max] milliseconds; fractions of a millisecond kept if `fractional`. */
@@ -94,7 +95,7 @@ export function parseClientSet(option: string, value: unknown, clients: number):
 function parseScaled(option: string, value: unknown, units: Record<string, number>, what: string): number {
   const text = String(value).trim().toLowerCase();
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(text);
-  const unit = match ? units[match[2]!] : undefined;
+  const unit = match ? units[at(match, 2)] : undefined;
   if (!match || unit === undefined) {
     throw new UsageError(option, `${option} must be ${what} (got ${JSON.stringify(String(value))})`);
   }
@@ -290,7 +291,7 @@ export function parseLocalAddresses(option: string, value: string | string[] | u
       const bits = Number(cidr[5]);
       const octets = cidr.slice(1, 5).map(Number);
       if (bits < 16 || bits > 32 || octets.some((o) => o > 255)) throw new UsageError(option, `${option}: ${part} is not an IPv4 range from /16 to /32`);
-      const base = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
+      const base = octets.reduce((address, octet) => (address << 8) | octet, 0) >>> 0;
       const size = 2 ** (32 - bits);
       const start = (base & ~(size - 1)) >>> 0;
       // Leave out the network and broadcast addresses of ranges with room for them.

@@ -9,6 +9,7 @@ import { checkOutputFile, integer, parseNumber, parseRate } from './parse.js';
 import { groupPacketProblem, type PacketField } from './packet-limits.js';
 import type { OutputKind } from '../report/outputs.js';
 import type { ResolvedOptions, RunOptions } from './types.js';
+import { at } from '../mqtt/checked.js';
 
 const OUTPUT_KINDS: readonly OutputKind[] = ['csv', 'ndjson', 'result'];
 
@@ -57,7 +58,7 @@ export function parseOutputs(value: string | string[] | undefined, shard: Resolv
       throw new UsageError('--out', `--out must be kind=path with kind ${OUTPUT_KINDS.join(' or ')} (got ${JSON.stringify(String(entry))})`);
     }
     if (kind === 'result' && !shard) throw new UsageError('--out', '--out result= needs --shard I/N (or --shards): only a shard writes a mergeable result');
-    return { kind, path: checkOutputFile('--out', match[2]!, `--out ${kind}`) };
+    return { kind, path: checkOutputFile('--out', at(match, 2), `--out ${kind}`) };
   });
   const seen = new Map<string, OutputKind>();
   for (const { kind, path } of outputs) {

@@ -7,6 +7,7 @@ import { newSlotsBuffer } from '../session/slots.js';
 import { hearingRanges } from '../metrics/planned.js';
 import { runTag } from '../mqtt/payload.js';
 import { renderTemplate, shareOf } from '../mqtt/templates.js';
+import { at } from '../mqtt/checked.js';
 
 /** Latency groups: with --work, the working clients' latency is kept apart from the others'. */
 const OTHERS = 0;
@@ -18,7 +19,7 @@ export function latencyGroups(options: ResolvedOptions): string[] {
 
 /** The broker cluster a client connects to (round-robin over its group's brokers). */
 export function clusterOf(group: GroupProfile, n: number): string {
-  return group.brokers.length === 0 ? 'default' : group.brokers[brokerOf(group, n)]!.cluster;
+  return group.brokers.length === 0 ? 'default' : at(group.brokers, brokerOf(group, n)).cluster;
 }
 
 /** Which of its group's brokers the group's n-th client connects to: round-robin. */
@@ -33,7 +34,8 @@ function brokerOf(group: GroupProfile, n: number): number {
  */
 export function receiverKey(index: number, cluster: string, filters: readonly string[]): string {
   const shares = new Set(filters.map((f) => (shareOf(f) ? `share:${cluster}:${f}` : null)));
-  return shares.size === 1 && !shares.has(null) ? [...shares][0]! : `c:${index}`;
+  const [only, ...others] = shares;
+  return only != null && others.length === 0 ? only : `c:${index}`;
 }
 
 /** Every client's fixed facts, group by group: id, broker (round-robin), topics, will. */
@@ -59,7 +61,7 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
         latencyGroup: working.has(i) ? WORKING : OTHERS,
         workMs: working.has(i) ? options.workMs : 0,
         connectDelayMs: options.connectRate > 0 ? (i * 1000) / options.connectRate : 0,
-        ...(options.localAddresses.length > 0 ? { localAddress: options.localAddresses[i % options.localAddresses.length]! } : {}),
+        ...(options.localAddresses.length > 0 ? { localAddress: at(options.localAddresses, i % options.localAddresses.length) } : {}),
       };
     }),
   );
@@ -125,7 +127,7 @@ export function planLanes(options: ResolvedOptions, specs: SessionSpec[], latenc
     const members = specs.filter((s) => s.index >= group.first && s.index < group.first + group.count);
     const count = group.mode === 'single-loop' ? 1 : Math.min(group.threads, members.length);
     const buckets: SessionSpec[][] = Array.from({ length: count }, () => []);
-    members.forEach((spec, n) => buckets[n % count]!.push(spec));
+    members.forEach((spec, n) => at(buckets, n % count).push(spec));
     return { group, buckets: buckets.filter((b) => b.length > 0) };
   });
   // --connect-concurrency bounds the whole process: one count for every lane, in any thread.

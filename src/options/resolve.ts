@@ -14,6 +14,7 @@ import { resolveMaxPacketSize } from './packet-size.js';
 import { definedOnly, scenarioDefaults } from './scenario/defaults.js';
 import { resolveScenarioGroups, scenarioClientCount } from './scenario/groups.js';
 import { loadScenario } from './scenario/load.js';
+import { at } from '../mqtt/checked.js';
 
 /**
  * Parse and validate every option at once, before anything starts. Throws UsageError naming the
@@ -25,7 +26,7 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
     const resolved = resolveFlat(input, env);
     resolved.groups = [groupFromFlags(resolved)];
     resolved.maxPacketSize = resolveMaxPacketSize(input.maxPacketSize, resolved.groups);
-    checkFlatPackets(resolved.groups[0]!, resolved.runId, input);
+    checkFlatPackets(at(resolved.groups, 0), resolved.runId, input);
     return checkShardBroker(resolved);
   }
   for (const flag of ['clients', 'topic', 'subTopic', 'workClients'] as const) {
@@ -53,7 +54,9 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
   // Read by run(): named brokers for every group need no embedded one.
   resolved.embeddedBroker = groups.some((g) => g.brokers.length === 0) && resolved.brokers.length === 0;
   // Nothing in mqtt-fleet reads these two for a scenario (the groups say it); kept true for library callers.
-  resolved.mode = groups.every((g) => g.mode === groups[0]!.mode) ? groups[0]!.mode : resolved.mode;
+  const modes = new Set(groups.map((g) => g.mode));
+  const [only, ...others] = modes;
+  resolved.mode = only !== undefined && others.length === 0 ? only : resolved.mode;
   resolved.threads = fleetThreads(groups);
   return checkShardBroker(resolved);
 }
@@ -110,7 +113,7 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
   }
   const password =
     input.passwordFile !== undefined
-      ? readOptionFile('--password-file', input.passwordFile, FILE_LIMITS.password).split(/\r?\n/)[0]!
+      ? at(readOptionFile('--password-file', input.passwordFile, FILE_LIMITS.password).split(/\r?\n/), 0)
       : (input.password ?? env.MQTT_PASSWORD);
   // A scenario's defaults (or a library caller) may give a number: refused without showing it.
   if (password !== undefined && typeof password !== 'string') throw new UsageError('--password', `--password must be a string (got a ${typeof password}; the value is not shown)`);

@@ -1,6 +1,7 @@
 import type { Comparison } from '../run/compare.js';
 import { MODE_LABELS } from '../options/group.js';
 import { colours, fmtInt, fmtMs } from './format.js';
+import { at } from '../mqtt/checked.js';
 
 
 /** The side-by-side table `mqtt-fleet compare` prints to stderr. */
@@ -26,8 +27,8 @@ export function formatComparison(c: Comparison, stream: NodeJS.WriteStream = pro
     `${fmtInt(r.peakRssMb)} MB`,
     `${r.cpuSeconds.toFixed(2)} s`,
   ]);
-  const widths = header.map((h, n) => Math.max(h.length, ...rows.map((r) => r[n]!.length)));
-  const line = (cells: string[]): string => cells.map((cell, n) => (n === 0 ? cell.padEnd(widths[n]!) : cell.padStart(widths[n]!))).join('  ');
+  const widths = header.map((h, n) => Math.max(h.length, ...rows.map((r) => at(r, n).length)));
+  const line = (cells: string[]): string => cells.map((cell, n) => (n === 0 ? cell.padEnd(at(widths, n)) : cell.padStart(at(widths, n)))).join('  ');
   const title = `${paint.bold('mqtt-fleet compare')} ${c.runId} · ${fmtInt(c.clients)} clients · QoS ${c.qos}${c.workMs > 0 ? ` · ${fmtMs(c.workMs)} of work per message` : ''}`;
   const notes = c.rows.filter((r) => r.lost > 0 || r.gaveUp > 0).map((r) => paint.red(`${MODE_LABELS[r.mode]}: ${r.lost} lost, ${r.gaveUp} gave up`));
   return [title, '', paint.dim(line(header)), ...rows.map(line), ...(notes.length ? ['', ...notes] : []), ''].join('\n') + '\n';

@@ -39,7 +39,7 @@ export function redactUrlCredentials(text: string): string {
   let copied = 0;
   for (let slashes = text.indexOf('//'); slashes >= 0; slashes = text.indexOf('//', slashes + 2)) {
     let at = -1;
-    for (let i = slashes + 2; i < text.length && !AUTHORITY_END.test(text[i]!); i++) if (text[i] === '@') at = i;
+    for (let i = slashes + 2; i < text.length && !AUTHORITY_END.test(text.charAt(i)); i++) if (text[i] === '@') at = i;
     if (at < 0) continue;
     out += `${text.slice(copied, slashes + 2)}${maskUserinfo(text.slice(slashes + 2, at))}`;
     copied = at;

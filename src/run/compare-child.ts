@@ -11,7 +11,9 @@ const send = (message: CompareChildMessage): void => {
   process.send?.(message);
 };
 
-process.once('message', async (message: CompareParentMessage) => {
+process.once('message', (message: CompareParentMessage) => void runMode(message));
+
+async function runMode(message: CompareParentMessage): Promise<void> {
   const controller = new AbortController();
   // Ctrl-C reaches the whole process group; stop cleanly and report what we have.
   const onSignal = (signal: NodeJS.Signals): void => controller.abort(signal);
@@ -30,4 +32,4 @@ process.once('message', async (message: CompareParentMessage) => {
     send({ type: 'error', error: serializeError(err) });
   }
   process.disconnect?.();
-});
+}

@@ -10,6 +10,7 @@ import type { Logger } from '../report/log.js';
 import { silentLogger } from '../report/log.js';
 import { newRunId, resolveOptions, type ResolvedOptions, type RunOptions } from '../options/index.js';
 import { assertNever } from '../protocol.js';
+import { at } from '../mqtt/checked.js';
 
 const CHILD = fileURLToPath(new URL('./compare-child.js', import.meta.url));
 
@@ -118,7 +119,8 @@ export async function compare(input: CompareOptions & CompareControl = {}): Prom
 export async function comparePlanned(plan: ComparePlan, control: CompareControl = {}): Promise<{ comparison: Comparison; summaries: Summary[] }> {
   const { signal, logger = silentLogger, onSummary, onStats } = control;
   const { runId, modes, runs: resolved } = plan;
-  await checkWorkloads(resolved[0]!, signal);
+  const first = at(resolved, 0);
+  await checkWorkloads(first, signal);
   const summaries: Summary[] = [];
   let interrupted = false;
   const startedAt = new Date().toISOString();
@@ -128,7 +130,7 @@ export async function comparePlanned(plan: ComparePlan, control: CompareControl 
       break;
     }
     logger.info({ mode }, `compare: mode ${n + 1} of ${modes.length}: --threads ${mode}`);
-    const summary = await runChild(mode, resolved[n]!, signal, (s) => onStats?.(mode, s));
+    const summary = await runChild(mode, at(resolved, n), signal, (s) => onStats?.(mode, s));
     summaries.push(summary);
     onSummary?.(summary);
     if (summary.interrupted) {
@@ -136,7 +138,7 @@ export async function comparePlanned(plan: ComparePlan, control: CompareControl 
       break;
     }
   }
-  const rows = summaries.map((s) => row(s, summaries[0]!));
+  const rows = summaries.map((s) => row(s, at(summaries, 0)));
   const last = summaries.at(-1)?.exitCode;
   // Our own signal says why; a mode stopped by a signal of its own (Ctrl-C reaches the whole process group) says so itself.
   const exitCode = interrupted
@@ -148,7 +150,6 @@ export async function comparePlanned(plan: ComparePlan, control: CompareControl 
     : summaries.some((s) => s.exitCode !== ExitCode.Ok)
       ? ExitCode.Shortfall
       : ExitCode.Ok;
-  const first = resolved[0]!;
   return {
     summaries,
     comparison: { type: 'comparison', runId, startedAt, clients: first.clients, qos: first.qos, workMs: first.workMs, rows, interrupted, exitCode },

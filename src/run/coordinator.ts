@@ -10,6 +10,7 @@ import { now } from '../session/clock.js';
 import { newWatchBuffer, type BlockedHook } from '../session/hook-watch.js';
 import { HookMonitor } from '../hosts/hook-monitor.js';
 import type { SerializedError } from '../errors.js';
+import { at } from '../mqtt/checked.js';
 
 type Phase = 'connecting' | 'publishing' | 'draining' | 'stopping' | 'ended';
 
@@ -304,7 +305,7 @@ export class Coordinator {
 
   /** A lane has ended once its task returned and its last message (after the finals) arrived: they race. */
   private maybeLaneEnded(lane: number): void {
-    if (this.returned.has(lane) && this.reported.has(lane)) this.onLaneEnded(this.handles[lane]!);
+    if (this.returned.has(lane) && this.reported.has(lane)) this.onLaneEnded(at(this.handles, lane));
   }
 
   private onLaneEnded(handle: LaneHandle): void {

@@ -289,7 +289,8 @@ function describeMode(mode: GroupProfile['mode'], threads: number): string {
 
 function describeFleet(options: ResolvedOptions): string {
   const groups = options.groups;
-  if (groups.length === 1) return describeMode(groups[0]!.mode, groups[0]!.threads);
+  const [only, ...others] = groups;
+  if (only !== undefined && others.length === 0) return describeMode(only.mode, only.threads);
   return `${groups.length} groups: ${groups.map((g) => `${g.name} x ${g.count}, ${describeMode(g.mode, g.threads)}`).join('; ')}`;
 }
 

@@ -7,6 +7,7 @@ import { maskUrl } from '../report/secrets.js';
 import type { Counters, LoopDelay } from '../protocol.js';
 import { reasonText } from '../mqtt/refusal.js';
 import { shortfallOf } from '../report/shortfall.js';
+import { at } from '../mqtt/checked.js';
 
 /** Everything a summary is made of: from one run's coordinator, or merged from shard results. */
 export interface RunFigures {
@@ -109,7 +110,7 @@ function latencyFigures(histograms: readonly Histogram[], groups: readonly strin
   const figures: LatencyFigures = summarizeLatency(all);
   all.destroy();
   groups.forEach((group, n) => {
-    if (group === 'others' || group === 'working') figures[group] = summarizeLatency(histograms[n]!);
+    if (group === 'others' || group === 'working') figures[group] = summarizeLatency(at(histograms, n));
   });
   return figures;
 }

@@ -5,6 +5,7 @@ import { relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ResolvedOptions } from '../options/index.js';
 import type { WorkloadCheckResult } from '../../workers/workload-check.js';
+import { at } from '../mqtt/checked.js';
 
 const CHECKER = new URL('../../workers/workload-check.js', import.meta.url);
 
@@ -60,7 +61,7 @@ function loadInThread(path: string, timeoutMs: number, signal?: AbortSignal): Pr
       const own = `workload ${path}: `;
       if (result.message.startsWith(own)) return finish(result.message.slice(own.length));
       const line = result.where ? /^(.*):(\d+)$/.exec(result.where) : null;
-      const where = line ? `${shortPath(fileURLToPath(line[1]!))}:${line[2]}` : result.name === 'SyntaxError' ? syntaxErrorAt(path) : null;
+      const where = line ? `${shortPath(fileURLToPath(at(line, 1)))}:${line[2]}` : result.name === 'SyntaxError' ? syntaxErrorAt(path) : null;
       finish(`${result.name}: ${result.message}${where ? ` (${where})` : ''}`);
     });
     worker.once('error', (err) => finish(`loading it failed: ${err.message}`));

@@ -1,11 +1,12 @@
 import type { IClientOptions } from 'mqtt';
 import type { SessionSettings, SessionSpec } from '../protocol.js';
+import { at } from '../mqtt/checked.js';
 
 const noop = (): void => {};
 
 /** MQTT.js options for one client of a group. */
 export function clientOptions(spec: SessionSpec, settings: SessionSettings): { url: string; options: IClientOptions } {
-  const broker = settings.brokers[spec.broker]!;
+  const broker = at(settings.brokers, spec.broker);
   const options: IClientOptions = {
     clientId: spec.clientId,
     clean: settings.clean,

@@ -1,6 +1,7 @@
 import { threadId } from 'node:worker_threads';
 import { LatencyRecorder } from '../metrics/recorder.js';
 import type { Counters, PrintedMessage, LaneMessage } from '../protocol.js';
+import { at } from '../mqtt/checked.js';
 
 /** Cap on --print-messages lines per batch, so a fast run cannot flood the main thread. */
 const MAX_PRINTED_PER_BATCH = 500;
@@ -56,7 +57,7 @@ export class LaneStats {
   }
 
   recordLatency(group: number, us: number): void {
-    this.latency[group]!.record(us);
+    at(this.latency, group).record(us);
   }
 
   print(message: Omit<PrintedMessage, 'thread'>): void {

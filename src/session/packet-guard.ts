@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { InternalError } from '../mqtt/checked.js';
 
 /**
  * Refuse incoming MQTT packets larger than `maxBytes`, from their fixed header, before their body
@@ -13,6 +14,8 @@ import type { Duplex } from 'node:stream';
  * (which MQTT.js passes on as the connection's error) and its bytes go no further.
  */
 export function guardPacketSize<T extends Duplex>(socket: T, maxBytes: number): T {
+  // Called as push.call(this, ...): the socket's own method, on the socket.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const push = socket.push;
   /** Body bytes of the current packet still to come: skipped. */
   let skip = 0;
@@ -43,7 +46,9 @@ export function guardPacketSize<T extends Duplex>(socket: T, maxBytes: number): 
         i++;
         continue;
       }
-      const byte = chunk[i++]!;
+      // Checked here rather than through at(): this runs per packet, and a shared accessor would see every element kind.
+      const byte = chunk[i++];
+      if (byte === undefined) throw new InternalError(`packet scan read past a chunk of ${end} bytes`);
       length += (byte & 0x7f) * multiplier;
       multiplier *= 128;
       lengthBytes++;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { PAYLOAD_TOKEN } from '../mqtt/templates.js';
+import { at } from '../mqtt/checked.js';
 
 /** Renders one message from its sequence number and send time (epoch ms): no object per message. */
 type Render = (seq: number, ts: number) => Buffer;
@@ -14,7 +15,7 @@ export function compilePayload(template: string, fixed: Record<string, string>):
   let last = 0;
   for (const match of template.matchAll(PAYLOAD_TOKEN)) {
     parts.push(template.slice(last, match.index));
-    const name = match[1]!;
+    const name = at(match, 1);
     if (name === 'seq') parts.push((seq) => String(seq));
     else if (name === 'ts') parts.push((_, ts) => String(Math.round(ts)));
     else if (name.startsWith('rand:')) {

@@ -15,6 +15,8 @@ import { loadWorkload, type WorkloadContext } from './workload.js';
 import type { HookWatch } from './hook-watch.js';
 import { threadId } from 'node:worker_threads';
 import type { LaneStats } from './lane-stats.js';
+import { canTransition, ENDS, hasEnded, isEnding, type SessionState } from './state.js';
+import { InternalError } from '../mqtt/checked.js';
 
 /** What a session needs from the lane it runs in. */
 export interface SessionHost {
@@ -44,28 +46,36 @@ type Attempt = { ok: true; sessionPresent: boolean; receiveMaximum: number | und
  * told to stop, then DISCONNECT. A dropped connection starts a fresh round of attempts, unless
  * it dropped right after its CONNACK, which counts against the round it came from (AttemptBudget);
  * when a round fails, or the session is taken over, the client gives up and the others carry on.
+ * Its life is a state machine (state.ts): `state` changes only through transition().
  */
 export class Session {
   private client!: MqttClient;
   private readonly connection: { url: string; options: IClientOptions };
   private readonly publisher: Publisher | null;
   private readonly receiver: Receiver | null;
-  private stopping = false;
+  private state: SessionState = 'created';
+  /**
+   * Connected: from an accepted CONNACK to the socket's close. Not a state of the life: the socket
+   * closes when it will, in any state (closing ones included, where a teardown hook may still
+   * publish while it is open), so it is the socket's fact, kept beside the state.
+   */
   private online = false;
+  /** Was ever ready: the next CONNACK is a reconnect. A one-way latch, not a state. */
   private everReady = false;
-  /** The publish plan has started (the start barrier was passed): ticks run whenever online. */
+  /**
+   * The publish plan has started (the start barrier was passed): ticks run whenever online. A
+   * one-way latch that outlives reconnects (a reconnect resumes the plan, it does not wait for
+   * the start again), so it is not a state either.
+   */
   private publishing = false;
   private lastError: unknown = undefined;
   private wakeDelay: (() => void) | null = null;
   private closed: Promise<void> = Promise.resolve();
-  private finalState: ClientState = 'done';
   private hooks: Hooks | null = null;
   private closing: Promise<void> | null = null;
   private readonly budget: AttemptBudget;
   /** Ends the connection attempt in flight, if any (stop must not wait out --connect-timeout). */
   private abortAttempt: (() => void) | null = null;
-  /** MQTT 5: the broker said another connection took this client id (DISCONNECT 0x8E). */
-  private takenOver = false;
   /** When the last established connection closed (epoch ms). */
   private droppedAt = 0;
 
@@ -119,13 +129,14 @@ export class Session {
   /** Runs until stopped, given up, or failed. Never rejects: failures become a `failed` status. */
   async run(): Promise<void> {
     try {
+      if (this.state === 'created') this.transition('starting');
       this.client = await createClient(this.connection.url, this.connection.options, this.settings.maxPacketSize, this.spec.localAddress);
       this.client.on('error', (err) => {
         this.lastError = err;
         // MQTT.js reports a protocol error on an established connection (bytes that are not MQTT,
         // an oversize packet) and reads on; later packets would then go missing without a word.
         // End the connection with that error instead: `disconnected`, then a reconnect round.
-        if (this.client.connected && !this.stopping && !this.client.stream?.destroyed) this.client.stream?.destroy();
+        if (this.client.connected && !isEnding(this.state) && !this.client.stream?.destroyed) this.client.stream?.destroy();
       });
       // MQTT 5 acknowledgements carry reason codes; MQTT.js passes on only the failures, and not
       // 0x10 (no matching subscribers), which is worth showing.
@@ -141,7 +152,8 @@ export class Session {
         if (code === 0) return;
         this.host.stats.reasonCode('disconnect', code);
         if (code === SESSION_TAKEN_OVER) {
-          this.takenOver = true;
+          // Stopping or failing meanwhile: the session ends as it was going to.
+          if (this.state === 'up') this.transition('taken-over');
           this.lastError = takenOverError(this.spec.clientId);
           // The broker closes the connection after its DISCONNECT [MQTT-3.14.4-1]; do not wait on it.
           this.client.stream?.destroy();
@@ -157,25 +169,59 @@ export class Session {
         if (workload.onMessage) this.client.on('message', this.hooks.message);
         await this.hooks.setup();
       }
-      if (!this.stopping) await this.live();
+      if (!isEnding(this.state)) await this.live();
     } catch (err) {
-      this.finalState = 'failed';
+      if (this.state !== 'failing') this.transition('failing');
       this.lastError = err;
     }
     this.publisher?.stop();
     if (this.hooks) await this.hooks.teardown();
     if (this.client) await this.disconnect();
-    const error = this.finalState === 'done' ? undefined : this.lastError;
+    const end = this.end();
+    const error = end === 'done' ? undefined : this.lastError;
     const received = this.receiver?.uniqueReceived ?? 0;
-    this.status(this.finalState, error === undefined ? { received } : { received, error: serializeError(error) });
+    this.status(end, error === undefined ? { received } : { received, error: serializeError(error) });
+  }
+
+  /** From the closing state run() ended in to its end. */
+  private end(): 'done' | 'failed' | 'gave-up' {
+    const from = this.state;
+    let end = ENDS[from];
+    if (end === undefined) {
+      // live() returns only once the session is ending: anything else is a bug, reported as this client's failure.
+      this.transition('failing');
+      this.lastError = new InternalError(`${this.spec.clientId}: run() ended while ${from}`);
+      end = 'failed';
+    }
+    this.transition(end);
+    return end;
+  }
+
+  /**
+   * The one way `state` changes. A move the table does not allow is a bug: it becomes this
+   * client's failure (an InternalError, reported in its final status), never a crash of the
+   * thread it shares with other clients.
+   */
+  private transition(to: SessionState): void {
+    const from = this.state;
+    if (canTransition(from, to)) {
+      this.state = to;
+      return;
+    }
+    const error = new InternalError(`${this.spec.clientId}: a session cannot go from ${from} to ${to}`);
+    // Already reported: nothing is left to report it in, and nothing should move a session that has ended.
+    if (hasEnded(from)) throw error;
+    this.lastError = error;
+    if (from !== 'failing') this.state = 'failing';
+    this.windDown();
   }
 
   /** This client failed (a workload hook threw or hung): report it, and end its session. */
   private fail(err: Error): void {
-    if (this.finalState === 'failed') return;
-    this.finalState = 'failed';
+    if (this.state === 'failing' || hasEnded(this.state)) return;
+    this.transition('failing');
     this.lastError = err;
-    this.stop();
+    this.windDown();
   }
 
   private workloadContext(): WorkloadContext {
@@ -206,8 +252,13 @@ export class Session {
 
   /** Stop publishing and disconnect cleanly; `run()` then resolves. */
   stop(): void {
-    if (this.stopping) return;
-    this.stopping = true;
+    if (isEnding(this.state)) return;
+    this.transition('stopping');
+    this.windDown();
+  }
+
+  /** No new attempt, wait, tick or message; a graceful close if connected. Safe to repeat. */
+  private windDown(): void {
     this.hooks?.stopTicks();
     this.publisher?.stop();
     this.wakeDelay?.();
@@ -220,19 +271,20 @@ export class Session {
   }
 
   private async live(): Promise<void> {
+    this.transition('connecting');
     const wait = this.connectAt - now();
     if (wait > 0) await this.delay(wait);
     let firstRound = true;
-    while (!this.stopping) {
+    while (!isEnding(this.state)) {
       const sessionPresent = await this.connectRound(firstRound);
       firstRound = false;
       if (sessionPresent === null) {
-        if (!this.stopping) this.finalState = 'gave-up';
+        if (!isEnding(this.state)) this.transition('giving-up');
         return;
       }
       this.online = true;
       this.status('connected');
-      if (this.stopping) {
+      if (isEnding(this.state)) {
         this.client.end(false);
       } else if (await this.subscribe(sessionPresent)) {
         // From here the broker delivers to this client; a resumed persistent session queued meanwhile.
@@ -241,7 +293,8 @@ export class Session {
       }
       await this.closed;
       this.receiver?.windows.closedAt(now());
-      if (this.stopping) return;
+      if (isEnding(this.state)) return;
+      const takenOver = this.state === 'taken-over';
       this.publisher?.pause();
       // Ticks run only while online: one awaiting ctx.publish now would fail the client.
       this.hooks?.stopTicks();
@@ -251,10 +304,11 @@ export class Session {
       this.status('disconnected', this.lastError === undefined ? {} : { error: serializeError(this.lastError) });
       // Reconnecting would take the client id back from the other connection, which would take
       // it back in turn: a storm. The broker said so plainly, so this client ends here.
-      if (this.takenOver) {
-        this.finalState = 'gave-up';
+      if (takenOver) {
+        this.transition('giving-up');
         return;
       }
+      this.transition('connecting');
     }
   }
 
@@ -268,12 +322,12 @@ export class Session {
     for (let attempt = this.budget.next(); attempt !== null; attempt = this.budget.next()) {
       const wait = this.budget.delayBefore(attempt);
       if (wait > 0) await this.delay(wait);
-      if (this.stopping) return null;
+      if (isEnding(this.state)) return null;
       // After a failed attempt, say why: `reconnecting 2/3` alone would leave users guessing.
       const why = attempt > 1 && this.lastError !== undefined ? { error: serializeError(this.lastError) } : {};
       this.status(firstRound && attempt === 1 ? 'connecting' : 'reconnecting', { attempt, of, ...why });
       const release = await this.host.connectSlots.acquire();
-      if (this.stopping) {
+      if (isEnding(this.state)) {
         release();
         return null;
       }
@@ -302,6 +356,9 @@ export class Session {
       };
       const onConnect = (connack: { sessionPresent: boolean; properties?: { receiveMaximum?: number } }): void => {
         cleanup();
+        // Up from the CONNACK on, so that a DISCONNECT right behind it finds the session up. Stopped
+        // or failed meanwhile, it stays so: live() closes this connection.
+        if (this.state === 'connecting') this.transition('up');
         this.budget.connected(now());
         // A later drop without an error of its own must not be blamed on this round's failures.
         this.lastError = undefined;
@@ -367,7 +424,7 @@ export class Session {
     }
     this.status('ready');
     const start = (at: number): void => {
-      if (this.stopping) return;
+      if (isEnding(this.state)) return;
       this.publishing = true;
       // Dropped while waiting for the start: ticks begin when the client is back (above).
       if (this.online) this.hooks?.startTicks();
@@ -379,15 +436,14 @@ export class Session {
 
   /** A wait that stop() cuts short; none at all once stopping. */
   private delay(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
+    if (isEnding(this.state)) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
-        self.wakeDelay = null;
+        this.wakeDelay = null;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wakeDelay = done;
     });
   }

@@ -48,7 +48,7 @@ export async function createClient(url: string, options: IClientOptions, maxPack
           ...(localAddress ? { localAddress } : {}),
         });
         socket.setNoDelay(true);
-        socket.on('error', (err) => client.emit('error', err));
+        socket.on('error', (err: Error) => client.emit('error', err));
         return guardPacketSize(coalesceWrites(socket), maxPacketSize);
       };
       break;
@@ -79,6 +79,8 @@ const BUSY_WRITES = 8;
  * than a couple of packets last turn) holds everything from the first write.
  */
 export function coalesceWrites<T extends Duplex>(socket: T): T {
+  // Called as write.apply(this, ...): the socket's own method, on the socket.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const write = socket.write;
   let inTurn = false;
   let held = false;

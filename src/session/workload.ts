@@ -35,18 +35,19 @@ export interface WorkloadMessage {
   properties?: Record<string, unknown>;
 }
 
+/** A workload module's exports: plain functions, not methods (nothing of theirs needs `this`). */
 export interface Workload {
   /** Once per client, in its thread, before it first connects. */
-  setup?(ctx: WorkloadContext): unknown;
+  setup?: (ctx: WorkloadContext) => unknown;
   /** After every successful (re)connect, once subscribed. */
-  onConnect?(ctx: WorkloadContext, info: { sessionPresent: boolean; reconnect: boolean }): unknown;
+  onConnect?: (ctx: WorkloadContext, info: { sessionPresent: boolean; reconnect: boolean }) => unknown;
   /** Every message this client receives (after mqtt-fleet has counted it). Not awaited: keep it quick, or use --threads per-client. */
-  onMessage?(ctx: WorkloadContext, message: WorkloadMessage): unknown;
+  onMessage?: (ctx: WorkloadContext, message: WorkloadMessage) => unknown;
   /** Every `tickMs` (default 1000) while the client is online and the run is publishing; skipped while a previous tick is still running. */
-  tick?(ctx: WorkloadContext): unknown;
+  tick?: (ctx: WorkloadContext) => unknown;
   tickMs?: number;
   /** Once at the end, while still connected (if it is). */
-  teardown?(ctx: WorkloadContext): unknown;
+  teardown?: (ctx: WorkloadContext) => unknown;
 }
 
 const HOOKS = ['setup', 'onConnect', 'onMessage', 'tick', 'teardown'] as const;

@@ -10,6 +10,7 @@ import type { Counters, PublisherFinal } from '../protocol.js';
 import { zeroCounters } from '../session/lane-stats.js';
 import { buildSummary } from '../run/summary.js';
 import type { ShardResult } from './result.js';
+import { at } from '../mqtt/checked.js';
 
 /**
  * The fleet's summary from its shards' results, exactly: counters add, every stream is accounted
@@ -17,8 +18,8 @@ import type { ShardResult } from './result.js';
  * from the merged HDR histograms, never from averaging the shards' percentiles.
  */
 export function mergeResults(results: readonly ShardResult[]): { summary: Summary; missing: number[]; late: { shard: number; ms: number }[] } {
-  if (results.length === 0) throw new UsageError('merge', 'no shard results to merge');
-  const first = results[0]!;
+  const [first] = results;
+  if (first === undefined) throw new UsageError('merge', 'no shard results to merge');
   for (const r of results) {
     if (r.runId !== first.runId) throw new UsageError('merge', `shard results of different runs: ${first.runId} and ${r.runId}`);
     if (r.shard.count !== first.shard.count) throw new UsageError('merge', `shard counts differ: ${first.shard.count} and ${r.shard.count}`);
@@ -71,7 +72,7 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
   const sum = (pick: (r: ShardResult) => number): number => results.reduce((n, r) => n + pick(r), 0);
   const summary = buildSummary({
     runId: first.runId,
-    startedAt: results.map((r) => r.startedAt).sort()[0]!,
+    startedAt: at(results.map((r) => r.startedAt).sort(), 0),
     groups: plan.groups,
     scenario: plan.scenario,
     clients: running.size,

@@ -47,7 +47,9 @@ export function readShardResults(files: readonly string[]): ShardResult[] {
     }
     if (found.length === 0) throw new UsageError('merge', `${file} holds no shard result (write one with --shard I/N --out result=FILE)`);
     for (const r of found) {
-      if (r.version !== 1) throw new UsageError('merge', `${file}: shard result version ${r.version} is not one this mqtt-fleet reads`);
+      // Read from a file: whatever its type says, the version may be anything.
+      const version: unknown = r.version;
+      if (version !== 1) throw new UsageError('merge', `${file}: shard result version ${String(version)} is not one this mqtt-fleet reads`);
       results.push(r);
     }
   }

@@ -24,7 +24,7 @@ export function spawnCli(t: TestContext, args: string[], options: { json?: boole
   let partial = '';
   const lines: Record<string, unknown>[] = [];
   const changed = new Condition();
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     out += chunk.toString();
     partial += chunk.toString();
     let newline: number;
@@ -35,7 +35,7 @@ export function spawnCli(t: TestContext, args: string[], options: { json?: boole
       changed.notify();
     }
   });
-  child.stderr!.on('data', (chunk: Buffer) => {
+  child.stderr.on('data', (chunk: Buffer) => {
     err += chunk.toString();
   });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

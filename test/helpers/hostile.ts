@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
-import mqttPacket, { type IConnectPacket, type ISubscribePacket, type Packet } from 'mqtt-packet';
+import mqttPacket, { type IConnectPacket, type Packet } from 'mqtt-packet';
 import { TestServer } from './test-server.js';
+import { at } from '../../src/mqtt/checked.js';
 
 /**
  * Brokers that misbehave on purpose, for the failure tests: each counts the connections it
@@ -126,9 +127,8 @@ function speak(socket: Socket, broker: HostileBroker, on: { connect?(version: 4 
         socket.write(mqttPacket.generate({ cmd: 'connack', returnCode: 0, reasonCode: 0, sessionPresent: false }, { protocolVersion: version }));
         on.connect?.(version);
       } else if (packet.cmd === 'subscribe') {
-        const sub = packet as ISubscribePacket;
-        socket.write(mqttPacket.generate({ cmd: 'suback', messageId: sub.messageId, granted: sub.subscriptions.map((s) => s.qos) }, { protocolVersion: version }));
-        on.subscribed?.(sub.subscriptions[0]!.topic);
+        socket.write(mqttPacket.generate({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map((s) => s.qos) }, { protocolVersion: version }));
+        on.subscribed?.(at(packet.subscriptions, 0).topic);
       } else if (packet.cmd === 'pingreq') {
         socket.write(mqttPacket.generate({ cmd: 'pingresp' }));
       }

@@ -70,7 +70,7 @@ export class Mosquitto {
     this.child = child;
     let buffered = '';
     const started = new Promise<void>((resolve, reject) => {
-      child.stderr!.on('data', (chunk: Buffer) => {
+      child.stderr.on('data', (chunk: Buffer) => {
         buffered += chunk.toString();
         let newline: number;
         while ((newline = buffered.indexOf('\n')) >= 0) {

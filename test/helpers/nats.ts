@@ -31,7 +31,7 @@ export class NatsServer {
     server.child = child;
     let buffered = '';
     const ready = new Promise<void>((resolve, reject) => {
-      child.stderr!.on('data', (chunk: Buffer) => {
+      child.stderr.on('data', (chunk: Buffer) => {
         buffered += chunk.toString();
         const lines = buffered.split('\n');
         buffered = lines.pop()!;

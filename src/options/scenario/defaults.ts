@@ -31,7 +31,7 @@ export function scenarioDefaults(scenario: Scenario): { defaults: RunOptions; sp
     const text = typeof value === 'number' && name !== 'password' ? String(value) : value;
     out[name] = FILE_KEYS.has(name) && typeof text === 'string' ? resolvePath(scenario.dir, text) : text;
   }
-  return { defaults: out as RunOptions, spelling };
+  return { defaults: out, spelling };
 }
 
 export function definedOnly<T extends object>(input: T): Partial<T> {

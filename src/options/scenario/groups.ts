@@ -61,7 +61,7 @@ function boolAt(scenario: Scenario, path: Path, value: unknown, fallback: boolea
 /** A secret (a password, a URL that may hold credentials) is described by its kind, never shown. */
 function stringAt(scenario: Scenario, path: Path, value: unknown, secret = false): string {
   if (typeof value !== 'string' || value === '') scenario.fail(path, `must be a non-empty string (got ${secret ? kindOf(value) : JSON.stringify(value)})`);
-  return value as string;
+  return value;
 }
 
 function kindOf(value: unknown): string {
@@ -84,8 +84,8 @@ function namedBrokers(scenario: Scenario, base: ResolvedOptions): Map<string, Br
     const path = ['brokers', name];
     const spec = typeof entry === 'string' ? { url: entry } : entry;
     if (!isPlainObject(spec)) scenario.fail(path, 'must be a URL or { url, ca, cert, key, insecure, cluster }');
-    checkKeys(scenario, spec as Record<string, unknown>, BROKER_KEYS, path);
-    const s = spec as Record<string, unknown>;
+    checkKeys(scenario, spec, BROKER_KEYS, path);
+    const s = spec;
     const url = at(scenario, [...path, 'url'], (label) => checkBrokerUrl(stringAt(scenario, [...path, 'url'], s.url, true), label));
     const file = (key: 'ca' | 'cert' | 'key'): string | undefined =>
       s[key] === undefined ? undefined : at(scenario, [...path, key], (label) => readOptionFile(label, resolve(scenario.dir, stringAt(scenario, [...path, key], s[key])), FILE_LIMITS.pem));
@@ -193,7 +193,7 @@ function subscriptions(scenario: Scenario, path: Path, value: unknown, base: Res
     const at2: Path = [...path, n];
     if (typeof entry === 'string') return { filter: templateAt(scenario, at2, entry, true, TOPIC_TOKENS), qos: base.qos };
     if (!isPlainObject(entry)) scenario.fail(at2, 'must be a topic filter or { topic, qos }');
-    const e = entry as Record<string, unknown>;
+    const e = entry;
     checkKeys(scenario, e, new Set(['topic', 'qos']), at2);
     return {
       filter: templateAt(scenario, [...at2, 'topic'], e.topic, true, TOPIC_TOKENS),
@@ -204,7 +204,7 @@ function subscriptions(scenario: Scenario, path: Path, value: unknown, base: Res
 
 function publishPlan(scenario: Scenario, path: Path, value: unknown, base: ResolvedOptions, protocolVersion: 4 | 5): PublishPlan {
   if (!isPlainObject(value)) scenario.fail(path, 'must be { topic, rate, count or duration, size or payload, qos, retain }');
-  const p = value as Record<string, unknown>;
+  const p = value;
   checkKeys(scenario, p, PUBLISH_KEYS, path);
   const rate = p.rate === undefined ? base.rate : at(scenario, [...path, 'rate'], (label) => parseRate(label, p.rate));
   const count = p.count === undefined ? undefined : at(scenario, [...path, 'count'], (label) => parseMessageCount(label, p.count));
@@ -220,7 +220,7 @@ function publishPlan(scenario: Scenario, path: Path, value: unknown, base: Resol
     if (rate === 0 && count === undefined) scenario.fail([...path, 'rate'], '0 (unpaced) needs a count, so the run has a bound');
     const plan = planProblem({ rate, count, durationMs });
     if (plan !== null) scenario.fail([...path, p.rate === undefined ? 'duration' : 'rate'], plan);
-    const payload = p.payload === undefined ? null : String(p.payload);
+    const payload = p.payload === undefined ? null : textAt(scenario, [...path, 'payload'], p.payload);
     if (payload !== null) at(scenario, [...path, 'payload'], (label) => checkPayloadTemplate(label, payload));
     if (payload !== null && p.size !== undefined) scenario.fail([...path, 'size'], 'and payload do not go together: a payload template makes its own size');
     // Given here, size means a generated payload (with a template it was refused just above).
@@ -233,7 +233,7 @@ function publishPlan(scenario: Scenario, path: Path, value: unknown, base: Resol
       checkKeys(scenario, props, new Set(['userProperties']), [...path, 'properties']);
       const up = props.userProperties;
       if (!isPlainObject(up)) scenario.fail([...path, 'properties', 'userProperties'], 'must be a mapping of names to strings');
-      userProperties = Object.fromEntries(Object.entries(up as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+      userProperties = Object.fromEntries(Object.entries(up).map(([k, v]) => [k, String(v)]));
     }
     return {
       topic: templateAt(scenario, [...path, 'topic'], p.topic, false, TOPIC_TOKENS),
@@ -251,13 +251,20 @@ function publishPlan(scenario: Scenario, path: Path, value: unknown, base: Resol
   }
 }
 
+/** A YAML scalar as text (a number or boolean as its text); a mapping or a list is no payload. */
+function textAt(scenario: Scenario, path: Path, value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  return scenario.fail(path, 'must be text, not a mapping or a list');
+}
+
 function will(scenario: Scenario, path: Path, value: unknown, base: ResolvedOptions): Will {
   if (!isPlainObject(value)) scenario.fail(path, 'must be { topic, payload, qos, retain }');
-  const w = value as Record<string, unknown>;
+  const w = value;
   checkKeys(scenario, w, WILL_KEYS, path);
   return {
     topic: templateAt(scenario, [...path, 'topic'], w.topic, false, TOPIC_TOKENS),
-    payload: w.payload === undefined ? '' : String(w.payload),
+    payload: w.payload === undefined ? '' : textAt(scenario, [...path, 'payload'], w.payload),
     qos: w.qos === undefined ? base.qos : qosAt(scenario, [...path, 'qos'], w.qos),
     retain: boolAt(scenario, [...path, 'retain'], w.retain, false),
   };

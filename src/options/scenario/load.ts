@@ -45,8 +45,8 @@ export function loadScenario(file: string, env: NodeJS.ProcessEnv): Scenario {
     // The parser recurses: nesting deep enough exhausts the stack before it can report a position.
     throw new UsageError('--scenario', `${file}: cannot be parsed (${err instanceof Error ? err.message : String(err)})`);
   }
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
+  const [err] = doc.errors;
+  if (err !== undefined) {
     throw new UsageError('--scenario', `${where(err.pos[0])}: ${err.message.split('\n')[0]}`);
   }
   const expansion = expansionProblem(doc);
@@ -169,7 +169,7 @@ function interpolate(value: unknown, path: Path, env: NodeJS.ProcessEnv, fail: S
     return value.replace(ENV_REF, (_, name: string, fallback: string | undefined) => {
       const found = env[name] ?? fallback;
       if (found === undefined) fail(path, `uses \${${name}}, which is not set in the environment (give a default: \${${name}:-value})`);
-      return found!;
+      return found;
     });
   }
   if (Array.isArray(value)) return value.map((v, n) => interpolate(v, [...path, n], env, fail));
