@@ -7,6 +7,7 @@ import { maskUrl } from '../secrets.js';
 import type { Counters, LoopDelay } from '../protocol.js';
 import { reasonText } from '../session/refusal.js';
 import { shortfallOf } from './shortfall.js';
+import { stepFigures } from '../metrics/steps.js';
 
 /** Everything a summary is made of: from one run's coordinator, or merged from shard results. */
 export interface RunFigures {
@@ -32,6 +33,8 @@ export interface RunFigures {
   /** HDR histograms (µs), one per latency group. */
   latency: readonly Histogram[];
   latencyGroups: readonly string[];
+  /** HDR histograms (µs), one per step of the clients' lives (metrics/steps.ts STEPS order). */
+  steps: readonly Histogram[];
   loopDelays: readonly LoopDelay[];
   workMs: number;
   peakRssMb: number;
@@ -88,6 +91,7 @@ export function buildSummary(f: RunFigures): Summary {
     retained: t.retained,
     reasonCodes: Object.fromEntries([...f.reasonCodes].map(([key, count]) => [reasonLabel(key), count])),
     connectMs: f.connectMs,
+    steps: stepFigures(f.steps),
     durationMs: Math.round(durationMs),
     publishedPerSec: perSec(t.published),
     receivedPerSec: perSec(t.received),

@@ -4,6 +4,7 @@ import { planSessions } from '../hosts/plan.js';
 import { accountDelivery } from '../metrics/delivery.js';
 import { addEncoded, newHistogram } from '../metrics/histogram.js';
 import { expectedStreams } from '../metrics/topology.js';
+import { newStepHistograms } from '../metrics/steps.js';
 import { plannedMessages } from '../metrics/planned.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Counters, PublisherFinal } from '../protocol.js';
@@ -67,6 +68,10 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
     for (const r of results) addEncoded(h, r.latency[g] ?? '');
     return h;
   });
+  const steps = newStepHistograms();
+  steps.forEach((h, n) => {
+    for (const r of results) addEncoded(h, r.steps?.[n] ?? '');
+  });
   const started = results.filter((r) => r.goAt > 0);
   const sum = (pick: (r: ShardResult) => number): number => results.reduce((n, r) => n + pick(r), 0);
   const summary = buildSummary({
@@ -90,6 +95,7 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
     lastReceiveAt: Math.max(0, ...results.map((r) => r.lastReceiveAt)),
     latency,
     latencyGroups: plan.latencyGroups,
+    steps,
     loopDelays: results.flatMap((r) => r.loopDelays),
     workMs: plan.workMs,
     peakRssMb: sum((r) => r.peakRssMb),
@@ -99,6 +105,6 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
     shards: results.length,
     threads: sum((r) => r.summary.threads),
   });
-  for (const h of latency) h.destroy();
+  for (const h of [...latency, ...steps]) h.destroy();
   return { summary, missing, late };
 }

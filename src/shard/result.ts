@@ -38,6 +38,8 @@ export interface ShardResult {
   lastPublishAt: number;
   lastReceiveAt: number;
   latency: string[];
+  /** Each step's HDR histogram (metrics/steps.ts STEPS order), encoded as `latency` (absent in results of older versions). */
+  steps?: string[];
   loopDelays: LoopDelay[];
   publishers: PublisherFinal[];
   streams: StreamFinal[];
