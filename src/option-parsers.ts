@@ -10,7 +10,7 @@ import { groupPacketProblem, type PacketField } from './packet-limits.js';
 import type { OutputKind } from './report/outputs.js';
 import type { ResolvedOptions, RunOptions } from './option-types.js';
 
-const OUTPUT_KINDS: readonly OutputKind[] = ['csv', 'ndjson', 'result'];
+const OUTPUT_KINDS: readonly OutputKind[] = ['csv', 'ndjson', 'result', 'hdr'];
 
 /** `--shard I/N`, or JOB_COMPLETION_INDEX with `--shards N` (a Kubernetes Indexed Job). */
 export function parseShard(input: RunOptions, env: NodeJS.ProcessEnv, clients: number): { index: number; count: number } | null {
