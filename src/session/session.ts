@@ -312,11 +312,13 @@ export class Session {
       const onConnect = (connack: { sessionPresent: boolean; properties?: { receiveMaximum?: number } }): void => {
         cleanup();
         const at = now();
+        // MQTT.js says `connect` only after replaying its outgoing store: the CONNACK came earlier.
+        const ackAt = connackAt || at;
         const stats = this.host.stats;
         // The CONNECT waited in the socket until it was ready: CONNACK time counts from then.
-        stats.recordStep('connack', at - Math.max(attemptAt, this.connectSentAt));
+        stats.recordStep('connack', ackAt - Math.max(attemptAt, this.connectSentAt));
         // Back after a drop: the whole outage, delays between attempts included.
-        if (this.droppedAt > 0) stats.recordStep('reconnect', at - this.droppedAt);
+        if (this.droppedAt > 0) stats.recordStep('reconnect', ackAt - this.droppedAt);
         this.budget.connected(at);
         // A later drop without an error of its own must not be blamed on this round's failures.
         this.lastError = undefined;
@@ -336,8 +338,14 @@ export class Session {
         cleanup();
         resolve({ ok: false, error: error ?? new Error('connection closed before CONNACK') });
       };
+      // The broker's first packet is its CONNACK [MQTT-3.2.0-1]: one listener, not one per packet of the session.
+      let connackAt = 0;
+      const onPacket = (): void => {
+        connackAt = now();
+      };
       const cleanup = (): void => {
         this.abortAttempt = null;
+        client.off('packetreceive', onPacket);
         client.off('error', onError);
         client.off('connect', onConnect);
         client.off('close', onClose);
@@ -345,6 +353,7 @@ export class Session {
       client.on('error', onError);
       client.once('connect', onConnect);
       client.once('close', onClose);
+      client.once('packetreceive', onPacket);
       const attemptAt = now();
       this.connectSentAt = 0;
       client.connect();
