@@ -38,9 +38,9 @@ export function runReportHtml(record: RunRecord, source: string): string {
 <section><h2>Throughput over time (messages per second)</h2><div id="throughput"></div></section>
 <section><h2>Connections over time</h2><div id="connections"></div></section>
 <section><h2>Latency over time (ms, per interval)</h2><div id="latency-time"></div></section>
-<section id="summary-section"><h2>Latency percentiles over the whole run (ms)</h2><div id="latency"></div><div id="figures"></div></section>
 <section id="percentile-section"><h2>Latency by percentile (ms; x: 1/(1-p), log scale)</h2><div id="percentiles"></div></section>
-<section id="steps-section"><h2>Connection and acknowledgement steps by percentile (ms)</h2><div id="step-percentiles"></div></section>`;
+<section id="steps-section"><h2>Connection and acknowledgement steps by percentile (ms)</h2><div id="step-percentiles"></div></section>
+<section id="summary-section"><h2>Latency percentiles over the whole run (ms)</h2><div id="latency"></div><div id="figures"></div></section>`;
   const script = `
   var s = data.summary;
   document.getElementById('subtitle').textContent = s
