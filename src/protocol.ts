@@ -229,6 +229,8 @@ export type LaneMessage =
       counters: Counters;
       /** Per latency group: this interval's latency counts (µs) as [HDR counts index, count] pairs. */
       latency: number[][];
+      /** Per step of a client's life (metrics/steps.ts STEPS order): this interval's durations (µs), pairs as above. */
+      steps: number[][];
       firstPublishAt: number;
       lastPublishAt: number;
       lastReceiveAt: number;

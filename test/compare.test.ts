@@ -46,6 +46,13 @@ test('compare runs each mode on identical work, prints one summary per mode and 
     assert.equal(bar('work', 'working p99'), row.workingMs.p99, `${row.mode} working p99 bar`);
   }
   assert.equal(drawn.filter((b) => b.chart === 'latency').length, 3 * 4);
+  // Latency by percentile: a line per mode, a point per percentile.
+  const points = [...dom.matchAll(/<circle [^>]*data-chart="percentiles"[^>]*data-percentile="([\d.]+)"[^>]*data-value="([\d.]+)"/g)].map((m) => ({ p: Number(m[1]), value: Number(m[2]) }));
+  assert.equal(points.length, 3 * 5);
+  const valuesAt = (p: number): number[] => points.filter((x) => x.p === p).map((x) => x.value).sort((a, b) => a - b);
+  const rows = comparison.rows as unknown as { latencyMs: { p50: number; p99: number } }[];
+  assert.deepEqual(valuesAt(99), rows.map((r) => r.latencyMs.p99).sort((a, b) => a - b));
+  assert.deepEqual(valuesAt(50), rows.map((r) => r.latencyMs.p50).sort((a, b) => a - b));
 });
 
 test('compare rejects a bad mode before running anything', async (t) => {

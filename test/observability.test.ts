@@ -59,8 +59,15 @@ test('--metrics-port serves Prometheus metrics during the run: clients by state,
   assert.equal(metric(text, 'mqtt_fleet_latency_seconds_bucket', 'le="+Inf"'), count);
   assert.ok(metric(text, 'mqtt_fleet_latency_seconds_bucket', 'le="0.0005"') <= metric(text, 'mqtt_fleet_latency_seconds_bucket', 'le="1"'));
   assert.ok(metric(text, 'mqtt_fleet_process_resident_memory_bytes') > 0);
+  // Each step is a histogram of its own, labelled by step: every client connected and subscribed once.
+  assert.equal(metric(text, 'mqtt_fleet_step_seconds_count', 'step="connack"'), 4);
+  assert.equal(metric(text, 'mqtt_fleet_step_seconds_bucket', 'step="suback",le="+Inf"'), 4);
+  assert.equal(metric(text, 'mqtt_fleet_step_seconds_count', 'step="tlsHandshake"'), 0);
+  const acks = metric(text, 'mqtt_fleet_step_seconds_count', 'step="puback"');
+  assert.ok(acks > 0 && acks <= metric(text, 'mqtt_fleet_messages_acked_total'), `PUBACKs timed: ${acks}`);
   const summary = await running;
   assert.equal(summary.exitCode, 0);
+  assert.equal(summary.steps.pubackMs.count, summary.acked, 'every acknowledgement timed');
   assert.ok(summary.received >= received, 'the run went on from where it was scraped');
   assert.equal(summary.latencyMs.count, summary.received - summary.duplicates, "the run's own histogram: every message received, once");
   await assert.rejects(fetch(url), 'the metrics server stops with the run');
@@ -78,11 +85,24 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
   const summary = events.at(-1)!;
   assert.equal(summary.type, 'summary');
   const rows = readFileSync(csv, 'utf8').trim().split('\n');
-  assert.equal(rows[0], 't_s,connected,reconnecting,gave_up,failed,published,received,published_per_sec,received_per_sec,latency_p50_ms,latency_p99_ms,latency_max_ms,loop_delay_p99_ms,rss_mb');
+  // The original columns first, unchanged; the connect rate and each step's percentiles after them.
+  const steps = ['tcp_connect', 'tls_handshake', 'connack', 'suback', 'puback', 'pubcomp', 'reconnect'].flatMap((s) => [`${s}_p50_ms`, `${s}_p99_ms`, `${s}_max_ms`]);
+  assert.equal(
+    rows[0],
+    ['t_s,connected,reconnecting,gave_up,failed,published,received,published_per_sec,received_per_sec,latency_p50_ms,latency_p99_ms,latency_max_ms,loop_delay_p99_ms,rss_mb', 'connects_per_sec', ...steps].join(','),
+  );
   assert.equal(rows.length - 1, stats.length, 'one row per stats line');
   const last = rows.at(-1)!.split(',');
   assert.equal(Number(last[5]), stats.at(-1)!.published);
   assert.equal(Number(last[6]), summary.received);
+  // The interval in which the clients connected: its rate, and its CONNACK times.
+  const header = rows[0]!.split(',');
+  const connectRow = rows.slice(1).map((r) => r.split(',')).findIndex((r) => r[header.indexOf('connack_p50_ms')] !== '');
+  assert.ok(connectRow >= 0, 'a row with CONNACK times');
+  const connected = stats[connectRow]! as { connectsPerSec: number; stepsMs: { connackMs: { p99: number } } };
+  assert.equal(Number(rows[connectRow + 1]!.split(',')[header.indexOf('connects_per_sec')]), connected.connectsPerSec);
+  assert.ok(connected.connectsPerSec > 0);
+  assert.equal(Number(rows[connectRow + 1]!.split(',')[header.indexOf('connack_p99_ms')]), connected.stepsMs.connackMs.p99);
 
   const report = join(dir, 'report.html');
   const rendered = spawnCli(t, ['report', ndjson, '-o', report]);
@@ -100,6 +120,18 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
   const p99 = /<rect [^>]*data-chart="latency"[^>]*data-series="p99"[^>]*data-value="([\d.]+)"/.exec(dom);
   assert.equal(Number(p99![1]), (summary.latencyMs as { p99: number }).p99);
   assert.match(dom, new RegExp(`<tr data-figure="received"><td>received</td><td>${String(summary.received)}</td>`));
+  // Latency by percentile: a point per percentile at the summary's figure, message latency and each step that happened.
+  const point = (chart: string, series: string, percentile: number): number => {
+    const m = new RegExp(`<circle [^>]*data-chart="${chart}"[^>]*data-series="${series}"[^>]*data-percentile="${percentile}"[^>]*data-value="([\\d.]+)"`).exec(dom);
+    assert.ok(m, `${chart} ${series} p${percentile}`);
+    return Number(m[1]);
+  };
+  const latency = summary.latencyMs as Record<string, number>;
+  for (const [p, key] of [[50, 'p50'], [90, 'p90'], [99, 'p99'], [99.9, 'p999'], [100, 'max']] as const) assert.equal(point('percentiles', 'all clients', p), latency[key]);
+  const stepFigures = summary.steps as Record<string, Record<string, number>>;
+  assert.equal(point('step-percentiles', 'connack', 50), stepFigures.connackMs!.p50);
+  assert.equal(point('step-percentiles', 'suback', 99), stepFigures.subackMs!.p99);
+  assert.doesNotMatch(dom, /data-chart="step-percentiles" data-series="tlsHandshake"/, 'steps that never happened are left out');
 });
 
 test('--out: a file that fails mid-run (a full disk) is logged and costs only that file, never the summary', async (t) => {

@@ -11,20 +11,25 @@ import { Condition, withTimeout } from './helpers/wait.js';
 import { infoLogger } from './helpers/logger.js';
 import { at } from '../src/mqtt/checked.js';
 
-test('WebSocket transports: ws:// and wss:// (with --ca) carry every message, in a pool and on one loop', async (t) => {
+test('WebSocket and TLS transports: ws://, wss:// and mqtts:// (with --ca) carry every message, in a pool and on one loop, their set-up timed', async (t) => {
   const certs = makeCerts();
   t.after(() => certs.remove());
-  const [ws, wss] = [await freePort(), await freePort()];
+  const [ws, wss, tls] = [await freePort(), await freePort(), await freePort()];
+  const tlsFiles = `cafile ${certs.ca}\ncertfile ${certs.cert}\nkeyfile ${certs.key}\n`;
   const mosquitto = await Mosquitto.start(
-    `listener ${ws} 127.0.0.1\nprotocol websockets\nlistener ${wss} 127.0.0.1\nprotocol websockets\ncafile ${certs.ca}\ncertfile ${certs.cert}\nkeyfile ${certs.key}\n`,
+    `listener ${ws} 127.0.0.1\nprotocol websockets\nlistener ${wss} 127.0.0.1\nprotocol websockets\n${tlsFiles}listener ${tls} 127.0.0.1\n${tlsFiles}`,
     { verbose: false },
   );
   t.after(() => mosquitto.stop());
-  for (const [url, threads] of [[`ws://127.0.0.1:${ws}`, '2'], [`wss://localhost:${wss}`, '0']] as const) {
+  for (const [url, threads] of [[`ws://127.0.0.1:${ws}`, '2'], [`wss://localhost:${wss}`, '0'], [`mqtts://localhost:${tls}`, '2']] as const) {
     const summary = await run({ brokers: [url], clients: 4, count: 50, rate: 200, qos: 1, threads, ca: certs.ca });
     assert.equal(summary.received, 200, url);
     assert.equal(summary.lost, 0, url);
     assert.deepEqual(summary.brokers, [url]);
+    // ws opens its socket through our createConnection, so its set-up is timed as on TCP and TLS.
+    assert.equal(summary.steps.tcpConnectMs.count, 4, url);
+    assert.equal(summary.steps.tlsHandshakeMs.count, url.startsWith('ws:') ? 0 : 4, url);
+    assert.equal(summary.steps.connackMs.count, 4, url);
   }
 });
 

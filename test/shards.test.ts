@@ -6,6 +6,7 @@ import { UsageError } from '../src/errors.js';
 import { resolveOptions, run, type Summary } from '../src/index.js';
 import { addEncoded, newHistogram, summarizeLatency } from '../src/metrics/histogram.js';
 import type { ShardResult } from '../src/shard/result.js';
+import { STEPS } from '../src/metrics/steps.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
 import { FaultProxy } from './helpers/fault-proxy.js';
@@ -75,6 +76,18 @@ test('merging 4 shard results reproduces the unsharded run: every stream across 
     (({ count, p50, p90, p99, p999, max }) => ({ count, p50, p90, p99, p999, max }))(summarizeLatency(all)),
     (({ count, p50, p90, p99, p999, max }) => ({ count, p50, p90, p99, p999, max }))(merged.latencyMs),
   );
+  // Every step of the clients' lives, likewise: the shards' histograms added, exactly, and as many as the unsharded run timed.
+  const pick = ({ count, p50, p90, p99, p999, max }: Summary['latencyMs']) => ({ count, p50, p90, p99, p999, max });
+  STEPS.forEach((step, n) => {
+    const h = newHistogram();
+    for (const r of results) addEncoded(h, r.steps![n]!);
+    assert.deepEqual(pick(summarizeLatency(h)), pick(merged.steps[`${step}Ms`]), step);
+    assert.equal(merged.steps[`${step}Ms`].count, unsharded.steps[`${step}Ms`].count, `${step} count: merged and unsharded`);
+    h.destroy();
+  });
+  assert.equal(merged.steps.connackMs.count, 8);
+  assert.equal(merged.steps.subackMs.count, 8);
+  assert.equal(merged.steps.pubackMs.count, 8 * 60);
   assert.match(merge.stderr(), /merged from 4 shards/);
 });
 

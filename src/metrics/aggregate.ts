@@ -1,3 +1,4 @@
+import { newStepHistograms, STEPS } from './steps.js';
 import type { StatsLine } from '../report/events.js';
 import { FINAL_STATES, type ClientState, type Counters, type PublisherFinal, type LaneMessage, type StatusEvent, type StreamFinal, type SubscriberFinal } from '../protocol.js';
 import { zeroCounters } from '../session/lane-stats.js';
@@ -23,7 +24,16 @@ export class Aggregate {
   readonly latency: Histogram[];
   private readonly interval = new IntervalLatency();
   private intervalLoopDelay: { p99: number; max: number } | null = null;
-  private intervalStart: { t: number; published: number; received: number };
+  private intervalStart: { t: number; published: number; received: number; connects: number };
+  /** Each step of the clients' lives (metrics/steps.ts STEPS order), merged exactly like latency. */
+  readonly steps: Histogram[] = newStepHistograms();
+  private readonly stepInterval = STEPS.map(() => new IntervalLatency());
+  /** The same step counts in Prometheus buckets. */
+  readonly promSteps = STEPS.map(() => new PromBuckets());
+  /** Successful connects (first ones and reconnects), for the per-interval connect rate. */
+  private connectsTotal = 0;
+  /** Told of every batch's counts as they arrive (--out hdr=). */
+  onCounts: ((histogram: { kind: 'latency' | 'step'; index: number }, pairs: readonly number[]) => void) | null = null;
   firstPublishAt = 0;
   lastPublishAt = 0;
   lastReceiveAt = 0;
@@ -50,7 +60,7 @@ export class Aggregate {
     }
     this.stateCounts.set('connecting', clients.length);
     this.latency = Array.from({ length: latencyGroups }, () => newHistogram());
-    this.intervalStart = { t: startedAt, published: 0, received: 0 };
+    this.intervalStart = { t: startedAt, published: 0, received: 0, connects: 0 };
   }
 
   onStatus(event: StatusEvent): void {
@@ -60,7 +70,10 @@ export class Aggregate {
     this.count(before, -1);
     this.count(event.state, +1);
     this.states.set(event.client, event.state);
-    if (event.state === 'connected') this.connects.set(event.client, known(this.connects, event.client) + 1);
+    if (event.state === 'connected') {
+      this.connects.set(event.client, known(this.connects, event.client) + 1);
+      this.connectsTotal++;
+    }
     if (event.state === 'published' && event.published !== undefined) this.publishedBy.set(event.client, event.published);
     if (FINAL_STATES.has(event.state)) this.receivedAtEnd.set(event.client, event.received ?? 0);
   }
@@ -88,6 +101,14 @@ export class Aggregate {
       addCounts(at(this.latency, group), pairs);
       this.interval.add(pairs);
       this.promLatency.add(pairs);
+      this.onCounts?.({ kind: 'latency', index: group }, pairs);
+    });
+    batch.steps.forEach((pairs, n) => {
+      if (pairs.length === 0) return;
+      addCounts(this.steps[n]!, pairs);
+      this.stepInterval[n]!.add(pairs);
+      this.promSteps[n]!.add(pairs);
+      this.onCounts?.({ kind: 'step', index: n }, pairs);
     });
     if (batch.firstPublishAt > 0 && (this.firstPublishAt === 0 || batch.firstPublishAt < this.firstPublishAt)) {
       this.firstPublishAt = batch.firstPublishAt;
@@ -153,13 +174,23 @@ export class Aggregate {
       received: this.totals.received,
       publishedPerSec: Math.round((this.totals.published - last.published) / seconds),
       receivedPerSec: Math.round((this.totals.received - last.received) / seconds),
+      connectsPerSec: Math.round((this.connectsTotal - last.connects) / seconds),
       latencyMs: q === null ? null : { p50: at(q, 0), p99: at(q, 1), max: at(q, 2) },
+      stepsMs: Object.fromEntries(
+        STEPS.map((step, n) => {
+          const steps = at(this.stepInterval, n);
+          if (steps.total === 0) return [`${step}Ms`, null];
+          const p = steps.percentiles([50, 99, 100]).map(ms);
+          return [`${step}Ms`, { p50: at(p, 0), p99: at(p, 1), max: at(p, 2) }];
+        }),
+      ) as StatsLine['stepsMs'],
       loopDelayMs: this.intervalLoopDelay,
       rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20),
     };
     this.intervalLoopDelay = null;
     interval.reset();
-    this.intervalStart = { t: now, published: this.totals.published, received: this.totals.received };
+    for (const steps of this.stepInterval) steps.reset();
+    this.intervalStart = { t: now, published: this.totals.published, received: this.totals.received, connects: this.connectsTotal };
     return line;
   }
 

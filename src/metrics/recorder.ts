@@ -101,3 +101,28 @@ export class LatencyRecorder {
     return out;
   }
 }
+
+/**
+ * LatencyRecorder's counts for rare events (connects, subscriptions, acknowledgements), kept in
+ * a map: a thread per client holds one per step, and a full counts array each would cost far
+ * more memory than the few values it ever sees. Drains to the same [index, count] pairs.
+ */
+export class SparseRecorder {
+  private counts = new Map<number, number>();
+
+  record(us: number): void {
+    const index = countsIndex(us < 1 ? 1 : us >= HIGHEST_TRACKABLE_US ? HIGHEST_TRACKABLE_US : Math.round(us));
+    this.counts.set(index, (this.counts.get(index) ?? 0) + 1);
+  }
+
+  get empty(): boolean {
+    return this.counts.size === 0;
+  }
+
+  drain(): number[] {
+    const out: number[] = [];
+    for (const [index, count] of this.counts) out.push(index, count);
+    this.counts = new Map();
+    return out;
+  }
+}

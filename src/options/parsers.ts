@@ -11,7 +11,7 @@ import type { OutputKind } from '../report/outputs.js';
 import type { ResolvedOptions, RunOptions } from './types.js';
 import { at } from '../mqtt/checked.js';
 
-const OUTPUT_KINDS: readonly OutputKind[] = ['csv', 'ndjson', 'result'];
+const OUTPUT_KINDS: readonly OutputKind[] = ['csv', 'ndjson', 'result', 'hdr'];
 
 /** `--shard I/N`, or JOB_COMPLETION_INDEX with `--shards N` (a Kubernetes Indexed Job). */
 export function parseShard(input: RunOptions, env: NodeJS.ProcessEnv, clients: number): { index: number; count: number } | null {

@@ -342,10 +342,10 @@ export const OPTIONS = {
     scenario: false,
   },
   metricsHost: { kind: 'string', description: 'Address for --metrics-port', default: '127.0.0.1', scenario: false },
-  /** Extra outputs, `kind=path`: `csv=run.csv` (time series), `ndjson=run.ndjson` (every event), `result=shard.json` (mergeable). */
+  /** Extra outputs, `kind=path`: `csv=run.csv` (time series), `ndjson=run.ndjson` (every event), `result=shard.json` (mergeable), `hdr=run.hlog` (histograms). */
   out: {
     kind: 'strings',
-    description: "Also write csv=FILE (per-interval time series), ndjson=FILE (every event) or result=FILE (a shard's mergeable result); repeatable",
+    description: "Also write csv=FILE (per-interval time series), ndjson=FILE (every event), hdr=FILE (every histogram, HdrHistogram log) or result=FILE (a shard's mergeable result); repeatable",
     scenario: false,
   },
   json: { kind: 'boolean', description: 'NDJSON on stdout: status, stats, summary lines', default: false, scenario: false, cliOnly: true },

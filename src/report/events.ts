@@ -2,6 +2,7 @@
  * What a run tells its caller while it goes and at the end. The CLI prints these as NDJSON with
  * `--json`, one object per line; the README documents every field.
  */
+import type { Step, StepFigures } from '../metrics/steps.js';
 import type { SerializedError } from '../errors.js';
 import type { LatencySummary } from '../metrics/histogram.js';
 import type { GroupProfile } from '../options/group.js';
@@ -36,8 +37,12 @@ export interface StatsLine {
   /** Rates over the interval since the previous stats line. */
   publishedPerSec: number;
   receivedPerSec: number;
+  /** Successful connects (first ones and reconnects) per second over the interval. */
+  connectsPerSec: number;
   /** Latency of the messages received during the interval; null when none were. */
   latencyMs: { p50: number; p99: number; max: number } | null;
+  /** Each step of the clients' lives that happened during the interval (as the summary's `steps`); null for a step that did not. */
+  stepsMs: Record<`${Step}Ms`, { p50: number; p99: number; max: number } | null>;
   /** Event-loop delay during the interval, worst thread; null before publishing or when no thread reported. */
   loopDelayMs: { p99: number; max: number } | null;
   /** This process's resident memory now. */
@@ -103,6 +108,8 @@ export interface Summary {
   reasonCodes: Record<string, number>;
   /** From launch until every client was connected and subscribed (the start barrier). */
   connectMs: number;
+  /** Each step of the clients' lives as a distribution (ms), merged exactly across threads and shards. */
+  steps: StepFigures;
   /** From the start barrier until the last message was published or received. */
   durationMs: number;
   publishedPerSec: number;
@@ -155,6 +162,8 @@ export interface ShardResult {
   lastPublishAt: number;
   lastReceiveAt: number;
   latency: string[];
+  /** Each step's HDR histogram (metrics/steps.ts STEPS order), encoded as `latency` (absent in results of older versions). */
+  steps?: string[];
   loopDelays: LoopDelay[];
   publishers: PublisherFinal[];
   streams: StreamFinal[];

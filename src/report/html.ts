@@ -8,6 +8,7 @@ export function comparisonHtml(comparison: Comparison): string {
 <p class="sub" id="subtitle"></p>
 <section><h2>Throughput (messages per second)</h2><div id="throughput"></div></section>
 <section><h2>Latency percentiles (ms)</h2><div id="latency"></div></section>
+<section><h2>Latency by percentile (ms; x: 1/(1-p), log scale)</h2><div id="percentiles"></div></section>
 <section id="work-section" hidden><h2>Latency of the other clients vs the working ones (ms)</h2><div id="work"></div></section>
 <section><h2>Start-up, responsiveness and cost</h2><div id="resources"></div></section>`;
   const script = `
@@ -28,6 +29,7 @@ export function comparisonHtml(comparison: Comparison): string {
     { name: 'p99', value: function (c) { return c.r.latencyMs.p99; } },
     { name: 'p99.9', value: function (c) { return c.r.latencyMs.p999; } },
   ]);
+  percentileChart(document.getElementById('percentiles'), 'percentiles', rows.map(function (c) { return { name: c.label, summary: c.r.latencyMs }; }), 'ms');
   if (data.rows.some(function (r) { return r.workingMs; })) {
     document.getElementById('work-section').hidden = false;
     barChart(document.getElementById('work'), 'work', rows, [

@@ -1,20 +1,30 @@
+import { STEPS } from '../metrics/steps.js';
 import { constants, createWriteStream, openSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { UsageError } from '../errors.js';
 import type { RunEvent, StatsLine } from './events.js';
 
-export type OutputKind = 'csv' | 'ndjson' | 'result';
+export type OutputKind = 'csv' | 'ndjson' | 'result' | 'hdr';
+
+/** `tlsHandshake` -> `tls_handshake`. */
+const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 const CSV_COLUMNS = [
   't_s', 'connected', 'reconnecting', 'gave_up', 'failed', 'published', 'received', 'published_per_sec', 'received_per_sec',
   'latency_p50_ms', 'latency_p99_ms', 'latency_max_ms', 'loop_delay_p99_ms', 'rss_mb',
-] as const;
+  // Added later, so after the original columns: readers that take columns by position keep working.
+  'connects_per_sec', ...STEPS.flatMap((step) => [`${snake(step)}_p50_ms`, `${snake(step)}_p99_ms`, `${snake(step)}_max_ms`]),
+];
 
 function csvRow(s: StatsLine): string {
   const cells = [
     (s.t / 1000).toFixed(3), s.connected, s.reconnecting, s.gaveUp, s.failed, s.published, s.received, s.publishedPerSec, s.receivedPerSec,
     s.latencyMs?.p50 ?? '', s.latencyMs?.p99 ?? '', s.latencyMs?.max ?? '', s.loopDelayMs?.p99 ?? '', s.rssMb,
+    s.connectsPerSec, ...STEPS.flatMap((step) => {
+      const d = s.stepsMs[`${step}Ms`];
+      return [d?.p50 ?? '', d?.p99 ?? '', d?.max ?? ''];
+    }),
   ];
   return `${cells.join(',')}\n`;
 }
@@ -38,6 +48,7 @@ type Entry = { kind: OutputKind; path: string; stream: Writable; error: Error | 
 /**
  * `--out csv=FILE`: one row per stats interval (1 s by default), the run's time series.
  * `--out ndjson=FILE`: every event, as `--json` prints them, to a file.
+ * `--out hdr=FILE`: every histogram, per interval, in HdrHistogram's log format (report/hdr-log.ts).
  * A file that fails (disk full, removed volume, a reader that went away) stops being written;
  * the run goes on, and close() says which failed, so the summary is never lost to an output.
  * A FIFO is opened without blocking (a blocking open with no reader would hang the process
@@ -93,6 +104,15 @@ export class Outputs {
       if (kind === 'ndjson') stream.write(`${JSON.stringify(event)}\n`);
       else if (kind === 'csv' && event.type === 'stats') stream.write(csvRow(event));
       if (stream.writableLength > MAX_BACKLOG_BYTES) this.fail(entry, new Error(`${MAX_BACKLOG_BYTES / 2 ** 20} MiB not yet written: its reader does not keep up`));
+    }
+  }
+
+  /** Text for every file of one kind (the `hdr` log, which its writer formats). */
+  write(kind: OutputKind, text: string): void {
+    for (const entry of this.streams) {
+      if (entry.kind !== kind || entry.error) continue;
+      entry.stream.write(text);
+      if (entry.stream.writableLength > MAX_BACKLOG_BYTES) this.fail(entry, new Error(`${MAX_BACKLOG_BYTES / 2 ** 20} MiB not yet written: its reader does not keep up`));
     }
   }
 

@@ -9,7 +9,10 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** Chart helpers available to a page's script: barChart(container, chart, categories, series), lineChart(container, chart, points, series). */
+/**
+ * Chart helpers available to a page's script: barChart(container, chart, categories, series),
+ * lineChart(container, chart, points, series), percentileChart(container, chart, series).
+ */
 const CHARTS = `
   var SVG = 'http://www.w3.org/2000/svg';
   var COLOURS = ['#3a6ea5', '#e07a2f', '#4f9d69', '#b5485d', '#7a5ba6', '#8c8c8c'];
@@ -75,6 +78,40 @@ const CHARTS = `
         path.push(x(p.t).toFixed(1) + ',' + y(v).toFixed(1));
         el('title', {}, el('circle', { cx: x(p.t), cy: y(v), r: 2.5, fill: colour, 'class': 'point', 'data-chart': chart, 'data-series': s.name, 'data-t': p.t, 'data-value': v }, svg))
           .textContent = s.name + ' at ' + (p.t / 1000).toFixed(1) + ' s: ' + fmt(v);
+      });
+      el('polyline', { points: path.join(' '), fill: 'none', stroke: colour, 'stroke-width': 1.5 }, svg);
+    });
+    legend(container, series);
+    container.appendChild(svg);
+  }
+  /*
+   * Latency by percentile, as HdrHistogram and wrk2 plot it: x is 1/(1-p) on a log scale (p50 at
+   * 2, p90 at 10, p99 at 100, p99.9 at 1000), y the latency; the max one decade past the last
+   * percentile. series: [{ name, summary }] with summary { p50, p90, p99, p999, max }.
+   */
+  var PERCENTILES = [['50%', 50, 'p50'], ['90%', 90, 'p90'], ['99%', 99, 'p99'], ['99.9%', 99.9, 'p999'], ['max', 100, 'max']];
+  function percentileChart(container, chart, series, unit) {
+    var width = 900, height = 260, left = 60, right = 20, top = 10, bottom = 34, max = 0;
+    var decades = PERCENTILES.length - 1;
+    series.forEach(function (s) { if (s.summary.max > max) max = s.summary.max; });
+    max = max || 1;
+    var x = function (n) { return left + (n / decades) * (width - left - right); };
+    var y = function (v) { return top + (1 - v / max) * (height - top - bottom); };
+    var svg = el('svg', { width: width, height: height, viewBox: '0 0 ' + width + ' ' + height, role: 'img', 'data-chart': chart });
+    el('line', { x1: left, y1: y(0), x2: width - right, y2: y(0), stroke: '#c6ccd4' }, svg);
+    el('text', { x: 0, y: y(max) + 4 }, svg).textContent = fmt(max) + (unit ? ' ' + unit : '');
+    el('text', { x: 0, y: y(0) }, svg).textContent = '0';
+    PERCENTILES.forEach(function (p, n) {
+      el('line', { x1: x(n), y1: y(0), x2: x(n), y2: y(max), stroke: '#eef0f3' }, svg);
+      el('text', { x: x(n) - 14, y: height - 10 }, svg).textContent = p[0];
+    });
+    series.forEach(function (s, j) {
+      var colour = COLOURS[j % COLOURS.length], path = [];
+      PERCENTILES.forEach(function (p, n) {
+        var v = s.summary[p[2]];
+        path.push(x(n).toFixed(1) + ',' + y(v).toFixed(1));
+        el('title', {}, el('circle', { cx: x(n), cy: y(v), r: 3, fill: colour, 'class': 'point', 'data-chart': chart, 'data-series': s.name, 'data-percentile': p[1], 'data-value': v }, svg))
+          .textContent = s.name + ' ' + p[0] + ': ' + fmt(v);
       });
       el('polyline', { points: path.join(' '), fill: 'none', stroke: colour, 'stroke-width': 1.5 }, svg);
     });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Aggregate } from '../metrics/aggregate.js';
 import type { ClientState } from '../protocol.js';
+import { STEPS } from '../metrics/steps.js';
 
 /** How long a scrape may take to send its request (headers and body). */
 const SLOW_CLIENT_MS = 10_000;
@@ -65,6 +66,17 @@ export class MetricsServer {
         type: 'histogram',
         aggregator: 'sum',
         values: source.aggregate.promLatency.values('mqtt_fleet_latency_seconds'),
+      }),
+      reset: () => {},
+    } as never);
+    r.registerMetric({
+      name: 'mqtt_fleet_step_seconds',
+      get: async () => ({
+        name: 'mqtt_fleet_step_seconds',
+        help: "Each step of the clients' lives: TCP connect, TLS handshake, CONNACK, SUBACK, PUBACK, PUBCOMP, reconnect",
+        type: 'histogram',
+        aggregator: 'sum',
+        values: STEPS.flatMap((step, n) => source.aggregate.promSteps[n]!.values('mqtt_fleet_step_seconds', { step })),
       }),
       reset: () => {},
     } as never);

@@ -38,6 +38,8 @@ export function runReportHtml(record: RunRecord, source: string): string {
 <section><h2>Throughput over time (messages per second)</h2><div id="throughput"></div></section>
 <section><h2>Connections over time</h2><div id="connections"></div></section>
 <section><h2>Latency over time (ms, per interval)</h2><div id="latency-time"></div></section>
+<section id="percentile-section"><h2>Latency by percentile (ms; x: 1/(1-p), log scale)</h2><div id="percentiles"></div></section>
+<section id="steps-section"><h2>Connection and acknowledgement steps by percentile (ms)</h2><div id="step-percentiles"></div></section>
 <section id="summary-section"><h2>Latency percentiles over the whole run (ms)</h2><div id="latency"></div><div id="figures"></div></section>`;
   const script = `
   var s = data.summary;
@@ -60,8 +62,20 @@ export function runReportHtml(record: RunRecord, source: string): string {
   ], 'ms');
   if (!s) {
     document.getElementById('summary-section').hidden = true;
+    document.getElementById('percentile-section').hidden = true;
+    document.getElementById('steps-section').hidden = true;
     return;
   }
+  var messages = [{ name: 'all clients', summary: s.latencyMs }];
+  if (s.latencyMs.others) messages.push({ name: 'others', summary: s.latencyMs.others });
+  if (s.latencyMs.working) messages.push({ name: 'working', summary: s.latencyMs.working });
+  percentileChart(document.getElementById('percentiles'), 'percentiles', messages.filter(function (m) { return m.summary.count > 0; }), 'ms');
+  /* Summaries of older runs have no steps. */
+  var steps = Object.keys(s.steps || {}).filter(function (k) { return s.steps[k].count > 0; }).map(function (k) {
+    return { name: k.replace(/Ms$/, ''), summary: s.steps[k] };
+  });
+  if (steps.length === 0) document.getElementById('steps-section').hidden = true;
+  else percentileChart(document.getElementById('step-percentiles'), 'step-percentiles', steps, 'ms');
   barChart(document.getElementById('latency'), 'latency', [{ label: 'all clients', data: {} }], [
     { name: 'p50', value: function () { return s.latencyMs.p50; } },
     { name: 'p90', value: function () { return s.latencyMs.p90; } },

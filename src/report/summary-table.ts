@@ -3,6 +3,7 @@ import { ExitCode, isStopCode } from '../run/exit-codes.js';
 import { MODE_LABELS } from '../options/group.js';
 import { assertNever } from '../protocol.js';
 import { colours, fmtInt, fmtMs } from './format.js';
+import { STEPS, type Step } from '../metrics/steps.js';
 
 
 /** The human summary printed to stderr at the end of a run. */
@@ -14,6 +15,7 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
   const rows: [string, string][] = [
     ['clients', `${fmtInt(s.connected)}/${fmtInt(s.clients)} connected · ${bad(s.gaveUp, `${fmtInt(s.gaveUp)} gave up`)} · ${bad(s.failed, `${fmtInt(s.failed)} failed`)} · ${fmtInt(s.reconnects)} reconnects`],
     ['connect', `${fmtMs(s.connectMs)} until every client was connected and subscribed`],
+    ...stepRows(s),
     [
       'messages',
       `${fmtInt(s.published)} published · ${fmtInt(s.received)} received · ${bad(s.lost, `${fmtInt(s.lost)} lost`)} · ${fmtInt(s.inFlight)} in flight · ${bad(s.duplicates, `${fmtInt(s.duplicates)} duplicates`)} · ${fmtInt(s.outOfOrder)} out of order`,
@@ -42,6 +44,24 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
   const part = s.shard ? ` · shard ${s.shard.index}/${s.shard.count} (streams within this shard)` : s.shards !== undefined ? ` · merged from ${s.shards} shards` : '';
   const head = `${c.bold('mqtt-fleet')} run ${s.runId}${part} · ${MODE_LABELS[s.mode]}, ${threads} · QoS ${s.qos} · ${s.brokers.join(', ')}`;
   return [head, '', ...rows.map(([k, v]) => `${c.dim(k.padEnd(width))}  ${v}`), '', verdict(s, c)].join('\n') + '\n';
+}
+
+/** What each step's row says it timed; steps that never happened get no row. */
+const STEP_LABELS: Record<Step, string> = {
+  tcpConnect: 'TCP connect',
+  tlsHandshake: 'TLS handshake',
+  connack: 'CONNECT to CONNACK',
+  suback: 'SUBSCRIBE to SUBACK',
+  puback: 'publish to PUBACK',
+  pubcomp: 'publish to PUBCOMP',
+  reconnect: 'drop to next CONNACK',
+};
+
+function stepRows(s: Summary): [string, string][] {
+  return STEPS.filter((step) => s.steps[`${step}Ms`].count > 0).map((step) => {
+    const l = s.steps[`${step}Ms`];
+    return [`  ${step}`, `p50 ${fmtMs(l.p50)} · p90 ${fmtMs(l.p90)} · p99 ${fmtMs(l.p99)} · p99.9 ${fmtMs(l.p999)} · max ${fmtMs(l.max)} (${STEP_LABELS[step]}, ${fmtInt(l.count)})`];
+  });
 }
 
 function groupRows(s: Summary): [string, string][] {

@@ -1,3 +1,4 @@
+import { HdrLog, hdrTags } from '../report/hdr-log.js';
 import { startBroker, type EmbeddedBroker } from '../broker/embedded.js';
 import { Coordinator } from './coordinator.js';
 import type { RunEvent, Summary } from '../report/events.js';
@@ -126,9 +127,12 @@ async function runAgainst(
     ({ kind, path, error }) => log.error({ out: path, err: error.message }, `--out ${kind}=${path} failed (${error.message}): the file is incomplete`),
     signal,
   );
+  // --out hdr=: the histograms cut at every stats line, from the same batches as the summary's.
+  let hdrLog: HdrLog | null = null;
   // The boundary for events: stdout (through the caller), --out files, the shard-result line.
   const emitAll = <E extends RunEvent>(event: E): E => {
     const safe = redactor.value(event);
+    if (event.type === 'stats') hdrLog?.cut(coordinator.startedAt + event.t);
     outputs.onEvent(safe);
     emit(safe);
     return safe;
@@ -136,6 +140,11 @@ async function runAgainst(
   const host = new Hosts(lanes);
   const coordinator = new Coordinator(options, specs, topology, host, groups.length, emitAll, log);
   live.aggregate = coordinator.aggregate;
+  if (options.outputs.some((o) => o.kind === 'hdr')) {
+    const log = new HdrLog((text) => outputs.write('hdr', text), coordinator.startedAt, hdrTags(groups));
+    coordinator.aggregate.onCounts = (histogram, pairs) => log.add(histogram, pairs);
+    hdrLog = log;
+  }
   let interrupted: string | null = null;
   const onAbort = (): void => {
     interrupted = stopReason(signal?.reason);
@@ -183,6 +192,7 @@ async function runAgainst(
     lastReceiveAt: agg.lastReceiveAt,
     latency: agg.latency,
     latencyGroups: groups,
+    steps: agg.steps,
     loopDelays: coordinator.loopDelays,
     workMs: options.workMs,
     peakRssMb: Math.round(rss.stop() / 2 ** 20),
@@ -197,6 +207,7 @@ async function runAgainst(
     if (shard) await writeShardResult(options, figures, coordinator, summary, specs, emitAll, log);
     summary = emitAll(summary);
   } finally {
+    hdrLog?.close();
     // An output file that fails costs that output, never the summary.
     await outputs.close();
   }
@@ -252,6 +263,7 @@ async function writeShardResult(
     lastPublishAt: f.lastPublishAt,
     lastReceiveAt: f.lastReceiveAt,
     latency: agg.latency.map(encodeHistogram),
+    steps: agg.steps.map(encodeHistogram),
     loopDelays: [...f.loopDelays],
     publishers: [...agg.publishers.values()],
     streams: agg.streams,

@@ -1,3 +1,4 @@
+import { stepFigures } from '../metrics/steps.js';
 import type { LatencyFigures, Summary } from '../report/events.js';
 import { ExitCode, stopExitCode, stopReason } from './exit-codes.js';
 import { fleetMode, type GroupProfile } from '../options/group.js';
@@ -33,6 +34,8 @@ export interface RunFigures {
   /** HDR histograms (µs), one per latency group. */
   latency: readonly Histogram[];
   latencyGroups: readonly string[];
+  /** HDR histograms (µs), one per step of the clients' lives (metrics/steps.ts STEPS order). */
+  steps: readonly Histogram[];
   loopDelays: readonly LoopDelay[];
   workMs: number;
   peakRssMb: number;
@@ -89,6 +92,7 @@ export function buildSummary(f: RunFigures): Summary {
     retained: t.retained,
     reasonCodes: Object.fromEntries([...f.reasonCodes].map(([key, count]) => [reasonLabel(key), count])),
     connectMs: f.connectMs,
+    steps: stepFigures(f.steps),
     durationMs: Math.round(durationMs),
     publishedPerSec: perSec(t.published),
     receivedPerSec: perSec(t.received),

@@ -1,5 +1,6 @@
+import { STEP_INDEX, STEPS, type Step } from '../metrics/steps.js';
 import { threadId } from 'node:worker_threads';
-import { LatencyRecorder } from '../metrics/recorder.js';
+import { LatencyRecorder, SparseRecorder } from '../metrics/recorder.js';
 import type { Counters, PrintedMessage, LaneMessage } from '../protocol.js';
 import { at } from '../mqtt/checked.js';
 
@@ -30,6 +31,8 @@ export function zeroCounters(): Counters {
 export class LaneStats {
   counters = zeroCounters();
   readonly latency: LatencyRecorder[];
+  /** How long each step of the clients' lives took (metrics/steps.ts). */
+  private readonly steps = STEPS.map(() => new SparseRecorder());
   firstPublishAt = 0;
   lastPublishAt = 0;
   lastReceiveAt = 0;
@@ -60,6 +63,11 @@ export class LaneStats {
     at(this.latency, group).record(us);
   }
 
+  /** One step of a client's life (a connect, a handshake, an acknowledgement) took `ms`. */
+  recordStep(step: Step, ms: number): void {
+    this.steps[STEP_INDEX[step]]!.record(ms * 1000);
+  }
+
   print(message: Omit<PrintedMessage, 'thread'>): void {
     if (this.printed.length < MAX_PRINTED_PER_BATCH) this.printed.push({ ...message, thread: threadId });
     else this.printedDropped++;
@@ -72,6 +80,7 @@ export class LaneStats {
       type: 'batch',
       counters: this.counters,
       latency: this.latency.map((recorder) => recorder.drain()),
+      steps: this.steps.map((recorder) => recorder.drain()),
       firstPublishAt: this.firstPublishAt,
       lastPublishAt: this.lastPublishAt,
       lastReceiveAt: this.lastReceiveAt,
@@ -90,10 +99,12 @@ export class LaneStats {
   /**
    * Whether anything happened since the last batch. Derived from the counters rather than kept
    * as a flag, so no writer can forget to set it: every event a batch carries moves a counter
-   * (latencies and printed messages come with `received`) or adds a reason code.
+   * (latencies and printed messages come with `received`) or adds a reason code; step timings
+   * (a connect, a SUBACK) move no counter, so they are checked themselves.
    */
   private changed(): boolean {
     if (this.reasonCodes.size > 0) return true;
+    if (this.steps.some((recorder) => !recorder.empty)) return true;
     const c = this.counters;
     for (const key in c) if (c[key as keyof Counters] !== 0) return true;
     return false;

@@ -26,7 +26,8 @@ const BURST = 256;
 export class Publisher {
   private seq = 0;
   private inflight = 0;
-  private readonly unacked = new Set<number>();
+  /** Messages awaiting their acknowledgement, with when each was sent (the PUBACK/PUBCOMP step). */
+  private readonly unacked = new Map<number, number>();
   /** When each message went out, compressed: tells accounting whether its subscribers were subscribed then. */
   private readonly timeline = new Timeline();
   private startAt = 0;
@@ -91,7 +92,7 @@ export class Publisher {
 
   final(): PublisherFinal {
     const { points, errorMs } = this.timeline.final();
-    return { client: this.client, published: this.seq, unacked: [...this.unacked], timeline: points, timelineErrorMs: errorMs };
+    return { client: this.client, published: this.seq, unacked: [...this.unacked.keys()], timeline: points, timelineErrorMs: errorMs };
   }
 
   private readonly pump = (): void => {
@@ -132,7 +133,7 @@ export class Publisher {
       return;
     }
     this.inflight++;
-    this.unacked.add(seq);
+    this.unacked.set(seq, t);
     this.outlet.publish(payload, this.encoder.properties, (err) => this.onAck(seq, err));
   }
 
@@ -153,6 +154,8 @@ export class Publisher {
     // unknown, so it stays among the unacknowledged and counts as in flight, not as lost.
     if (err) c.sendFailed++;
     else {
+      const sentAt = this.unacked.get(seq);
+      if (sentAt !== undefined) this.stats.recordStep(this.settings.qos === 1 ? 'puback' : 'pubcomp', now() - sentAt);
       this.unacked.delete(seq);
       c.acked++;
     }

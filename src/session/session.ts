@@ -78,6 +78,8 @@ export class Session {
   private abortAttempt: (() => void) | null = null;
   /** When the last established connection closed (epoch ms). */
   private droppedAt = 0;
+  /** When this attempt's socket was ready and its CONNECT left (epoch ms): the CONNACK step counts from here. */
+  private connectSentAt = 0;
 
   constructor(
     private readonly spec: SessionSpec,
@@ -130,7 +132,11 @@ export class Session {
   async run(): Promise<void> {
     try {
       if (this.state === 'created') this.transition('starting');
-      this.client = await createClient(this.connection.url, this.connection.options, this.settings.maxPacketSize, this.spec.localAddress);
+      const stats = this.host.stats;
+      this.client = await createClient(this.connection.url, this.connection.options, this.settings.maxPacketSize, this.spec.localAddress, {
+        step: (step, ms) => stats.recordStep(step, ms),
+        ready: (at) => (this.connectSentAt = at),
+      });
       this.client.on('error', (err) => {
         this.lastError = err;
         // MQTT.js reports a protocol error on an established connection (bytes that are not MQTT,
@@ -236,12 +242,15 @@ export class Session {
         new Promise<void>((resolve, reject) => {
           if (!this.online) return reject(new Error(`${spec.clientId} is offline`));
           const body = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-          this.host.stats.onPublish(now(), body.length);
-          this.client.publish(topic, body, { qos: options.qos ?? settings.qos, retain: options.retain ?? false }, (err) => {
+          const sentAt = now();
+          const qos = options.qos ?? settings.qos;
+          this.host.stats.onPublish(sentAt, body.length);
+          this.client.publish(topic, body, { qos, retain: options.retain ?? false }, (err) => {
             if (err) {
               this.host.stats.counters.sendFailed++;
               return reject(err);
             }
+            if (qos > 0) this.host.stats.recordStep(qos === 1 ? 'puback' : 'pubcomp', now() - sentAt);
             this.host.stats.counters.acked++;
             resolve();
           });
@@ -359,7 +368,15 @@ export class Session {
         // Up from the CONNACK on, so that a DISCONNECT right behind it finds the session up. Stopped
         // or failed meanwhile, it stays so: live() closes this connection.
         if (this.state === 'connecting') this.transition('up');
-        this.budget.connected(now());
+        const at = now();
+        // MQTT.js says `connect` only after replaying its outgoing store: the CONNACK came earlier.
+        const ackAt = connackAt || at;
+        const stats = this.host.stats;
+        // The CONNECT waited in the socket until it was ready: CONNACK time counts from then.
+        stats.recordStep('connack', ackAt - Math.max(attemptAt, this.connectSentAt));
+        // Back after a drop: the whole outage, delays between attempts included.
+        if (this.droppedAt > 0) stats.recordStep('reconnect', ackAt - this.droppedAt);
+        this.budget.connected(at);
         // A later drop without an error of its own must not be blamed on this round's failures.
         this.lastError = undefined;
         // Listen for the drop right away: a close queued behind this CONNACK must not be missed.
@@ -378,8 +395,14 @@ export class Session {
         cleanup();
         resolve({ ok: false, error: error ?? new Error('connection closed before CONNACK') });
       };
+      // The broker's first packet is its CONNACK [MQTT-3.2.0-1]: one listener, not one per packet of the session.
+      let connackAt = 0;
+      const onPacket = (): void => {
+        connackAt = now();
+      };
       const cleanup = (): void => {
         this.abortAttempt = null;
+        client.off('packetreceive', onPacket);
         client.off('error', onError);
         client.off('connect', onConnect);
         client.off('close', onClose);
@@ -387,6 +410,9 @@ export class Session {
       client.on('error', onError);
       client.once('connect', onConnect);
       client.once('close', onClose);
+      client.once('packetreceive', onPacket);
+      const attemptAt = now();
+      this.connectSentAt = 0;
       client.connect();
       // Stopped meanwhile: end the attempt now rather than wait out its CONNACK.
       this.abortAttempt = () => client.stream?.destroy();
@@ -399,6 +425,7 @@ export class Session {
     // A resumed persistent session still holds the subscriptions [MQTT-3.2.2-2].
     if (subscriptions.length === 0 || (sessionPresent && !this.settings.clean)) return true;
     try {
+      const sentAt = now();
       const granted = await this.client.subscribeAsync(Object.fromEntries(subscriptions.map((s) => [s.filter, { qos: s.qos }])));
       // SUBACK return code 0x80 (3.1.1) or a reason code >= 0x80 (5): that subscription failed.
       const refused = granted.find((g) => g.qos >= 0x80);
@@ -406,6 +433,7 @@ export class Session {
         this.host.stats.reasonCode('suback', refused.qos);
         throw Object.assign(new Error(`broker refused the subscription to ${refused.topic}: ${reasonText(refused.qos)}`), { code: 'SUBACK_FAILURE' });
       }
+      this.host.stats.recordStep('suback', now() - sentAt);
       return true;
     } catch (err) {
       if (!this.client.connected) return false;

@@ -1,10 +1,19 @@
-import { connect as tcpConnect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import clientModule, { type IClientOptions } from 'mqtt/lib/client';
 import type { StreamBuilder } from 'mqtt/lib/shared';
 import { loadModule } from './module-loader.js';
 import { guardPacketSize } from './packet-guard.js';
+import { now } from './clock.js';
+
+/** How a connection's set-up went, as it happens. */
+export interface TransportTimer {
+  /** The TCP connect, or the TLS handshake after it, took `ms`. */
+  step(step: 'tcpConnect' | 'tlsHandshake', ms: number): void;
+  /** The socket is ready for MQTT (connected, TLS handshake done): the CONNECT leaves now. */
+  ready(at: number): void;
+}
 
 // A CommonJS module: its class is the `default` property of what ESM imports.
 const MqttClient = clientModule.default;
@@ -15,7 +24,7 @@ type MqttClient = InstanceType<typeof MqttClient>;
  * (WebSocket, SOCKS, ...) into each worker thread. Here TCP and TLS cost nothing extra and the
  * WebSocket transport is loaded only when a ws:// or wss:// broker is used.
  */
-export async function createClient(url: string, options: IClientOptions, maxPacketSize: number, localAddress?: string): Promise<MqttClient> {
+export async function createClient(url: string, options: IClientOptions, maxPacketSize: number, localAddress?: string, timer?: TransportTimer): Promise<MqttClient> {
   const parsed = new URL(url);
   const scheme = parsed.protocol.slice(0, -1);
   const hostname = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -28,7 +37,7 @@ export async function createClient(url: string, options: IClientOptions, maxPack
     case 'mqtt':
     case 'tcp': {
       const port = Number(parsed.port || 1883);
-      builder = () => guardPacketSize(coalesceWrites(tcpConnect({ host: hostname, port, noDelay: true, ...(localAddress ? { localAddress } : {}) })), maxPacketSize);
+      builder = () => guardPacketSize(coalesceWrites(timeSocket(tcpConnect({ host: hostname, port, noDelay: true, ...(localAddress ? { localAddress } : {}) }), false, timer)), maxPacketSize);
       break;
     }
     case 'mqtts':
@@ -49,7 +58,7 @@ export async function createClient(url: string, options: IClientOptions, maxPack
         });
         socket.setNoDelay(true);
         socket.on('error', (err: Error) => client.emit('error', err));
-        return guardPacketSize(coalesceWrites(socket), maxPacketSize);
+        return guardPacketSize(coalesceWrites(timeSocket(socket, true, timer)), maxPacketSize);
       };
       break;
     }
@@ -58,7 +67,14 @@ export async function createClient(url: string, options: IClientOptions, maxPack
       const { streamBuilder } = (await loadModule('mqtt/lib/connect/ws')) as typeof import('mqtt/lib/connect/ws');
       const port = Number(parsed.port || (scheme === 'wss' ? 443 : 80));
       const path = parsed.pathname === '/' && !url.endsWith('/') ? '/mqtt' : parsed.pathname + parsed.search;
-      builder = (client) => guardPacketSize(streamBuilder(client, { ...opts, protocol: scheme, hostname, port, path }), maxPacketSize);
+      // ws opens its socket through createConnection (as its own netConnect/tlsConnect would), so it can be timed too.
+      const secure = scheme === 'wss';
+      const createConnection = (o: ConnectionOptions & { socketPath?: string }): Socket => {
+        const socket = secure ? tlsConnect({ ...o, path: undefined, servername: o.servername ?? (isIP(o.host ?? '') ? '' : o.host) }) : tcpConnect({ ...o, path: o.socketPath } as never);
+        return timeSocket(socket, secure, timer);
+      };
+      const wsOptions = timer ? { ...opts.wsOptions, createConnection } : opts.wsOptions;
+      builder = (client) => guardPacketSize(streamBuilder(client, { ...opts, wsOptions, protocol: scheme, hostname, port, path } as IClientOptions), maxPacketSize);
       break;
     }
     default:
@@ -112,6 +128,26 @@ export function coalesceWrites<T extends Duplex>(socket: T): T {
     }
     return (write as (...a: unknown[]) => boolean).apply(this, args);
   } as T['write'];
+  return socket;
+}
+
+/**
+ * Time a socket's set-up from now: the TCP connect, then (TLS) the handshake. MQTT.js writes its
+ * CONNECT at once; the socket holds it until ready, so `ready` is when it really leaves.
+ */
+function timeSocket<T extends Socket>(socket: T, tls: boolean, timer: TransportTimer | undefined): T {
+  if (!timer) return socket;
+  const start = now();
+  socket.once('connect', () => {
+    const connected = now();
+    timer.step('tcpConnect', connected - start);
+    if (!tls) return timer.ready(connected);
+    socket.once('secureConnect', () => {
+      const secured = now();
+      timer.step('tlsHandshake', secured - connected);
+      timer.ready(secured);
+    });
+  });
   return socket;
 }
 

@@ -4,6 +4,7 @@ import { planSessions } from '../options/plan.js';
 import { accountDelivery } from '../metrics/delivery.js';
 import { addEncoded, newHistogram } from '../metrics/histogram.js';
 import { expectedStreams } from '../metrics/topology.js';
+import { newStepHistograms } from '../metrics/steps.js';
 import { plannedMessages } from '../metrics/planned.js';
 import type { ResolvedOptions } from '../options/index.js';
 import type { Counters, PublisherFinal } from '../protocol.js';
@@ -68,6 +69,10 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
     for (const r of results) addEncoded(h, r.latency[g] ?? '');
     return h;
   });
+  const steps = newStepHistograms();
+  steps.forEach((h, n) => {
+    for (const r of results) addEncoded(h, r.steps?.[n] ?? '');
+  });
   const started = results.filter((r) => r.goAt > 0);
   const sum = (pick: (r: ShardResult) => number): number => results.reduce((n, r) => n + pick(r), 0);
   const summary = buildSummary({
@@ -91,6 +96,7 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
     lastReceiveAt: Math.max(0, ...results.map((r) => r.lastReceiveAt)),
     latency,
     latencyGroups: plan.latencyGroups,
+    steps,
     loopDelays: results.flatMap((r) => r.loopDelays),
     workMs: plan.workMs,
     peakRssMb: sum((r) => r.peakRssMb),
@@ -100,6 +106,6 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
     shards: results.length,
     threads: sum((r) => r.summary.threads),
   });
-  for (const h of latency) h.destroy();
+  for (const h of [...latency, ...steps]) h.destroy();
   return { summary, missing, late };
 }

@@ -27,6 +27,10 @@ export class FaultProxy extends TestServer {
   refused = 0;
   /** Set to turn clients away at their CONNECT (after it was read, before the broker sees it): a client kept offline. */
   admit: ((clientId: string) => boolean) | null = null;
+  /** Set to hold every packet of one kind from the broker (a PUBACK, a CONNACK) this long before passing it on. */
+  delay: { cmd: Packet['cmd']; ms: number } | null = null;
+  /** Packets held by `delay` and since passed on. */
+  delayed = 0;
   private readonly tag: number;
 
   constructor(
@@ -79,6 +83,16 @@ export class FaultProxy extends TestServer {
       toClient ??= this.downstreamParser(protocolVersion, (packet) => {
         if (closed) return;
         const opts = { protocolVersion };
+        const delay = this.delay;
+        if (delay && packet.cmd === delay.cmd) {
+          // Held on its own: packets of other kinds go on meanwhile, as with a broker slow to acknowledge.
+          setTimeout(() => {
+            if (closed) return;
+            this.delayed++;
+            client.write(mqttPacket.generate(packet, opts));
+          }, delay.ms);
+          return;
+        }
         if (packet.cmd !== 'publish' || !readHeader(packet.payload as Buffer, this.tag, header)) {
           client.write(mqttPacket.generate(packet, opts));
           return;

@@ -16,6 +16,8 @@ export interface MiniBrokerOptions {
   deliver?: boolean;
   /** Extra PUBLISH packets (topic and payload) for a client, sent right after its SUBACK. */
   inject?: (clientId: string, filter: string) => { topic: string; payload: Buffer; retain?: boolean }[];
+  /** Answer each CONNECT this long after it arrived (a broker slow to accept connections). */
+  connackDelayMs?: number;
 }
 
 /**
@@ -46,7 +48,8 @@ export class MiniBroker extends TestServer {
         case 'connect':
           client.id = packet.clientId;
           this.clients.add(client);
-          send({ cmd: 'connack', returnCode: 0, sessionPresent: false });
+          if (this.options.connackDelayMs) setTimeout(() => send({ cmd: 'connack', returnCode: 0, sessionPresent: false }), this.options.connackDelayMs);
+          else send({ cmd: 'connack', returnCode: 0, sessionPresent: false });
           break;
         case 'subscribe': {
           client.filters.push(...packet.subscriptions.map((s) => s.topic));
