@@ -38,6 +38,12 @@ export interface StatsLine {
   receivedPerSec: number;
   /** Latency of the messages received during the interval; null when none were. */
   latencyMs: { p50: number; p99: number; max: number } | null;
+  /** Receive minus scheduled send time of the paced messages received during the interval; null when none were. */
+  scheduledLatencyMs: { p50: number; p99: number; max: number } | null;
+  /** Actual minus scheduled send time of the paced messages published during the interval; null when none were. */
+  sendLagMs: { p50: number; p99: number; max: number } | null;
+  /** Paced messages sent more than one period late, so far. */
+  lateSends: number;
   /** Event-loop delay during the interval, worst thread; null before publishing or when no thread reported. */
   loopDelayMs: { p99: number; max: number } | null;
   /** This process's resident memory now. */
@@ -107,7 +113,18 @@ export interface Summary {
   durationMs: number;
   publishedPerSec: number;
   receivedPerSec: number;
+  /** Receive minus actual send time: what the broker took, once the message was out. */
   latencyMs: LatencyFigures;
+  /**
+   * Receive minus scheduled send time (paced messages): what a user of the broker would have
+   * felt, the generator's own delays included (no coordinated omission). Null when no group is
+   * paced (--rate 0: no schedule, only latencyMs applies).
+   */
+  scheduledLatencyMs: LatencySummary | null;
+  /** Actual minus scheduled send time of paced messages, at the publisher; null when no group is paced. */
+  sendLagMs: LatencySummary | null;
+  /** Paced messages sent more than one period after their scheduled time. */
+  lateSends: number;
   /** Event-loop delay while publishing, of the worst thread (the main thread in single-loop mode); null if none was measured. */
   loopDelayMs: { p50: number; p99: number; max: number } | null;
   /** CPU time each working client burns per received message (--work); 0 when none. */

@@ -164,6 +164,8 @@ export interface Counters {
   retained: number;
   bytesOut: number;
   bytesIn: number;
+  /** Paced messages sent more than one period after their scheduled time (publisher side). */
+  lateSends: number;
 }
 
 export interface PrintedMessage {
@@ -229,6 +231,10 @@ export type ShardMessage =
       counters: Counters;
       /** Per latency group: this interval's latency counts (µs) as [HDR counts index, count] pairs. */
       latency: number[][];
+      /** Receive minus scheduled send time (µs) of paced messages, the same pairs. */
+      scheduledLatency: number[];
+      /** Actual minus scheduled send time (µs) of paced messages, at the publisher, the same pairs. */
+      sendLag: number[];
       firstPublishAt: number;
       lastPublishAt: number;
       lastReceiveAt: number;

@@ -20,7 +20,12 @@ export class Aggregate {
   private readonly connects = new Map<number, number>();
   readonly totals: Counters = zeroCounters();
   readonly latency: Histogram[];
+  /** Receive minus scheduled send time, and actual minus scheduled send time, of paced messages. */
+  readonly scheduledLatency = newHistogram();
+  readonly sendLag = newHistogram();
   private readonly interval = new IntervalLatency();
+  private readonly intervalScheduled = new IntervalLatency();
+  private readonly intervalSendLag = new IntervalLatency();
   private intervalLoopDelay: { p99: number; max: number } | null = null;
   private intervalStart: { t: number; published: number; received: number };
   firstPublishAt = 0;
@@ -34,6 +39,8 @@ export class Aggregate {
   readonly reasonCodes = new Map<string, number>();
   /** The same latency counts in Prometheus buckets, for --metrics-port. */
   readonly promLatency = new PromBuckets();
+  readonly promScheduledLatency = new PromBuckets();
+  readonly promSendLag = new PromBuckets();
   readonly streams: StreamFinal[] = [];
   readonly subscribers: SubscriberFinal[] = [];
   private readonly stateCounts = new Map<ClientState, number>();
@@ -88,6 +95,12 @@ export class Aggregate {
       this.interval.add(pairs);
       this.promLatency.add(pairs);
     });
+    addCounts(this.scheduledLatency, batch.scheduledLatency);
+    this.intervalScheduled.add(batch.scheduledLatency);
+    this.promScheduledLatency.add(batch.scheduledLatency);
+    addCounts(this.sendLag, batch.sendLag);
+    this.intervalSendLag.add(batch.sendLag);
+    this.promSendLag.add(batch.sendLag);
     if (batch.firstPublishAt > 0 && (this.firstPublishAt === 0 || batch.firstPublishAt < this.firstPublishAt)) {
       this.firstPublishAt = batch.firstPublishAt;
     }
@@ -140,7 +153,11 @@ export class Aggregate {
     const seconds = Math.max(now - last.t, 1) / 1000;
     const interval = this.interval;
     const ms = (us: number): number => Math.round(us) / 1000;
-    const [p50, p99, max] = interval.total === 0 ? [] : interval.percentiles([50, 99, 100]).map(ms);
+    const figures = (i: IntervalLatency): { p50: number; p99: number; max: number } | null => {
+      if (i.total === 0) return null;
+      const [p50, p99, max] = i.percentiles([50, 99, 100]).map(ms) as [number, number, number];
+      return { p50, p99, max };
+    };
     const line: StatsLine = {
       type: 'stats',
       t,
@@ -152,12 +169,17 @@ export class Aggregate {
       received: this.totals.received,
       publishedPerSec: Math.round((this.totals.published - last.published) / seconds),
       receivedPerSec: Math.round((this.totals.received - last.received) / seconds),
-      latencyMs: p50 === undefined ? null : { p50, p99: p99!, max: max! },
+      latencyMs: figures(interval),
+      scheduledLatencyMs: figures(this.intervalScheduled),
+      sendLagMs: figures(this.intervalSendLag),
+      lateSends: this.totals.lateSends,
       loopDelayMs: this.intervalLoopDelay,
       rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20),
     };
     this.intervalLoopDelay = null;
     interval.reset();
+    this.intervalScheduled.reset();
+    this.intervalSendLag.reset();
     this.intervalStart = { t: now, published: this.totals.published, received: this.totals.received };
     return line;
   }

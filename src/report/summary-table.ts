@@ -24,6 +24,7 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
       lat.count === 0 ? 'no messages received' : `p50 ${fmtMs(lat.p50)} · p90 ${fmtMs(lat.p90)} · p99 ${fmtMs(lat.p99)} · p99.9 ${fmtMs(lat.p999)} · max ${fmtMs(lat.max)}`,
     ],
     ...groupRows(s),
+    ...scheduleRows(s),
     ['loop delay', s.loopDelayMs ? `p50 ${fmtMs(s.loopDelayMs.p50)} · p99 ${fmtMs(s.loopDelayMs.p99)} · max ${fmtMs(s.loopDelayMs.max)} (worst thread, while publishing)` : 'not measured'],
     ['process', `peak RSS ${fmtInt(s.peakRssMb)} MB · CPU ${fmtMs(s.cpuMs.user)} user + ${fmtMs(s.cpuMs.system)} system`],
   ];
@@ -42,6 +43,19 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
   const part = s.shard ? ` · shard ${s.shard.index}/${s.shard.count} (streams within this shard)` : s.shards !== undefined ? ` · merged from ${s.shards} shards` : '';
   const head = `${c.bold('mqtt-fleet')} run ${s.runId}${part} · ${MODE_LABELS[s.mode]}, ${threads} · QoS ${s.qos} · ${s.brokers.join(', ')}`;
   return [head, '', ...rows.map(([k, v]) => `${c.dim(k.padEnd(width))}  ${v}`), '', verdict(s, c)].join('\n') + '\n';
+}
+
+/** The latency from the schedule and the publishers' lag behind it; unpaced runs have neither. */
+function scheduleRows(s: Summary): [string, string][] {
+  const percentiles = (l: NonNullable<Summary['scheduledLatencyMs']>): string =>
+    `p50 ${fmtMs(l.p50)} · p90 ${fmtMs(l.p90)} · p99 ${fmtMs(l.p99)} · p99.9 ${fmtMs(l.p999)} · max ${fmtMs(l.max)}`;
+  if (s.scheduledLatencyMs === null || s.sendLagMs === null) return [['from schedule', 'unpaced (--rate 0): no schedule, only the latency above applies']];
+  const sched = s.scheduledLatencyMs;
+  const lag = s.sendLagMs;
+  return [
+    ['from schedule', sched.count === 0 ? 'no paced messages received' : `${percentiles(sched)} (receive minus scheduled send)`],
+    ['send lag', lag.count === 0 ? 'no paced messages sent' : `${percentiles(lag)} · ${fmtInt(s.lateSends)} sent more than a period late`],
+  ];
 }
 
 function groupRows(s: Summary): [string, string][] {

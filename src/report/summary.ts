@@ -32,6 +32,9 @@ export interface RunFigures {
   /** HDR histograms (µs), one per latency group. */
   latency: readonly Histogram[];
   latencyGroups: readonly string[];
+  /** HDR histograms (µs) of paced messages: receive minus scheduled send time, actual minus scheduled send time. */
+  scheduledLatency: Histogram;
+  sendLag: Histogram;
   loopDelays: readonly LoopDelay[];
   workMs: number;
   peakRssMb: number;
@@ -52,6 +55,7 @@ export function buildSummary(f: RunFigures): Summary {
   const perSec = (n: number): number => (durationMs > 0 ? Math.round((n * 1000) / durationMs) : 0);
   const qos = Math.max(0, ...f.groups.map((g) => g.publish?.qos ?? 0)) as 0 | 1 | 2;
   const t = f.totals;
+  const paced = f.groups.some((g) => g.publish !== null && g.publish.rate > 0);
   const shortfall = shortfallOf({ gaveUp: f.gaveUp, failed: f.failed, qos, lost: f.delivery.lost, planned: f.planned, publishers: f.publishers, published: t.published, acked: t.acked });
   // A lost thread cost accounting that no signal explains: it wins over the stop codes.
   const exitCode =
@@ -92,6 +96,10 @@ export function buildSummary(f: RunFigures): Summary {
     publishedPerSec: perSec(t.published),
     receivedPerSec: perSec(t.received),
     latencyMs: latencyFigures(f.latency, f.latencyGroups),
+    // Unpaced messages (--rate 0) have no schedule: only the actual latency applies to them.
+    scheduledLatencyMs: paced ? summarizeLatency(f.scheduledLatency) : null,
+    sendLagMs: paced ? summarizeLatency(f.sendLag) : null,
+    lateSends: t.lateSends,
     loopDelayMs: worstLoopDelay(f.loopDelays),
     workMs: f.workMs,
     peakRssMb: f.peakRssMb,

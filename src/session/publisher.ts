@@ -106,12 +106,13 @@ export class Publisher {
         if (t >= this.endAt) return this.finish();
         if (this.inflight >= maxInflight) return; // an acknowledgement calls pump again
         if (this.outlet.congested()) return this.waitForDrain();
+        let due = 0;
         if (this.intervalMs > 0) {
-          const due = this.startAt + this.seq * this.intervalMs;
+          due = this.startAt + this.seq * this.intervalMs;
           if (due > t) return this.schedule(due - t);
         }
         if (burst >= BURST) return this.yieldTurn();
-        this.publishOne(t);
+        this.publishOne(t, due);
         if (this.paused || this.finished) return;
       }
     } finally {
@@ -119,11 +120,18 @@ export class Publisher {
     }
   };
 
-  private publishOne(t: number): void {
+  /** `due`: when the schedule had it (0: unpaced, no schedule). */
+  private publishOne(t: number, due: number): void {
     const seq = this.seq++;
-    const payload = this.encoder.encode(seq, t);
+    const payload = this.encoder.encode(seq, t, due);
     this.timeline.add(seq, t);
     this.stats.onPublish(t, payload.length);
+    if (due > 0) {
+      const lagMs = t - due;
+      this.stats.sendLag.record(lagMs * 1000);
+      // More than a period behind: the next message was due before this one went out.
+      if (lagMs > this.intervalMs) this.stats.counters.lateSends++;
+    }
     if (this.settings.qos === 0) {
       // QoS 0 has no acknowledgement; socket backpressure (congested/onDrain) is its flow control.
       // No per-message callback: MQTT.js would park one 'drain' listener per message otherwise.

@@ -30,7 +30,7 @@ interface PacketInfo {
  */
 export class Receiver {
   private readonly streams = new Map<number, SeqTracker>();
-  private readonly header: Header = { publisher: 0, seq: 0, sentAt: 0 };
+  private readonly header: Header = { publisher: 0, seq: 0, sentAt: 0, scheduledAt: 0 };
   readonly windows = new SubscriptionWindows();
   /** Highest latency seen (µs): how long a message may take to get here. */
   private maxLatencyUs = 0;
@@ -87,6 +87,8 @@ export class Receiver {
       if (stream.outOfOrder !== before) c.outOfOrder++;
       const us = (at - sentAt) * 1000;
       stats.recordLatency(this.group, us);
+      const scheduledAt = this.header.scheduledAt;
+      if (scheduledAt > 0) stats.scheduledLatency.record((at - scheduledAt) * 1000);
       if (us > this.maxLatencyUs) this.maxLatencyUs = us;
       if (this.printMessages) {
         stats.print({ client: this.index, clientId: this.clientId, topic, from: publisher, seq, latencyMs: Math.round(us) / 1000 });

@@ -19,6 +19,7 @@ export function zeroCounters(): Counters {
     retained: 0,
     bytesOut: 0,
     bytesIn: 0,
+    lateSends: 0,
   };
 }
 
@@ -29,6 +30,10 @@ export function zeroCounters(): Counters {
 export class ShardStats {
   counters = zeroCounters();
   readonly latency: LatencyRecorder[];
+  /** Receive minus scheduled send time: what the broker's user would have felt (coordinated omission included). */
+  readonly scheduledLatency = new LatencyRecorder();
+  /** Actual minus scheduled send time: how far behind its schedule the publisher was. */
+  readonly sendLag = new LatencyRecorder();
   firstPublishAt = 0;
   lastPublishAt = 0;
   lastReceiveAt = 0;
@@ -71,6 +76,8 @@ export class ShardStats {
       type: 'batch',
       counters: this.counters,
       latency: this.latency.map((recorder) => recorder.drain()),
+      scheduledLatency: this.scheduledLatency.drain(),
+      sendLag: this.sendLag.drain(),
       firstPublishAt: this.firstPublishAt,
       lastPublishAt: this.lastPublishAt,
       lastReceiveAt: this.lastReceiveAt,

@@ -59,7 +59,7 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
     .map((r) => ({ shard: r.shard.index, ms: r.readyAt! - r.startAt! }));
 
   const totals: Counters = zeroCounters();
-  for (const r of results) for (const key of Object.keys(totals) as (keyof Counters)[]) totals[key] += r.totals[key];
+  for (const r of results) for (const key of Object.keys(totals) as (keyof Counters)[]) totals[key] += r.totals[key] ?? 0;
   const reasonCodes = new Map<string, number>();
   for (const r of results) for (const [key, n] of r.reasonCodes) reasonCodes.set(key, (reasonCodes.get(key) ?? 0) + n);
   const latency = plan.latencyGroups.map((_, g) => {
@@ -67,6 +67,12 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
     for (const r of results) addEncoded(h, r.latency[g] ?? '');
     return h;
   });
+  const scheduledLatency = newHistogram();
+  const sendLag = newHistogram();
+  for (const r of results) {
+    addEncoded(scheduledLatency, r.scheduledLatency ?? '');
+    addEncoded(sendLag, r.sendLag ?? '');
+  }
   const started = results.filter((r) => r.goAt > 0);
   const sum = (pick: (r: ShardResult) => number): number => results.reduce((n, r) => n + pick(r), 0);
   const summary = buildSummary({
@@ -90,6 +96,8 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
     lastReceiveAt: Math.max(0, ...results.map((r) => r.lastReceiveAt)),
     latency,
     latencyGroups: plan.latencyGroups,
+    scheduledLatency,
+    sendLag,
     loopDelays: results.flatMap((r) => r.loopDelays),
     workMs: plan.workMs,
     peakRssMb: sum((r) => r.peakRssMb),
@@ -99,6 +107,6 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
     shards: results.length,
     threads: sum((r) => r.summary.threads),
   });
-  for (const h of latency) h.destroy();
+  for (const h of [...latency, scheduledLatency, sendLag]) h.destroy();
   return { summary, missing, late };
 }

@@ -38,6 +38,9 @@ export interface ShardResult {
   lastPublishAt: number;
   lastReceiveAt: number;
   latency: string[];
+  /** Receive minus scheduled, and actual minus scheduled send time (absent in results of older versions). */
+  scheduledLatency?: string;
+  sendLag?: string;
   loopDelays: LoopDelay[];
   publishers: PublisherFinal[];
   streams: StreamFinal[];
