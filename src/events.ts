@@ -79,6 +79,8 @@ export interface Summary {
   shards?: number;
   brokers: string[];
   qos: 0 | 1 | 2;
+  /** --phase of the paced groups: `spread` over the period, `together`, `mixed` across groups; null when none is paced. */
+  phase: 'spread' | 'together' | 'mixed' | null;
   clients: number;
   /** Clients that connected at least once. */
   connected: number;
@@ -111,8 +113,14 @@ export interface Summary {
   connectMs: number;
   /** From the start barrier until the last message was published or received. */
   durationMs: number;
+  /** Rates after the warm-up (--warmup), over the duration less the warm-up. */
   publishedPerSec: number;
   receivedPerSec: number;
+  /**
+   * --warmup: its length and the messages sent during it (as published, and as received with
+   * duplicates), kept out of latency, send lag and rates; lost/duplicates still cover them. Null without one.
+   */
+  warmup: { ms: number; published: number; received: number } | null;
   /** Receive minus actual send time: what the broker took, once the message was out. */
   latencyMs: LatencyFigures;
   /**

@@ -48,6 +48,8 @@ export interface SessionSpec {
   latencyGroup: number;
   /** CPU milliseconds to burn per received message (the slow-client case); 0 for none. */
   workMs: number;
+  /** --phase spread: this client's schedule starts this long after the start barrier (i/N of its group's period). */
+  phaseMs: number;
   /** With --connect-rate: the first attempt waits this long after ShardStart.launchedAt. */
   connectDelayMs: number;
   /** With --local-address: the source address this client connects from. */
@@ -95,6 +97,8 @@ export interface SessionSettings {
   workload: string | null;
   /** How long a workload hook may take before the client is failed. */
   hookTimeoutMs: number;
+  /** --warmup: messages sent this long after the start barrier are counted apart, out of every figure. */
+  warmupMs: number;
 }
 
 /** What a shard is given when it starts: its sessions and the run's settings. */
@@ -166,6 +170,9 @@ export interface Counters {
   bytesIn: number;
   /** Paced messages sent more than one period after their scheduled time (publisher side). */
   lateSends: number;
+  /** --warmup: messages sent before the warm-up ended, as published and as received (duplicates included). */
+  warmupPublished: number;
+  warmupReceived: number;
 }
 
 export interface PrintedMessage {

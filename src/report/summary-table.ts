@@ -18,7 +18,10 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
       'messages',
       `${fmtInt(s.published)} published · ${fmtInt(s.received)} received · ${bad(s.lost, `${fmtInt(s.lost)} lost`)} · ${fmtInt(s.inFlight)} in flight · ${bad(s.duplicates, `${fmtInt(s.duplicates)} duplicates`)} · ${fmtInt(s.outOfOrder)} out of order`,
     ],
-    ['throughput', `out ${fmtInt(s.publishedPerSec)} msg/s · in ${fmtInt(s.receivedPerSec)} msg/s over ${fmtMs(s.durationMs)}`],
+    ['throughput', `out ${fmtInt(s.publishedPerSec)} msg/s · in ${fmtInt(s.receivedPerSec)} msg/s over ${fmtMs(s.warmup ? Math.max(0, s.durationMs - s.warmup.ms) : s.durationMs)}${s.warmup ? ' after the warm-up' : ''}`],
+    ...(s.warmup
+      ? [['warm-up', `first ${fmtMs(s.warmup.ms)}: ${fmtInt(s.warmup.published)} published · ${fmtInt(s.warmup.received)} received, out of latency, send lag and rates (accounted for)`] as [string, string]]
+      : []),
     [
       'latency',
       lat.count === 0 ? 'no messages received' : `p50 ${fmtMs(lat.p50)} · p90 ${fmtMs(lat.p90)} · p99 ${fmtMs(lat.p99)} · p99.9 ${fmtMs(lat.p999)} · max ${fmtMs(lat.max)}`,
@@ -41,7 +44,8 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
   if (codes.length > 0) rows.push(['reason codes', codes.map(([code, n]) => `${code}: ${fmtInt(n)}`).join(' · ')]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const part = s.shard ? ` · shard ${s.shard.index}/${s.shard.count} (streams within this shard)` : s.shards !== undefined ? ` · merged from ${s.shards} shards` : '';
-  const head = `${c.bold('mqtt-fleet')} run ${s.runId}${part} · ${MODE_LABELS[s.mode]}, ${threads} · QoS ${s.qos} · ${s.brokers.join(', ')}`;
+  const phase = s.phase === null ? 'unpaced' : s.phase === 'mixed' ? 'phases mixed' : `phase ${s.phase}`;
+  const head = `${c.bold('mqtt-fleet')} run ${s.runId}${part} · ${MODE_LABELS[s.mode]}, ${threads} · QoS ${s.qos} · ${phase} · ${s.brokers.join(', ')}`;
   return [head, '', ...rows.map(([k, v]) => `${c.dim(k.padEnd(width))}  ${v}`), '', verdict(s, c)].join('\n') + '\n';
 }
 

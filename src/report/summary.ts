@@ -37,6 +37,8 @@ export interface RunFigures {
   sendLag: Histogram;
   loopDelays: readonly LoopDelay[];
   workMs: number;
+  /** --warmup: messages sent this long after the start barrier are out of every figure. */
+  warmupMs: number;
   peakRssMb: number;
   cpuMs: { user: number; system: number };
   interrupted: string | null;
@@ -52,7 +54,9 @@ export interface RunFigures {
 export function buildSummary(f: RunFigures): Summary {
   const lastActivity = Math.max(f.lastPublishAt, f.lastReceiveAt);
   const durationMs = f.goAt > 0 && lastActivity > 0 ? Math.max(1, lastActivity - f.goAt) : 0;
-  const perSec = (n: number): number => (durationMs > 0 ? Math.round((n * 1000) / durationMs) : 0);
+  // Rates leave the warm-up out: what was sent in it, over the time after it.
+  const steadyMs = durationMs - f.warmupMs;
+  const perSec = (n: number): number => (steadyMs > 0 ? Math.round((n * 1000) / steadyMs) : 0);
   const qos = Math.max(0, ...f.groups.map((g) => g.publish?.qos ?? 0)) as 0 | 1 | 2;
   const t = f.totals;
   const paced = f.groups.some((g) => g.publish !== null && g.publish.rate > 0);
@@ -68,6 +72,7 @@ export function buildSummary(f: RunFigures): Summary {
     threads: f.threads,
     brokers: [...new Set(f.groups.flatMap((g) => g.brokers.map((b) => maskUrl(b.url))))],
     qos,
+    phase: fleetPhase(f.groups),
     ...(f.scenario === null ? {} : { scenario: f.scenario, groups: f.groups.map((g) => ({ name: g.name, clients: g.count, mode: g.mode, threads: g.threads })) }),
     ...(f.shard ? { shard: f.shard } : {}),
     ...(f.shards !== undefined ? { shards: f.shards } : {}),
@@ -93,8 +98,9 @@ export function buildSummary(f: RunFigures): Summary {
     reasonCodes: Object.fromEntries([...f.reasonCodes].map(([key, count]) => [reasonLabel(key), count])),
     connectMs: f.connectMs,
     durationMs: Math.round(durationMs),
-    publishedPerSec: perSec(t.published),
-    receivedPerSec: perSec(t.received),
+    publishedPerSec: perSec(t.published - t.warmupPublished),
+    receivedPerSec: perSec(t.received - t.warmupReceived),
+    warmup: f.warmupMs > 0 ? { ms: f.warmupMs, published: t.warmupPublished, received: t.warmupReceived } : null,
     latencyMs: latencyFigures(f.latency, f.latencyGroups),
     // Unpaced messages (--rate 0) have no schedule: only the actual latency applies to them.
     scheduledLatencyMs: paced ? summarizeLatency(f.scheduledLatency) : null,
@@ -120,6 +126,12 @@ function latencyFigures(histograms: readonly Histogram[], groups: readonly strin
     if (group === 'others' || group === 'working') figures[group] = summarizeLatency(histograms[n]!);
   });
   return figures;
+}
+
+/** The paced groups' common phase, `mixed`, or null when no group is paced (nothing has a schedule). */
+function fleetPhase(groups: readonly GroupProfile[]): Summary['phase'] {
+  const phases = new Set(groups.flatMap((g) => (g.publish !== null && g.publish.rate > 0 ? [g.publish.phase] : [])));
+  return phases.size === 0 ? null : phases.size === 1 ? [...phases][0]! : 'mixed';
 }
 
 function worstLoopDelay(delays: readonly LoopDelay[]): Summary['loopDelayMs'] {

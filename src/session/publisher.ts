@@ -50,6 +50,8 @@ export class Publisher {
     private readonly settings: SessionSettings,
     private readonly stats: ShardStats,
     private readonly onFinished: (published: number) => void,
+    /** --phase spread: the schedule starts this long after the start time. */
+    private readonly phaseMs = 0,
   ) {
     this.intervalMs = settings.rate > 0 ? 1000 / settings.rate : 0;
     this.window = settings.maxInflight;
@@ -64,9 +66,10 @@ export class Publisher {
     if (this.started || this.finished) return;
     this.started = true;
     this.paused = !online;
-    this.startAt = at;
+    // Spread: the whole plan shifts by the client's phase, so each publishes for the full duration.
+    this.startAt = at + this.phaseMs;
     if (this.settings.durationMs !== undefined) {
-      this.endAt = at + this.settings.durationMs;
+      this.endAt = this.startAt + this.settings.durationMs;
       this.endTimer = setTimeout(() => this.finish(), Math.max(0, this.endAt - now()));
     }
     this.pump();
@@ -126,7 +129,8 @@ export class Publisher {
     const payload = this.encoder.encode(seq, t, due);
     this.timeline.add(seq, t);
     this.stats.onPublish(t, payload.length);
-    if (due > 0) {
+    if (t < this.stats.warmupUntil) this.stats.counters.warmupPublished++;
+    else if (due > 0) {
       const lagMs = t - due;
       this.stats.sendLag.record(lagMs * 1000);
       // More than a period behind: the next message was due before this one went out.

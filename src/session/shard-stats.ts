@@ -20,6 +20,8 @@ export function zeroCounters(): Counters {
     bytesOut: 0,
     bytesIn: 0,
     lateSends: 0,
+    warmupPublished: 0,
+    warmupReceived: 0,
   };
 }
 
@@ -41,9 +43,25 @@ export class ShardStats {
   private printedDropped = 0;
   private reasonCodes = new Map<string, number>();
 
+  /**
+   * Epoch ms before which a message was sent during --warmup: counted apart, out of every figure.
+   * Until the start barrier opens everything sent is warm-up (without a barrier, publishers start
+   * before it); 0 without warm-up.
+   */
+  warmupUntil: number;
+
   /** `groups`: how many latency groups (with --work: the others and the working clients). */
-  constructor(groups: number) {
+  constructor(
+    groups: number,
+    private readonly warmupMs = 0,
+  ) {
     this.latency = Array.from({ length: groups }, () => new LatencyRecorder());
+    this.warmupUntil = warmupMs > 0 ? Infinity : 0;
+  }
+
+  /** The start barrier opened at `at`: the warm-up runs from there, the same in every thread. */
+  go(at: number): void {
+    if (this.warmupMs > 0) this.warmupUntil = at + this.warmupMs;
   }
 
   onPublish(at: number, bytes: number): void {

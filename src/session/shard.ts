@@ -14,7 +14,7 @@ import { Slots } from './slots.js';
  * (single loop), so every mode does identical work.
  */
 export async function runShard(start: ShardStart, port: MessagePort): Promise<void> {
-  const stats = new ShardStats(start.latencyGroups.length);
+  const stats = new ShardStats(start.latencyGroups.length, start.settings.warmupMs);
   // The histogram holds whole timer intervals (ns); the delay is what exceeds the resolution.
   const delayMs = (ns: number): number => Math.max(0, Math.round(ns / 1e3 - start.loopResolutionMs * 1e3) / 1e3);
   const post = (message: ShardMessage): void => port.postMessage(message);
@@ -65,6 +65,7 @@ export async function runShard(start: ShardStart, port: MessagePort): Promise<vo
         loopDelay.enable();
         intervalDelay.enable();
         measuredLoop = true;
+        stats.go(message.at);
         openGate(message.at);
         break;
       case 'stop':

@@ -100,6 +100,7 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
     sendLag,
     loopDelays: results.flatMap((r) => r.loopDelays),
     workMs: plan.workMs,
+    warmupMs: plan.warmupMs ?? 0,
     peakRssMb: sum((r) => r.peakRssMb),
     cpuMs: { user: sum((r) => r.cpuMs.user), system: sum((r) => r.cpuMs.system) },
     interrupted: results.find((r) => r.interrupted)?.interrupted ?? null,

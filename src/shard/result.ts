@@ -24,6 +24,8 @@ export interface ShardResult {
     barrier: boolean;
     workMs: number;
     workClients: number[];
+    /** --warmup (absent in results of older versions: none). */
+    warmupMs?: number;
     latencyGroups: string[];
   };
   clients: number[];
