@@ -8,6 +8,7 @@ import type { ThreadMode } from './options.js';
 import type { ClientState, PrintedMessage } from './protocol.js';
 import type { ShardResult } from './shard/result.js';
 import type { ShortfallReason } from './report/shortfall.js';
+import type { GeneratorVerdict } from './report/generator.js';
 
 export interface StatusLine {
   type: 'status';
@@ -135,6 +136,12 @@ export interface Summary {
   lateSends: number;
   /** Event-loop delay while publishing, of the worst thread (the main thread in single-loop mode); null if none was measured. */
   loopDelayMs: { p50: number; p99: number; max: number } | null;
+  /**
+   * Whether mqtt-fleet itself could not keep up (send lag, event-loop delay, CPU near its cores):
+   * then the figures describe the generator, not the broker. `reasons` say which sign, its
+   * figure and what to change; empty when not limited.
+   */
+  generatorLimited: GeneratorVerdict;
   /** CPU time each working client burns per received message (--work); 0 when none. */
   workMs: number;
   peakRssMb: number;

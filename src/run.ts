@@ -15,6 +15,7 @@ import { buildSummary, type RunFigures } from './report/summary.js';
 import { publicGroup, type ShardResult } from './shard/result.js';
 import type { Topology } from './metrics/topology.js';
 import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { stopReason } from './exit-codes.js';
 import { checkWorkloads } from './workload-check.js';
 import { RssSampler } from './metrics/rss.js';
@@ -190,6 +191,7 @@ async function runAgainst(
     warmupMs: options.warmupMs,
     peakRssMb: Math.round(rss.stop() / 2 ** 20),
     cpuMs: { user: Math.round(cpu.user / 1000), system: Math.round(cpu.system / 1000) },
+    cpuShare: cpuShareOf(coordinator.publishingCpu),
     interrupted,
     shard,
     threads: shards.filter((s) => s.mode !== 'single-loop').length,
@@ -204,6 +206,12 @@ async function runAgainst(
     await outputs.close();
   }
   return summary;
+}
+
+/** CPU while publishing over the cores this process has, to two decimals; null if it never published (or for less than 100 ms: too short to judge). */
+function cpuShareOf(p: { cpuMs: number; wallMs: number } | null): number | null {
+  if (p === null || p.wallMs < 100) return null;
+  return Math.round((p.cpuMs / (p.wallMs * availableParallelism())) * 100) / 100;
 }
 
 /** A shard's own accounting: only streams whose publisher and receivers all run here. */

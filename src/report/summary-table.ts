@@ -40,6 +40,11 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
   if (s.foreign > 0) rows.push(['foreign', `${fmtInt(s.foreign)} messages without this run's header, or from publishers outside the plan (other traffic, untracked payload templates)`]);
   if (s.stale > 0) rows.push(['stale', `${fmtInt(s.stale)} messages of an earlier run with the same run id (retained or queued): ignored`]);
   if (s.retained > 0) rows.push(['retained', `${fmtInt(s.retained)} deliveries carried the retain flag`]);
+  const gen = s.generatorLimited;
+  if (gen.limited) {
+    rows.push(['generator', c.yellow('mqtt-fleet could not keep up: these figures describe mqtt-fleet, not the broker')]);
+    for (const reason of gen.reasons) rows.push([`  ${reason.signal}`, reason.detail]);
+  }
   const codes = Object.entries(s.reasonCodes);
   if (codes.length > 0) rows.push(['reason codes', codes.map(([code, n]) => `${code}: ${fmtInt(n)}`).join(' · ')]);
   const width = Math.max(...rows.map(([k]) => k.length));

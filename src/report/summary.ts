@@ -6,6 +6,7 @@ import { newHistogram, summarizeLatency, type Histogram } from '../metrics/histo
 import { maskUrl } from '../secrets.js';
 import type { Counters, LoopDelay } from '../protocol.js';
 import { reasonText } from '../session/refusal.js';
+import { generatorVerdict } from './generator.js';
 import { shortfallOf } from './shortfall.js';
 
 /** Everything a summary is made of: from one run's coordinator, or merged from shard results. */
@@ -45,6 +46,8 @@ export interface RunFigures {
   shard: { index: number; count: number } | null;
   /** Merged: how many shard results went in. */
   shards?: number;
+  /** CPU used while publishing as a share of the process's cores (merged: the busiest shard's); null when not measured. */
+  cpuShare: number | null;
   /** Worker threads that ran this process's clients (or the shards' together). */
   threads: number;
   /** Worker threads that died or were terminated: their clients' accounting is incomplete, so the run exits 1 even when interrupted. */
@@ -59,6 +62,7 @@ export function buildSummary(f: RunFigures): Summary {
   const perSec = (n: number): number => (steadyMs > 0 ? Math.round((n * 1000) / steadyMs) : 0);
   const qos = Math.max(0, ...f.groups.map((g) => g.publish?.qos ?? 0)) as 0 | 1 | 2;
   const t = f.totals;
+  const loopDelay = worstLoopDelay(f.loopDelays);
   const paced = f.groups.some((g) => g.publish !== null && g.publish.rate > 0);
   const shortfall = shortfallOf({ gaveUp: f.gaveUp, failed: f.failed, qos, lost: f.delivery.lost, planned: f.planned, publishers: f.publishers, published: t.published, acked: t.acked });
   // A lost thread cost accounting that no signal explains: it wins over the stop codes.
@@ -106,7 +110,8 @@ export function buildSummary(f: RunFigures): Summary {
     scheduledLatencyMs: paced ? summarizeLatency(f.scheduledLatency) : null,
     sendLagMs: paced ? summarizeLatency(f.sendLag) : null,
     lateSends: t.lateSends,
-    loopDelayMs: worstLoopDelay(f.loopDelays),
+    loopDelayMs: loopDelay,
+    generatorLimited: generatorVerdict({ lateSends: t.lateSends, pacedSent: f.sendLag.totalCount, loopDelayP99: loopDelay?.p99 ?? null, cpuShare: f.cpuShare }),
     workMs: f.workMs,
     peakRssMb: f.peakRssMb,
     cpuMs: f.cpuMs,

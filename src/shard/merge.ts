@@ -103,6 +103,11 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
     warmupMs: plan.warmupMs ?? 0,
     peakRssMb: sum((r) => r.peakRssMb),
     cpuMs: { user: sum((r) => r.cpuMs.user), system: sum((r) => r.cpuMs.system) },
+    // Each shard had cores of its own: the busiest one says whether a generator was saturated.
+    cpuShare: results.reduce<number | null>((max, r) => {
+      const share = r.summary.generatorLimited?.cpuShare ?? null;
+      return share === null ? max : Math.max(max ?? 0, share);
+    }, null),
     interrupted: results.find((r) => r.interrupted)?.interrupted ?? null,
     shard: null,
     shards: results.length,
