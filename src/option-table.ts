@@ -100,7 +100,7 @@ export const OPTIONS = {
   /** Where each paced client's schedule sits in the period: offset by i/N of it (`spread`), or all at once (`together`). */
   phase: {
     kind: 'string',
-    description: "spread: client i of a group of N publishes i/N of a period after the first (as a fair benchmark does); together: all at the same instant (a thundering herd)",
+    description: "Where each client's schedule sits in the period: spread (client i of a group of N starts i/N of a period late, as a fair benchmark does) or together (all at once: a thundering herd)",
     choices: PHASES,
     default: 'spread',
     scenario: true,

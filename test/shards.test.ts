@@ -74,7 +74,38 @@ test('merging 4 shard results reproduces the unsharded run: every stream across 
     (({ count, p50, p90, p99, p999, max }) => ({ count, p50, p90, p99, p999, max }))(summarizeLatency(all)),
     (({ count, p50, p90, p99, p999, max }) => ({ count, p50, p90, p99, p999, max }))(merged.latencyMs),
   );
+  // So do latency from the schedule and send lag: the same HDR layout, added exactly.
+  for (const [field, pick] of [
+    ['scheduledLatencyMs', (r: ShardResult) => r.scheduledLatency!],
+    ['sendLagMs', (r: ShardResult) => r.sendLag!],
+  ] as const) {
+    const h = newHistogram();
+    for (const r of results) addEncoded(h, pick(r));
+    const { count, p50, p90, p99, p999, max } = summarizeLatency(h);
+    const m = merged[field]!;
+    assert.deepEqual({ count, p50, p90, p99, p999, max }, { count: m.count, p50: m.p50, p90: m.p90, p99: m.p99, p999: m.p999, max: m.max }, field);
+    h.destroy();
+  }
+  assert.equal(merged.sendLagMs!.count, unsharded.sendLagMs!.count, 'a send lag per message published, sharded or not');
+  assert.equal(merged.sendLagMs!.count, merged.published);
+  if (late.length === 0) assert.equal(merged.scheduledLatencyMs!.count, unsharded.scheduledLatencyMs!.count);
+  assert.equal(merged.lateSends, results.reduce((n, r) => n + r.totals.lateSends, 0));
+  assert.equal(merged.phase, 'spread');
   assert.match(merge.stderr(), /merged from 4 shards/);
+});
+
+test('--phase spread across shards: shards together spread their clients over the period as one run does', async (t) => {
+  const mosquitto = await Mosquitto.start('', { verbose: false });
+  t.after(() => mosquitto.stop());
+  const dir = tempDir(t);
+  // 4 clients at 2/s (a 500 ms period), 2 shards: fleet indices 0..3, offsets 0, 125, 250, 375 ms.
+  const results = await runShards(t, mosquitto.url, 'phased', 2, ['-c', '4', '--count', '2', '--rate', '2', '--qos', '1'], dir);
+  const firstSends = new Map<number, number>();
+  for (const r of results) for (const p of r.publishers) firstSends.set(p.client, p.timeline[1]!);
+  assert.equal(firstSends.size, 4);
+  const t0 = firstSends.get(0)!;
+  // Actual send times, from the publishers' timelines: each within a few ms of its slot.
+  for (const [client, at] of firstSends) assert.ok(Math.abs(at - t0 - client * 125) < 40, `client ${client} first sent ${Math.round(at - t0)} ms after client 0`);
 });
 
 test('a loss between shards (a subscriber here, its publisher there) shows up in the merge, exactly', async (t) => {
