@@ -210,7 +210,8 @@ test('generator verdict: each sign at its limit', () => {
   assert.equal(generatorVerdict(calm).limited, false);
   assert.deepEqual(generatorVerdict({ ...calm, lateSends: 9 }).reasons, [], '0.9% late: not a meaningful share');
   assert.deepEqual(generatorVerdict({ ...calm, lateSends: 10 }).reasons.map((r) => r.signal), ['send-lag']);
-  assert.deepEqual(generatorVerdict({ ...calm, loopDelayP99: 50 }).reasons.map((r) => r.signal), ['loop-delay']);
+  assert.deepEqual(generatorVerdict({ ...calm, loopDelayP99: 99 }).reasons, []);
+  assert.deepEqual(generatorVerdict({ ...calm, loopDelayP99: 100 }).reasons.map((r) => r.signal), ['loop-delay']);
   assert.deepEqual(generatorVerdict({ ...calm, cpuShare: 0.95 }).reasons.map((r) => r.signal), ['cpu']);
   assert.deepEqual(generatorVerdict({ lateSends: 0, pacedSent: 0, loopDelayP99: null, cpuShare: null }), { limited: false, reasons: [], cpuShare: null });
 });

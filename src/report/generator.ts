@@ -24,7 +24,7 @@ export interface GeneratorVerdict {
 /** A meaningful share of paced messages sent more than one period late. */
 export const LATE_SHARE = 0.01;
 /** Event-loop delay at p99, worst thread: receive times are stamped this late. */
-export const LOOP_DELAY_MS = 50;
+export const LOOP_DELAY_MS = 100;
 /** CPU near every core the process has. */
 export const CPU_SHARE = 0.9;
 
