@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { UsageError } from '../src/errors.js';
-import { resolveOptions } from '../src/index.js';
+import { resolveOptions, type Summary } from '../src/index.js';
 import { generatorVerdict } from '../src/report/generator.js';
 import { formatSummary } from '../src/report/summary-table.js';
 import { aedesForTest } from './helpers/aedes.js';
@@ -190,7 +190,7 @@ test('generator verdict: one core of --work per publishing client makes it fire;
   // Each client hears its own messages and spends 20 ms on each: at 50/s, a whole core each.
   const busy = spawnCli(t, ['run', '-b', broker.url, '-c', '2', '--rate', '50', '--duration', '2s', '--work', '20ms', '--json'], { json: true });
   await withTimeout(busy.exit, 60_000, 'the busy run');
-  const limited = busy.lines.at(-1) as unknown as import('../src/index.js').Summary;
+  const limited = busy.lines.at(-1) as unknown as Summary;
   t.diagnostic(JSON.stringify(limited.generatorLimited));
   assert.equal(limited.generatorLimited.limited, true);
   assert.ok(limited.generatorLimited.reasons.some((r) => r.signal === 'send-lag'), 'its sends fell behind');
