@@ -114,14 +114,16 @@ test('--phase: spread starts client i of N i/N of a period late, together starts
   assert.equal(together.length, 5);
   assert.equal(new Set(together.map((h) => h.scheduledAt)).size, 1, 'one scheduled time for every first send');
   const sent = together.map((h) => h.sentAt);
-  assert.ok(Math.max(...sent) - Math.min(...sent) < 25, `first sends within a few ms: ${sent.map((s) => (s - sent[0]!).toFixed(1)).join(', ')}`);
+  // One event loop: every first send's timer comes due in the same turn.
+  assert.ok(Math.max(...sent) - Math.min(...sent) < 50, `first sends within a few ms: ${sent.map((s) => (s - sent[0]!).toFixed(1)).join(', ')}`);
 
   const spread = await phases('spread');
   assert.equal(spread.length, 5);
   // Period 500 ms over 5 clients: 0, 100, 200, 300, 400 ms after the barrier.
   spread.forEach((h, i) => assert.ok(Math.abs(h.scheduledAt - spread[0]!.scheduledAt - i * 100) < 0.01, `client ${i} scheduled ${h.scheduledAt - spread[0]!.scheduledAt} ms after client 0`));
-  const actual = spread.map((h) => h.sentAt);
-  assert.ok(Math.max(...actual) - Math.min(...actual) >= 350, 'the first sends cover the period');
+  // Nothing goes out before its slot: the last first send is at least 400 ms after the first slot.
+  spread.forEach((h) => assert.ok(h.sentAt >= h.scheduledAt, 'never sent before it was due'));
+  assert.ok(Math.max(...spread.map((h) => h.sentAt)) - spread[0]!.scheduledAt >= 400, 'the first sends cover the period');
 });
 
 test('--phase in a scenario, per group; the summary header names it', async (t) => {
@@ -148,7 +150,8 @@ test('--phase in a scenario, per group; the summary header names it', async (t) 
 
 test('--warmup: its messages are out of latency, send lag and rates, counted apart, and accounted for', async (t) => {
   const broker = await aedesForTest(t);
-  // A 300 ms stall of the publishers' thread inside the warm-up: it must leave no trace in the figures.
+  // An 800 ms stall of the publishers' thread inside the warm-up (from 0.3 s to 1.1 s): it must
+  // leave no trace in the figures, where it would put 750 ms or more into latency from the schedule.
   const workload = tempFile(
     t,
     'warm.mjs',
@@ -156,7 +159,7 @@ test('--warmup: its messages are out of latency, send lag and rates, counted apa
 export function tick(ctx) {
   if (ctx.index !== 0 || ctx.state.stalled) return;
   ctx.state.stalled = true;
-  const until = performance.now() + 300;
+  const until = performance.now() + 800;
   while (performance.now() < until) {}
 }`,
   );
@@ -172,8 +175,10 @@ export function tick(ctx) {
   assert.equal(summary.latencyMs.count, summary.received - summary.warmup.received);
   assert.equal(summary.scheduledLatencyMs!.count, summary.latencyMs.count);
   assert.equal(summary.sendLagMs!.count, summary.published - summary.warmup.published);
-  assert.ok(summary.scheduledLatencyMs!.max < 200, `the stall in the warm-up is not in the figures: max ${summary.scheduledLatencyMs!.max} ms`);
-  assert.equal(summary.lateSends, 0);
+  assert.ok(summary.scheduledLatencyMs!.max < 500, `the stall in the warm-up is not in the figures: max ${summary.scheduledLatencyMs!.max} ms`);
+  assert.ok(summary.sendLagMs!.max < 500, `nor in send lag: max ${summary.sendLagMs!.max} ms`);
+  // The 30 or so sent late in the stall (2 clients, 20/s, 0.8 s) were warm-up: none of them counts here.
+  assert.ok(summary.lateSends < 16, `${summary.lateSends} late sends after the warm-up`);
   // What was sent after the warm-up, over the time after it; the duration still counts from the barrier.
   assert.ok(summary.durationMs >= 2900);
   assert.equal(summary.publishedPerSec, Math.round(((summary.published - summary.warmup.published) * 1000) / (summary.durationMs - 1500)));
