@@ -63,7 +63,7 @@ test('--metrics-port serves Prometheus metrics during the run: clients by state,
   assert.ok(metric(text, 'mqtt_fleet_late_sends_total') >= 0);
   assert.ok(metric(text, 'mqtt_fleet_process_resident_memory_bytes') > 0);
   const summary = await running;
-  assert.equal(summary.exitCode, 0);
+  assert.equal(summary.exitCode, 0, `shortfall: ${summary.shortfall.join(', ')}; published ${summary.published} of ${summary.planned}, acked ${summary.acked}, lost ${summary.lost}`);
   assert.ok(summary.received >= received, 'the run went on from where it was scraped');
   assert.equal(summary.latencyMs.count, summary.received - summary.duplicates, "the run's own histogram: every message received, once");
   await assert.rejects(fetch(url), 'the metrics server stops with the run');
