@@ -5,6 +5,7 @@ export { UsageError } from './errors.js';
 export { ExitCode } from './run/exit-codes.js';
 export type { RunEvent, Summary, StatusLine, StatsLine, MessageLine } from './report/events.js';
 export type { ShortfallReason } from './report/shortfall.js';
+export type { GeneratorVerdict, GeneratorReason } from './report/generator.js';
 export type { ClientState } from './protocol.js';
 export type { Workload, WorkloadContext, WorkloadMessage } from './session/workload.js';
 export { mergeResults } from './shard/merge.js';

@@ -48,6 +48,8 @@ export interface SessionSpec {
   latencyGroup: number;
   /** CPU milliseconds to burn per received message (the slow-client case); 0 for none. */
   workMs: number;
+  /** --phase spread: this client's schedule starts this long after the start barrier (i/N of its group's period). */
+  phaseMs: number;
   /** With --connect-rate: the first attempt waits this long after LaneStart.launchedAt. */
   connectDelayMs: number;
   /** With --local-address: the source address this client connects from. */
@@ -95,6 +97,8 @@ export interface SessionSettings {
   workload: string | null;
   /** How long a workload hook may take before the client is failed. */
   hookTimeoutMs: number;
+  /** --warmup: messages sent this long after the start barrier are counted apart, out of every figure. */
+  warmupMs: number;
 }
 
 /** What a lane is given when it starts: its sessions and the run's settings. */
@@ -164,6 +168,11 @@ export interface Counters {
   retained: number;
   bytesOut: number;
   bytesIn: number;
+  /** Paced messages sent more than one period after their scheduled time (publisher side). */
+  lateSends: number;
+  /** --warmup: messages sent before the warm-up ended, as published and as received (duplicates included). */
+  warmupPublished: number;
+  warmupReceived: number;
 }
 
 export interface PrintedMessage {
@@ -231,6 +240,10 @@ export type LaneMessage =
       latency: number[][];
       /** Per step of a client's life (metrics/steps.ts STEPS order): this interval's durations (µs), pairs as above. */
       steps: number[][];
+      /** Receive minus scheduled send time (µs) of paced messages, the same pairs. */
+      scheduledLatency: number[];
+      /** Actual minus scheduled send time (µs) of paced messages, at the publisher, the same pairs. */
+      sendLag: number[];
       firstPublishAt: number;
       lastPublishAt: number;
       lastReceiveAt: number;

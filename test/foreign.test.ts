@@ -9,7 +9,7 @@ import { withTimeout } from './helpers/wait.js';
 
 /** A payload carrying `runId`'s header, as one of its publishers would send it. */
 function forged(runId: string, publisher: number, seq: number, sentAt = Date.now()): Buffer {
-  return new PayloadWriter(64, runTag(runId), publisher).write(seq, sentAt);
+  return new PayloadWriter(64, runTag(runId), publisher).write(seq, sentAt, sentAt);
 }
 
 const figures = (s: Summary): Record<string, unknown> => {

@@ -203,7 +203,7 @@ test('--size is bounded by what one PUBLISH can carry: MQTT\'s remaining length 
   scenarioRefuses(
     t,
     `groups:\n  - name: a\n    count: 1\n    mqttVersion: 5\n    publish: { topic: t, payload: '${'{rand:9999}'.repeat(13_500)}' }\n`,
-    (f) => `${f}:5:35: groups[0].publish.payload does not fit in one MQTT packet: at most 268435388 bytes with the topic of client 0 (1 bytes) at QoS 0 (it renders to up to 269973000)`,
+    (f) => `${f}:5:35: groups[0].publish.payload does not fit in one MQTT packet: at most 268435372 bytes with the topic of client 0 (1 bytes) at QoS 0 (it renders to up to 269973000)`,
   );
 });
 

@@ -58,6 +58,10 @@ test('--metrics-port serves Prometheus metrics during the run: clients by state,
   assert.equal(count, received - duplicates, 'the latency histogram holds every message received so far, once');
   assert.equal(metric(text, 'mqtt_fleet_latency_seconds_bucket', 'le="+Inf"'), count);
   assert.ok(metric(text, 'mqtt_fleet_latency_seconds_bucket', 'le="0.0005"') <= metric(text, 'mqtt_fleet_latency_seconds_bucket', 'le="1"'));
+  // Every message is paced: each received one has a latency from its schedule too, each sent one a send lag.
+  assert.equal(metric(text, 'mqtt_fleet_scheduled_latency_seconds_count'), count);
+  assert.equal(metric(text, 'mqtt_fleet_send_lag_seconds_count'), metric(text, 'mqtt_fleet_messages_published_total'));
+  assert.ok(metric(text, 'mqtt_fleet_late_sends_total') >= 0);
   assert.ok(metric(text, 'mqtt_fleet_process_resident_memory_bytes') > 0);
   // Each step is a histogram of its own, labelled by step: every client connected and subscribed once.
   assert.equal(metric(text, 'mqtt_fleet_step_seconds_count', 'step="connack"'), 4);
@@ -66,7 +70,7 @@ test('--metrics-port serves Prometheus metrics during the run: clients by state,
   const acks = metric(text, 'mqtt_fleet_step_seconds_count', 'step="puback"');
   assert.ok(acks > 0 && acks <= metric(text, 'mqtt_fleet_messages_acked_total'), `PUBACKs timed: ${acks}`);
   const summary = await running;
-  assert.equal(summary.exitCode, 0);
+  assert.equal(summary.exitCode, 0, `shortfall: ${summary.shortfall.join(', ')}; published ${summary.published} of ${summary.planned}, acked ${summary.acked}, lost ${summary.lost}`);
   assert.equal(summary.steps.pubackMs.count, summary.acked, 'every acknowledgement timed');
   assert.ok(summary.received >= received, 'the run went on from where it was scraped');
   assert.equal(summary.latencyMs.count, summary.received - summary.duplicates, "the run's own histogram: every message received, once");
@@ -85,11 +89,16 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
   const summary = events.at(-1)!;
   assert.equal(summary.type, 'summary');
   const rows = readFileSync(csv, 'utf8').trim().split('\n');
-  // The original columns first, unchanged; the connect rate and each step's percentiles after them.
+  // The original columns first, unchanged; the schedule's, the connect rate and each step's percentiles after them.
   const steps = ['tcp_connect', 'tls_handshake', 'connack', 'suback', 'puback', 'pubcomp', 'reconnect'].flatMap((s) => [`${s}_p50_ms`, `${s}_p99_ms`, `${s}_max_ms`]);
   assert.equal(
     rows[0],
-    ['t_s,connected,reconnecting,gave_up,failed,published,received,published_per_sec,received_per_sec,latency_p50_ms,latency_p99_ms,latency_max_ms,loop_delay_p99_ms,rss_mb', 'connects_per_sec', ...steps].join(','),
+    [
+      't_s,connected,reconnecting,gave_up,failed,published,received,published_per_sec,received_per_sec,latency_p50_ms,latency_p99_ms,latency_max_ms,loop_delay_p99_ms,rss_mb',
+      'scheduled_latency_p50_ms,scheduled_latency_p99_ms,scheduled_latency_max_ms,send_lag_p50_ms,send_lag_p99_ms,send_lag_max_ms,late_sends',
+      'connects_per_sec',
+      ...steps,
+    ].join(','),
   );
   assert.equal(rows.length - 1, stats.length, 'one row per stats line');
   const last = rows.at(-1)!.split(',');
@@ -103,6 +112,10 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
   assert.equal(Number(rows[connectRow + 1]!.split(',')[header.indexOf('connects_per_sec')]), connected.connectsPerSec);
   assert.ok(connected.connectsPerSec > 0);
   assert.equal(Number(rows[connectRow + 1]!.split(',')[header.indexOf('connack_p99_ms')]), connected.stepsMs.connackMs.p99);
+  assert.equal(Number(last[20]), summary.lateSends, 'late sends so far, in the last row: all of them');
+  const withSchedule = stats.find((s) => s.scheduledLatencyMs !== null) as { t: number; scheduledLatencyMs: { p99: number } } | undefined;
+  assert.ok(withSchedule, 'a stats line with latency from the schedule');
+  assert.equal(Number(rows[stats.indexOf(withSchedule as never) + 1]!.split(',')[15]), withSchedule.scheduledLatencyMs.p99);
 
   const report = join(dir, 'report.html');
   const rendered = spawnCli(t, ['report', ndjson, '-o', report]);
@@ -117,7 +130,7 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
     assert.equal(Number(p[1]), at(stats, n).t);
     assert.equal(Number(p[2]), at(stats, n).receivedPerSec);
   });
-  const p99 = /<rect [^>]*data-chart="latency"[^>]*data-series="p99"[^>]*data-value="([\d.]+)"/.exec(dom);
+  const p99 = /<rect [^>]*data-chart="latency"[^>]*data-series="p99"[^>]*data-value="([\d.]+)"[^>]*data-figure="latencyMs"/.exec(dom);
   assert.equal(Number(p99![1]), (summary.latencyMs as { p99: number }).p99);
   assert.match(dom, new RegExp(`<tr data-figure="received"><td>received</td><td>${String(summary.received)}</td>`));
   // Latency by percentile: a point per percentile at the summary's figure, message latency and each step that happened.

@@ -28,6 +28,8 @@ test("a scenario's defaults take exactly the run options they took before the ta
     'reconnectAttempts', 'reconnectDelay', 'connectTimeout', 'drainTimeout', 'barrier', 'threads', 'maxInflight', 'printMessages',
     'statsInterval', 'runId', 'work', 'connectRate', 'connectConcurrency', 'mqttVersion', 'sessionExpiry', 'retryRefused',
     'passwordFile', 'ca', 'cert', 'key', 'insecure', 'workload', 'hookTimeout', 'maxPacketSize',
+    // Added since: the schedule's phase, and the warm-up.
+    'phase', 'warmup',
   ];
   const notADefault = /is not a run option that a scenario can default/;
   for (const [key] of runEntries) {

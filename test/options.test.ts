@@ -56,7 +56,8 @@ test('every invalid option is rejected with one message naming it', () => {
   rejects({ duration: '0s' }, '--duration', /at least 1/);
   rejects({ rate: '-1' }, '--rate', /number|at least 0/);
   rejects({ rate: 0 }, '--rate', /needs --count/);
-  rejects({ size: 10 }, '--size', /at least 24/);
+  rejects({ size: 10 }, '--size', /at least 32/);
+  rejects({ size: 31 }, '--size', /--size must be at least 32 bytes, the payload header \(got 31\)/);
   rejects({ size: 'big' }, '--size', /size in bytes/);
   rejects({ brokers: ['foo://127.0.0.1'] }, '--broker', /unknown scheme "foo"/);
   rejects({ brokers: ['not a url'] }, '--broker', /must be a URL/);

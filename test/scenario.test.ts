@@ -44,7 +44,7 @@ test('groups are held to the same rules as the flags: keepalive, session expiry 
   rejects(group(`    keepalive: 70000\n`), /fleet\.yaml:4:16: groups\[0\]\.keepalive must be at most 65535s \(got 70000s\)/);
   rejects(group(`    mqttVersion: 5\n    sessionExpiry: 4294967296\n`), /fleet\.yaml:5:20: groups\[0\]\.sessionExpiry must be at most 4294967295s/);
   rejects(group(`    publish: { topic: t, size: 257mib }\n`), /fleet\.yaml:4:\d+: groups\[0\]\.publish\.size must be at most 268435455 bytes, MQTT's largest packet/);
-  rejects(group(`    publish: { topic: t, size: 10 }\n`), /groups\[0\]\.publish\.size must be at least 24 bytes, the payload header/);
+  rejects(group(`    publish: { topic: t, size: 10 }\n`), /groups\[0\]\.publish\.size must be at least 32 bytes, the payload header/);
   rejects(group(`    mqttVersion: 3\n`), /groups\[0\]\.mqttVersion must be 3\.1\.1 or 5 \(got "3"\)/);
   rejects(group(`    publish: { topic: t, payload: { a: 1 } }\n`), /fleet\.yaml:4:\d+: groups\[0\]\.publish\.payload must be text, not a mapping or a list/);
   rejects(group(`    will: { topic: w, payload: [1, 2] }\n`), /fleet\.yaml:4:\d+: groups\[0\]\.will\.payload must be text, not a mapping or a list/);

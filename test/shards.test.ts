@@ -88,7 +88,42 @@ test('merging 4 shard results reproduces the unsharded run: every stream across 
   assert.equal(merged.steps.connackMs.count, 8);
   assert.equal(merged.steps.subackMs.count, 8);
   assert.equal(merged.steps.pubackMs.count, 8 * 60);
+  // So do latency from the schedule and send lag: the same HDR layout, added exactly.
+  for (const [field, pick] of [
+    ['scheduledLatencyMs', (r: ShardResult) => r.scheduledLatency!],
+    ['sendLagMs', (r: ShardResult) => r.sendLag!],
+  ] as const) {
+    const h = newHistogram();
+    for (const r of results) addEncoded(h, pick(r));
+    const { count, p50, p90, p99, p999, max } = summarizeLatency(h);
+    const m = merged[field]!;
+    assert.deepEqual({ count, p50, p90, p99, p999, max }, { count: m.count, p50: m.p50, p90: m.p90, p99: m.p99, p999: m.p999, max: m.max }, field);
+    h.destroy();
+  }
+  assert.equal(merged.sendLagMs!.count, unsharded.sendLagMs!.count, 'a send lag per message published, sharded or not');
+  assert.equal(merged.sendLagMs!.count, merged.published);
+  if (late.length === 0) assert.equal(merged.scheduledLatencyMs!.count, unsharded.scheduledLatencyMs!.count);
+  assert.equal(merged.lateSends, results.reduce((n, r) => n + r.totals.lateSends, 0));
+  assert.equal(merged.phase, 'spread');
   assert.match(merge.stderr(), /merged from 4 shards/);
+});
+
+test('--phase spread across shards: shards together spread their clients over the period as one run does', async (t) => {
+  const mosquitto = await Mosquitto.start('', { verbose: false });
+  t.after(() => mosquitto.stop());
+  const dir = tempDir(t);
+  // 4 clients at 1/s (a 1 s period), 2 shards: fleet indices 0..3, offsets 0, 250, 500, 750 ms.
+  const results = await runShards(t, mosquitto.url, 'phased', 2, ['-c', '4', '--count', '2', '--rate', '1', '--qos', '1'], dir, undefined, 12_000);
+  // A shard ready after --start-at catches up at once, off its slots: nothing to judge then.
+  for (const r of results) assert.ok(r.readyAt! <= r.startAt!, `shard ${r.shard.index} was ready ${r.readyAt! - r.startAt!} ms after --start-at (a machine this busy cannot show the spread)`);
+  const firstSends = new Map<number, number>();
+  for (const r of results) for (const p of r.publishers) firstSends.set(p.client, p.timeline[1]!);
+  assert.equal(firstSends.size, 4);
+  const startAt = results[0]!.startAt!;
+  t.diagnostic(`first sends after --start-at: ${[...firstSends].sort((a, b) => a[0] - b[0]).map(([c, at]) => `${c}: ${Math.round(at - startAt)} ms`).join(", ")}`);
+  // Actual send times, from the publishers' timelines: each at or a little after its slot from the
+  // common start (timers on a busy machine fire late), where together all four would go out at once.
+  for (const [client, at] of firstSends) assert.ok(at - startAt >= client * 250 && at - startAt < client * 250 + 150, `client ${client} first sent ${Math.round(at - startAt)} ms after --start-at, its slot ${client * 250} ms`);
 });
 
 test('a loss between shards (a subscriber here, its publisher there) shows up in the merge, exactly', async (t) => {

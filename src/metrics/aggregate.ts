@@ -22,7 +22,12 @@ export class Aggregate {
   private readonly connects = new Map<number, number>();
   readonly totals: Counters = zeroCounters();
   readonly latency: Histogram[];
+  /** Receive minus scheduled send time, and actual minus scheduled send time, of paced messages. */
+  readonly scheduledLatency = newHistogram();
+  readonly sendLag = newHistogram();
   private readonly interval = new IntervalLatency();
+  private readonly intervalScheduled = new IntervalLatency();
+  private readonly intervalSendLag = new IntervalLatency();
   private intervalLoopDelay: { p99: number; max: number } | null = null;
   private intervalStart: { t: number; published: number; received: number; connects: number };
   /** Each step of the clients' lives (metrics/steps.ts STEPS order), merged exactly like latency. */
@@ -45,6 +50,8 @@ export class Aggregate {
   readonly reasonCodes = new Map<string, number>();
   /** The same latency counts in Prometheus buckets, for --metrics-port. */
   readonly promLatency = new PromBuckets();
+  readonly promScheduledLatency = new PromBuckets();
+  readonly promSendLag = new PromBuckets();
   readonly streams: StreamFinal[] = [];
   readonly subscribers: SubscriberFinal[] = [];
   private readonly stateCounts = new Map<ClientState, number>();
@@ -110,6 +117,12 @@ export class Aggregate {
       this.promSteps[n]!.add(pairs);
       this.onCounts?.({ kind: 'step', index: n }, pairs);
     });
+    addCounts(this.scheduledLatency, batch.scheduledLatency);
+    this.intervalScheduled.add(batch.scheduledLatency);
+    this.promScheduledLatency.add(batch.scheduledLatency);
+    addCounts(this.sendLag, batch.sendLag);
+    this.intervalSendLag.add(batch.sendLag);
+    this.promSendLag.add(batch.sendLag);
     if (batch.firstPublishAt > 0 && (this.firstPublishAt === 0 || batch.firstPublishAt < this.firstPublishAt)) {
       this.firstPublishAt = batch.firstPublishAt;
     }
@@ -162,7 +175,11 @@ export class Aggregate {
     const seconds = Math.max(now - last.t, 1) / 1000;
     const interval = this.interval;
     const ms = (us: number): number => Math.round(us) / 1000;
-    const q = interval.total === 0 ? null : interval.percentiles([50, 99, 100]).map(ms);
+    const figures = (i: IntervalLatency): { p50: number; p99: number; max: number } | null => {
+      if (i.total === 0) return null;
+      const [p50, p99, max] = i.percentiles([50, 99, 100]).map(ms) as [number, number, number];
+      return { p50, p99, max };
+    };
     const line: StatsLine = {
       type: 'stats',
       t,
@@ -175,14 +192,12 @@ export class Aggregate {
       publishedPerSec: Math.round((this.totals.published - last.published) / seconds),
       receivedPerSec: Math.round((this.totals.received - last.received) / seconds),
       connectsPerSec: Math.round((this.connectsTotal - last.connects) / seconds),
-      latencyMs: q === null ? null : { p50: at(q, 0), p99: at(q, 1), max: at(q, 2) },
+      latencyMs: figures(interval),
+      scheduledLatencyMs: figures(this.intervalScheduled),
+      sendLagMs: figures(this.intervalSendLag),
+      lateSends: this.totals.lateSends,
       stepsMs: Object.fromEntries(
-        STEPS.map((step, n) => {
-          const steps = at(this.stepInterval, n);
-          if (steps.total === 0) return [`${step}Ms`, null];
-          const p = steps.percentiles([50, 99, 100]).map(ms);
-          return [`${step}Ms`, { p50: at(p, 0), p99: at(p, 1), max: at(p, 2) }];
-        }),
+        STEPS.map((step, n) => [`${step}Ms`, figures(at(this.stepInterval, n))]),
       ) as StatsLine['stepsMs'],
       loopDelayMs: this.intervalLoopDelay,
       rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20),
@@ -190,6 +205,8 @@ export class Aggregate {
     this.intervalLoopDelay = null;
     interval.reset();
     for (const steps of this.stepInterval) steps.reset();
+    this.intervalScheduled.reset();
+    this.intervalSendLag.reset();
     this.intervalStart = { t: now, published: this.totals.published, received: this.totals.received, connects: this.connectsTotal };
     return line;
   }

@@ -3,18 +3,19 @@
  * in what order, and when, without any shared state between threads or processes.
  *
  *   0  u16  magic 0x6d66 ("mf")
- *   2  u8   version (1)
+ *   2  u8   version (2)
  *   3  u8   reserved
  *   4  u32  run tag: messages from another run (retained, or someone else's traffic) are "foreign"
  *   8  u32  publisher's client index
  *  12  u32  sequence number, from 0 per publisher
  *  16  f64  send time, ms since the epoch with sub-microsecond fraction
- *  24       filler up to --size
- * All little-endian.
+ *  24  f64  scheduled send time, the same clock; 0 for an unpaced message (--rate 0: no schedule)
+ *  32       filler up to --size
+ * All little-endian. Version 1 (24 bytes, no scheduled time) is not read: its messages are foreign.
  */
-export const HEADER_SIZE = 24;
+export const HEADER_SIZE = 32;
 const MAGIC = 0x6d66;
-const VERSION = 1;
+const VERSION = 2;
 
 export function runTag(runId: string): number {
   // FNV-1a: stable across processes and shards of one run.
@@ -40,11 +41,13 @@ export class PayloadWriter {
     this.template.writeUInt32LE(publisher, 8);
   }
 
-  write(seq: number, sentAt: number): Buffer {
+  /** `scheduledAt`: when the schedule had this message due; 0 when unpaced. */
+  write(seq: number, sentAt: number, scheduledAt: number): Buffer {
     const buf = Buffer.allocUnsafe(this.template.length);
     this.template.copy(buf);
     buf.writeUInt32LE(seq, 12);
     buf.writeDoubleLE(sentAt, 16);
+    buf.writeDoubleLE(scheduledAt, 24);
     return buf;
   }
 }
@@ -54,6 +57,8 @@ export interface Header {
   publisher: number;
   seq: number;
   sentAt: number;
+  /** 0: unpaced, no schedule. */
+  scheduledAt: number;
 }
 
 /** Fills `out` and returns true when `payload` carries this run's header. */
@@ -64,5 +69,6 @@ export function readHeader(payload: Uint8Array, tag: number, out: Header): boole
   out.publisher = buf.readUInt32LE(8);
   out.seq = buf.readUInt32LE(12);
   out.sentAt = buf.readDoubleLE(16);
+  out.scheduledAt = buf.readDoubleLE(24);
   return true;
 }

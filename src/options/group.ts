@@ -50,6 +50,8 @@ export interface PublishPlan {
   /** MQTT 5 user properties on every publish. */
   userProperties: Record<string, string> | null;
   tracking: Tracking;
+  /** spread: client n of the group's N starts its schedule n/N of a period late; together: all at once. */
+  phase: 'spread' | 'together';
 }
 
 export interface Will {

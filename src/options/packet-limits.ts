@@ -108,7 +108,7 @@ function publishProblem(group: GroupProfile, vars: { i: number; n: number; id: s
   const topicBytes = Buffer.byteLength(renderTemplate(publish.topic, vars));
   let properties = 0;
   for (const [key, value] of Object.entries(publish.userProperties ?? {})) properties += 5 + Buffer.byteLength(key) + Buffer.byteLength(value);
-  // The header in a user property: its name and 24 bytes as hex.
+  // The header in a user property: its name and HEADER_SIZE bytes as hex.
   if (publish.tracking === 'property') properties += 5 + HEADER_PROPERTY.length + 2 * HEADER_SIZE;
   const header = 2 + topicBytes + (publish.qos > 0 ? 2 : 0) + (group.protocolVersion === 5 ? varintBytes(properties) + properties : 0);
   const room = MQTT_REMAINING_MAX - header;

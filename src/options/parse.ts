@@ -191,6 +191,15 @@ export function parseQos(option: string, value: unknown): 0 | 1 | 2 {
   return n;
 }
 
+export const PHASES = ['spread', 'together'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** How paced clients' schedules sit against each other: `spread` over the period, or `together`. */
+export function parsePhase(option: string, value: unknown): Phase {
+  if (value === 'spread' || value === 'together') return value;
+  throw new UsageError(option, `${option} must be spread or together (got ${String(value)})`);
+}
+
 /** Payload bytes, header included: room for the header, and within one MQTT packet (checked exactly, with its topic, in packet-limits.ts). */
 export function parsePayloadSize(option: string, value: unknown): number {
   const size = parseSize(option, value);

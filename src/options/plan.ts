@@ -60,11 +60,24 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
         will: group.will && { ...group.will, topic: renderTemplate(group.will.topic, vars), payload: renderTemplate(group.will.payload, vars) },
         latencyGroup: working.has(i) ? WORKING : OTHERS,
         workMs: working.has(i) ? options.workMs : 0,
+        phaseMs: phaseOf(group, n),
         connectDelayMs: options.connectRate > 0 ? (i * 1000) / options.connectRate : 0,
         ...(options.localAddresses.length > 0 ? { localAddress: at(options.localAddresses, i % options.localAddresses.length) } : {}),
       };
     }),
   );
+}
+
+/**
+ * Where client n of its group starts its schedule after the start barrier: spread, n/N of the
+ * period, so N clients at one rate never publish in lockstep (the tool's own burst would be
+ * measured, not the broker); together, all at once. n counts across the whole fleet's plan, so
+ * shards together spread as one run does.
+ */
+function phaseOf(group: GroupProfile, n: number): number {
+  const publish = group.publish;
+  if (publish === null || publish.rate <= 0 || publish.phase === 'together') return 0;
+  return (n / group.count) * (1000 / publish.rate);
 }
 
 /**

@@ -98,6 +98,9 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
   if (rate === 0 && count === undefined) {
     throw new UsageError('--rate', '--rate 0 (unpaced) needs --count, so the run has a bound');
   }
+  if (parsed.warmupMs > 0 && durationMs !== undefined && parsed.warmupMs >= durationMs) {
+    throw new UsageError('--warmup', `--warmup must be shorter than the publishing time (--duration ${durationMs} ms, --warmup ${parsed.warmupMs} ms): nothing would be measured`);
+  }
   const plan = planProblem({ rate, count, durationMs });
   if (plan !== null) throw new UsageError('--rate', `--rate ${plan}`);
   const { mode, threads } = parseThreads(input.threads ?? DEFAULTS.threads);
@@ -195,6 +198,7 @@ function groupFromFlags(o: ResolvedOptions): GroupProfile {
       payload: null,
       userProperties: null,
       tracking: 'payload',
+      phase: o.phase,
     },
     will: null,
     mode: o.mode,

@@ -17,11 +17,13 @@ import {
   parseMessageCount,
   parseMqttVersion,
   parsePayloadSize,
+  parsePhase,
   parsePositiveCount,
   parseQos,
   parseRate,
   parseStartAt,
   resolveWorkload,
+  PHASES,
 } from './parse.js';
 import { checkTemplate } from '../mqtt/templates.js';
 
@@ -63,7 +65,7 @@ export const OPTIONS = {
   size: {
     kind: 'number',
     alias: 's',
-    description: 'Payload bytes, 24-byte header included (64, 1kb, 1kib); at most what one MQTT packet holds with the topic (just under 256mib)',
+    description: 'Payload bytes, 32-byte header included (64, 1kb, 1kib); at most what one MQTT packet holds with the topic (just under 256mib)',
     default: 64,
     scenario: true,
     parse: parsePayloadSize,
@@ -94,6 +96,25 @@ export const OPTIONS = {
     default: DEFAULT_DURATION,
     shownDefault: false,
     scenario: true,
+  },
+  /** Where each paced client's schedule sits in the period: offset by i/N of it (`spread`), or all at once (`together`). */
+  phase: {
+    kind: 'string',
+    description: "Where each client's schedule sits in the period: spread (client i of a group of N starts i/N of a period late, as a fair benchmark does) or together (all at once: a thundering herd)",
+    choices: PHASES,
+    default: 'spread',
+    scenario: true,
+    parse: parsePhase,
+  },
+  /** Kept out of every figure after the start barrier (`5s`), counted apart: JIT and connection warm-up. */
+  warmup: {
+    kind: 'number',
+    description: 'The first part of publishing (5s) is kept out of latency, send lag and rates, and counted apart; accounting covers it (at most 1h)',
+    scenario: true,
+    parse: (label, value) => parseBoundedDuration(label, value, 0, MAX_WAIT_MS),
+    absent: 0,
+    resolved: 'warmupMs',
+    worker: true,
   },
   topic: {
     kind: 'string',

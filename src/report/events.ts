@@ -2,6 +2,7 @@
  * What a run tells its caller while it goes and at the end. The CLI prints these as NDJSON with
  * `--json`, one object per line; the README documents every field.
  */
+import type { GeneratorVerdict } from './generator.js';
 import type { Step, StepFigures } from '../metrics/steps.js';
 import type { SerializedError } from '../errors.js';
 import type { LatencySummary } from '../metrics/histogram.js';
@@ -43,6 +44,12 @@ export interface StatsLine {
   latencyMs: { p50: number; p99: number; max: number } | null;
   /** Each step of the clients' lives that happened during the interval (as the summary's `steps`); null for a step that did not. */
   stepsMs: Record<`${Step}Ms`, { p50: number; p99: number; max: number } | null>;
+  /** Receive minus scheduled send time of the paced messages received during the interval; null when none were. */
+  scheduledLatencyMs: { p50: number; p99: number; max: number } | null;
+  /** Actual minus scheduled send time of the paced messages published during the interval; null when none were. */
+  sendLagMs: { p50: number; p99: number; max: number } | null;
+  /** Paced messages sent more than one period late, so far. */
+  lateSends: number;
   /** Event-loop delay during the interval, worst thread; null before publishing or when no thread reported. */
   loopDelayMs: { p99: number; max: number } | null;
   /** This process's resident memory now. */
@@ -78,6 +85,8 @@ export interface Summary {
   shards?: number;
   brokers: string[];
   qos: 0 | 1 | 2;
+  /** --phase of the paced groups: `spread` over the period, `together`, `mixed` across groups; null when none is paced. */
+  phase: 'spread' | 'together' | 'mixed' | null;
   clients: number;
   /** Clients that connected at least once. */
   connected: number;
@@ -112,11 +121,34 @@ export interface Summary {
   steps: StepFigures;
   /** From the start barrier until the last message was published or received. */
   durationMs: number;
+  /** Rates after the warm-up (--warmup), over the duration less the warm-up. */
   publishedPerSec: number;
   receivedPerSec: number;
+  /**
+   * --warmup: its length and the messages sent during it (as published, and as received with
+   * duplicates), kept out of latency, send lag and rates; lost/duplicates still cover them. Null without one.
+   */
+  warmup: { ms: number; published: number; received: number } | null;
+  /** Receive minus actual send time: what the broker took, once the message was out. */
   latencyMs: LatencyFigures;
+  /**
+   * Receive minus scheduled send time (paced messages): what a user of the broker would have
+   * felt, the generator's own delays included (no coordinated omission). Null when no group is
+   * paced (--rate 0: no schedule, only latencyMs applies).
+   */
+  scheduledLatencyMs: LatencySummary | null;
+  /** Actual minus scheduled send time of paced messages, at the publisher; null when no group is paced. */
+  sendLagMs: LatencySummary | null;
+  /** Paced messages sent more than one period after their scheduled time. */
+  lateSends: number;
   /** Event-loop delay while publishing, of the worst thread (the main thread in single-loop mode); null if none was measured. */
   loopDelayMs: { p50: number; p99: number; max: number } | null;
+  /**
+   * Whether mqtt-fleet itself could not keep up (send lag, event-loop delay, CPU near its cores):
+   * then the figures describe the generator, not the broker. `reasons` say which sign, its
+   * figure and what to change; empty when not limited.
+   */
+  generatorLimited: GeneratorVerdict;
   /** CPU time each working client burns per received message (--work); 0 when none. */
   workMs: number;
   peakRssMb: number;
@@ -148,6 +180,8 @@ export interface ShardResult {
     barrier: boolean;
     workMs: number;
     workClients: number[];
+    /** --warmup (absent in results of older versions: none). */
+    warmupMs?: number;
     latencyGroups: string[];
   };
   clients: number[];
@@ -162,6 +196,9 @@ export interface ShardResult {
   lastPublishAt: number;
   lastReceiveAt: number;
   latency: string[];
+  /** Receive minus scheduled, and actual minus scheduled send time (absent in results of older versions). */
+  scheduledLatency?: string;
+  sendLag?: string;
   /** Each step's HDR histogram (metrics/steps.ts STEPS order), encoded as `latency` (absent in results of older versions). */
   steps?: string[];
   loopDelays: LoopDelay[];

@@ -13,7 +13,7 @@ const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLo
 const CSV_COLUMNS = [
   't_s', 'connected', 'reconnecting', 'gave_up', 'failed', 'published', 'received', 'published_per_sec', 'received_per_sec',
   'latency_p50_ms', 'latency_p99_ms', 'latency_max_ms', 'loop_delay_p99_ms', 'rss_mb',
-  // Added later, so after the original columns: readers that take columns by position keep working.
+  'scheduled_latency_p50_ms', 'scheduled_latency_p99_ms', 'scheduled_latency_max_ms', 'send_lag_p50_ms', 'send_lag_p99_ms', 'send_lag_max_ms', 'late_sends',
   'connects_per_sec', ...STEPS.flatMap((step) => [`${snake(step)}_p50_ms`, `${snake(step)}_p99_ms`, `${snake(step)}_max_ms`]),
 ];
 
@@ -21,6 +21,8 @@ function csvRow(s: StatsLine): string {
   const cells = [
     (s.t / 1000).toFixed(3), s.connected, s.reconnecting, s.gaveUp, s.failed, s.published, s.received, s.publishedPerSec, s.receivedPerSec,
     s.latencyMs?.p50 ?? '', s.latencyMs?.p99 ?? '', s.latencyMs?.max ?? '', s.loopDelayMs?.p99 ?? '', s.rssMb,
+    s.scheduledLatencyMs?.p50 ?? '', s.scheduledLatencyMs?.p99 ?? '', s.scheduledLatencyMs?.max ?? '',
+    s.sendLagMs?.p50 ?? '', s.sendLagMs?.p99 ?? '', s.sendLagMs?.max ?? '', s.lateSends,
     s.connectsPerSec, ...STEPS.flatMap((step) => {
       const d = s.stepsMs[`${step}Ms`];
       return [d?.p50 ?? '', d?.p99 ?? '', d?.max ?? ''];

@@ -2,8 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Aggregate } from '../metrics/aggregate.js';
+import type { PromBuckets } from '../metrics/prom-buckets.js';
 import type { ClientState } from '../protocol.js';
 import { STEPS } from '../metrics/steps.js';
+import { at } from '../mqtt/checked.js';
 
 /** How long a scrape may take to send its request (headers and body). */
 const SLOW_CLIENT_MS = 10_000;
@@ -54,29 +56,30 @@ export class MetricsServer {
     counter('mqtt_fleet_messages_foreign_total', "Messages without this run's header, or from publishers outside the plan", () => t().foreign);
     counter('mqtt_fleet_messages_stale_total', 'Messages of an earlier run with the same run id', () => t().stale);
     counter('mqtt_fleet_reconnects_total', "Successful connects after each client's first", () => source.aggregate.reconnects);
-    r.registerMetric({
-      name: 'mqtt_fleet_latency_seconds',
-      help: 'Publish-to-receive latency',
-      type: 'histogram',
-      // prom-client awaits get(); async keeps a throw in it a rejection, as prom-client expects.
-      // eslint-disable-next-line @typescript-eslint/require-await
-      get: async () => ({
-        name: 'mqtt_fleet_latency_seconds',
-        help: 'Publish-to-receive latency',
+    counter('mqtt_fleet_late_sends_total', 'Paced messages sent more than one period after their scheduled time', () => t().lateSends);
+    const histogram = (name: string, help: string, buckets: () => PromBuckets): void => {
+      r.registerMetric({
+        name,
+        help,
         type: 'histogram',
-        aggregator: 'sum',
-        values: source.aggregate.promLatency.values('mqtt_fleet_latency_seconds'),
-      }),
-      reset: () => {},
-    } as never);
+        // prom-client awaits get(); async keeps a throw in it a rejection, as prom-client expects.
+        // eslint-disable-next-line @typescript-eslint/require-await
+        get: async () => ({ name, help, type: 'histogram', aggregator: 'sum', values: buckets().values(name) }),
+        reset: () => {},
+      } as never);
+    };
+    histogram('mqtt_fleet_latency_seconds', 'Publish-to-receive latency', () => source.aggregate.promLatency);
+    histogram('mqtt_fleet_scheduled_latency_seconds', 'Receive minus scheduled send time of paced messages', () => source.aggregate.promScheduledLatency);
+    histogram('mqtt_fleet_send_lag_seconds', 'Actual minus scheduled send time of paced messages, at the publisher', () => source.aggregate.promSendLag);
     r.registerMetric({
       name: 'mqtt_fleet_step_seconds',
+      // eslint-disable-next-line @typescript-eslint/require-await
       get: async () => ({
         name: 'mqtt_fleet_step_seconds',
         help: "Each step of the clients' lives: TCP connect, TLS handshake, CONNACK, SUBACK, PUBACK, PUBCOMP, reconnect",
         type: 'histogram',
         aggregator: 'sum',
-        values: STEPS.flatMap((step, n) => source.aggregate.promSteps[n]!.values('mqtt_fleet_step_seconds', { step })),
+        values: STEPS.flatMap((step, n) => at(source.aggregate.promSteps, n).values('mqtt_fleet_step_seconds', { step })),
       }),
       reset: () => {},
     } as never);

@@ -59,6 +59,7 @@ export function runReportHtml(record: RunRecord, source: string): string {
   lineChart(document.getElementById('latency-time'), 'latency-time', data.stats, [
     { name: 'p50', value: function (p) { return p.latencyMs ? p.latencyMs.p50 : null; } },
     { name: 'p99', value: function (p) { return p.latencyMs ? p.latencyMs.p99 : null; } },
+    { name: 'p99 from schedule', value: function (p) { return p.scheduledLatencyMs ? p.scheduledLatencyMs.p99 : null; } },
   ], 'ms');
   if (!s) {
     document.getElementById('summary-section').hidden = true;
@@ -76,17 +77,24 @@ export function runReportHtml(record: RunRecord, source: string): string {
   });
   if (steps.length === 0) document.getElementById('steps-section').hidden = true;
   else percentileChart(document.getElementById('step-percentiles'), 'step-percentiles', steps, 'ms');
-  barChart(document.getElementById('latency'), 'latency', [{ label: 'all clients', data: {} }], [
-    { name: 'p50', value: function () { return s.latencyMs.p50; } },
-    { name: 'p90', value: function () { return s.latencyMs.p90; } },
-    { name: 'p99', value: function () { return s.latencyMs.p99; } },
-    { name: 'p99.9', value: function () { return s.latencyMs.p999; } },
-    { name: 'max', value: function () { return s.latencyMs.max; } },
+  // Receive minus actual send, receive minus scheduled send, and the publishers' lag (absent in older runs' files, or unpaced).
+  var rows = [{ label: 'latency', data: { figure: 'latencyMs' }, l: s.latencyMs }];
+  if (s.scheduledLatencyMs) rows.push({ label: 'from schedule', data: { figure: 'scheduledLatencyMs' }, l: s.scheduledLatencyMs });
+  if (s.sendLagMs) rows.push({ label: 'send lag', data: { figure: 'sendLagMs' }, l: s.sendLagMs });
+  barChart(document.getElementById('latency'), 'latency', rows, [
+    { name: 'p50', value: function (c) { return c.l.p50; } },
+    { name: 'p90', value: function (c) { return c.l.p90; } },
+    { name: 'p99', value: function (c) { return c.l.p99; } },
+    { name: 'p99.9', value: function (c) { return c.l.p999; } },
+    { name: 'max', value: function (c) { return c.l.max; } },
   ]);
   var figures = [['published', s.published], ['received', s.received], ['lost', s.lost], ['in flight', s.inFlight], ['duplicates', s.duplicates],
     ['out of order', s.outOfOrder], ['connected', s.connected + '/' + s.clients], ['gave up', s.gaveUp], ['failed', s.failed], ['reconnects', s.reconnects],
     ['connect (ms)', s.connectMs], ['duration (ms)', s.durationMs], ['published/s', s.publishedPerSec], ['received/s', s.receivedPerSec],
-    ['peak RSS (MB)', s.peakRssMb], ['exit code', s.exitCode]];
+    ['peak RSS (MB)', s.peakRssMb], ['late sends', s.lateSends], ['phase', s.phase],
+    ['warm-up (ms)', s.warmup ? s.warmup.ms : 0],
+    ['generator limited', s.generatorLimited ? (s.generatorLimited.limited ? 'yes: ' + s.generatorLimited.reasons.map(function (r) { return r.signal; }).join(', ') : 'no') : undefined],
+    ['exit code', s.exitCode]].filter(function (f) { return f[1] !== undefined; });
   document.getElementById('figures').innerHTML = '<table><tbody>' + figures.map(function (f) {
     return '<tr data-figure="' + f[0] + '"><td>' + f[0] + '</td><td>' + f[1] + '</td></tr>';
   }).join('') + '</tbody></table>';

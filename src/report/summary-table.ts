@@ -20,12 +20,16 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
       'messages',
       `${fmtInt(s.published)} published · ${fmtInt(s.received)} received · ${bad(s.lost, `${fmtInt(s.lost)} lost`)} · ${fmtInt(s.inFlight)} in flight · ${bad(s.duplicates, `${fmtInt(s.duplicates)} duplicates`)} · ${fmtInt(s.outOfOrder)} out of order`,
     ],
-    ['throughput', `out ${fmtInt(s.publishedPerSec)} msg/s · in ${fmtInt(s.receivedPerSec)} msg/s over ${fmtMs(s.durationMs)}`],
+    ['throughput', `out ${fmtInt(s.publishedPerSec)} msg/s · in ${fmtInt(s.receivedPerSec)} msg/s over ${fmtMs(s.warmup ? Math.max(0, s.durationMs - s.warmup.ms) : s.durationMs)}${s.warmup ? ' after the warm-up' : ''}`],
+    ...(s.warmup
+      ? [['warm-up', `first ${fmtMs(s.warmup.ms)}: ${fmtInt(s.warmup.published)} published · ${fmtInt(s.warmup.received)} received, out of latency, send lag and rates (accounted for)`] as [string, string]]
+      : []),
     [
       'latency',
       lat.count === 0 ? 'no messages received' : `p50 ${fmtMs(lat.p50)} · p90 ${fmtMs(lat.p90)} · p99 ${fmtMs(lat.p99)} · p99.9 ${fmtMs(lat.p999)} · max ${fmtMs(lat.max)}`,
     ],
     ...groupRows(s),
+    ...scheduleRows(s),
     ['loop delay', s.loopDelayMs ? `p50 ${fmtMs(s.loopDelayMs.p50)} · p99 ${fmtMs(s.loopDelayMs.p99)} · max ${fmtMs(s.loopDelayMs.max)} (worst thread, while publishing)` : 'not measured'],
     ['process', `peak RSS ${fmtInt(s.peakRssMb)} MB · CPU ${fmtMs(s.cpuMs.user)} user + ${fmtMs(s.cpuMs.system)} system`],
   ];
@@ -38,11 +42,17 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
   if (s.foreign > 0) rows.push(['foreign', `${fmtInt(s.foreign)} messages without this run's header, or from publishers outside the plan (other traffic, untracked payload templates)`]);
   if (s.stale > 0) rows.push(['stale', `${fmtInt(s.stale)} messages of an earlier run with the same run id (retained or queued): ignored`]);
   if (s.retained > 0) rows.push(['retained', `${fmtInt(s.retained)} deliveries carried the retain flag`]);
+  const gen = s.generatorLimited;
+  if (gen.limited) {
+    rows.push(['generator', c.yellow('mqtt-fleet could not keep up: these figures describe mqtt-fleet, not the broker')]);
+    for (const reason of gen.reasons) rows.push([`  ${reason.signal}`, reason.detail]);
+  }
   const codes = Object.entries(s.reasonCodes);
   if (codes.length > 0) rows.push(['reason codes', codes.map(([code, n]) => `${code}: ${fmtInt(n)}`).join(' · ')]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const part = s.shard ? ` · shard ${s.shard.index}/${s.shard.count} (streams within this shard)` : s.shards !== undefined ? ` · merged from ${s.shards} shards` : '';
-  const head = `${c.bold('mqtt-fleet')} run ${s.runId}${part} · ${MODE_LABELS[s.mode]}, ${threads} · QoS ${s.qos} · ${s.brokers.join(', ')}`;
+  const phase = s.phase === null ? 'unpaced' : s.phase === 'mixed' ? 'phases mixed' : `phase ${s.phase}`;
+  const head = `${c.bold('mqtt-fleet')} run ${s.runId}${part} · ${MODE_LABELS[s.mode]}, ${threads} · QoS ${s.qos} · ${phase} · ${s.brokers.join(', ')}`;
   return [head, '', ...rows.map(([k, v]) => `${c.dim(k.padEnd(width))}  ${v}`), '', verdict(s, c)].join('\n') + '\n';
 }
 
@@ -62,6 +72,19 @@ function stepRows(s: Summary): [string, string][] {
     const l = s.steps[`${step}Ms`];
     return [`  ${step}`, `p50 ${fmtMs(l.p50)} · p90 ${fmtMs(l.p90)} · p99 ${fmtMs(l.p99)} · p99.9 ${fmtMs(l.p999)} · max ${fmtMs(l.max)} (${STEP_LABELS[step]}, ${fmtInt(l.count)})`];
   });
+}
+
+/** The latency from the schedule and the publishers' lag behind it; unpaced runs have neither. */
+function scheduleRows(s: Summary): [string, string][] {
+  const percentiles = (l: NonNullable<Summary['scheduledLatencyMs']>): string =>
+    `p50 ${fmtMs(l.p50)} · p90 ${fmtMs(l.p90)} · p99 ${fmtMs(l.p99)} · p99.9 ${fmtMs(l.p999)} · max ${fmtMs(l.max)}`;
+  if (s.scheduledLatencyMs === null || s.sendLagMs === null) return [['from schedule', 'unpaced (--rate 0): no schedule, only the latency above applies']];
+  const sched = s.scheduledLatencyMs;
+  const lag = s.sendLagMs;
+  return [
+    ['from schedule', sched.count === 0 ? 'no paced messages received' : `${percentiles(sched)} (receive minus scheduled send)`],
+    ['send lag', lag.count === 0 ? 'no paced messages sent' : `${percentiles(lag)} · ${fmtInt(s.lateSends)} sent more than a period late`],
+  ];
 }
 
 function groupRows(s: Summary): [string, string][] {

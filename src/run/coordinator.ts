@@ -33,6 +33,9 @@ export class Coordinator {
   readonly startedAt = now();
   goAt = 0;
   connectMs = 0;
+  /** CPU of the whole process (every thread) from the start barrier until publishing ended, and the wall time it spans. */
+  private cpuAtGo: { cpu: NodeJS.CpuUsage; at: number } | null = null;
+  publishingCpu: { cpuMs: number; wallMs: number } | null = null;
   private phase: Phase = 'connecting';
   /** Clients past the start barrier's wait: subscribed (`ready`) or out for good. */
   private readonly settled = new Set<number>();
@@ -106,6 +109,7 @@ export class Coordinator {
   stop(reason: string): void {
     if (this.phase === 'stopping' || this.phase === 'ended') return;
     this.log.debug({ reason }, `stopping clients: ${reason}`);
+    if (this.phase === 'publishing') this.measurePublishingCpu();
     this.phase = 'stopping';
     this.clearDrainTimer();
     this.broadcast({ type: 'stop' });
@@ -260,12 +264,14 @@ export class Coordinator {
       // (its publishers catch up at once, as after a reconnect): duration counts from --start-at.
       this.goAt = this.options.startAt ?? now();
       this.phase = 'publishing';
+      this.cpuAtGo = { cpu: process.cpuUsage(), at: now() };
       this.log.debug({ connectMs: this.connectMs }, `start barrier open after ${this.connectMs} ms`);
       this.broadcast({ type: 'go', at: this.goAt });
     }
     if (this.phase === 'publishing') {
       if (this.publishersDone.size < this.publishers.size) return;
       this.phase = 'draining';
+      this.measurePublishingCpu();
       this.drainTimer = setTimeout(() => this.stop('drain timeout'), this.options.drainTimeoutMs);
     }
     if (this.phase === 'draining' && this.drained()) {
@@ -357,8 +363,16 @@ export class Coordinator {
     this.onLaneEnded(handle);
   }
 
+  /** Publishing is over (or stopped): how busy the process was while it lasted. */
+  private measurePublishingCpu(): void {
+    if (this.cpuAtGo === null || this.publishingCpu !== null) return;
+    const cpu = process.cpuUsage(this.cpuAtGo.cpu);
+    this.publishingCpu = { cpuMs: (cpu.user + cpu.system) / 1000, wallMs: now() - this.cpuAtGo.at };
+  }
+
   private end(): void {
     if (this.phase === 'ended') return;
+    this.measurePublishingCpu();
     this.phase = 'ended';
     this.clearDrainTimer();
     if (this.statsTimer) clearInterval(this.statsTimer);

@@ -16,6 +16,7 @@ import { buildSummary, type RunFigures } from './summary.js';
 import { publicGroup, type ShardResult } from '../shard/result.js';
 import type { Topology } from '../metrics/topology.js';
 import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { stopReason } from './exit-codes.js';
 import { checkWorkloads } from './workload-check.js';
 import { RssSampler } from '../metrics/rss.js';
@@ -193,10 +194,14 @@ async function runAgainst(
     latency: agg.latency,
     latencyGroups: groups,
     steps: agg.steps,
+    scheduledLatency: agg.scheduledLatency,
+    sendLag: agg.sendLag,
     loopDelays: coordinator.loopDelays,
     workMs: options.workMs,
+    warmupMs: options.warmupMs,
     peakRssMb: Math.round(rss.stop() / 2 ** 20),
     cpuMs: { user: Math.round(cpu.user / 1000), system: Math.round(cpu.system / 1000) },
+    cpuShare: cpuShareOf(coordinator.publishingCpu),
     interrupted,
     shard,
     threads: lanes.filter((s) => s.mode !== 'single-loop').length,
@@ -212,6 +217,12 @@ async function runAgainst(
     await outputs.close();
   }
   return summary;
+}
+
+/** CPU while publishing over the cores this process has, to two decimals; null if it never published (or for less than 100 ms: too short to judge). */
+function cpuShareOf(p: { cpuMs: number; wallMs: number } | null): number | null {
+  if (p === null || p.wallMs < 100) return null;
+  return Math.round((p.cpuMs / (p.wallMs * availableParallelism())) * 100) / 100;
 }
 
 /** A shard's own accounting: only streams whose publisher and receivers all run here. */
@@ -249,6 +260,7 @@ async function writeShardResult(
       barrier: options.barrier,
       workMs: options.workMs,
       workClients: options.workClients,
+      warmupMs: options.warmupMs,
       latencyGroups: [...f.latencyGroups],
     },
     clients: specs.map((s) => s.index),
@@ -264,6 +276,8 @@ async function writeShardResult(
     lastReceiveAt: f.lastReceiveAt,
     latency: agg.latency.map(encodeHistogram),
     steps: agg.steps.map(encodeHistogram),
+    scheduledLatency: encodeHistogram(agg.scheduledLatency),
+    sendLag: encodeHistogram(agg.sendLag),
     loopDelays: [...f.loopDelays],
     publishers: [...agg.publishers.values()],
     streams: agg.streams,

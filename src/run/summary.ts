@@ -1,3 +1,4 @@
+import { generatorVerdict } from '../report/generator.js';
 import { stepFigures } from '../metrics/steps.js';
 import type { LatencyFigures, Summary } from '../report/events.js';
 import { ExitCode, stopExitCode, stopReason } from './exit-codes.js';
@@ -36,14 +37,21 @@ export interface RunFigures {
   latencyGroups: readonly string[];
   /** HDR histograms (µs), one per step of the clients' lives (metrics/steps.ts STEPS order). */
   steps: readonly Histogram[];
+  /** HDR histograms (µs) of paced messages: receive minus scheduled send time, actual minus scheduled send time. */
+  scheduledLatency: Histogram;
+  sendLag: Histogram;
   loopDelays: readonly LoopDelay[];
   workMs: number;
+  /** --warmup: messages sent this long after the start barrier are out of every figure. */
+  warmupMs: number;
   peakRssMb: number;
   cpuMs: { user: number; system: number };
   interrupted: string | null;
   shard: { index: number; count: number } | null;
   /** Merged: how many shard results went in. */
   shards?: number;
+  /** CPU used while publishing as a share of the process's cores (merged: the busiest shard's); null when not measured. */
+  cpuShare: number | null;
   /** Worker threads that ran this process's clients (or the shards' together). */
   threads: number;
   /** Worker threads that died or were terminated: their clients' accounting is incomplete, so the run exits 1 even when interrupted. */
@@ -53,9 +61,13 @@ export interface RunFigures {
 export function buildSummary(f: RunFigures): Summary {
   const lastActivity = Math.max(f.lastPublishAt, f.lastReceiveAt);
   const durationMs = f.goAt > 0 && lastActivity > 0 ? Math.max(1, lastActivity - f.goAt) : 0;
-  const perSec = (n: number): number => (durationMs > 0 ? Math.round((n * 1000) / durationMs) : 0);
+  // Rates leave the warm-up out: what was sent in it, over the time after it.
+  const steadyMs = durationMs - f.warmupMs;
+  const perSec = (n: number): number => (steadyMs > 0 ? Math.round((n * 1000) / steadyMs) : 0);
   const qos = Math.max(0, ...f.groups.map((g) => g.publish?.qos ?? 0)) as 0 | 1 | 2;
   const t = f.totals;
+  const loopDelay = worstLoopDelay(f.loopDelays);
+  const paced = f.groups.some((g) => g.publish !== null && g.publish.rate > 0);
   const shortfall = shortfallOf({ gaveUp: f.gaveUp, failed: f.failed, qos, lost: f.delivery.lost, planned: f.planned, publishers: f.publishers, published: t.published, acked: t.acked });
   // A lost thread cost accounting that no signal explains: it wins over the stop codes.
   const exitCode =
@@ -68,6 +80,7 @@ export function buildSummary(f: RunFigures): Summary {
     threads: f.threads,
     brokers: [...new Set(f.groups.flatMap((g) => g.brokers.map((b) => maskUrl(b.url))))],
     qos,
+    phase: fleetPhase(f.groups),
     ...(f.scenario === null ? {} : { scenario: f.scenario, groups: f.groups.map((g) => ({ name: g.name, clients: g.count, mode: g.mode, threads: g.threads })) }),
     ...(f.shard ? { shard: f.shard } : {}),
     ...(f.shards !== undefined ? { shards: f.shards } : {}),
@@ -94,10 +107,16 @@ export function buildSummary(f: RunFigures): Summary {
     connectMs: f.connectMs,
     steps: stepFigures(f.steps),
     durationMs: Math.round(durationMs),
-    publishedPerSec: perSec(t.published),
-    receivedPerSec: perSec(t.received),
+    publishedPerSec: perSec(t.published - t.warmupPublished),
+    receivedPerSec: perSec(t.received - t.warmupReceived),
+    warmup: f.warmupMs > 0 ? { ms: f.warmupMs, published: t.warmupPublished, received: t.warmupReceived } : null,
     latencyMs: latencyFigures(f.latency, f.latencyGroups),
-    loopDelayMs: worstLoopDelay(f.loopDelays),
+    // Unpaced messages (--rate 0) have no schedule: only the actual latency applies to them.
+    scheduledLatencyMs: paced ? summarizeLatency(f.scheduledLatency) : null,
+    sendLagMs: paced ? summarizeLatency(f.sendLag) : null,
+    lateSends: t.lateSends,
+    loopDelayMs: loopDelay,
+    generatorLimited: generatorVerdict({ lateSends: t.lateSends, pacedSent: f.sendLag.totalCount, loopDelayP99: loopDelay?.p99 ?? null, cpuShare: f.cpuShare }),
     workMs: f.workMs,
     peakRssMb: f.peakRssMb,
     cpuMs: f.cpuMs,
@@ -117,6 +136,12 @@ function latencyFigures(histograms: readonly Histogram[], groups: readonly strin
     if (group === 'others' || group === 'working') figures[group] = summarizeLatency(at(histograms, n));
   });
   return figures;
+}
+
+/** The paced groups' common phase, `mixed`, or null when no group is paced (nothing has a schedule). */
+function fleetPhase(groups: readonly GroupProfile[]): Summary['phase'] {
+  const phases = new Set(groups.flatMap((g) => (g.publish !== null && g.publish.rate > 0 ? [g.publish.phase] : [])));
+  return phases.size === 0 ? null : phases.size === 1 ? [...phases][0]! : 'mixed';
 }
 
 function worstLoopDelay(delays: readonly LoopDelay[]): Summary['loopDelayMs'] {

@@ -1,8 +1,8 @@
 import type { SessionSettings, SessionSpec } from '../protocol.js';
-import { PayloadWriter } from '../mqtt/payload.js';
+import { HEADER_SIZE, PayloadWriter } from '../mqtt/payload.js';
 import { compilePayload } from './payload-template.js';
 
-/** MQTT 5 user property that carries the 24-byte header (hex) when the payload is the user's. */
+/** MQTT 5 user property that carries the payload header (HEADER_SIZE bytes) (hex) when the payload is the user's. */
 export const HEADER_PROPERTY = 'mqtt-fleet';
 
 type Properties = { userProperties: Record<string, string> } | undefined;
@@ -13,7 +13,8 @@ type Properties = { userProperties: Record<string, string> } | undefined;
  * undefined). No object per message on the plain path: the header rides in the payload.
  */
 export interface Encoder {
-  encode(seq: number, sentAt: number): Buffer;
+  /** `scheduledAt`: when the schedule had it due (0: unpaced). */
+  encode(seq: number, sentAt: number, scheduledAt: number): Buffer;
   properties: Properties;
 }
 
@@ -21,15 +22,15 @@ export function makeEncoder(settings: SessionSettings, spec: SessionSpec): Encod
   const staticProps: Properties = settings.userProperties ? { userProperties: settings.userProperties } : undefined;
   if (settings.payloadTemplate === null) {
     const header = new PayloadWriter(settings.size, settings.runTag, spec.index);
-    return { properties: staticProps, encode: (seq, sentAt) => header.write(seq, sentAt) };
+    return { properties: staticProps, encode: (seq, sentAt, scheduledAt) => header.write(seq, sentAt, scheduledAt) };
   }
   const render = compilePayload(settings.payloadTemplate, { i: String(spec.index), id: spec.clientId, n: String(spec.n), group: settings.group });
   if (settings.tracking === 'none') return { properties: staticProps, encode: render };
-  const headerOnly = new PayloadWriter(24, settings.runTag, spec.index);
+  const headerOnly = new PayloadWriter(HEADER_SIZE, settings.runTag, spec.index);
   const encoder: Encoder = {
     properties: undefined,
-    encode(seq, ts) {
-      encoder.properties = { userProperties: { ...settings.userProperties, [HEADER_PROPERTY]: headerOnly.write(seq, ts).toString('hex') } };
+    encode(seq, ts, scheduledAt) {
+      encoder.properties = { userProperties: { ...settings.userProperties, [HEADER_PROPERTY]: headerOnly.write(seq, ts, scheduledAt).toString('hex') } };
       return render(seq, ts);
     },
   };

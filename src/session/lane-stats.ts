@@ -21,6 +21,9 @@ export function zeroCounters(): Counters {
     retained: 0,
     bytesOut: 0,
     bytesIn: 0,
+    lateSends: 0,
+    warmupPublished: 0,
+    warmupReceived: 0,
   };
 }
 
@@ -33,6 +36,10 @@ export class LaneStats {
   readonly latency: LatencyRecorder[];
   /** How long each step of the clients' lives took (metrics/steps.ts). */
   private readonly steps = STEPS.map(() => new SparseRecorder());
+  /** Receive minus scheduled send time: what the broker's user would have felt (coordinated omission included). */
+  readonly scheduledLatency = new LatencyRecorder();
+  /** Actual minus scheduled send time: how far behind its schedule the publisher was. */
+  readonly sendLag = new LatencyRecorder();
   firstPublishAt = 0;
   lastPublishAt = 0;
   lastReceiveAt = 0;
@@ -40,9 +47,25 @@ export class LaneStats {
   private printedDropped = 0;
   private reasonCodes = new Map<string, number>();
 
+  /**
+   * Epoch ms before which a message was sent during --warmup: counted apart, out of every figure.
+   * Until the start barrier opens everything sent is warm-up (without a barrier, publishers start
+   * before it); 0 without warm-up.
+   */
+  warmupUntil: number;
+
   /** `groups`: how many latency groups (with --work: the others and the working clients). */
-  constructor(groups: number) {
+  constructor(
+    groups: number,
+    private readonly warmupMs = 0,
+  ) {
     this.latency = Array.from({ length: groups }, () => new LatencyRecorder());
+    this.warmupUntil = warmupMs > 0 ? Infinity : 0;
+  }
+
+  /** The start barrier opened at `at`: the warm-up runs from there, the same in every thread. */
+  go(at: number): void {
+    if (this.warmupMs > 0) this.warmupUntil = at + this.warmupMs;
   }
 
   onPublish(at: number, bytes: number): void {
@@ -81,6 +104,8 @@ export class LaneStats {
       counters: this.counters,
       latency: this.latency.map((recorder) => recorder.drain()),
       steps: this.steps.map((recorder) => recorder.drain()),
+      scheduledLatency: this.scheduledLatency.drain(),
+      sendLag: this.sendLag.drain(),
       firstPublishAt: this.firstPublishAt,
       lastPublishAt: this.lastPublishAt,
       lastReceiveAt: this.lastReceiveAt,

@@ -14,7 +14,7 @@ import { Slots } from './slots.js';
  * (single loop), so every mode does identical work.
  */
 export async function runLane(start: LaneStart, port: MessagePort): Promise<void> {
-  const stats = new LaneStats(start.latencyGroups.length);
+  const stats = new LaneStats(start.latencyGroups.length, start.settings.warmupMs);
   // The histogram holds whole timer intervals (ns); the delay is what exceeds the resolution.
   const delayMs = (ns: number): number => Math.max(0, Math.round(ns / 1e3 - start.loopResolutionMs * 1e3) / 1e3);
   const post = (message: LaneMessage): void => port.postMessage(message);
@@ -65,6 +65,7 @@ export async function runLane(start: LaneStart, port: MessagePort): Promise<void
         loopDelay.enable();
         intervalDelay.enable();
         measuredLoop = true;
+        stats.go(message.at);
         openGate(message.at);
         break;
       case 'stop':

@@ -51,6 +51,8 @@ export class Publisher {
     private readonly settings: SessionSettings,
     private readonly stats: LaneStats,
     private readonly onFinished: (published: number) => void,
+    /** --phase spread: the schedule starts this long after the start time. */
+    private readonly phaseMs = 0,
   ) {
     this.intervalMs = settings.rate > 0 ? 1000 / settings.rate : 0;
     this.window = settings.maxInflight;
@@ -65,9 +67,10 @@ export class Publisher {
     if (this.started || this.finished) return;
     this.started = true;
     this.paused = !online;
-    this.startAt = at;
+    // Spread: the whole plan shifts by the client's phase, so each publishes for the full duration.
+    this.startAt = at + this.phaseMs;
     if (this.settings.durationMs !== undefined) {
-      this.endAt = at + this.settings.durationMs;
+      this.endAt = this.startAt + this.settings.durationMs;
       this.endTimer = setTimeout(() => this.finish(), Math.max(0, this.endAt - now()));
     }
     this.pump();
@@ -107,12 +110,13 @@ export class Publisher {
         if (t >= this.endAt) return this.finish();
         if (this.inflight >= maxInflight) return; // an acknowledgement calls pump again
         if (this.outlet.congested()) return this.waitForDrain();
+        let due = 0;
         if (this.intervalMs > 0) {
-          const due = this.startAt + this.seq * this.intervalMs;
+          due = this.startAt + this.seq * this.intervalMs;
           if (due > t) return this.schedule(due - t);
         }
         if (burst >= BURST) return this.yieldTurn();
-        this.publishOne(t);
+        this.publishOne(t, due);
         if (this.paused || this.finished) return;
       }
     } finally {
@@ -120,11 +124,19 @@ export class Publisher {
     }
   };
 
-  private publishOne(t: number): void {
+  /** `due`: when the schedule had it (0: unpaced, no schedule). */
+  private publishOne(t: number, due: number): void {
     const seq = this.seq++;
-    const payload = this.encoder.encode(seq, t);
+    const payload = this.encoder.encode(seq, t, due);
     this.timeline.add(seq, t);
     this.stats.onPublish(t, payload.length);
+    if (t < this.stats.warmupUntil) this.stats.counters.warmupPublished++;
+    else if (due > 0) {
+      const lagMs = t - due;
+      this.stats.sendLag.record(lagMs * 1000);
+      // More than a period behind: the next message was due before this one went out.
+      if (lagMs > this.intervalMs) this.stats.counters.lateSends++;
+    }
     if (this.settings.qos === 0) {
       // QoS 0 has no acknowledgement; socket backpressure (congested/onDrain) is its flow control.
       // No per-message callback: MQTT.js would park one 'drain' listener per message otherwise.

@@ -30,7 +30,7 @@ interface PacketInfo {
  */
 export class Receiver {
   private readonly streams = new Map<number, SeqTracker>();
-  private readonly header: Header = { publisher: 0, seq: 0, sentAt: 0 };
+  private readonly header: Header = { publisher: 0, seq: 0, sentAt: 0, scheduledAt: 0 };
   readonly windows = new SubscriptionWindows();
   /** Highest latency seen (µs): how long a message may take to get here. */
   private maxLatencyUs = 0;
@@ -74,6 +74,9 @@ export class Receiver {
     }
     c.received++;
     stats.lastReceiveAt = at;
+    // Sent during --warmup: accounted for like any other, kept out of the latency figures.
+    const warm = sentAt < stats.warmupUntil;
+    if (warm) c.warmupReceived++;
     let stream = this.streams.get(publisher);
     if (stream === undefined) {
       stream = new SeqTracker();
@@ -86,7 +89,11 @@ export class Receiver {
       c.receivedUnique++;
       if (stream.outOfOrder !== before) c.outOfOrder++;
       const us = (at - sentAt) * 1000;
-      stats.recordLatency(this.group, us);
+      if (!warm) {
+        stats.recordLatency(this.group, us);
+        const scheduledAt = this.header.scheduledAt;
+        if (scheduledAt > 0) stats.scheduledLatency.record((at - scheduledAt) * 1000);
+      }
       if (us > this.maxLatencyUs) this.maxLatencyUs = us;
       if (this.printMessages) {
         stats.print({ client: this.index, clientId: this.clientId, topic, from: publisher, seq, latencyMs: Math.round(us) / 1000 });

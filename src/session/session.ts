@@ -125,6 +125,7 @@ export class Session {
             settings,
             stats,
             (published) => this.status('published', { published }),
+            spec.phaseMs,
           );
   }
 

@@ -61,7 +61,7 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
     .map((r) => ({ shard: r.shard.index, ms: r.readyAt! - r.startAt! }));
 
   const totals: Counters = zeroCounters();
-  for (const r of results) for (const key of Object.keys(totals) as (keyof Counters)[]) totals[key] += r.totals[key];
+  for (const r of results) for (const key of Object.keys(totals) as (keyof Counters)[]) totals[key] += r.totals[key] ?? 0;
   const reasonCodes = new Map<string, number>();
   for (const r of results) for (const [key, n] of r.reasonCodes) reasonCodes.set(key, (reasonCodes.get(key) ?? 0) + n);
   const latency = plan.latencyGroups.map((_, g) => {
@@ -73,6 +73,12 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
   steps.forEach((h, n) => {
     for (const r of results) addEncoded(h, r.steps?.[n] ?? '');
   });
+  const scheduledLatency = newHistogram();
+  const sendLag = newHistogram();
+  for (const r of results) {
+    addEncoded(scheduledLatency, r.scheduledLatency ?? '');
+    addEncoded(sendLag, r.sendLag ?? '');
+  }
   const started = results.filter((r) => r.goAt > 0);
   const sum = (pick: (r: ShardResult) => number): number => results.reduce((n, r) => n + pick(r), 0);
   const summary = buildSummary({
@@ -97,15 +103,23 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
     latency,
     latencyGroups: plan.latencyGroups,
     steps,
+    scheduledLatency,
+    sendLag,
     loopDelays: results.flatMap((r) => r.loopDelays),
     workMs: plan.workMs,
+    warmupMs: plan.warmupMs ?? 0,
     peakRssMb: sum((r) => r.peakRssMb),
     cpuMs: { user: sum((r) => r.cpuMs.user), system: sum((r) => r.cpuMs.system) },
+    // Each shard had cores of its own: the busiest one says whether a generator was saturated.
+    cpuShare: results.reduce<number | null>((max, r) => {
+      const share = r.summary.generatorLimited?.cpuShare ?? null;
+      return share === null ? max : Math.max(max ?? 0, share);
+    }, null),
     interrupted: results.find((r) => r.interrupted)?.interrupted ?? null,
     shard: null,
     shards: results.length,
     threads: sum((r) => r.summary.threads),
   });
-  for (const h of [...latency, ...steps]) h.destroy();
+  for (const h of [...latency, ...steps, scheduledLatency, sendLag]) h.destroy();
   return { summary, missing, late };
 }

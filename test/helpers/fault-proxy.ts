@@ -77,7 +77,7 @@ export class FaultProxy extends TestServer {
     });
 
     let toClient: ReturnType<typeof mqttPacket.parser> | null = null;
-    const header: Header = { publisher: 0, seq: 0, sentAt: 0 };
+    const header: Header = { publisher: 0, seq: 0, sentAt: 0, scheduledAt: 0 };
     upstream.on('data', (chunk: Buffer) => {
       // The CONNECT has gone out before any reply comes back, so the protocol version is known.
       toClient ??= this.downstreamParser(protocolVersion, (packet) => {

@@ -15,6 +15,7 @@ import {
   parsePositiveCount,
   parsePublishDuration,
   parseQos,
+  parsePhase,
   parseRate,
   parseSessionExpiry,
   parseThreads,
@@ -30,7 +31,7 @@ const GROUP_KEYS = new Set([
   'name', 'count', 'brokers', 'threads', 'clientId', 'username', 'password', 'mqttVersion', 'clean', 'sessionExpiry',
   'keepalive', 'subscribe', 'publish', 'will', 'workload',
 ]);
-const PUBLISH_KEYS = new Set(['topic', 'qos', 'retain', 'rate', 'count', 'duration', 'size', 'payload', 'properties']);
+const PUBLISH_KEYS = new Set(['topic', 'qos', 'retain', 'rate', 'count', 'duration', 'size', 'payload', 'properties', 'phase']);
 const WILL_KEYS = new Set(['topic', 'payload', 'qos', 'retain']);
 const BROKER_KEYS = new Set(['url', 'ca', 'cert', 'key', 'insecure', 'cluster']);
 
@@ -247,6 +248,7 @@ function publishPlan(scenario: Scenario, path: Path, value: unknown, base: Resol
       userProperties,
       // A template is the user's payload: the header rides in an MQTT 5 user property, or not at all.
       tracking: payload === null ? 'payload' : protocolVersion === 5 ? 'property' : 'none',
+      phase: p.phase === undefined ? base.phase : at(scenario, [...path, 'phase'], (label) => parsePhase(label, p.phase)),
     };
   }
 }
