@@ -112,18 +112,31 @@ test('--phase spread across shards: shards together spread their clients over th
   const mosquitto = await Mosquitto.start('', { verbose: false });
   t.after(() => mosquitto.stop());
   const dir = tempDir(t);
-  // 4 clients at 1/s (a 1 s period), 2 shards: fleet indices 0..3, offsets 0, 250, 500, 750 ms.
-  const results = await runShards(t, mosquitto.url, 'phased', 2, ['-c', '4', '--count', '2', '--rate', '1', '--qos', '1'], dir, undefined, 12_000);
-  // A shard ready after --start-at catches up at once, off its slots: nothing to judge then.
-  for (const r of results) assert.ok(r.readyAt! <= r.startAt!, `shard ${r.shard.index} was ready ${r.readyAt! - r.startAt!} ms after --start-at (a machine this busy cannot show the spread)`);
-  const firstSends = new Map<number, number>();
-  for (const r of results) for (const p of r.publishers) firstSends.set(p.client, p.timeline[1]!);
-  assert.equal(firstSends.size, 4);
+  // Client 0 (shard 0) hears every publisher and writes down each header's times.
+  const heardFile = join(dir, 'heard.txt');
+  const hook = join(dir, 'hear.mjs');
+  writeFileSync(
+    hook,
+    `import { appendFileSync } from 'node:fs';
+export function onMessage(ctx, m) {
+  if (ctx.index !== 0) return;
+  const p = Buffer.from(m.payload);
+  appendFileSync(${JSON.stringify(heardFile)}, [p.readUInt32LE(8), p.readUInt32LE(12), p.readDoubleLE(16), p.readDoubleLE(24)].join(' ') + '\\n');
+}`,
+  );
+  // 4 clients at 1/s (a 1 s period), 2 shards: fleet indices 0..3, slots 0, 250, 500, 750 ms.
+  const results = await runShards(t, mosquitto.url, 'phased', 2, ['-c', '4', '--count', '5', '--rate', '1', '--qos', '1', '--sub-topic', 'fleet/+', '--workload', hook], dir, undefined, 8000);
   const startAt = results[0]!.startAt!;
-  t.diagnostic(`first sends after --start-at: ${[...firstSends].sort((a, b) => a[0] - b[0]).map(([c, at]) => `${c}: ${Math.round(at - startAt)} ms`).join(", ")}`);
-  // Actual send times, from the publishers' timelines: each at or a little after its slot from the
-  // common start (timers on a busy machine fire late), where together all four would go out at once.
-  for (const [client, at] of firstSends) assert.ok(at - startAt >= client * 250 && at - startAt < client * 250 + 150, `client ${client} first sent ${Math.round(at - startAt)} ms after --start-at, its slot ${client * 250} ms`);
+  const heard = readFileSync(heardFile, 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number) as [number, number, number, number]);
+  // The schedule is the plan's, whenever a shard was ready: message k of client i is due at
+  // --start-at + i x 250 ms + k s. (A shard ready late sends what is due at once, late.)
+  for (const [publisher, seq, sentAt, scheduledAt] of heard) {
+    assert.ok(Math.abs(scheduledAt - startAt - publisher * 250 - seq * 1000) < 0.01, `client ${publisher} message ${seq} due ${scheduledAt - startAt} ms after --start-at`);
+    assert.ok(sentAt >= scheduledAt, 'never sent before it was due');
+  }
+  assert.deepEqual([...new Set(heard.map(([p]) => p))].sort(), [0, 1, 2, 3], 'client 0 heard every client, of both shards');
+  const late = results.filter((r) => r.readyAt! > r.startAt!).map((r) => `shard ${r.shard.index} ready ${r.readyAt! - r.startAt!} ms late`);
+  t.diagnostic(late.length === 0 ? 'every shard ready before --start-at' : late.join(', '));
 });
 
 test('a loss between shards (a subscriber here, its publisher there) shows up in the merge, exactly', async (t) => {
