@@ -105,7 +105,7 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
   assert.equal(Number(last[5]), stats.at(-1)!.published);
   assert.equal(Number(last[6]), summary.received);
   // The interval in which the clients connected: its rate, and its CONNACK times.
-  const header = rows[0]!.split(',');
+  const header = rows[0].split(',');
   const connectRow = rows.slice(1).map((r) => r.split(',')).findIndex((r) => r[header.indexOf('connack_p50_ms')] !== '');
   assert.ok(connectRow >= 0, 'a row with CONNACK times');
   const connected = stats[connectRow]! as { connectsPerSec: number; stepsMs: { connackMs: { p99: number } } };
