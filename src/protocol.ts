@@ -1,7 +1,9 @@
 /**
  * Every message between the main thread and a lane of sessions (a worker thread, or the main
  * thread itself in single-loop mode). One discriminated union each way, switched on `type`.
- * Only structured-cloneable data: no functions, no class instances.
+ * Only structured-cloneable data: no functions, no class instances. At the end, what the run's
+ * other threads and the broker's process are given and answer, declared here too so that the
+ * side that spawns them need not import an entry point.
  */
 import type { SerializedError } from './errors.js';
 
@@ -274,6 +276,23 @@ export type MainMessage =
   | { type: 'go'; at: number }
   /** Stop publishing, disconnect cleanly, send finals. */
   | { type: 'stop' };
+
+// ---- the run's helper threads and the broker process -----------------------------------
+
+/** What single-loop mode's watchdog thread (workers/watchdog.ts) is started with. */
+export interface WatchdogData {
+  buffer: SharedArrayBuffer;
+  hookTimeoutMs: number;
+  clientIds: [number, string][];
+}
+
+/** What the workload check thread (workers/workload-check.ts) answers about one module. */
+export type WorkloadCheckResult = { ok: true } | { ok: false; name: string; message: string; where: string | null };
+
+/** To the embedded broker's process (workers/broker-process.ts), over IPC. */
+export type BrokerParentMessage = { type: 'stop' };
+/** From the embedded broker's process. */
+export type BrokerChildMessage = { type: 'listening'; host: string; port: number } | { type: 'failed'; message: string };
 
 export function assertNever(value: never): never {
   throw new Error(`unhandled message ${JSON.stringify(value)}`);

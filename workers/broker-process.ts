@@ -3,9 +3,7 @@
  * and its event loop never competes with the clients'. Controlled over IPC by the parent.
  */
 import { serveAedes } from '../src/broker/aedes-server.js';
-
-export type BrokerParentMessage = { type: 'stop' };
-export type BrokerChildMessage = { type: 'listening'; host: string; port: number } | { type: 'failed'; message: string };
+import type { BrokerChildMessage, BrokerParentMessage } from '../src/protocol.js';
 
 const host = process.argv[2] ?? '127.0.0.1';
 const port = Number(process.argv[3] ?? 0);

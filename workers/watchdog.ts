@@ -8,12 +8,7 @@
 import { writeSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { HookWatchReader, WATCH_GRACE_MS, WATCH_POLL_MS } from '../src/session/hook-watch.js';
-
-export interface WatchdogData {
-  buffer: SharedArrayBuffer;
-  hookTimeoutMs: number;
-  clientIds: [number, string][];
-}
+import type { WatchdogData } from '../src/protocol.js';
 
 const data = workerData as WatchdogData;
 const ids = new Map(data.clientIds);

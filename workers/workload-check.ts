@@ -5,8 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadWorkload } from '../src/session/workload.js';
-
-export type WorkloadCheckResult = { ok: true } | { ok: false; name: string; message: string; where: string | null };
+import type { WorkloadCheckResult } from '../src/protocol.js';
 
 const send = (result: WorkloadCheckResult): void => parentPort!.postMessage(result);
 

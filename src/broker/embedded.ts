@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { BrokerChildMessage, BrokerParentMessage } from '../../workers/broker-process.js';
+import type { BrokerChildMessage, BrokerParentMessage } from '../protocol.js';
 
 const ENTRY = fileURLToPath(new URL('../../workers/broker-process.js', import.meta.url));
 const START_TIMEOUT_MS = 15_000;

@@ -1,8 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import type { LaneStart } from '../protocol.js';
+import type { LaneStart, WatchdogData } from '../protocol.js';
 import { runLane } from '../session/lane.js';
 import { channel, type Host, type LaneHandle } from './host.js';
-import type { WatchdogData } from '../../workers/watchdog.js';
 
 const WATCHDOG = new URL('../../workers/watchdog.js', import.meta.url);
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ResolvedOptions } from '../options/index.js';
-import type { WorkloadCheckResult } from '../../workers/workload-check.js';
+import type { WorkloadCheckResult } from '../protocol.js';
 import { at } from '../mqtt/checked.js';
 
 const CHECKER = new URL('../../workers/workload-check.js', import.meta.url);
