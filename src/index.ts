@@ -1,6 +1,7 @@
 export { run, type RunControl } from './run/run.js';
 export { startBroker, type EmbeddedBroker } from './broker/embedded.js';
-export { resolveOptions, DEFAULTS, type RunOptions, type ResolvedOptions, type ThreadMode } from './options/index.js';
+export { resolveOptions, DEFAULTS, type RunOptions, type ResolvedOptions } from './options/index.js';
+export type { ThreadMode } from './group.js';
 export { UsageError } from './errors.js';
 export { ExitCode } from './run/exit-codes.js';
 export type { RunEvent, Summary, StatusLine, StatsLine, MessageLine } from './report/events.js';

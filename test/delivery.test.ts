@@ -5,7 +5,7 @@ import { hearingRanges, hears, publishPlan } from '../src/metrics/planned.js';
 import { SeqTracker } from '../src/metrics/sequence.js';
 import { sentFrom, Timeline } from '../src/metrics/timeline.js';
 import { SubscriptionWindows } from '../src/metrics/windows.js';
-import type { GroupProfile } from '../src/options/group.js';
+import type { GroupProfile } from '../src/group.js';
 import type { PublisherFinal, StreamFinal, SubscriberFinal } from '../src/protocol.js';
 import { allowedShortfall, shortfallOf } from '../src/report/shortfall.js';
 import { at } from '../src/mqtt/checked.js';

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { ThreadMode } from '../options/index.js';
+import type { ThreadMode } from '../group.js';
 import type { LaneStart } from '../protocol.js';
 import { bundleCode } from './code-cache.js';
 import { channel, type Host, type LaneHandle } from './host.js';

@@ -1,4 +1,4 @@
-import type { GroupProfile, PublishPlan } from '../options/group.js';
+import type { GroupProfile, PublishPlan } from '../group.js';
 import { InternalError } from '../mqtt/checked.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { GroupProfile } from '../options/group.js';
+import type { GroupProfile } from '../group.js';
 import { clusterOf } from '../options/plan.js';
 import type { SessionSpec } from '../protocol.js';
 import { hasWildcard, shareOf, topicMatches } from '../mqtt/templates.js';

@@ -5,5 +5,5 @@
 export { resolveOptions } from './resolve.js';
 export { DEFAULTS, OPTIONS, flagOf, labelOf } from './table.js';
 export { kebab } from './spec.js';
-export type { ParsedOptions, ResolvedOptions, RunOptions, ThreadMode } from './types.js';
+export type { ParsedOptions, ResolvedOptions, RunOptions } from './types.js';
 export { newRunId, parseCount, parseDuration, parseSize } from './parse.js';

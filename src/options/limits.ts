@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';
 import { UsageError } from '../errors.js';
-import { fleetThreads, type GroupProfile } from './group.js';
+import { fleetThreads, type GroupProfile } from '../group.js';
 import type { ResolvedOptions } from './index.js';
 import { largestPayload } from './packet-limits.js';
 import { maskUrl } from '../report/secrets.js';

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { GroupProfile } from './group.js';
+import type { GroupProfile } from '../group.js';
 import { HEADER_PROPERTY } from '../session/encoder.js';
 import { HEADER_SIZE } from '../mqtt/payload.js';
 import { PAYLOAD_TOKEN, renderTemplate } from '../mqtt/templates.js';

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { GroupProfile } from './group.js';
+import type { GroupProfile } from '../group.js';
 import { parseSize } from './parse.js';
 
 /** MQTT's largest packet: a remaining length of 268,435,455 and a 5-byte fixed header. */

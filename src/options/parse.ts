@@ -20,7 +20,7 @@ import {
 } from './bounds.js';
 import { UsageError } from '../errors.js';
 import { checkOptionFile, FILE_LIMITS } from './files.js';
-import type { ThreadMode } from './thread-mode.js';
+import type { ThreadMode } from '../group.js';
 import { MQTT_REMAINING_MAX } from './packet-limits.js';
 import { maskUrl } from '../report/secrets.js';
 import { HEADER_SIZE } from '../mqtt/payload.js';

@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import { approxMs, formatMs, MAX_RUN_MS } from './bounds.js';
-import type { GroupProfile } from './group.js';
+import type { GroupProfile } from '../group.js';
 import { checkOutputFile, integer, parseNumber, parseRate } from './parse.js';
 import { groupPacketProblem, type PacketField } from './packet-limits.js';
 import type { OutputKind } from '../report/outputs.js';

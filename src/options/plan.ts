@@ -1,4 +1,4 @@
-import type { GroupProfile } from './group.js';
+import type { GroupProfile } from '../group.js';
 import type { ResolvedOptions } from './index.js';
 import { workerOptions } from './worker-options.js';
 import type { SessionSettings, SessionSpec, LaneStart } from '../protocol.js';

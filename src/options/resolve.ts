@@ -3,7 +3,7 @@
  * option parsed and every rule between them checked at once, before anything starts.
  */
 import { UsageError } from '../errors.js';
-import { fleetThreads, type GroupProfile } from './group.js';
+import { fleetThreads, type GroupProfile } from '../group.js';
 import { camel } from './spec.js';
 import { DEFAULTS, labelOf, OPTION_ENTRIES } from './table.js';
 import type { ParsedOptions, ResolvedOptions, RunOptions } from './types.js';

@@ -2,13 +2,10 @@
  * The types of options, given and resolved, read off the option table so they cannot drift
  * from it: a new entry is a new RunOptions key and, with a parser, a new resolved option.
  */
-import type { GroupProfile } from './group.js';
+import type { GroupProfile, ThreadMode } from '../group.js';
 import type { OptionInputs } from './spec.js';
 import type { OptionKey, OptionTable } from './table.js';
 import type { OutputKind } from '../report/outputs.js';
-import type { ThreadMode } from './thread-mode.js';
-
-export type { ThreadMode } from './thread-mode.js';
 
 type Entry<K extends OptionKey> = OptionTable[K];
 

@@ -1,5 +1,5 @@
 import type { Comparison } from '../run/compare.js';
-import { MODE_LABELS } from '../options/group.js';
+import { MODE_LABELS } from '../group.js';
 import { colours, fmtInt, fmtMs } from './format.js';
 import { at } from '../mqtt/checked.js';
 

@@ -6,8 +6,7 @@ import type { GeneratorVerdict } from './generator.js';
 import type { Step, StepFigures } from '../metrics/steps.js';
 import type { SerializedError } from '../errors.js';
 import type { LatencySummary } from '../metrics/histogram.js';
-import type { GroupProfile } from '../options/group.js';
-import type { ThreadMode } from '../options/thread-mode.js';
+import type { GroupProfile, ThreadMode } from '../group.js';
 import type { ClientState, Counters, LoopDelay, PrintedMessage, PublisherFinal, StreamFinal, SubscriberFinal } from '../protocol.js';
 import type { ShortfallReason } from './shortfall.js';
 

@@ -1,5 +1,5 @@
 import type { Comparison } from '../run/compare.js';
-import { MODE_LABELS } from '../options/group.js';
+import { MODE_LABELS } from '../group.js';
 import { escapeHtml, page } from './page.js';
 
 /** `mqtt-fleet compare --report`: throughput, latency percentiles, others vs working, costs, per mode. */

@@ -1,6 +1,6 @@
 import type { Summary } from './events.js';
 import { ExitCode, isStopCode } from '../run/exit-codes.js';
-import { MODE_LABELS } from '../options/group.js';
+import { MODE_LABELS } from '../group.js';
 import { assertNever } from '../protocol.js';
 import { colours, fmtInt, fmtMs } from './format.js';
 import { STEPS, type Step } from '../metrics/steps.js';

@@ -5,7 +5,7 @@ import type { RunEvent, Summary } from '../report/events.js';
 import { Hosts } from '../hosts/index.js';
 import { Outputs } from '../report/outputs.js';
 import { MetricsServer } from '../report/prometheus.js';
-import { fleetMode, fleetThreads, type GroupProfile } from '../options/group.js';
+import { fleetMode, fleetThreads, type GroupProfile } from '../group.js';
 import { latencyGroups, planHearing, planSessions, planLanes } from '../options/plan.js';
 import { plannedMessages } from '../metrics/planned.js';
 import { silentLogger, type Logger } from '../report/log.js';

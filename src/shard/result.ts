@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import { FILE_LIMITS, readOptionFile } from '../options/parse.js';
 import { maskUrl } from '../report/secrets.js';
 import type { ShardResult } from '../report/events.js';
-import type { GroupProfile } from '../options/group.js';
+import type { GroupProfile } from '../group.js';
 
 /** Declared with the other lines a run prints (report/events.ts); named here too, where results are read. */
 export type { ShardResult };

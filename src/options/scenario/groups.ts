@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
-import type { BrokerRef, GroupProfile, PublishPlan, Subscription, TlsOptions, Will } from '../group.js';
+import type { BrokerRef, GroupProfile, PublishPlan, Subscription, TlsOptions, Will } from '../../group.js';
 import type { ResolvedOptions } from '../types.js';
 import { formatCount, MAX_CLIENTS } from '../bounds.js';
 import { groupPacketProblem, type PacketProblem } from '../packet-limits.js';

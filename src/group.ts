@@ -1,8 +1,11 @@
 /**
  * A group of clients that share a profile: the whole fleet of a plain `run`, or one group of a
- * scenario file. Plain data, cloned into every thread that runs the group's clients.
+ * scenario file. Plain data, cloned into every thread that runs the group's clients. The options
+ * layer makes it; metrics count by it and reports print it, so it sits low, beside protocol.ts.
  */
-import type { ThreadMode } from './thread-mode.js';
+
+/** Where a group's sessions run: a worker thread each, a pool of K threads, or the main event loop. */
+export type ThreadMode = 'thread-per-client' | 'pool' | 'single-loop';
 
 export interface TlsOptions {
   ca?: string;
