@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { StatsLine } from '../src/report/events.js';
+import type { StatsLine } from '../src/metrics/stats-line.js';
 import { Mosquitto } from '../test/helpers/mosquitto.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));

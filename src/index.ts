@@ -4,7 +4,8 @@ export { resolveOptions, DEFAULTS, type RunOptions, type ResolvedOptions } from 
 export type { ThreadMode } from './group.js';
 export { UsageError } from './errors.js';
 export { ExitCode } from './run/exit-codes.js';
-export type { RunEvent, Summary, StatusLine, StatsLine, MessageLine } from './report/events.js';
+export type { RunEvent, Summary, StatusLine, MessageLine } from './report/events.js';
+export type { StatsLine } from './metrics/stats-line.js';
 export type { ShortfallReason } from './report/shortfall.js';
 export type { GeneratorVerdict, GeneratorReason } from './report/generator.js';
 export type { ClientState } from './protocol.js';

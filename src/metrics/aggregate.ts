@@ -1,7 +1,7 @@
 import { newStepHistograms, STEPS } from './steps.js';
-import type { StatsLine } from '../report/events.js';
+import type { StatsLine } from './stats-line.js';
 import { FINAL_STATES, type ClientState, type Counters, type PublisherFinal, type LaneMessage, type StatusEvent, type StreamFinal, type SubscriberFinal } from '../protocol.js';
-import { zeroCounters } from '../session/lane-stats.js';
+import { zeroCounters } from './counters.js';
 import { addCounts, newHistogram, type Histogram } from './histogram.js';
 import { IntervalLatency } from './recorder.js';
 import { PromBuckets } from './prom-buckets.js';

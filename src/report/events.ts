@@ -3,7 +3,8 @@
  * `--json`, one object per line; the README documents every field.
  */
 import type { GeneratorVerdict } from './generator.js';
-import type { Step, StepFigures } from '../metrics/steps.js';
+import type { StepFigures } from '../metrics/steps.js';
+import type { StatsLine } from '../metrics/stats-line.js';
 import type { SerializedError } from '../errors.js';
 import type { LatencySummary } from '../metrics/histogram.js';
 import type { GroupProfile, ThreadMode } from '../group.js';
@@ -21,38 +22,6 @@ export interface StatusLine {
   of?: number;
   error?: SerializedError;
   published?: number;
-}
-
-export interface StatsLine {
-  type: 'stats';
-  t: number;
-  /** Clients online now. */
-  connected: number;
-  /** Clients between attempts or attempting to get back online. */
-  reconnecting: number;
-  gaveUp: number;
-  failed: number;
-  published: number;
-  received: number;
-  /** Rates over the interval since the previous stats line. */
-  publishedPerSec: number;
-  receivedPerSec: number;
-  /** Successful connects (first ones and reconnects) per second over the interval. */
-  connectsPerSec: number;
-  /** Latency of the messages received during the interval; null when none were. */
-  latencyMs: { p50: number; p99: number; max: number } | null;
-  /** Each step of the clients' lives that happened during the interval (as the summary's `steps`); null for a step that did not. */
-  stepsMs: Record<`${Step}Ms`, { p50: number; p99: number; max: number } | null>;
-  /** Receive minus scheduled send time of the paced messages received during the interval; null when none were. */
-  scheduledLatencyMs: { p50: number; p99: number; max: number } | null;
-  /** Actual minus scheduled send time of the paced messages published during the interval; null when none were. */
-  sendLagMs: { p50: number; p99: number; max: number } | null;
-  /** Paced messages sent more than one period late, so far. */
-  lateSends: number;
-  /** Event-loop delay during the interval, worst thread; null before publishing or when no thread reported. */
-  loopDelayMs: { p99: number; max: number } | null;
-  /** This process's resident memory now. */
-  rssMb: number;
 }
 
 /** With --print-messages: one received message, with the receiving client's id and thread. */

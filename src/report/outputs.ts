@@ -3,7 +3,8 @@ import { constants, createWriteStream, openSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { UsageError } from '../errors.js';
-import type { RunEvent, StatsLine } from './events.js';
+import type { RunEvent } from './events.js';
+import type { StatsLine } from '../metrics/stats-line.js';
 
 export type OutputKind = 'csv' | 'ndjson' | 'result' | 'hdr';
 

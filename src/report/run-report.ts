@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import { FILE_LIMITS, readOptionFile } from '../options/parse.js';
-import type { StatsLine, Summary } from './events.js';
+import type { Summary } from './events.js';
+import type { StatsLine } from '../metrics/stats-line.js';
 import { escapeHtml, page } from './page.js';
 
 export interface RunRecord {

@@ -3,29 +3,10 @@ import { threadId } from 'node:worker_threads';
 import { LatencyRecorder, SparseRecorder } from '../metrics/recorder.js';
 import type { Counters, PrintedMessage, LaneMessage } from '../protocol.js';
 import { at } from '../mqtt/checked.js';
+import { zeroCounters } from '../metrics/counters.js';
 
 /** Cap on --print-messages lines per batch, so a fast run cannot flood the main thread. */
 const MAX_PRINTED_PER_BATCH = 500;
-
-export function zeroCounters(): Counters {
-  return {
-    published: 0,
-    acked: 0,
-    sendFailed: 0,
-    received: 0,
-    receivedUnique: 0,
-    duplicates: 0,
-    outOfOrder: 0,
-    foreign: 0,
-    stale: 0,
-    retained: 0,
-    bytesOut: 0,
-    bytesIn: 0,
-    lateSends: 0,
-    warmupPublished: 0,
-    warmupReceived: 0,
-  };
-}
 
 /**
  * What every session of one lane counts, on the hot path: plain field increments and one

@@ -8,7 +8,7 @@ import { newStepHistograms } from '../metrics/steps.js';
 import { plannedMessages } from '../metrics/planned.js';
 import type { ResolvedOptions } from '../options/index.js';
 import type { Counters, PublisherFinal } from '../protocol.js';
-import { zeroCounters } from '../session/lane-stats.js';
+import { zeroCounters } from '../metrics/counters.js';
 import { buildSummary } from '../run/summary.js';
 import type { ShardResult } from './result.js';
 import { at } from '../mqtt/checked.js';

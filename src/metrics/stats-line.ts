@@ -1,0 +1,37 @@
+/**
+ * The `stats` line a run prints every interval, made by the fleet's aggregate (aggregate.ts);
+ * report/events.ts lists it with the other lines a run prints.
+ */
+import type { Step } from './steps.js';
+
+export interface StatsLine {
+  type: 'stats';
+  t: number;
+  /** Clients online now. */
+  connected: number;
+  /** Clients between attempts or attempting to get back online. */
+  reconnecting: number;
+  gaveUp: number;
+  failed: number;
+  published: number;
+  received: number;
+  /** Rates over the interval since the previous stats line. */
+  publishedPerSec: number;
+  receivedPerSec: number;
+  /** Successful connects (first ones and reconnects) per second over the interval. */
+  connectsPerSec: number;
+  /** Latency of the messages received during the interval; null when none were. */
+  latencyMs: { p50: number; p99: number; max: number } | null;
+  /** Each step of the clients' lives that happened during the interval (as the summary's `steps`); null for a step that did not. */
+  stepsMs: Record<`${Step}Ms`, { p50: number; p99: number; max: number } | null>;
+  /** Receive minus scheduled send time of the paced messages received during the interval; null when none were. */
+  scheduledLatencyMs: { p50: number; p99: number; max: number } | null;
+  /** Actual minus scheduled send time of the paced messages published during the interval; null when none were. */
+  sendLagMs: { p50: number; p99: number; max: number } | null;
+  /** Paced messages sent more than one period late, so far. */
+  lateSends: number;
+  /** Event-loop delay during the interval, worst thread; null before publishing or when no thread reported. */
+  loopDelayMs: { p99: number; max: number } | null;
+  /** This process's resident memory now. */
+  rssMb: number;
+}
