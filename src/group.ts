@@ -3,6 +3,7 @@
  * scenario file. Plain data, cloned into every thread that runs the group's clients. The options
  * layer makes it; metrics count by it and reports print it, so it sits low, beside protocol.ts.
  */
+import { at } from './mqtt/checked.js';
 
 /** Where a group's sessions run: a worker thread each, a pool of K threads, or the main event loop. */
 export type ThreadMode = 'thread-per-client' | 'pool' | 'single-loop';
@@ -100,6 +101,16 @@ export function fleetMode(groups: readonly GroupProfile[]): ThreadMode | 'mixed'
   const modes = new Set(groups.map((g) => g.mode));
   const [only, ...others] = modes;
   return only !== undefined && others.length === 0 ? only : 'mixed';
+}
+
+/** Which of its group's brokers the group's n-th client connects to: round-robin. */
+export function brokerOf(group: GroupProfile, n: number): number {
+  return group.brokers.length === 0 ? 0 : n % group.brokers.length;
+}
+
+/** The broker cluster a client connects to (round-robin over its group's brokers). */
+export function clusterOf(group: GroupProfile, n: number): string {
+  return group.brokers.length === 0 ? 'default' : at(group.brokers, brokerOf(group, n)).cluster;
 }
 
 export function fleetThreads(groups: readonly GroupProfile[]): number {

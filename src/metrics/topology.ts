@@ -1,5 +1,4 @@
-import type { GroupProfile } from '../group.js';
-import { clusterOf } from '../options/plan.js';
+import { clusterOf, type GroupProfile } from '../group.js';
 import type { SessionSpec } from '../protocol.js';
 import { hasWildcard, shareOf, topicMatches } from '../mqtt/templates.js';
 

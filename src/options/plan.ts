@@ -1,4 +1,4 @@
-import type { GroupProfile } from '../group.js';
+import { brokerOf, clusterOf, type GroupProfile } from '../group.js';
 import type { ResolvedOptions } from './index.js';
 import { workerOptions } from './worker-options.js';
 import type { SessionSettings, SessionSpec, LaneStart } from '../protocol.js';
@@ -15,16 +15,6 @@ const WORKING = 1;
 
 export function latencyGroups(options: ResolvedOptions): string[] {
   return options.workMs > 0 ? ['others', 'working'] : ['all'];
-}
-
-/** The broker cluster a client connects to (round-robin over its group's brokers). */
-export function clusterOf(group: GroupProfile, n: number): string {
-  return group.brokers.length === 0 ? 'default' : at(group.brokers, brokerOf(group, n)).cluster;
-}
-
-/** Which of its group's brokers the group's n-th client connects to: round-robin. */
-function brokerOf(group: GroupProfile, n: number): number {
-  return group.brokers.length === 0 ? 0 : n % group.brokers.length;
 }
 
 /**
