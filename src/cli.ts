@@ -15,7 +15,7 @@ import { readShardResults } from './shard/result.js';
 import { writeFile } from 'node:fs/promises';
 import { UsageError } from './errors.js';
 import type { RunEvent, Summary } from './report/events.js';
-import { ExitCode, isStopCode, stopExitCode, type StopReason } from './run/exit-codes.js';
+import { ExitCode, isStopCode, stopExitCode, type StopReason } from './report/exit-codes.js';
 import { onStdioFailed, stdioOpen, watchStdio, writeErr, writeOut } from './report/stdio.js';
 import { createLogger, type LogLevel } from './report/log.js';
 import { resolveOptions } from './options/index.js';

@@ -1,4 +1,4 @@
-import type { Comparison } from '../run/compare.js';
+import type { Comparison } from './events.js';
 import { MODE_LABELS } from '../group.js';
 import { colours, fmtInt, fmtMs } from './format.js';
 import { at } from '../mqtt/checked.js';

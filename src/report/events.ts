@@ -127,6 +127,39 @@ export interface Summary {
   exitCode: number;
 }
 
+/** One mode's figures, side by side with the others'. */
+export interface ComparisonRow {
+  mode: Summary['mode'];
+  threads: number;
+  connectMs: number;
+  publishedPerSec: number;
+  receivedPerSec: number;
+  /** receivedPerSec relative to the first mode compared. */
+  throughputRatio: number;
+  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number };
+  othersMs: { p50: number; p99: number; max: number } | null;
+  workingMs: { p50: number; p99: number; max: number } | null;
+  loopDelayP99Ms: number | null;
+  peakRssMb: number;
+  cpuSeconds: number;
+  lost: number;
+  gaveUp: number;
+  exitCode: number;
+}
+
+/** `compare`'s result: one row per mode: a table on stderr, and with --json one NDJSON line. */
+export interface Comparison {
+  type: 'comparison';
+  runId: string;
+  startedAt: string;
+  clients: number;
+  qos: number;
+  workMs: number;
+  rows: ComparisonRow[];
+  interrupted: boolean;
+  exitCode: number;
+}
+
 export type RunEvent = StatusLine | StatsLine | MessageLine | Summary | ShardResult;
 
 /**

@@ -1,4 +1,4 @@
-import type { Comparison } from '../run/compare.js';
+import type { Comparison } from './events.js';
 import { MODE_LABELS } from '../group.js';
 import { escapeHtml, page } from './page.js';
 

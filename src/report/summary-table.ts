@@ -1,5 +1,5 @@
 import type { Summary } from './events.js';
-import { ExitCode, isStopCode } from '../run/exit-codes.js';
+import { ExitCode, isStopCode } from './exit-codes.js';
 import { MODE_LABELS } from '../group.js';
 import { assertNever } from '../protocol.js';
 import { colours, fmtInt, fmtMs } from './format.js';

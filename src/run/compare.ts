@@ -2,9 +2,9 @@ import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { UsageError, type SerializedError } from '../errors.js';
-import type { Summary } from '../report/events.js';
+import type { Comparison, ComparisonRow, Summary } from '../report/events.js';
 import type { StatsLine } from '../metrics/stats-line.js';
-import { ExitCode, isStopCode, stopExitCode, stopReason } from './exit-codes.js';
+import { ExitCode, isStopCode, stopExitCode, stopReason } from '../report/exit-codes.js';
 import { checkWorkloads } from './workload-check.js';
 import { checkMachineLimits } from '../options/limits.js';
 import type { Logger } from '../report/log.js';
@@ -21,38 +21,6 @@ export type CompareChildMessage =
   | { type: 'stats'; event: StatsLine }
   | { type: 'summary'; summary: Summary }
   | { type: 'error'; error: SerializedError };
-
-/** One mode's figures, side by side with the others'. */
-export interface ComparisonRow {
-  mode: Summary['mode'];
-  threads: number;
-  connectMs: number;
-  publishedPerSec: number;
-  receivedPerSec: number;
-  /** receivedPerSec relative to the first mode compared. */
-  throughputRatio: number;
-  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number };
-  othersMs: { p50: number; p99: number; max: number } | null;
-  workingMs: { p50: number; p99: number; max: number } | null;
-  loopDelayP99Ms: number | null;
-  peakRssMb: number;
-  cpuSeconds: number;
-  lost: number;
-  gaveUp: number;
-  exitCode: number;
-}
-
-export interface Comparison {
-  type: 'comparison';
-  runId: string;
-  startedAt: string;
-  clients: number;
-  qos: number;
-  workMs: number;
-  rows: ComparisonRow[];
-  interrupted: boolean;
-  exitCode: number;
-}
 
 export interface CompareOptions extends Omit<RunOptions, 'threads'> {
   /** The modes to run, in order: `0`, `K`, `per-client`; a list or a comma-separated string. */

@@ -17,7 +17,7 @@ import { publicGroup, type ShardResult } from '../shard/result.js';
 import type { Topology } from '../metrics/topology.js';
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { stopReason } from './exit-codes.js';
+import { stopReason } from '../report/exit-codes.js';
 import { checkWorkloads } from './workload-check.js';
 import { RssSampler } from '../metrics/rss.js';
 import { checkMachineLimits } from '../options/limits.js';

@@ -3,7 +3,7 @@
  * this before anything else loads): SIGINT, SIGTERM and SIGHUP never kill the process outright,
  * so an early Ctrl-C still ends with a summary and its own exit code. Imports nothing heavy.
  */
-import { stopExitCode, type StopReason } from './exit-codes.js';
+import { stopExitCode, type StopReason } from '../report/exit-codes.js';
 
 export type StopSignal = Extract<StopReason, 'SIGINT' | 'SIGTERM' | 'SIGHUP'>;
 const SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

@@ -1,7 +1,7 @@
 import { generatorVerdict } from '../report/generator.js';
 import { stepFigures } from '../metrics/steps.js';
 import type { LatencyFigures, Summary } from '../report/events.js';
-import { ExitCode, stopExitCode, stopReason } from './exit-codes.js';
+import { ExitCode, stopExitCode, stopReason } from '../report/exit-codes.js';
 import { fleetMode, type GroupProfile } from '../group.js';
 import type { Delivery } from '../metrics/delivery.js';
 import { newHistogram, summarizeLatency, type Histogram } from '../metrics/histogram.js';

@@ -1,4 +1,7 @@
-/** Named exit codes, as k6 does: scripts and CI can branch on them. */
+/**
+ * Named exit codes, as k6 does: scripts and CI can branch on them. The run picks one; the
+ * summary line carries it and the summary table says what it means, so it is declared here.
+ */
 export const ExitCode = {
   /** Every client finished and nothing was lost where the QoS promised delivery. */
   Ok: 0,
