@@ -24,7 +24,8 @@ import { Progress } from './report/progress.js';
 import { formatSummary } from './report/summary-table.js';
 import { runResolved } from './run/run.js';
 import { checkMachineLimits } from './options/limits.js';
-import { Redactor, secretsOf, urlSecrets } from './report/secrets.js';
+import { Redactor, secretsOf } from './report/secrets.js';
+import { urlSecrets } from './mqtt/broker-url.js';
 
 type Args = Record<string, unknown>;
 

@@ -1,4 +1,4 @@
-import { redactUrlCredentials } from './report/secrets.js';
+import { redactUrlCredentials } from './mqtt/broker-url.js';
 
 /** A problem with what the user asked for: printed as one line, exit code 2. */
 export class UsageError extends Error {

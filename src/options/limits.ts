@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { fleetThreads, type GroupProfile } from '../group.js';
 import type { ResolvedOptions } from './index.js';
 import { largestPayload } from './packet-limits.js';
-import { maskUrl } from '../report/secrets.js';
+import { maskUrl } from '../mqtt/broker-url.js';
 import { at } from '../mqtt/checked.js';
 
 /**

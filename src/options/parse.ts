@@ -22,7 +22,7 @@ import { UsageError } from '../errors.js';
 import { checkOptionFile, FILE_LIMITS } from './files.js';
 import type { ThreadMode } from '../group.js';
 import { MQTT_REMAINING_MAX } from './packet-limits.js';
-import { maskUrl } from '../report/secrets.js';
+import { maskUrl } from '../mqtt/broker-url.js';
 import { HEADER_SIZE } from '../mqtt/payload.js';
 import { at, known } from '../mqtt/checked.js';
 

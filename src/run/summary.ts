@@ -5,7 +5,7 @@ import { ExitCode, stopExitCode, stopReason } from '../report/exit-codes.js';
 import { fleetMode, type GroupProfile } from '../group.js';
 import type { Delivery } from '../metrics/delivery.js';
 import { newHistogram, summarizeLatency, type Histogram } from '../metrics/histogram.js';
-import { maskUrl } from '../report/secrets.js';
+import { maskUrl } from '../mqtt/broker-url.js';
 import type { Counters, LoopDelay } from '../protocol.js';
 import { reasonText } from '../mqtt/refusal.js';
 import { shortfallOf } from '../report/shortfall.js';

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { FILE_LIMITS, readOptionFile } from '../options/parse.js';
-import { maskUrl } from '../report/secrets.js';
+import { maskUrl } from '../mqtt/broker-url.js';
 import type { ShardResult } from '../report/events.js';
 import type { GroupProfile } from '../group.js';
 

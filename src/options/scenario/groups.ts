@@ -23,7 +23,7 @@ import {
   readOptionFile,
   resolveWorkload,
 } from '../parse.js';
-import { urlWithoutCredentials } from '../../report/secrets.js';
+import { urlWithoutCredentials } from '../../mqtt/broker-url.js';
 import { checkPayloadTemplate, checkTemplate, CLIENT_ID_TOKENS, TOPIC_TOKENS } from '../../mqtt/templates.js';
 import { isPlainObject, pathText, type Path, type Scenario } from './load.js';
 
