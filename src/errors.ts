@@ -12,6 +12,11 @@ export class UsageError extends Error {
   }
 }
 
+/** A check's finding, if any, as a UsageError naming `option`. */
+export function refuse(option: string, problem: string | null): void {
+  if (problem !== null) throw new UsageError(option, problem);
+}
+
 /** Errors cross threads as plain data (structured clone drops class and extra fields). */
 export interface SerializedError {
   name: string;

@@ -1,5 +1,4 @@
-import { UsageError } from '../errors.js';
-import { at } from '../mqtt/checked.js';
+import { at } from './checked.js';
 
 /** Values a topic, client-id or will template may use. */
 export interface TemplateVars {
@@ -29,45 +28,40 @@ function tokenAllowed(name: string, allowed: readonly string[]): boolean {
 /** Placeholders in a payload: only `{name}` and `{name:N}`, so JSON's own braces stay literal. */
 export const PAYLOAD_TOKEN = /\{([a-z]+(?::\d+)?)\}/g;
 
-/** A payload template: known placeholders only; any other braces are the payload's own. */
-export function checkPayloadTemplate(option: string, template: string): void {
+/**
+ * A payload template: known placeholders only; any other braces are the payload's own. What is
+ * wrong with it, naming `option`, or null: the options layer turns it into a UsageError.
+ */
+export function payloadTemplateProblem(option: string, template: string): string | null {
   for (const match of template.matchAll(PAYLOAD_TOKEN)) {
     const token = at(match, 1);
-    if (!tokenAllowed(token, PAYLOAD_TOKENS)) {
-      throw new UsageError(option, `${option} has unknown placeholder {${token}}; use ${PAYLOAD_TOKENS.map((t) => `{${t}}`).join(', ')}`);
-    }
+    if (!tokenAllowed(token, PAYLOAD_TOKENS)) return `${option} has unknown placeholder {${token}}; use ${PAYLOAD_TOKENS.map((t) => `{${t}}`).join(', ')}`;
   }
+  return null;
 }
 
-/** Reject unknown `{tokens}`, wildcards where they cannot go, and empty topics. */
-export function checkTemplate(option: string, template: string, allowWildcards: boolean, allowed: readonly string[] = ['i', 'id']): void {
-  if (template.length === 0) throw new UsageError(option, `${option} must not be empty`);
+/** Unknown `{tokens}`, wildcards where they cannot go, and empty topics: what is wrong, naming `option`, or null. */
+export function templateProblem(option: string, template: string, allowWildcards: boolean, allowed: readonly string[] = ['i', 'id']): string | null {
+  if (template.length === 0) return `${option} must not be empty`;
   for (const match of template.matchAll(TOKEN)) {
     const token = at(match, 1);
-    if (!tokenAllowed(token, allowed)) {
-      throw new UsageError(option, `${option} has unknown placeholder {${token}}; use ${allowed.map((t) => `{${t}}`).join(', ')}`);
-    }
+    if (!tokenAllowed(token, allowed)) return `${option} has unknown placeholder {${token}}; use ${allowed.map((t) => `{${t}}`).join(', ')}`;
   }
   const plain = template.replace(TOKEN, 'x');
-  if (/[{}]/.test(plain)) throw new UsageError(option, `${option} has an unbalanced brace: ${JSON.stringify(template)}`);
-  if (plain.includes('\u0000')) throw new UsageError(option, `${option} must not contain NUL`);
-  if (!allowWildcards && /[+#]/.test(plain)) {
-    throw new UsageError(option, `${option} must not contain the wildcards + or # (got ${JSON.stringify(template)})`);
-  }
+  if (/[{}]/.test(plain)) return `${option} has an unbalanced brace: ${JSON.stringify(template)}`;
+  if (plain.includes('\u0000')) return `${option} must not contain NUL`;
+  if (!allowWildcards && /[+#]/.test(plain)) return `${option} must not contain the wildcards + or # (got ${JSON.stringify(template)})`;
   if (allowWildcards) {
     const filter = shareOf(plain)?.filter ?? plain;
-    if (filter === '') throw new UsageError(option, `${option}: a shared subscription needs $share/<name>/<filter> (got ${JSON.stringify(template)})`);
+    if (filter === '') return `${option}: a shared subscription needs $share/<name>/<filter> (got ${JSON.stringify(template)})`;
     // [MQTT-4.7.1-2] '#' only as the last level; [MQTT-4.7.1-3] '+' fills a whole level.
     const levels = filter.split('/');
-    levels.forEach((level, n) => {
-      if (level.includes('#') && (level !== '#' || n !== levels.length - 1)) {
-        throw new UsageError(option, `${option}: '#' must be a whole level and the last one (got ${JSON.stringify(template)})`);
-      }
-      if (level.includes('+') && level !== '+') {
-        throw new UsageError(option, `${option}: '+' must fill a whole level (got ${JSON.stringify(template)})`);
-      }
-    });
+    for (const [n, level] of levels.entries()) {
+      if (level.includes('#') && (level !== '#' || n !== levels.length - 1)) return `${option}: '#' must be a whole level and the last one (got ${JSON.stringify(template)})`;
+      if (level.includes('+') && level !== '+') return `${option}: '+' must fill a whole level (got ${JSON.stringify(template)})`;
+    }
   }
+  return null;
 }
 
 export function renderTemplate(template: string, vars: TemplateVars): string {

@@ -25,7 +25,8 @@ import {
   resolveWorkload,
   PHASES,
 } from './parse.js';
-import { checkTemplate } from '../mqtt/templates.js';
+import { templateProblem } from '../mqtt/templates.js';
+import { refuse } from '../errors.js';
 
 const DEFAULT_DURATION = '10s';
 
@@ -123,7 +124,7 @@ export const OPTIONS = {
     default: 'fleet/{i}',
     scenario: false,
     parse: (label, topic) => {
-      checkTemplate(label, topic, false);
+      refuse(label, templateProblem(label, topic, false));
       return topic;
     },
   },
@@ -134,7 +135,7 @@ export const OPTIONS = {
     default: 'fleet/{i}',
     scenario: false,
     parse: (label, filter) => {
-      if (filter !== '') checkTemplate(label, filter, true);
+      if (filter !== '') refuse(label, templateProblem(label, filter, true));
       return filter;
     },
   },

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { UsageError } from '../../errors.js';
+import { refuse, UsageError } from '../../errors.js';
 import type { BrokerRef, GroupProfile, PublishPlan, Subscription, TlsOptions, Will } from '../../group.js';
 import type { ResolvedOptions } from '../types.js';
 import { formatCount, MAX_CLIENTS } from '../bounds.js';
@@ -24,7 +24,7 @@ import {
   resolveWorkload,
 } from '../parse.js';
 import { urlWithoutCredentials } from '../../mqtt/broker-url.js';
-import { checkPayloadTemplate, checkTemplate, CLIENT_ID_TOKENS, TOPIC_TOKENS } from '../../mqtt/templates.js';
+import { CLIENT_ID_TOKENS, payloadTemplateProblem, templateProblem, TOPIC_TOKENS } from '../../mqtt/templates.js';
 import { isPlainObject, pathText, type Path, type Scenario } from './load.js';
 
 const GROUP_KEYS = new Set([
@@ -74,7 +74,7 @@ function kindOf(value: unknown): string {
 
 function templateAt(scenario: Scenario, path: Path, value: unknown, wildcards: boolean, tokens: readonly string[]): string {
   const text = stringAt(scenario, path, value);
-  at(scenario, path, (label) => checkTemplate(label, text, wildcards, tokens));
+  at(scenario, path, (label) => refuse(label, templateProblem(label, text, wildcards, tokens)));
   return text;
 }
 
@@ -222,7 +222,7 @@ function publishPlan(scenario: Scenario, path: Path, value: unknown, base: Resol
     const plan = planProblem({ rate, count, durationMs });
     if (plan !== null) scenario.fail([...path, p.rate === undefined ? 'duration' : 'rate'], plan);
     const payload = p.payload === undefined ? null : textAt(scenario, [...path, 'payload'], p.payload);
-    if (payload !== null) at(scenario, [...path, 'payload'], (label) => checkPayloadTemplate(label, payload));
+    if (payload !== null) at(scenario, [...path, 'payload'], (label) => refuse(label, payloadTemplateProblem(label, payload)));
     if (payload !== null && p.size !== undefined) scenario.fail([...path, 'size'], 'and payload do not go together: a payload template makes its own size');
     // Given here, size means a generated payload (with a template it was refused just above).
     const size = p.size === undefined ? base.size : at(scenario, [...path, 'size'], (label) => parsePayloadSize(label, p.size));
