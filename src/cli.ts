@@ -19,7 +19,8 @@ import { ExitCode, isStopCode, stopExitCode, type StopReason } from './report/ex
 import { onStdioFailed, stdioOpen, watchStdio, writeErr, writeOut } from './report/stdio.js';
 import { createLogger, type LogLevel } from './report/log.js';
 import { resolveOptions } from './options/index.js';
-import { checkOutputFile, parsePort } from './options/parse.js';
+import { parsePort } from './options/parse.js';
+import { checkOutputFile, FILE_LIMITS, readOptionFile } from './options/files.js';
 import { Progress } from './report/progress.js';
 import { formatSummary } from './report/summary-table.js';
 import { runResolved } from './run/run.js';
@@ -171,7 +172,7 @@ async function reportCommand(args: Args): Promise<void> {
   const input = String(args.input);
   const output = String(args.output);
   checkOutputFile('--output', output);
-  await writeFile(output, runReportHtml(Redactor.urls.value(readRun(input)), input));
+  await writeFile(output, runReportHtml(Redactor.urls.value(readRun(input, readOptionFile('report', input, FILE_LIMITS.runData))), input));
   writeErr(`mqtt-fleet: report written to ${output}\n`);
 }
 

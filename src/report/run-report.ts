@@ -1,5 +1,4 @@
 import { UsageError } from '../errors.js';
-import { FILE_LIMITS, readOptionFile } from '../options/parse.js';
 import type { Summary } from './events.js';
 import type { StatsLine } from '../metrics/stats-line.js';
 import { escapeHtml, page } from './page.js';
@@ -9,9 +8,11 @@ export interface RunRecord {
   summary: Summary | null;
 }
 
-/** Read a run's NDJSON (`--json` or `--out ndjson=`); every line must be one of its events. */
-export function readRun(file: string): RunRecord {
-  const text = readOptionFile('report', file, FILE_LIMITS.runData);
+/**
+ * A run's NDJSON (`--json` or `--out ndjson=`), the text of `file` as the caller read it (the
+ * options layer's reader, with its bounds); every line must be one of its events.
+ */
+export function readRun(file: string, text: string): RunRecord {
   const record: RunRecord = { stats: [], summary: null };
   text.split('\n').forEach((line, n) => {
     if (line.trim() === '') return;
