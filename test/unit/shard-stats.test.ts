@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ShardMessage } from '../src/protocol.js';
-import { ShardStats } from '../src/session/shard-stats.js';
+import type { ShardMessage } from '../../src/protocol.js';
+import { ShardStats } from '../../src/session/shard-stats.js';
 
 type Batch = Extract<ShardMessage, { type: 'batch' }>;
 const batchOf = (stats: ShardStats): Batch | null => stats.takeBatch(null) as Batch | null;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import mqttPacket from 'mqtt-packet';
-import { guardPacketSize } from '../src/session/packet-guard.js';
+import { guardPacketSize } from '../../src/session/packet-guard.js';
 
 const publish = (payloadBytes: number): Buffer =>
   mqttPacket.generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(payloadBytes, 1), qos: 0, dup: false, retain: false });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { planSessions } from '../src/hosts/plan.js';
-import { expectedStreams } from '../src/metrics/topology.js';
-import { resolveOptions } from '../src/options.js';
-import { renderTemplate, topicMatches } from '../src/session/templates.js';
+import { planSessions } from '../../src/hosts/plan.js';
+import { expectedStreams } from '../../src/metrics/topology.js';
+import { resolveOptions } from '../../src/options.js';
+import { renderTemplate, topicMatches } from '../../src/session/templates.js';
 
 test('templates fill {i} and {id}', () => {
   assert.equal(renderTemplate('fleet/{i}/{id}/x{i}', { i: 7, id: 'c-7' }), 'fleet/7/c-7/x7');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HEADER_SIZE, PayloadWriter, readHeader, runTag, type Header } from '../src/session/payload.js';
+import { HEADER_SIZE, PayloadWriter, readHeader, runTag, type Header } from '../../src/session/payload.js';
 
 test('a payload carries publisher, sequence number and send time, padded to the size', () => {
   const tag = runTag('run-a');
