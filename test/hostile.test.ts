@@ -42,7 +42,6 @@ test('a broker that answers with garbage: a clear error per attempt, then the cl
   const retries = statuses.filter((s) => s.state === 'reconnecting');
   assert.equal(retries.length, 4, 'attempts 2 and 3 of each client');
   assert.ok(retries.every((s) => s.error?.message === reason), 'each retry says why the attempt before it failed');
-  assert.ok(reason.length > 0);
 });
 
 test('bad credentials: one attempt and a clear reason by default; exactly --reconnect-attempts with --retry-refused', async (t) => {
