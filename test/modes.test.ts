@@ -21,3 +21,25 @@ for (const threads of ['0', '3', 'per-client'] as const) {
     assert.equal(summary.exitCode, 0);
   });
 }
+
+test('--connect-rate spreads first connects over time', async (t) => {
+  const broker = await aedesForTest(t);
+  const firstAttempt = new Map<number, number>();
+  const summary = await run({
+    brokers: [broker.url],
+    clients: 5,
+    count: 1,
+    threads: 0,
+    connectRate: 10,
+    onEvent: (e) => {
+      if (e.type === 'status' && e.state === 'connecting') firstAttempt.set(e.client, e.t);
+    },
+  });
+  assert.equal(summary.connected, 5);
+  const times = [...firstAttempt.entries()].sort((a, b) => a[0] - b[0]).map(([, at]) => at);
+  // Client i waits i x 100 ms from the launch: none starts before its turn (less 50 ms: the
+  // times count from the coordinator's start, a moment apart from the launch). Client 0 may start
+  // late on a busy machine, so the gap from client 0 to client 4 can be shorter than 400 ms.
+  for (let i = 0; i < 5; i++) assert.ok(times[i]! >= i * 100 - 50, `client ${i} waited its turn: first connects at ${times.join(', ')} ms`);
+  for (let i = 1; i < 5; i++) assert.ok(times[i]! >= times[i - 1]!, 'in index order');
+});

@@ -25,23 +25,3 @@ test('--work: the working client burns CPU per message and its latency is report
   assert.ok(summary.latencyMs.others!.max >= 10, `others' max latency ${summary.latencyMs.others!.max} ms`);
   assert.ok(summary.loopDelayMs!.max >= 10, `loop delay max ${summary.loopDelayMs!.max} ms`);
 });
-
-test('--connect-rate spreads first connects over time', async (t) => {
-  const broker = await aedesForTest(t);
-  const firstAttempt = new Map<number, number>();
-  const summary = await run({
-    brokers: [broker.url],
-    clients: 5,
-    count: 1,
-    threads: 0,
-    connectRate: 10,
-    onEvent: (e) => {
-      if (e.type === 'status' && e.state === 'connecting') firstAttempt.set(e.client, e.t);
-    },
-  });
-  assert.equal(summary.connected, 5);
-  const times = [...firstAttempt.entries()].sort((a, b) => a[0] - b[0]).map(([, at]) => at);
-  // Client i waits i x 100 ms: the last starts at least 400 ms after the first.
-  assert.ok(times[4]! - times[0]! >= 390, `first connects at ${times.join(', ')} ms`);
-  for (let i = 1; i < 5; i++) assert.ok(times[i]! >= times[i - 1]!, 'in index order');
-});
