@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { UsageError } from '../src/errors.js';
-import { resolveOptions, run, type Summary } from '../src/index.js';
+import { run, type Summary } from '../src/index.js';
 import { addEncoded, newHistogram, summarizeLatency } from '../src/metrics/histogram.js';
 import type { ShardResult } from '../src/shard/result.js';
 import { STEPS } from '../src/metrics/steps.js';
@@ -15,22 +14,6 @@ import { runForTest } from './helpers/run.js';
 import { tempDir, tempFile } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
 import { at } from '../src/mqtt/checked.js';
-
-test('--shard I/N, --shards with JOB_COMPLETION_INDEX, --start-at, and the run id and broker they need', () => {
-  const brokers = ['mqtt://127.0.0.1:1'];
-  assert.deepEqual(resolveOptions({ shard: '2/5', runId: 'r', brokers }, {}).shard, { index: 2, count: 5 });
-  assert.deepEqual(resolveOptions({ shards: 3, runId: 'r', brokers }, { JOB_COMPLETION_INDEX: '1' }).shard, { index: 1, count: 3 });
-  assert.equal(resolveOptions({ shard: '0/2', brokers }, { MQTT_FLEET_RUN_ID: 'fromenv' }).runId, 'fromenv');
-  const inAMinute = new Date(Math.floor(Date.now() / 1000) * 1000 + 60_000);
-  assert.equal(resolveOptions({ startAt: inAMinute.toISOString().replace('.000Z', 'Z') }, {}).startAt, inAMinute.getTime());
-  const rejects = (input: Parameters<typeof resolveOptions>[0], env: NodeJS.ProcessEnv, option: string, pattern: RegExp): void =>
-    assert.throws(() => resolveOptions(input, env), (e: unknown) => e instanceof UsageError && e.option === option && pattern.test(e.message));
-  rejects({ shard: '1/3' }, {}, '--shard', /needs --run-id/);
-  rejects({ shard: '3/3', runId: 'r' }, {}, '--shard', /index 3 is not in 0\.\.2/);
-  rejects({ shard: 'half', runId: 'r' }, {}, '--shard', /must be I\/N/);
-  rejects({ shards: 4, runId: 'r' }, {}, '--shards', /needs JOB_COMPLETION_INDEX/);
-  rejects({ startAt: 'tomorrow' }, {}, '--start-at', /ISO 8601/);
-});
 
 async function runShards(t: TestContext, url: string, runId: string, count: number, args: string[], dir: string, urlFor: (i: number) => string = () => url, leadMs = 4000): Promise<ShardResult[]> {
   const startAt = new Date(Date.now() + leadMs).toISOString();
