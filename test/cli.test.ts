@@ -14,7 +14,6 @@ test('the CLI with --json and no --broker: embedded broker, NDJSON on stdout onl
   const cli = spawnCli(t, ['run', '-c', '20', '--count', '200', '--rate', '100', '--json'], { json: true });
   const { code } = await withTimeout(cli.exit, 60_000, 'the CLI to finish');
   assert.equal(code, 0, cli.stderr());
-  assert.ok(cli.lines.length > 20);
   for (const line of cli.lines) assert.ok(['status', 'stats', 'summary'].includes(line.type as string), `typed line: ${JSON.stringify(line)}`);
   const summary = cli.lines.at(-1)!;
   assert.equal(summary.type, 'summary');

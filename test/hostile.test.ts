@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { run, type StatusLine } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { makeCerts } from './helpers/certs.js';
-import { spawnCli } from './helpers/cli.js';
 import { HostileBroker } from './helpers/hostile.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { freePort } from './helpers/ports.js';
@@ -44,7 +42,6 @@ test('a broker that answers with garbage: a clear error per attempt, then the cl
   const retries = statuses.filter((s) => s.state === 'reconnecting');
   assert.equal(retries.length, 4, 'attempts 2 and 3 of each client');
   assert.ok(retries.every((s) => s.error?.message === reason), 'each retry says why the attempt before it failed');
-  assert.ok(reason.length > 0);
 });
 
 test('bad credentials: one attempt and a clear reason by default; exactly --reconnect-attempts with --retry-refused', async (t) => {
@@ -92,34 +89,4 @@ test('TLS: an untrusted certificate is refused by default; --ca trusts it; --ins
   assert.equal(trusted.exitCode, 0);
   const insecure = await run({ brokers: [url], clients: 2, count: 10, rate: 100, insecure: true, threads: 0 });
   assert.equal(insecure.received, 20);
-});
-
-test('a stalled broker (SIGSTOP): publishers stop at the in-flight window, memory stays bounded, and the run completes after SIGCONT', async (t) => {
-  const mosquitto = await Mosquitto.start('', { verbose: false });
-  t.after(async () => {
-    await mosquitto.kill('SIGCONT');
-    await mosquitto.stop();
-  });
-  for (const qos of ['0', '1']) {
-    const cli = spawnCli(t, ['run', '-b', mosquitto.url, '-c', '4', '--count', '200k', '--rate', '0', '--qos', qos, '--threads', '0', '--json', '--stats-interval', '200ms', '--drain-timeout', '30s'], { json: true });
-    const stats = (): Record<string, number>[] => cli.lines.filter((l) => l.type === 'stats') as Record<string, number>[];
-    await cli.changed.until(() => (stats().at(-1)?.published ?? 0) > 20_000, 30_000, 'publishing to be under way');
-    await mosquitto.kill('SIGSTOP');
-    const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${cli.child.pid}/status`, 'utf8'))![1]) / 1024;
-    const pausedAt = stats().length;
-    await cli.changed.until(() => stats().length >= pausedAt + 5, 10_000, 'a second of stats while the broker is stopped');
-    const before = rss();
-    const publishedBefore = stats().at(-1)!.published!;
-    await cli.changed.until(() => stats().length >= pausedAt + 15, 10_000, 'two more seconds of stats');
-    const growth = rss() - before;
-    const publishedWhilePaused = stats().at(-1)!.published! - publishedBefore;
-    t.diagnostic(`QoS ${qos}, broker stopped for 2 s at ${publishedBefore} published: ${publishedWhilePaused} published meanwhile, RSS ${before.toFixed(1)} -> ${rss().toFixed(1)} MB`);
-    assert.ok(growth < 32, `QoS ${qos}: RSS grew ${growth.toFixed(1)} MB while the broker was stopped`);
-    assert.equal(publishedWhilePaused, 0, `QoS ${qos}: publishers wait while nothing drains`);
-    await mosquitto.kill('SIGCONT');
-    const { code } = await withTimeout(cli.exit, 60_000, 'the run to finish after SIGCONT');
-    const summary = cli.lines.at(-1)!;
-    assert.equal(summary.published, 800_000);
-    assert.equal(code, summary.exitCode);
-  }
 });

@@ -101,12 +101,3 @@ test('the Indexed Job manifest has what a sharded run needs, and its arguments a
   assert.equal(summary.qos, 1);
   assert.ok(pod.lines.some((l) => l.type === 'shard-result'), 'a shard-result line for merge');
 });
-
-test('the container build: Node 20 slim, production dependencies only, the CLI as entry point', () => {
-  const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8');
-  const stages = dockerfile.split('\n').filter((l) => l.startsWith('FROM '));
-  assert.deepEqual(stages, ['FROM node:20-slim AS build', 'FROM node:20-slim']);
-  assert.match(dockerfile, /RUN npm ci --omit=dev/);
-  assert.match(dockerfile, /ENTRYPOINT \["node", "dist\/src\/bin\.js"\]/);
-  assert.match(dockerfile, /USER node/);
-});

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { run, type RunOptions, type Summary } from '../src/index.js';
+import { run } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
-import { at } from '../src/mqtt/checked.js';
 
 for (const threads of ['0', '3', 'per-client'] as const) {
   test(`--threads ${threads}: the same sessions, every message accounted for`, async (t) => {
@@ -23,28 +22,6 @@ for (const threads of ['0', '3', 'per-client'] as const) {
   });
 }
 
-test('--work: the working client burns CPU per message and its latency is reported apart from the others', async (t) => {
-  const broker = await aedesForTest(t);
-  const fleet: RunOptions = { brokers: [broker.url], clients: 4, count: 10, rate: 20, threads: 0 };
-  const cpu = (s: Summary): number => s.cpuMs.user + s.cpuMs.system;
-  // The same fleet without --work: what the run costs anyway (connects, broker, accounting).
-  const idle = await run(fleet);
-  // 30 ms of work outlasts the 20 ms loop-delay sampling interval, so every burn delays a sample.
-  const summary = await run({ ...fleet, work: '30ms', workClients: '0' });
-  assert.equal(idle.latencyMs.working, undefined, 'no working/others split without --work');
-  assert.equal(summary.workMs, 30);
-  assert.equal(summary.latencyMs.working?.count, 10);
-  assert.equal(summary.latencyMs.others?.count, 30);
-  assert.equal(summary.latencyMs.count, 40);
-  // The handler busy-waits 30 ms for each of the 10 messages client 0 receives: 300 ms of CPU
-  // on top of the idle run's (half of it allowed for the spin being preempted or throttled).
-  t.diagnostic(`CPU ${cpu(idle)} ms without --work, ${cpu(summary)} ms with`);
-  assert.ok(cpu(summary) - cpu(idle) >= 150, `--work 30ms x 10 messages cost ${cpu(summary) - cpu(idle)} ms of CPU (${cpu(idle)} -> ${cpu(summary)})`);
-  // On one event loop the others wait behind the working client.
-  assert.ok(summary.latencyMs.others.max >= 10, `others' max latency ${summary.latencyMs.others.max} ms`);
-  assert.ok(summary.loopDelayMs!.max >= 10, `loop delay max ${summary.loopDelayMs!.max} ms`);
-});
-
 test('--connect-rate spreads first connects over time', async (t) => {
   const broker = await aedesForTest(t);
   const firstAttempt = new Map<number, number>();
@@ -60,7 +37,9 @@ test('--connect-rate spreads first connects over time', async (t) => {
   });
   assert.equal(summary.connected, 5);
   const times = [...firstAttempt.entries()].sort((a, b) => a[0] - b[0]).map(([, at]) => at);
-  // Client i waits i x 100 ms: the last starts at least 400 ms after the first.
-  assert.ok(at(times, 4) - at(times, 0) >= 390, `first connects at ${times.join(', ')} ms`);
-  for (let i = 1; i < 5; i++) assert.ok(at(times, i) >= at(times, i - 1), 'in index order');
+  // Client i waits i x 100 ms from the launch: none starts before its turn (less 50 ms: the
+  // times count from the coordinator's start, a moment apart from the launch). Client 0 may start
+  // late on a busy machine, so the gap from client 0 to client 4 can be shorter than 400 ms.
+  for (let i = 0; i < 5; i++) assert.ok(times[i]! >= i * 100 - 50, `client ${i} waited its turn: first connects at ${times.join(', ')} ms`);
+  for (let i = 1; i < 5; i++) assert.ok(times[i]! >= times[i - 1]!, 'in index order');
 });

@@ -102,12 +102,10 @@ test('--out ndjson=FIFO with a reader gets every event; a reader that stops read
   // Opened for reading, never read: the pipe fills up and stays full.
   const stuck = fifo(t);
   const holder = execHolder(t, stuck);
-  const started = Date.now();
   const cli2 = spawnCli(t, ['run', '-b', broker.url, '-c', '2', '--count', '1000', '--rate', '0', '--print-messages', '--out', `ndjson=${stuck}`]);
   const { code } = await withTimeout(cli2.exit, 60_000, 'the run to end although the FIFO reader does not read');
   assert.equal(code, 0, cli2.stderr().slice(-800));
   assert.match(cli2.stderr(), /--out ndjson=\S+ failed \(not written out within 5 s of the end/);
-  assert.ok(Date.now() - started < 60_000);
   holder.kill();
 });
 

@@ -71,7 +71,7 @@ test('the broker is killed mid-run and restarted: every client reconnects and fi
   assert.equal(summary.connected, clients);
   assert.ok(summary.reconnects >= clients, `every client reconnected (${summary.reconnects} reconnects)`);
   assert.deepEqual([...state.values()], new Array(clients).fill('done'));
-  assert.ok(summary.received > 0 && summary.published > summary.received - 1);
+  assert.ok(summary.published >= summary.received, `each client hears only itself: ${summary.received} received of ${summary.published} published`);
   // Messages flow again after the restart: each client hears its own later messages.
   t.diagnostic(`received ${receivedAtRestart} before the restart, ${summary.received} in all`);
   assert.ok(summary.received - receivedAtRestart >= clients * 20, `at least a second's worth per client after the restart: ${receivedAtRestart} -> ${summary.received}`);

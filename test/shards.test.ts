@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { UsageError } from '../src/errors.js';
-import { resolveOptions, run, type Summary } from '../src/index.js';
+import { run, type Summary } from '../src/index.js';
 import { addEncoded, newHistogram, summarizeLatency } from '../src/metrics/histogram.js';
 import type { ShardResult } from '../src/shard/result.js';
 import { STEPS } from '../src/metrics/steps.js';
@@ -15,22 +14,6 @@ import { runForTest } from './helpers/run.js';
 import { tempDir, tempFile } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
 import { at } from '../src/mqtt/checked.js';
-
-test('--shard I/N, --shards with JOB_COMPLETION_INDEX, --start-at, and the run id and broker they need', () => {
-  const brokers = ['mqtt://127.0.0.1:1'];
-  assert.deepEqual(resolveOptions({ shard: '2/5', runId: 'r', brokers }, {}).shard, { index: 2, count: 5 });
-  assert.deepEqual(resolveOptions({ shards: 3, runId: 'r', brokers }, { JOB_COMPLETION_INDEX: '1' }).shard, { index: 1, count: 3 });
-  assert.equal(resolveOptions({ shard: '0/2', brokers }, { MQTT_FLEET_RUN_ID: 'fromenv' }).runId, 'fromenv');
-  const inAMinute = new Date(Math.floor(Date.now() / 1000) * 1000 + 60_000);
-  assert.equal(resolveOptions({ startAt: inAMinute.toISOString().replace('.000Z', 'Z') }, {}).startAt, inAMinute.getTime());
-  const rejects = (input: Parameters<typeof resolveOptions>[0], env: NodeJS.ProcessEnv, option: string, pattern: RegExp): void =>
-    assert.throws(() => resolveOptions(input, env), (e: unknown) => e instanceof UsageError && e.option === option && pattern.test(e.message));
-  rejects({ shard: '1/3' }, {}, '--shard', /needs --run-id/);
-  rejects({ shard: '3/3', runId: 'r' }, {}, '--shard', /index 3 is not in 0\.\.2/);
-  rejects({ shard: 'half', runId: 'r' }, {}, '--shard', /must be I\/N/);
-  rejects({ shards: 4, runId: 'r' }, {}, '--shards', /needs JOB_COMPLETION_INDEX/);
-  rejects({ startAt: 'tomorrow' }, {}, '--start-at', /ISO 8601/);
-});
 
 async function runShards(t: TestContext, url: string, runId: string, count: number, args: string[], dir: string, urlFor: (i: number) => string = () => url, leadMs = 4000): Promise<ShardResult[]> {
   const startAt = new Date(Date.now() + leadMs).toISOString();
@@ -200,9 +183,11 @@ test('one shard ready about 3 s after --start-at: 0 lost, what its subscribers c
     spawnCli(
       t,
       ['run', '-b', proxy.url, '--shard', `${i}/4`, '--run-id', 'late', '--start-at', new Date(startAt).toISOString(), '--out', `result=${join(dir, `shard-${i}.json`)}`, '--log-level', 'warn', '--json', '--stats-interval', '250ms',
-        '-c', '8', '--rate', '20', '--duration', '6s', '--qos', '1', '--sub-topic', 'fleet/+', '--threads', '0'],
+        '-c', '8', '--rate', '20', '--duration', '10s', '--qos', '1', '--sub-topic', 'fleet/+', '--threads', '0'],
       { json: true },
     );
+  // 10 s of publishing: room for the late shard's process to start on a busy machine and still
+  // publish on the common schedule before it ends.
   const onTime = [0, 1, 2].map(shard);
   // Shard 3 starts once the others have been publishing for about 2 s (2 clients x 20/s each).
   await at(onTime, 0).changed.until(() => at(onTime, 0).lines.some((l) => l.type === 'stats' && (l.published as number) >= 80), 40_000, 'the on-time shards to publish');

@@ -112,15 +112,14 @@ test('Ctrl-C while a hook blocks its thread: a summary within a bounded time, th
   const cli = spawnCli(t, ['run', '-b', broker.url, '-c', '3', '--duration', '60s', '--workload', file, '--hook-timeout', '3s', '--json', '--run-id', 'ctrlc'], { json: true });
   // The others are ready (waiting at the barrier for client 1, which never will be).
   await cli.changed.until(() => cli.lines.filter((l) => l.type === 'status' && l.state === 'ready').length === 2, 30_000, 'the other clients to be ready');
-  const at = Date.now();
   cli.child.kill('SIGINT');
+  // The bound: a summary within 15 s of the Ctrl-C, or the wait fails.
   const exit = await withTimeout(cli.exit, 15_000, 'a summary after the first Ctrl-C');
   const summary = cli.lines.at(-1)!;
   assert.equal(summary.type, 'summary', cli.stderr().slice(-500));
   assert.equal(summary.interrupted, true);
   assert.equal(summary.failed, 1);
   assert.equal(exit.code, 1, 'a terminated thread makes it exit 1');
-  assert.ok(Date.now() - at < 15_000);
   const failed = cli.lines.find((l) => l.type === 'status' && l.state === 'failed');
   assert.match((failed!.error as { message: string }).message, /workload setup did not finish within 3000 ms/);
 });

@@ -69,7 +69,16 @@ export class LaneStats {
 
   /** One step of a client's life (a connect, a handshake, an acknowledgement) took `ms`. */
   recordStep(step: Step, ms: number): void {
-    this.steps[STEP_INDEX[step]]!.record(ms * 1000);
+    at(this.steps, STEP_INDEX[step]).record(ms * 1000);
+  }
+
+  /**
+   * The acknowledgement (PUBACK at QoS 1, PUBCOMP at QoS 2) of a message sent at `sentAt`, `ms`
+   * later: out of the figures when the message went out during --warmup, as its latency is.
+   */
+  recordAck(qos: 1 | 2, sentAt: number, ms: number): void {
+    if (sentAt < this.warmupUntil) return;
+    this.recordStep(qos === 1 ? 'puback' : 'pubcomp', ms);
   }
 
   print(message: Omit<PrintedMessage, 'thread'>): void {

@@ -167,7 +167,8 @@ export class Publisher {
     if (err) c.sendFailed++;
     else {
       const sentAt = this.unacked.get(seq);
-      if (sentAt !== undefined) this.stats.recordStep(this.settings.qos === 1 ? 'puback' : 'pubcomp', now() - sentAt);
+      const qos = this.settings.qos;
+      if (sentAt !== undefined && qos !== 0) this.stats.recordAck(qos, sentAt, now() - sentAt);
       this.unacked.delete(seq);
       c.acked++;
     }

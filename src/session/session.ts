@@ -251,7 +251,7 @@ export class Session {
               this.host.stats.counters.sendFailed++;
               return reject(err);
             }
-            if (qos > 0) this.host.stats.recordStep(qos === 1 ? 'puback' : 'pubcomp', now() - sentAt);
+            if (qos !== 0) this.host.stats.recordAck(qos, sentAt, now() - sentAt);
             this.host.stats.counters.acked++;
             resolve();
           });

@@ -46,9 +46,17 @@ export class Mosquitto {
   }
 
   static async start(extraConfig = '', options: { verbose?: boolean; persistent?: boolean } = {}): Promise<Mosquitto> {
-    const broker = new Mosquitto(await freePort(), extraConfig, options.verbose ?? true, options.persistent ?? false);
-    await broker.restart();
-    return broker;
+    // Test files run side by side: another one may take the free port before Mosquitto binds it.
+    for (let attempt = 1; ; attempt++) {
+      const broker = new Mosquitto(await freePort(), extraConfig, options.verbose ?? true, options.persistent ?? false);
+      try {
+        await broker.restart();
+        return broker;
+      } catch (err) {
+        rmSync(broker.dir, { recursive: true, force: true });
+        if (attempt === 3 || !broker.log.some((line) => line.includes('Address already in use'))) throw err;
+      }
+    }
   }
 
   get url(): string {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HEADER_SIZE, PayloadWriter, readHeader, runTag, type Header } from '../src/mqtt/payload.js';
+import { HEADER_SIZE, PayloadWriter, readHeader, runTag, type Header } from '../../src/mqtt/payload.js';
 
 test('a payload carries publisher, sequence number, send time and scheduled send time, padded to the size', () => {
   const tag = runTag('run-a');

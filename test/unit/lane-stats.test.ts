@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { LaneMessage } from '../src/protocol.js';
-import { LaneStats } from '../src/session/lane-stats.js';
+import type { LaneMessage } from '../../src/protocol.js';
+import { LaneStats } from '../../src/session/lane-stats.js';
 
 type Batch = Extract<LaneMessage, { type: 'batch' }>;
 const batchOf = (stats: LaneStats): Batch | null => stats.takeBatch(null) as Batch | null;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { COMPARE_FLAGS, RUN_FLAGS, runOptionsFrom } from '../src/options/flags.js';
-import { UsageError } from '../src/errors.js';
-import { latencyGroups, planSessions, planLanes } from '../src/options/plan.js';
-import { DEFAULTS, flagOf, OPTIONS, resolveOptions } from '../src/options/index.js';
-import type { OptionSpec } from '../src/options/spec.js';
-import { tempFile } from './helpers/temp.js';
+import { COMPARE_FLAGS, RUN_FLAGS, runOptionsFrom } from '../../src/options/flags.js';
+import { UsageError } from '../../src/errors.js';
+import { latencyGroups, planSessions, planLanes } from '../../src/options/plan.js';
+import { DEFAULTS, flagOf, OPTIONS, resolveOptions } from '../../src/options/index.js';
+import type { OptionSpec } from '../../src/options/spec.js';
+import { tempFile } from '../helpers/temp.js';
 
 const entries = Object.entries(OPTIONS) as [keyof typeof OPTIONS, OptionSpec][];
 const runEntries = entries.filter(([, spec]) => !spec.cliOnly);

@@ -4,16 +4,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { mergeResults } from '../src/index.js';
-import type { ShardResult } from '../src/shard/result.js';
-import { Mosquitto } from './helpers/mosquitto.js';
-import { NetNamespace } from './helpers/netns.js';
-import { freePort } from './helpers/ports.js';
-import { tempDir } from './helpers/temp.js';
-import { withTimeout } from './helpers/wait.js';
-import { at } from '../src/mqtt/checked.js';
+import { mergeResults } from '../../src/index.js';
+import type { ShardResult } from '../../src/shard/result.js';
+import { Mosquitto } from '../helpers/mosquitto.js';
+import { NetNamespace } from '../helpers/netns.js';
+import { freePort } from '../helpers/ports.js';
+import { tempDir } from '../helpers/temp.js';
+import { withTimeout } from '../helpers/wait.js';
+import { at } from '../../src/mqtt/checked.js';
 
-const CLI = fileURLToPath(new URL('../src/bin.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../src/bin.js', import.meta.url));
 
 test('shards on separate hosts (network namespaces, own addresses) against one Mosquitto merge into the whole fleet', async (t) => {
   const namespaces = [NetNamespace.create(1), NetNamespace.create(2)];

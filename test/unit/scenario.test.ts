@@ -2,13 +2,10 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { UsageError } from '../src/errors.js';
-import { resolveOptions, run } from '../src/index.js';
-import { aedesForTest } from './helpers/aedes.js';
-import { spawnCli } from './helpers/cli.js';
-import { tempFile } from './helpers/temp.js';
-import { withTimeout } from './helpers/wait.js';
-import { at } from '../src/mqtt/checked.js';
+import { UsageError } from '../../src/errors.js';
+import { resolveOptions } from '../../src/index.js';
+import { tempFile } from '../helpers/temp.js';
+import { at } from '../../src/mqtt/checked.js';
 
 const file = (t: TestContext, name: string, text: string): string => tempFile(t, name, text, 'scenario');
 
@@ -77,38 +74,4 @@ test('a JSON scenario, environment references with defaults, and CLI flags over 
   assert.equal(at(o.groups, 0).publish!.qos, 1, 'scenario default');
   assert.equal(o.clients, 5);
   assert.throws(() => resolveOptions({ scenario: path, clients: 4 }, {}), /--clients does not go with --scenario/);
-});
-
-test('the smart-home example runs against the embedded broker: every group, every message accounted for', async (t) => {
-  const cli = spawnCli(t, ['run', '--scenario', 'examples/smart-home.yaml', '--duration', '3s', '--json'], { json: true });
-  const { code } = await withTimeout(cli.exit, 60_000, 'the scenario run');
-  assert.equal(code, 0, cli.stderr());
-  const summary = cli.lines.at(-1)!;
-  assert.deepEqual(summary.groups, [
-    { name: 'devices', clients: 12, mode: 'thread-per-client', threads: 12 },
-    { name: 'controller', clients: 12, mode: 'single-loop', threads: 0 },
-    { name: 'apps', clients: 2, mode: 'single-loop', threads: 0 },
-  ]);
-  assert.equal(summary.mode, 'mixed');
-  // devices 12 x 2/s, controller 12 x 1/s, for 3 s; apps hear every device, each device its commands.
-  assert.equal(summary.published, 12 * 2 * 3 + 12 * 3);
-  assert.equal(summary.expected, 2 * (12 * 2 * 3) + 12 * 3);
-  assert.equal(summary.lost, 0);
-  assert.match(cli.stderr(), /devices x 12, one worker thread per client; controller x 12, all on the main event loop/);
-});
-
-test('payload templates: tracked through an MQTT 5 user property, untracked with MQTT 3.1.1', async (t) => {
-  const broker = await aedesForTest(t);
-  const seen: string[] = [];
-  broker.broker.on('publish', (packet, client) => client && packet.topic.startsWith('tpl/') && seen.push(packet.payload.toString()));
-  const path = file(
-    t,
-    'tpl.yaml',
-    `groups:\n  - name: v3\n    count: 2\n    threads: 0\n    subscribe: ['tpl/v3/{n}']\n    publish: { topic: 'tpl/v3/{n}', rate: 50, count: 5, payload: '{"n":{n},"seq":{seq},"r":"{rand:4}"}' }\n`,
-  );
-  const summary = await run({ scenario: path, brokers: [broker.url] });
-  assert.equal(summary.published, 10);
-  assert.equal(summary.expected, 0, 'MQTT 3.1.1 templates cannot carry the header: not sequence-tracked');
-  assert.equal(summary.foreign, 10);
-  assert.ok(seen.some((p) => /^\{"n":1,"seq":4,"r":"[0-9a-f]{8}"\}$/.test(p)), seen.join(' '));
 });

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { accountDelivery } from '../src/metrics/delivery.js';
-import { hearingRanges, hears, publishPlan } from '../src/metrics/planned.js';
-import { SeqTracker } from '../src/metrics/sequence.js';
-import { sentFrom, Timeline } from '../src/metrics/timeline.js';
-import { SubscriptionWindows } from '../src/metrics/windows.js';
-import type { GroupProfile } from '../src/group.js';
-import type { PublisherFinal, StreamFinal, SubscriberFinal } from '../src/protocol.js';
-import { allowedShortfall, shortfallOf } from '../src/report/shortfall.js';
-import { at } from '../src/mqtt/checked.js';
+import { accountDelivery } from '../../src/metrics/delivery.js';
+import { hearingRanges, hears, publishPlan } from '../../src/metrics/planned.js';
+import { SeqTracker } from '../../src/metrics/sequence.js';
+import { sentFrom, Timeline } from '../../src/metrics/timeline.js';
+import { SubscriptionWindows } from '../../src/metrics/windows.js';
+import type { GroupProfile } from '../../src/group.js';
+import type { PublisherFinal, StreamFinal, SubscriberFinal } from '../../src/protocol.js';
+import { allowedShortfall, shortfallOf } from '../../src/report/shortfall.js';
+import { at } from '../../src/mqtt/checked.js';
 
 /** The time the timeline's line gives message `seq`. */
 function interpolate(points: readonly number[], seq: number): number {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { planSessions } from '../src/options/plan.js';
-import { expectedStreams } from '../src/metrics/topology.js';
-import { resolveOptions } from '../src/options/index.js';
-import { renderTemplate, topicMatches } from '../src/mqtt/templates.js';
-import { at } from '../src/mqtt/checked.js';
+import { planSessions } from '../../src/options/plan.js';
+import { expectedStreams } from '../../src/metrics/topology.js';
+import { resolveOptions } from '../../src/options/index.js';
+import { renderTemplate, topicMatches } from '../../src/mqtt/templates.js';
+import { at } from '../../src/mqtt/checked.js';
 
 test('templates fill {i} and {id}', () => {
   assert.equal(renderTemplate('fleet/{i}/{id}/x{i}', { i: 7, id: 'c-7' }), 'fleet/7/c-7/x7');

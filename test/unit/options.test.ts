@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { UsageError } from '../src/errors.js';
-import { parseCount, parseDuration, parseSize, resolveOptions, type RunOptions } from '../src/options/index.js';
-import { at } from '../src/mqtt/checked.js';
+import { UsageError } from '../../src/errors.js';
+import { parseCount, parseDuration, parseSize, resolveOptions, type RunOptions } from '../../src/options/index.js';
+import { at } from '../../src/mqtt/checked.js';
 
 function rejects(input: RunOptions, option: string, pattern: RegExp): void {
   assert.throws(
@@ -118,7 +118,7 @@ test('--work takes fractional milliseconds; --work-clients picks indices and ran
 });
 
 test('thread-per-client beyond what the machine holds is refused up front, with a pool suggested', async () => {
-  const { checkThreadPerClient } = await import('../src/options/limits.js');
+  const { checkThreadPerClient } = await import('../../src/options/limits.js');
   const options = resolveOptions({ clients: 500 }, {});
   assert.throws(
     () => checkThreadPerClient(options, { threads: 100, bound: 'test' }),
@@ -191,7 +191,7 @@ test('--out files are checked up front: kind, result= only with --shard, not a d
 });
 
 test('--local-address lists and ranges; open-file and ephemeral-port limits are checked before anything starts', async () => {
-  const { checkSocketLimits } = await import('../src/options/limits.js');
+  const { checkSocketLimits } = await import('../../src/options/limits.js');
   assert.deepEqual(resolveOptions({ localAddress: '127.0.0.2,127.0.0.3' }, {}).localAddresses, ['127.0.0.2', '127.0.0.3']);
   assert.deepEqual(resolveOptions({ localAddress: '127.0.1.0/30' }, {}).localAddresses, ['127.0.1.1', '127.0.1.2']);
   assert.equal(resolveOptions({ localAddress: ['127.0.2.0/24'] }, {}).localAddresses.length, 254);
