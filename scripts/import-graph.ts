@@ -54,14 +54,26 @@ function specifiers(path: string, text: string): string[] {
   const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, false);
   const found: string[] = [];
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       found.push(node.moduleSpecifier.text);
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const [arg] = node.arguments;
       if (arg && ts.isStringLiteralLike(arg)) found.push(arg.text);
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+    } else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    ) {
       found.push(node.argument.literal.text);
-    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
+    } else if (
+      ts.isImportEqualsDeclaration(node) &&
+      ts.isExternalModuleReference(node.moduleReference) &&
+      ts.isStringLiteral(node.moduleReference.expression)
+    ) {
       found.push(node.moduleReference.expression.text);
     }
     ts.forEachChild(node, visit);
@@ -74,7 +86,12 @@ function specifiers(path: string, text: string): string[] {
 function resolve(from: string, specifier: string, known: Set<string>): string | undefined {
   if (!specifier.startsWith('.')) return undefined;
   const target = posix.normalize(posix.join(posix.dirname(from), specifier));
-  for (const candidate of [target.replace(/\.js$/, '.ts'), target.replace(/\.cjs$/, '.cts'), target.replace(/\.mjs$/, '.mts'), target]) {
+  for (const candidate of [
+    target.replace(/\.js$/, '.ts'),
+    target.replace(/\.cjs$/, '.cts'),
+    target.replace(/\.mjs$/, '.mts'),
+    target,
+  ]) {
     if (known.has(candidate)) return candidate;
   }
   return undefined;
@@ -153,7 +170,11 @@ export interface Upward {
 }
 
 /** Imports from a lower layer to a higher one, and files no layer claims (reported as to: ''). */
-export function upwardImports(graph: Graph, layers: readonly (readonly string[])[] = LAYERS, rename: (file: string) => string = (file) => file): Upward[] {
+export function upwardImports(
+  graph: Graph,
+  layers: readonly (readonly string[])[] = LAYERS,
+  rename: (file: string) => string = (file) => file,
+): Upward[] {
   const found: Upward[] = [];
   for (const file of graph.files) {
     const own = layerOf(rename(file), layers);
@@ -182,13 +203,16 @@ function main(): void {
   }
   const graph = readGraph(root);
   const edgeCount = [...graph.edges.values()].reduce((sum, targets) => sum + targets.length, 0);
-  console.log(`${graph.files.length} files, ${edgeCount} imports (${relative(process.cwd(), root).split(sep).join('/') || '.'})`);
+  console.log(
+    `${graph.files.length} files, ${edgeCount} imports (${relative(process.cwd(), root).split(sep).join('/') || '.'})`,
+  );
   const found = circles(graph);
   console.log(`\n${found.length} import circle(s)`);
   for (const component of found) console.log(`  ${component.length} files: ${component.join(' ')}`);
   const upward = upwardImports(graph, LAYERS, (file) => planned.get(file) ?? file);
   const name = (file: string): string => (planned.has(file) ? `${file} (${planned.get(file)})` : file);
-  const line = ({ from, to }: Upward): string => (to === '' ? `${name(from)}: in no layer` : `${name(from)} -> ${name(to)}`);
+  const line = ({ from, to }: Upward): string =>
+    to === '' ? `${name(from)}: in no layer` : `${name(from)} -> ${name(to)}`;
   console.log(`\n${upward.length} upward import(s) or unplaced file(s)`);
   for (const u of upward) console.log(`  ${line(u)}`);
   if (found.length > 0 || upward.length > 0) process.exitCode = 1;

@@ -50,7 +50,20 @@ function slope(points: [number, number][]): number {
 }
 
 const broker = await Mosquitto.start('max_queued_messages 0', { verbose: false });
-const args = ['run', '--json', '--log-level', 'warn', '-b', broker.url, '-c', values.clients, '--rate', values.rate, '--qos', values.qos];
+const args = [
+  'run',
+  '--json',
+  '--log-level',
+  'warn',
+  '-b',
+  broker.url,
+  '-c',
+  values.clients,
+  '--rate',
+  values.rate,
+  '--qos',
+  values.qos,
+];
 args.push('--duration', values.duration, '--threads', values.threads, '--stats-interval', values.interval);
 process.stderr.write(`soak: mqtt-fleet ${args.join(' ')}\n`);
 const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -79,7 +92,9 @@ child.stdout.on('data', (chunk: Buffer) => {
     };
     samples.push(s);
     process.stdout.write(`${JSON.stringify(s)}\n`);
-    process.stderr.write(`  ${(s.t / 1000).toFixed(0)} s: RSS ${s.rssMb} MB, ${s.receivedPerSec} msg/s, p99 ${s.latencyP99Ms} ms, loop delay p99 ${s.loopDelayP99Ms} ms\n`);
+    process.stderr.write(
+      `  ${(s.t / 1000).toFixed(0)} s: RSS ${s.rssMb} MB, ${s.receivedPerSec} msg/s, p99 ${s.latencyP99Ms} ms, loop delay p99 ${s.loopDelayP99Ms} ms\n`,
+    );
   }
 });
 const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -94,11 +109,18 @@ const result = {
   exitCode: code,
   durationMs: end,
   samples: samples.length,
-  rssMb: { first: samples[0]?.rssMb ?? null, afterWarmUp: warm[0]?.rssMb ?? null, last: samples.at(-1)?.rssMb ?? null, max: Math.max(0, ...samples.map((s) => s.rssMb)) },
+  rssMb: {
+    first: samples[0]?.rssMb ?? null,
+    afterWarmUp: warm[0]?.rssMb ?? null,
+    last: samples.at(-1)?.rssMb ?? null,
+    max: Math.max(0, ...samples.map((s) => s.rssMb)),
+  },
   rssSlopeMbPerMinute: mbPerMinute === null ? null : Math.round(mbPerMinute * 1000) / 1000,
   loopDelayP99Ms: { worst: Math.max(0, ...samples.map((s) => s.loopDelayP99Ms ?? 0)) },
   summary,
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);
-process.stderr.write(`soak: RSS ${result.rssMb.afterWarmUp} -> ${result.rssMb.last} MB after warm-up, slope ${result.rssSlopeMbPerMinute} MB/min; worst loop delay p99 ${result.loopDelayP99Ms.worst} ms\n`);
+process.stderr.write(
+  `soak: RSS ${result.rssMb.afterWarmUp} -> ${result.rssMb.last} MB after warm-up, slope ${result.rssSlopeMbPerMinute} MB/min; worst loop delay p99 ${result.loopDelayP99Ms.worst} ms\n`,
+);
 process.exitCode = code ?? 1;

@@ -19,9 +19,21 @@ interface Need {
 }
 
 const NEEDS: Need[] = [
-  { pkg: 'mosquitto', paths: ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'], why: 'a real broker the fault tests kill and restart' },
-  { pkg: 'nats-server', paths: ['/usr/sbin/nats-server', '/usr/bin/nats-server'], why: 'the interop table (NATS with its MQTT listener)' },
-  { pkg: 'chromium', paths: ['/usr/bin/chromium', '/usr/bin/chromium-browser'], why: 'headless rendering of the HTML reports' },
+  {
+    pkg: 'mosquitto',
+    paths: ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'],
+    why: 'a real broker the fault tests kill and restart',
+  },
+  {
+    pkg: 'nats-server',
+    paths: ['/usr/sbin/nats-server', '/usr/bin/nats-server'],
+    why: 'the interop table (NATS with its MQTT listener)',
+  },
+  {
+    pkg: 'chromium',
+    paths: ['/usr/bin/chromium', '/usr/bin/chromium-browser'],
+    why: 'headless rendering of the HTML reports',
+  },
   { pkg: 'openssl', paths: ['/usr/bin/openssl'], why: 'certificates for the TLS tests' },
   { pkg: 'iproute2', paths: ['/usr/sbin/ip'], why: 'network namespaces for the sharded run across hosts' },
 ];
@@ -37,17 +49,25 @@ if (missing.length > 0) {
     );
     process.exit(1);
   }
-  process.stderr.write(`npm test: installing ${missing.map((m) => m.pkg).join(', ')} from Debian's packages (${list}); once per machine\n`);
+  process.stderr.write(
+    `npm test: installing ${missing.map((m) => m.pkg).join(', ')} from Debian's packages (${list}); once per machine\n`,
+  );
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   // Another apt-get on the machine holds dpkg's lock for a while: wait for it rather than fail.
   const lock = ['-o', 'DPkg::Lock::Timeout=300'];
   execFileSync('apt-get', [...lock, 'update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
-  const installed = spawnSync('apt-get', [...lock, 'install', '-y', '-qq', '--no-install-recommends', ...missing.map((m) => m.pkg)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env,
-  });
+  const installed = spawnSync(
+    'apt-get',
+    [...lock, 'install', '-y', '-qq', '--no-install-recommends', ...missing.map((m) => m.pkg)],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env,
+    },
+  );
   if (installed.status !== 0) {
-    process.stderr.write(`npm test: apt-get install ${missing.map((m) => m.pkg).join(' ')} failed (exit ${installed.status})\n`);
+    process.stderr.write(
+      `npm test: apt-get install ${missing.map((m) => m.pkg).join(' ')} failed (exit ${installed.status})\n`,
+    );
     process.exit(1);
   }
 }

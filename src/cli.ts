@@ -44,7 +44,8 @@ let redactor = new Redactor([process.env.MQTT_PASSWORD]);
 
 /** The secrets of a command line before it is resolved: what an error about it might echo. */
 function argvSecrets(args: Args): string[] {
-  const list = (value: unknown): string[] => (value === undefined ? [] : (Array.isArray(value) ? value : [value]).map(String));
+  const list = (value: unknown): string[] =>
+    value === undefined ? [] : (Array.isArray(value) ? value : [value]).map(String);
   return [...list(args.password), ...list(args.broker).flatMap(urlSecrets)];
 }
 
@@ -68,12 +69,16 @@ async function runCommand(args: Args): Promise<void> {
   checkMachineLimits(resolved);
   const json = args.json === true;
   const progress = !json && Progress.enabled(process.stderr) ? new Progress(process.stderr, resolved.clients) : null;
-  const logger = redactor.logger(createLogger(args['log-level'] as LogLevel, progress ? (text) => progress.writeAbove(text) : undefined));
+  const logger = redactor.logger(
+    createLogger(args['log-level'] as LogLevel, progress ? (text) => progress.writeAbove(text) : undefined),
+  );
   // Events come cleaned by run(), the boundary of everything a run emits.
   const onEvent = (event: RunEvent): void => {
     if (json) writeOut(`${JSON.stringify(event)}\n`);
     else if (event.type === 'message') {
-      writeOut(`message client=${event.clientId} thread=${event.thread} topic=${event.topic} from=${event.from} seq=${event.seq} latency=${event.latencyMs}ms\n`);
+      writeOut(
+        `message client=${event.clientId} thread=${event.thread} topic=${event.topic} from=${event.from} seq=${event.seq} latency=${event.latencyMs}ms\n`,
+      );
     }
     progress?.onEvent(event);
   };
@@ -95,14 +100,20 @@ async function runCommand(args: Args): Promise<void> {
  * Until the returned function is called: the first stop signal (Ctrl-C, SIGTERM, SIGHUP) or a
  * closed stdout/stderr aborts `controller` (a clean stop with a summary), a second signal exits at once.
  */
-function stopCleanlyOn(controller: AbortController, logger: { warn(obj: object, msg?: string): void }, what: string): () => void {
+function stopCleanlyOn(
+  controller: AbortController,
+  logger: { warn(obj: object, msg?: string): void },
+  what: string,
+): () => void {
   const stop = (reason: StopReason, why: string): void => {
     if (controller.signal.aborted) return;
     logger.warn({ reason }, `${why}: ${what} (press Ctrl-C again to quit at once)`);
     controller.abort(reason);
   };
   const releaseSignals = abortOnStopSignal(controller, (signal: StopSignal) => stop(signal, signal));
-  const releaseStdio = onStdioFailed((stream, err) => stop('EPIPE', `${stream} closed (${(err as NodeJS.ErrnoException).code ?? err.message})`));
+  const releaseStdio = onStdioFailed((stream, err) =>
+    stop('EPIPE', `${stream} closed (${(err as NodeJS.ErrnoException).code ?? err.message})`),
+  );
   return () => {
     releaseSignals();
     releaseStdio();
@@ -134,7 +145,10 @@ async function compareCommand(args: Args): Promise<void> {
       logger,
       onSummary: (summary) => {
         if (json) printJson(summary);
-        logger.info({ mode: summary.mode }, `${summary.mode} (${summary.threads} threads): ${summary.receivedPerSec} msg/s in, p99 ${summary.latencyMs.p99} ms`);
+        logger.info(
+          { mode: summary.mode },
+          `${summary.mode} (${summary.threads} threads): ${summary.receivedPerSec} msg/s in, p99 ${summary.latencyMs.p99} ms`,
+        );
       },
     });
     if (json) printJson(comparison);
@@ -157,11 +171,15 @@ function mergeCommand(args: Args): void {
   const { missing, late } = merged;
   if (args.json === true) printJson(summary);
   for (const { shard, ms } of late) {
-    writeErr(`mqtt-fleet: shard ${shard} was ready ${ms} ms after --start-at: what was sent to its subscribers before they subscribed counts as not subscribed, not lost\n`);
+    writeErr(
+      `mqtt-fleet: shard ${shard} was ready ${ms} ms after --start-at: what was sent to its subscribers before they subscribed counts as not subscribed, not lost\n`,
+    );
   }
   writeErr(formatSummary(summary));
   if (missing.length > 0) {
-    writeErr(`mqtt-fleet: merged ${summary.shards} of ${summary.shards! + missing.length} shards; missing ${missing.join(', ')}: their clients and streams are not counted\n`);
+    writeErr(
+      `mqtt-fleet: merged ${summary.shards} of ${summary.shards! + missing.length} shards; missing ${missing.join(', ')}: their clients and streams are not counted\n`,
+    );
     process.exitCode = ExitCode.Shortfall;
     return;
   }
@@ -172,7 +190,10 @@ async function reportCommand(args: Args): Promise<void> {
   const input = String(args.input);
   const output = String(args.output);
   checkOutputFile('--output', output);
-  await writeFile(output, runReportHtml(Redactor.urls.value(readRun(input, readOptionFile('report', input, FILE_LIMITS.runData))), input));
+  await writeFile(
+    output,
+    runReportHtml(Redactor.urls.value(readRun(input, readOptionFile('report', input, FILE_LIMITS.runData))), input),
+  );
   writeErr(`mqtt-fleet: report written to ${output}\n`);
 }
 
@@ -184,7 +205,9 @@ async function brokerCommand(args: Args): Promise<void> {
     throw listenFailure(err, host, port);
   });
   server.broker.on('client', (client) => logger.debug({ client: client.id }, `client ${client.id} connected`));
-  server.broker.on('clientDisconnect', (client) => logger.debug({ client: client.id }, `client ${client.id} disconnected`));
+  server.broker.on('clientDisconnect', (client) =>
+    logger.debug({ client: client.id }, `client ${client.id} disconnected`),
+  );
   const url = `mqtt://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
   logger.info({ url }, `embedded Aedes broker listening on ${url}; Ctrl-C stops it`);
   // Ctrl-C, SIGTERM or SIGHUP stop it (exit 0: the way to stop a broker); a second signal quits at once.
@@ -238,7 +261,12 @@ export function cli(argv: string[]): Argv {
   return yargs(argv)
     .scriptName('mqtt-fleet')
     .usage('$0 <command> [options]')
-    .command('run', 'Run a fleet of MQTT clients and report throughput, latency and delivery', (y) => y.options(RUN_FLAGS), handle(runCommand))
+    .command(
+      'run',
+      'Run a fleet of MQTT clients and report throughput, latency and delivery',
+      (y) => y.options(RUN_FLAGS),
+      handle(runCommand),
+    )
     .command(
       'compare',
       'Run the same workload once per thread mode and compare them side by side',
@@ -247,16 +275,21 @@ export function cli(argv: string[]): Argv {
     )
     .command(
       'merge <files..>',
-      'Merge the results of a sharded run (--shard I/N --out result=FILE, or their --json output) into the fleet\'s summary',
+      "Merge the results of a sharded run (--shard I/N --out result=FILE, or their --json output) into the fleet's summary",
       (y) =>
         y
-          .positional('files', { type: 'string', array: true, description: 'Shard result files, or NDJSON holding shard-result lines', demandOption: true })
+          .positional('files', {
+            type: 'string',
+            array: true,
+            description: 'Shard result files, or NDJSON holding shard-result lines',
+            demandOption: true,
+          })
           .options({ json: runFlag('json') }),
       handle(mergeCommand),
     )
     .command(
       'report <input>',
-      'Render a run\'s NDJSON (--json or --out ndjson=) as a self-contained HTML report',
+      "Render a run's NDJSON (--json or --out ndjson=) as a self-contained HTML report",
       (y) =>
         y
           .positional('input', { type: 'string', description: 'NDJSON file of a run', demandOption: true })

@@ -9,15 +9,7 @@ import type { SerializedError } from './errors.js';
 
 /** How one client's life goes. `ready` = connected and subscribed, waiting for the start barrier. */
 export type ClientState =
-  | 'connecting'
-  | 'connected'
-  | 'ready'
-  | 'disconnected'
-  | 'reconnecting'
-  | 'published'
-  | 'gave-up'
-  | 'failed'
-  | 'done';
+  'connecting' | 'connected' | 'ready' | 'disconnected' | 'reconnecting' | 'published' | 'gave-up' | 'failed' | 'done';
 
 /** States after which a client does nothing more. */
 export const FINAL_STATES: ReadonlySet<ClientState> = new Set(['gave-up', 'failed', 'done']);
@@ -292,7 +284,8 @@ export type WorkloadCheckResult = { ok: true } | { ok: false; name: string; mess
 /** To the embedded broker's process (workers/broker-process.ts), over IPC. */
 export type BrokerParentMessage = { type: 'stop' };
 /** From the embedded broker's process. */
-export type BrokerChildMessage = { type: 'listening'; host: string; port: number } | { type: 'failed'; message: string };
+export type BrokerChildMessage =
+  { type: 'listening'; host: string; port: number } | { type: 'failed'; message: string };
 
 export function assertNever(value: never): never {
   throw new Error(`unhandled message ${JSON.stringify(value)}`);

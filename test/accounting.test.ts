@@ -55,8 +55,15 @@ for (const qos of [0, 1] as const) {
       assert.equal(proxy.dropped.get(id(0))?.length, 15, 'seq 3, 13, ..., 143 dropped for client 0');
       assert.equal(summary.received, deliveries, 'every delivery the proxy made was counted');
       assert.equal(summary.duplicates, deliveries - distinct, 'duplicates: exactly the deliveries the proxy repeated');
-      assert.ok(summary.duplicates >= 6, `client 1's repeats (seq 5, 30, ..., 130) are among them (${summary.duplicates})`);
-      assert.equal(summary.lost + summary.inFlight + summary.unsubscribed, summary.expected - distinct, 'missing: exactly what the proxy did not let through');
+      assert.ok(
+        summary.duplicates >= 6,
+        `client 1's repeats (seq 5, 30, ..., 130) are among them (${summary.duplicates})`,
+      );
+      assert.equal(
+        summary.lost + summary.inFlight + summary.unsubscribed,
+        summary.expected - distinct,
+        'missing: exactly what the proxy did not let through',
+      );
       assert.equal(summary.expected, summary.published, 'each client hears exactly its own topic');
       if (qos === 0) assert.equal(summary.inFlight, 0);
       assert.ok(summary.lost >= 15, `at least client 0's 15 drops are lost (${summary.lost})`);
@@ -100,7 +107,11 @@ test('a clean-session subscriber kept offline for a while: what was published me
   assert.equal(summary.expected, 3 * 3 * 80);
   assert.equal(summary.lost, 0, 'Mosquitto lost nothing');
   assert.equal(summary.inFlight, 0);
-  assert.equal(summary.unsubscribed, summary.expected - distinct, 'exactly what never reached the client, all of it sent while it was away');
+  assert.equal(
+    summary.unsubscribed,
+    summary.expected - distinct,
+    'exactly what never reached the client, all of it sent while it was away',
+  );
   assert.ok(summary.unsubscribed >= 2 * 15, `about a second of two publishers at 20/s (${summary.unsubscribed})`);
   assert.equal(summary.exitCode, 0);
 });

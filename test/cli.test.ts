@@ -6,15 +6,30 @@ import { withTimeout } from './helpers/wait.js';
 import { at } from '../src/mqtt/checked.js';
 
 const SUMMARY_FIELDS = [
-  'mode', 'threads', 'clients', 'connected', 'gaveUp', 'reconnects', 'published', 'received', 'lost', 'duplicates',
-  'outOfOrder', 'durationMs', 'publishedPerSec', 'receivedPerSec', 'latencyMs', 'peakRssMb',
+  'mode',
+  'threads',
+  'clients',
+  'connected',
+  'gaveUp',
+  'reconnects',
+  'published',
+  'received',
+  'lost',
+  'duplicates',
+  'outOfOrder',
+  'durationMs',
+  'publishedPerSec',
+  'receivedPerSec',
+  'latencyMs',
+  'peakRssMb',
 ];
 
 test('the CLI with --json and no --broker: embedded broker, NDJSON on stdout only, summary on stderr', async (t) => {
   const cli = spawnCli(t, ['run', '-c', '20', '--count', '200', '--rate', '100', '--json'], { json: true });
   const { code } = await withTimeout(cli.exit, 60_000, 'the CLI to finish');
   assert.equal(code, 0, cli.stderr());
-  for (const line of cli.lines) assert.ok(['status', 'stats', 'summary'].includes(line.type as string), `typed line: ${JSON.stringify(line)}`);
+  for (const line of cli.lines)
+    assert.ok(['status', 'stats', 'summary'].includes(line.type as string), `typed line: ${JSON.stringify(line)}`);
   const summary = cli.lines.at(-1)!;
   assert.equal(summary.type, 'summary');
   for (const field of SUMMARY_FIELDS) assert.ok(field in summary, `summary has ${field}`);
@@ -23,7 +38,10 @@ test('the CLI with --json and no --broker: embedded broker, NDJSON on stdout onl
   assert.equal(summary.connected, 20);
   assert.equal(summary.received, 4000);
   assert.equal(summary.lost, 0);
-  assert.deepEqual(Object.keys(summary.latencyMs as object).filter((k) => ['p50', 'p90', 'p99', 'max'].includes(k)), ['p50', 'p90', 'p99', 'max']);
+  assert.deepEqual(
+    Object.keys(summary.latencyMs as object).filter((k) => ['p50', 'p90', 'p99', 'max'].includes(k)),
+    ['p50', 'p90', 'p99', 'max'],
+  );
   const done = cli.lines.filter((l) => l.type === 'status' && l.state === 'done');
   assert.equal(done.length, 20);
   assert.match(cli.stderr(), /embedded Aedes broker listening on mqtt:\/\/127\.0\.0\.1:\d+/);
@@ -36,11 +54,28 @@ test('without --json stdout stays empty; --print-messages writes one line per me
   assert.equal((await withTimeout(quiet.exit, 30_000, 'run')).code, 0);
   assert.equal(quiet.stdout(), '');
   assert.match(quiet.stderr(), /6 received/);
-  const loud = spawnCli(t, ['run', '-b', broker.url, '-c', '2', '--count', '3', '--rate', '50', '--print-messages', '--run-id', 'pm']);
+  const loud = spawnCli(t, [
+    'run',
+    '-b',
+    broker.url,
+    '-c',
+    '2',
+    '--count',
+    '3',
+    '--rate',
+    '50',
+    '--print-messages',
+    '--run-id',
+    'pm',
+  ]);
   assert.equal((await withTimeout(loud.exit, 30_000, 'run')).code, 0);
   const lines = loud.stdout().trim().split('\n');
   assert.equal(lines.length, 6);
-  for (const line of lines) assert.match(line, /^message client=mqtt-fleet-pm-[01] thread=\d+ topic=fleet\/[01] from=[01] seq=[0-2] latency=[\d.]+ms$/);
+  for (const line of lines)
+    assert.match(
+      line,
+      /^message client=mqtt-fleet-pm-[01] thread=\d+ topic=fleet\/[01] from=[01] seq=[0-2] latency=[\d.]+ms$/,
+    );
 });
 
 test('bad input: one line naming the option, exit 2, nothing on stdout, no stack trace', async (t) => {
@@ -56,7 +91,10 @@ test('bad input: one line naming the option, exit 2, nothing on stdout, no stack
     [['run', '--sub-topic', 'a', '--sub-topic', 'b'], /--sub-topic was given more than once/],
     [['launch'], /Unknown argument: launch/],
     [['broker', '--port', '1k'], /--port must be a number \(got "1k"\)/],
-    [['run', '-c', '100000'], /--threads per-client with 100000 clients needs 100000 worker threads; this machine holds about \d+/],
+    [
+      ['run', '-c', '100000'],
+      /--threads per-client with 100000 clients needs 100000 worker threads; this machine holds about \d+/,
+    ],
     [[], /name a command/],
   ];
   for (const [args, message] of cases) {

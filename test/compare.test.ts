@@ -16,50 +16,110 @@ test('compare runs each mode on identical work, prints one summary per mode and 
   const report = join(dir, 'compare.html');
   const cli = spawnCli(
     t,
-    ['compare', '-b', broker.url, '-c', '4', '--count', '50', '--rate', '100', '--qos', '1', '--threads', '0,2,per-client', '--work', '2ms', '--work-clients', '0', '--json', '--report', report],
+    [
+      'compare',
+      '-b',
+      broker.url,
+      '-c',
+      '4',
+      '--count',
+      '50',
+      '--rate',
+      '100',
+      '--qos',
+      '1',
+      '--threads',
+      '0,2,per-client',
+      '--work',
+      '2ms',
+      '--work-clients',
+      '0',
+      '--json',
+      '--report',
+      report,
+    ],
     { json: true },
   );
   const { code } = await withTimeout(cli.exit, 90_000, 'compare to finish');
   assert.equal(code, 0, cli.stderr());
   const summaries = cli.lines.filter((l) => l.type === 'summary');
-  assert.deepEqual(summaries.map((s) => [s.mode, s.threads]), [['single-loop', 0], ['pool', 2], ['thread-per-client', 4]]);
+  assert.deepEqual(
+    summaries.map((s) => [s.mode, s.threads]),
+    [
+      ['single-loop', 0],
+      ['pool', 2],
+      ['thread-per-client', 4],
+    ],
+  );
   for (const s of summaries) {
     assert.equal(s.received, 200);
     assert.equal(s.lost, 0);
     assert.equal((s.latencyMs as { working: { count: number } }).working.count, 50);
   }
-  const comparison = cli.lines.at(-1)! as unknown as { type: string; rows: { mode: string; receivedPerSec: number; latencyMs: { p99: number }; workingMs: { p99: number } }[] };
+  const comparison = cli.lines.at(-1)! as unknown as {
+    type: string;
+    rows: { mode: string; receivedPerSec: number; latencyMs: { p99: number }; workingMs: { p99: number } }[];
+  };
   assert.equal(comparison.type, 'comparison');
-  assert.deepEqual(comparison.rows.map((r) => r.receivedPerSec), summaries.map((s) => s.receivedPerSec));
-  assert.match(cli.stderr(), /mode\s+threads\s+connect\s+out msg\/s\s+in msg\/s\s+ratio\s+p50\s+p99\s+others p50\s+others p99\s+working p50\s+working p99\s+loop p99\s+peak RSS\s+CPU/);
+  assert.deepEqual(
+    comparison.rows.map((r) => r.receivedPerSec),
+    summaries.map((s) => s.receivedPerSec),
+  );
+  assert.match(
+    cli.stderr(),
+    /mode\s+threads\s+connect\s+out msg\/s\s+in msg\/s\s+ratio\s+p50\s+p99\s+others p50\s+others p99\s+working p50\s+working p99\s+loop p99\s+peak RSS\s+CPU/,
+  );
   assert.match(cli.stderr(), /thread per client\s+4\s/);
 
   const html = readFileSync(report, 'utf8');
-  assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org)/, 'self-contained: no external resources');
+  assert.doesNotMatch(
+    html,
+    /<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org)/,
+    'self-contained: no external resources',
+  );
   const dom = await renderedDom(report);
   assert.match(dom, /<body[^>]*data-rendered="true"/, 'the page script ran to the end');
   const drawn = bars(dom);
   for (const [n, row] of comparison.rows.entries()) {
-    const bar = (chart: string, series: string): number | undefined => drawn.find((b) => b.chart === chart && b.series === series && b.mode === row.mode && b.threads === at(summaries, n).threads)?.value;
+    const bar = (chart: string, series: string): number | undefined =>
+      drawn.find(
+        (b) =>
+          b.chart === chart && b.series === series && b.mode === row.mode && b.threads === at(summaries, n).threads,
+      )?.value;
     assert.equal(bar('throughput', 'received/s'), row.receivedPerSec, `${row.mode} throughput bar`);
     assert.equal(bar('latency', 'p99'), row.latencyMs.p99, `${row.mode} p99 bar`);
     assert.equal(bar('work', 'working p99'), row.workingMs.p99, `${row.mode} working p99 bar`);
   }
   assert.equal(drawn.filter((b) => b.chart === 'latency').length, 3 * 4);
   // Latency by percentile: a line per mode, a point per percentile.
-  const points = [...dom.matchAll(/<circle [^>]*data-chart="percentiles"[^>]*data-percentile="([\d.]+)"[^>]*data-value="([\d.]+)"/g)].map((m) => ({ p: Number(m[1]), value: Number(m[2]) }));
+  const points = [
+    ...dom.matchAll(/<circle [^>]*data-chart="percentiles"[^>]*data-percentile="([\d.]+)"[^>]*data-value="([\d.]+)"/g),
+  ].map((m) => ({ p: Number(m[1]), value: Number(m[2]) }));
   assert.equal(points.length, 3 * 5);
-  const valuesAt = (p: number): number[] => points.filter((x) => x.p === p).map((x) => x.value).sort((a, b) => a - b);
+  const valuesAt = (p: number): number[] =>
+    points
+      .filter((x) => x.p === p)
+      .map((x) => x.value)
+      .sort((a, b) => a - b);
   const rows = comparison.rows as unknown as { latencyMs: { p50: number; p99: number } }[];
-  assert.deepEqual(valuesAt(99), rows.map((r) => r.latencyMs.p99).sort((a, b) => a - b));
-  assert.deepEqual(valuesAt(50), rows.map((r) => r.latencyMs.p50).sort((a, b) => a - b));
+  assert.deepEqual(
+    valuesAt(99),
+    rows.map((r) => r.latencyMs.p99).sort((a, b) => a - b),
+  );
+  assert.deepEqual(
+    valuesAt(50),
+    rows.map((r) => r.latencyMs.p50).sort((a, b) => a - b),
+  );
 });
 
 test('compare rejects a bad mode before running anything', async (t) => {
   const cli = spawnCli(t, ['compare', '--threads', '0,lots']);
   const { code } = await withTimeout(cli.exit, 15_000, 'compare to refuse');
   assert.equal(code, 2);
-  assert.match(cli.stderr(), /^mqtt-fleet: --threads must be per-client, 0 \(one event loop\) or a pool size K >= 1 \(got "lots"\)/);
+  assert.match(
+    cli.stderr(),
+    /^mqtt-fleet: --threads must be per-client, 0 \(one event loop\) or a pool size K >= 1 \(got "lots"\)/,
+  );
 });
 
 test('compare refuses --out, and checks --report, before running anything', async (t) => {

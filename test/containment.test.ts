@@ -23,7 +23,10 @@ function recorder(): { statuses: StatusLine[]; messages: MessageLine[]; onEvent:
 
 /** The sequence numbers `client` received of its own messages (the default topics: each client hears itself), in order. */
 function ownSeqs(messages: MessageLine[], client: number): number[] {
-  return messages.filter((m) => m.client === client && m.from === client).map((m) => m.seq).sort((a, b) => a - b);
+  return messages
+    .filter((m) => m.client === client && m.from === client)
+    .map((m) => m.seq)
+    .sort((a, b) => a - b);
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -38,7 +41,16 @@ for (const threads of ['0', '2', 'per-client']) {
        }`,
     );
     const { statuses, messages, onEvent } = recorder();
-    const summary = await run({ brokers: [broker.url], clients: 4, count: 20, rate: 100, threads, workload: file, printMessages: true, onEvent });
+    const summary = await run({
+      brokers: [broker.url],
+      clients: 4,
+      count: 20,
+      rate: 100,
+      threads,
+      workload: file,
+      printMessages: true,
+      onEvent,
+    });
     const last = new Map(statuses.map((s) => [s.client, s]));
     assert.equal(last.get(1)!.state, 'failed');
     assert.match(last.get(1)!.error!.message, /workload onMessage failed: boom in client 1/);
@@ -46,7 +58,10 @@ for (const threads of ['0', '2', 'per-client']) {
       assert.equal(last.get(i)!.state, 'done', `client ${i} finished`);
       assert.deepEqual(ownSeqs(messages, i), range(20), `client ${i} received each of its 20 messages once`);
     }
-    assert.ok(ownSeqs(messages, 1).length <= 6, `client 1 stopped receiving at the message its hook threw on: ${ownSeqs(messages, 1).join(',')}`);
+    assert.ok(
+      ownSeqs(messages, 1).length <= 6,
+      `client 1 stopped receiving at the message its hook threw on: ${ownSeqs(messages, 1).join(',')}`,
+    );
     assert.equal(summary.failed, 1);
     assert.equal(summary.exitCode, 1);
     assert.equal(summary.received, summary.expected - summary.lost);
@@ -57,7 +72,16 @@ test('a hook that hangs is failed after --hook-timeout', async (t) => {
   const broker = await aedesForTest(t);
   const file = workload(t, `export function onConnect(ctx) { if (ctx.index === 0) return new Promise(() => {}); }`);
   const statuses: StatusLine[] = [];
-  const summary = await run({ brokers: [broker.url], clients: 3, count: 5, rate: 50, threads: 0, workload: file, hookTimeout: '300ms', onEvent: (e) => e.type === 'status' && statuses.push(e) });
+  const summary = await run({
+    brokers: [broker.url],
+    clients: 3,
+    count: 5,
+    rate: 50,
+    threads: 0,
+    workload: file,
+    hookTimeout: '300ms',
+    onEvent: (e) => e.type === 'status' && statuses.push(e),
+  });
   const failed = statuses.find((s) => s.state === 'failed');
   assert.equal(failed?.client, 0);
   assert.match(failed.error!.message, /workload onConnect failed: did not finish within 300 ms/);
@@ -69,9 +93,21 @@ for (const threads of ['2', 'per-client']) {
   test(`--threads ${threads}: a worker thread that dies is reported with the clients it carried; the run completes`, async (t) => {
     const broker = await aedesForTest(t);
     // Client 2's thread exits mid-run, as a crash in native code or a stray process.exit would.
-    const file = workload(t, `export const tickMs = 50; export function tick(ctx) { if (ctx.index === 2) process.exit(7); }`);
+    const file = workload(
+      t,
+      `export const tickMs = 50; export function tick(ctx) { if (ctx.index === 2) process.exit(7); }`,
+    );
     const { statuses, messages, onEvent } = recorder();
-    const summary = await run({ brokers: [broker.url], clients: 4, count: 40, rate: 40, threads, workload: file, printMessages: true, onEvent });
+    const summary = await run({
+      brokers: [broker.url],
+      clients: 4,
+      count: 40,
+      rate: 40,
+      threads,
+      workload: file,
+      printMessages: true,
+      onEvent,
+    });
     const last = new Map(statuses.map((s) => [s.client, s]));
     // Round-robin: with 2 threads, client 2 shares its thread with client 0.
     const dead = threads === '2' ? [0, 2] : [2];
@@ -81,7 +117,11 @@ for (const threads of ['2', 'per-client']) {
         assert.match(last.get(i)!.error!.message, /worker thread died/);
       } else {
         assert.equal(last.get(i)!.state, 'done', `client ${i} finished`);
-        assert.deepEqual(ownSeqs(messages, i), range(40), `surviving client ${i} received each of its 40 messages once`);
+        assert.deepEqual(
+          ownSeqs(messages, i),
+          range(40),
+          `surviving client ${i} received each of its 40 messages once`,
+        );
       }
     }
     assert.equal(summary.failed, dead.length);
@@ -101,8 +141,20 @@ test('ctx.publish and ctx.log: hook traffic is counted, log lines reach the main
   );
   const lines: string[] = [];
   const logger = infoLogger((line) => lines.push(line));
-  const summary = await run({ brokers: [broker.url], clients: 2, count: 3, rate: 50, threads: 'per-client', workload: file, logger, runId: 'hooklog' });
+  const summary = await run({
+    brokers: [broker.url],
+    clients: 2,
+    count: 3,
+    rate: 50,
+    threads: 'per-client',
+    workload: file,
+    logger,
+    runId: 'hooklog',
+  });
   assert.equal(summary.published, 2 * 3 + 2, 'the plan plus one hook publish per client');
   assert.equal(summary.failed, 0);
-  assert.ok(lines.some((l) => /^mqtt-fleet-hooklog-0: said hello on [1-9]\d*$/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /^mqtt-fleet-hooklog-0: said hello on [1-9]\d*$/.test(l)),
+    lines.join('\n'),
+  );
 });

@@ -18,32 +18,70 @@ test('examples/plant-and-cloud.yaml, as the README walks through it: two brokers
   const tlsPort = await freePort();
   const plant = await Mosquitto.start('', { verbose: false });
   t.after(() => plant.stop());
-  const cloud = await Mosquitto.start(`listener ${tlsPort} 127.0.0.1\ncafile ${certs.ca}\ncertfile ${certs.cert}\nkeyfile ${certs.key}\n`, { verbose: false });
+  const cloud = await Mosquitto.start(
+    `listener ${tlsPort} 127.0.0.1\ncafile ${certs.ca}\ncertfile ${certs.cert}\nkeyfile ${certs.key}\n`,
+    { verbose: false },
+  );
   t.after(() => cloud.stop());
   const env = { PLANT_BROKER: plant.url, CLOUD_BROKER: `mqtts://localhost:${tlsPort}`, CLOUD_CA: certs.ca };
   const dir = tempDir(t, 'walkthrough');
   const ndjson = join(dir, 'plant.ndjson');
-  const cli = spawnCli(t, ['run', '--scenario', 'examples/plant-and-cloud.yaml', '--duration', '3s', '--json', '--metrics-port', '0', '--out', `ndjson=${ndjson}`], { json: true, env });
+  const cli = spawnCli(
+    t,
+    [
+      'run',
+      '--scenario',
+      'examples/plant-and-cloud.yaml',
+      '--duration',
+      '3s',
+      '--json',
+      '--metrics-port',
+      '0',
+      '--out',
+      `ndjson=${ndjson}`,
+    ],
+    { json: true, env },
+  );
   // Watch the metrics while it runs.
-  await cli.changed.until(() => cli.lines.some((l) => l.type === 'stats' && (l.received as number) > 0), 30_000, 'messages to flow');
+  await cli.changed.until(
+    () => cli.lines.some((l) => l.type === 'stats' && (l.received as number) > 0),
+    30_000,
+    'messages to flow',
+  );
   const url = /Prometheus metrics on (http:\/\/\S+?)"/.exec(cli.stderr())?.[1];
   assert.ok(url, cli.stderr());
   const metrics = await (await fetch(url)).text();
-  const clients = new Map([...metrics.matchAll(/^mqtt_fleet_clients\{state="([^"]+)",run="[^"]+",mode="mixed"\} (\d+)$/gm)].map((m) => [at(m, 1), Number(m[2])]));
+  const clients = new Map(
+    [...metrics.matchAll(/^mqtt_fleet_clients\{state="([^"]+)",run="[^"]+",mode="mixed"\} (\d+)$/gm)].map((m) => [
+      at(m, 1),
+      Number(m[2]),
+    ]),
+  );
   assert.ok(clients.get('ready')! > 0, `clients ready while messages flow: ${JSON.stringify([...clients])}`);
-  assert.equal([...clients.values()].reduce((a, b) => a + b, 0), 10 + 3 + 4, 'every client of the three groups, in one state or another');
+  assert.equal(
+    [...clients.values()].reduce((a, b) => a + b, 0),
+    10 + 3 + 4,
+    'every client of the three groups, in one state or another',
+  );
   const received = /^mqtt_fleet_messages_received_total\{run="[^"]+",mode="mixed"\} (\d+)$/m.exec(metrics);
   assert.ok(Number(received?.[1]) > 0, `messages received by the scrape: ${received?.[0]}`);
   const { code } = await withTimeout(cli.exit, 60_000, 'the example run');
   assert.equal(code, 0, cli.stderr());
   const s = cli.lines.at(-1)!;
-  assert.deepEqual((s.groups as { name: string }[]).map((g) => g.name), ['sensors', 'dashboards', 'gateways']);
+  assert.deepEqual(
+    (s.groups as { name: string }[]).map((g) => g.name),
+    ['sensors', 'dashboards', 'gateways'],
+  );
   assert.deepEqual(s.brokers, [plant.url, `mqtts://localhost:${tlsPort}`]);
   // sensors 10 x 5/s -> 3 dashboards each; gateways 4 x 20/s -> their shared subscription, once each.
   assert.equal(s.expected, 10 * 5 * 3 * 3 + 4 * 20 * 3);
   assert.equal(s.lost, 0);
   assert.equal(s.failed, 0);
-  assert.match(cli.stderr(), /mqtt-fleet-[^:]+-gateways-\d: received \d+ messages/, 'the workload logged from its teardown');
+  assert.match(
+    cli.stderr(),
+    /mqtt-fleet-[^:]+-gateways-\d: received \d+ messages/,
+    'the workload logged from its teardown',
+  );
   // And open the report.
   const report = join(dir, 'plant.html');
   const rendered = spawnCli(t, ['report', ndjson, '-o', report]);
@@ -56,7 +94,10 @@ test('examples/plant-and-cloud.yaml, as the README walks through it: two brokers
 test('examples/work-queue.yaml: each job reaches exactly one worker of the shared subscription', async (t) => {
   const mosquitto = await Mosquitto.start('', { verbose: false });
   t.after(() => mosquitto.stop());
-  const cli = spawnCli(t, ['run', '--scenario', 'examples/work-queue.yaml', '--duration', '3s', '--json'], { json: true, env: { BROKER: mosquitto.url } });
+  const cli = spawnCli(t, ['run', '--scenario', 'examples/work-queue.yaml', '--duration', '3s', '--json'], {
+    json: true,
+    env: { BROKER: mosquitto.url },
+  });
   const { code } = await withTimeout(cli.exit, 60_000, 'the example run');
   assert.equal(code, 0, cli.stderr());
   const s = cli.lines.at(-1)!;

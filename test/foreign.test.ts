@@ -14,7 +14,19 @@ function forged(runId: string, publisher: number, seq: number, sentAt = Date.now
 
 const figures = (s: Summary): Record<string, unknown> => {
   const { expected, received, lost, inFlight, unsubscribed, duplicates, outOfOrder, foreign, stale, exitCode } = s;
-  return { expected, received, lost, inFlight, unsubscribed, duplicates, outOfOrder, foreign, stale, exitCode, latencyCount: s.latencyMs.count };
+  return {
+    expected,
+    received,
+    lost,
+    inFlight,
+    unsubscribed,
+    duplicates,
+    outOfOrder,
+    foreign,
+    stale,
+    exitCode,
+    latencyCount: s.latencyMs.count,
+  };
 };
 
 test("a broker forging this run's header (an unknown publisher, numbers past a publisher's plan, an earlier run's send time): foreign or stale, never expected", async (t) => {
@@ -26,11 +38,24 @@ test("a broker forging this run's header (an unknown publisher, numbers past a p
       // Publisher 0 plans 50 messages: 1000 and on cannot be its own.
       ...[1000, 1001, 1002].map((seq) => ({ topic: 'fleet/0', payload: forged(runId, 0, seq) })),
       // Sent an hour ago: an earlier run's retained message with the same id.
-      ...[3, 4].map((seq) => ({ topic: 'fleet/1', payload: forged(runId, 1, seq, Date.now() - 3_600_000), retain: true })),
+      ...[3, 4].map((seq) => ({
+        topic: 'fleet/1',
+        payload: forged(runId, 1, seq, Date.now() - 3_600_000),
+        retain: true,
+      })),
     ],
   }).listen();
   t.after(() => broker.close());
-  const summary = await run({ brokers: [broker.url], clients: 2, count: 50, rate: 100, qos: 1, subTopic: 'fleet/+', runId, threads: 0 });
+  const summary = await run({
+    brokers: [broker.url],
+    clients: 2,
+    count: 50,
+    rate: 100,
+    qos: 1,
+    subTopic: 'fleet/+',
+    runId,
+    threads: 0,
+  });
   t.diagnostic(JSON.stringify(figures(summary)));
   assert.equal(broker.injected, 2 * 10);
   assert.deepEqual(figures(summary), {
@@ -60,7 +85,11 @@ test('forged sequence numbers near 2^32, in a thread per client: foreign, bounde
     ],
   }).listen();
   t.after(() => broker.close());
-  const summary = await withTimeout(run({ brokers: [broker.url], clients: 2, count: 30, rate: 100, subTopic: 'fleet/+', runId, threads: 'per-client' }), 60_000, 'the run');
+  const summary = await withTimeout(
+    run({ brokers: [broker.url], clients: 2, count: 30, rate: 100, subTopic: 'fleet/+', runId, threads: 'per-client' }),
+    60_000,
+    'the run',
+  );
   t.diagnostic(`${JSON.stringify(figures(summary))}, peak RSS ${summary.peakRssMb} MB`);
   assert.deepEqual(figures(summary), {
     expected: 2 * 2 * 30,
@@ -81,7 +110,16 @@ test('forged sequence numbers near 2^32, in a thread per client: foreign, bounde
 test('an earlier run with the same --run-id and --retain (real Mosquitto): its retained messages are stale or foreign, not losses', async (t) => {
   const mosquitto = await Mosquitto.start('', { verbose: false });
   t.after(() => mosquitto.stop());
-  const plan: RunOptions = { brokers: [mosquitto.url], count: 50, rate: 200, qos: 1, retain: true, subTopic: 'fleet/+', runId: 'again', threads: 0 };
+  const plan: RunOptions = {
+    brokers: [mosquitto.url],
+    count: 50,
+    rate: 200,
+    qos: 1,
+    retain: true,
+    subTopic: 'fleet/+',
+    runId: 'again',
+    threads: 0,
+  };
   const earlier = await run({ ...plan, clients: 3 });
   assert.equal(earlier.exitCode, 0);
   // Mosquitto now holds fleet/0..2's last messages, seq 49, retained; the next run replays them on subscribe.
@@ -109,26 +147,65 @@ test('a second process publishing with the same run id, as clients this run does
   // A misconfigured shard of the same run: clients 2 and 6 of 8, publishing for 20 s.
   const twin = spawnCli(
     t,
-    ['run', '-b', mosquitto.url, '--run-id', 'twin', '--shard', '2/4', '-c', '8', '--rate', '20', '--duration', '20s', '--qos', '1', '--sub-topic', '', '--threads', '0', '--json', '--stats-interval', '200ms'],
+    [
+      'run',
+      '-b',
+      mosquitto.url,
+      '--run-id',
+      'twin',
+      '--shard',
+      '2/4',
+      '-c',
+      '8',
+      '--rate',
+      '20',
+      '--duration',
+      '20s',
+      '--qos',
+      '1',
+      '--sub-topic',
+      '',
+      '--threads',
+      '0',
+      '--json',
+      '--stats-interval',
+      '200ms',
+    ],
     { json: true },
   );
-  await twin.changed.until(() => twin.lines.some((l) => l.type === 'stats' && (l.published as number) > 0), 30_000, 'the twin to publish');
-  const summary = await run({ brokers: [mosquitto.url], clients: 2, count: 30, rate: 50, qos: 1, subTopic: 'fleet/+', runId: 'twin', threads: 0 });
+  await twin.changed.until(
+    () => twin.lines.some((l) => l.type === 'stats' && (l.published as number) > 0),
+    30_000,
+    'the twin to publish',
+  );
+  const summary = await run({
+    brokers: [mosquitto.url],
+    clients: 2,
+    count: 30,
+    rate: 50,
+    qos: 1,
+    subTopic: 'fleet/+',
+    runId: 'twin',
+    threads: 0,
+  });
   twin.child.kill('SIGTERM');
   await withTimeout(twin.exit, 30_000, 'the twin to stop');
   t.diagnostic(JSON.stringify(figures(summary)));
   assert.ok(summary.foreign >= 2 * 2 * 10, `the twin's messages heard meanwhile are foreign (${summary.foreign})`);
-  assert.deepEqual({ ...figures(summary), foreign: 0 }, {
-    expected: 2 * 2 * 30,
-    received: 2 * 2 * 30,
-    lost: 0,
-    inFlight: 0,
-    unsubscribed: 0,
-    duplicates: 0,
-    outOfOrder: 0,
-    foreign: 0,
-    stale: 0,
-    exitCode: 0,
-    latencyCount: 2 * 2 * 30,
-  });
+  assert.deepEqual(
+    { ...figures(summary), foreign: 0 },
+    {
+      expected: 2 * 2 * 30,
+      received: 2 * 2 * 30,
+      lost: 0,
+      inFlight: 0,
+      unsubscribed: 0,
+      duplicates: 0,
+      outOfOrder: 0,
+      foreign: 0,
+      stale: 0,
+      exitCode: 0,
+      latencyCount: 2 * 2 * 30,
+    },
+  );
 });

@@ -56,12 +56,14 @@ test('workload ticks pause while the broker is down and resume after the reconne
   await changed.until(() => published > 20, 20_000, 'publishing to be under way');
   await mosquitto.kill('SIGTERM');
   // Several attempts 50 ms apart: the outage spans many 20 ms tick intervals.
-  const retrying = (): boolean => statuses.filter((s) => s.state === 'reconnecting' && (s.attempt ?? 0) >= 4).length >= clients;
+  const retrying = (): boolean =>
+    statuses.filter((s) => s.state === 'reconnecting' && (s.attempt ?? 0) >= 4).length >= clients;
   await changed.until(retrying, 10_000, 'every client to have retried a few times');
   await mosquitto.restart();
   const summary = await withTimeout(running, 30_000, 'the run to finish');
   const last = new Map(statuses.map((s) => [s.client, s]));
-  for (let i = 0; i < clients; i++) assert.equal(last.get(i)!.state, 'done', `client ${i} finished: ${JSON.stringify(last.get(i))}`);
+  for (let i = 0; i < clients; i++)
+    assert.equal(last.get(i)!.state, 'done', `client ${i} finished: ${JSON.stringify(last.get(i))}`);
   assert.equal(summary.failed, 0);
   assert.ok(summary.reconnects >= clients, `every client reconnected (${summary.reconnects})`);
   let ticks = 0;

@@ -15,7 +15,15 @@ test('a broker that accepts TCP but never sends CONNACK: each --connect-timeout 
   const broker = await HostileBroker.silent();
   t.after(() => broker.close());
   const statuses: StatusLine[] = [];
-  const summary = await run({ brokers: [broker.url], clients: 2, count: 5, connectTimeout: '300ms', reconnectDelay: '50ms', threads: 0, onEvent: collect(statuses) });
+  const summary = await run({
+    brokers: [broker.url],
+    clients: 2,
+    count: 5,
+    connectTimeout: '300ms',
+    reconnectDelay: '50ms',
+    threads: 0,
+    onEvent: collect(statuses),
+  });
   assert.equal(broker.connections, 6, 'exactly 3 attempts per client, counted by the server');
   assert.equal(summary.gaveUp, 2);
   t.diagnostic(`gave up: ${statuses.find((s) => s.state === 'gave-up')!.error!.message}`);
@@ -28,7 +36,15 @@ test('a broker that answers with garbage: a clear error per attempt, then the cl
   const statuses: StatusLine[] = [];
   // A connect timeout far longer than the test's: each attempt must end at the bad bytes.
   const summary = await withTimeout(
-    runForTest(t, { brokers: [broker.url], clients: 2, count: 5, reconnectDelay: '50ms', connectTimeout: '5m', threads: 0, onEvent: collect(statuses) }),
+    runForTest(t, {
+      brokers: [broker.url],
+      clients: 2,
+      count: 5,
+      reconnectDelay: '50ms',
+      connectTimeout: '5m',
+      threads: 0,
+      onEvent: collect(statuses),
+    }),
     20_000,
     'the garbage to end every attempt at once',
   );
@@ -41,7 +57,10 @@ test('a broker that answers with garbage: a clear error per attempt, then the cl
   assert.match(reason, /Invalid variable byte integer/);
   const retries = statuses.filter((s) => s.state === 'reconnecting');
   assert.equal(retries.length, 4, 'attempts 2 and 3 of each client');
-  assert.ok(retries.every((s) => s.error?.message === reason), 'each retry says why the attempt before it failed');
+  assert.ok(
+    retries.every((s) => s.error?.message === reason),
+    'each retry says why the attempt before it failed',
+  );
 });
 
 test('bad credentials: one attempt and a clear reason by default; exactly --reconnect-attempts with --retry-refused', async (t) => {
@@ -53,20 +72,46 @@ test('bad credentials: one attempt and a clear reason by default; exactly --reco
     done(ok ? null : Object.assign(new Error('bad credentials'), { returnCode: 4 }), ok);
   };
   const statuses: StatusLine[] = [];
-  const summary = await run({ brokers: [broker.url], clients: 2, count: 5, username: 'alice', password: 'wrong', runId: 'refused', onEvent: collect(statuses) });
+  const summary = await run({
+    brokers: [broker.url],
+    clients: 2,
+    count: 5,
+    username: 'alice',
+    password: 'wrong',
+    runId: 'refused',
+    onEvent: collect(statuses),
+  });
   assert.deepEqual([...calls.values()], [1, 1], 'no pointless retries');
   assert.equal(summary.gaveUp, 2);
   t.diagnostic(`gave up: ${statuses.find((s) => s.state === 'gave-up')!.error!.message}`);
-  assert.match(statuses.find((s) => s.state === 'gave-up')!.error!.message, /broker refused the connection: bad user name or password, CONNACK code 4; not retried/);
+  assert.match(
+    statuses.find((s) => s.state === 'gave-up')!.error!.message,
+    /broker refused the connection: bad user name or password, CONNACK code 4; not retried/,
+  );
   calls.clear();
-  const retried = await run({ brokers: [broker.url], clients: 2, count: 5, username: 'alice', password: 'wrong', retryRefused: true, reconnectDelay: '20ms' });
+  const retried = await run({
+    brokers: [broker.url],
+    clients: 2,
+    count: 5,
+    username: 'alice',
+    password: 'wrong',
+    retryRefused: true,
+    reconnectDelay: '20ms',
+  });
   assert.deepEqual([...calls.values()], [3, 3]);
   assert.equal(retried.gaveUp, 2);
 });
 
 test('a name that does not resolve: a DNS error per client, no crash', async (t) => {
   const statuses: StatusLine[] = [];
-  const summary = await run({ brokers: ['mqtt://no-such-broker.invalid:1883'], clients: 2, count: 5, reconnectDelay: '20ms', threads: 0, onEvent: collect(statuses) });
+  const summary = await run({
+    brokers: ['mqtt://no-such-broker.invalid:1883'],
+    clients: 2,
+    count: 5,
+    reconnectDelay: '20ms',
+    threads: 0,
+    onEvent: collect(statuses),
+  });
   assert.equal(summary.gaveUp, 2);
   t.diagnostic(`gave up: ${statuses.find((s) => s.state === 'gave-up')!.error!.message}`);
   assert.match(statuses.find((s) => s.state === 'gave-up')!.error!.message, /ENOTFOUND|EAI_AGAIN|getaddrinfo/);
@@ -76,14 +121,27 @@ test('TLS: an untrusted certificate is refused by default; --ca trusts it; --ins
   const certs = makeCerts();
   t.after(() => certs.remove());
   const tlsPort = await freePort();
-  const mosquitto = await Mosquitto.start(`listener ${tlsPort} 127.0.0.1\ncafile ${certs.ca}\ncertfile ${certs.cert}\nkeyfile ${certs.key}\n`, { verbose: false });
+  const mosquitto = await Mosquitto.start(
+    `listener ${tlsPort} 127.0.0.1\ncafile ${certs.ca}\ncertfile ${certs.cert}\nkeyfile ${certs.key}\n`,
+    { verbose: false },
+  );
   t.after(() => mosquitto.stop());
   const url = `mqtts://localhost:${tlsPort}`;
   const statuses: StatusLine[] = [];
-  const refused = await run({ brokers: [url], clients: 1, count: 3, reconnectDelay: '20ms', threads: 0, onEvent: collect(statuses) });
+  const refused = await run({
+    brokers: [url],
+    clients: 1,
+    count: 3,
+    reconnectDelay: '20ms',
+    threads: 0,
+    onEvent: collect(statuses),
+  });
   assert.equal(refused.gaveUp, 1);
   t.diagnostic(`gave up: ${statuses.find((s) => s.state === 'gave-up')!.error!.message}`);
-  assert.match(statuses.find((s) => s.state === 'gave-up')!.error!.message, /self[- ]signed|unable to verify|certificate/i);
+  assert.match(
+    statuses.find((s) => s.state === 'gave-up')!.error!.message,
+    /self[- ]signed|unable to verify|certificate/i,
+  );
   const trusted = await run({ brokers: [url], clients: 2, count: 10, rate: 100, ca: certs.ca, threads: 'per-client' });
   assert.equal(trusted.received, 20);
   assert.equal(trusted.exitCode, 0);

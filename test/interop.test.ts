@@ -13,7 +13,16 @@ function documented(): Map<string, string[]> {
   const block = /<!-- interop:start -->\n([\s\S]*?)\n<!-- interop:end -->/.exec(README)?.[1];
   assert.ok(block, 'README has the interop table markers');
   const rows = block.split('\n').slice(2);
-  return new Map(rows.map((row) => row.split('|').slice(1, -1).map((c) => c.trim())).map(([feature, ...cells]) => [feature!, cells]));
+  return new Map(
+    rows
+      .map((row) =>
+        row
+          .split('|')
+          .slice(1, -1)
+          .map((c) => c.trim()),
+      )
+      .map(([feature, ...cells]) => [feature!, cells]),
+  );
 }
 
 test('the same feature checks against the embedded Aedes, Mosquitto and NATS give the README table', async (t) => {
@@ -30,7 +39,11 @@ test('the same feature checks against the embedded Aedes, Mosquitto and NATS giv
     for (const [n, url] of brokers.entries()) {
       // A check that throws fails the test: only a measured, recognised cause makes a "no".
       const outcome = await check(url);
-      assert.equal(outcome, cells[n], `${feature} on ${['Aedes', 'Mosquitto', 'NATS'][n]}: measured "${outcome}", README says "${cells[n]}"`);
+      assert.equal(
+        outcome,
+        cells[n],
+        `${feature} on ${['Aedes', 'Mosquitto', 'NATS'][n]}: measured "${outcome}", README says "${cells[n]}"`,
+      );
     }
   }
 });
@@ -38,6 +51,7 @@ test('the same feature checks against the embedded Aedes, Mosquitto and NATS giv
 test('every "no" cell of the README table names one of the causes the checks detect', () => {
   const causes = new Set(Object.values(CAUSES).map((cause) => `no: ${cause}`));
   for (const [feature, cells] of documented()) {
-    for (const cell of cells) assert.ok(cell === 'yes' || causes.has(cell), `${feature}: "${cell}" is neither "yes" nor a detected cause`);
+    for (const cell of cells)
+      assert.ok(cell === 'yes' || causes.has(cell), `${feature}: "${cell}" is neither "yes" nor a detected cause`);
   }
 });

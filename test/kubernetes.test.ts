@@ -24,7 +24,11 @@ interface Job {
         containers: {
           image: string;
           args: string[];
-          env: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } } }[];
+          env: {
+            name: string;
+            value?: string;
+            valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
+          }[];
           resources: { requests: { cpu: string; memory: string } };
         }[];
       };
@@ -37,7 +41,10 @@ test('the Indexed Job manifest has what a sharded run needs, and its arguments a
     assert.equal(d.errors.length, 0, String(d.errors[0]));
     return d.toJS() as Record<string, unknown>;
   });
-  const secret = docs.find((d) => d.kind === 'Secret') as { metadata: { name: string }; stringData: Record<string, string> };
+  const secret = docs.find((d) => d.kind === 'Secret') as {
+    metadata: { name: string };
+    stringData: Record<string, string>;
+  };
   const job = docs.find((d) => d.kind === 'Job') as unknown as Job;
   assert.equal(job.apiVersion, 'batch/v1');
   assert.equal(job.spec.completionMode, 'Indexed', 'JOB_COMPLETION_INDEX is set only for Indexed Jobs');
@@ -51,19 +58,29 @@ test('the Indexed Job manifest has what a sharded run needs, and its arguments a
   assert.equal(broker.name, secret.metadata.name, 'the broker URL comes from the Secret');
   const brokerUrl = secret.stringData[broker.key];
   assert.ok(brokerUrl !== undefined, 'the Secret holds the broker URL');
-  assert.equal(env.get('RUN_ID')!.valueFrom!.fieldRef!.fieldPath, "metadata.labels['job-name']", 'one run id for all shards');
+  assert.equal(
+    env.get('RUN_ID')!.valueFrom!.fieldRef!.fieldPath,
+    "metadata.labels['job-name']",
+    'one run id for all shards',
+  );
   const args = container.args;
   assert.equal(args[0], 'run');
   assert.equal(args[args.indexOf('--shards') + 1], String(job.spec.completions), '--shards matches completions');
-  for (const flag of ['--run-id', '--start-at', '--json', '--broker']) assert.ok(args.includes(flag), `${flag} is passed`);
+  for (const flag of ['--run-id', '--start-at', '--json', '--broker'])
+    assert.ok(args.includes(flag), `${flag} is passed`);
   // What the container would run, with the variables Kubernetes fills in:
   const filled = args.slice(1).map((a) =>
-    a.replace('$(RUN_ID)', job.metadata.name).replace('$(BROKER_URL)', brokerUrl).replace('$(START_AT)', new Date(Date.now() + 60_000).toISOString()),
+    a
+      .replace('$(RUN_ID)', job.metadata.name)
+      .replace('$(BROKER_URL)', brokerUrl)
+      .replace('$(START_AT)', new Date(Date.now() + 60_000).toISOString()),
   );
   const options: Record<string, unknown> = {};
   for (let n = 0; n < filled.length; n++) {
     if (!at(filled, n).startsWith('--')) continue;
-    const key = at(filled, n).slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const key = at(filled, n)
+      .slice(2)
+      .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     const next = filled[n + 1];
     options[key === 'broker' ? 'brokers' : key] = next === undefined || next.startsWith('--') ? true : next;
     if (next !== undefined && !next.startsWith('--')) n++;
@@ -88,10 +105,19 @@ test('the Indexed Job manifest has what a sharded run needs, and its arguments a
   };
   setValue('--clients', '5');
   setValue('--duration', '1s');
-  const podArgs = scaled.map((a) => a.replace('$(RUN_ID)', job.metadata.name).replace('$(BROKER_URL)', aedes.url).replace('$(START_AT)', new Date().toISOString()));
+  const podArgs = scaled.map((a) =>
+    a
+      .replace('$(RUN_ID)', job.metadata.name)
+      .replace('$(BROKER_URL)', aedes.url)
+      .replace('$(START_AT)', new Date().toISOString()),
+  );
   const pod = spawnCli(t, podArgs, { json: true, env: { JOB_COMPLETION_INDEX: '0' } });
   const { code } = await withTimeout(pod.exit, 60_000, "shard 0 of the job's run");
-  assert.doesNotMatch(pod.stderr(), /Unknown argument|see mqtt-fleet --help/, `the CLI accepts every argument: ${pod.stderr()}`);
+  assert.doesNotMatch(
+    pod.stderr(),
+    /Unknown argument|see mqtt-fleet --help/,
+    `the CLI accepts every argument: ${pod.stderr()}`,
+  );
   assert.equal(code, 0, pod.stderr());
   const summary = pod.lines.at(-1)!;
   assert.equal(summary.type, 'summary');
@@ -99,5 +125,8 @@ test('the Indexed Job manifest has what a sharded run needs, and its arguments a
   assert.equal(summary.runId, 'mqtt-fleet-run1');
   assert.equal(summary.clients, 1, 'shard 0 of 5 runs client 0 of 5');
   assert.equal(summary.qos, 1);
-  assert.ok(pod.lines.some((l) => l.type === 'shard-result'), 'a shard-result line for merge');
+  assert.ok(
+    pod.lines.some((l) => l.type === 'shard-result'),
+    'a shard-result line for merge',
+  );
 });

@@ -6,7 +6,16 @@ import { aedesForTest } from './helpers/aedes.js';
 for (const threads of ['0', '3', 'per-client'] as const) {
   test(`--threads ${threads}: the same sessions, every message accounted for`, async (t) => {
     const broker = await aedesForTest(t);
-    const summary = await run({ brokers: [broker.url], clients: 6, count: 50, rate: 0, qos: 1, threads, topic: 'm/{i}', subTopic: 'm/+' });
+    const summary = await run({
+      brokers: [broker.url],
+      clients: 6,
+      count: 50,
+      rate: 0,
+      qos: 1,
+      threads,
+      topic: 'm/{i}',
+      subTopic: 'm/+',
+    });
     const expectedMode = threads === '0' ? 'single-loop' : threads === '3' ? 'pool' : 'thread-per-client';
     assert.equal(summary.mode, expectedMode);
     assert.equal(summary.threads, threads === '0' ? 0 : threads === '3' ? 3 : 6);
@@ -40,6 +49,7 @@ test('--connect-rate spreads first connects over time', async (t) => {
   // Client i waits i x 100 ms from the launch: none starts before its turn (less 50 ms: the
   // times count from the coordinator's start, a moment apart from the launch). Client 0 may start
   // late on a busy machine, so the gap from client 0 to client 4 can be shorter than 400 ms.
-  for (let i = 0; i < 5; i++) assert.ok(times[i]! >= i * 100 - 50, `client ${i} waited its turn: first connects at ${times.join(', ')} ms`);
+  for (let i = 0; i < 5; i++)
+    assert.ok(times[i]! >= i * 100 - 50, `client ${i} waited its turn: first connects at ${times.join(', ')} ms`);
   for (let i = 1; i < 5; i++) assert.ok(times[i]! >= times[i - 1]!, 'in index order');
 });

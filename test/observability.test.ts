@@ -48,7 +48,10 @@ test('--metrics-port serves Prometheus metrics during the run: clients by state,
   assert.equal(response.status, 200);
   assert.match(response.headers.get('content-type') ?? '', /text\/plain/);
   const text = await response.text();
-  assert.equal(metric(text, 'mqtt_fleet_clients', 'state="ready"') + metric(text, 'mqtt_fleet_clients', 'state="connected"'), 4);
+  assert.equal(
+    metric(text, 'mqtt_fleet_clients', 'state="ready"') + metric(text, 'mqtt_fleet_clients', 'state="connected"'),
+    4,
+  );
   assert.ok(metric(text, 'mqtt_fleet_messages_published_total', 'run="prom"') > 100);
   const received = metric(text, 'mqtt_fleet_messages_received_total', 'run="prom",mode="pool"');
   assert.ok(received > 0, `messages received by the scrape: ${received}`);
@@ -57,7 +60,10 @@ test('--metrics-port serves Prometheus metrics during the run: clients by state,
   // Counters and latencies come in together, batch by batch: one latency per distinct message received.
   assert.equal(count, received - duplicates, 'the latency histogram holds every message received so far, once');
   assert.equal(metric(text, 'mqtt_fleet_latency_seconds_bucket', 'le="+Inf"'), count);
-  assert.ok(metric(text, 'mqtt_fleet_latency_seconds_bucket', 'le="0.0005"') <= metric(text, 'mqtt_fleet_latency_seconds_bucket', 'le="1"'));
+  assert.ok(
+    metric(text, 'mqtt_fleet_latency_seconds_bucket', 'le="0.0005"') <=
+      metric(text, 'mqtt_fleet_latency_seconds_bucket', 'le="1"'),
+  );
   // Every message is paced: each received one has a latency from its schedule too, each sent one a send lag.
   assert.equal(metric(text, 'mqtt_fleet_scheduled_latency_seconds_count'), count);
   assert.equal(metric(text, 'mqtt_fleet_send_lag_seconds_count'), metric(text, 'mqtt_fleet_messages_published_total'));
@@ -70,10 +76,18 @@ test('--metrics-port serves Prometheus metrics during the run: clients by state,
   const acks = metric(text, 'mqtt_fleet_step_seconds_count', 'step="puback"');
   assert.ok(acks > 0 && acks <= metric(text, 'mqtt_fleet_messages_acked_total'), `PUBACKs timed: ${acks}`);
   const summary = await running;
-  assert.equal(summary.exitCode, 0, `shortfall: ${summary.shortfall.join(', ')}; published ${summary.published} of ${summary.planned}, acked ${summary.acked}, lost ${summary.lost}`);
+  assert.equal(
+    summary.exitCode,
+    0,
+    `shortfall: ${summary.shortfall.join(', ')}; published ${summary.published} of ${summary.planned}, acked ${summary.acked}, lost ${summary.lost}`,
+  );
   assert.equal(summary.steps.pubackMs.count, summary.acked, 'every acknowledgement timed');
   assert.ok(summary.received >= received, 'the run went on from where it was scraped');
-  assert.equal(summary.latencyMs.count, summary.received - summary.duplicates, "the run's own histogram: every message received, once");
+  assert.equal(
+    summary.latencyMs.count,
+    summary.received - summary.duplicates,
+    "the run's own histogram: every message received, once",
+  );
   await assert.rejects(fetch(url), 'the metrics server stops with the run');
 });
 
@@ -82,15 +96,38 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
   const dir = tempDir(t, 'obs');
   const csv = join(dir, 'run.csv');
   const ndjson = join(dir, 'run.ndjson');
-  const cli = spawnCli(t, ['run', '-b', broker.url, '-c', '4', '--duration', '2s', '--rate', '50', '--stats-interval', '250ms', '--out', `csv=${csv}`, '--out', `ndjson=${ndjson}`]);
+  const cli = spawnCli(t, [
+    'run',
+    '-b',
+    broker.url,
+    '-c',
+    '4',
+    '--duration',
+    '2s',
+    '--rate',
+    '50',
+    '--stats-interval',
+    '250ms',
+    '--out',
+    `csv=${csv}`,
+    '--out',
+    `ndjson=${ndjson}`,
+  ]);
   assert.equal((await withTimeout(cli.exit, 30_000, 'the run')).code, 0);
-  const events = readFileSync(ndjson, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const events = readFileSync(ndjson, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const stats = events.filter((e) => e.type === 'stats');
   const summary = events.at(-1)!;
   assert.equal(summary.type, 'summary');
   const rows = readFileSync(csv, 'utf8').trim().split('\n');
   // The original columns first, unchanged; the schedule's, the connect rate and each step's percentiles after them.
-  const steps = ['tcp_connect', 'tls_handshake', 'connack', 'suback', 'puback', 'pubcomp', 'reconnect'].flatMap((s) => [`${s}_p50_ms`, `${s}_p99_ms`, `${s}_max_ms`]);
+  const steps = ['tcp_connect', 'tls_handshake', 'connack', 'suback', 'puback', 'pubcomp', 'reconnect'].flatMap((s) => [
+    `${s}_p50_ms`,
+    `${s}_p99_ms`,
+    `${s}_max_ms`,
+  ]);
   assert.equal(
     rows[0],
     [
@@ -106,16 +143,26 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
   assert.equal(Number(last[6]), summary.received);
   // The interval in which the clients connected: its rate, and its CONNACK times.
   const header = rows[0].split(',');
-  const connectRow = rows.slice(1).map((r) => r.split(',')).findIndex((r) => r[header.indexOf('connack_p50_ms')] !== '');
+  const connectRow = rows
+    .slice(1)
+    .map((r) => r.split(','))
+    .findIndex((r) => r[header.indexOf('connack_p50_ms')] !== '');
   assert.ok(connectRow >= 0, 'a row with CONNACK times');
   const connected = stats[connectRow]! as { connectsPerSec: number; stepsMs: { connackMs: { p99: number } } };
   assert.equal(Number(rows[connectRow + 1]!.split(',')[header.indexOf('connects_per_sec')]), connected.connectsPerSec);
   assert.ok(connected.connectsPerSec > 0);
-  assert.equal(Number(rows[connectRow + 1]!.split(',')[header.indexOf('connack_p99_ms')]), connected.stepsMs.connackMs.p99);
+  assert.equal(
+    Number(rows[connectRow + 1]!.split(',')[header.indexOf('connack_p99_ms')]),
+    connected.stepsMs.connackMs.p99,
+  );
   assert.equal(Number(last[20]), summary.lateSends, 'late sends so far, in the last row: all of them');
-  const withSchedule = stats.find((s) => s.scheduledLatencyMs !== null) as { t: number; scheduledLatencyMs: { p99: number } } | undefined;
+  const withSchedule = stats.find((s) => s.scheduledLatencyMs !== null) as
+    { t: number; scheduledLatencyMs: { p99: number } } | undefined;
   assert.ok(withSchedule, 'a stats line with latency from the schedule');
-  assert.equal(Number(rows[stats.indexOf(withSchedule as never) + 1]!.split(',')[15]), withSchedule.scheduledLatencyMs.p99);
+  assert.equal(
+    Number(rows[stats.indexOf(withSchedule as never) + 1]!.split(',')[15]),
+    withSchedule.scheduledLatencyMs.p99,
+  );
 
   const report = join(dir, 'report.html');
   const rendered = spawnCli(t, ['report', ndjson, '-o', report]);
@@ -124,34 +171,68 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
   assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org)/, 'self-contained');
   const dom = await renderedDom(report);
   assert.match(dom, /<body[^>]*data-rendered="true"/);
-  const points = [...dom.matchAll(/<circle [^>]*data-chart="throughput"[^>]*data-series="received\/s"[^>]*data-t="(\d+)"[^>]*data-value="([\d.]+)"/g)];
+  const points = [
+    ...dom.matchAll(
+      /<circle [^>]*data-chart="throughput"[^>]*data-series="received\/s"[^>]*data-t="(\d+)"[^>]*data-value="([\d.]+)"/g,
+    ),
+  ];
   assert.equal(points.length, stats.length, 'a point per stats interval');
   points.forEach((p, n) => {
     assert.equal(Number(p[1]), at(stats, n).t);
     assert.equal(Number(p[2]), at(stats, n).receivedPerSec);
   });
-  const p99 = /<rect [^>]*data-chart="latency"[^>]*data-series="p99"[^>]*data-value="([\d.]+)"[^>]*data-figure="latencyMs"/.exec(dom);
+  const p99 =
+    /<rect [^>]*data-chart="latency"[^>]*data-series="p99"[^>]*data-value="([\d.]+)"[^>]*data-figure="latencyMs"/.exec(
+      dom,
+    );
   assert.equal(Number(p99![1]), (summary.latencyMs as { p99: number }).p99);
   assert.match(dom, new RegExp(`<tr data-figure="received"><td>received</td><td>${String(summary.received)}</td>`));
   // Latency by percentile: a point per percentile at the summary's figure, message latency and each step that happened.
   const point = (chart: string, series: string, percentile: number): number => {
-    const m = new RegExp(`<circle [^>]*data-chart="${chart}"[^>]*data-series="${series}"[^>]*data-percentile="${percentile}"[^>]*data-value="([\\d.]+)"`).exec(dom);
+    const m = new RegExp(
+      `<circle [^>]*data-chart="${chart}"[^>]*data-series="${series}"[^>]*data-percentile="${percentile}"[^>]*data-value="([\\d.]+)"`,
+    ).exec(dom);
     assert.ok(m, `${chart} ${series} p${percentile}`);
     return Number(m[1]);
   };
   const latency = summary.latencyMs as Record<string, number>;
-  for (const [p, key] of [[50, 'p50'], [90, 'p90'], [99, 'p99'], [99.9, 'p999'], [100, 'max']] as const) assert.equal(point('percentiles', 'all clients', p), latency[key]);
+  for (const [p, key] of [
+    [50, 'p50'],
+    [90, 'p90'],
+    [99, 'p99'],
+    [99.9, 'p999'],
+    [100, 'max'],
+  ] as const)
+    assert.equal(point('percentiles', 'all clients', p), latency[key]);
   const stepFigures = summary.steps as Record<string, Record<string, number>>;
   assert.equal(point('step-percentiles', 'connack', 50), stepFigures.connackMs!.p50);
   assert.equal(point('step-percentiles', 'suback', 99), stepFigures.subackMs!.p99);
-  assert.doesNotMatch(dom, /data-chart="step-percentiles" data-series="tlsHandshake"/, 'steps that never happened are left out');
+  assert.doesNotMatch(
+    dom,
+    /data-chart="step-percentiles" data-series="tlsHandshake"/,
+    'steps that never happened are left out',
+  );
 });
 
 test('--out: a file that fails mid-run (a full disk) is logged and costs only that file, never the summary', async (t) => {
   const broker = await aedesForTest(t);
   const csv = join(tempDir(t), 'run.csv');
   // /dev/full passes every up-front check and fails every write with ENOSPC.
-  const cli = spawnCli(t, ['run', '-b', broker.url, '-c', '2', '--count', '20', '--rate', '50', '--out', 'ndjson=/dev/full', '--out', `csv=${csv}`]);
+  const cli = spawnCli(t, [
+    'run',
+    '-b',
+    broker.url,
+    '-c',
+    '2',
+    '--count',
+    '20',
+    '--rate',
+    '50',
+    '--out',
+    'ndjson=/dev/full',
+    '--out',
+    `csv=${csv}`,
+  ]);
   assert.equal((await withTimeout(cli.exit, 30_000, 'the run')).code, 0, cli.stderr());
   assert.match(cli.stderr(), /--out ndjson=\/dev\/full failed \(ENOSPC[^)]*\): the file is incomplete/);
   assert.equal(cli.stderr().match(/--out ndjson=\/dev\/full failed/g)?.length, 1, 'said once');

@@ -44,7 +44,19 @@ function catchesSighup(pid: number): boolean {
 
 test('a slow HTTP client on --metrics-port does not keep the process alive after the run', async (t) => {
   const broker = await aedesForTest(t);
-  const cli = spawnCli(t, ['run', '-b', broker.url, '-c', '2', '--duration', '2s', '--rate', '20', '--metrics-port', '0']);
+  const cli = spawnCli(t, [
+    'run',
+    '-b',
+    broker.url,
+    '-c',
+    '2',
+    '--duration',
+    '2s',
+    '--rate',
+    '20',
+    '--metrics-port',
+    '0',
+  ]);
   await stderrMatches(cli, /Prometheus metrics on http:\/\/[\d.]+:\d+\/metrics/, 30_000, 'the metrics URL');
   const port = Number(/Prometheus metrics on http:\/\/[\d.]+:(\d+)\//.exec(cli.stderr())![1]);
   // Half a request, never finished: the server waits for the rest of its headers.
@@ -66,7 +78,10 @@ test('--out ndjson=FIFO with no reader: refused after a bounded wait, exit 2 nam
   const cli = spawnCli(t, ['run', '-b', broker.url, '-c', '2', '--count', '5', '--out', `ndjson=${path}`]);
   const { code } = await withTimeout(cli.exit, 30_000, 'the CLI to give up on the FIFO');
   assert.equal(code, 2, cli.stderr());
-  assert.match(cli.stderr(), /mqtt-fleet: --out ndjson=\S+events\.fifo is a FIFO that nobody opened for reading within 5 s: start its reader first/);
+  assert.match(
+    cli.stderr(),
+    /mqtt-fleet: --out ndjson=\S+events\.fifo is a FIFO that nobody opened for reading within 5 s: start its reader first/,
+  );
   assert.doesNotMatch(cli.stderr(), NO_STACK);
   assert.equal(broker.connections, 0);
 });
@@ -92,17 +107,37 @@ test('--out ndjson=FIFO with a reader gets every event; a reader that stops read
   t.after(() => reader.destroy());
   reader.on('data', (chunk) => (text += chunk.toString()));
   const readerClosed = new Promise((resolve) => reader.once('close', () => resolve(undefined)));
-  const cli = spawnCli(t, ['run', '-b', broker.url, '-c', '2', '--count', '5', '--rate', '50', '--out', `ndjson=${path}`, '--json'], { json: true });
+  const cli = spawnCli(
+    t,
+    ['run', '-b', broker.url, '-c', '2', '--count', '5', '--rate', '50', '--out', `ndjson=${path}`, '--json'],
+    { json: true },
+  );
   assert.equal((await withTimeout(cli.exit, 30_000, 'the run with a FIFO reader')).code, 0, cli.stderr());
   await withTimeout(readerClosed, 5_000, 'the FIFO to be closed');
-  const events = text.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+  const events = text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string });
   assert.equal(events.length, cli.lines.length, 'the FIFO got what stdout got');
   assert.equal(events.at(-1)!.type, 'summary');
 
   // Opened for reading, never read: the pipe fills up and stays full.
   const stuck = fifo(t);
   const holder = execHolder(t, stuck);
-  const cli2 = spawnCli(t, ['run', '-b', broker.url, '-c', '2', '--count', '1000', '--rate', '0', '--print-messages', '--out', `ndjson=${stuck}`]);
+  const cli2 = spawnCli(t, [
+    'run',
+    '-b',
+    broker.url,
+    '-c',
+    '2',
+    '--count',
+    '1000',
+    '--rate',
+    '0',
+    '--print-messages',
+    '--out',
+    `ndjson=${stuck}`,
+  ]);
   const { code } = await withTimeout(cli2.exit, 60_000, 'the run to end although the FIFO reader does not read');
   assert.equal(code, 0, cli2.stderr().slice(-800));
   assert.match(cli2.stderr(), /--out ndjson=\S+ failed \(not written out within 5 s of the end/);
@@ -124,19 +159,26 @@ test('mqtt-fleet broker --port <taken>: one line naming --port, exit 2', async (
   const cli = spawnCli(t, ['broker', '--port', String(port)]);
   const { code } = await withTimeout(cli.exit, 20_000, 'the broker command to exit');
   assert.equal(code, 2);
-  assert.equal(cli.stderr().trim(), `mqtt-fleet: --port ${port}: 127.0.0.1:${port} is already in use (EADDRINUSE) (see mqtt-fleet --help)`);
+  assert.equal(
+    cli.stderr().trim(),
+    `mqtt-fleet: --port ${port}: 127.0.0.1:${port} is already in use (EADDRINUSE) (see mqtt-fleet --help)`,
+  );
 });
 
 test('Ctrl-C as soon as the process can take it: a summary (nothing connected) and exit 130', async (t) => {
   const cli = spawnCli(t, ['run', '-c', '3', '--duration', '60s', '--json'], { json: true });
-  await withTimeout(new Promise<void>((resolve) => {
-    const poll = setInterval(() => {
-      if (existsSync(`/proc/${cli.child.pid}`) && catchesSighup(cli.child.pid!)) {
-        clearInterval(poll);
-        resolve();
-      }
-    }, 1);
-  }), 30_000, 'the signal handlers');
+  await withTimeout(
+    new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (existsSync(`/proc/${cli.child.pid}`) && catchesSighup(cli.child.pid!)) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 1);
+    }),
+    30_000,
+    'the signal handlers',
+  );
   cli.child.kill('SIGINT');
   const { code } = await withTimeout(cli.exit, 20_000, 'the CLI to exit after an early SIGINT');
   assert.equal(code, 130, cli.stderr());
@@ -151,22 +193,29 @@ test('Ctrl-C while the embedded broker starts: a summary and exit 130 at once, t
   const cli = spawnCli(t, ['run', '-c', '3', '--duration', '60s', '--json'], { json: true });
   // The embedded broker is the first child process the run starts.
   let brokerPid = 0;
-  await withTimeout(new Promise<void>((resolve) => {
-    const poll = setInterval(() => {
-      const children = readFileSync(`/proc/${cli.child.pid}/task/${cli.child.pid}/children`, 'utf8').trim();
-      if (children) {
-        brokerPid = Number(children.split(' ')[0]);
-        clearInterval(poll);
-        resolve();
-      }
-    }, 1);
-  }), 30_000, 'the embedded broker process to start');
+  await withTimeout(
+    new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        const children = readFileSync(`/proc/${cli.child.pid}/task/${cli.child.pid}/children`, 'utf8').trim();
+        if (children) {
+          brokerPid = Number(children.split(' ')[0]);
+          clearInterval(poll);
+          resolve();
+        }
+      }, 1);
+    }),
+    30_000,
+    'the embedded broker process to start',
+  );
   cli.child.kill('SIGINT');
   const { code } = await withTimeout(cli.exit, 20_000, 'the CLI to exit after SIGINT during broker start-up');
   assert.equal(code, 130, cli.stderr());
   assert.equal(cli.lines.at(-1)!.type, 'summary');
   assert.equal(cli.lines.at(-1)!.interrupted, true);
-  assert.ok(!existsSync(`/proc/${brokerPid}`) || /State:\s+Z/.test(readFileSync(`/proc/${brokerPid}/status`, 'utf8')), 'the broker process is gone');
+  assert.ok(
+    !existsSync(`/proc/${brokerPid}`) || /State:\s+Z/.test(readFileSync(`/proc/${brokerPid}/status`, 'utf8')),
+    'the broker process is gone',
+  );
 });
 
 for (const stream of ['stdout', 'stderr'] as const) {
@@ -175,9 +224,41 @@ for (const stream of ['stdout', 'stderr'] as const) {
     t.after(() => mosquitto.stop());
     const runId = `epipe-${stream}`;
     // Something is written to each stream all the time: stats lines to stdout, ctx.log lines to stderr.
-    const chatty = tempFile(t, 'chatty.mjs', `export const tickMs = 50;\nexport function tick(ctx) { ctx.log('tick'); }\n`, 'epipe');
-    const cli = spawnCli(t, ['run', '-b', mosquitto.url, '-c', '3', '--duration', '60s', '--rate', '50', '--qos', '1', '--run-id', runId, '--json', '--stats-interval', '100ms', '--workload', chatty], { json: true });
-    await cli.changed.until(() => cli.lines.some((l) => l.type === 'stats' && (l.published as number) > 0), 30_000, 'publishing to start');
+    const chatty = tempFile(
+      t,
+      'chatty.mjs',
+      `export const tickMs = 50;\nexport function tick(ctx) { ctx.log('tick'); }\n`,
+      'epipe',
+    );
+    const cli = spawnCli(
+      t,
+      [
+        'run',
+        '-b',
+        mosquitto.url,
+        '-c',
+        '3',
+        '--duration',
+        '60s',
+        '--rate',
+        '50',
+        '--qos',
+        '1',
+        '--run-id',
+        runId,
+        '--json',
+        '--stats-interval',
+        '100ms',
+        '--workload',
+        chatty,
+      ],
+      { json: true },
+    );
+    await cli.changed.until(
+      () => cli.lines.some((l) => l.type === 'stats' && (l.published as number) > 0),
+      30_000,
+      'publishing to start',
+    );
     // As `| head -1` does: the reading end goes away.
     const pipe = cli.child[stream];
     assert.ok(pipe, `the CLI's ${stream} is a pipe`);

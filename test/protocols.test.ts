@@ -20,7 +20,11 @@ test('WebSocket and TLS transports: ws://, wss:// and mqtts:// (with --ca) carry
     { verbose: false },
   );
   t.after(() => mosquitto.stop());
-  for (const [url, threads] of [[`ws://127.0.0.1:${ws}`, '2'], [`wss://localhost:${wss}`, '0'], [`mqtts://localhost:${tls}`, '2']] as const) {
+  for (const [url, threads] of [
+    [`ws://127.0.0.1:${ws}`, '2'],
+    [`wss://localhost:${wss}`, '0'],
+    [`mqtts://localhost:${tls}`, '2'],
+  ] as const) {
     const summary = await run({ brokers: [url], clients: 4, count: 50, rate: 200, qos: 1, threads, ca: certs.ca });
     assert.equal(summary.received, 200, url);
     assert.equal(summary.lost, 0, url);
@@ -85,10 +89,20 @@ test('will messages: a client that vanishes without DISCONNECT has its will publ
     tempFile(
       t,
       'wills.yaml',
-      ['groups:', '  - name: devices', '    count: 3', "    publish: { topic: 'd/{n}', rate: 5 }", `    will: { topic: 'gone/{n}', payload: ${payload}, qos: 1 }`].join('\n'),
+      [
+        'groups:',
+        '  - name: devices',
+        '    count: 3',
+        "    publish: { topic: 'd/{n}', rate: 5 }",
+        `    will: { topic: 'gone/{n}', payload: ${payload}, qos: 1 }`,
+      ].join('\n'),
     );
   // The watcher logs every message it gets (wills are no run's messages: the summary counts them as foreign).
-  const workload = tempFile(t, 'watch.mjs', `export function onMessage(ctx, m) { ctx.log('will ' + m.topic + '=' + m.payload.toString()); }`);
+  const workload = tempFile(
+    t,
+    'watch.mjs',
+    `export function onMessage(ctx, m) { ctx.log('will ' + m.topic + '=' + m.payload.toString()); }`,
+  );
   const wills: string[] = [];
   let ready = false;
   const changed = new Condition();
@@ -119,20 +133,50 @@ test('will messages: a client that vanishes without DISCONNECT has its will publ
   });
   t.after(async () => {
     stop.abort('SIGINT');
-    await withTimeout(watcher.catch(() => undefined), 30_000, 'the watcher to end in teardown');
+    await withTimeout(
+      watcher.catch(() => undefined),
+      30_000,
+      'the watcher to end in teardown',
+    );
   });
   await changed.until(() => ready, 20_000, 'the watcher to be subscribed');
   // A clean run of the group: DISCONNECT, so no will.
-  const clean = spawnCli(t, ['run', '--scenario', devices('left-cleanly'), '-b', mosquitto.url, '--duration', '1s', '--log-level', 'warn']);
+  const clean = spawnCli(t, [
+    'run',
+    '--scenario',
+    devices('left-cleanly'),
+    '-b',
+    mosquitto.url,
+    '--duration',
+    '1s',
+    '--log-level',
+    'warn',
+  ]);
   assert.equal((await withTimeout(clean.exit, 30_000, 'the clean run')).code, 0);
-  const killed = spawnCli(t, ['run', '--scenario', devices('offline'), '-b', mosquitto.url, '--duration', '30s', '--json'], { json: true });
-  await killed.changed.until(() => killed.lines.filter((l) => l.state === 'ready').length === 3, 30_000, 'the devices to be ready');
+  const killed = spawnCli(
+    t,
+    ['run', '--scenario', devices('offline'), '-b', mosquitto.url, '--duration', '30s', '--json'],
+    { json: true },
+  );
+  await killed.changed.until(
+    () => killed.lines.filter((l) => l.state === 'ready').length === 3,
+    30_000,
+    'the devices to be ready',
+  );
   killed.child.kill('SIGKILL');
   await withTimeout(killed.exit, 10_000, 'the killed run to exit');
   // Through the same broker and subscription, a will from the clean run would have come before these.
-  await changed.until(() => wills.filter((w) => w.endsWith('=offline')).length >= 3, 10_000, 'the wills of the killed devices');
+  await changed.until(
+    () => wills.filter((w) => w.endsWith('=offline')).length >= 3,
+    10_000,
+    'the wills of the killed devices',
+  );
   stop.abort('SIGINT');
   const summary = await withTimeout(watcher, 30_000, 'the watcher');
-  assert.deepEqual(wills.sort(), ['gone/0=offline', 'gone/1=offline', 'gone/2=offline'], 'one will per killed device, none from the clean run');
+  assert.deepEqual(
+    wills.sort(),
+    ['gone/0=offline', 'gone/1=offline', 'gone/2=offline'],
+    'one will per killed device, none from the clean run',
+  );
   assert.equal(summary.foreign, 3, 'three wills, from the killed run only');
 });

@@ -14,8 +14,12 @@ test("the README's summary example and field table name exactly the fields a run
   assert.ok(example, 'README has a summary example line');
   // Fields present only in some runs (scenario, shard, merge): documented in the table, not in this example.
   const optional = ['scenario', 'groups', 'shard', 'shards'];
-  assert.deepEqual(Object.keys(JSON.parse(at(example, 1)) as Record<string, unknown>), Object.keys(summary).filter((k) => !optional.includes(k)));
+  assert.deepEqual(
+    Object.keys(JSON.parse(at(example, 1)) as Record<string, unknown>),
+    Object.keys(summary).filter((k) => !optional.includes(k)),
+  );
   const table = README.slice(README.indexOf(at(example, 1)));
   const documented = new Set([...table.slice(0, table.indexOf('\n## ')).matchAll(/`(\w+)`/g)].map((m) => m[1]));
-  for (const key of [...Object.keys(summary), ...optional]) if (key !== 'type') assert.ok(documented.has(key), `the summary field table documents ${key}`);
+  for (const key of [...Object.keys(summary), ...optional])
+    if (key !== 'type') assert.ok(documented.has(key), `the summary field table documents ${key}`);
 });

@@ -19,7 +19,11 @@ async function refused(t: TestContext, args: string[], line: string, env: NodeJS
   const cli = spawnCli(t, args, { env });
   const { code, signal } = await withTimeout(cli.exit, 60_000, `mqtt-fleet ${args.join(' ').slice(0, 100)}`);
   const took = performance.now() - started;
-  assert.equal(cli.stderr(), `mqtt-fleet: ${line} (see mqtt-fleet --help)\n`, `stderr of ${args.join(' ').slice(0, 100)}`);
+  assert.equal(
+    cli.stderr(),
+    `mqtt-fleet: ${line} (see mqtt-fleet --help)\n`,
+    `stderr of ${args.join(' ').slice(0, 100)}`,
+  );
   assert.deepEqual({ code, signal }, { code: 2, signal: null });
   assert.equal(cli.stdout(), '');
   return took;
@@ -30,7 +34,11 @@ test('CLI: a bare number is no duration; durations and times past their bounds a
   await refused(t, ['run', '--connect-timeout', '3'], '--connect-timeout needs a unit: 10s, 500ms or 2m (got "3")');
   await refused(t, ['run', '--duration', '600h'], '--duration must be at most 24d (got "600h")');
   await refused(t, ['run', '--stats-interval', '1000h'], '--stats-interval must be at most 1h (got "1000h")');
-  await refused(t, ['run', '--start-at', '2099-01-01T00:00:00Z', '--shard', '0/2', '--run-id', 'r'], '--start-at must be at most 24h ahead (got "2099-01-01T00:00:00Z")');
+  await refused(
+    t,
+    ['run', '--start-at', '2099-01-01T00:00:00Z', '--shard', '0/2', '--run-id', 'r'],
+    '--start-at must be at most 24h ahead (got "2099-01-01T00:00:00Z")',
+  );
   await refused(t, ['compare', '--work', '5'], '--work needs a unit: 10s, 500ms or 2m (got "5")');
 });
 
@@ -50,8 +58,13 @@ test('CLI: fleets past what can be planned are refused at once, before anything 
   // In the library, without the process start-up: the bound and the machine checks are arithmetic.
   const { checkMachineLimits } = await import('../src/options/limits.js');
   const started = performance.now();
-  assert.throws(() => checkMachineLimits(resolveOptions({ clients: '1m', threads: 0, brokers: ['mqtt://127.0.0.1:1'] }, {})));
-  assert.ok(performance.now() - started < 500, `a million clients checked in ${Math.round(performance.now() - started)} ms`);
+  assert.throws(() =>
+    checkMachineLimits(resolveOptions({ clients: '1m', threads: 0, brokers: ['mqtt://127.0.0.1:1'] }, {})),
+  );
+  assert.ok(
+    performance.now() - started < 500,
+    `a million clients checked in ${Math.round(performance.now() - started)} ms`,
+  );
 });
 
 test('CLI: booleans take only true or false', async (t) => {
@@ -62,43 +75,102 @@ test('CLI: booleans take only true or false', async (t) => {
 });
 
 test('CLI: an empty broker URL is refused, not taken for the embedded broker', async (t) => {
-  await refused(t, ['run', '-b', ''], '--broker must not be empty: give a URL like mqtt://127.0.0.1:1883, or leave --broker out for the embedded broker');
+  await refused(
+    t,
+    ['run', '-b', ''],
+    '--broker must not be empty: give a URL like mqtt://127.0.0.1:1883, or leave --broker out for the embedded broker',
+  );
 });
 
 test('CLI: /dev/zero as an option file, a scenario alias bomb: refused naming the option, the file and the line', async (t) => {
-  await refused(t, ['run', '-u', 'u', '--password-file', '/dev/zero'], '--password-file: "/dev/zero" is not a regular file');
+  await refused(
+    t,
+    ['run', '-u', 'u', '--password-file', '/dev/zero'],
+    '--password-file: "/dev/zero" is not a regular file',
+  );
   await refused(t, ['run', '--key', '/dev/zero', '--cert', '/dev/zero'], '--cert: "/dev/zero" is not a regular file');
-  await refused(t, ['report', '/dev/zero', '-o', join(tempDir(t), 'r.html')], 'report: "/dev/zero" is not a regular file');
+  await refused(
+    t,
+    ['report', '/dev/zero', '-o', join(tempDir(t), 'r.html')],
+    'report: "/dev/zero" is not a regular file',
+  );
   const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-  for (let n = 1; n < 9; n++) levels.push(`${String.fromCharCode(97 + n)}: &${String.fromCharCode(97 + n)} [${Array(10).fill(`*${String.fromCharCode(96 + n)}`).join(', ')}]`);
+  for (let n = 1; n < 9; n++)
+    levels.push(
+      `${String.fromCharCode(97 + n)}: &${String.fromCharCode(97 + n)} [${Array(10)
+        .fill(`*${String.fromCharCode(96 + n)}`)
+        .join(', ')}]`,
+    );
   const bomb = tempFile(t, 'bomb.yaml', `${levels.join('\n')}\ngroups:\n  - { name: g, count: 1 }\n`);
-  await refused(t, ['run', '--scenario', bomb], `${bomb}:5:36: aliases expand the scenario by more than 100000 values (an alias bomb?)`);
+  await refused(
+    t,
+    ['run', '--scenario', bomb],
+    `${bomb}:5:36: aliases expand the scenario by more than 100000 values (an alias bomb?)`,
+  );
 });
 
 test('CLI: a topic or client id MQTT cannot carry is refused before any client connects', async (t) => {
   const broker = await aedesForTest(t);
   let connections = 0;
   broker.broker.on('client', () => connections++);
-  await refused(t, ['run', '-b', broker.url, '-c', '2', '--threads', '0', '--count', '1', '-t', `${'a'.repeat(65_534)}/{i}`], '--topic renders to 65536 bytes for client 1; MQTT allows at most 65535 bytes in a topic');
-  await refused(t, ['run', '-b', broker.url, '-c', '2', '--threads', '0', '--count', '1', '--id-prefix', 'p'.repeat(65_535)], '--id-prefix renders to 65536 bytes for client 1; MQTT allows at most 65535 bytes in a client id');
+  await refused(
+    t,
+    ['run', '-b', broker.url, '-c', '2', '--threads', '0', '--count', '1', '-t', `${'a'.repeat(65_534)}/{i}`],
+    '--topic renders to 65536 bytes for client 1; MQTT allows at most 65535 bytes in a topic',
+  );
+  await refused(
+    t,
+    ['run', '-b', broker.url, '-c', '2', '--threads', '0', '--count', '1', '--id-prefix', 'p'.repeat(65_535)],
+    '--id-prefix renders to 65536 bytes for client 1; MQTT allows at most 65535 bytes in a client id',
+  );
   assert.equal(connections, 0, 'no client connected');
 });
 
 test('--size: one byte past what a PUBLISH can carry is refused; the largest that fits goes end to end through Mosquitto', async (t) => {
   // One client and a broker that is not there: should the bound regress, the run gives up at once instead of sending 256 MiB.
   const nowhere = ['-c', '1', '--threads', '0', '-b', 'mqtt://127.0.0.1:1', '--reconnect-delay', '10ms'];
-  await refused(t, ['run', '--size', '256mib', ...nowhere], "--size must be at most 268435455 bytes, MQTT's largest packet, less its topic (got 268435456)");
+  await refused(
+    t,
+    ['run', '--size', '256mib', ...nowhere],
+    "--size must be at most 268435455 bytes, MQTT's largest packet, less its topic (got 268435456)",
+  );
   // Client 0's topic fleet/0 is 7 bytes; at QoS 1: 268,435,455 - 2 - 7 - 2 (packet id).
   const largest = 268_435_455 - 2 - 7 - 2;
-  await refused(t, ['run', '-q', '1', '-s', String(largest + 1), ...nowhere], `--size does not fit in one MQTT packet: at most ${largest} bytes with the topic of client 0 (7 bytes) at QoS 1 (got ${largest + 1})`);
+  await refused(
+    t,
+    ['run', '-q', '1', '-s', String(largest + 1), ...nowhere],
+    `--size does not fit in one MQTT packet: at most ${largest} bytes with the topic of client 0 (7 bytes) at QoS 1 (got ${largest + 1})`,
+  );
   // Mosquitto with its default limits (max_packet_size and message_size_limit unset): about 1.1 GB of RSS here, a few seconds.
   const mosquitto = await Mosquitto.start('', { verbose: false });
   t.after(() => mosquitto.stop());
-  const cli = spawnCli(t, ['run', '-b', mosquitto.url, '-c', '1', '--threads', '0', '-q', '1', '--count', '1', '-s', String(largest), '--json'], { json: true });
+  const cli = spawnCli(
+    t,
+    [
+      'run',
+      '-b',
+      mosquitto.url,
+      '-c',
+      '1',
+      '--threads',
+      '0',
+      '-q',
+      '1',
+      '--count',
+      '1',
+      '-s',
+      String(largest),
+      '--json',
+    ],
+    { json: true },
+  );
   const { code } = await withTimeout(cli.exit, 60_000, 'the largest message to go through');
   assert.equal(code, 0, cli.stderr());
   const summary = cli.lines.at(-1)!;
-  assert.deepEqual([summary.published, summary.acked, summary.received, summary.lost, summary.reconnects], [1, 1, 1, 0, 0]);
+  assert.deepEqual(
+    [summary.published, summary.acked, summary.received, summary.lost, summary.reconnects],
+    [1, 1, 1, 0, 0],
+  );
 });
 
 test('a taken --metrics-port is exit 2 naming it and the port, before any --out file is created or truncated', async (t) => {
@@ -112,7 +184,11 @@ test('a taken --metrics-port is exit 2 naming it and the port, before any --out 
   const before = statSync(existing).mtimeMs;
   const fresh = join(dir, 'new.ndjson');
   // No --broker: the refusal comes before the embedded broker starts too (no log line).
-  await refused(t, ['run', '--metrics-port', String(port), '--out', `csv=${existing}`, '--out', `ndjson=${fresh}`], `--metrics-port: cannot listen on 127.0.0.1:${port} (EADDRINUSE: the port is taken)`);
+  await refused(
+    t,
+    ['run', '--metrics-port', String(port), '--out', `csv=${existing}`, '--out', `ndjson=${fresh}`],
+    `--metrics-port: cannot listen on 127.0.0.1:${port} (EADDRINUSE: the port is taken)`,
+  );
   assert.equal(readFileSync(existing, 'utf8'), 'an earlier run\n');
   assert.equal(statSync(existing).mtimeMs, before);
   assert.equal(existsSync(fresh), false, 'no --out file created');

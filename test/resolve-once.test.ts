@@ -11,7 +11,24 @@ test('compare resolves every mode once, up front: a --password-file removed once
   const passwordFile = tempFile(t, 'password', 's3cret\n', 'resolve-once');
   const cli = spawnCli(
     t,
-    ['compare', '-b', broker.url, '-u', 'fleet', '--password-file', passwordFile, '--threads', '0,0', '-c', '2', '--rate', '20', '--duration', '1500ms', '--json'],
+    [
+      'compare',
+      '-b',
+      broker.url,
+      '-u',
+      'fleet',
+      '--password-file',
+      passwordFile,
+      '--threads',
+      '0,0',
+      '-c',
+      '2',
+      '--rate',
+      '20',
+      '--duration',
+      '1500ms',
+      '--json',
+    ],
     { json: true },
   );
   // Logged once every mode's options are resolved, as the first mode starts.

@@ -25,7 +25,11 @@ test('clients on their own worker threads exchange every message at QoS 1 (Aedes
   assert.equal(summary.inFlight, 0);
   assert.equal(summary.duplicates, 0);
   assert.equal(summary.latencyMs.count, 800);
-  assert.ok(summary.latencyMs.p50 > 0 && summary.latencyMs.p50 <= summary.latencyMs.p99 && summary.latencyMs.p99 <= summary.latencyMs.max);
+  assert.ok(
+    summary.latencyMs.p50 > 0 &&
+      summary.latencyMs.p50 <= summary.latencyMs.p99 &&
+      summary.latencyMs.p99 <= summary.latencyMs.max,
+  );
   assert.equal(summary.exitCode, 0);
   assert.deepEqual([...connectedIds].sort(), Array.from({ length: 8 }, (_, i) => `mqtt-fleet-aedes1-${i}`).sort());
   assert.equal(cleanDisconnects.size, 8);
@@ -52,7 +56,10 @@ test('--print-messages shows each message with its client id and a thread of its
     threadOf.set(m.clientId, (threadOf.get(m.clientId) ?? new Set()).add(m.thread));
   }
   const threads = [...threadOf.values()].map((s) => [...s]);
-  assert.ok(threads.every((s) => s.length === 1), 'one thread per client');
+  assert.ok(
+    threads.every((s) => s.length === 1),
+    'one thread per client',
+  );
   const distinct = new Set(threads.flat());
   assert.equal(distinct.size, 3, 'three different threads');
   assert.ok(!distinct.has(threadId), 'none of them the main thread');
@@ -78,7 +85,9 @@ test('a client makes exactly --reconnect-attempts connection attempts, counted b
   assert.equal(summary.gaveUp, 4);
   assert.equal(summary.connected, 0);
   assert.equal(summary.exitCode, 1);
-  const client0 = statuses.filter((s) => s.client === 0).map((s) => `${s.state}${s.attempt ? ` ${s.attempt}/${s.of}` : ''}`);
+  const client0 = statuses
+    .filter((s) => s.client === 0)
+    .map((s) => `${s.state}${s.attempt ? ` ${s.attempt}/${s.of}` : ''}`);
   assert.deepEqual(client0, ['connecting 1/3', 'reconnecting 2/3', 'reconnecting 3/3', 'gave-up']);
   assert.ok(statuses.find((s) => s.state === 'gave-up')?.error?.message);
 });
@@ -91,11 +100,28 @@ test('with --retry-refused a CONNACK refusal (bad credentials) counts as an atte
     const ok = username === 'alice' && password?.toString() === 'right';
     done(ok ? null : Object.assign(new Error('bad credentials'), { returnCode: 4 }), ok);
   };
-  const summary = await run({ brokers: [broker.url], clients: 3, count: 5, username: 'alice', password: 'wrong', retryRefused: true, reconnectDelay: '20ms', runId: 'auth' });
+  const summary = await run({
+    brokers: [broker.url],
+    clients: 3,
+    count: 5,
+    username: 'alice',
+    password: 'wrong',
+    retryRefused: true,
+    reconnectDelay: '20ms',
+    runId: 'auth',
+  });
   assert.deepEqual([...calls.values()], [3, 3, 3]);
   assert.equal(summary.gaveUp, 3);
   assert.equal(summary.exitCode, 1);
-  const good = await run({ brokers: [broker.url], clients: 2, count: 5, rate: 100, username: 'alice', password: 'right', runId: 'auth2' });
+  const good = await run({
+    brokers: [broker.url],
+    clients: 2,
+    count: 5,
+    rate: 100,
+    username: 'alice',
+    password: 'right',
+    runId: 'auth2',
+  });
   assert.equal(good.received, 10);
   assert.equal(good.exitCode, 0);
 });

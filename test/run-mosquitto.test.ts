@@ -56,14 +56,23 @@ test('the broker is killed mid-run and restarted: every client reconnects and fi
   const latest = (): StatsLine => stats!;
   await changed.until(() => (stats?.received ?? 0) > 0, 20_000, 'messages to flow');
   await mosquitto.kill('SIGKILL');
-  await changed.until(() => count('disconnected') + count('reconnecting') === clients, 10_000, 'every client to notice the broker is gone');
+  await changed.until(
+    () => count('disconnected') + count('reconnecting') === clients,
+    10_000,
+    'every client to notice the broker is gone',
+  );
   // Counters and printed messages come in 250 ms batches: once a stats line half a second later
   // is in, everything received before the kill has been reported.
   const noticedAt = lastT;
-  await changed.until(() => stats !== null && stats.t >= noticedAt + 500, 10_000, 'the last batches from before the kill');
+  await changed.until(
+    () => stats !== null && stats.t >= noticedAt + 500,
+    10_000,
+    'the last batches from before the kill',
+  );
   const receivedAtRestart = latest().received;
   const seqAtRestart = new Map<number, number>();
-  for (const m of messages) if (m.from === m.client) seqAtRestart.set(m.client, Math.max(seqAtRestart.get(m.client) ?? -1, m.seq));
+  for (const m of messages)
+    if (m.from === m.client) seqAtRestart.set(m.client, Math.max(seqAtRestart.get(m.client) ?? -1, m.seq));
   await mosquitto.restart();
   const summary = await withTimeout(running, 30_000, 'the run to finish');
   assert.equal(summary.gaveUp, 0);
@@ -71,13 +80,22 @@ test('the broker is killed mid-run and restarted: every client reconnects and fi
   assert.equal(summary.connected, clients);
   assert.ok(summary.reconnects >= clients, `every client reconnected (${summary.reconnects} reconnects)`);
   assert.deepEqual([...state.values()], new Array(clients).fill('done'));
-  assert.ok(summary.published >= summary.received, `each client hears only itself: ${summary.received} received of ${summary.published} published`);
+  assert.ok(
+    summary.published >= summary.received,
+    `each client hears only itself: ${summary.received} received of ${summary.published} published`,
+  );
   // Messages flow again after the restart: each client hears its own later messages.
   t.diagnostic(`received ${receivedAtRestart} before the restart, ${summary.received} in all`);
-  assert.ok(summary.received - receivedAtRestart >= clients * 20, `at least a second's worth per client after the restart: ${receivedAtRestart} -> ${summary.received}`);
+  assert.ok(
+    summary.received - receivedAtRestart >= clients * 20,
+    `at least a second's worth per client after the restart: ${receivedAtRestart} -> ${summary.received}`,
+  );
   for (let i = 0; i < clients; i++) {
     const after = messages.filter((m) => m.client === i && m.from === i && m.seq > (seqAtRestart.get(i) ?? -1)).length;
-    assert.ok(after >= 20, `client ${i} received ${after} of its own messages after reconnecting (highest before: ${seqAtRestart.get(i)})`);
+    assert.ok(
+      after >= 20,
+      `client ${i} received ${after} of its own messages after reconnecting (highest before: ${seqAtRestart.get(i)})`,
+    );
   }
   assert.equal(summary.exitCode, 0);
 });
@@ -90,11 +108,38 @@ test('the broker is killed for good: each client makes exactly 3 attempts (count
   const clients = 5;
   // A connection counts as established once it has outlasted --connect-timeout: only then does its
   // drop start a fresh round of attempts (an earlier drop counts against the round it came from).
-  const cli = spawnCli(t, ['run', '-b', proxy.url, '-c', String(clients), '--duration', '60s', '--rate', '5', '--reconnect-delay', '200ms', '--connect-timeout', '1s', '--stats-interval', '200ms', '--run-id', 'gone', '--json'], { json: true });
+  const cli = spawnCli(
+    t,
+    [
+      'run',
+      '-b',
+      proxy.url,
+      '-c',
+      String(clients),
+      '--duration',
+      '60s',
+      '--rate',
+      '5',
+      '--reconnect-delay',
+      '200ms',
+      '--connect-timeout',
+      '1s',
+      '--stats-interval',
+      '200ms',
+      '--run-id',
+      'gone',
+      '--json',
+    ],
+    { json: true },
+  );
   const ready = (): Record<string, unknown>[] => cli.lines.filter((l) => l.type === 'status' && l.state === 'ready');
   await cli.changed.until(() => ready().length === clients, 30_000, 'every client to be ready');
   const lastReady = Math.max(...ready().map((l) => l.t as number));
-  await cli.changed.until(() => cli.lines.some((l) => l.type === 'stats' && (l.t as number) > lastReady + 1500), 30_000, 'every connection to be established (1.5 s old)');
+  await cli.changed.until(
+    () => cli.lines.some((l) => l.type === 'stats' && (l.t as number) > lastReady + 1500),
+    30_000,
+    'every connection to be established (1.5 s old)',
+  );
   const before = new Map(proxy.attempts);
   assert.equal(before.size, clients);
   await mosquitto.kill('SIGKILL');
@@ -102,8 +147,14 @@ test('the broker is killed for good: each client makes exactly 3 attempts (count
   assert.equal(code, 1);
   for (let i = 0; i < clients; i++) {
     const id = `mqtt-fleet-gone-${i}`;
-    assert.equal(proxy.attempts.get(id)! - before.get(id)!, 3, `${id} made exactly 3 attempts after the broker died: ${JSON.stringify([...before])} ${JSON.stringify([...proxy.attempts])} ${cli.stdout()}`);
-    const attempts = cli.lines.filter((l) => l.type === 'status' && l.client === i && l.state === 'reconnecting').map((l) => `${String(l.attempt)}/${String(l.of)}`);
+    assert.equal(
+      proxy.attempts.get(id)! - before.get(id)!,
+      3,
+      `${id} made exactly 3 attempts after the broker died: ${JSON.stringify([...before])} ${JSON.stringify([...proxy.attempts])} ${cli.stdout()}`,
+    );
+    const attempts = cli.lines
+      .filter((l) => l.type === 'status' && l.client === i && l.state === 'reconnecting')
+      .map((l) => `${String(l.attempt)}/${String(l.of)}`);
     assert.deepEqual(attempts, ['1/3', '2/3', '3/3']);
   }
   const summary = cli.lines.at(-1)!;
@@ -112,16 +163,30 @@ test('the broker is killed for good: each client makes exactly 3 attempts (count
   assert.equal(summary.connected, clients);
   assert.equal(summary.exitCode, 1);
   // Clients that gave up also published far less than the 60 s plan: both reasons are named.
-  assert.match(cli.stderr(), /result: fell short: 5 clients gave up, [\d,]+ of 1,500 planned messages published, [\d,]+ of 1,500 planned messages acknowledged \(exit 1\)/);
+  assert.match(
+    cli.stderr(),
+    /result: fell short: 5 clients gave up, [\d,]+ of 1,500 planned messages published, [\d,]+ of 1,500 planned messages acknowledged \(exit 1\)/,
+  );
 });
 
 test('--local-address spreads connections over source addresses', async (t) => {
   const mosquitto = await Mosquitto.start();
   t.after(() => mosquitto.stop());
-  const summary = await run({ brokers: [mosquitto.url], clients: 4, count: 5, rate: 50, threads: 0, localAddress: '127.0.0.2,127.0.0.3', runId: 'local' });
+  const summary = await run({
+    brokers: [mosquitto.url],
+    clients: 4,
+    count: 5,
+    rate: 50,
+    threads: 0,
+    localAddress: '127.0.0.2,127.0.0.3',
+    runId: 'local',
+  });
   assert.equal(summary.received, 20);
   for (let i = 0; i < 4; i++) {
     const from = i % 2 === 0 ? '127.0.0.2' : '127.0.0.3';
-    assert.ok(mosquitto.linesAbout(`mqtt-fleet-local-${i} `).some((l) => l.includes(`New client connected from ${from}:`)), `client ${i} from ${from}`);
+    assert.ok(
+      mosquitto.linesAbout(`mqtt-fleet-local-${i} `).some((l) => l.includes(`New client connected from ${from}:`)),
+      `client ${i} from ${from}`,
+    );
   }
 });

@@ -9,7 +9,9 @@ import { withTimeout } from './helpers/wait.js';
 const file = (t: TestContext, name: string, text: string): string => tempFile(t, name, text, 'scenario');
 
 test('the smart-home example runs against the embedded broker: every group, every message accounted for', async (t) => {
-  const cli = spawnCli(t, ['run', '--scenario', 'examples/smart-home.yaml', '--duration', '3s', '--json'], { json: true });
+  const cli = spawnCli(t, ['run', '--scenario', 'examples/smart-home.yaml', '--duration', '3s', '--json'], {
+    json: true,
+  });
   const { code } = await withTimeout(cli.exit, 60_000, 'the scenario run');
   assert.equal(code, 0, cli.stderr());
   const summary = cli.lines.at(-1)!;
@@ -29,7 +31,10 @@ test('the smart-home example runs against the embedded broker: every group, ever
 test('payload templates: tracked through an MQTT 5 user property, untracked with MQTT 3.1.1', async (t) => {
   const broker = await aedesForTest(t);
   const seen: string[] = [];
-  broker.broker.on('publish', (packet, client) => client && packet.topic.startsWith('tpl/') && seen.push(packet.payload.toString()));
+  broker.broker.on(
+    'publish',
+    (packet, client) => client && packet.topic.startsWith('tpl/') && seen.push(packet.payload.toString()),
+  );
   const path = file(
     t,
     'tpl.yaml',
@@ -39,5 +44,8 @@ test('payload templates: tracked through an MQTT 5 user property, untracked with
   assert.equal(summary.published, 10);
   assert.equal(summary.expected, 0, 'MQTT 3.1.1 templates cannot carry the header: not sequence-tracked');
   assert.equal(summary.foreign, 10);
-  assert.ok(seen.some((p) => /^\{"n":1,"seq":4,"r":"[0-9a-f]{8}"\}$/.test(p)), seen.join(' '));
+  assert.ok(
+    seen.some((p) => /^\{"n":1,"seq":4,"r":"[0-9a-f]{8}"\}$/.test(p)),
+    seen.join(' '),
+  );
 });

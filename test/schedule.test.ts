@@ -76,8 +76,13 @@ export function tick(ctx) {
   const period = 50;
   assert.equal(summary.received, summary.published);
   assert.equal(heard.length, summary.received, 'the hook saw every message');
-  t.diagnostic(`latency p99 ${summary.latencyMs.p99} ms, from schedule p99 ${summary.scheduledLatencyMs?.p99} ms, send lag max ${summary.sendLagMs?.max} ms, late ${summary.lateSends}`);
-  assert.ok(summary.scheduledLatencyMs!.p99 >= 400, `the stall shows from the schedule: p99 ${summary.scheduledLatencyMs!.p99} ms`);
+  t.diagnostic(
+    `latency p99 ${summary.latencyMs.p99} ms, from schedule p99 ${summary.scheduledLatencyMs?.p99} ms, send lag max ${summary.sendLagMs?.max} ms, late ${summary.lateSends}`,
+  );
+  assert.ok(
+    summary.scheduledLatencyMs!.p99 >= 400,
+    `the stall shows from the schedule: p99 ${summary.scheduledLatencyMs!.p99} ms`,
+  );
   assert.ok(summary.latencyMs.p99 < 150, `and not from the actual send: p99 ${summary.latencyMs.p99} ms`);
   assert.ok(summary.sendLagMs!.max >= 400, 'the publisher knew it was behind');
   // What the publisher counted is what the headers say went out more than a period late...
@@ -88,7 +93,10 @@ export function tick(ctx) {
   const due = heard.filter((h) => h.scheduledAt >= from && h.scheduledAt < to - period).length;
   assert.ok(Math.abs(summary.lateSends - due) <= 1, `${summary.lateSends} late sends, ${due} due during the stall`);
   assert.ok(due >= 8, `${due} messages due during 500 ms at 20/s`);
-  assert.ok(late.every((h) => h.scheduledAt >= from - 5 && h.scheduledAt < to), 'no late send outside the stall');
+  assert.ok(
+    late.every((h) => h.scheduledAt >= from - 5 && h.scheduledAt < to),
+    'no late send outside the stall',
+  );
 });
 
 test('--phase: spread starts client i of N i/N of a period late, together starts them all at once', async (t) => {
@@ -115,15 +123,26 @@ test('--phase: spread starts client i of N i/N of a period late, together starts
   assert.equal(new Set(together.map((h) => h.scheduledAt)).size, 1, 'one scheduled time for every first send');
   const sent = together.map((h) => h.sentAt);
   // One event loop: every first send's timer comes due in the same turn.
-  assert.ok(Math.max(...sent) - Math.min(...sent) < 50, `first sends within a few ms: ${sent.map((s) => (s - sent[0]!).toFixed(1)).join(', ')}`);
+  assert.ok(
+    Math.max(...sent) - Math.min(...sent) < 50,
+    `first sends within a few ms: ${sent.map((s) => (s - sent[0]!).toFixed(1)).join(', ')}`,
+  );
 
   const spread = await phases('spread');
   assert.equal(spread.length, 5);
   // Period 500 ms over 5 clients: 0, 100, 200, 300, 400 ms after the barrier.
-  spread.forEach((h, i) => assert.ok(Math.abs(h.scheduledAt - spread[0]!.scheduledAt - i * 100) < 0.01, `client ${i} scheduled ${h.scheduledAt - spread[0]!.scheduledAt} ms after client 0`));
+  spread.forEach((h, i) =>
+    assert.ok(
+      Math.abs(h.scheduledAt - spread[0]!.scheduledAt - i * 100) < 0.01,
+      `client ${i} scheduled ${h.scheduledAt - spread[0]!.scheduledAt} ms after client 0`,
+    ),
+  );
   // Nothing goes out before its slot: the last first send is at least 400 ms after the first slot.
   spread.forEach((h) => assert.ok(h.sentAt >= h.scheduledAt, 'never sent before it was due'));
-  assert.ok(Math.max(...spread.map((h) => h.sentAt)) - spread[0]!.scheduledAt >= 400, 'the first sends cover the period');
+  assert.ok(
+    Math.max(...spread.map((h) => h.sentAt)) - spread[0]!.scheduledAt >= 400,
+    'the first sends cover the period',
+  );
 });
 
 test('--phase in a scenario, per group; the summary header names it', async (t) => {
@@ -143,9 +162,19 @@ test('--phase in a scenario, per group; the summary header names it', async (t) 
   assert.equal(mixed.phase, 'mixed');
   assert.match(formatSummary(mixed), /QoS 0 · phases mixed ·/);
   assert.match(formatSummary(summary), /QoS 0 · phase together ·/);
-  const bad = tempFile(t, 'bad.yaml', ['groups:', '  - { name: a, count: 1, publish: { topic: "a", rate: 1, count: 1, phase: sideways } }'].join('\n'));
-  assert.throws(() => resolveOptions({ scenario: bad }, {}), (e: unknown) => e instanceof UsageError && /publish\.phase.*must be spread or together/.test(e.message));
-  assert.throws(() => resolveOptions({ phase: 'sideways' }, {}), (e: unknown) => e instanceof UsageError && e.option === '--phase');
+  const bad = tempFile(
+    t,
+    'bad.yaml',
+    ['groups:', '  - { name: a, count: 1, publish: { topic: "a", rate: 1, count: 1, phase: sideways } }'].join('\n'),
+  );
+  assert.throws(
+    () => resolveOptions({ scenario: bad }, {}),
+    (e: unknown) => e instanceof UsageError && /publish\.phase.*must be spread or together/.test(e.message),
+  );
+  assert.throws(
+    () => resolveOptions({ phase: 'sideways' }, {}),
+    (e: unknown) => e instanceof UsageError && e.option === '--phase',
+  );
 });
 
 test('--warmup: its messages are out of latency, send lag and rates, counted apart, and accounted for', async (t) => {
@@ -163,8 +192,24 @@ export function tick(ctx) {
   while (performance.now() < until) {}
 }`,
   );
-  const summary = await runForTest(t, { brokers: [broker.url], clients: 2, rate: 20, duration: '3s', warmup: '1500ms', threads: 0, qos: 1, workload });
-  t.diagnostic(JSON.stringify({ warmup: summary.warmup, latency: summary.latencyMs.max, scheduled: summary.scheduledLatencyMs?.max, perSec: summary.publishedPerSec }));
+  const summary = await runForTest(t, {
+    brokers: [broker.url],
+    clients: 2,
+    rate: 20,
+    duration: '3s',
+    warmup: '1500ms',
+    threads: 0,
+    qos: 1,
+    workload,
+  });
+  t.diagnostic(
+    JSON.stringify({
+      warmup: summary.warmup,
+      latency: summary.latencyMs.max,
+      scheduled: summary.scheduledLatencyMs?.max,
+      perSec: summary.publishedPerSec,
+    }),
+  );
   assert.ok(summary.warmup);
   assert.equal(summary.warmup.ms, 1500);
   // 2 clients at 20/s for 1.5 s: 60 (the second client's phase moves one of its sends, at most).
@@ -177,38 +222,80 @@ export function tick(ctx) {
   assert.equal(summary.sendLagMs!.count, summary.published - summary.warmup.published);
   // So are their acknowledgements: every message was acknowledged, those of the warm-up out of the PUBACK figures.
   assert.equal(summary.acked, summary.published);
-  assert.equal(summary.steps.pubackMs.count, summary.acked - summary.warmup.published, 'PUBACK times of warm-up messages left out');
-  assert.ok(summary.scheduledLatencyMs!.max < 500, `the stall in the warm-up is not in the figures: max ${summary.scheduledLatencyMs!.max} ms`);
+  assert.equal(
+    summary.steps.pubackMs.count,
+    summary.acked - summary.warmup.published,
+    'PUBACK times of warm-up messages left out',
+  );
+  assert.ok(
+    summary.scheduledLatencyMs!.max < 500,
+    `the stall in the warm-up is not in the figures: max ${summary.scheduledLatencyMs!.max} ms`,
+  );
   assert.ok(summary.sendLagMs!.max < 500, `nor in send lag: max ${summary.sendLagMs!.max} ms`);
   // The 30 or so sent late in the stall (2 clients, 20/s, 0.8 s) were warm-up: none of them counts here.
   assert.ok(summary.lateSends < 16, `${summary.lateSends} late sends after the warm-up`);
   // What was sent after the warm-up, over the time after it; the duration still counts from the barrier.
   assert.ok(summary.durationMs >= 2900);
-  assert.equal(summary.publishedPerSec, Math.round(((summary.published - summary.warmup.published) * 1000) / (summary.durationMs - 1500)));
-  assert.equal(summary.receivedPerSec, Math.round(((summary.received - summary.warmup.received) * 1000) / (summary.durationMs - 1500)));
+  assert.equal(
+    summary.publishedPerSec,
+    Math.round(((summary.published - summary.warmup.published) * 1000) / (summary.durationMs - 1500)),
+  );
+  assert.equal(
+    summary.receivedPerSec,
+    Math.round(((summary.received - summary.warmup.received) * 1000) / (summary.durationMs - 1500)),
+  );
   assert.match(formatSummary(summary), /warm-up\s+first 1\.50 s: 60 published · 60 received/);
-  assert.throws(() => resolveOptions({ warmup: '10s', duration: '10s' }, {}), (e: unknown) => e instanceof UsageError && e.option === '--warmup');
-  assert.throws(() => resolveOptions({ warmup: 'soon' }, {}), (e: unknown) => e instanceof UsageError && e.option === '--warmup');
-  const scenario = tempFile(t, 'warm.yaml', ['defaults: { warmup: 2s }', 'groups:', '  - { name: a, count: 1, publish: { topic: "a", rate: 1, duration: 5s } }'].join('\n'));
+  assert.throws(
+    () => resolveOptions({ warmup: '10s', duration: '10s' }, {}),
+    (e: unknown) => e instanceof UsageError && e.option === '--warmup',
+  );
+  assert.throws(
+    () => resolveOptions({ warmup: 'soon' }, {}),
+    (e: unknown) => e instanceof UsageError && e.option === '--warmup',
+  );
+  const scenario = tempFile(
+    t,
+    'warm.yaml',
+    [
+      'defaults: { warmup: 2s }',
+      'groups:',
+      '  - { name: a, count: 1, publish: { topic: "a", rate: 1, duration: 5s } }',
+    ].join('\n'),
+  );
   assert.equal(resolveOptions({ scenario }, {}).warmupMs, 2000, 'a scenario default');
 });
 
 test('generator verdict: one core of --work per publishing client makes it fire; a calm run stays silent', async (t) => {
   const broker = await aedesForTest(t);
   // Each client hears its own messages and spends 20 ms on each: at 50/s, a whole core each.
-  const busy = spawnCli(t, ['run', '-b', broker.url, '-c', '2', '--rate', '50', '--duration', '2s', '--work', '20ms', '--json'], { json: true });
+  const busy = spawnCli(
+    t,
+    ['run', '-b', broker.url, '-c', '2', '--rate', '50', '--duration', '2s', '--work', '20ms', '--json'],
+    { json: true },
+  );
   await withTimeout(busy.exit, 60_000, 'the busy run');
   const limited = busy.lines.at(-1) as unknown as Summary;
   t.diagnostic(JSON.stringify(limited.generatorLimited));
   assert.equal(limited.generatorLimited.limited, true);
-  assert.ok(limited.generatorLimited.reasons.some((r) => r.signal === 'send-lag'), 'its sends fell behind');
-  assert.match(busy.stderr(), /generator\s+mqtt-fleet could not keep up: these figures describe mqtt-fleet, not the broker/);
+  assert.ok(
+    limited.generatorLimited.reasons.some((r) => r.signal === 'send-lag'),
+    'its sends fell behind',
+  );
+  assert.match(
+    busy.stderr(),
+    /generator\s+mqtt-fleet could not keep up: these figures describe mqtt-fleet, not the broker/,
+  );
   assert.match(busy.stderr(), /send-lag\s+[\d.]+% of paced messages/);
 
   const calm = await runForTest(t, { clients: 5, rate: 10, duration: '2s' });
-  t.diagnostic(`calm: ${JSON.stringify({ verdict: calm.generatorLimited, loopDelayMs: calm.loopDelayMs, lateSends: calm.lateSends })}`);
+  t.diagnostic(
+    `calm: ${JSON.stringify({ verdict: calm.generatorLimited, loopDelayMs: calm.loopDelayMs, lateSends: calm.lateSends })}`,
+  );
   assert.equal(calm.exitCode, 0);
-  assert.deepEqual({ limited: calm.generatorLimited.limited, reasons: calm.generatorLimited.reasons }, { limited: false, reasons: [] });
+  assert.deepEqual(
+    { limited: calm.generatorLimited.limited, reasons: calm.generatorLimited.reasons },
+    { limited: false, reasons: [] },
+  );
   assert.ok(calm.generatorLimited.cpuShare !== null && calm.generatorLimited.cpuShare < 0.9);
   assert.doesNotMatch(formatSummary(calm), /could not keep up/);
 });
@@ -217,11 +304,24 @@ test('generator verdict: each sign at its limit', () => {
   const calm = { lateSends: 0, pacedSent: 1000, loopDelayP99: 5, cpuShare: 0.2 };
   assert.equal(generatorVerdict(calm).limited, false);
   assert.deepEqual(generatorVerdict({ ...calm, lateSends: 9 }).reasons, [], '0.9% late: not a meaningful share');
-  assert.deepEqual(generatorVerdict({ ...calm, lateSends: 10 }).reasons.map((r) => r.signal), ['send-lag']);
+  assert.deepEqual(
+    generatorVerdict({ ...calm, lateSends: 10 }).reasons.map((r) => r.signal),
+    ['send-lag'],
+  );
   assert.deepEqual(generatorVerdict({ ...calm, loopDelayP99: 99 }).reasons, []);
-  assert.deepEqual(generatorVerdict({ ...calm, loopDelayP99: 100 }).reasons.map((r) => r.signal), ['loop-delay']);
-  assert.deepEqual(generatorVerdict({ ...calm, cpuShare: 0.95 }).reasons.map((r) => r.signal), ['cpu']);
-  assert.deepEqual(generatorVerdict({ lateSends: 0, pacedSent: 0, loopDelayP99: null, cpuShare: null }), { limited: false, reasons: [], cpuShare: null });
+  assert.deepEqual(
+    generatorVerdict({ ...calm, loopDelayP99: 100 }).reasons.map((r) => r.signal),
+    ['loop-delay'],
+  );
+  assert.deepEqual(
+    generatorVerdict({ ...calm, cpuShare: 0.95 }).reasons.map((r) => r.signal),
+    ['cpu'],
+  );
+  assert.deepEqual(generatorVerdict({ lateSends: 0, pacedSent: 0, loopDelayP99: null, cpuShare: null }), {
+    limited: false,
+    reasons: [],
+    cpuShare: null,
+  });
 });
 
 test('--rate 0: unpaced messages have no schedule, so only the actual latency applies', async (t) => {
@@ -233,6 +333,9 @@ test('--rate 0: unpaced messages have no schedule, so only the actual latency ap
   assert.equal(summary.sendLagMs, null);
   assert.equal(summary.lateSends, 0);
   assert.equal(summary.phase, null);
-  assert.match(formatSummary(summary), /from schedule\s+unpaced \(--rate 0\): no schedule, only the latency above applies/);
+  assert.match(
+    formatSummary(summary),
+    /from schedule\s+unpaced \(--rate 0\): no schedule, only the latency above applies/,
+  );
   assert.match(formatSummary(summary), /QoS 0 · unpaced ·/);
 });

@@ -44,7 +44,13 @@ const file = (dir: string, name: string, text: string): string => {
 const withUserinfo = (url: string, userinfo: string): string => url.replace('mqtt://', `mqtt://${userinfo}@`);
 
 const WAYS: Way[] = [
-  { name: '--password', markers: ['QzArgvPass'], passwords: ['QzArgvPass-1'], clients: 2, args: (url) => ['-b', url, '-u', 'alice', '-P', 'QzArgvPass-1'] },
+  {
+    name: '--password',
+    markers: ['QzArgvPass'],
+    passwords: ['QzArgvPass-1'],
+    clients: 2,
+    args: (url) => ['-b', url, '-u', 'alice', '-P', 'QzArgvPass-1'],
+  },
   {
     name: 'MQTT_PASSWORD (and a workload that logs it)',
     markers: ['QzEnvPass'],
@@ -52,14 +58,30 @@ const WAYS: Way[] = [
     clients: 2,
     env: { MQTT_USERNAME: 'alice', MQTT_PASSWORD: 'QzEnvPass-2' },
     // Whatever carries a secret to an output, the redactor is there: here a workload's log line.
-    args: (url, _port, dir) => ['-b', url, '--workload', file(dir, 'leaky.mjs', 'export function onConnect(ctx) { ctx.log(`logged in with ${process.env.MQTT_PASSWORD}`); }\n')],
+    args: (url, _port, dir) => [
+      '-b',
+      url,
+      '--workload',
+      file(
+        dir,
+        'leaky.mjs',
+        'export function onConnect(ctx) { ctx.log(`logged in with ${process.env.MQTT_PASSWORD}`); }\n',
+      ),
+    ],
   },
   {
     name: '--password-file',
     markers: ['QzFilePass', 'QzFileRest'],
     passwords: ['QzFilePass-3'],
     clients: 2,
-    args: (url, _port, dir) => ['-b', url, '-u', 'alice', '--password-file', file(dir, 'password', 'QzFilePass-3\nQzFileRest-3\n')],
+    args: (url, _port, dir) => [
+      '-b',
+      url,
+      '-u',
+      'alice',
+      '--password-file',
+      file(dir, 'password', 'QzFilePass-3\nQzFileRest-3\n'),
+    ],
   },
   {
     name: 'URL userinfo (a password with @ and :, percent-encoding, a space)',
@@ -68,7 +90,12 @@ const WAYS: Way[] = [
     clients: 2,
     masked: true,
     // Two brokers round-robin: client 0 logs in with the first password, client 1 with the second.
-    args: (url) => ['-b', withUserinfo(url, 'alice:QzUrlHead@QzUrlTail:QzUrl%2FEnc%25'), '-b', withUserinfo(url, 'alice:QzUrl Space')],
+    args: (url) => [
+      '-b',
+      withUserinfo(url, 'alice:QzUrlHead@QzUrlTail:QzUrl%2FEnc%25'),
+      '-b',
+      withUserinfo(url, 'alice:QzUrl Space'),
+    ],
   },
   {
     name: 'scenario group password',
@@ -151,7 +178,11 @@ function assertClean(outputs: Map<string, string>, way: Way): void {
     const at = text.indexOf(marker);
     leaks.push(`${name}: ...${text.slice(Math.max(0, at - 100), at + 60).replaceAll('\n', '\\n')}...`);
   }
-  assert.deepEqual(leaks, [], `${way.name}: a secret appeared in ${leaks.length} of ${outputs.size} outputs:\n${leaks.join('\n')}`);
+  assert.deepEqual(
+    leaks,
+    [],
+    `${way.name}: a secret appeared in ${leaks.length} of ${outputs.size} outputs:\n${leaks.join('\n')}`,
+  );
 }
 
 for (const way of WAYS) {
@@ -167,23 +198,50 @@ for (const way of WAYS) {
     const fleet = way.scenario ? [] : ['-c', String(way.clients), '--count', '6', '--rate', '10'];
     const cli = spawnCli(
       t,
-      ['run', ...given, ...fleet, '--shard', '0/1', '--run-id', 'secrets', '--json', '--log-level', 'trace', '--print-messages', '--metrics-port', '0',
-        '--out', `ndjson=${out.ndjson}`, '--out', `csv=${out.csv}`, '--out', `result=${out.result}`],
+      [
+        'run',
+        ...given,
+        ...fleet,
+        '--shard',
+        '0/1',
+        '--run-id',
+        'secrets',
+        '--json',
+        '--log-level',
+        'trace',
+        '--print-messages',
+        '--metrics-port',
+        '0',
+        '--out',
+        `ndjson=${out.ndjson}`,
+        '--out',
+        `csv=${out.csv}`,
+        '--out',
+        `result=${out.result}`,
+      ],
       { json: true, env: way.env },
     );
-    await cli.changed.until(() => cli.lines.some((l) => l.type === 'status' && l.state === 'ready'), 20_000, `${way.name}: a client to log in`);
+    await cli.changed.until(
+      () => cli.lines.some((l) => l.type === 'status' && l.state === 'ready'),
+      20_000,
+      `${way.name}: a client to log in`,
+    );
     const metricsUrl = /Prometheus metrics on (http:\/\/[^\s"]+)/.exec(cli.stderr())?.[1];
     assert.ok(metricsUrl, `the metrics URL is logged: ${cli.stderr()}`);
     const metrics = await (await fetch(metricsUrl)).text();
     assert.match(metrics, /mqtt_fleet_clients\{/);
     outputs.set('/metrics', metrics);
-    for (const p of processTree(cli.child.pid!)) outputs.set(`run: /proc/${p.pid}/cmdline (${p.cmdline.slice(0, 40)})`, p.cmdline);
+    for (const p of processTree(cli.child.pid!))
+      outputs.set(`run: /proc/${p.pid}/cmdline (${p.cmdline.slice(0, 40)})`, p.cmdline);
     const { code } = await withTimeout(cli.exit, 30_000, `${way.name}: the run to finish`);
     assert.equal(code, 0, `${way.name}: ${cli.stderr()}`);
     const summary = cli.lines.find((l) => l.type === 'summary')!;
     assert.equal(summary.connected, way.clients, 'every client logged in with its secret');
     assert.equal(summary.lost, 0);
-    assert.ok(cli.lines.some((l) => l.type === 'shard-result'), 'a shard-result line');
+    assert.ok(
+      cli.lines.some((l) => l.type === 'shard-result'),
+      'a shard-result line',
+    );
     outputs.set('run stdout', cli.stdout());
     outputs.set('run stderr', cli.stderr());
     for (const [kind, path] of Object.entries(out)) outputs.set(`--out ${kind}`, readFileSync(path, 'utf8'));
@@ -207,10 +265,28 @@ for (const way of WAYS) {
     const compareHtml = join(dir, 'compare.html');
     const before = connections();
     const compareFleet = way.scenario ? [] : ['-c', String(way.clients), '--count', '3', '--rate', '10'];
-    const compare = spawnCli(t, ['compare', ...given, ...compareFleet, '--threads', '0', '--json', '--log-level', 'trace', '--report', compareHtml], { json: true, env: way.env });
+    const compare = spawnCli(
+      t,
+      [
+        'compare',
+        ...given,
+        ...compareFleet,
+        '--threads',
+        '0',
+        '--json',
+        '--log-level',
+        'trace',
+        '--report',
+        compareHtml,
+      ],
+      { json: true, env: way.env },
+    );
     await connected.until(() => connections() > before, 20_000, `${way.name}: the compare child's clients to log in`);
     const tree = processTree(compare.child.pid!);
-    assert.ok(tree.some((p) => p.cmdline.includes('compare-child')), `the compare child is among ${JSON.stringify(tree)}`);
+    assert.ok(
+      tree.some((p) => p.cmdline.includes('compare-child')),
+      `the compare child is among ${JSON.stringify(tree)}`,
+    );
     for (const p of tree) outputs.set(`compare: /proc/${p.pid}/cmdline (${p.cmdline.slice(0, 40)})`, p.cmdline);
     const compared = await withTimeout(compare.exit, 30_000, `${way.name}: compare to finish`);
     assert.equal(compared.code, 0, compare.stderr());
@@ -220,17 +296,37 @@ for (const way of WAYS) {
     outputs.set('compare report HTML', readFileSync(compareHtml, 'utf8'));
 
     assertClean(outputs, way);
-    if (way.masked) for (const b of summary.brokers as string[]) assert.match(b, /^mqtt:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+$/, 'broker URLs shown masked, whole');
-    if (way.env) assert.match(cli.stderr(), /logged in with \*\*\*/, "the workload's line is written, the secret in it masked");
+    if (way.masked)
+      for (const b of summary.brokers as string[])
+        assert.match(b, /^mqtt:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+$/, 'broker URLs shown masked, whole');
+    if (way.env)
+      assert.match(cli.stderr(), /logged in with \*\*\*/, "the workload's line is written, the secret in it masked");
   });
 }
 
 test('the embedded broker process and the CLI show no password in /proc/PID/cmdline', async (t) => {
-  const way: Way = { name: 'argv with the embedded broker', markers: ['QzEmbedded'], passwords: [], clients: 1, args: () => [] };
-  const cli = spawnCli(t, ['run', '-u', 'alice', '-P', 'QzEmbedded-9', '-c', '1', '--count', '3', '--rate', '10', '--json'], { json: true });
-  await cli.changed.until(() => cli.lines.some((l) => l.type === 'status' && l.state === 'ready'), 20_000, 'the client to be ready');
+  const way: Way = {
+    name: 'argv with the embedded broker',
+    markers: ['QzEmbedded'],
+    passwords: [],
+    clients: 1,
+    args: () => [],
+  };
+  const cli = spawnCli(
+    t,
+    ['run', '-u', 'alice', '-P', 'QzEmbedded-9', '-c', '1', '--count', '3', '--rate', '10', '--json'],
+    { json: true },
+  );
+  await cli.changed.until(
+    () => cli.lines.some((l) => l.type === 'status' && l.state === 'ready'),
+    20_000,
+    'the client to be ready',
+  );
   const tree = processTree(cli.child.pid!);
-  assert.ok(tree.some((p) => p.cmdline.includes('broker-process')), `the embedded broker is among ${JSON.stringify(tree)}`);
+  assert.ok(
+    tree.some((p) => p.cmdline.includes('broker-process')),
+    `the embedded broker is among ${JSON.stringify(tree)}`,
+  );
   assert.equal(at(tree, 0).cmdline, 'mqtt-fleet run', 'the CLI shows its title');
   assertClean(new Map(tree.map((p) => [`/proc/${p.pid}/cmdline`, p.cmdline])), way);
   assert.equal((await withTimeout(cli.exit, 30_000, 'the run to finish')).code, 0, cli.stderr());
@@ -242,27 +338,52 @@ test('UsageErrors for bad values never show a secret: scenario values, broker UR
   const cases: { name: string; args: string[]; marker: string; names: RegExp }[] = [
     {
       name: 'a group password that is a number (the issue example)',
-      args: ['--scenario', scenario('number.yaml', 'groups:\n  - name: a\n    count: 1\n    username: u\n    password: 987654321987\n    publish: { topic: t, count: 1 }\n')],
+      args: [
+        '--scenario',
+        scenario(
+          'number.yaml',
+          'groups:\n  - name: a\n    count: 1\n    username: u\n    password: 987654321987\n    publish: { topic: t, count: 1 }\n',
+        ),
+      ],
       marker: '987654321987',
       names: /number\.yaml:5:\d+: groups\[0\]\.password must be a non-empty string \(got a number\)/,
     },
     {
       name: 'a group password that is a list',
-      args: ['--scenario', scenario('list.yaml', 'groups:\n  - name: a\n    count: 1\n    username: u\n    password: [QzListPass]\n    publish: { topic: t, count: 1 }\n')],
+      args: [
+        '--scenario',
+        scenario(
+          'list.yaml',
+          'groups:\n  - name: a\n    count: 1\n    username: u\n    password: [QzListPass]\n    publish: { topic: t, count: 1 }\n',
+        ),
+      ],
       marker: 'QzListPass',
       names: /groups\[0\]\.password must be a non-empty string \(got a list\)/,
     },
     {
       name: 'a defaults password that is a number',
-      args: ['--scenario', scenario('defaults.yaml', 'defaults:\n  username: u\n  password: 123456789\ngroups:\n  - name: a\n    count: 1\n    publish: { topic: t, count: 1 }\n')],
+      args: [
+        '--scenario',
+        scenario(
+          'defaults.yaml',
+          'defaults:\n  username: u\n  password: 123456789\ngroups:\n  - name: a\n    count: 1\n    publish: { topic: t, count: 1 }\n',
+        ),
+      ],
       marker: '123456789',
       names: /defaults\.yaml:3:\d+: defaults\.password must be a string \(got a number/,
     },
     {
       name: 'a scenario broker URL the parser refuses, its password holding a /',
-      args: ['--scenario', scenario('url.yaml', 'brokers:\n  b: { url: "mqtt://alice:QzBadUrl/x@127.0.0.1:1" }\ngroups:\n  - name: a\n    count: 1\n    brokers: [b]\n')],
+      args: [
+        '--scenario',
+        scenario(
+          'url.yaml',
+          'brokers:\n  b: { url: "mqtt://alice:QzBadUrl/x@127.0.0.1:1" }\ngroups:\n  - name: a\n    count: 1\n    brokers: [b]\n',
+        ),
+      ],
       marker: 'QzBadUrl',
-      names: /brokers\.b\.url must be a URL like mqtt:\/\/127\.0\.0\.1:1883 \(got "mqtt:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:1"\)/,
+      names:
+        /brokers\.b\.url must be a URL like mqtt:\/\/127\.0\.0\.1:1883 \(got "mqtt:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:1"\)/,
     },
     {
       name: '--broker the parser refuses',
@@ -270,7 +391,12 @@ test('UsageErrors for bad values never show a secret: scenario values, broker UR
       marker: 'QzSlash',
       names: /--broker must be a URL like .* \(got "mqtt:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:1"\)/,
     },
-    { name: '--broker without a host', args: ['-b', 'mqtt:alice:QzNoHost@h'], marker: 'QzNoHost', names: /--broker needs a host \(got "\*\*\*:\*\*\*@h"\)/ },
+    {
+      name: '--broker without a host',
+      args: ['-b', 'mqtt:alice:QzNoHost@h'],
+      marker: 'QzNoHost',
+      names: /--broker needs a host \(got "\*\*\*:\*\*\*@h"\)/,
+    },
     {
       name: 'the password given to --clients by mistake (the CLI redactor)',
       args: ['-u', 'alice', '-P', 'QzEcho-7', '--clients', 'QzEcho-7'],
@@ -283,18 +409,24 @@ test('UsageErrors for bad values never show a secret: scenario values, broker UR
     const cli = spawnCli(t, ['run', ...c.args]);
     const { code } = await withTimeout(cli.exit, 20_000, c.name);
     if (code !== 2) problems.push(`${c.name}: exit ${code}, not 2`);
-    if (cli.stderr().includes(c.marker) || cli.stdout().includes(c.marker)) problems.push(`${c.name}: the secret was shown: ${cli.stderr().trim()}`);
-    else if (!c.names.test(cli.stderr())) problems.push(`${c.name}: the message should name the value's place: ${cli.stderr().trim()}`);
+    if (cli.stderr().includes(c.marker) || cli.stdout().includes(c.marker))
+      problems.push(`${c.name}: the secret was shown: ${cli.stderr().trim()}`);
+    else if (!c.names.test(cli.stderr()))
+      problems.push(`${c.name}: the message should name the value's place: ${cli.stderr().trim()}`);
   }
   // Limits are checked from the resolved options: the broker is named, its credentials are not.
-  const options = resolveOptions({ brokers: ['mqtt://alice:QzLimit@QzLimitTail@127.0.0.1:1'], clients: 3, count: 1 }, {});
+  const options = resolveOptions(
+    { brokers: ['mqtt://alice:QzLimit@QzLimitTail@127.0.0.1:1'], clients: 3, count: 1 },
+    {},
+  );
   try {
     checkSocketLimits(options, { openFiles: undefined, ports: 1 });
     problems.push('checkSocketLimits: no error');
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     if (err.message.includes('QzLimit')) problems.push(`checkSocketLimits: the secret was shown: ${err.message}`);
-    else if (!/3 connections to mqtt:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:1 /.test(err.message)) problems.push(`checkSocketLimits: the broker is not named: ${err.message}`);
+    else if (!/3 connections to mqtt:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:1 /.test(err.message))
+      problems.push(`checkSocketLimits: the broker is not named: ${err.message}`);
   }
   assert.deepEqual(problems, []);
 });
@@ -303,10 +435,31 @@ test('a refused login (wrong passwords in argv and the URL) shows neither passwo
   const { broker } = await authBroker(t, ['right-password']);
   const cli = spawnCli(
     t,
-    ['run', '-b', `mqtt://alice:QzWrongUrl@QzWrongTail@127.0.0.1:${broker.port}`, '-u', 'alice', '-P', 'QzWrongArgv', '-c', '2', '--count', '3', '--json', '--log-level', 'trace'],
+    [
+      'run',
+      '-b',
+      `mqtt://alice:QzWrongUrl@QzWrongTail@127.0.0.1:${broker.port}`,
+      '-u',
+      'alice',
+      '-P',
+      'QzWrongArgv',
+      '-c',
+      '2',
+      '--count',
+      '3',
+      '--json',
+      '--log-level',
+      'trace',
+    ],
     { json: true },
   );
   assert.equal((await withTimeout(cli.exit, 30_000, 'the refused run to finish')).code, 1, cli.stderr());
   assert.match(cli.stdout(), /bad user name or password/);
-  assertClean(new Map([['stdout', cli.stdout()], ['stderr', cli.stderr()]]), { name: 'refused', markers: ['QzWrong'], passwords: [], clients: 2, args: () => [] });
+  assertClean(
+    new Map([
+      ['stdout', cli.stdout()],
+      ['stderr', cli.stderr()],
+    ]),
+    { name: 'refused', markers: ['QzWrong'], passwords: [], clients: 2, args: () => [] },
+  );
 });

@@ -27,7 +27,13 @@ test('adversarial sequence numbers (near 2^32, sparse, descending) cost bounded 
     });`;
   const { Worker } = await import('node:worker_threads');
   const worker = new Worker(code, { eval: true });
-  type Result = { huge: number[]; sparseRanges: number; descending: { received: number; outOfOrder: number; missing: number[] }; ms: number; growthMb: number };
+  type Result = {
+    huge: number[];
+    sparseRanges: number;
+    descending: { received: number; outOfOrder: number; missing: number[] };
+    ms: number;
+    growthMb: number;
+  };
   const result = await new Promise<Result>((resolve, reject) => {
     const deadline = setTimeout(() => {
       void worker.terminate();
@@ -44,7 +50,11 @@ test('adversarial sequence numbers (near 2^32, sparse, descending) cost bounded 
   });
   await worker.terminate();
   t.diagnostic(`adversarial input: ${result.ms.toFixed(0)} ms, memory grew ${result.growthMb.toFixed(1)} MB`);
-  assert.deepEqual(result.huge, [2, 2 ** 31, 2 ** 31 + 1, 2 ** 32 - 2], 'gaps between the numbers seen, found without scanning them');
+  assert.deepEqual(
+    result.huge,
+    [2, 2 ** 31, 2 ** 31 + 1, 2 ** 32 - 2],
+    'gaps between the numbers seen, found without scanning them',
+  );
   assert.equal(result.sparseRanges, 2 * 49_999, 'one gap between each two numbers');
   assert.deepEqual(result.descending, { received: 200_000, outOfOrder: 199_999, missing: [0, 2 ** 32 - 200_000] });
   assert.ok(result.ms < 2000, `took ${result.ms.toFixed(0)} ms`);

@@ -13,7 +13,11 @@ import { Condition, withTimeout } from './helpers/wait.js';
 const variants = [
   { name: 'MQTT 3.1.1, --no-clean, QoS 1: 0 lost (duplicates allowed)', qos: 1 as const, extra: {} },
   { name: 'MQTT 3.1.1, --no-clean, QoS 2: 0 lost, 0 duplicates', qos: 2 as const, extra: {} },
-  { name: 'MQTT 5, --session-expiry 1h, QoS 1: 0 lost', qos: 1 as const, extra: { mqttVersion: '5', sessionExpiry: '1h' } },
+  {
+    name: 'MQTT 5, --session-expiry 1h, QoS 1: 0 lost',
+    qos: 1 as const,
+    extra: { mqttVersion: '5', sessionExpiry: '1h' },
+  },
 ];
 
 for (const v of variants) {
@@ -55,7 +59,11 @@ for (const v of variants) {
     assert.equal(summary.gaveUp, 0);
     assert.ok(summary.reconnects >= clients, `every client reconnected (${summary.reconnects})`);
     assert.equal(summary.published, clients * 300);
-    assert.equal(summary.lost, 0, `nothing lost: ${JSON.stringify({ lost: summary.lost, inFlight: summary.inFlight, received: summary.received })}`);
+    assert.equal(
+      summary.lost,
+      0,
+      `nothing lost: ${JSON.stringify({ lost: summary.lost, inFlight: summary.inFlight, received: summary.received })}`,
+    );
     assert.equal(summary.inFlight, 0);
     if (v.qos === 2) assert.equal(summary.duplicates, 0, 'QoS 2: exactly once');
     assert.equal(summary.received - summary.duplicates, clients * 300);

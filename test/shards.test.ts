@@ -15,10 +15,34 @@ import { tempDir, tempFile } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
 import { at } from '../src/mqtt/checked.js';
 
-async function runShards(t: TestContext, url: string, runId: string, count: number, args: string[], dir: string, urlFor: (i: number) => string = () => url, leadMs = 4000): Promise<ShardResult[]> {
+async function runShards(
+  t: TestContext,
+  url: string,
+  runId: string,
+  count: number,
+  args: string[],
+  dir: string,
+  urlFor: (i: number) => string = () => url,
+  leadMs = 4000,
+): Promise<ShardResult[]> {
   const startAt = new Date(Date.now() + leadMs).toISOString();
   const clis = Array.from({ length: count }, (_, i) =>
-    spawnCli(t, ['run', '-b', urlFor(i), '--shard', `${i}/${count}`, '--run-id', runId, '--start-at', startAt, '--out', `result=${join(dir, `shard-${i}.json`)}`, '--log-level', 'warn', ...args]),
+    spawnCli(t, [
+      'run',
+      '-b',
+      urlFor(i),
+      '--shard',
+      `${i}/${count}`,
+      '--run-id',
+      runId,
+      '--start-at',
+      startAt,
+      '--out',
+      `result=${join(dir, `shard-${i}.json`)}`,
+      '--log-level',
+      'warn',
+      ...args,
+    ]),
   );
   for (const cli of clis) await withTimeout(cli.exit, 60_000, 'a shard to finish');
   return clis.map((_, i) => JSON.parse(readFileSync(join(dir, `shard-${i}.json`), 'utf8')) as ShardResult);
@@ -29,26 +53,74 @@ test('merging 4 shard results reproduces the unsharded run: every stream across 
   t.after(() => mosquitto.stop());
   const dir = tempDir(t);
   // Every client hears every publisher: most streams cross shards.
-  const fleet = ['-c', '8', '--count', '60', '--rate', '50', '--qos', '1', '--topic', 'fleet/{i}', '--sub-topic', 'fleet/+', '--threads', '2'];
-  const unsharded = await run({ brokers: [mosquitto.url], clients: 8, count: 60, rate: 50, qos: 1, topic: 'fleet/{i}', subTopic: 'fleet/+', threads: 2 });
+  const fleet = [
+    '-c',
+    '8',
+    '--count',
+    '60',
+    '--rate',
+    '50',
+    '--qos',
+    '1',
+    '--topic',
+    'fleet/{i}',
+    '--sub-topic',
+    'fleet/+',
+    '--threads',
+    '2',
+  ];
+  const unsharded = await run({
+    brokers: [mosquitto.url],
+    clients: 8,
+    count: 60,
+    rate: 50,
+    qos: 1,
+    topic: 'fleet/{i}',
+    subTopic: 'fleet/+',
+    threads: 2,
+  });
   // Four processes with two threads each start in 1-3 s here; on a busy machine one may still be
   // ready after --start-at, which the branch below accounts for.
   const results = await runShards(t, mosquitto.url, 'sharded4', 4, fleet, dir, undefined, 8000);
   for (const r of results) {
-    assert.deepEqual(r.clients, [0, 1, 2, 3, 4, 5, 6, 7].filter((i) => i % 4 === r.shard.index), 'a disjoint, deterministic slice');
+    assert.deepEqual(
+      r.clients,
+      [0, 1, 2, 3, 4, 5, 6, 7].filter((i) => i % 4 === r.shard.index),
+      'a disjoint, deterministic slice',
+    );
     assert.equal(r.summary.expected, 2 * 2 * 60, "a shard's own summary counts the streams within it");
   }
-  const merge = spawnCli(t, ['merge', ...results.map((_, i) => join(dir, `shard-${i}.json`)), '--json'], { json: true });
+  const merge = spawnCli(t, ['merge', ...results.map((_, i) => join(dir, `shard-${i}.json`)), '--json'], {
+    json: true,
+  });
   assert.equal((await withTimeout(merge.exit, 20_000, 'merge')).code, 0, merge.stderr());
   const merged = merge.lines.at(-1) as unknown as Summary;
-  const late = results.filter((r) => r.readyAt! > r.startAt!).map((r) => `shard ${r.shard.index} ready ${r.readyAt! - r.startAt!} ms late`);
-  t.diagnostic(`merged: received ${merged.received}, lost ${merged.lost}, unsubscribed ${merged.unsubscribed}; ${late.length === 0 ? 'every shard ready before --start-at' : late.join(', ')}`);
+  const late = results
+    .filter((r) => r.readyAt! > r.startAt!)
+    .map((r) => `shard ${r.shard.index} ready ${r.readyAt! - r.startAt!} ms late`);
+  t.diagnostic(
+    `merged: received ${merged.received}, lost ${merged.lost}, unsubscribed ${merged.unsubscribed}; ${late.length === 0 ? 'every shard ready before --start-at' : late.join(', ')}`,
+  );
   // A shard ready late missed what was sent before it subscribed: not lost, counted apart.
-  const exact = late.length === 0 ? ['received', 'unsubscribed'] as const : [];
-  for (const field of ['clients', 'connected', 'published', 'expected', 'lost', 'inFlight', 'duplicates', 'gaveUp', ...exact] as const) {
+  const exact = late.length === 0 ? (['received', 'unsubscribed'] as const) : [];
+  for (const field of [
+    'clients',
+    'connected',
+    'published',
+    'expected',
+    'lost',
+    'inFlight',
+    'duplicates',
+    'gaveUp',
+    ...exact,
+  ] as const) {
     assert.equal(merged[field], unsharded[field], `${field}: merged ${merged[field]}, unsharded ${unsharded[field]}`);
   }
-  assert.equal(merged.received - merged.duplicates + merged.unsubscribed, merged.expected, 'everything expected was received or sent while its subscriber was not subscribed');
+  assert.equal(
+    merged.received - merged.duplicates + merged.unsubscribed,
+    merged.expected,
+    'everything expected was received or sent while its subscriber was not subscribed',
+  );
   assert.equal(merged.expected, 8 * 8 * 60);
   assert.equal(merged.shards, 4);
   if (late.length === 0) assert.equal(merged.latencyMs.count, unsharded.latencyMs.count);
@@ -65,7 +137,11 @@ test('merging 4 shard results reproduces the unsharded run: every stream across 
     const h = newHistogram();
     for (const r of results) addEncoded(h, r.steps![n]!);
     assert.deepEqual(pick(summarizeLatency(h)), pick(merged.steps[`${step}Ms`]), step);
-    assert.equal(merged.steps[`${step}Ms`].count, unsharded.steps[`${step}Ms`].count, `${step} count: merged and unsharded`);
+    assert.equal(
+      merged.steps[`${step}Ms`].count,
+      unsharded.steps[`${step}Ms`].count,
+      `${step} count: merged and unsharded`,
+    );
     h.destroy();
   });
   assert.equal(merged.steps.connackMs.count, 8);
@@ -80,13 +156,20 @@ test('merging 4 shard results reproduces the unsharded run: every stream across 
     for (const r of results) addEncoded(h, pick(r));
     const { count, p50, p90, p99, p999, max } = summarizeLatency(h);
     const m = merged[field]!;
-    assert.deepEqual({ count, p50, p90, p99, p999, max }, { count: m.count, p50: m.p50, p90: m.p90, p99: m.p99, p999: m.p999, max: m.max }, field);
+    assert.deepEqual(
+      { count, p50, p90, p99, p999, max },
+      { count: m.count, p50: m.p50, p90: m.p90, p99: m.p99, p999: m.p999, max: m.max },
+      field,
+    );
     h.destroy();
   }
   assert.equal(merged.sendLagMs!.count, unsharded.sendLagMs!.count, 'a send lag per message published, sharded or not');
   assert.equal(merged.sendLagMs!.count, merged.published);
   if (late.length === 0) assert.equal(merged.scheduledLatencyMs!.count, unsharded.scheduledLatencyMs!.count);
-  assert.equal(merged.lateSends, results.reduce((n, r) => n + r.totals.lateSends, 0));
+  assert.equal(
+    merged.lateSends,
+    results.reduce((n, r) => n + r.totals.lateSends, 0),
+  );
   assert.equal(merged.phase, 'spread');
   assert.match(merge.stderr(), /merged from 4 shards/);
 });
@@ -108,17 +191,38 @@ export function onMessage(ctx, m) {
 }`,
   );
   // 4 clients at 1/s (a 1 s period), 2 shards: fleet indices 0..3, slots 0, 250, 500, 750 ms.
-  const results = await runShards(t, mosquitto.url, 'phased', 2, ['-c', '4', '--count', '5', '--rate', '1', '--qos', '1', '--sub-topic', 'fleet/+', '--workload', hook], dir, undefined, 8000);
+  const results = await runShards(
+    t,
+    mosquitto.url,
+    'phased',
+    2,
+    ['-c', '4', '--count', '5', '--rate', '1', '--qos', '1', '--sub-topic', 'fleet/+', '--workload', hook],
+    dir,
+    undefined,
+    8000,
+  );
   const startAt = results[0]!.startAt!;
-  const heard = readFileSync(heardFile, 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number) as [number, number, number, number]);
+  const heard = readFileSync(heardFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ').map(Number) as [number, number, number, number]);
   // The schedule is the plan's, whenever a shard was ready: message k of client i is due at
   // --start-at + i x 250 ms + k s. (A shard ready late sends what is due at once, late.)
   for (const [publisher, seq, sentAt, scheduledAt] of heard) {
-    assert.ok(Math.abs(scheduledAt - startAt - publisher * 250 - seq * 1000) < 0.01, `client ${publisher} message ${seq} due ${scheduledAt - startAt} ms after --start-at`);
+    assert.ok(
+      Math.abs(scheduledAt - startAt - publisher * 250 - seq * 1000) < 0.01,
+      `client ${publisher} message ${seq} due ${scheduledAt - startAt} ms after --start-at`,
+    );
     assert.ok(sentAt >= scheduledAt, 'never sent before it was due');
   }
-  assert.deepEqual([...new Set(heard.map(([p]) => p))].sort(), [0, 1, 2, 3], 'client 0 heard every client, of both shards');
-  const late = results.filter((r) => r.readyAt! > r.startAt!).map((r) => `shard ${r.shard.index} ready ${r.readyAt! - r.startAt!} ms late`);
+  assert.deepEqual(
+    [...new Set(heard.map(([p]) => p))].sort(),
+    [0, 1, 2, 3],
+    'client 0 heard every client, of both shards',
+  );
+  const late = results
+    .filter((r) => r.readyAt! > r.startAt!)
+    .map((r) => `shard ${r.shard.index} ready ${r.readyAt! - r.startAt!} ms late`);
   t.diagnostic(late.length === 0 ? 'every shard ready before --start-at' : late.join(', '));
 });
 
@@ -127,9 +231,19 @@ test('a loss between shards (a subscriber here, its publisher there) shows up in
   t.after(() => mosquitto.stop());
   const dir = tempDir(t);
   // Shard 1 (clients 1 and 3) connects through a proxy that drops some of client 0's messages (shard 0).
-  const proxy = await new FaultProxy(mosquitto.port, 'cross', (_id, d) => (d.publisher === 0 && d.seq % 10 === 3 ? 'drop' : 'forward')).listen();
+  const proxy = await new FaultProxy(mosquitto.port, 'cross', (_id, d) =>
+    d.publisher === 0 && d.seq % 10 === 3 ? 'drop' : 'forward',
+  ).listen();
   t.after(() => proxy.close());
-  const results = await runShards(t, mosquitto.url, 'cross', 2, ['-c', '4', '--count', '40', '--rate', '50', '--qos', '0', '--sub-topic', 'fleet/+'], dir, (i) => (i === 1 ? proxy.url : mosquitto.url));
+  const results = await runShards(
+    t,
+    mosquitto.url,
+    'cross',
+    2,
+    ['-c', '4', '--count', '40', '--rate', '50', '--qos', '0', '--sub-topic', 'fleet/+'],
+    dir,
+    (i) => (i === 1 ? proxy.url : mosquitto.url),
+  );
   const dropped = [...proxy.dropped.values()].reduce((n, l) => n + l.length, 0);
   assert.equal(dropped, 2 * 4, 'seq 3, 13, 23, 33 of client 0, to each of clients 1 and 3');
   for (const r of results) assert.equal(r.summary.lost, 0, 'neither shard alone can see it');
@@ -146,7 +260,11 @@ test('merge: results of another run are refused; a missing shard is reported and
   const dir = tempDir(t);
   const a = await runShards(t, mosquitto.url, 'runa', 2, ['-c', '2', '--count', '5', '--rate', '50'], dir);
   void a;
-  const other = spawnCli(t, ['run', '-b', mosquitto.url, '--shard', '1/2', '--run-id', 'runb', '-c', '2', '--count', '5', '--json'], { json: true });
+  const other = spawnCli(
+    t,
+    ['run', '-b', mosquitto.url, '--shard', '1/2', '--run-id', 'runb', '-c', '2', '--count', '5', '--json'],
+    { json: true },
+  );
   await withTimeout(other.exit, 30_000, 'the other run');
   const ndjson = join(dir, 'other.ndjson');
   writeFileSync(ndjson, other.stdout());
@@ -158,10 +276,16 @@ test('merge: results of another run are refused; a missing shard is reported and
   assert.match(partial.stderr(), /merged 1 of 2 shards; missing 1/);
   // A result that says its shard ran against an embedded broker of its own is not part of one fleet.
   const own = join(dir, 'own-broker.json');
-  writeFileSync(own, JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'shard-1.json'), 'utf8')), embeddedBroker: true }));
+  writeFileSync(
+    own,
+    JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'shard-1.json'), 'utf8')), embeddedBroker: true }),
+  );
   const refused = spawnCli(t, ['merge', join(dir, 'shard-0.json'), own]);
   assert.equal((await withTimeout(refused.exit, 20_000, 'merge')).code, 2);
-  assert.match(refused.stderr(), /^mqtt-fleet: shard 1\/2 ran against an embedded broker of its own, not one broker shared by every shard: run the shards with --broker/);
+  assert.match(
+    refused.stderr(),
+    /^mqtt-fleet: shard 1\/2 ran against an embedded broker of its own, not one broker shared by every shard: run the shards with --broker/,
+  );
 });
 
 test('a sharded run without --broker is refused before it starts: each shard would be a fleet of its own', async (t) => {
@@ -182,19 +306,55 @@ test('one shard ready about 3 s after --start-at: 0 lost, what its subscribers c
   const shard = (i: number): ReturnType<typeof spawnCli> =>
     spawnCli(
       t,
-      ['run', '-b', proxy.url, '--shard', `${i}/4`, '--run-id', 'late', '--start-at', new Date(startAt).toISOString(), '--out', `result=${join(dir, `shard-${i}.json`)}`, '--log-level', 'warn', '--json', '--stats-interval', '250ms',
-        '-c', '8', '--rate', '20', '--duration', '10s', '--qos', '1', '--sub-topic', 'fleet/+', '--threads', '0'],
+      [
+        'run',
+        '-b',
+        proxy.url,
+        '--shard',
+        `${i}/4`,
+        '--run-id',
+        'late',
+        '--start-at',
+        new Date(startAt).toISOString(),
+        '--out',
+        `result=${join(dir, `shard-${i}.json`)}`,
+        '--log-level',
+        'warn',
+        '--json',
+        '--stats-interval',
+        '250ms',
+        '-c',
+        '8',
+        '--rate',
+        '20',
+        '--duration',
+        '10s',
+        '--qos',
+        '1',
+        '--sub-topic',
+        'fleet/+',
+        '--threads',
+        '0',
+      ],
       { json: true },
     );
   // 10 s of publishing: room for the late shard's process to start on a busy machine and still
   // publish on the common schedule before it ends.
   const onTime = [0, 1, 2].map(shard);
   // Shard 3 starts once the others have been publishing for about 2 s (2 clients x 20/s each).
-  await at(onTime, 0).changed.until(() => at(onTime, 0).lines.some((l) => l.type === 'stats' && (l.published as number) >= 80), 40_000, 'the on-time shards to publish');
+  await at(onTime, 0).changed.until(
+    () => at(onTime, 0).lines.some((l) => l.type === 'stats' && (l.published as number) >= 80),
+    40_000,
+    'the on-time shards to publish',
+  );
   const late = shard(3);
   for (const cli of [...onTime, late]) await withTimeout(cli.exit, 60_000, 'a shard to finish');
-  const results = [0, 1, 2, 3].map((i) => JSON.parse(readFileSync(join(dir, `shard-${i}.json`), 'utf8')) as ShardResult);
-  const merge = spawnCli(t, ['merge', ...results.map((_, i) => join(dir, `shard-${i}.json`)), '--json'], { json: true });
+  const results = [0, 1, 2, 3].map(
+    (i) => JSON.parse(readFileSync(join(dir, `shard-${i}.json`), 'utf8')) as ShardResult,
+  );
+  const merge = spawnCli(t, ['merge', ...results.map((_, i) => join(dir, `shard-${i}.json`)), '--json'], {
+    json: true,
+  });
   const { code } = await withTimeout(merge.exit, 20_000, 'merge');
   const merged = merge.lines.at(-1) as unknown as Summary;
   let distinct = 0;
@@ -208,17 +368,26 @@ test('one shard ready about 3 s after --start-at: 0 lost, what its subscribers c
   assert.equal(merged.unsubscribed, merged.expected - distinct, 'exactly what never reached a client');
   // Shard 3's two subscribers missed about 2-3 s of the other six publishers (20/s each): roughly 500-700.
   assert.ok(merged.unsubscribed > 2 * 6 * 20, `${merged.unsubscribed} not subscribed`);
-  assert.ok(Math.abs(merged.published - merged.planned) <= 8, `the late shard caught up on the common schedule: ${merged.published} of ${merged.planned}`);
+  assert.ok(
+    Math.abs(merged.published - merged.planned) <= 8,
+    `the late shard caught up on the common schedule: ${merged.published} of ${merged.planned}`,
+  );
   assert.deepEqual(merged.shortfall, []);
   assert.equal(code, 0);
-  assert.match(merge.stderr(), /shard 3 was ready \d+ ms after --start-at: what was sent to its subscribers before they subscribed counts as not subscribed, not lost/);
+  assert.match(
+    merge.stderr(),
+    /shard 3 was ready \d+ ms after --start-at: what was sent to its subscribers before they subscribed counts as not subscribed, not lost/,
+  );
   assert.match(merge.stderr(), /not subscribed\s+\d+ messages sent while their subscriber was not subscribed/);
 });
 
 test('a shard of a fleet with several groups runs each of its clients with its own group: broker, settings, one thread each', async (t) => {
   const plant = await aedesForTest(t);
   const cloud = await aedesForTest(t);
-  const seen = new Map<string, string[]>([['plant', []], ['cloud', []]]);
+  const seen = new Map<string, string[]>([
+    ['plant', []],
+    ['cloud', []],
+  ]);
   plant.broker.on('client', (c) => seen.get('plant')!.push(c.id));
   cloud.broker.on('client', (c) => seen.get('cloud')!.push(c.id));
   const scenario = tempFile(

@@ -5,7 +5,8 @@ import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { withTimeout } from './helpers/wait.js';
 
-const publishing = (lines: Record<string, unknown>[]): boolean => lines.some((l) => l.type === 'stats' && (l.published as number) > 0);
+const publishing = (lines: Record<string, unknown>[]): boolean =>
+  lines.some((l) => l.type === 'stats' && (l.published as number) > 0);
 
 for (const { signal, code } of [
   { signal: 'SIGINT', code: 130 },
@@ -17,7 +18,28 @@ for (const { signal, code } of [
     const mosquitto = await Mosquitto.start();
     t.after(() => mosquitto.stop());
     const runId = signal.toLowerCase();
-    const cli = spawnCli(t, ['run', '-b', mosquitto.url, '-c', '4', '--duration', '60s', '--rate', '50', '--qos', '1', '--run-id', runId, '--json', '--stats-interval', '200ms'], { json: true });
+    const cli = spawnCli(
+      t,
+      [
+        'run',
+        '-b',
+        mosquitto.url,
+        '-c',
+        '4',
+        '--duration',
+        '60s',
+        '--rate',
+        '50',
+        '--qos',
+        '1',
+        '--run-id',
+        runId,
+        '--json',
+        '--stats-interval',
+        '200ms',
+      ],
+      { json: true },
+    );
     await cli.changed.until(() => publishing(cli.lines), 30_000, 'publishing to start');
     cli.child.kill(signal);
     const exit = await withTimeout(cli.exit, 20_000, `the CLI to exit after ${signal}`);
@@ -32,16 +54,38 @@ for (const { signal, code } of [
     assert.deepEqual(mosquitto.withoutDisconnect(ids), [], 'every client sent DISCONNECT');
     for (let i = 0; i < 4; i++) {
       const about = mosquitto.linesAbout(`mqtt-fleet-${runId}-${i}`);
-      assert.ok(!about.some((l) => /closed its connection|Socket error|will/i.test(l)), `client ${i} left cleanly: ${about.slice(-3).join(' | ')}`);
+      assert.ok(
+        !about.some((l) => /closed its connection|Socket error|will/i.test(l)),
+        `client ${i} left cleanly: ${about.slice(-3).join(' | ')}`,
+      );
     }
     assert.match(cli.stderr(), /interrupted/);
   });
 }
 
 test('Ctrl-C with the embedded broker: clients stop, the summary is printed, the broker process is stopped too', async (t) => {
-  const cli = spawnCli(t, ['run', '-c', '3', '--duration', '60s', '--rate', '20', '--json', '--stats-interval', '200ms', '--log-level', 'debug'], { json: true });
+  const cli = spawnCli(
+    t,
+    [
+      'run',
+      '-c',
+      '3',
+      '--duration',
+      '60s',
+      '--rate',
+      '20',
+      '--json',
+      '--stats-interval',
+      '200ms',
+      '--log-level',
+      'debug',
+    ],
+    { json: true },
+  );
   await cli.changed.until(() => publishing(cli.lines), 30_000, 'publishing to start');
-  const brokerPid = Number(/embedded Aedes broker listening/.test(cli.stderr()) && /"pid":(\d+)/.exec(cli.stderr())?.[1]);
+  const brokerPid = Number(
+    /embedded Aedes broker listening/.test(cli.stderr()) && /"pid":(\d+)/.exec(cli.stderr())?.[1],
+  );
   assert.ok(brokerPid > 0, `the embedded broker's pid is logged: ${cli.stderr().slice(0, 500)}`);
   cli.child.kill('SIGINT');
   const { code } = await withTimeout(cli.exit, 20_000, 'the CLI to exit after SIGINT');

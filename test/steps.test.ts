@@ -16,7 +16,15 @@ test('publish to PUBACK: a broker whose PUBACKs arrive 50 ms late has its ack la
   const proxy = await new FaultProxy(broker.port, 'acks', () => 'forward').listen();
   t.after(() => proxy.close());
   proxy.delay = { cmd: 'puback', ms: 50 };
-  const summary = await run({ brokers: [proxy.url], clients: 2, count: 20, rate: 20, qos: 1, threads: 0, runId: 'acks' });
+  const summary = await run({
+    brokers: [proxy.url],
+    clients: 2,
+    count: 20,
+    rate: 20,
+    qos: 1,
+    threads: 0,
+    runId: 'acks',
+  });
   assert.equal(summary.exitCode, 0);
   const { pubackMs, pubcompMs, connackMs, subackMs, tcpConnectMs, tlsHandshakeMs, reconnectMs } = summary.steps;
   assert.equal(pubackMs.count, 40, 'one per acknowledged message');
@@ -54,7 +62,15 @@ test('drop to next CONNACK: a connection cut mid-run is back within one reconnec
   t.after(() => proxy.close());
   let connects = 0;
   const summary = await run({
-    brokers: [proxy.url], clients: 1, count: 40, rate: 40, qos: 1, threads: 0, runId: 'drops', reconnectDelay: '50ms', statsInterval: '100ms',
+    brokers: [proxy.url],
+    clients: 1,
+    count: 40,
+    rate: 40,
+    qos: 1,
+    threads: 0,
+    runId: 'drops',
+    reconnectDelay: '50ms',
+    statsInterval: '100ms',
     onEvent: (e) => {
       if (e.type === 'stats') connects += e.connectsPerSec / 10;
     },
@@ -70,10 +86,22 @@ test('drop to next CONNACK: a connection cut mid-run is back within one reconnec
 test('--out hdr= writes every histogram in HdrHistogram log format; its intervals decode and add up to the summary', async (t) => {
   const broker = await aedesForTest(t);
   const file = join(tempDir(t, 'hdr'), 'run.hlog');
-  const summary = await run({ brokers: [broker.url], clients: 3, count: 30, rate: 50, qos: 2, threads: 2, statsInterval: '100ms', out: [`hdr=${file}`] });
+  const summary = await run({
+    brokers: [broker.url],
+    clients: 3,
+    count: 30,
+    rate: 50,
+    qos: 2,
+    threads: 2,
+    statsInterval: '100ms',
+    out: [`hdr=${file}`],
+  });
   assert.equal(summary.exitCode, 0);
   const text = readFileSync(file, 'utf8');
-  assert.match(text, /^#\[Histogram log format version 1\.3\]\n#\[StartTime: \d+\.\d{3} \(seconds since epoch\), [^\]]+\]\n#\[BaseTime: \d+\.\d{3} \(seconds since epoch\)\]\n/);
+  assert.match(
+    text,
+    /^#\[Histogram log format version 1\.3\]\n#\[StartTime: \d+\.\d{3} \(seconds since epoch\), [^\]]+\]\n#\[BaseTime: \d+\.\d{3} \(seconds since epoch\)\]\n/,
+  );
   assert.match(text, /^"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"$/m);
   const reader = new hdr.HistogramLogReader(text);
   const totals = new Map<string, ReturnType<typeof hdr.build>>();
@@ -81,7 +109,17 @@ test('--out hdr= writes every histogram in HdrHistogram log format; its interval
   for (let h = reader.nextIntervalHistogram(); h !== null; h = reader.nextIntervalHistogram()) {
     intervals++;
     const tag = h.tag;
-    if (!totals.has(tag)) totals.set(tag, hdr.build({ bitBucketSize: 32, autoResize: true, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 }));
+    if (!totals.has(tag))
+      totals.set(
+        tag,
+        hdr.build({
+          bitBucketSize: 32,
+          autoResize: true,
+          lowestDiscernibleValue: 1,
+          highestTrackableValue: 3_600_000_000,
+          numberOfSignificantValueDigits: 3,
+        }),
+      );
     totals.get(tag)!.add(h);
   }
   assert.ok(intervals > 3, `${intervals} interval lines`);

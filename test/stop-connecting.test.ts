@@ -22,7 +22,11 @@ function abortableRun(t: TestContext, options: Parameters<typeof run>[0]) {
   });
   t.after(async () => {
     controller.abort('SIGINT');
-    await withTimeout(running.catch(() => undefined), 30_000, 'the aborted run to end in teardown');
+    await withTimeout(
+      running.catch(() => undefined),
+      30_000,
+      'the aborted run to end in teardown',
+    );
   });
   return { controller, statuses, changed, running };
 }
@@ -31,8 +35,18 @@ for (const threads of [0, 'per-client'] as const) {
   test(`--threads ${threads}: Ctrl-C while connecting to a broker that never answers ends the attempts at once, not after --connect-timeout`, async (t) => {
     const broker = await HostileBroker.silent();
     t.after(() => broker.close());
-    const { controller, statuses, changed, running } = abortableRun(t, { brokers: [broker.url], clients: 2, count: 5, connectTimeout: '60s', threads });
-    await changed.until(() => broker.connections === 2 && statuses.filter((s) => s.state === 'connecting').length === 2, 20_000, 'both clients to be waiting for a CONNACK');
+    const { controller, statuses, changed, running } = abortableRun(t, {
+      brokers: [broker.url],
+      clients: 2,
+      count: 5,
+      connectTimeout: '60s',
+      threads,
+    });
+    await changed.until(
+      () => broker.connections === 2 && statuses.filter((s) => s.state === 'connecting').length === 2,
+      20_000,
+      'both clients to be waiting for a CONNACK',
+    );
     const abortedAt = Date.now();
     controller.abort('SIGINT');
     const summary = await withTimeout(running, 5_000, 'the run to end after the abort');
@@ -44,28 +58,57 @@ for (const threads of [0, 'per-client'] as const) {
     assert.equal(summary.gaveUp, 0);
     assert.equal(broker.connections, 2, 'no attempt after the abort');
     const finals = statuses.filter((s) => ['done', 'failed', 'gave-up'].includes(s.state));
-    assert.deepEqual(finals.map((s) => s.state), ['done', 'done']);
+    assert.deepEqual(
+      finals.map((s) => s.state),
+      ['done', 'done'],
+    );
   });
 }
 
 test('Ctrl-C while --connect-rate holds clients back: the ones never connected end as done, none failed', async (t) => {
   const broker = await aedesForTest(t);
   // Client 0 at once, then one every 2 s: clients 1-3 are waiting for their turn.
-  const { controller, statuses, changed, running } = abortableRun(t, { brokers: [broker.url], clients: 4, duration: '60s', connectRate: 0.5, threads: 0 });
-  await changed.until(() => statuses.some((s) => s.client === 0 && s.state === 'ready'), 20_000, 'client 0 to be ready');
+  const { controller, statuses, changed, running } = abortableRun(t, {
+    brokers: [broker.url],
+    clients: 4,
+    duration: '60s',
+    connectRate: 0.5,
+    threads: 0,
+  });
+  await changed.until(
+    () => statuses.some((s) => s.client === 0 && s.state === 'ready'),
+    20_000,
+    'client 0 to be ready',
+  );
   controller.abort('SIGINT');
   const summary = await withTimeout(running, 10_000, 'the run to end after the abort');
-  assert.equal(summary.failed, 0, JSON.stringify(statuses.filter((s) => s.state === 'failed').map((s) => s.error?.message)));
+  assert.equal(
+    summary.failed,
+    0,
+    JSON.stringify(statuses.filter((s) => s.state === 'failed').map((s) => s.error?.message)),
+  );
   assert.equal(summary.interrupted, true);
   for (let client = 1; client < 4; client++) {
-    assert.deepEqual(statuses.filter((s) => s.client === client).map((s) => s.state), ['done'], `client ${client} never connected and ended as done`);
+    assert.deepEqual(
+      statuses.filter((s) => s.client === client).map((s) => s.state),
+      ['done'],
+      `client ${client} never connected and ended as done`,
+    );
   }
 });
 
 test('CLI: SIGINT during --connect-rate pacing exits 130 with no failed clients', async (t) => {
   const broker = await aedesForTest(t);
-  const cli = spawnCli(t, ['run', '-b', broker.url, '-c', '3', '--duration', '60s', '--connect-rate', '0.5', '--json'], { json: true });
-  await cli.changed.until(() => cli.lines.some((l) => l.type === 'status' && l.client === 0 && l.state === 'ready'), 30_000, 'client 0 to be ready');
+  const cli = spawnCli(
+    t,
+    ['run', '-b', broker.url, '-c', '3', '--duration', '60s', '--connect-rate', '0.5', '--json'],
+    { json: true },
+  );
+  await cli.changed.until(
+    () => cli.lines.some((l) => l.type === 'status' && l.client === 0 && l.state === 'ready'),
+    30_000,
+    'client 0 to be ready',
+  );
   cli.child.kill('SIGINT');
   const { code } = await withTimeout(cli.exit, 20_000, 'the CLI to exit after SIGINT');
   const summary = cli.lines.at(-1)!;
@@ -79,16 +122,26 @@ test('a workload that fails before the first connection is reported with its own
   const broker = await aedesForTest(t);
   // At import: the module is loaded once up front, so the run is refused with the module's own error.
   const broken = tempFile(t, 'import.mjs', `throw new Error('boom at import');`);
-  await assert.rejects(run({ brokers: [broker.url], clients: 2, count: 5, workload: broken, threads: 0 }), (err: unknown) => {
-    assert.ok(err instanceof UsageError, String(err));
-    assert.match(err.message, /--workload .*import\.mjs: Error: boom at import$/);
-    return true;
-  });
+  await assert.rejects(
+    run({ brokers: [broker.url], clients: 2, count: 5, workload: broken, threads: 0 }),
+    (err: unknown) => {
+      assert.ok(err instanceof UsageError, String(err));
+      assert.match(err.message, /--workload .*import\.mjs: Error: boom at import$/);
+      return true;
+    },
+  );
   // In setup: each client's own, reported as that client's failure.
   const file = tempFile(t, 'setup.mjs', `export function setup() { throw new Error('boom in setup'); }`);
   const statuses: StatusLine[] = [];
   const summary = await withTimeout(
-    run({ brokers: [broker.url], clients: 2, count: 5, workload: file, threads: 0, onEvent: (e) => e.type === 'status' && statuses.push(e) }),
+    run({
+      brokers: [broker.url],
+      clients: 2,
+      count: 5,
+      workload: file,
+      threads: 0,
+      onEvent: (e) => e.type === 'status' && statuses.push(e),
+    }),
     20_000,
     'the run with a workload failing in setup',
   );

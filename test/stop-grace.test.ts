@@ -41,7 +41,11 @@ test('stop: sessions get the whole --drain-timeout (longer than the connect time
   assert.equal(summary.expected, 10, 'the accounting of both clients survived');
   assert.equal(summary.inFlight, 10, 'every unacknowledged message is in flight, not lost');
   assert.equal(summary.lost, 0);
-  assert.deepEqual([...broker.disconnected].sort(), ['mqtt-fleet-noack-0', 'mqtt-fleet-noack-1'], 'both sent DISCONNECT after the drain');
+  assert.deepEqual(
+    [...broker.disconnected].sort(),
+    ['mqtt-fleet-noack-0', 'mqtt-fleet-noack-1'],
+    'both sent DISCONNECT after the drain',
+  );
 });
 
 test('a thread that does not finish after stop is terminated at the grace: its client failed with why, the counters so far kept, exit 1 though interrupted', async (t) => {
@@ -61,8 +65,30 @@ test('a thread that does not finish after stop is terminated at the grace: its c
   );
   const cli = spawnCli(
     t,
-    ['run', '-b', mosquitto.url, '-c', '3', '--rate', '20', '--duration', '60s', '--run-id', 'grace', '--workload', workload,
-      '--connect-timeout', '500ms', '--drain-timeout', '500ms', '--hook-timeout', '500ms', '--json', '--stats-interval', '200ms'],
+    [
+      'run',
+      '-b',
+      mosquitto.url,
+      '-c',
+      '3',
+      '--rate',
+      '20',
+      '--duration',
+      '60s',
+      '--run-id',
+      'grace',
+      '--workload',
+      workload,
+      '--connect-timeout',
+      '500ms',
+      '--drain-timeout',
+      '500ms',
+      '--hook-timeout',
+      '500ms',
+      '--json',
+      '--stats-interval',
+      '200ms',
+    ],
     { json: true },
   );
   const stats = (): Record<string, unknown>[] => cli.lines.filter((l) => l.type === 'stats');
@@ -85,7 +111,14 @@ test('a thread that does not finish after stop is terminated at the grace: its c
   const failed = cli.lines.filter((l) => l.type === 'status' && l.state === 'failed');
   assert.equal(failed.length, 1);
   assert.equal(at(failed, 0).client, 1);
-  assert.match((at(failed, 0).error as { message: string }).message, /its thread did not finish within 7000 ms of stop and was terminated/);
-  assert.deepEqual(mosquitto.withoutDisconnect(['mqtt-fleet-grace-0', 'mqtt-fleet-grace-2']), [], 'the other clients left cleanly');
+  assert.match(
+    (at(failed, 0).error as { message: string }).message,
+    /its thread did not finish within 7000 ms of stop and was terminated/,
+  );
+  assert.deepEqual(
+    mosquitto.withoutDisconnect(['mqtt-fleet-grace-0', 'mqtt-fleet-grace-2']),
+    [],
+    'the other clients left cleanly',
+  );
   assert.doesNotMatch(cli.stderr(), /\n\s+at /, 'no stack trace');
 });

@@ -18,11 +18,31 @@ function lastStates(statuses: StatusLine[]): Map<number, StatusLine> {
 }
 
 const BROKEN_MODULES = [
-  { what: 'loops for ever at import', source: 'for (;;) {}\n', error: /--workload \S*client\.mjs: loading it did not finish within 1000 ms \(--hook-timeout\)/ },
-  { what: 'waits for ever at import', source: 'await new Promise(() => setInterval(() => {}, 1000));\n', error: /--workload \S*client\.mjs: loading it did not finish within 1000 ms/ },
-  { what: 'throws at import', source: "throw new Error('no config for this workload');\n", error: /--workload \S*client\.mjs: Error: no config for this workload/ },
-  { what: 'has a syntax error', source: 'export function setup(ctx) {\n  let x = ;\n}\n', error: /--workload \S*client\.mjs: SyntaxError: Unexpected token ';' \(\S*client\.mjs:2\)/ },
-  { what: 'exports a hook that is not a function', source: 'export const onConnect = 42;\n', error: /--workload \S*client\.mjs: onConnect must be a function/ },
+  {
+    what: 'loops for ever at import',
+    source: 'for (;;) {}\n',
+    error: /--workload \S*client\.mjs: loading it did not finish within 1000 ms \(--hook-timeout\)/,
+  },
+  {
+    what: 'waits for ever at import',
+    source: 'await new Promise(() => setInterval(() => {}, 1000));\n',
+    error: /--workload \S*client\.mjs: loading it did not finish within 1000 ms/,
+  },
+  {
+    what: 'throws at import',
+    source: "throw new Error('no config for this workload');\n",
+    error: /--workload \S*client\.mjs: Error: no config for this workload/,
+  },
+  {
+    what: 'has a syntax error',
+    source: 'export function setup(ctx) {\n  let x = ;\n}\n',
+    error: /--workload \S*client\.mjs: SyntaxError: Unexpected token ';' \(\S*client\.mjs:2\)/,
+  },
+  {
+    what: 'exports a hook that is not a function',
+    source: 'export const onConnect = 42;\n',
+    error: /--workload \S*client\.mjs: onConnect must be a function/,
+  },
 ];
 
 for (const { what, source, error } of BROKEN_MODULES) {
@@ -30,7 +50,19 @@ for (const { what, source, error } of BROKEN_MODULES) {
     const broker = await new ConnectCounter().listen();
     t.after(() => broker.close());
     const file = workload(t, source);
-    const cli = spawnCli(t, ['run', '-b', broker.url, '-c', '3', '--count', '5', '--workload', file, '--hook-timeout', '1s']);
+    const cli = spawnCli(t, [
+      'run',
+      '-b',
+      broker.url,
+      '-c',
+      '3',
+      '--count',
+      '5',
+      '--workload',
+      file,
+      '--hook-timeout',
+      '1s',
+    ]);
     const { code } = await withTimeout(cli.exit, 30_000, 'the CLI to refuse the workload');
     assert.equal(code, 2, cli.stderr());
     const lines = cli.stderr().trim().split('\n');
@@ -47,11 +79,17 @@ test('a scenario group whose workload throws at import is refused naming the sce
   const dir = tempDir(t, 'hang-scenario');
   writeFileSync(join(dir, 'bad.mjs'), "throw new TypeError('bad.mjs wants an API key');\n");
   const scenario = join(dir, 'fleet.yaml');
-  writeFileSync(scenario, `groups:\n  - name: sensors\n    count: 2\n    workload: bad.mjs\n    publish: { topic: 's/{n}', count: 3 }\n  - name: plain\n    count: 1\n`);
+  writeFileSync(
+    scenario,
+    `groups:\n  - name: sensors\n    count: 2\n    workload: bad.mjs\n    publish: { topic: 's/{n}', count: 3 }\n  - name: plain\n    count: 1\n`,
+  );
   const cli = spawnCli(t, ['run', '-b', broker.url, '--scenario', scenario]);
   const { code } = await withTimeout(cli.exit, 30_000, 'the CLI to refuse the scenario');
   assert.equal(code, 2, cli.stderr());
-  assert.match(cli.stderr(), /fleet\.yaml: the workload \S*bad\.mjs of group sensors: TypeError: bad\.mjs wants an API key/);
+  assert.match(
+    cli.stderr(),
+    /fleet\.yaml: the workload \S*bad\.mjs of group sensors: TypeError: bad\.mjs wants an API key/,
+  );
   assert.equal(broker.connections, 0);
 });
 
@@ -69,20 +107,43 @@ for (const threads of ['per-client', '3']) {
     const controller = new AbortController();
     t.after(() => controller.abort('SIGINT'));
     const summary = await withTimeout(
-      run({ brokers: [broker.url], clients: pool ? 5 : 4, count: 5, rate: 50, threads, workload: file, hookTimeout: '1s', runId: `block${threads}`, signal: controller.signal, onEvent: (e: RunEvent) => e.type === 'status' && statuses.push(e) }),
+      run({
+        brokers: [broker.url],
+        clients: pool ? 5 : 4,
+        count: 5,
+        rate: 50,
+        threads,
+        workload: file,
+        hookTimeout: '1s',
+        runId: `block${threads}`,
+        signal: controller.signal,
+        onEvent: (e: RunEvent) => e.type === 'status' && statuses.push(e),
+      }),
       60_000,
       'the run to end despite the blocked hooks',
     );
     const last = lastStates(statuses);
     assert.equal(last.get(1)!.state, 'failed');
-    assert.match(last.get(1)!.error!.message, /^workload setup did not finish within 1000 ms: it blocked its thread, which was terminated$/);
+    assert.match(
+      last.get(1)!.error!.message,
+      /^workload setup did not finish within 1000 ms: it blocked its thread, which was terminated$/,
+    );
     if (pool) {
       // Each blocked thread takes its other client down with it, each told why.
-      assert.match(last.get(4)!.error!.message, /^worker thread terminated: mqtt-fleet-block3-1's workload setup did not finish within 1000 ms and blocked it$/);
+      assert.match(
+        last.get(4)!.error!.message,
+        /^worker thread terminated: mqtt-fleet-block3-1's workload setup did not finish within 1000 ms and blocked it$/,
+      );
       assert.equal(last.get(3)!.state, 'failed');
-      assert.match(last.get(3)!.error!.message, /^workload onMessage did not finish within 1000 ms: it blocked its thread, which was terminated$/);
+      assert.match(
+        last.get(3)!.error!.message,
+        /^workload onMessage did not finish within 1000 ms: it blocked its thread, which was terminated$/,
+      );
       assert.equal(last.get(0)!.state, 'failed');
-      assert.match(last.get(0)!.error!.message, /^worker thread terminated: mqtt-fleet-block3-3's workload onMessage did not finish within 1000 ms and blocked it$/);
+      assert.match(
+        last.get(0)!.error!.message,
+        /^worker thread terminated: mqtt-fleet-block3-3's workload onMessage did not finish within 1000 ms and blocked it$/,
+      );
       assert.equal(last.get(2)!.state, 'done', 'the client on the third thread finished');
       assert.equal(summary.failed, 4);
     } else {
@@ -97,7 +158,23 @@ for (const threads of ['per-client', '3']) {
 test('--threads 0: a hook that blocks the main loop ends the process through the watchdog thread: one line on stderr, SIGKILL (137)', async (t) => {
   const broker = await aedesForTest(t);
   const file = workload(t, `export function setup(ctx) { if (ctx.index === 1) for (;;) {} }`);
-  const cli = spawnCli(t, ['run', '-b', broker.url, '-c', '3', '--count', '5', '--threads', '0', '--workload', file, '--hook-timeout', '1s', '--run-id', 'dog']);
+  const cli = spawnCli(t, [
+    'run',
+    '-b',
+    broker.url,
+    '-c',
+    '3',
+    '--count',
+    '5',
+    '--threads',
+    '0',
+    '--workload',
+    file,
+    '--hook-timeout',
+    '1s',
+    '--run-id',
+    'dog',
+  ]);
   const exit = await withTimeout(cli.exit, 30_000, 'the watchdog to end the process');
   assert.equal(exit.signal, 'SIGKILL', `ended by the watchdog: ${JSON.stringify(exit)} ${cli.stderr().slice(-500)}`);
   assert.match(
@@ -109,9 +186,32 @@ test('--threads 0: a hook that blocks the main loop ends the process through the
 test('Ctrl-C while a hook blocks its thread: a summary within a bounded time, the blocked client failed', async (t) => {
   const broker = await aedesForTest(t);
   const file = workload(t, `export function setup(ctx) { if (ctx.index === 1) for (;;) {} }`);
-  const cli = spawnCli(t, ['run', '-b', broker.url, '-c', '3', '--duration', '60s', '--workload', file, '--hook-timeout', '3s', '--json', '--run-id', 'ctrlc'], { json: true });
+  const cli = spawnCli(
+    t,
+    [
+      'run',
+      '-b',
+      broker.url,
+      '-c',
+      '3',
+      '--duration',
+      '60s',
+      '--workload',
+      file,
+      '--hook-timeout',
+      '3s',
+      '--json',
+      '--run-id',
+      'ctrlc',
+    ],
+    { json: true },
+  );
   // The others are ready (waiting at the barrier for client 1, which never will be).
-  await cli.changed.until(() => cli.lines.filter((l) => l.type === 'status' && l.state === 'ready').length === 2, 30_000, 'the other clients to be ready');
+  await cli.changed.until(
+    () => cli.lines.filter((l) => l.type === 'status' && l.state === 'ready').length === 2,
+    30_000,
+    'the other clients to be ready',
+  );
   cli.child.kill('SIGINT');
   // The bound: a summary within 15 s of the Ctrl-C, or the wait fails.
   const exit = await withTimeout(cli.exit, 15_000, 'a summary after the first Ctrl-C');

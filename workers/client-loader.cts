@@ -14,8 +14,17 @@ const { file, source, cache } = bundle;
 const script = new Script(source ?? '', { filename: file, cachedData: cache });
 // The script keeps its own copy of the text; this one would stay alive in workerData for nothing.
 bundle.source = null;
-const loaded: { exports: { default?: unknown; useModuleLoader?: (load: (specifier: string) => Promise<unknown>) => void } } = { exports: {} };
-(script.runInThisContext() as (...args: unknown[]) => void).call(loaded.exports, loaded.exports, createRequire(file), loaded, file, dirname(file));
+const loaded: {
+  exports: { default?: unknown; useModuleLoader?: (load: (specifier: string) => Promise<unknown>) => void };
+} = { exports: {} };
+(script.runInThisContext() as (...args: unknown[]) => void).call(
+  loaded.exports,
+  loaded.exports,
+  createRequire(file),
+  loaded,
+  file,
+  dirname(file),
+);
 // A script compiled by vm.Script has no import() of its own on Node 20 (a --workload module, the
 // WebSocket transport need one): this file's, resolving from here, beside the bundle.
 loaded.exports.useModuleLoader?.((specifier) => import(specifier));

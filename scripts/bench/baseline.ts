@@ -108,7 +108,8 @@ clearTimeout(timeout);
 await Promise.all(fleet.map((c) => c.endAsync()));
 
 latencies.sort((a, b) => a - b);
-const at = (p: number): number => Math.round((latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0) * 1000) / 1000;
+const at = (p: number): number =>
+  Math.round((latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0) * 1000) / 1000;
 const durationMs = lastReceiveAt - publishStart;
 console.log(
   JSON.stringify({

@@ -33,15 +33,22 @@ const { values } = parseArgs({
 const clients = Number(values.clients);
 const shards = Number(values.shards);
 const log = (text: string): void => void process.stderr.write(`${text}\n`);
-const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const rssMb = (pid: number): number =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
-const brokers = await Promise.all(Array.from({ length: shards }, () => Mosquitto.start('max_connections -1\nmax_queued_messages 0', { verbose: false })));
+const brokers = await Promise.all(
+  Array.from({ length: shards }, () =>
+    Mosquitto.start('max_connections -1\nmax_queued_messages 0', { verbose: false }),
+  ),
+);
 // Whatever happens below, the brokers this script started are stopped.
 process.on('exit', () => brokers.forEach((b) => b.pid && process.kill(b.pid, 'SIGKILL')));
 const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-50k-'));
 const started = Date.now();
 const startAt = new Date(started + Number(values['connect-budget']) * 1000);
-log(`${clients} clients in ${shards} shard processes against ${shards} Mosquittos; publishing at ${startAt.toISOString()}`);
+log(
+  `${clients} clients in ${shards} shard processes against ${shards} Mosquittos; publishing at ${startAt.toISOString()}`,
+);
 
 interface Shard {
   pid: number;
@@ -50,11 +57,42 @@ interface Shard {
   exit: Promise<number | null>;
 }
 const running: Shard[] = Array.from({ length: shards }, (_, i) => {
-  const args = ['run', '--shard', `${i}/${shards}`, '--run-id', 'conn50k', '-c', String(clients), '--threads', values.threads, '--count', '1', '--rate', '1'];
-  args.push('--sub-topic', '', '--start-at', startAt.toISOString(), '--stats-interval', '500ms', '--json', '--log-level', 'warn', '--out', `result=${join(dir, `shard-${i}.json`)}`);
+  const args = [
+    'run',
+    '--shard',
+    `${i}/${shards}`,
+    '--run-id',
+    'conn50k',
+    '-c',
+    String(clients),
+    '--threads',
+    values.threads,
+    '--count',
+    '1',
+    '--rate',
+    '1',
+  ];
+  args.push(
+    '--sub-topic',
+    '',
+    '--start-at',
+    startAt.toISOString(),
+    '--stats-interval',
+    '500ms',
+    '--json',
+    '--log-level',
+    'warn',
+    '--out',
+    `result=${join(dir, `shard-${i}.json`)}`,
+  );
   for (const b of brokers) args.push('-b', b.url);
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const shard: Shard = { pid: child.pid!, connected: 0, allConnectedAt: 0, exit: new Promise((resolve) => child.on('exit', resolve)) };
+  const shard: Shard = {
+    pid: child.pid!,
+    connected: 0,
+    allConnectedAt: 0,
+    exit: new Promise((resolve) => child.on('exit', resolve)),
+  };
   const mine = Array.from({ length: clients }, (_, n) => n).filter((n) => n % shards === i).length;
   let partial = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -73,7 +111,10 @@ const running: Shard[] = Array.from({ length: shards }, (_, i) => {
 // Sample just before the common start: every shard holds all its connections then.
 await new Promise<void>((resolve) => setTimeout(resolve, startAt.getTime() - Date.now() - 1500));
 const ports = brokers.map((b) => b.port);
-const established = execFileSync('ss', ['-Htn', 'state', 'established'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+const established = execFileSync('ss', ['-Htn', 'state', 'established'], {
+  encoding: 'utf8',
+  maxBuffer: 64 * 1024 * 1024,
+})
   .split('\n')
   .filter((l) => ports.some((p) => l.split(/\s+/)[2]?.endsWith(`:${p}`))).length;
 const sample = {
@@ -83,9 +124,14 @@ const sample = {
   clientRssMb: running.map((s) => Math.round(rssMb(s.pid))),
   brokerRssMb: brokers.map((b) => Math.round(rssMb(b.pid!))),
 };
-log(`before the start: ${sample.connected} clients connected by their own count, ${sample.established} connections established on the brokers' ports`);
+log(
+  `before the start: ${sample.connected} clients connected by their own count, ${sample.established} connections established on the brokers' ports`,
+);
 const codes = await Promise.all(running.map((s) => s.exit));
-const results = Array.from({ length: shards }, (_, i) => JSON.parse(readFileSync(join(dir, `shard-${i}.json`), 'utf8')) as ShardResult);
+const results = Array.from(
+  { length: shards },
+  (_, i) => JSON.parse(readFileSync(join(dir, `shard-${i}.json`), 'utf8')) as ShardResult,
+);
 const { summary } = mergeResults(results);
 await Promise.all(brokers.map((b) => b.stop()));
 rmSync(dir, { recursive: true, force: true });
@@ -104,11 +150,19 @@ const out = {
   clientRssKbPerConnection: Math.round((sample.clientRssMb.reduce((a, b) => a + b, 0) * 1024) / clients),
   brokerRssMb: sample.brokerRssMb,
   brokerRssKbPerConnection: Math.round((sample.brokerRssMb.reduce((a, b) => a + b, 0) * 10240) / clients) / 10,
-  merged: { connected: summary.connected, gaveUp: summary.gaveUp, published: summary.published, received: summary.received, lost: summary.lost },
+  merged: {
+    connected: summary.connected,
+    gaveUp: summary.gaveUp,
+    published: summary.published,
+    received: summary.received,
+    lost: summary.lost,
+  },
 };
 process.stdout.write(`${JSON.stringify(out)}\n`);
 log('');
-log('| clients | shard processes x Mosquittos | connected at once | all connected after | connect time per shard | RSS per connection, mqtt-fleet | RSS per connection, Mosquitto |');
+log(
+  '| clients | shard processes x Mosquittos | connected at once | all connected after | connect time per shard | RSS per connection, mqtt-fleet | RSS per connection, Mosquitto |',
+);
 log('| ---: | ---: | ---: | ---: | --- | ---: | ---: |');
 log(
   `| ${clients.toLocaleString('en-US')} | ${shards} x ${shards} | ${sample.connected.toLocaleString('en-US')} (${sample.established.toLocaleString('en-US')} sockets on the brokers) | ${(allConnectedMs / 1000).toFixed(1)} s | ${out.connectMsPerShard.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')} | ${out.clientRssKbPerConnection} KB | ${out.brokerRssKbPerConnection} KB |`,

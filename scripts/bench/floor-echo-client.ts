@@ -109,7 +109,12 @@ async function main(): Promise<void> {
   });
   const clients = Number(values.clients);
   const rate = Number(values.rate);
-  const plan: Plan = { port: Number(values.port), rate, count: Math.round((rate * Number(values['duration-ms'])) / 1000), size: Number(values.size) };
+  const plan: Plan = {
+    port: Number(values.port),
+    rate,
+    count: Math.round((rate * Number(values['duration-ms'])) / 1000),
+    size: Number(values.size),
+  };
   const threaded = values.threads === 'each';
   const results: Done[] = [];
   let allDone!: () => void;
@@ -160,7 +165,8 @@ async function main(): Promise<void> {
     offset += r.received;
   }
   all.sort();
-  const pick = (p: number): number | null => (all.length ? Math.round(at(all, Math.min(all.length - 1, Math.floor((p / 100) * all.length))) * 1000) / 1000 : null);
+  const pick = (p: number): number | null =>
+    all.length ? Math.round(at(all, Math.min(all.length - 1, Math.floor((p / 100) * all.length))) * 1000) / 1000 : null;
   const total = process.cpuUsage();
   process.stdout.write(
     `${JSON.stringify({

@@ -43,7 +43,10 @@ export interface ThreadsResult {
   wholeProcessCpuMs: number;
 }
 
-const n = (x: number, digits = 0): string => (Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '—');
+const n = (x: number, digits = 0): string =>
+  Number.isFinite(x)
+    ? x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : '—';
 
 export function echoTable(results: EchoResult[]): string[] {
   const out = [
@@ -64,14 +67,19 @@ export function echoTable(results: EchoResult[]): string[] {
 }
 
 export function threadsTable(results: ThreadsResult[]): string[] {
-  const out = ['| threads | started as | all up after | CPU ms per thread | RSS MB per thread | peak RSS MB | stopped in |', '| ---: | --- | ---: | ---: | ---: | ---: | ---: |'];
+  const out = [
+    '| threads | started as | all up after | CPU ms per thread | RSS MB per thread | peak RSS MB | stopped in |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
   for (const r of results) {
     const how = r.via === 'bare' ? 'bare `new Worker`' : 'piscina, a trivial task each';
     if (r.reps === 0) {
       out.push(`| ${n(r.threads)} | ${how} | failed (${r.failures}) | | | | |`);
       continue;
     }
-    out.push(`| ${n(r.threads)} | ${how} | ${n(r.startMs / 1000, 2)} s | ${n(r.cpuMsPerThread, 1)} | ${n(r.rssMbPerThread, 2)} | ${n(r.peakRssMb)} | ${n(r.stopMs / 1000, 2)} s |`);
+    out.push(
+      `| ${n(r.threads)} | ${how} | ${n(r.startMs / 1000, 2)} s | ${n(r.cpuMsPerThread, 1)} | ${n(r.rssMbPerThread, 2)} | ${n(r.peakRssMb)} | ${n(r.stopMs / 1000, 2)} s |`,
+    );
   }
   return out;
 }

@@ -15,7 +15,9 @@ import { RELEASE, UP } from './floor-thread.js';
 
 const THREAD = new URL('./floor-thread.js', import.meta.url);
 
-const { values } = parseArgs({ options: { threads: { type: 'string', default: '100' }, via: { type: 'string', default: 'bare' } } });
+const { values } = parseArgs({
+  options: { threads: { type: 'string', default: '100' }, via: { type: 'string', default: 'bare' } },
+});
 const n = Number(values.threads);
 const via = values.via;
 if (!Number.isInteger(n) || n < 1) throw new Error(`--threads must be a positive integer (got ${values.threads})`);

@@ -47,7 +47,9 @@ for (const [name, ok] of [
   ['--threads', threadCounts.every((n) => Number.isInteger(n) && n >= 1)],
 ] as const) {
   if (!ok) {
-    process.stderr.write(`floor: bad ${name} (reps: a positive integer; only: echo or threads; duration-ms: at least 100; threads: positive integers, comma-separated)\n`);
+    process.stderr.write(
+      `floor: bad ${name} (reps: a positive integer; only: echo or threads; duration-ms: at least 100; threads: positive integers, comma-separated)\n`,
+    );
     process.exit(2);
   }
 }
@@ -80,7 +82,10 @@ async function runScript(file: string, args: string[], timeoutMs: number): Promi
   }, timeoutMs);
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   clearTimeout(timer);
-  const run = { wallMs: Math.round(performance.now() - startedAt), processCpuMs: Math.round(exitedChildrenCpuMs() - cpuBefore) };
+  const run = {
+    wallMs: Math.round(performance.now() - startedAt),
+    processCpuMs: Math.round(exitedChildrenCpuMs() - cpuBefore),
+  };
   const last = out.trim().split('\n').at(-1);
   if (timedOut) return { ...run, json: null, reason: `killed after ${timeoutMs / 1000} s` };
   if (code !== 0 || !last) return { ...run, json: null, reason: `exit ${code}: ${err.slice(-500)}` };
@@ -89,7 +94,9 @@ async function runScript(file: string, args: string[], timeoutMs: number): Promi
 
 /** The echo server, in a process of its own for one part of the run. */
 async function echoServer(nagle: boolean): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [script('floor-echo'), ...(nagle ? ['--nagle'] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script('floor-echo'), ...(nagle ? ['--nagle'] : [])], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`echo server exited (${code}) before listening`)));
     child.stdout.once('data', (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { port: number }).port));
@@ -100,7 +107,8 @@ async function echoServer(nagle: boolean): Promise<{ port: number; pid: number; 
 }
 
 const num = (j: Json, key: string): number => Number(j[key]);
-const latency = (j: Json, key: 'p50' | 'p99' | 'p999'): number => Number((j.latencyMs as Record<string, number | null>)[key]);
+const latency = (j: Json, key: 'p50' | 'p99' | 'p999'): number =>
+  Number((j.latencyMs as Record<string, number | null>)[key]);
 
 async function echoPart(): Promise<EchoResult[]> {
   const results: EchoResult[] = [];
@@ -111,14 +119,20 @@ async function echoPart(): Promise<EchoResult[]> {
   for (const nagle of [false, true]) {
     const workload = `FLOOR-echo-${nagle ? 'nagle' : 'nodelay'}`;
     const server = await echoServer(nagle);
-    log(`${workload}: 20 clients x 500 frames/s x 64 B for ${Number(values['duration-ms']) / 1000} s over TCP, echo server with Nagle ${nagle ? 'on' : 'off'} (port ${server.port})`);
+    log(
+      `${workload}: 20 clients x 500 frames/s x 64 B for ${Number(values['duration-ms']) / 1000} s over TCP, echo server with Nagle ${nagle ? 'on' : 'off'} (port ${server.port})`,
+    );
     const runs = new Map<string, Json[]>(variants.map((v) => [v.name, []]));
     const failures = new Map<string, number>(variants.map((v) => [v.name, 0]));
     try {
       for (let rep = 1; rep <= reps; rep++) {
         for (const v of variants) {
           const echoBefore = processCpuMs(server.pid);
-          const run = await runScript(script('floor-echo-client'), ['--port', String(server.port), '--threads', v.threads, '--duration-ms', values['duration-ms']], 120_000);
+          const run = await runScript(
+            script('floor-echo-client'),
+            ['--port', String(server.port), '--threads', v.threads, '--duration-ms', values['duration-ms']],
+            120_000,
+          );
           const echoCpuMs = Math.round(processCpuMs(server.pid) - echoBefore);
           if (!run.json) {
             failures.set(v.name, failures.get(v.name)! + 1);
@@ -126,7 +140,16 @@ async function echoPart(): Promise<EchoResult[]> {
             log(`  ${v.name.padEnd(14)} rep ${rep}: FAILED: ${run.reason}`);
             continue;
           }
-          const m = { ...run.json, type: 'floor-measurement', workload, variant: v.name, rep, wallMs: run.wallMs, wholeProcessCpuMs: run.processCpuMs, echoCpuMs };
+          const m = {
+            ...run.json,
+            type: 'floor-measurement',
+            workload,
+            variant: v.name,
+            rep,
+            wallMs: run.wallMs,
+            wholeProcessCpuMs: run.processCpuMs,
+            echoCpuMs,
+          };
           emit(m);
           runs.get(v.name)!.push(m);
           const j = run.json;
@@ -156,9 +179,18 @@ async function echoPart(): Promise<EchoResult[]> {
         cpuMs: cpu,
         cpuUsPerFrame: round((cpu * 1000) / received, 1),
         cpuVsOneLoop: round(cpu / loopCpu),
-        latencyP50Ms: round(med((j) => latency(j, 'p50')), 3),
-        latencyP99Ms: round(med((j) => latency(j, 'p99')), 3),
-        latencyP999Ms: round(med((j) => latency(j, 'p999')), 3),
+        latencyP50Ms: round(
+          med((j) => latency(j, 'p50')),
+          3,
+        ),
+        latencyP99Ms: round(
+          med((j) => latency(j, 'p99')),
+          3,
+        ),
+        latencyP999Ms: round(
+          med((j) => latency(j, 'p999')),
+          3,
+        ),
         wakeUps: med((j) => num(j, 'voluntaryContextSwitches')),
         framesPerWakeUp: round(received / med((j) => num(j, 'voluntaryContextSwitches')), 1),
         readyMs: med((j) => num(j, 'readyMs')),
@@ -175,25 +207,45 @@ async function echoPart(): Promise<EchoResult[]> {
 
 async function threadsPart(): Promise<ThreadsResult[]> {
   const workload = 'FLOOR-threads';
-  const variants = threadCounts.flatMap((n) => (['bare', 'piscina'] as const).map((via) => ({ name: `${via === 'bare' ? 'bare Worker' : 'piscina'} x ${n.toLocaleString('en-US')}`, via, n })));
+  const variants = threadCounts.flatMap((n) =>
+    (['bare', 'piscina'] as const).map((via) => ({
+      name: `${via === 'bare' ? 'bare Worker' : 'piscina'} x ${n.toLocaleString('en-US')}`,
+      via,
+      n,
+    })),
+  );
   log(`${workload}: starting N worker threads that do nothing, bare and through piscina`);
   const runs = new Map<string, Json[]>(variants.map((v) => [v.name, []]));
   const failures = new Map<string, number>(variants.map((v) => [v.name, 0]));
   for (let rep = 1; rep <= reps; rep++) {
     for (const v of variants) {
       // About 40 ms of CPU per thread on 2 cores, ten times over for a loaded machine.
-      const run = await runScript(script('floor-threads'), ['--threads', String(v.n), '--via', v.via], Math.max(60_000, v.n * 400));
+      const run = await runScript(
+        script('floor-threads'),
+        ['--threads', String(v.n), '--via', v.via],
+        Math.max(60_000, v.n * 400),
+      );
       if (!run.json) {
         failures.set(v.name, failures.get(v.name)! + 1);
         emit({ type: 'floor-failure', workload, variant: v.name, rep, reason: run.reason, wallMs: run.wallMs });
         log(`  ${v.name.padEnd(20)} rep ${rep}: FAILED: ${run.reason}`);
         continue;
       }
-      const m = { ...run.json, type: 'floor-measurement', workload, variant: v.name, rep, wallMs: run.wallMs, wholeProcessCpuMs: run.processCpuMs };
+      const m = {
+        ...run.json,
+        type: 'floor-measurement',
+        workload,
+        variant: v.name,
+        rep,
+        wallMs: run.wallMs,
+        wholeProcessCpuMs: run.processCpuMs,
+      };
       emit(m);
       runs.get(v.name)!.push(m);
       const j = run.json;
-      log(`  ${v.name.padEnd(20)} rep ${rep}: all up after ${num(j, 'startMs')} ms, ${num(j, 'cpuMsPerThread')} ms CPU and ${num(j, 'rssMbPerThread')} MB RSS per thread, stopped in ${num(j, 'stopMs')} ms`);
+      log(
+        `  ${v.name.padEnd(20)} rep ${rep}: all up after ${num(j, 'startMs')} ms, ${num(j, 'cpuMsPerThread')} ms CPU and ${num(j, 'rssMbPerThread')} MB RSS per thread, stopped in ${num(j, 'stopMs')} ms`,
+      );
     }
   }
   return variants.map((v) => {

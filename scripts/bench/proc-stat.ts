@@ -9,7 +9,10 @@ const TICKS_PER_SEC = 100;
 /** Fields of /proc/PID/stat from field 3 on (the command name, field 2, may hold spaces). */
 function statFields(pid: number | 'self'): number[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  return stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
 }
 
 /** CPU time (user + system, fields 14 and 15) a running process has used so far, all its threads. */

@@ -31,7 +31,8 @@ export function category(symbol: string, kernel: boolean): string {
   if (symbol.startsWith('Builtins_') && /IC|Baseline/.test(symbol)) return 'inline caches, baseline builtins';
   if (symbol.startsWith('Builtins_')) return 'other builtins';
   if (/Scavenge|MarkCompact|Sweeper|Marking|heap::|Heap::|GCTracer/.test(symbol)) return 'GC';
-  if (/Parser|Scanner|BytecodeGenerator|interpreter::|Compiler::|CodeSerializer|Deserializer/.test(symbol)) return 'parse, bytecode, code cache';
+  if (/Parser|Scanner|BytecodeGenerator|interpreter::|Compiler::|CodeSerializer|Deserializer/.test(symbol))
+    return 'parse, bytecode, code cache';
   if (symbol.includes('v8::')) return 'other V8 (runtime, API)';
   if (/node::|uv_|uv__/.test(symbol)) return 'Node, libuv';
   return 'other native (libc, ...)';
@@ -55,11 +56,29 @@ const data = join(dir, 'perf.data');
 try {
   const record = spawnSync(
     'perf',
-    ['record', '-e', 'cpu-clock', '-F', '499', '-g', ...(skipMs > 0 ? ['-D', String(skipMs)] : []), '-o', data, '--', process.execPath, '--perf-basic-prof', CLI, ...positionals],
+    [
+      'record',
+      '-e',
+      'cpu-clock',
+      '-F',
+      '499',
+      '-g',
+      ...(skipMs > 0 ? ['-D', String(skipMs)] : []),
+      '-o',
+      data,
+      '--',
+      process.execPath,
+      '--perf-basic-prof',
+      CLI,
+      ...positionals,
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   if (record.status !== 0) throw new Error(`perf record exited ${record.status}`);
-  const report = spawnSync('perf', ['report', '-i', data, '--no-children', '--sort', 'sym', '--stdio', '-g', 'none'], { encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
+  const report = spawnSync('perf', ['report', '-i', data, '--no-children', '--sort', 'sym', '--stdio', '-g', 'none'], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 2 ** 20,
+  });
   if (report.status !== 0) throw new Error(`perf report exited ${report.status}: ${report.stderr}`);
   const shares = new Map<string, number>();
   for (const line of report.stdout.split('\n')) {
@@ -68,9 +87,15 @@ try {
     const key = category(at(match, 3).trim(), match[2] === 'k');
     shares.set(key, (shares.get(key) ?? 0) + Number(match[1]));
   }
-  const sorted = [...shares].sort((a, b) => b[1] - a[1]).map(([name, percent]) => ({ name, percent: Math.round(percent * 10) / 10 }));
+  const sorted = [...shares]
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, percent]) => ({ name, percent: Math.round(percent * 10) / 10 }));
   process.stdout.write(`${JSON.stringify({ type: 'profile', args: positionals, skipMs, categories: sorted })}\n`);
-  process.stderr.write(['| where | share of CPU samples |', '| --- | ---: |', ...sorted.map((c) => `| ${c.name} | ${c.percent}% |`)].join('\n') + '\n');
+  process.stderr.write(
+    ['| where | share of CPU samples |', '| --- | ---: |', ...sorted.map((c) => `| ${c.name} | ${c.percent}% |`)].join(
+      '\n',
+    ) + '\n',
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
   for (const map of perfMaps()) if (!mapsBefore.has(map)) rmSync(join('/tmp', map), { force: true });

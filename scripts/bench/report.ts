@@ -66,9 +66,14 @@ export function median(values: number[]): number {
 }
 
 /** Rounded, or null for what could not be measured (NaN, infinite). */
-const round = (n: number, digits = 2): number | null => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null);
+const round = (n: number, digits = 2): number | null =>
+  Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null;
 
-export function summarize(workload: Workload, byVariant: Map<string, Measurement[]>, failures: Failure[]): VariantResult[] {
+export function summarize(
+  workload: Workload,
+  byVariant: Map<string, Measurement[]>,
+  failures: Failure[],
+): VariantResult[] {
   const runsOf = (name: string | undefined): Measurement[] => (name === undefined ? [] : (byVariant.get(name) ?? []));
   const med = (name: string | undefined, pick: (m: Measurement) => number): number => median(runsOf(name).map(pick));
   const ref = workload.reference;
@@ -93,31 +98,69 @@ export function summarize(workload: Workload, byVariant: Map<string, Measurement
       receivedPerSec: round(received, 0),
       offeredPerSec: workload.offeredPerSec ?? null,
       keptPace: workload.offeredPerSec ? round(received / workload.offeredPerSec, 3) : null,
-      planned: round(med(name, (m) => m.planned), 0),
-      published: round(med(name, (m) => m.published), 0),
+      planned: round(
+        med(name, (m) => m.planned),
+        0,
+      ),
+      published: round(
+        med(name, (m) => m.published),
+        0,
+      ),
       throughputRatio: round(received / med(ref, (m) => m.receivedPerSec)),
       throughputVsLoop: round(received / med(loop, (m) => m.receivedPerSec)),
-      latencyP50Ms: round(med(name, (m) => m.latencyP50Ms), 3),
-      latencyP99Ms: round(med(name, (m) => m.latencyP99Ms), 3),
-      latencyP999Ms: round(med(name, (m) => m.latencyP999Ms), 3),
+      latencyP50Ms: round(
+        med(name, (m) => m.latencyP50Ms),
+        3,
+      ),
+      latencyP99Ms: round(
+        med(name, (m) => m.latencyP99Ms),
+        3,
+      ),
+      latencyP999Ms: round(
+        med(name, (m) => m.latencyP999Ms),
+        3,
+      ),
       p99VsLoop: round(med(name, (m) => m.latencyP99Ms) / med(loop, (m) => m.latencyP99Ms)),
       p999VsLoop: round(med(name, (m) => m.latencyP999Ms) / med(loop, (m) => m.latencyP999Ms)),
       othersP99Ms: round(othersP99, 3),
       othersP99Ratio: round(othersP99 / med(ref, (m) => m.othersP99Ms)),
       othersP99VsCalm: variant.calm ? round(othersP99 / med(variant.calm, (m) => m.latencyP99Ms)) : null,
       othersP99VsLoop: round(othersP99 / med(loop, (m) => m.latencyP99Ms)),
-      connectMs: round(med(name, (m) => m.connectMs), 0),
-      durationMs: round(med(name, (m) => m.durationMs), 0),
-      toEndOfPublishingMs: round(med(name, (m) => m.connectMs + m.durationMs), 0),
-      wallMs: round(med(name, (m) => m.wallMs), 0),
+      connectMs: round(
+        med(name, (m) => m.connectMs),
+        0,
+      ),
+      durationMs: round(
+        med(name, (m) => m.durationMs),
+        0,
+      ),
+      toEndOfPublishingMs: round(
+        med(name, (m) => m.connectMs + m.durationMs),
+        0,
+      ),
+      wallMs: round(
+        med(name, (m) => m.wallMs),
+        0,
+      ),
       peakRssMb: round(rss, 0),
       rssPerClientKb: round((rss * 1024) / clients, 0),
       rssPerThreadMb: threads > 0 && threads === clients ? round(rss / threads, 1) : null,
-      rssPerAddedThreadMb: from ? round((rss - med(from, (m) => m.peakRssMb)) / (threads - med(from, (m) => m.threads)), 1) : null,
+      rssPerAddedThreadMb: from
+        ? round((rss - med(from, (m) => m.peakRssMb)) / (threads - med(from, (m) => m.threads)), 1)
+        : null,
       lost: runs.length ? Math.max(...runs.map((m) => m.lost)) : null,
-      inFlight: round(med(name, (m) => m.inFlight), 0),
-      clientCpuUsPerMsg: round(med(name, (m) => (m.clientCpuMs * 1000) / Math.max(1, m.received)), 1),
-      brokerCpuUsPerMsg: round(med(name, (m) => (m.brokerCpuMs * 1000) / Math.max(1, m.received)), 1),
+      inFlight: round(
+        med(name, (m) => m.inFlight),
+        0,
+      ),
+      clientCpuUsPerMsg: round(
+        med(name, (m) => (m.clientCpuMs * 1000) / Math.max(1, m.received)),
+        1,
+      ),
+      brokerCpuUsPerMsg: round(
+        med(name, (m) => (m.brokerCpuMs * 1000) / Math.max(1, m.received)),
+        1,
+      ),
       coresBusy: round(med(name, (m) => (m.clientCpuMs + m.brokerCpuMs) / m.wallMs)),
     };
   });

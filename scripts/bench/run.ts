@@ -66,12 +66,20 @@ const emit = (value: object): void => {
 };
 
 /** One run of one variant in a fresh process; a failure (exit code, no result, run timeout) is returned, not thrown. */
-async function measure(workload: Workload, variant: Variant, broker: Mosquitto, rep: number): Promise<Measurement | Failure> {
+async function measure(
+  workload: Workload,
+  variant: Variant,
+  broker: Mosquitto,
+  rep: number,
+): Promise<Measurement | Failure> {
   const url = broker.url;
   const brokerCpuBefore = processCpuMs(broker.pid!);
   const clientCpuBefore = exitedChildrenCpuMs();
   const startedAt = performance.now();
-  const [script, args] = variant.kind === 'baseline' ? [BASELINE, ['--url', url, ...variant.args]] : [CLI, ['run', '--json', '--log-level', 'error', '-b', url, ...variant.args]];
+  const [script, args] =
+    variant.kind === 'baseline'
+      ? [BASELINE, ['--url', url, ...variant.args]]
+      : [CLI, ['run', '--json', '--log-level', 'error', '-b', url, ...variant.args]];
   const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -87,7 +95,14 @@ async function measure(workload: Workload, variant: Variant, broker: Mosquitto, 
   const wallMs = Math.round(performance.now() - startedAt);
   const brokerCpuMs = processCpuMs(broker.pid!) - brokerCpuBefore;
   const clientCpuMs = exitedChildrenCpuMs() - clientCpuBefore;
-  const failure = (reason: string): Failure => ({ type: 'failure', workload: workload.id, variant: variant.name, rep, reason, wallMs });
+  const failure = (reason: string): Failure => ({
+    type: 'failure',
+    workload: workload.id,
+    variant: variant.name,
+    rep,
+    reason,
+    wallMs,
+  });
   if (timedOut) return failure(`killed at the run timeout (${workload.runTimeoutMs / 1000} s)`);
   const last = out.trim().split('\n').at(-1);
   if (!last || (code !== 0 && code !== 1)) return failure(`exit ${code}: ${err.slice(-500)}`);

@@ -82,7 +82,12 @@ const BROKER_NAGLE = QUEUES.join('\n');
 
 const RUN_TIMEOUT_MS = 180_000;
 
-const fleet = (name: string, args: string[], extra: Partial<Variant> = {}): Variant => ({ name, kind: 'fleet', args, ...extra });
+const fleet = (name: string, args: string[], extra: Partial<Variant> = {}): Variant => ({
+  name,
+  kind: 'fleet',
+  args,
+  ...extra,
+});
 const baseline = (args: string[]): Variant => ({ name: 'plain MQTT.js', kind: 'baseline', args });
 
 /** The modes every throughput and latency workload compares. */
@@ -103,7 +108,20 @@ function isolation(cores: number, args: string[], work: string[]): Variant[] {
 export function WORKLOADS(cores: number): Workload[] {
   const w1 = (qos: number): Workload => {
     // Window 100 for both (the broker's max_inflight_messages is raised to match).
-    const args = ['-c', '20', '--count', '10000', '--size', '64', '--rate', '0', '--qos', String(qos), '--max-inflight', '100'];
+    const args = [
+      '-c',
+      '20',
+      '--count',
+      '10000',
+      '--size',
+      '64',
+      '--rate',
+      '0',
+      '--qos',
+      String(qos),
+      '--max-inflight',
+      '100',
+    ];
     return {
       id: `W1-qos${qos}`,
       title: `throughput: 20 clients x 10,000 x 64 B to their own topics, unpaced, QoS ${qos}`,
@@ -112,7 +130,10 @@ export function WORKLOADS(cores: number): Workload[] {
       reference: 'plain MQTT.js',
       loop: 'single loop',
       runTimeoutMs: RUN_TIMEOUT_MS,
-      variants: [baseline(['--clients', '20', '--count', '10000', '--size', '64', '--qos', String(qos)]), ...modes(cores, args)],
+      variants: [
+        baseline(['--clients', '20', '--count', '10000', '--size', '64', '--qos', String(qos)]),
+        ...modes(cores, args),
+      ],
     };
   };
   const w3 = (id: string, config: string, broker: string): Workload => ({
@@ -143,7 +164,11 @@ export function WORKLOADS(cores: number): Workload[] {
       loop: 'single loop',
       offeredPerSec: 20 * 50,
       runTimeoutMs: RUN_TIMEOUT_MS,
-      variants: isolation(cores, ['-c', '20', '--rate', '50', '--duration', '10s'], ['--work', '10ms', '--work-clients', '0']),
+      variants: isolation(
+        cores,
+        ['-c', '20', '--rate', '50', '--duration', '10s'],
+        ['--work', '10ms', '--work-clients', '0'],
+      ),
     },
     {
       // Client 0 gets through 50 of the 500 msg/s due to it (its own publisher, on its thread, falls
@@ -156,7 +181,11 @@ export function WORKLOADS(cores: number): Workload[] {
       loop: 'single loop',
       offeredPerSec: 20 * 500,
       runTimeoutMs: 120_000,
-      variants: isolation(cores, ['-c', '20', '--rate', '500', '--duration', '10s', '--drain-timeout', '2s'], ['--work', '20ms', '--work-clients', '0']),
+      variants: isolation(
+        cores,
+        ['-c', '20', '--rate', '500', '--duration', '10s', '--drain-timeout', '2s'],
+        ['--work', '20ms', '--work-clients', '0'],
+      ),
     },
     {
       id: 'W5',
@@ -177,7 +206,8 @@ export function WORKLOADS(cores: number): Workload[] {
       // 1,000 threads took about 90 s on this machine when issue 11 was filed: the timeout leaves
       // room for a loaded machine. Mosquitto's listen backlog is 100; --connect-concurrency (64) stays under it.
       id: 'W6',
-      title: 'start-up: 20 and 1,000 clients with a thread each, connected and publishing once (one loop and a pool for scale)',
+      title:
+        'start-up: 20 and 1,000 clients with a thread each, connected and publishing once (one loop and a pool for scale)',
       table: 'startup',
       mosquittoConfig: BROKER,
       reference: 'single loop x 1,000',
@@ -186,7 +216,9 @@ export function WORKLOADS(cores: number): Workload[] {
         fleet('single loop x 1,000', ['-c', '1000', '--count', '1', '--rate', '1', '--threads', '0']),
         fleet(`pool of ${cores} x 1,000`, ['-c', '1000', '--count', '1', '--rate', '1', '--threads', String(cores)]),
         fleet('thread per client x 20', ['-c', '20', '--count', '1', '--rate', '1', '--threads', 'per-client']),
-        fleet('thread per client x 1,000', ['-c', '1000', '--count', '1', '--rate', '1', '--threads', 'per-client'], { rssFrom: 'thread per client x 20' }),
+        fleet('thread per client x 1,000', ['-c', '1000', '--count', '1', '--rate', '1', '--threads', 'per-client'], {
+          rssFrom: 'thread per client x 20',
+        }),
       ],
     },
   ];

@@ -20,7 +20,10 @@ export async function startBroker(options: { host?: string; port?: number } = {}
   const port = options.port ?? 0;
   const child = fork(ENTRY, [host, String(port)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
   const address = await new Promise<{ host: string; port: number }>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`embedded broker did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`embedded broker did not start within ${START_TIMEOUT_MS} ms`)),
+      START_TIMEOUT_MS,
+    );
     const fail = (err: Error): void => {
       clearTimeout(timer);
       child.kill('SIGKILL');
@@ -29,7 +32,8 @@ export async function startBroker(options: { host?: string; port?: number } = {}
     child.once('error', fail);
     child.once('exit', (code) => fail(new Error(`embedded broker exited with code ${code} before listening`)));
     child.on('message', (message: BrokerChildMessage) => {
-      if (message.type === 'failed') return fail(new Error(`embedded broker could not listen on ${host}:${port}: ${message.message}`));
+      if (message.type === 'failed')
+        return fail(new Error(`embedded broker could not listen on ${host}:${port}: ${message.message}`));
       clearTimeout(timer);
       child.removeAllListeners('exit');
       child.removeAllListeners('error');

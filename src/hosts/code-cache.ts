@@ -34,7 +34,14 @@ export function bundleCode(url: URL): BundleCode | null {
   }
   const script = new Script(source, { filename: file });
   const exports = {};
-  (script.runInThisContext() as (...args: unknown[]) => void).call(exports, exports, createRequire(file), { exports }, file, file.replace(/\/[^/]*$/, ''));
+  (script.runInThisContext() as (...args: unknown[]) => void).call(
+    exports,
+    exports,
+    createRequire(file),
+    { exports },
+    file,
+    file.replace(/\/[^/]*$/, ''),
+  );
   const data = script.createCachedData();
   const cache = new Uint8Array(new SharedArrayBuffer(data.length));
   cache.set(data);

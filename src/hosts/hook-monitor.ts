@@ -20,7 +20,10 @@ export class HookMonitor {
     const watched = handles
       .filter((h) => h.start.watch !== undefined && h.start.mode !== 'single-loop')
       // A healthy thread beats at least once a batch interval (longer with many threads: plan.ts laneTimers).
-      .map((handle) => ({ handle, reader: new HookWatchReader(handle.start.watch!, hookTimeoutMs + WATCH_GRACE_MS + handle.start.batchIntervalMs) }));
+      .map((handle) => ({
+        handle,
+        reader: new HookWatchReader(handle.start.watch!, hookTimeoutMs + WATCH_GRACE_MS + handle.start.batchIntervalMs),
+      }));
     if (watched.length === 0) return;
     this.timer = setInterval(() => {
       const t = performance.now();

@@ -14,7 +14,8 @@ export class Hosts {
 
   constructor(lanes: readonly LaneStart[]) {
     const count = (mode: LaneStart['mode']): number => lanes.filter((s) => s.mode === mode).length;
-    for (const mode of ['thread-per-client', 'pool'] as const) if (count(mode) > 0) this.hosts.set(mode, new WorkerHost(mode, count(mode)));
+    for (const mode of ['thread-per-client', 'pool'] as const)
+      if (count(mode) > 0) this.hosts.set(mode, new WorkerHost(mode, count(mode)));
     if (count('single-loop') > 0) this.hosts.set('single-loop', new LocalHost());
   }
 

@@ -44,7 +44,9 @@ export class WorkerHost implements Host {
     const { ours, theirs } = channel();
     // piscina terminates the thread of a running task whose signal aborts.
     const abort = new AbortController();
-    const done = this.pool.run({ start, port: theirs }, { transferList: [theirs], signal: abort.signal }).then(() => undefined);
+    const done = this.pool
+      .run({ start, port: theirs }, { transferList: [theirs], signal: abort.signal })
+      .then(() => undefined);
     return { start, port: ours, done, kill: () => abort.abort() };
   }
 

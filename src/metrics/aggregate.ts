@@ -1,6 +1,15 @@
 import { newStepHistograms, STEPS } from './steps.js';
 import type { StatsLine } from './stats-line.js';
-import { FINAL_STATES, type ClientState, type Counters, type PublisherFinal, type LaneMessage, type StatusEvent, type StreamFinal, type SubscriberFinal } from '../protocol.js';
+import {
+  FINAL_STATES,
+  type ClientState,
+  type Counters,
+  type PublisherFinal,
+  type LaneMessage,
+  type StatusEvent,
+  type StreamFinal,
+  type SubscriberFinal,
+} from '../protocol.js';
 import { zeroCounters } from './counters.js';
 import { addCounts, newHistogram, type Histogram } from './histogram.js';
 import { IntervalLatency } from './recorder.js';
@@ -81,7 +90,8 @@ export class Aggregate {
       this.connects.set(event.client, known(this.connects, event.client) + 1);
       this.connectsTotal++;
     }
-    if (event.state === 'published' && event.published !== undefined) this.publishedBy.set(event.client, event.published);
+    if (event.state === 'published' && event.published !== undefined)
+      this.publishedBy.set(event.client, event.published);
     if (FINAL_STATES.has(event.state)) this.receivedAtEnd.set(event.client, event.received ?? 0);
   }
 
@@ -131,7 +141,9 @@ export class Aggregate {
     for (const [key, count] of batch.reasonCodes) this.reasonCodes.set(key, (this.reasonCodes.get(key) ?? 0) + count);
     if (batch.loopDelay) {
       const d = this.intervalLoopDelay;
-      this.intervalLoopDelay = d ? { p99: Math.max(d.p99, batch.loopDelay.p99), max: Math.max(d.max, batch.loopDelay.max) } : batch.loopDelay;
+      this.intervalLoopDelay = d
+        ? { p99: Math.max(d.p99, batch.loopDelay.p99), max: Math.max(d.max, batch.loopDelay.max) }
+        : batch.loopDelay;
     }
   }
 
@@ -207,7 +219,12 @@ export class Aggregate {
     for (const steps of this.stepInterval) steps.reset();
     this.intervalScheduled.reset();
     this.intervalSendLag.reset();
-    this.intervalStart = { t: now, published: this.totals.published, received: this.totals.received, connects: this.connectsTotal };
+    this.intervalStart = {
+      t: now,
+      published: this.totals.published,
+      received: this.totals.received,
+      connects: this.connectsTotal,
+    };
     return line;
   }
 

@@ -50,7 +50,11 @@ export function accountDelivery(
   const transit = transitByKey(subscribers);
 
   const unackedSorted = new Map<number, number[]>();
-  for (const [client, p] of publishers) unackedSorted.set(client, [...p.unacked].sort((a, b) => a - b));
+  for (const [client, p] of publishers)
+    unackedSorted.set(
+      client,
+      [...p.unacked].sort((a, b) => a - b),
+    );
 
   const out: Delivery = { expected: 0, unique: 0, lost: 0, inFlight: 0, unsubscribed: 0, duplicates: 0, outOfOrder: 0 };
   for (const [key, list] of expected) {
@@ -139,7 +143,8 @@ function windowsByKey(subscribers: readonly SubscriberFinal[] | null): Map<strin
 function seenIn(s: StreamFinal, start: number, end: number): number {
   if (end <= start) return 0;
   let n = end - start;
-  for (let i = 0; i < s.missing.length; i += 2) n -= Math.max(0, Math.min(end, at(s.missing, i + 1)) - Math.max(start, at(s.missing, i)));
+  for (let i = 0; i < s.missing.length; i += 2)
+    n -= Math.max(0, Math.min(end, at(s.missing, i + 1)) - Math.max(start, at(s.missing, i)));
   return n;
 }
 

@@ -23,14 +23,20 @@ export class PromBuckets {
   }
 
   /** prom-client metric values: cumulative buckets, sum and count. */
-  values(name: string, labels?: Record<string, string>): { labels?: Record<string, string | number>; value: number; metricName: string }[] {
+  values(
+    name: string,
+    labels?: Record<string, string>,
+  ): { labels?: Record<string, string | number>; value: number; metricName: string }[] {
     const out = [];
     let cumulative = 0;
     for (const [b, count] of this.counts.entries()) {
       cumulative += count;
       out.push({ labels: { ...labels, le: BOUNDS[b] ?? '+Inf' }, value: cumulative, metricName: `${name}_bucket` });
     }
-    out.push({ ...(labels ? { labels } : {}), value: this.sum, metricName: `${name}_sum` }, { ...(labels ? { labels } : {}), value: this.total, metricName: `${name}_count` });
+    out.push(
+      { ...(labels ? { labels } : {}), value: this.sum, metricName: `${name}_sum` },
+      { ...(labels ? { labels } : {}), value: this.total, metricName: `${name}_count` },
+    );
     return out;
   }
 }

@@ -9,7 +9,10 @@ import { newHistogram, summarizeLatency, type Histogram, type LatencySummary } f
 export const STEPS = ['tcpConnect', 'tlsHandshake', 'connack', 'suback', 'puback', 'pubcomp', 'reconnect'] as const;
 export type Step = (typeof STEPS)[number];
 
-export const STEP_INDEX: Readonly<Record<Step, number>> = Object.fromEntries(STEPS.map((s, n) => [s, n])) as Record<Step, number>;
+export const STEP_INDEX: Readonly<Record<Step, number>> = Object.fromEntries(STEPS.map((s, n) => [s, n])) as Record<
+  Step,
+  number
+>;
 
 /** The summary's `steps`: one distribution per step, `count` 0 when the step never happened. */
 export type StepFigures = Record<`${Step}Ms`, LatencySummary>;

@@ -39,7 +39,8 @@ export class Timeline {
     // Checked here rather than through at(): this runs per message, and a shared accessor would see every element kind.
     const anchorSeq = points[n - 2];
     const anchorT = points[n - 1];
-    if (anchorSeq === undefined || anchorT === undefined) throw new InternalError(`timeline of ${n} values has no last point`);
+    if (anchorSeq === undefined || anchorT === undefined)
+      throw new InternalError(`timeline of ${n} values has no last point`);
     const dx = seq - anchorSeq;
     const low = Math.max(this.low, (t - this.tolerance - anchorT) / dx);
     const high = Math.min(this.high, (t + this.tolerance - anchorT) / dx);
@@ -64,7 +65,8 @@ export class Timeline {
   final(): { points: number[]; errorMs: number } {
     const points = [...this.points];
     const n = points.length;
-    if (n > 0 && this.lastSeq > at(points, n - 2)) points.push(this.lastSeq, this.segmentEnd(at(points, n - 2), at(points, n - 1)));
+    if (n > 0 && this.lastSeq > at(points, n - 2))
+      points.push(this.lastSeq, this.segmentEnd(at(points, n - 2), at(points, n - 1)));
     return { points, errorMs: this.error };
   }
 

@@ -56,7 +56,10 @@ export function expectedStreams(specs: readonly SessionSpec[], groups: readonly 
         if (c === home && topicMatches(filter, topic)) for (const p of list) heard.add(p);
       }
     }
-    expected.set(key, [...heard].filter((p) => readsProperties || !inProperty.has(p)).sort((a, b) => a - b));
+    expected.set(
+      key,
+      [...heard].filter((p) => readsProperties || !inProperty.has(p)).sort((a, b) => a - b),
+    );
   }
   return { expected, members };
 }

@@ -74,7 +74,9 @@ function userinfoSpan(url: string): { start: number; end: number } | null {
 /** One broker URL fit to show: its userinfo masked (`mqtt://***:***@host`), whatever it holds. */
 export function maskUrl(url: string): string {
   const span = userinfoSpan(url);
-  return span ? `${url.slice(0, span.start)}${maskUserinfo(url.slice(span.start, span.end))}${url.slice(span.end)}` : url;
+  return span
+    ? `${url.slice(0, span.start)}${maskUserinfo(url.slice(span.start, span.end))}${url.slice(span.end)}`
+    : url;
 }
 
 /** The URL without its userinfo: what names the broker (its cluster), credentials apart. */

@@ -37,7 +37,22 @@ const PERMANENT_V4 = new Set([1, 2, 4, 5]);
 const PERMANENT_V5 = new Set([0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c]);
 
 /** Reason codes of MQTT 5 acknowledgements and DISCONNECT, beside the CONNACK ones. */
-const REASONS: Record<number, string> = { ...V5, 0x04: 'disconnect with will message', 0x10: 'no matching subscribers', 0x11: 'no subscription existed', 0x8b: 'server shutting down', 0x8d: 'keep alive timeout', 0x8e: 'session taken over', 0x91: 'packet identifier in use', 0x92: 'packet identifier not found', 0x93: 'receive maximum exceeded', 0x98: 'administrative action', 0x9e: 'shared subscriptions not supported', 0xa1: 'subscription identifiers not supported', 0xa2: 'wildcard subscriptions not supported' };
+const REASONS: Record<number, string> = {
+  ...V5,
+  0x04: 'disconnect with will message',
+  0x10: 'no matching subscribers',
+  0x11: 'no subscription existed',
+  0x8b: 'server shutting down',
+  0x8d: 'keep alive timeout',
+  0x8e: 'session taken over',
+  0x91: 'packet identifier in use',
+  0x92: 'packet identifier not found',
+  0x93: 'receive maximum exceeded',
+  0x98: 'administrative action',
+  0x9e: 'shared subscriptions not supported',
+  0xa1: 'subscription identifiers not supported',
+  0xa2: 'wildcard subscriptions not supported',
+};
 
 /** An MQTT 5 reason code in words, for acknowledgements and DISCONNECT too. */
 export function reasonText(code: number): string {
@@ -66,8 +81,12 @@ export function refusalOf(err: unknown, protocolVersion: 4 | 5): Refusal | null 
 
 export function refusalError(refusal: Refusal, retried: boolean): Error {
   const hex = refusal.code >= 0x80 ? ` (0x${refusal.code.toString(16)})` : '';
-  const tail = refusal.permanent && !retried ? '; not retried, as retrying cannot help (--retry-refused retries anyway)' : '';
-  return Object.assign(new Error(`broker refused the connection: ${refusal.reason}, CONNACK code ${refusal.code}${hex}${tail}`), {
-    code: `CONNACK_${refusal.code}`,
-  });
+  const tail =
+    refusal.permanent && !retried ? '; not retried, as retrying cannot help (--retry-refused retries anyway)' : '';
+  return Object.assign(
+    new Error(`broker refused the connection: ${refusal.reason}, CONNACK code ${refusal.code}${hex}${tail}`),
+    {
+      code: `CONNACK_${refusal.code}`,
+    },
+  );
 }

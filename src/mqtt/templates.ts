@@ -35,30 +35,41 @@ export const PAYLOAD_TOKEN = /\{([a-z]+(?::\d+)?)\}/g;
 export function payloadTemplateProblem(option: string, template: string): string | null {
   for (const match of template.matchAll(PAYLOAD_TOKEN)) {
     const token = at(match, 1);
-    if (!tokenAllowed(token, PAYLOAD_TOKENS)) return `${option} has unknown placeholder {${token}}; use ${PAYLOAD_TOKENS.map((t) => `{${t}}`).join(', ')}`;
+    if (!tokenAllowed(token, PAYLOAD_TOKENS))
+      return `${option} has unknown placeholder {${token}}; use ${PAYLOAD_TOKENS.map((t) => `{${t}}`).join(', ')}`;
   }
   return null;
 }
 
 /** Unknown `{tokens}`, wildcards where they cannot go, and empty topics: what is wrong, naming `option`, or null. */
-export function templateProblem(option: string, template: string, allowWildcards: boolean, allowed: readonly string[] = ['i', 'id']): string | null {
+export function templateProblem(
+  option: string,
+  template: string,
+  allowWildcards: boolean,
+  allowed: readonly string[] = ['i', 'id'],
+): string | null {
   if (template.length === 0) return `${option} must not be empty`;
   for (const match of template.matchAll(TOKEN)) {
     const token = at(match, 1);
-    if (!tokenAllowed(token, allowed)) return `${option} has unknown placeholder {${token}}; use ${allowed.map((t) => `{${t}}`).join(', ')}`;
+    if (!tokenAllowed(token, allowed))
+      return `${option} has unknown placeholder {${token}}; use ${allowed.map((t) => `{${t}}`).join(', ')}`;
   }
   const plain = template.replace(TOKEN, 'x');
   if (/[{}]/.test(plain)) return `${option} has an unbalanced brace: ${JSON.stringify(template)}`;
   if (plain.includes('\u0000')) return `${option} must not contain NUL`;
-  if (!allowWildcards && /[+#]/.test(plain)) return `${option} must not contain the wildcards + or # (got ${JSON.stringify(template)})`;
+  if (!allowWildcards && /[+#]/.test(plain))
+    return `${option} must not contain the wildcards + or # (got ${JSON.stringify(template)})`;
   if (allowWildcards) {
     const filter = shareOf(plain)?.filter ?? plain;
-    if (filter === '') return `${option}: a shared subscription needs $share/<name>/<filter> (got ${JSON.stringify(template)})`;
+    if (filter === '')
+      return `${option}: a shared subscription needs $share/<name>/<filter> (got ${JSON.stringify(template)})`;
     // [MQTT-4.7.1-2] '#' only as the last level; [MQTT-4.7.1-3] '+' fills a whole level.
     const levels = filter.split('/');
     for (const [n, level] of levels.entries()) {
-      if (level.includes('#') && (level !== '#' || n !== levels.length - 1)) return `${option}: '#' must be a whole level and the last one (got ${JSON.stringify(template)})`;
-      if (level.includes('+') && level !== '+') return `${option}: '+' must fill a whole level (got ${JSON.stringify(template)})`;
+      if (level.includes('#') && (level !== '#' || n !== levels.length - 1))
+        return `${option}: '#' must be a whole level and the last one (got ${JSON.stringify(template)})`;
+      if (level.includes('+') && level !== '+')
+        return `${option}: '+' must fill a whole level (got ${JSON.stringify(template)})`;
     }
   }
   return null;

@@ -39,7 +39,12 @@ export const MAX_INFLIGHT = 65_535;
 /** `24d`, `1h`, `100ms`, `1.5s`: a bound, in the largest unit that shows it exactly. */
 export function formatMs(ms: number): string {
   // Days only past one: `24h` reads better than `1d`.
-  for (const [unit, size] of [['d', DAY], ['h', HOUR], ['m', MINUTE], ['s', SECOND]] as const) {
+  for (const [unit, size] of [
+    ['d', DAY],
+    ['h', HOUR],
+    ['m', MINUTE],
+    ['s', SECOND],
+  ] as const) {
     if (ms >= size * (unit === 'd' ? 2 : 1) && Number.isInteger(ms / size)) return `${ms / size}${unit}`;
   }
   return ms >= SECOND ? `${ms / SECOND}s` : `${ms}ms`;
@@ -47,7 +52,11 @@ export function formatMs(ms: number): string {
 
 /** `46 days`, `3.2 hours`: how long something would take, for messages. */
 export function approxMs(ms: number): string {
-  for (const [unit, size] of [['days', DAY], ['hours', HOUR], ['minutes', MINUTE]] as const) {
+  for (const [unit, size] of [
+    ['days', DAY],
+    ['hours', HOUR],
+    ['minutes', MINUTE],
+  ] as const) {
     if (ms >= size) return `${Number((ms / size).toFixed(1))} ${unit}`;
   }
   return `${Number((ms / SECOND).toFixed(1))} seconds`;

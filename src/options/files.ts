@@ -42,7 +42,11 @@ function openOptionFile(option: string, path: string, limit: number): { fd: numb
     const stat = fstatSync(fd);
     if (stat.isDirectory()) throw new UsageError(option, `${option}: cannot read ${JSON.stringify(path)} (EISDIR)`);
     if (!stat.isFile()) throw new UsageError(option, `${option}: ${JSON.stringify(path)} is not a regular file`);
-    if (stat.size > limit) throw new UsageError(option, `${option}: ${JSON.stringify(path)} is ${stat.size} bytes, over the ${sizeText(limit)} limit`);
+    if (stat.size > limit)
+      throw new UsageError(
+        option,
+        `${option}: ${JSON.stringify(path)} is ${stat.size} bytes, over the ${sizeText(limit)} limit`,
+      );
     return { fd, size: stat.size };
   } catch (err) {
     closeSync(fd);
@@ -66,8 +70,10 @@ export function readOptionFile(option: string, path: string, limit: number): str
     // One byte more than allowed: a file growing while we read is refused too, not cut short.
     const buffer = Buffer.alloc(Math.min(size, limit) + 1);
     let length = 0;
-    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0; ) length += n;
-    if (length > limit) throw new UsageError(option, `${option}: ${JSON.stringify(path)} is over the ${sizeText(limit)} limit`);
+    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0;)
+      length += n;
+    if (length > limit)
+      throw new UsageError(option, `${option}: ${JSON.stringify(path)} is over the ${sizeText(limit)} limit`);
     return buffer.toString('utf8', 0, length);
   } catch (err) {
     throw err instanceof UsageError ? err : cannotRead(option, path, err);
@@ -85,15 +91,20 @@ export function checkOutputFile(option: string, path: string, label = option): s
   const absolute = resolvePath(path);
   const where = existsSync(absolute) ? absolute : dirname(absolute);
   if (where !== absolute) {
-    if (!existsSync(where)) throw new UsageError(option, `${label}: no such directory ${JSON.stringify(dirname(path))}`);
-    if (!statSync(where).isDirectory()) throw new UsageError(option, `${label}: ${JSON.stringify(dirname(path))} is not a directory`);
+    if (!existsSync(where))
+      throw new UsageError(option, `${label}: no such directory ${JSON.stringify(dirname(path))}`);
+    if (!statSync(where).isDirectory())
+      throw new UsageError(option, `${label}: ${JSON.stringify(dirname(path))} is not a directory`);
   } else if (statSync(absolute).isDirectory()) {
     throw new UsageError(option, `${label}: ${JSON.stringify(path)} is a directory; name a file`);
   }
   try {
     accessSync(where, constants.W_OK);
   } catch (err) {
-    throw new UsageError(option, `${label}: cannot write ${JSON.stringify(path)} (${(err as NodeJS.ErrnoException).code ?? 'not writable'})`);
+    throw new UsageError(
+      option,
+      `${label}: cannot write ${JSON.stringify(path)} (${(err as NodeJS.ErrnoException).code ?? 'not writable'})`,
+    );
   }
   return absolute;
 }

@@ -23,7 +23,9 @@ function yargsOption(spec: OptionSpec): Options {
  * the options are resolved. No yargs defaults: a flag left out stays undefined, so a scenario's
  * defaults can apply; the defaults themselves are only described here.
  */
-export const RUN_FLAGS: Readonly<Record<string, Options>> = Object.fromEntries(OPTION_ENTRIES.map(([key, spec]) => [flagOf(key), yargsOption(spec)]));
+export const RUN_FLAGS: Readonly<Record<string, Options>> = Object.fromEntries(
+  OPTION_ENTRIES.map(([key, spec]) => [flagOf(key), yargsOption(spec)]),
+);
 
 /** One run flag, for the commands that take a few of them. */
 export function runFlag(flag: string): Options {
@@ -35,7 +37,11 @@ export function runFlag(flag: string): Options {
 /** `compare` takes the run flags, with --threads as a list of modes, and an HTML report. */
 export const COMPARE_FLAGS: Readonly<Record<string, Options>> = {
   ...RUN_FLAGS,
-  threads: { type: 'string', description: 'Modes to compare, in order: 0 (one loop), K (a pool of K), per-client', defaultDescription: '0,CORES,per-client' },
+  threads: {
+    type: 'string',
+    description: 'Modes to compare, in order: 0 (one loop), K (a pool of K), per-client',
+    defaultDescription: '0,CORES,per-client',
+  },
   report: { type: 'string', description: 'Write a self-contained HTML report with charts to this file' },
 };
 
@@ -46,7 +52,8 @@ export function runOptionsFrom(args: Readonly<Record<string, unknown>>): RunOpti
     if (spec.cliOnly) continue;
     const value = args[flagOf(key)];
     if (value === undefined) continue;
-    if (Array.isArray(value) && spec.kind !== 'strings') throw new UsageError(labelOf(key), `${labelOf(key)} was given more than once`);
+    if (Array.isArray(value) && spec.kind !== 'strings')
+      throw new UsageError(labelOf(key), `${labelOf(key)} was given more than once`);
     options[key] = value;
   }
   return options;

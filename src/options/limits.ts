@@ -73,8 +73,14 @@ export function threadCapacity(): { threads: number; bound: string } {
   // A thread per client: filesNeeded(n, n) <= fds.
   const byFds = fds === undefined ? Infinity : Math.floor((fds - FDS_RESERVE) / (FDS_PER_THREAD + 1));
   return byFds < byMemory
-    ? { threads: Math.max(0, byFds), bound: `open-files limit ${fds}, ${FDS_PER_THREAD + 1} per thread with its connection` }
-    : { threads: Math.max(0, byMemory), bound: `${Math.round(freemem() / 2 ** 30)} GB available, about ${RSS_PER_THREAD_MB} MB per thread` };
+    ? {
+        threads: Math.max(0, byFds),
+        bound: `open-files limit ${fds}, ${FDS_PER_THREAD + 1} per thread with its connection`,
+      }
+    : {
+        threads: Math.max(0, byMemory),
+        bound: `${Math.round(freemem() / 2 ** 30)} GB available, about ${RSS_PER_THREAD_MB} MB per thread`,
+      };
 }
 
 /** Refuse up front a thread-per-client run the machine cannot hold, rather than fail midway. */
@@ -104,7 +110,10 @@ export function ephemeralPorts(): number {
  * Refuse up front a run this process cannot hold open: more sockets and threads than its
  * open-files limit, or more connections to one broker than one source address has ports.
  */
-export function checkSocketLimits(options: ResolvedOptions, limits = { openFiles: openFilesLimit(), ports: ephemeralPorts() }): void {
+export function checkSocketLimits(
+  options: ResolvedOptions,
+  limits = { openFiles: openFilesLimit(), ports: ephemeralPorts() },
+): void {
   const groups = localGroups(options);
   const perBroker = new Map<string, number>();
   let clients = 0;

@@ -16,7 +16,17 @@ export const MQTT_STRING_MAX = 65_535;
 export const MQTT_REMAINING_MAX = 268_435_455;
 
 /** A part of a group that does not fit; the caller names it as a flag or a scenario path. */
-export type PacketField = 'clientId' | 'username' | 'password' | 'topic' | 'subscribe' | 'willTopic' | 'willPayload' | 'userProperties' | 'payload' | 'size';
+export type PacketField =
+  | 'clientId'
+  | 'username'
+  | 'password'
+  | 'topic'
+  | 'subscribe'
+  | 'willTopic'
+  | 'willPayload'
+  | 'userProperties'
+  | 'payload'
+  | 'size';
 
 export interface PacketProblem {
   field: PacketField;
@@ -74,17 +84,27 @@ export function groupPacketProblem(group: GroupProfile, runId: string): PacketPr
   const clientId = renderTemplate(group.clientId, { i, n, id: '', group: group.name, run: runId });
   const vars = { i, n, id: clientId, group: group.name };
   const bytes = (template: string): number => Buffer.byteLength(renderTemplate(template, vars));
-  const problem = (field: PacketField, message: string | null, index = 0): PacketProblem | null => (message === null ? null : { field, index, message });
+  const problem = (field: PacketField, message: string | null, index = 0): PacketProblem | null =>
+    message === null ? null : { field, index, message };
   const strings: (PacketProblem | null)[] = [
     problem('clientId', tooLong(Buffer.byteLength(clientId), 'a client id', i)),
-    problem('username', group.username === undefined ? null : tooLong(Buffer.byteLength(group.username), 'a user name', null)),
-    problem('password', group.password === undefined ? null : tooLong(Buffer.byteLength(group.password), 'a password', null)),
+    problem(
+      'username',
+      group.username === undefined ? null : tooLong(Buffer.byteLength(group.username), 'a user name', null),
+    ),
+    problem(
+      'password',
+      group.password === undefined ? null : tooLong(Buffer.byteLength(group.password), 'a password', null),
+    ),
     ...group.subscriptions.map((s, k) => problem('subscribe', tooLong(bytes(s.filter), 'a topic filter', i), k)),
     problem('topic', group.publish ? tooLong(bytes(group.publish.topic), 'a topic', i) : null),
     problem('willTopic', group.will ? tooLong(bytes(group.will.topic), 'a topic', i) : null),
     problem('willPayload', group.will ? tooLong(bytes(group.will.payload), 'a will payload', i) : null),
     ...Object.entries(group.publish?.userProperties ?? {}).map(([key, value]) =>
-      problem('userProperties', tooLong(Math.max(Buffer.byteLength(key), Buffer.byteLength(value)), 'a user property', null)),
+      problem(
+        'userProperties',
+        tooLong(Math.max(Buffer.byteLength(key), Buffer.byteLength(value)), 'a user property', null),
+      ),
     ),
   ];
   const found = strings.find((p) => p !== null);
@@ -103,19 +123,41 @@ export function largestPayload(group: GroupProfile): number {
 }
 
 /** Does the largest PUBLISH of the group fit MQTT's Remaining Length? */
-function publishProblem(group: GroupProfile, vars: { i: number; n: number; id: string; group: string }, i: number): PacketProblem | null {
+function publishProblem(
+  group: GroupProfile,
+  vars: { i: number; n: number; id: string; group: string },
+  i: number,
+): PacketProblem | null {
   const publish = group.publish!;
   const topicBytes = Buffer.byteLength(renderTemplate(publish.topic, vars));
   let properties = 0;
-  for (const [key, value] of Object.entries(publish.userProperties ?? {})) properties += 5 + Buffer.byteLength(key) + Buffer.byteLength(value);
+  for (const [key, value] of Object.entries(publish.userProperties ?? {}))
+    properties += 5 + Buffer.byteLength(key) + Buffer.byteLength(value);
   // The header in a user property: its name and HEADER_SIZE bytes as hex.
   if (publish.tracking === 'property') properties += 5 + HEADER_PROPERTY.length + 2 * HEADER_SIZE;
-  const header = 2 + topicBytes + (publish.qos > 0 ? 2 : 0) + (group.protocolVersion === 5 ? varintBytes(properties) + properties : 0);
+  const header =
+    2 +
+    topicBytes +
+    (publish.qos > 0 ? 2 : 0) +
+    (group.protocolVersion === 5 ? varintBytes(properties) + properties : 0);
   const room = MQTT_REMAINING_MAX - header;
   const where = `at most ${room} bytes with the topic of client ${i} (${topicBytes} bytes) at QoS ${publish.qos}`;
   if (publish.payload === null) {
-    return publish.size <= room ? null : { field: 'size', index: 0, message: `does not fit in one MQTT packet: ${where} (got ${publish.size})` };
+    return publish.size <= room
+      ? null
+      : { field: 'size', index: 0, message: `does not fit in one MQTT packet: ${where} (got ${publish.size})` };
   }
-  const payload = payloadTemplateBytes(publish.payload, { i: String(i), id: vars.id, n: String(vars.n), group: group.name });
-  return payload <= room ? null : { field: 'payload', index: 0, message: `does not fit in one MQTT packet: ${where} (it renders to up to ${payload})` };
+  const payload = payloadTemplateBytes(publish.payload, {
+    i: String(i),
+    id: vars.id,
+    n: String(vars.n),
+    group: group.name,
+  });
+  return payload <= room
+    ? null
+    : {
+        field: 'payload',
+        index: 0,
+        message: `does not fit in one MQTT packet: ${where} (it renders to up to ${payload})`,
+      };
 }

@@ -18,12 +18,22 @@ const MIN_HEADROOM = 1024;
  * every message of the run's own fits whatever it subscribes to.
  */
 export function resolveMaxPacketSize(given: unknown, groups: readonly GroupProfile[]): number {
-  const largest = Math.max(0, ...groups.map((g) => (g.publish ? largestPayload(g.publish) + propertyBytes(g.publish.userProperties) : 0)));
+  const largest = Math.max(
+    0,
+    ...groups.map((g) => (g.publish ? largestPayload(g.publish) + propertyBytes(g.publish.userProperties) : 0)),
+  );
   if (given === undefined) return Math.min(MQTT_MAX_PACKET, Math.max(MIN_DEFAULT_PACKET, largest + PACKET_OVERHEAD));
   const size = parseSize('--max-packet-size', given);
-  if (size > MQTT_MAX_PACKET) throw new UsageError('--max-packet-size', `--max-packet-size must be at most 256mib + 4 bytes (${MQTT_MAX_PACKET}), MQTT's largest packet (got ${size})`);
+  if (size > MQTT_MAX_PACKET)
+    throw new UsageError(
+      '--max-packet-size',
+      `--max-packet-size must be at most 256mib + 4 bytes (${MQTT_MAX_PACKET}), MQTT's largest packet (got ${size})`,
+    );
   if (size < largest + MIN_HEADROOM) {
-    throw new UsageError('--max-packet-size', `--max-packet-size must be at least ${largest + MIN_HEADROOM}: the largest message this run publishes (${largest} bytes) plus 1 KiB for its topic and headers (got ${size})`);
+    throw new UsageError(
+      '--max-packet-size',
+      `--max-packet-size must be at least ${largest + MIN_HEADROOM}: the largest message this run publishes (${largest} bytes) plus 1 KiB for its topic and headers (got ${size})`,
+    );
   }
   return size;
 }
@@ -33,7 +43,8 @@ function largestPayload(publish: NonNullable<GroupProfile['publish']>): number {
   if (publish.payload === null) return publish.size;
   let bytes = Buffer.byteLength(publish.payload);
   // {rand:N} is N random bytes in hex; every other placeholder is a number or a short name.
-  for (const match of publish.payload.matchAll(/\{(rand:(\d+)|[a-z]+)\}/g)) bytes += match[2] === undefined ? 256 : 2 * Number(match[2]);
+  for (const match of publish.payload.matchAll(/\{(rand:(\d+)|[a-z]+)\}/g))
+    bytes += match[2] === undefined ? 256 : 2 * Number(match[2]);
   return bytes;
 }
 

@@ -32,7 +32,13 @@ export { checkOutputFile, FILE_LIMITS, readOptionFile } from './files.js';
 /** Option values from strings: every error is a UsageError naming the option. */
 
 const SCHEMES = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'];
-const DURATION_UNITS: ReadonlyMap<string, number> = new Map([['ms', 1], ['s', SECOND], ['m', MINUTE], ['h', HOUR], ['d', DAY]]);
+const DURATION_UNITS: ReadonlyMap<string, number> = new Map([
+  ['ms', 1],
+  ['s', SECOND],
+  ['m', MINUTE],
+  ['h', HOUR],
+  ['d', DAY],
+]);
 const COUNT_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6 };
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 * 1024 };
 
@@ -51,13 +57,17 @@ export function parseDuration(option: string, value: unknown, bare: BareNumbers 
 /** As parseDuration, keeping fractions of a millisecond (`0.25ms`). */
 export function parseFractionalDuration(option: string, value: unknown, bare: BareNumbers = 'unit'): number {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw new UsageError(option, `${option} must be a duration like 500ms, 10s or 2m (got ${value})`);
+    if (!Number.isFinite(value) || value < 0)
+      throw new UsageError(option, `${option} must be a duration like 500ms, 10s or 2m (got ${value})`);
     return bare === 's' ? value * SECOND : value;
   }
   const text = String(value).trim().toLowerCase();
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text);
   if (!match) {
-    throw new UsageError(option, `${option} must be a duration like 500ms, 10s or 2m (got ${JSON.stringify(String(value))})`);
+    throw new UsageError(
+      option,
+      `${option} must be a duration like 500ms, 10s or 2m (got ${JSON.stringify(String(value))})`,
+    );
   }
   if (match[2] === undefined && bare === 'unit') {
     throw new UsageError(option, `${option} needs a unit: 10s, 500ms or 2m (got ${JSON.stringify(String(value))})`);
@@ -66,8 +76,16 @@ export function parseFractionalDuration(option: string, value: unknown, bare: Ba
 }
 
 /** A duration within [min, max] milliseconds; fractions of a millisecond kept if `fractional`. */
-export function parseBoundedDuration(option: string, value: unknown, min: number, max: number, options: { bare?: BareNumbers; fractional?: boolean } = {}): number {
-  const ms = options.fractional ? parseFractionalDuration(option, value, options.bare) : parseDuration(option, value, options.bare);
+export function parseBoundedDuration(
+  option: string,
+  value: unknown,
+  min: number,
+  max: number,
+  options: { bare?: BareNumbers; fractional?: boolean } = {},
+): number {
+  const ms = options.fractional
+    ? parseFractionalDuration(option, value, options.bare)
+    : parseDuration(option, value, options.bare);
   if (ms < min) throw new UsageError(option, `${option} must be at least ${formatMs(min)} (got ${shown(value)})`);
   if (ms > max) throw new UsageError(option, `${option} must be at most ${formatMs(max)} (got ${shown(value)})`);
   return ms;
@@ -81,12 +99,16 @@ export function parseClientSet(option: string, value: unknown, clients: number):
   for (const part of text.split(',')) {
     const match = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
     if (!match) {
-      throw new UsageError(option, `${option} must be all, or client indices and ranges like 0, 0-4 or 0,3,7-9 (got ${JSON.stringify(String(value))})`);
+      throw new UsageError(
+        option,
+        `${option} must be all, or client indices and ranges like 0, 0-4 or 0,3,7-9 (got ${JSON.stringify(String(value))})`,
+      );
     }
     const from = Number(match[1]);
     const to = match[2] === undefined ? from : Number(match[2]);
     if (to < from) throw new UsageError(option, `${option}: range ${part.trim()} runs backwards`);
-    if (to >= clients) throw new UsageError(option, `${option}: client ${to} does not exist (clients are 0-${clients - 1})`);
+    if (to >= clients)
+      throw new UsageError(option, `${option}: client ${to} does not exist (clients are 0-${clients - 1})`);
     for (let i = from; i <= to; i++) chosen.add(i);
   }
   return [...chosen].sort((a, b) => a - b);
@@ -100,7 +122,8 @@ function parseScaled(option: string, value: unknown, units: Record<string, numbe
     throw new UsageError(option, `${option} must be ${what} (got ${JSON.stringify(String(value))})`);
   }
   const n = Number(match[1]) * unit;
-  if (!Number.isSafeInteger(n)) throw new UsageError(option, `${option} must be a whole number (got ${JSON.stringify(String(value))})`);
+  if (!Number.isSafeInteger(n))
+    throw new UsageError(option, `${option} must be a whole number (got ${JSON.stringify(String(value))})`);
   return n;
 }
 
@@ -135,7 +158,8 @@ export function atMost(option: string, n: number, max: number, shownMax = String
 
 /** `true` or `false`, nothing else: `"nope"`, `"false"` as text or `1` is refused rather than read as either. */
 export function parseBoolean(option: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new UsageError(option, `${option} must be true or false (got ${JSON.stringify(value)})`);
+  if (typeof value !== 'boolean')
+    throw new UsageError(option, `${option} must be true or false (got ${JSON.stringify(value)})`);
   return value;
 }
 
@@ -162,7 +186,8 @@ export function parsePublishDuration(option: string, value: unknown): number {
 /** Per second (messages per client, or connections); 0: unpaced. Otherwise from MIN_RATE to MAX_RATE. */
 export function parseRate(option: string, value: unknown, unit = ' msg/s'): number {
   const rate = atMost(option, atLeast(option, parseNumber(option, value), 0, unit), MAX_RATE, String(MAX_RATE), unit);
-  if (rate > 0 && rate < MIN_RATE) throw new UsageError(option, `${option} must be 0 (unpaced) or at least ${MIN_RATE}${unit} (got ${rate}${unit})`);
+  if (rate > 0 && rate < MIN_RATE)
+    throw new UsageError(option, `${option} must be 0 (unpaced) or at least ${MIN_RATE}${unit} (got ${rate}${unit})`);
   return rate;
 }
 
@@ -170,7 +195,11 @@ export function parseRate(option: string, value: unknown, unit = ' msg/s'): numb
  * A publish plan must fit what the tool can track and time: at most MAX_MESSAGES per client
  * (rate x duration), and at most MAX_RUN_MS of publishing (count / rate). Null when it fits.
  */
-export function planProblem(plan: { rate: number; count: number | undefined; durationMs: number | undefined }): string | null {
+export function planProblem(plan: {
+  rate: number;
+  count: number | undefined;
+  durationMs: number | undefined;
+}): string | null {
   const { rate, count, durationMs } = plan;
   if (rate === 0) return null;
   if (durationMs !== undefined && (count === undefined || count > (rate * durationMs) / SECOND)) {
@@ -203,8 +232,13 @@ export function parsePhase(option: string, value: unknown): Phase {
 /** Payload bytes, header included: room for the header, and within one MQTT packet (checked exactly, with its topic, in packet-limits.ts). */
 export function parsePayloadSize(option: string, value: unknown): number {
   const size = parseSize(option, value);
-  if (size < HEADER_SIZE) throw new UsageError(option, `${option} must be at least ${HEADER_SIZE} bytes, the payload header (got ${size})`);
-  if (size > MQTT_REMAINING_MAX) throw new UsageError(option, `${option} must be at most ${MQTT_REMAINING_MAX} bytes, MQTT's largest packet, less its topic (got ${size})`);
+  if (size < HEADER_SIZE)
+    throw new UsageError(option, `${option} must be at least ${HEADER_SIZE} bytes, the payload header (got ${size})`);
+  if (size > MQTT_REMAINING_MAX)
+    throw new UsageError(
+      option,
+      `${option} must be at most ${MQTT_REMAINING_MAX} bytes, MQTT's largest packet, less its topic (got ${size})`,
+    );
   return size;
 }
 
@@ -239,7 +273,8 @@ export function parsePort(option: string, value: unknown): number {
 
 export function resolveWorkload(option: string, path: string, dir = process.cwd()): string {
   const absolute = resolvePath(dir, path);
-  if (!/\.(mjs|cjs|js)$/.test(absolute)) throw new UsageError(option, `${option} must be a .mjs, .cjs or .js module (got ${JSON.stringify(path)})`);
+  if (!/\.(mjs|cjs|js)$/.test(absolute))
+    throw new UsageError(option, `${option} must be a .mjs, .cjs or .js module (got ${JSON.stringify(path)})`);
   if (!existsSync(absolute)) throw new UsageError(option, `${option}: no such file ${JSON.stringify(path)}`);
   checkOptionFile(option, absolute, FILE_LIMITS.workload); // a directory or an unreadable file fails here, not in a worker
   return absolute;
@@ -249,7 +284,10 @@ export function parseThreads(value: unknown): { mode: ThreadMode; threads: numbe
   const text = String(value).trim().toLowerCase();
   if (text === 'per-client') return { mode: 'thread-per-client', threads: 'per-client' };
   if (!/^\d+$/.test(text)) {
-    throw new UsageError('--threads', `--threads must be per-client, 0 (one event loop) or a pool size K >= 1 (got ${JSON.stringify(String(value))})`);
+    throw new UsageError(
+      '--threads',
+      `--threads must be per-client, 0 (one event loop) or a pool size K >= 1 (got ${JSON.stringify(String(value))})`,
+    );
   }
   const k = Number(text);
   return k === 0 ? { mode: 'single-loop', threads: 0 } : { mode: 'pool', threads: k };
@@ -259,13 +297,19 @@ export function parseThreads(value: unknown): { mode: ThreadMode; threads: numbe
 export function checkBrokerUrl(url: string, option = '--broker'): string {
   // An empty URL (`-b ''`, an unset variable) must not quietly mean the embedded broker.
   if (url.trim() === '') {
-    throw new UsageError(option, `${option} must not be empty: give a URL like mqtt://127.0.0.1:1883, or leave --broker out for the embedded broker`);
+    throw new UsageError(
+      option,
+      `${option} must not be empty: give a URL like mqtt://127.0.0.1:1883, or leave --broker out for the embedded broker`,
+    );
   }
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new UsageError(option, `${option} must be a URL like mqtt://127.0.0.1:1883 (got ${JSON.stringify(maskUrl(url))})`);
+    throw new UsageError(
+      option,
+      `${option} must be a URL like mqtt://127.0.0.1:1883 (got ${JSON.stringify(maskUrl(url))})`,
+    );
   }
   if (!SCHEMES.includes(parsed.protocol)) {
     throw new UsageError(
@@ -281,25 +325,40 @@ export function checkBrokerUrl(url: string, option = '--broker'): string {
 export function parseStartAt(option: string, value: string): number {
   const at = Date.parse(value);
   if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(at)) {
-    throw new UsageError(option, `${option} must be an ISO 8601 time like 2026-11-24T18:00:00Z (got ${JSON.stringify(value)})`);
+    throw new UsageError(
+      option,
+      `${option} must be an ISO 8601 time like 2026-11-24T18:00:00Z (got ${JSON.stringify(value)})`,
+    );
   }
   // Its timer must fit setTimeout, and a time long gone is a mistake, not a late shard.
   const now = Date.now();
-  if (at - now > START_AT_AHEAD_MS) throw new UsageError(option, `${option} must be at most ${formatMs(START_AT_AHEAD_MS)} ahead (got ${JSON.stringify(value)})`);
-  if (now - at > START_AT_BEHIND_MS) throw new UsageError(option, `${option} must be at most ${formatMs(START_AT_BEHIND_MS)} ago (got ${JSON.stringify(value)})`);
+  if (at - now > START_AT_AHEAD_MS)
+    throw new UsageError(
+      option,
+      `${option} must be at most ${formatMs(START_AT_AHEAD_MS)} ahead (got ${JSON.stringify(value)})`,
+    );
+  if (now - at > START_AT_BEHIND_MS)
+    throw new UsageError(
+      option,
+      `${option} must be at most ${formatMs(START_AT_BEHIND_MS)} ago (got ${JSON.stringify(value)})`,
+    );
   return at;
 }
 
 /** `a,b,c` and/or IPv4 CIDR ranges (`127.0.1.0/24`: every host address in it), one value or a list of them. */
 export function parseLocalAddresses(option: string, value: string | string[] | undefined): string[] {
-  const parts = (value === undefined ? [] : Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((p) => p.trim()).filter(Boolean);
+  const parts = (value === undefined ? [] : Array.isArray(value) ? value : [value])
+    .flatMap((v) => String(v).split(','))
+    .map((p) => p.trim())
+    .filter(Boolean);
   const out: string[] = [];
   for (const part of parts) {
     const cidr = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(part);
     if (cidr) {
       const bits = Number(cidr[5]);
       const octets = cidr.slice(1, 5).map(Number);
-      if (bits < 16 || bits > 32 || octets.some((o) => o > 255)) throw new UsageError(option, `${option}: ${part} is not an IPv4 range from /16 to /32`);
+      if (bits < 16 || bits > 32 || octets.some((o) => o > 255))
+        throw new UsageError(option, `${option}: ${part} is not an IPv4 range from /16 to /32`);
       const base = octets.reduce((address, octet) => (address << 8) | octet, 0) >>> 0;
       const size = 2 ** (32 - bits);
       const start = (base & ~(size - 1)) >>> 0;
@@ -310,7 +369,8 @@ export function parseLocalAddresses(option: string, value: string | string[] | u
       }
       continue;
     }
-    if (isIP(part) === 0) throw new UsageError(option, `${option}: ${JSON.stringify(part)} is not an IP address or CIDR range`);
+    if (isIP(part) === 0)
+      throw new UsageError(option, `${option}: ${JSON.stringify(part)} is not an IP address or CIDR range`);
     out.push(part);
   }
   return out;

@@ -45,14 +45,24 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
         broker: brokerOf(group, n),
         pubTopic: group.publish ? renderTemplate(group.publish.topic, vars) : null,
         subscriptions,
-        receiverKey: receiverKey(i, cluster, subscriptions.map((s) => s.filter)),
+        receiverKey: receiverKey(
+          i,
+          cluster,
+          subscriptions.map((s) => s.filter),
+        ),
         hears: [] as number[],
-        will: group.will && { ...group.will, topic: renderTemplate(group.will.topic, vars), payload: renderTemplate(group.will.payload, vars) },
+        will: group.will && {
+          ...group.will,
+          topic: renderTemplate(group.will.topic, vars),
+          payload: renderTemplate(group.will.payload, vars),
+        },
         latencyGroup: working.has(i) ? WORKING : OTHERS,
         workMs: working.has(i) ? options.workMs : 0,
         phaseMs: phaseOf(group, n),
         connectDelayMs: options.connectRate > 0 ? (i * 1000) / options.connectRate : 0,
-        ...(options.localAddresses.length > 0 ? { localAddress: at(options.localAddresses, i % options.localAddresses.length) } : {}),
+        ...(options.localAddresses.length > 0
+          ? { localAddress: at(options.localAddresses, i % options.localAddresses.length) }
+          : {}),
       };
     }),
   );
@@ -74,7 +84,11 @@ function phaseOf(group: GroupProfile, n: number): number {
  * Give each subscribing client its publishers by the plan (`expected`: per receiver key, from
  * topic matching over the whole fleet) in compact form, one array per receiver key.
  */
-export function planHearing(specs: readonly SessionSpec[], expected: ReadonlyMap<string, readonly number[]>, groups: readonly GroupProfile[]): void {
+export function planHearing(
+  specs: readonly SessionSpec[],
+  expected: ReadonlyMap<string, readonly number[]>,
+  groups: readonly GroupProfile[],
+): void {
   const byKey = new Map<string, number[]>();
   for (const spec of specs) {
     if (spec.subscriptions.length === 0) continue;
@@ -140,7 +154,18 @@ export function planLanes(options: ResolvedOptions, specs: SessionSpec[], latenc
   for (const { group, buckets } of split) {
     const settings = sessionSettings(options, group);
     for (const sessions of buckets) {
-      starts.push({ lane: starts.length, mode: group.mode, sessions, settings, latencyGroups, batchIntervalMs, loopResolutionMs, launchedAt, runStart, connectSlots });
+      starts.push({
+        lane: starts.length,
+        mode: group.mode,
+        sessions,
+        settings,
+        latencyGroups,
+        batchIntervalMs,
+        loopResolutionMs,
+        launchedAt,
+        runStart,
+        connectSlots,
+      });
     }
   }
   return starts;

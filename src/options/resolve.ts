@@ -8,7 +8,20 @@ import { camel } from './spec.js';
 import { DEFAULTS, labelOf, OPTION_ENTRIES } from './table.js';
 import type { ParsedOptions, ResolvedOptions, RunOptions } from './types.js';
 import { checkFlatPackets, parseConnectRate, parseOutputs, parseShard } from './parsers.js';
-import { checkBrokerUrl, FILE_LIMITS, newRunId, parseBoolean, parseClientSet, parseDuration, parsePort, parsePublishDuration, parseSessionExpiry, parseThreads, planProblem, readOptionFile } from './parse.js';
+import {
+  checkBrokerUrl,
+  FILE_LIMITS,
+  newRunId,
+  parseBoolean,
+  parseClientSet,
+  parseDuration,
+  parsePort,
+  parsePublishDuration,
+  parseSessionExpiry,
+  parseThreads,
+  planProblem,
+  readOptionFile,
+} from './parse.js';
 import { checkMqttString } from './packet-limits.js';
 import { resolveMaxPacketSize } from './packet-size.js';
 import { definedOnly, scenarioDefaults } from './scenario/defaults.js';
@@ -30,7 +43,8 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
     return checkShardBroker(resolved);
   }
   for (const flag of ['clients', 'topic', 'subTopic', 'workClients'] as const) {
-    if (input[flag] !== undefined) throw new UsageError(labelOf(flag), `${labelOf(flag)} does not go with --scenario: the scenario's groups say it`);
+    if (input[flag] !== undefined)
+      throw new UsageError(labelOf(flag), `${labelOf(flag)} does not go with --scenario: the scenario's groups say it`);
   }
   const scenario = loadScenario(input.scenario, env);
   const { defaults, spelling } = scenarioDefaults(scenario);
@@ -64,7 +78,10 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
 /** Shards each starting an embedded broker would be separate fleets, which `merge` would add up as one. */
 function checkShardBroker(resolved: ResolvedOptions): ResolvedOptions {
   if (resolved.shard && resolved.embeddedBroker) {
-    throw new UsageError('--shard', '--shard needs --broker (or brokers for every scenario group): each shard would start an embedded broker of its own, and their results would not be one fleet');
+    throw new UsageError(
+      '--shard',
+      '--shard needs --broker (or brokers for every scenario group): each shard would start an embedded broker of its own, and their results would not be one fleet',
+    );
   }
   return resolved;
 }
@@ -92,24 +109,33 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
   const parsed = parseEach(input);
   const { clients, rate, count, workMs } = parsed;
   // An empty list is the embedded broker; an empty URL in it is refused, not dropped.
-  const brokers = (input.brokers === undefined ? [] : Array.isArray(input.brokers) ? input.brokers : [input.brokers]).map(String).map((url) => checkBrokerUrl(url));
+  const brokers = (input.brokers === undefined ? [] : Array.isArray(input.brokers) ? input.brokers : [input.brokers])
+    .map(String)
+    .map((url) => checkBrokerUrl(url));
   let durationMs = input.duration === undefined ? undefined : parsePublishDuration('--duration', input.duration);
   if (count === undefined && durationMs === undefined) durationMs = parseDuration('--duration', DEFAULTS.duration);
   if (rate === 0 && count === undefined) {
     throw new UsageError('--rate', '--rate 0 (unpaced) needs --count, so the run has a bound');
   }
   if (parsed.warmupMs > 0 && durationMs !== undefined && parsed.warmupMs >= durationMs) {
-    throw new UsageError('--warmup', `--warmup must be shorter than the publishing time (--duration ${durationMs} ms, --warmup ${parsed.warmupMs} ms): nothing would be measured`);
+    throw new UsageError(
+      '--warmup',
+      `--warmup must be shorter than the publishing time (--duration ${durationMs} ms, --warmup ${parsed.warmupMs} ms): nothing would be measured`,
+    );
   }
   const plan = planProblem({ rate, count, durationMs });
   if (plan !== null) throw new UsageError('--rate', `--rate ${plan}`);
   const { mode, threads } = parseThreads(input.threads ?? DEFAULTS.threads);
   const runId = input.runId ?? env.MQTT_FLEET_RUN_ID ?? newRunId();
-  if (!/^[A-Za-z0-9_-]{1,32}$/.test(runId)) throw new UsageError('--run-id', '--run-id must be 1-32 letters, digits, - or _');
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(runId))
+    throw new UsageError('--run-id', '--run-id must be 1-32 letters, digits, - or _');
   const idPrefix = input.idPrefix ?? `mqtt-fleet-${runId}-`;
-  if (input.workClients !== undefined && workMs === 0) throw new UsageError('--work-clients', '--work-clients needs --work');
-  if (input.metricsHost !== undefined && input.metricsPort === undefined) throw new UsageError('--metrics-host', '--metrics-host needs --metrics-port');
-  const workClients = workMs > 0 ? parseClientSet('--work-clients', input.workClients ?? DEFAULTS.workClients, clients) : [];
+  if (input.workClients !== undefined && workMs === 0)
+    throw new UsageError('--work-clients', '--work-clients needs --work');
+  if (input.metricsHost !== undefined && input.metricsPort === undefined)
+    throw new UsageError('--metrics-host', '--metrics-host needs --metrics-port');
+  const workClients =
+    workMs > 0 ? parseClientSet('--work-clients', input.workClients ?? DEFAULTS.workClients, clients) : [];
   const username = input.username ?? env.MQTT_USERNAME;
   if (input.passwordFile !== undefined && input.password !== undefined) {
     throw new UsageError('--password-file', '--password-file and --password both give a password: use one');
@@ -119,13 +145,21 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
       ? at(readOptionFile('--password-file', input.passwordFile, FILE_LIMITS.password).split(/\r?\n/), 0)
       : (input.password ?? env.MQTT_PASSWORD);
   // A scenario's defaults (or a library caller) may give a number: refused without showing it.
-  if (password !== undefined && typeof password !== 'string') throw new UsageError('--password', `--password must be a string (got a ${typeof password}; the value is not shown)`);
+  if (password !== undefined && typeof password !== 'string')
+    throw new UsageError(
+      '--password',
+      `--password must be a string (got a ${typeof password}; the value is not shown)`,
+    );
   // Checked here as well as per group: a scenario's groups inherit them.
   checkMqttString('--username', username, 'a user name');
   checkMqttString(input.passwordFile !== undefined ? '--password-file' : '--password', password, 'a password');
   let sessionExpirySec: number | undefined;
   if (input.sessionExpiry !== undefined) {
-    if (parsed.protocolVersion !== 5) throw new UsageError('--session-expiry', '--session-expiry needs --mqtt-version 5 (MQTT 3.1.1 has no session expiry)');
+    if (parsed.protocolVersion !== 5)
+      throw new UsageError(
+        '--session-expiry',
+        '--session-expiry needs --mqtt-version 5 (MQTT 3.1.1 has no session expiry)',
+      );
     sessionExpirySec = parseSessionExpiry('--session-expiry', input.sessionExpiry);
   }
   const tls = {
@@ -135,10 +169,16 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
     ...(input.key === undefined ? {} : { key: readOptionFile('--key', input.key, FILE_LIMITS.pem) }),
   };
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
-    throw new UsageError(tls.cert === undefined ? '--cert' : '--key', '--cert and --key go together: a client certificate needs its key');
+    throw new UsageError(
+      tls.cert === undefined ? '--cert' : '--key',
+      '--cert and --key go together: a client certificate needs its key',
+    );
   }
   if (password !== undefined && username === undefined) {
-    throw new UsageError('--password', '--password needs --username (MQTT 3.1.1 sends a password only with a user name)');
+    throw new UsageError(
+      '--password',
+      '--password needs --username (MQTT 3.1.1 sends a password only with a user name)',
+    );
   }
   const shard = parseShard(input, env, clients);
   const resolved: ResolvedOptions = {
@@ -161,12 +201,17 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
     groups: [],
     scenario: null,
     metrics:
-      input.metricsPort === undefined ? null : { host: input.metricsHost ?? DEFAULTS.metricsHost, port: parsePort('--metrics-port', input.metricsPort) },
+      input.metricsPort === undefined
+        ? null
+        : { host: input.metricsHost ?? DEFAULTS.metricsHost, port: parsePort('--metrics-port', input.metricsPort) },
     shard,
     outputs: parseOutputs(input.out, shard),
   };
   if (resolved.shard && input.runId === undefined && env.MQTT_FLEET_RUN_ID === undefined) {
-    throw new UsageError('--shard', '--shard needs --run-id (or MQTT_FLEET_RUN_ID), the same for every shard, so client ids and payload tags agree');
+    throw new UsageError(
+      '--shard',
+      '--shard needs --run-id (or MQTT_FLEET_RUN_ID), the same for every shard, so client ids and payload tags agree',
+    );
   }
   if (resolved.mode === 'pool' && resolved.threads > clients) resolved.threads = clients;
   return resolved;

@@ -6,7 +6,14 @@
 ^ * resolve.ts). Numbers are taken as strings on the command line and parsed here, so
  * `10k` and `10s` work and every error names its flag.
  */
-import { MAX_CLIENTS, MAX_INFLIGHT, MAX_RECONNECT_ATTEMPTS, MAX_WAIT_MS, MAX_WORK_MS, MIN_STATS_INTERVAL_MS } from './bounds.js';
+import {
+  MAX_CLIENTS,
+  MAX_INFLIGHT,
+  MAX_RECONNECT_ATTEMPTS,
+  MAX_WAIT_MS,
+  MAX_WORK_MS,
+  MIN_STATS_INTERVAL_MS,
+} from './bounds.js';
 import { LOG_LEVELS } from '../report/log.js';
 import { kebab, type OptionSpec } from './spec.js';
 import {
@@ -36,7 +43,8 @@ export const OPTIONS = {
     kind: 'strings',
     flag: 'broker',
     alias: 'b',
-    description: 'Broker URL (mqtt, mqtts, ws, wss), never empty; repeat for several, used round-robin. Default: an embedded Aedes broker',
+    description:
+      'Broker URL (mqtt, mqtts, ws, wss), never empty; repeat for several, used round-robin. Default: an embedded Aedes broker',
     scenario: true,
   },
   clients: {
@@ -66,7 +74,8 @@ export const OPTIONS = {
   size: {
     kind: 'number',
     alias: 's',
-    description: 'Payload bytes, 32-byte header included (64, 1kb, 1kib); at most what one MQTT packet holds with the topic (just under 256mib)',
+    description:
+      'Payload bytes, 32-byte header included (64, 1kb, 1kib); at most what one MQTT packet holds with the topic (just under 256mib)',
     default: 64,
     scenario: true,
     parse: parsePayloadSize,
@@ -75,7 +84,8 @@ export const OPTIONS = {
   rate: {
     kind: 'number',
     alias: 'r',
-    description: 'Messages per second per client, 0.0001 to 1000000; 0 = as fast as flow control allows (needs --count)',
+    description:
+      'Messages per second per client, 0.0001 to 1000000; 0 = as fast as flow control allows (needs --count)',
     default: 10,
     scenario: true,
     parse: (label, value) => parseRate(label, value),
@@ -101,7 +111,8 @@ export const OPTIONS = {
   /** Where each paced client's schedule sits in the period: offset by i/N of it (`spread`), or all at once (`together`). */
   phase: {
     kind: 'string',
-    description: "Where each client's schedule sits in the period: spread (client i of a group of N starts i/N of a period late, as a fair benchmark does) or together (all at once: a thundering herd)",
+    description:
+      "Where each client's schedule sits in the period: spread (client i of a group of N starts i/N of a period late, as a fair benchmark does) or together (all at once: a thundering herd)",
     choices: PHASES,
     default: 'spread',
     scenario: true,
@@ -110,7 +121,8 @@ export const OPTIONS = {
   /** Kept out of every figure after the start barrier (`5s`), counted apart: JIT and connection warm-up. */
   warmup: {
     kind: 'number',
-    description: 'The first part of publishing (5s) is kept out of latency, send lag and rates, and counted apart; accounting covers it (at most 1h)',
+    description:
+      'The first part of publishing (5s) is kept out of latency, send lag and rates, and counted apart; accounting covers it (at most 1h)',
     scenario: true,
     parse: (label, value) => parseBoundedDuration(label, value, 0, MAX_WAIT_MS),
     absent: 0,
@@ -139,7 +151,13 @@ export const OPTIONS = {
       return filter;
     },
   },
-  retain: { kind: 'boolean', description: 'Publish with the retain flag', default: false, scenario: true, parse: parseBoolean },
+  retain: {
+    kind: 'boolean',
+    description: 'Publish with the retain flag',
+    default: false,
+    scenario: true,
+    parse: parseBoolean,
+  },
   clean: {
     kind: 'boolean',
     description: 'Clean session; --no-clean keeps the session on the broker across reconnects',
@@ -158,7 +176,12 @@ export const OPTIONS = {
     resolved: 'keepaliveSec',
   },
   username: { kind: 'string', alias: 'u', description: 'User name (or MQTT_USERNAME)', scenario: true },
-  password: { kind: 'string', alias: 'P', description: 'Password (prefer MQTT_PASSWORD: argv is visible to other users)', scenario: true },
+  password: {
+    kind: 'string',
+    alias: 'P',
+    description: 'Password (prefer MQTT_PASSWORD: argv is visible to other users)',
+    scenario: true,
+  },
   /** Read the password from this file (first line), instead of argv or the environment. */
   passwordFile: {
     kind: 'string',
@@ -179,28 +202,50 @@ export const OPTIONS = {
   /** MQTT 5 session expiry (`1h`, `300s`; a bare number is seconds): the broker keeps the session this long after a disconnect. */
   sessionExpiry: {
     kind: 'number',
-    description: 'MQTT 5 session expiry (1h, 300s; a bare number is seconds, as in MQTT): with --no-clean, the broker keeps the session across reconnects',
+    description:
+      'MQTT 5 session expiry (1h, 300s; a bare number is seconds, as in MQTT): with --no-clean, the broker keeps the session across reconnects',
     scenario: true,
   },
   /** TLS: CA certificate(s) to trust (PEM file). */
-  ca: { kind: 'string', description: 'TLS: CA certificate file (PEM, at most 1 MiB) to trust for mqtts:// and wss://', scenario: true, file: true },
+  ca: {
+    kind: 'string',
+    description: 'TLS: CA certificate file (PEM, at most 1 MiB) to trust for mqtts:// and wss://',
+    scenario: true,
+    file: true,
+  },
   /** TLS client certificate and key (PEM files). */
-  cert: { kind: 'string', description: 'TLS: client certificate file (PEM, at most 1 MiB)', scenario: true, file: true },
+  cert: {
+    kind: 'string',
+    description: 'TLS: client certificate file (PEM, at most 1 MiB)',
+    scenario: true,
+    file: true,
+  },
   key: { kind: 'string', description: 'TLS: client key file (PEM, at most 1 MiB)', scenario: true, file: true },
   /** TLS: accept a broker certificate that does not verify. */
-  insecure: { kind: 'boolean', description: 'TLS: accept a broker certificate that does not verify', default: false, scenario: true },
-  idPrefix: { kind: 'string', description: 'Client id prefix; the client index is appended. Default: mqtt-fleet-RUNID-', scenario: true },
+  insecure: {
+    kind: 'boolean',
+    description: 'TLS: accept a broker certificate that does not verify',
+    default: false,
+    scenario: true,
+  },
+  idPrefix: {
+    kind: 'string',
+    description: 'Client id prefix; the client index is appended. Default: mqtt-fleet-RUNID-',
+    scenario: true,
+  },
   /** New connections per second across the fleet at the start; 0 = all at once. */
   connectRate: {
     kind: 'number',
-    description: 'New connections per second across the fleet at the start (at most 1000000, pacing at most 24d); 0 = all at once',
+    description:
+      'New connections per second across the fleet at the start (at most 1000000, pacing at most 24d); 0 = all at once',
     default: 0,
     scenario: true,
   },
   /** Connection attempts in flight at once across the process: one bound shared by every thread. */
   connectConcurrency: {
     kind: 'number',
-    description: 'Connection attempts in flight at once in this process, one bound shared by all its threads (at most 1m): a full listen backlog drops SYNs',
+    description:
+      'Connection attempts in flight at once in this process, one bound shared by all its threads (at most 1m): a full listen backlog drops SYNs',
     default: 64,
     scenario: true,
     parse: (label, value) => parsePositiveCount(label, value, MAX_CLIENTS),
@@ -224,7 +269,8 @@ export const OPTIONS = {
   },
   reconnectDelay: {
     kind: 'number',
-    description: "Wait before a round's second attempt, doubling for each further one (up to 30s), plus up to 50% jitter (at most 1h)",
+    description:
+      "Wait before a round's second attempt, doubling for each further one (up to 30s), plus up to 50% jitter (at most 1h)",
     default: '1s',
     scenario: true,
     parse: (label, value) => parseBoundedDuration(label, value, 0, MAX_WAIT_MS),
@@ -233,7 +279,8 @@ export const OPTIONS = {
   },
   connectTimeout: {
     kind: 'number',
-    description: 'Wait for CONNACK before an attempt counts as failed; a connection must also last this long before its drop starts a fresh round (at most 1h)',
+    description:
+      'Wait for CONNACK before an attempt counts as failed; a connection must also last this long before its drop starts a fresh round (at most 1h)',
     default: '10s',
     scenario: true,
     parse: (label, value) => parseBoundedDuration(label, value, 1, MAX_WAIT_MS),
@@ -243,7 +290,8 @@ export const OPTIONS = {
   /** The largest incoming packet a client accepts (`1mib`); default: the run's largest payload plus 128 KiB, at least 1 MiB. */
   maxPacketSize: {
     kind: 'number',
-    description: 'Largest packet a client accepts from the broker (1mib); MQTT 5 brokers are told in CONNECT; a larger one drops the connection as a protocol error',
+    description:
+      'Largest packet a client accepts from the broker (1mib); MQTT 5 brokers are told in CONNECT; a larger one drops the connection as a protocol error',
     shownDefault: 'largest --size + 128kib, at least 1mib',
     scenario: true,
     worker: true,
@@ -262,7 +310,8 @@ export const OPTIONS = {
   /** How long to wait for messages still on their way once publishing ends. */
   drainTimeout: {
     kind: 'number',
-    description: 'After publishing (or on Ctrl-C), wait this long at most for messages and acknowledgements still on their way (at most 1h)',
+    description:
+      'After publishing (or on Ctrl-C), wait this long at most for messages and acknowledgements still on their way (at most 1h)',
     default: '5s',
     scenario: true,
     parse: (label, value) => parseBoundedDuration(label, value, 0, MAX_WAIT_MS),
@@ -281,7 +330,8 @@ export const OPTIONS = {
   /** CPU time burnt in the message handler per received message (`20ms`, `0.5ms`). */
   work: {
     kind: 'number',
-    description: 'How long each working client keeps its message handler busy per received message (20ms, 0.5ms; at most 10s; a busy-wait): the one-slow-client case',
+    description:
+      'How long each working client keeps its message handler busy per received message (20ms, 0.5ms; at most 10s; a busy-wait): the one-slow-client case',
     scenario: true,
     parse: (label, value) => parseBoundedDuration(label, value, 0, MAX_WORK_MS, { fractional: true }),
     absent: 0,
@@ -298,7 +348,8 @@ export const OPTIONS = {
   /** A module of per-client hooks (setup, onConnect, onMessage, tick, teardown), run in each client's thread. */
   workload: {
     kind: 'string',
-    description: "A module of per-client hooks (setup, onConnect, onMessage, tick, teardown) run in each client's thread (at most 16 MiB)",
+    description:
+      "A module of per-client hooks (setup, onConnect, onMessage, tick, teardown) run in each client's thread (at most 16 MiB)",
     scenario: true,
     file: true,
     parse: (label, path) => resolveWorkload(label, path),
@@ -325,7 +376,8 @@ export const OPTIONS = {
   /** A scenario file (YAML or JSON): groups of clients with their own brokers, topics and plans. */
   scenario: {
     kind: 'string',
-    description: 'A scenario file (YAML or JSON, at most 4 MiB): groups of clients with their own brokers, topics, plans; flags given here override its defaults',
+    description:
+      'A scenario file (YAML or JSON, at most 4 MiB): groups of clients with their own brokers, topics, plans; flags given here override its defaults',
     scenario: false,
   },
   /** Run only shard I of N of the fleet (`2/5`): clients whose index modulo N is I. */
@@ -343,7 +395,8 @@ export const OPTIONS = {
   /** Hold publishing until this time (ISO 8601), so separate shards start together. */
   startAt: {
     kind: 'string',
-    description: 'Start publishing at this time (ISO 8601, at most 24h ahead and 1h ago), so separate shards begin together',
+    description:
+      'Start publishing at this time (ISO 8601, at most 24h ahead and 1h ago), so separate shards begin together',
     scenario: false,
     parse: parseStartAt,
     absent: null,
@@ -351,7 +404,8 @@ export const OPTIONS = {
   /** Source addresses to spread connections over: a list (`127.0.0.2,127.0.0.3`) or an IPv4 CIDR range (`127.0.1.0/24`). */
   localAddress: {
     kind: 'strings',
-    description: "Source addresses to spread connections over (127.0.0.2,127.0.0.3 or 127.0.1.0/24): past one address's ephemeral ports",
+    description:
+      "Source addresses to spread connections over (127.0.0.2,127.0.0.3 or 127.0.1.0/24): past one address's ephemeral ports",
     scenario: false,
     parse: parseLocalAddresses,
     absent: [] as string[],
@@ -367,10 +421,17 @@ export const OPTIONS = {
   /** Extra outputs, `kind=path`: `csv=run.csv` (time series), `ndjson=run.ndjson` (every event), `result=shard.json` (mergeable), `hdr=run.hlog` (histograms). */
   out: {
     kind: 'strings',
-    description: "Also write csv=FILE (per-interval time series), ndjson=FILE (every event), hdr=FILE (every histogram, HdrHistogram log) or result=FILE (a shard's mergeable result); repeatable",
+    description:
+      "Also write csv=FILE (per-interval time series), ndjson=FILE (every event), hdr=FILE (every histogram, HdrHistogram log) or result=FILE (a shard's mergeable result); repeatable",
     scenario: false,
   },
-  json: { kind: 'boolean', description: 'NDJSON on stdout: status, stats, summary lines', default: false, scenario: false, cliOnly: true },
+  json: {
+    kind: 'boolean',
+    description: 'NDJSON on stdout: status, stats, summary lines',
+    default: false,
+    scenario: false,
+    cliOnly: true,
+  },
   /** How often `stats` events are emitted. */
   statsInterval: {
     kind: 'number',
@@ -381,7 +442,11 @@ export const OPTIONS = {
     resolved: 'statsIntervalMs',
   },
   /** An id for this run; client ids and payload tags derive from it. */
-  runId: { kind: 'string', description: 'Run id (default: random); client ids and payload tags derive from it', scenario: true },
+  runId: {
+    kind: 'string',
+    description: 'Run id (default: random); client ids and payload tags derive from it',
+    scenario: true,
+  },
   logLevel: {
     kind: 'string',
     description: 'Log level (logs go to stderr)',
@@ -409,11 +474,22 @@ export const labelOf = (key: OptionKey): string => `--${flagOf(key)}`;
 
 /** Each run option's default, where it has one: what a run uses when neither a flag, a scenario's defaults nor a caller gives it. */
 export type Defaults = {
-  readonly [K in OptionKey as OptionTable[K] extends { cliOnly: true } ? never : OptionTable[K] extends { default: unknown } ? K : never]: OptionTable[K] extends {
+  readonly [
+    K in OptionKey as OptionTable[K] extends { cliOnly: true }
+      ? never
+      : OptionTable[K] extends { default: unknown }
+        ? K
+        : never
+  ]: OptionTable[K] extends {
     default: infer D;
   }
     ? D
     : never;
 };
 
-export const DEFAULTS = Object.fromEntries(OPTION_ENTRIES.filter(([, spec]) => spec.default !== undefined && !spec.cliOnly).map(([key, spec]) => [key, spec.default])) as Defaults;
+export const DEFAULTS = Object.fromEntries(
+  OPTION_ENTRIES.filter(([, spec]) => spec.default !== undefined && !spec.cliOnly).map(([key, spec]) => [
+    key,
+    spec.default,
+  ]),
+) as Defaults;

@@ -23,7 +23,9 @@ export type RunOptions = {
 export type ResolvedName<K extends OptionKey> = Entry<K> extends { resolved: infer N extends string } ? N : K;
 
 /** A parsed option's value: the parser's result, or its `absent` value when it has no default. */
-type Parsed<S> = S extends { parse: (...args: never[]) => infer R } ? R | (S extends { default: unknown } ? never : S extends { absent: infer A } ? A : undefined) : never;
+type Parsed<S> = S extends { parse: (...args: never[]) => infer R }
+  ? R | (S extends { default: unknown } ? never : S extends { absent: infer A } ? A : undefined)
+  : never;
 
 /** The options that resolve on their own, through their entry's parser. */
 export type ParsedOptions = {
@@ -70,4 +72,3 @@ interface OwnResolution {
  * client index; empty: the system picks).
  */
 export interface ResolvedOptions extends ParsedOptions, OwnResolution {}
-

@@ -9,10 +9,15 @@ import type { SessionSettings } from '../protocol.js';
 
 type WorkerKey = { [K in OptionKey]: OptionTable[K] extends { worker: true } ? ResolvedName<K> : never }[OptionKey];
 
-const WORKER_NAMES = OPTION_ENTRIES.filter(([, spec]) => spec.worker === true).map(([key, spec]) => spec.resolved ?? key) as WorkerKey[];
+const WORKER_NAMES = OPTION_ENTRIES.filter(([, spec]) => spec.worker === true).map(
+  ([key, spec]) => spec.resolved ?? key,
+) as WorkerKey[];
 
 /** The run-wide part of every session's settings. */
 export function workerOptions(options: ResolvedOptions): Pick<SessionSettings, WorkerKey> {
-  const picked = Object.fromEntries(WORKER_NAMES.map((name) => [name, options[name]])) as Pick<ResolvedOptions, WorkerKey>;
+  const picked = Object.fromEntries(WORKER_NAMES.map((name) => [name, options[name]])) as Pick<
+    ResolvedOptions,
+    WorkerKey
+  >;
   return picked;
 }

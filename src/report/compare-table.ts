@@ -3,15 +3,23 @@ import { MODE_LABELS } from '../group.js';
 import { colours, fmtInt, fmtMs } from './format.js';
 import { at } from '../mqtt/checked.js';
 
-
 /** The side-by-side table `mqtt-fleet compare` prints to stderr. */
 export function formatComparison(c: Comparison, stream: NodeJS.WriteStream = process.stderr): string {
   const paint = colours(stream);
   const work = c.rows.some((r) => r.workingMs);
   const header = [
-    'mode', 'threads', 'connect', 'out msg/s', 'in msg/s', 'ratio', 'p50', 'p99',
+    'mode',
+    'threads',
+    'connect',
+    'out msg/s',
+    'in msg/s',
+    'ratio',
+    'p50',
+    'p99',
     ...(work ? ['others p50', 'others p99', 'working p50', 'working p99'] : []),
-    'loop p99', 'peak RSS', 'CPU',
+    'loop p99',
+    'peak RSS',
+    'CPU',
   ];
   const rows = c.rows.map((r) => [
     MODE_LABELS[r.mode],
@@ -28,8 +36,14 @@ export function formatComparison(c: Comparison, stream: NodeJS.WriteStream = pro
     `${r.cpuSeconds.toFixed(2)} s`,
   ]);
   const widths = header.map((h, n) => Math.max(h.length, ...rows.map((r) => at(r, n).length)));
-  const line = (cells: string[]): string => cells.map((cell, n) => (n === 0 ? cell.padEnd(at(widths, n)) : cell.padStart(at(widths, n)))).join('  ');
+  const line = (cells: string[]): string =>
+    cells.map((cell, n) => (n === 0 ? cell.padEnd(at(widths, n)) : cell.padStart(at(widths, n)))).join('  ');
   const title = `${paint.bold('mqtt-fleet compare')} ${c.runId} · ${fmtInt(c.clients)} clients · QoS ${c.qos}${c.workMs > 0 ? ` · ${fmtMs(c.workMs)} of work per message` : ''}`;
-  const notes = c.rows.filter((r) => r.lost > 0 || r.gaveUp > 0).map((r) => paint.red(`${MODE_LABELS[r.mode]}: ${r.lost} lost, ${r.gaveUp} gave up`));
-  return [title, '', paint.dim(line(header)), ...rows.map(line), ...(notes.length ? ['', ...notes] : []), ''].join('\n') + '\n';
+  const notes = c.rows
+    .filter((r) => r.lost > 0 || r.gaveUp > 0)
+    .map((r) => paint.red(`${MODE_LABELS[r.mode]}: ${r.lost} lost, ${r.gaveUp} gave up`));
+  return (
+    [title, '', paint.dim(line(header)), ...rows.map(line), ...(notes.length ? ['', ...notes] : []), ''].join('\n') +
+    '\n'
+  );
 }

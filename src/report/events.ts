@@ -8,7 +8,15 @@ import type { StatsLine } from '../metrics/stats-line.js';
 import type { SerializedError } from '../errors.js';
 import type { LatencySummary } from '../metrics/histogram.js';
 import type { GroupProfile, ThreadMode } from '../group.js';
-import type { ClientState, Counters, LoopDelay, PrintedMessage, PublisherFinal, StreamFinal, SubscriberFinal } from '../protocol.js';
+import type {
+  ClientState,
+  Counters,
+  LoopDelay,
+  PrintedMessage,
+  PublisherFinal,
+  StreamFinal,
+  SubscriberFinal,
+} from '../protocol.js';
 import type { ShortfallReason } from './shortfall.js';
 
 export interface StatusLine {

@@ -12,7 +12,13 @@ export function fmtMs(ms: number): string {
 }
 
 /** Colour only on a TTY, and never when NO_COLOR is set (https://no-color.org). */
-export function colours(stream: NodeJS.WriteStream): { red(s: string): string; green(s: string): string; yellow(s: string): string; dim(s: string): string; bold(s: string): string } {
+export function colours(stream: NodeJS.WriteStream): {
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+} {
   const on = stream.isTTY === true && !process.env.NO_COLOR;
   const wrap = (code: number, reset: number) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[${reset}m` : s);
   return { red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), dim: wrap(2, 22), bold: wrap(1, 22) };

@@ -28,7 +28,12 @@ export const LOOP_DELAY_MS = 100;
 /** CPU near every core the process has. */
 export const CPU_SHARE = 0.9;
 
-export function generatorVerdict(f: { lateSends: number; pacedSent: number; loopDelayP99: number | null; cpuShare: number | null }): GeneratorVerdict {
+export function generatorVerdict(f: {
+  lateSends: number;
+  pacedSent: number;
+  loopDelayP99: number | null;
+  cpuShare: number | null;
+}): GeneratorVerdict {
   const reasons: GeneratorReason[] = [];
   const pct = (x: number): string => `${Math.round(x * 1000) / 10}%`;
   if (f.pacedSent > 0 && f.lateSends / f.pacedSent >= LATE_SHARE) {

@@ -35,7 +35,9 @@ export class HdrLog {
     this.intervalStart = startedAt;
     this.writer = new hdr.HistogramLogWriter(write);
     this.writer.outputLogFormatVersion();
-    this.writer.outputComment(`[StartTime: ${seconds(startedAt)} (seconds since epoch), ${new Date(startedAt).toISOString()}]`);
+    this.writer.outputComment(
+      `[StartTime: ${seconds(startedAt)} (seconds since epoch), ${new Date(startedAt).toISOString()}]`,
+    );
     this.writer.outputComment(`[BaseTime: ${seconds(startedAt)} (seconds since epoch)]`);
     this.writer.outputComment('[mqtt-fleet: values in microseconds; tags latency(.group) and step.NAME]');
     this.writer.outputLegend();

@@ -43,5 +43,15 @@ export function createLogger(level: LogLevel = 'info', sink?: (text: string) => 
       done();
     },
   });
-  return pino(options, pretty({ destination, sync: true, colorize: !process.env.NO_COLOR, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l', hideObject: true }));
+  return pino(
+    options,
+    pretty({
+      destination,
+      sync: true,
+      colorize: !process.env.NO_COLOR,
+      ignore: 'pid,hostname',
+      translateTime: 'HH:MM:ss.l',
+      hideObject: true,
+    }),
+  );
 }

@@ -12,19 +12,56 @@ export type OutputKind = 'csv' | 'ndjson' | 'result' | 'hdr';
 const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 const CSV_COLUMNS = [
-  't_s', 'connected', 'reconnecting', 'gave_up', 'failed', 'published', 'received', 'published_per_sec', 'received_per_sec',
-  'latency_p50_ms', 'latency_p99_ms', 'latency_max_ms', 'loop_delay_p99_ms', 'rss_mb',
-  'scheduled_latency_p50_ms', 'scheduled_latency_p99_ms', 'scheduled_latency_max_ms', 'send_lag_p50_ms', 'send_lag_p99_ms', 'send_lag_max_ms', 'late_sends',
-  'connects_per_sec', ...STEPS.flatMap((step) => [`${snake(step)}_p50_ms`, `${snake(step)}_p99_ms`, `${snake(step)}_max_ms`]),
+  't_s',
+  'connected',
+  'reconnecting',
+  'gave_up',
+  'failed',
+  'published',
+  'received',
+  'published_per_sec',
+  'received_per_sec',
+  'latency_p50_ms',
+  'latency_p99_ms',
+  'latency_max_ms',
+  'loop_delay_p99_ms',
+  'rss_mb',
+  'scheduled_latency_p50_ms',
+  'scheduled_latency_p99_ms',
+  'scheduled_latency_max_ms',
+  'send_lag_p50_ms',
+  'send_lag_p99_ms',
+  'send_lag_max_ms',
+  'late_sends',
+  'connects_per_sec',
+  ...STEPS.flatMap((step) => [`${snake(step)}_p50_ms`, `${snake(step)}_p99_ms`, `${snake(step)}_max_ms`]),
 ];
 
 function csvRow(s: StatsLine): string {
   const cells = [
-    (s.t / 1000).toFixed(3), s.connected, s.reconnecting, s.gaveUp, s.failed, s.published, s.received, s.publishedPerSec, s.receivedPerSec,
-    s.latencyMs?.p50 ?? '', s.latencyMs?.p99 ?? '', s.latencyMs?.max ?? '', s.loopDelayMs?.p99 ?? '', s.rssMb,
-    s.scheduledLatencyMs?.p50 ?? '', s.scheduledLatencyMs?.p99 ?? '', s.scheduledLatencyMs?.max ?? '',
-    s.sendLagMs?.p50 ?? '', s.sendLagMs?.p99 ?? '', s.sendLagMs?.max ?? '', s.lateSends,
-    s.connectsPerSec, ...STEPS.flatMap((step) => {
+    (s.t / 1000).toFixed(3),
+    s.connected,
+    s.reconnecting,
+    s.gaveUp,
+    s.failed,
+    s.published,
+    s.received,
+    s.publishedPerSec,
+    s.receivedPerSec,
+    s.latencyMs?.p50 ?? '',
+    s.latencyMs?.p99 ?? '',
+    s.latencyMs?.max ?? '',
+    s.loopDelayMs?.p99 ?? '',
+    s.rssMb,
+    s.scheduledLatencyMs?.p50 ?? '',
+    s.scheduledLatencyMs?.p99 ?? '',
+    s.scheduledLatencyMs?.max ?? '',
+    s.sendLagMs?.p50 ?? '',
+    s.sendLagMs?.p99 ?? '',
+    s.sendLagMs?.max ?? '',
+    s.lateSends,
+    s.connectsPerSec,
+    ...STEPS.flatMap((step) => {
       const d = s.stepsMs[`${step}Ms`];
       return [d?.p50 ?? '', d?.p99 ?? '', d?.max ?? ''];
     }),
@@ -83,7 +120,11 @@ export class Outputs {
       for (const { kind, path } of outputs) {
         const fifo = isFifo(path);
         if (kind === 'result') {
-          if (fifo) throw new UsageError('--out', `--out result=${path} is a FIFO: a result is written whole at the end of the run; name a regular file`);
+          if (fifo)
+            throw new UsageError(
+              '--out',
+              `--out result=${path} is a FIFO: a result is written whole at the end of the run; name a regular file`,
+            );
           continue;
         }
         if (!fifo) {
@@ -91,7 +132,8 @@ export class Outputs {
           continue;
         }
         const fd = await openFifo(kind, path, signal);
-        if (fd !== null) entries.push({ kind, path, stream: new Socket({ fd, readable: false, writable: true }), error: null });
+        if (fd !== null)
+          entries.push({ kind, path, stream: new Socket({ fd, readable: false, writable: true }), error: null });
       }
     } catch (err) {
       for (const { stream } of entries) stream.destroy();
@@ -106,7 +148,8 @@ export class Outputs {
       if (error) continue;
       if (kind === 'ndjson') stream.write(`${JSON.stringify(event)}\n`);
       else if (kind === 'csv' && event.type === 'stats') stream.write(csvRow(event));
-      if (stream.writableLength > MAX_BACKLOG_BYTES) this.fail(entry, new Error(`${MAX_BACKLOG_BYTES / 2 ** 20} MiB not yet written: its reader does not keep up`));
+      if (stream.writableLength > MAX_BACKLOG_BYTES)
+        this.fail(entry, new Error(`${MAX_BACKLOG_BYTES / 2 ** 20} MiB not yet written: its reader does not keep up`));
     }
   }
 
@@ -115,7 +158,8 @@ export class Outputs {
     for (const entry of this.streams) {
       if (entry.kind !== kind || entry.error) continue;
       entry.stream.write(text);
-      if (entry.stream.writableLength > MAX_BACKLOG_BYTES) this.fail(entry, new Error(`${MAX_BACKLOG_BYTES / 2 ** 20} MiB not yet written: its reader does not keep up`));
+      if (entry.stream.writableLength > MAX_BACKLOG_BYTES)
+        this.fail(entry, new Error(`${MAX_BACKLOG_BYTES / 2 ** 20} MiB not yet written: its reader does not keep up`));
     }
   }
 
@@ -124,17 +168,25 @@ export class Outputs {
     await Promise.all(
       this.streams
         .filter((s) => !s.error)
-        .map((entry) => new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            this.fail(entry, new Error(`not written out within ${CLOSE_TIMEOUT_MS / 1000} s of the end (a FIFO whose reader stopped reading?)`));
-            resolve();
-          }, CLOSE_TIMEOUT_MS);
-          entry.stream.once('close', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          entry.stream.end();
-        })),
+        .map(
+          (entry) =>
+            new Promise<void>((resolve) => {
+              const timer = setTimeout(() => {
+                this.fail(
+                  entry,
+                  new Error(
+                    `not written out within ${CLOSE_TIMEOUT_MS / 1000} s of the end (a FIFO whose reader stopped reading?)`,
+                  ),
+                );
+                resolve();
+              }, CLOSE_TIMEOUT_MS);
+              entry.stream.once('close', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              entry.stream.end();
+            }),
+        ),
     );
   }
 
@@ -158,9 +210,13 @@ async function openFifo(kind: OutputKind, path: string, signal?: AbortSignal): P
     try {
       return openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw new UsageError('--out', `--out ${kind}=${path}: cannot open the FIFO (${(err as Error).message})`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENXIO')
+        throw new UsageError('--out', `--out ${kind}=${path}: cannot open the FIFO (${(err as Error).message})`);
       if (Date.now() >= deadline) {
-        throw new UsageError('--out', `--out ${kind}=${path} is a FIFO that nobody opened for reading within ${FIFO_WAIT_MS / 1000} s: start its reader first`);
+        throw new UsageError(
+          '--out',
+          `--out ${kind}=${path} is a FIFO that nobody opened for reading within ${FIFO_WAIT_MS / 1000} s: start its reader first`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -10,7 +10,17 @@ import { at } from '../mqtt/checked.js';
 /** How long a scrape may take to send its request (headers and body). */
 const SLOW_CLIENT_MS = 10_000;
 
-const STATES: ClientState[] = ['connecting', 'connected', 'ready', 'published', 'disconnected', 'reconnecting', 'gave-up', 'failed', 'done'];
+const STATES: ClientState[] = [
+  'connecting',
+  'connected',
+  'ready',
+  'published',
+  'disconnected',
+  'reconnecting',
+  'gave-up',
+  'failed',
+  'done',
+];
 
 /**
  * Prometheus metrics of a running fleet on `/metrics` (prom-client): clients by state, message
@@ -49,14 +59,38 @@ export class MetricsServer {
     };
     const t = () => source.aggregate.totals;
     counter('mqtt_fleet_messages_published_total', 'Messages handed to MQTT.js', () => t().published);
-    counter('mqtt_fleet_messages_acked_total', 'Published messages written (QoS 0) or acknowledged (QoS 1, 2)', () => t().acked);
-    counter('mqtt_fleet_messages_received_total', "Deliveries of this run's messages, duplicates included", () => t().received);
+    counter(
+      'mqtt_fleet_messages_acked_total',
+      'Published messages written (QoS 0) or acknowledged (QoS 1, 2)',
+      () => t().acked,
+    );
+    counter(
+      'mqtt_fleet_messages_received_total',
+      "Deliveries of this run's messages, duplicates included",
+      () => t().received,
+    );
     counter('mqtt_fleet_messages_duplicates_total', 'Deliveries of a message already received', () => t().duplicates);
-    counter('mqtt_fleet_messages_out_of_order_total', 'Messages that arrived after a later one of the same publisher', () => t().outOfOrder);
-    counter('mqtt_fleet_messages_foreign_total', "Messages without this run's header, or from publishers outside the plan", () => t().foreign);
+    counter(
+      'mqtt_fleet_messages_out_of_order_total',
+      'Messages that arrived after a later one of the same publisher',
+      () => t().outOfOrder,
+    );
+    counter(
+      'mqtt_fleet_messages_foreign_total',
+      "Messages without this run's header, or from publishers outside the plan",
+      () => t().foreign,
+    );
     counter('mqtt_fleet_messages_stale_total', 'Messages of an earlier run with the same run id', () => t().stale);
-    counter('mqtt_fleet_reconnects_total', "Successful connects after each client's first", () => source.aggregate.reconnects);
-    counter('mqtt_fleet_late_sends_total', 'Paced messages sent more than one period after their scheduled time', () => t().lateSends);
+    counter(
+      'mqtt_fleet_reconnects_total',
+      "Successful connects after each client's first",
+      () => source.aggregate.reconnects,
+    );
+    counter(
+      'mqtt_fleet_late_sends_total',
+      'Paced messages sent more than one period after their scheduled time',
+      () => t().lateSends,
+    );
     const histogram = (name: string, help: string, buckets: () => PromBuckets): void => {
       r.registerMetric({
         name,
@@ -69,8 +103,16 @@ export class MetricsServer {
       } as never);
     };
     histogram('mqtt_fleet_latency_seconds', 'Publish-to-receive latency', () => source.aggregate.promLatency);
-    histogram('mqtt_fleet_scheduled_latency_seconds', 'Receive minus scheduled send time of paced messages', () => source.aggregate.promScheduledLatency);
-    histogram('mqtt_fleet_send_lag_seconds', 'Actual minus scheduled send time of paced messages, at the publisher', () => source.aggregate.promSendLag);
+    histogram(
+      'mqtt_fleet_scheduled_latency_seconds',
+      'Receive minus scheduled send time of paced messages',
+      () => source.aggregate.promScheduledLatency,
+    );
+    histogram(
+      'mqtt_fleet_send_lag_seconds',
+      'Actual minus scheduled send time of paced messages, at the publisher',
+      () => source.aggregate.promSendLag,
+    );
     r.registerMetric({
       name: 'mqtt_fleet_step_seconds',
       // eslint-disable-next-line @typescript-eslint/require-await
@@ -79,21 +121,26 @@ export class MetricsServer {
         help: "Each step of the clients' lives: TCP connect, TLS handshake, CONNACK, SUBACK, PUBACK, PUBCOMP, reconnect",
         type: 'histogram',
         aggregator: 'sum',
-        values: STEPS.flatMap((step, n) => at(source.aggregate.promSteps, n).values('mqtt_fleet_step_seconds', { step })),
+        values: STEPS.flatMap((step, n) =>
+          at(source.aggregate.promSteps, n).values('mqtt_fleet_step_seconds', { step }),
+        ),
       }),
       reset: () => {},
     } as never);
     // A scraper that sends its request slowly, or never, must not hold the process after the run.
-    this.server = createServer({ headersTimeout: SLOW_CLIENT_MS, requestTimeout: SLOW_CLIENT_MS, connectionsCheckingInterval: 1000 }, (req, res) => {
-      if (req.url !== '/metrics') {
-        res.writeHead(404).end('try /metrics\n');
-        return;
-      }
-      r.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': r.contentType }).end(text),
-        (err: Error) => res.writeHead(500).end(err.message),
-      );
-    });
+    this.server = createServer(
+      { headersTimeout: SLOW_CLIENT_MS, requestTimeout: SLOW_CLIENT_MS, connectionsCheckingInterval: 1000 },
+      (req, res) => {
+        if (req.url !== '/metrics') {
+          res.writeHead(404).end('try /metrics\n');
+          return;
+        }
+        r.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': r.contentType }).end(text),
+          (err: Error) => res.writeHead(500).end(err.message),
+        );
+      },
+    );
   }
 
   async listen(host: string, port: number): Promise<string> {

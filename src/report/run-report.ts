@@ -20,13 +20,19 @@ export function readRun(file: string, text: string): RunRecord {
     try {
       event = JSON.parse(line) as { type?: unknown };
     } catch {
-      throw new UsageError('report', `${file}:${n + 1}: not a JSON line (an NDJSON file from --json or --out ndjson= is expected)`);
+      throw new UsageError(
+        'report',
+        `${file}:${n + 1}: not a JSON line (an NDJSON file from --json or --out ndjson= is expected)`,
+      );
     }
     if (event.type === 'stats') record.stats.push(event as StatsLine);
     else if (event.type === 'summary') record.summary = event as unknown as Summary;
   });
   if (record.stats.length === 0 && record.summary === null) {
-    throw new UsageError('report', `${file} has no stats or summary lines: write it with mqtt-fleet run --json or --out ndjson=FILE`);
+    throw new UsageError(
+      'report',
+      `${file} has no stats or summary lines: write it with mqtt-fleet run --json or --out ndjson=FILE`,
+    );
   }
   return record;
 }

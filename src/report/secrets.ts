@@ -20,7 +20,10 @@ interface SecretHolder {
   password?: string | undefined;
   tls: { key?: string | undefined };
   brokers: readonly string[];
-  groups: readonly { password?: string | undefined; brokers: readonly { url: string; tls: { key?: string | undefined } }[] }[];
+  groups: readonly {
+    password?: string | undefined;
+    brokers: readonly { url: string; tls: { key?: string | undefined } }[];
+  }[];
 }
 
 /** Every secret a resolved run holds: passwords (its own and each group's), URL passwords, TLS keys. */

@@ -5,52 +5,111 @@ import { assertNever } from '../protocol.js';
 import { colours, fmtInt, fmtMs } from './format.js';
 import { STEPS, type Step } from '../metrics/steps.js';
 
-
 /** The human summary printed to stderr at the end of a run. */
 export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.stderr): string {
   const c = colours(stream);
-  const threads = s.mode === 'single-loop' ? 'main event loop' : `${s.threads} worker thread${s.threads === 1 ? '' : 's'}`;
+  const threads =
+    s.mode === 'single-loop' ? 'main event loop' : `${s.threads} worker thread${s.threads === 1 ? '' : 's'}`;
   const bad = (n: number, text: string): string => (n > 0 ? c.red(text) : text);
   const lat = s.latencyMs;
   const rows: [string, string][] = [
-    ['clients', `${fmtInt(s.connected)}/${fmtInt(s.clients)} connected · ${bad(s.gaveUp, `${fmtInt(s.gaveUp)} gave up`)} · ${bad(s.failed, `${fmtInt(s.failed)} failed`)} · ${fmtInt(s.reconnects)} reconnects`],
+    [
+      'clients',
+      `${fmtInt(s.connected)}/${fmtInt(s.clients)} connected · ${bad(s.gaveUp, `${fmtInt(s.gaveUp)} gave up`)} · ${bad(s.failed, `${fmtInt(s.failed)} failed`)} · ${fmtInt(s.reconnects)} reconnects`,
+    ],
     ['connect', `${fmtMs(s.connectMs)} until every client was connected and subscribed`],
     ...stepRows(s),
     [
       'messages',
       `${fmtInt(s.published)} published · ${fmtInt(s.received)} received · ${bad(s.lost, `${fmtInt(s.lost)} lost`)} · ${fmtInt(s.inFlight)} in flight · ${bad(s.duplicates, `${fmtInt(s.duplicates)} duplicates`)} · ${fmtInt(s.outOfOrder)} out of order`,
     ],
-    ['throughput', `out ${fmtInt(s.publishedPerSec)} msg/s · in ${fmtInt(s.receivedPerSec)} msg/s over ${fmtMs(s.warmup ? Math.max(0, s.durationMs - s.warmup.ms) : s.durationMs)}${s.warmup ? ' after the warm-up' : ''}`],
+    [
+      'throughput',
+      `out ${fmtInt(s.publishedPerSec)} msg/s · in ${fmtInt(s.receivedPerSec)} msg/s over ${fmtMs(s.warmup ? Math.max(0, s.durationMs - s.warmup.ms) : s.durationMs)}${s.warmup ? ' after the warm-up' : ''}`,
+    ],
     ...(s.warmup
-      ? [['warm-up', `first ${fmtMs(s.warmup.ms)}: ${fmtInt(s.warmup.published)} published · ${fmtInt(s.warmup.received)} received, out of latency, send lag and rates (accounted for)`] as [string, string]]
+      ? [
+          [
+            'warm-up',
+            `first ${fmtMs(s.warmup.ms)}: ${fmtInt(s.warmup.published)} published · ${fmtInt(s.warmup.received)} received, out of latency, send lag and rates (accounted for)`,
+          ] as [string, string],
+        ]
       : []),
     [
       'latency',
-      lat.count === 0 ? 'no messages received' : `p50 ${fmtMs(lat.p50)} · p90 ${fmtMs(lat.p90)} · p99 ${fmtMs(lat.p99)} · p99.9 ${fmtMs(lat.p999)} · max ${fmtMs(lat.max)}`,
+      lat.count === 0
+        ? 'no messages received'
+        : `p50 ${fmtMs(lat.p50)} · p90 ${fmtMs(lat.p90)} · p99 ${fmtMs(lat.p99)} · p99.9 ${fmtMs(lat.p999)} · max ${fmtMs(lat.max)}`,
     ],
     ...groupRows(s),
     ...scheduleRows(s),
-    ['loop delay', s.loopDelayMs ? `p50 ${fmtMs(s.loopDelayMs.p50)} · p99 ${fmtMs(s.loopDelayMs.p99)} · max ${fmtMs(s.loopDelayMs.max)} (worst thread, while publishing)` : 'not measured'],
-    ['process', `peak RSS ${fmtInt(s.peakRssMb)} MB · CPU ${fmtMs(s.cpuMs.user)} user + ${fmtMs(s.cpuMs.system)} system`],
+    [
+      'loop delay',
+      s.loopDelayMs
+        ? `p50 ${fmtMs(s.loopDelayMs.p50)} · p99 ${fmtMs(s.loopDelayMs.p99)} · max ${fmtMs(s.loopDelayMs.max)} (worst thread, while publishing)`
+        : 'not measured',
+    ],
+    [
+      'process',
+      `peak RSS ${fmtInt(s.peakRssMb)} MB · CPU ${fmtMs(s.cpuMs.user)} user + ${fmtMs(s.cpuMs.system)} system`,
+    ],
   ];
-  if (s.groups) rows.unshift(['groups', s.groups.map((g) => `${g.name} x ${fmtInt(g.clients)} (${MODE_LABELS[g.mode]}${g.mode === 'pool' ? ` of ${g.threads}` : ''})`).join(' · ')]);
+  if (s.groups)
+    rows.unshift([
+      'groups',
+      s.groups
+        .map(
+          (g) =>
+            `${g.name} x ${fmtInt(g.clients)} (${MODE_LABELS[g.mode]}${g.mode === 'pool' ? ` of ${g.threads}` : ''})`,
+        )
+        .join(' · '),
+    ]);
   const short = s.shortfall.filter((r) => r === 'unpublished' || r === 'unacknowledged');
   if (short.length > 0) {
-    rows.splice(rows.findIndex(([k]) => k === 'messages') + 1, 0, ['shortfall', short.map((r) => (r === 'unpublished' ? `published ${fmtInt(s.published)} of ${fmtInt(s.planned)} planned` : `acknowledged ${fmtInt(s.acked)} of ${fmtInt(s.planned)} planned`)).map((t) => c.red(t)).join(' · ')]);
+    rows.splice(rows.findIndex(([k]) => k === 'messages') + 1, 0, [
+      'shortfall',
+      short
+        .map((r) =>
+          r === 'unpublished'
+            ? `published ${fmtInt(s.published)} of ${fmtInt(s.planned)} planned`
+            : `acknowledged ${fmtInt(s.acked)} of ${fmtInt(s.planned)} planned`,
+        )
+        .map((t) => c.red(t))
+        .join(' · '),
+    ]);
   }
-  if (s.unsubscribed > 0) rows.push(['not subscribed', `${fmtInt(s.unsubscribed)} messages sent while their subscriber was not subscribed (not yet, or no longer): not lost`]);
-  if (s.foreign > 0) rows.push(['foreign', `${fmtInt(s.foreign)} messages without this run's header, or from publishers outside the plan (other traffic, untracked payload templates)`]);
-  if (s.stale > 0) rows.push(['stale', `${fmtInt(s.stale)} messages of an earlier run with the same run id (retained or queued): ignored`]);
+  if (s.unsubscribed > 0)
+    rows.push([
+      'not subscribed',
+      `${fmtInt(s.unsubscribed)} messages sent while their subscriber was not subscribed (not yet, or no longer): not lost`,
+    ]);
+  if (s.foreign > 0)
+    rows.push([
+      'foreign',
+      `${fmtInt(s.foreign)} messages without this run's header, or from publishers outside the plan (other traffic, untracked payload templates)`,
+    ]);
+  if (s.stale > 0)
+    rows.push([
+      'stale',
+      `${fmtInt(s.stale)} messages of an earlier run with the same run id (retained or queued): ignored`,
+    ]);
   if (s.retained > 0) rows.push(['retained', `${fmtInt(s.retained)} deliveries carried the retain flag`]);
   const gen = s.generatorLimited;
   if (gen.limited) {
-    rows.push(['generator', c.yellow('mqtt-fleet could not keep up: these figures describe mqtt-fleet, not the broker')]);
+    rows.push([
+      'generator',
+      c.yellow('mqtt-fleet could not keep up: these figures describe mqtt-fleet, not the broker'),
+    ]);
     for (const reason of gen.reasons) rows.push([`  ${reason.signal}`, reason.detail]);
   }
   const codes = Object.entries(s.reasonCodes);
   if (codes.length > 0) rows.push(['reason codes', codes.map(([code, n]) => `${code}: ${fmtInt(n)}`).join(' · ')]);
   const width = Math.max(...rows.map(([k]) => k.length));
-  const part = s.shard ? ` · shard ${s.shard.index}/${s.shard.count} (streams within this shard)` : s.shards !== undefined ? ` · merged from ${s.shards} shards` : '';
+  const part = s.shard
+    ? ` · shard ${s.shard.index}/${s.shard.count} (streams within this shard)`
+    : s.shards !== undefined
+      ? ` · merged from ${s.shards} shards`
+      : '';
   const phase = s.phase === null ? 'unpaced' : s.phase === 'mixed' ? 'phases mixed' : `phase ${s.phase}`;
   const head = `${c.bold('mqtt-fleet')} run ${s.runId}${part} · ${MODE_LABELS[s.mode]}, ${threads} · QoS ${s.qos} · ${phase} · ${s.brokers.join(', ')}`;
   return [head, '', ...rows.map(([k, v]) => `${c.dim(k.padEnd(width))}  ${v}`), '', verdict(s, c)].join('\n') + '\n';
@@ -70,7 +129,10 @@ const STEP_LABELS: Record<Step, string> = {
 function stepRows(s: Summary): [string, string][] {
   return STEPS.filter((step) => s.steps[`${step}Ms`].count > 0).map((step) => {
     const l = s.steps[`${step}Ms`];
-    return [`  ${step}`, `p50 ${fmtMs(l.p50)} · p90 ${fmtMs(l.p90)} · p99 ${fmtMs(l.p99)} · p99.9 ${fmtMs(l.p999)} · max ${fmtMs(l.max)} (${STEP_LABELS[step]}, ${fmtInt(l.count)})`];
+    return [
+      `  ${step}`,
+      `p50 ${fmtMs(l.p50)} · p90 ${fmtMs(l.p90)} · p99 ${fmtMs(l.p99)} · p99.9 ${fmtMs(l.p999)} · max ${fmtMs(l.max)} (${STEP_LABELS[step]}, ${fmtInt(l.count)})`,
+    ];
   });
 }
 
@@ -78,19 +140,29 @@ function stepRows(s: Summary): [string, string][] {
 function scheduleRows(s: Summary): [string, string][] {
   const percentiles = (l: NonNullable<Summary['scheduledLatencyMs']>): string =>
     `p50 ${fmtMs(l.p50)} · p90 ${fmtMs(l.p90)} · p99 ${fmtMs(l.p99)} · p99.9 ${fmtMs(l.p999)} · max ${fmtMs(l.max)}`;
-  if (s.scheduledLatencyMs === null || s.sendLagMs === null) return [['from schedule', 'unpaced (--rate 0): no schedule, only the latency above applies']];
+  if (s.scheduledLatencyMs === null || s.sendLagMs === null)
+    return [['from schedule', 'unpaced (--rate 0): no schedule, only the latency above applies']];
   const sched = s.scheduledLatencyMs;
   const lag = s.sendLagMs;
   return [
-    ['from schedule', sched.count === 0 ? 'no paced messages received' : `${percentiles(sched)} (receive minus scheduled send)`],
-    ['send lag', lag.count === 0 ? 'no paced messages sent' : `${percentiles(lag)} · ${fmtInt(s.lateSends)} sent more than a period late`],
+    [
+      'from schedule',
+      sched.count === 0 ? 'no paced messages received' : `${percentiles(sched)} (receive minus scheduled send)`,
+    ],
+    [
+      'send lag',
+      lag.count === 0
+        ? 'no paced messages sent'
+        : `${percentiles(lag)} · ${fmtInt(s.lateSends)} sent more than a period late`,
+    ],
   ];
 }
 
 function groupRows(s: Summary): [string, string][] {
   const rows: [string, string][] = [];
   const { others, working } = s.latencyMs;
-  const line = (l: NonNullable<typeof others>): string => (l.count === 0 ? 'no messages' : `p50 ${fmtMs(l.p50)} · p99 ${fmtMs(l.p99)} · max ${fmtMs(l.max)}`);
+  const line = (l: NonNullable<typeof others>): string =>
+    l.count === 0 ? 'no messages' : `p50 ${fmtMs(l.p50)} · p99 ${fmtMs(l.p99)} · max ${fmtMs(l.max)}`;
   if (others) rows.push(['  others', line(others)]);
   if (working) rows.push([`  working`, `${line(working)} (${fmtMs(s.workMs)} of CPU per message)`]);
   return rows;

@@ -65,7 +65,10 @@ export function planCompare(input: CompareOptions = {}): ComparePlan {
   const runId = runOptions.runId ?? newRunId();
   // Each mode would write the same files, the last one overwriting the others.
   if (runOptions.out !== undefined) {
-    throw new UsageError('--out', "--out does not go with compare: every mode would write the same file; --json prints each mode's summary, --report draws them");
+    throw new UsageError(
+      '--out',
+      "--out does not go with compare: every mode would write the same file; --json prints each mode's summary, --report draws them",
+    );
   }
   const runs = modes.map((mode, n) => {
     const options = resolveOptions({ ...runOptions, threads: mode, runId: `${runId}-${n}` });
@@ -79,13 +82,18 @@ export function planCompare(input: CompareOptions = {}): ComparePlan {
  * Run the identical workload once per thread mode, one after another, each in a fresh process
  * (against the same broker, or a fresh embedded one per mode), and set their figures side by side.
  */
-export async function compare(input: CompareOptions & CompareControl = {}): Promise<{ comparison: Comparison; summaries: Summary[] }> {
+export async function compare(
+  input: CompareOptions & CompareControl = {},
+): Promise<{ comparison: Comparison; summaries: Summary[] }> {
   const { signal, logger, onSummary, onStats, ...options } = input;
   return comparePlanned(planCompare(options), { signal, logger, onSummary, onStats });
 }
 
 /** compare() with its plan made already (the CLI makes it first, for its redactor). */
-export async function comparePlanned(plan: ComparePlan, control: CompareControl = {}): Promise<{ comparison: Comparison; summaries: Summary[] }> {
+export async function comparePlanned(
+  plan: ComparePlan,
+  control: CompareControl = {},
+): Promise<{ comparison: Comparison; summaries: Summary[] }> {
   const { signal, logger = silentLogger, onSummary, onStats } = control;
   const { runId, modes, runs: resolved } = plan;
   const first = at(resolved, 0);
@@ -121,7 +129,17 @@ export async function comparePlanned(plan: ComparePlan, control: CompareControl 
       : ExitCode.Ok;
   return {
     summaries,
-    comparison: { type: 'comparison', runId, startedAt, clients: first.clients, qos: first.qos, workMs: first.workMs, rows, interrupted, exitCode },
+    comparison: {
+      type: 'comparison',
+      runId,
+      startedAt,
+      clients: first.clients,
+      qos: first.qos,
+      workMs: first.workMs,
+      rows,
+      interrupted,
+      exitCode,
+    },
   };
 }
 
@@ -134,7 +152,13 @@ function row(s: Summary, base: Summary): ComparisonRow {
     publishedPerSec: s.publishedPerSec,
     receivedPerSec: s.receivedPerSec,
     throughputRatio: base.receivedPerSec > 0 ? Math.round((s.receivedPerSec / base.receivedPerSec) * 100) / 100 : 0,
-    latencyMs: { p50: s.latencyMs.p50, p90: s.latencyMs.p90, p99: s.latencyMs.p99, p999: s.latencyMs.p999, max: s.latencyMs.max },
+    latencyMs: {
+      p50: s.latencyMs.p50,
+      p90: s.latencyMs.p90,
+      p99: s.latencyMs.p99,
+      p999: s.latencyMs.p999,
+      max: s.latencyMs.max,
+    },
     othersMs: pick(s.latencyMs.others),
     workingMs: pick(s.latencyMs.working),
     loopDelayP99Ms: s.loopDelayMs?.p99 ?? null,
@@ -146,7 +170,12 @@ function row(s: Summary, base: Summary): ComparisonRow {
   };
 }
 
-function runChild(mode: string, options: ResolvedOptions, signal: AbortSignal | undefined, onStats: (s: StatsLine) => void): Promise<Summary> {
+function runChild(
+  mode: string,
+  options: ResolvedOptions,
+  signal: AbortSignal | undefined,
+  onStats: (s: StatsLine) => void,
+): Promise<Summary> {
   return new Promise((resolve, reject) => {
     const child = fork(CHILD, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     let summary: Summary | null = null;

@@ -5,7 +5,15 @@ import type { Topology } from '../metrics/topology.js';
 import type { Logger } from '../report/log.js';
 import { Aggregate } from '../metrics/aggregate.js';
 import type { ResolvedOptions } from '../options/index.js';
-import { assertNever, type LoopDelay, type MainMessage, type SessionSpec, type LaneMessage, type LaneStart, type StatusEvent } from '../protocol.js';
+import {
+  assertNever,
+  type LoopDelay,
+  type MainMessage,
+  type SessionSpec,
+  type LaneMessage,
+  type LaneStart,
+  type StatusEvent,
+} from '../protocol.js';
 import { now } from '../session/clock.js';
 import { newWatchBuffer, type BlockedHook } from '../session/hook-watch.js';
 import { HookMonitor } from '../hosts/hook-monitor.js';
@@ -79,7 +87,11 @@ export class Coordinator {
     private readonly emit: (event: RunEvent) => void,
     private readonly log: Logger,
   ) {
-    this.aggregate = new Aggregate(specs.map((s) => s.index), latencyGroups, this.startedAt);
+    this.aggregate = new Aggregate(
+      specs.map((s) => s.index),
+      latencyGroups,
+      this.startedAt,
+    );
     this.publishers = new Set(specs.filter((s) => s.pubTopic !== null).map((s) => s.index));
     this.ids = new Map(specs.map((s) => [s.index, s.clientId]));
   }
@@ -88,7 +100,10 @@ export class Coordinator {
   async run(lanes: LaneStart[]): Promise<void> {
     // Stopped before anything started (an early Ctrl-C): launch nothing.
     if (this.phase !== 'connecting') return this.end();
-    this.statsTimer = setInterval(() => this.emit(this.aggregate.stats(now(), this.elapsed())), this.options.statsIntervalMs);
+    this.statsTimer = setInterval(
+      () => this.emit(this.aggregate.stats(now(), this.elapsed())),
+      this.options.statsIntervalMs,
+    );
     for (const start of lanes) if (start.settings.workload !== null) start.watch = newWatchBuffer();
     this.handles = lanes.map((start) => this.host.launch(start));
     for (const handle of this.handles) {
@@ -101,7 +116,12 @@ export class Coordinator {
         (err: unknown) => this.onLaneCrashed(handle, err),
       );
     }
-    this.hookMonitor = new HookMonitor(this.handles, this.options.hookTimeoutMs, (h) => !this.endedLanes.has(h.start.lane), (h, blocked) => this.onHookBlocked(h, blocked));
+    this.hookMonitor = new HookMonitor(
+      this.handles,
+      this.options.hookTimeoutMs,
+      (h) => !this.endedLanes.has(h.start.lane),
+      (h, blocked) => this.onHookBlocked(h, blocked),
+    );
     await this.ended;
   }
 
@@ -132,17 +152,33 @@ export class Coordinator {
   private abandonUnfinished(graceMs: number): void {
     const left = this.handles.filter((h) => !this.endedLanes.has(h.start.lane));
     if (left.length === 0) return;
-    const error = { name: 'WorkerError', message: `its thread did not finish within ${graceMs} ms of stop and was terminated` };
-    this.log.error({ lanes: left.length }, `${left.length} thread${left.length === 1 ? '' : 's'} did not finish within ${graceMs} ms of stop; terminating them (their clients are failed, their figures so far kept)`);
+    const error = {
+      name: 'WorkerError',
+      message: `its thread did not finish within ${graceMs} ms of stop and was terminated`,
+    };
+    this.log.error(
+      { lanes: left.length },
+      `${left.length} thread${left.length === 1 ? '' : 's'} did not finish within ${graceMs} ms of stop; terminating them (their clients are failed, their figures so far kept)`,
+    );
     for (const handle of left) this.loseLane(handle, () => error);
   }
 
   private onHookBlocked(handle: LaneHandle, blocked: BlockedHook): void {
     const id = this.clientId(blocked.client);
     const within = `did not finish within ${this.options.hookTimeoutMs} ms`;
-    const own = { name: 'Error', code: 'WORKLOAD_HOOK', message: `workload ${blocked.hook} ${within}: it blocked its thread, which was terminated` };
-    const others = { name: 'WorkerError', message: `worker thread terminated: ${id}'s workload ${blocked.hook} ${within} and blocked it` };
-    this.log.error({ client: id, hook: blocked.hook }, `${id}: workload ${blocked.hook} ${within} and blocks its thread (${blocked.blockedMs} ms); terminating the thread`);
+    const own = {
+      name: 'Error',
+      code: 'WORKLOAD_HOOK',
+      message: `workload ${blocked.hook} ${within}: it blocked its thread, which was terminated`,
+    };
+    const others = {
+      name: 'WorkerError',
+      message: `worker thread terminated: ${id}'s workload ${blocked.hook} ${within} and blocked it`,
+    };
+    this.log.error(
+      { client: id, hook: blocked.hook },
+      `${id}: workload ${blocked.hook} ${within} and blocks its thread (${blocked.blockedMs} ms); terminating the thread`,
+    );
     this.loseLane(handle, (client) => (client === blocked.client ? own : others));
   }
 
@@ -179,7 +215,11 @@ export class Coordinator {
         this.aggregate.onBatch(message);
         this.laneReceived.set(lane, (this.laneReceived.get(lane) ?? 0) + message.counters.receivedUnique);
         for (const m of message.messages) this.emit({ type: 'message', t: this.elapsed(), ...m });
-        if (message.messagesDropped > 0) this.log.warn({ dropped: message.messagesDropped }, `--print-messages: ${message.messagesDropped} messages not shown (too many)`);
+        if (message.messagesDropped > 0)
+          this.log.warn(
+            { dropped: message.messagesDropped },
+            `--print-messages: ${message.messagesDropped} messages not shown (too many)`,
+          );
         this.checkProgress();
         break;
       case 'final':
@@ -187,7 +227,10 @@ export class Coordinator {
         this.aggregate.onFinal(message.publishers, message.streams, message.subscribers);
         break;
       case 'log':
-        this.log.info({ client: this.clientId(message.client) }, `${this.clientId(message.client)}: ${message.message}`);
+        this.log.info(
+          { client: this.clientId(message.client) },
+          `${this.clientId(message.client)}: ${message.message}`,
+        );
         break;
       case 'lane-done':
         if (message.loopDelay) this.loopDelays.push(message.loopDelay);
@@ -204,7 +247,8 @@ export class Coordinator {
     this.aggregate.onStatus(event);
     const final = this.aggregate.isFinal(event.client);
     if (event.state === 'ready' || final) this.settled.add(event.client);
-    if ((event.state === 'published' || final) && this.publishers.has(event.client)) this.publishersDone.add(event.client);
+    if ((event.state === 'published' || final) && this.publishers.has(event.client))
+      this.publishersDone.add(event.client);
     const clientId = this.clientId(event.client);
     const { client: _client, received: _received, ...rest } = event;
     this.emit({ type: 'status', t: this.elapsed(), client: event.client, clientId, ...rest });
@@ -212,8 +256,13 @@ export class Coordinator {
     switch (event.state) {
       case 'gave-up':
         // A session taken over (MQTT 5) ends at once, not after a round of attempts.
-        if (event.error?.code === 'SESSION_TAKEN_OVER') this.log.warn({ client: clientId }, `${clientId} gave up${why}`);
-        else this.log.warn({ client: clientId }, `${clientId} gave up after ${this.options.reconnectAttempts} failed connection attempts${why}`);
+        if (event.error?.code === 'SESSION_TAKEN_OVER')
+          this.log.warn({ client: clientId }, `${clientId} gave up${why}`);
+        else
+          this.log.warn(
+            { client: clientId },
+            `${clientId} gave up after ${this.options.reconnectAttempts} failed connection attempts${why}`,
+          );
         break;
       case 'failed':
         this.log.error({ client: clientId }, `${clientId} failed${why}`);
@@ -248,12 +297,18 @@ export class Coordinator {
       const startAt = this.options.startAt ?? 0;
       if (startAt > now()) {
         if (!this.startTimer) {
-          this.log.info({ startAt: new Date(startAt).toISOString() }, `ready; publishing starts at ${new Date(startAt).toISOString()}`);
+          this.log.info(
+            { startAt: new Date(startAt).toISOString() },
+            `ready; publishing starts at ${new Date(startAt).toISOString()}`,
+          );
           // Timers may fire a little early: clear the handle, so the check can set another.
-          this.startTimer = setTimeout(() => {
-            this.startTimer = null;
-            this.checkProgress();
-          }, startAt - now() + 1);
+          this.startTimer = setTimeout(
+            () => {
+              this.startTimer = null;
+              this.checkProgress();
+            },
+            startAt - now() + 1,
+          );
         }
         return;
       }
@@ -326,8 +381,14 @@ export class Coordinator {
   private onLaneCrashed(handle: LaneHandle, err: unknown): void {
     // Terminated by us (a blocked hook, the grace after stop): already accounted for.
     if (this.endedLanes.has(handle.start.lane)) return;
-    const error = { name: 'WorkerError', message: `worker thread died: ${err instanceof Error ? err.message : String(err)}` };
-    this.log.error({ lane: handle.start.lane }, `${error.message} (clients ${handle.start.sessions.map((s) => s.index).join(', ')})`);
+    const error = {
+      name: 'WorkerError',
+      message: `worker thread died: ${err instanceof Error ? err.message : String(err)}`,
+    };
+    this.log.error(
+      { lane: handle.start.lane },
+      `${error.message} (clients ${handle.start.sessions.map((s) => s.index).join(', ')})`,
+    );
     this.loseLane(handle, () => error);
   }
 
@@ -344,7 +405,8 @@ export class Coordinator {
     const finals = this.finalsFrom.has(lane);
     // Its clients' distinct receipts, as far as the batches tell: the clients still running get what the finished ones did not.
     let unattributed = this.laneReceived.get(lane) ?? 0;
-    for (const spec of handle.start.sessions) unattributed -= this.aggregate.isFinal(spec.index) ? (this.aggregate.receivedAtEnd.get(spec.index) ?? 0) : 0;
+    for (const spec of handle.start.sessions)
+      unattributed -= this.aggregate.isFinal(spec.index) ? (this.aggregate.receivedAtEnd.get(spec.index) ?? 0) : 0;
     for (const spec of handle.start.sessions) {
       const client = spec.index;
       if (finals && this.aggregate.isFinal(client)) continue;

@@ -29,7 +29,6 @@ import { Aggregate } from '../metrics/aggregate.js';
 import { UsageError } from '../errors.js';
 import { now } from '../session/clock.js';
 
-
 export interface RunControl {
   /** Abort to interrupt: clients stop publishing, disconnect cleanly, and the summary so far is returned. */
   signal?: AbortSignal;
@@ -72,18 +71,28 @@ export async function runResolved(options: ResolvedOptions, control: RunControl 
       for (const group of options.groups) {
         if (group.brokers.length === 0) group.brokers = [{ url: broker.url, cluster: 'default', tls: options.tls }];
       }
-      log.info({ broker: broker.url, pid: broker.pid }, `embedded Aedes broker listening on ${broker.url} (pid ${broker.pid})`);
+      log.info(
+        { broker: broker.url, pid: broker.pid },
+        `embedded Aedes broker listening on ${broker.url} (pid ${broker.pid})`,
+      );
     }
     return await runAgainst(options, live, control.signal, emit, log, redactor);
   } finally {
     await broker?.stop();
     // The metrics server that fails to close costs nothing of the summary.
-    await metrics?.close().catch((err: unknown) => log.warn({ err: String(err) }, `closing the metrics server: ${String(err)}`));
+    await metrics
+      ?.close()
+      .catch((err: unknown) => log.warn({ err: String(err) }, `closing the metrics server: ${String(err)}`));
   }
 }
 
 /** `--metrics-port`, listening; a port that is taken (or a host that is not ours) is bad input, exit 2. */
-async function listenForMetrics(options: ResolvedOptions, source: { readonly aggregate: Aggregate }, log: Logger, redactor: Redactor): Promise<MetricsServer> {
+async function listenForMetrics(
+  options: ResolvedOptions,
+  source: { readonly aggregate: Aggregate },
+  log: Logger,
+  redactor: Redactor,
+): Promise<MetricsServer> {
   const { host, port } = options.metrics!;
   const metrics = new MetricsServer(source, redactor.value({ run: options.runId, mode: fleetMode(options.groups) }));
   let url: string;
@@ -91,10 +100,14 @@ async function listenForMetrics(options: ResolvedOptions, source: { readonly agg
     url = await metrics.listen(host, port);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
-    const why = code === 'EADDRINUSE' ? 'EADDRINUSE: the port is taken' : code === 'EACCES' ? 'EACCES: not allowed' : code;
+    const why =
+      code === 'EADDRINUSE' ? 'EADDRINUSE: the port is taken' : code === 'EACCES' ? 'EACCES: not allowed' : code;
     // A host that is not one of ours (or does not resolve) is --metrics-host's fault; anything else, the port's.
     const option = ['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN'].includes(code) ? '--metrics-host' : '--metrics-port';
-    throw new UsageError(option, `${option}: cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port} (${why})`);
+    throw new UsageError(
+      option,
+      `${option}: cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port} (${why})`,
+    );
   }
   log.info({ metrics: url }, `Prometheus metrics on ${url}`);
   return metrics;
@@ -126,7 +139,11 @@ async function runAgainst(
   // A file that fails (disk full, ...) is said at once and dropped; the run and the summary go on.
   const outputs = await Outputs.open(
     options.outputs,
-    ({ kind, path, error }) => log.error({ out: path, err: error.message }, `--out ${kind}=${path} failed (${error.message}): the file is incomplete`),
+    ({ kind, path, error }) =>
+      log.error(
+        { out: path, err: error.message },
+        `--out ${kind}=${path} failed (${error.message}): the file is incomplete`,
+      ),
     signal,
   );
   // --out hdr=: the histograms cut at every stats line, from the same batches as the summary's.
@@ -231,7 +248,10 @@ function restrictTo(topology: Topology, local: ReadonlySet<number>): Topology {
   const expected = new Map<string, number[]>();
   for (const [key, publishers] of topology.expected) {
     if (!(topology.members.get(key) ?? []).every((m) => local.has(m))) continue;
-    expected.set(key, publishers.filter((p) => local.has(p)));
+    expected.set(
+      key,
+      publishers.filter((p) => local.has(p)),
+    );
   }
   return { expected, members: topology.members };
 }
@@ -294,7 +314,10 @@ async function writeShardResult(
     if (out.kind !== 'result') continue;
     // Checked writable up front; should it fail now, the summary and the --json line still carry the figures.
     await writeFile(out.path, JSON.stringify(result)).catch((err: unknown) =>
-      log.error({ out: out.path, err: String(err) }, `--out result=${out.path} could not be written (${err instanceof Error ? err.message : String(err)})`),
+      log.error(
+        { out: out.path, err: String(err) },
+        `--out result=${out.path} could not be written (${err instanceof Error ? err.message : String(err)})`,
+      ),
     );
   }
 }
@@ -320,4 +343,3 @@ function describeFleet(options: ResolvedOptions): string {
   if (only !== undefined && others.length === 0) return describeMode(only.mode, only.threads);
   return `${groups.length} groups: ${groups.map((g) => `${g.name} x ${g.count}, ${describeMode(g.mode, g.threads)}`).join('; ')}`;
 }
-

@@ -68,10 +68,25 @@ export function buildSummary(f: RunFigures): Summary {
   const t = f.totals;
   const loopDelay = worstLoopDelay(f.loopDelays);
   const paced = f.groups.some((g) => g.publish !== null && g.publish.rate > 0);
-  const shortfall = shortfallOf({ gaveUp: f.gaveUp, failed: f.failed, qos, lost: f.delivery.lost, planned: f.planned, publishers: f.publishers, published: t.published, acked: t.acked });
+  const shortfall = shortfallOf({
+    gaveUp: f.gaveUp,
+    failed: f.failed,
+    qos,
+    lost: f.delivery.lost,
+    planned: f.planned,
+    publishers: f.publishers,
+    published: t.published,
+    acked: t.acked,
+  });
   // A lost thread cost accounting that no signal explains: it wins over the stop codes.
   const exitCode =
-    (f.lostThreads ?? 0) > 0 ? ExitCode.Shortfall : f.interrupted ? stopExitCode(stopReason(f.interrupted)) : shortfall.length > 0 ? ExitCode.Shortfall : ExitCode.Ok;
+    (f.lostThreads ?? 0) > 0
+      ? ExitCode.Shortfall
+      : f.interrupted
+        ? stopExitCode(stopReason(f.interrupted))
+        : shortfall.length > 0
+          ? ExitCode.Shortfall
+          : ExitCode.Ok;
   return {
     type: 'summary',
     runId: f.runId,
@@ -81,7 +96,12 @@ export function buildSummary(f: RunFigures): Summary {
     brokers: [...new Set(f.groups.flatMap((g) => g.brokers.map((b) => maskUrl(b.url))))],
     qos,
     phase: fleetPhase(f.groups),
-    ...(f.scenario === null ? {} : { scenario: f.scenario, groups: f.groups.map((g) => ({ name: g.name, clients: g.count, mode: g.mode, threads: g.threads })) }),
+    ...(f.scenario === null
+      ? {}
+      : {
+          scenario: f.scenario,
+          groups: f.groups.map((g) => ({ name: g.name, clients: g.count, mode: g.mode, threads: g.threads })),
+        }),
     ...(f.shard ? { shard: f.shard } : {}),
     ...(f.shards !== undefined ? { shards: f.shards } : {}),
     clients: f.clients,
@@ -116,7 +136,12 @@ export function buildSummary(f: RunFigures): Summary {
     sendLagMs: paced ? summarizeLatency(f.sendLag) : null,
     lateSends: t.lateSends,
     loopDelayMs: loopDelay,
-    generatorLimited: generatorVerdict({ lateSends: t.lateSends, pacedSent: f.sendLag.totalCount, loopDelayP99: loopDelay?.p99 ?? null, cpuShare: f.cpuShare }),
+    generatorLimited: generatorVerdict({
+      lateSends: t.lateSends,
+      pacedSent: f.sendLag.totalCount,
+      loopDelayP99: loopDelay?.p99 ?? null,
+      cpuShare: f.cpuShare,
+    }),
     workMs: f.workMs,
     peakRssMb: f.peakRssMb,
     cpuMs: f.cpuMs,

@@ -51,7 +51,10 @@ function loadInThread(path: string, timeoutMs: number, signal?: AbortSignal): Pr
     // Counted from the thread's start: starting a thread is not the module's time.
     worker.once('online', () => {
       timer = setTimeout(
-        () => finish(`loading it did not finish within ${timeoutMs} ms (--hook-timeout): does its top level loop or wait for ever?`),
+        () =>
+          finish(
+            `loading it did not finish within ${timeoutMs} ms (--hook-timeout): does its top level loop or wait for ever?`,
+          ),
         timeoutMs,
       );
     });
@@ -61,11 +64,17 @@ function loadInThread(path: string, timeoutMs: number, signal?: AbortSignal): Pr
       const own = `workload ${path}: `;
       if (result.message.startsWith(own)) return finish(result.message.slice(own.length));
       const line = result.where ? /^(.*):(\d+)$/.exec(result.where) : null;
-      const where = line ? `${shortPath(fileURLToPath(at(line, 1)))}:${line[2]}` : result.name === 'SyntaxError' ? syntaxErrorAt(path) : null;
+      const where = line
+        ? `${shortPath(fileURLToPath(at(line, 1)))}:${line[2]}`
+        : result.name === 'SyntaxError'
+          ? syntaxErrorAt(path)
+          : null;
       finish(`${result.name}: ${result.message}${where ? ` (${where})` : ''}`);
     });
     worker.once('error', (err) => finish(`loading it failed: ${err.message}`));
-    worker.once('exit', (code) => finish(code === 13 ? 'its top-level await never settled' : `loading it ended its thread (exit code ${code})`));
+    worker.once('exit', (code) =>
+      finish(code === 13 ? 'its top-level await never settled' : `loading it ended its thread (exit code ${code})`),
+    );
   });
 }
 

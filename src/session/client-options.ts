@@ -37,6 +37,12 @@ export function clientOptions(spec: SessionSpec, settings: SessionSettings): { u
   if (broker.tls.key !== undefined) options.key = broker.tls.key;
   if (settings.username !== undefined) options.username = settings.username;
   if (settings.password !== undefined) options.password = settings.password;
-  if (spec.will) options.will = { topic: spec.will.topic, payload: Buffer.from(spec.will.payload), qos: spec.will.qos, retain: spec.will.retain };
+  if (spec.will)
+    options.will = {
+      topic: spec.will.topic,
+      payload: Buffer.from(spec.will.payload),
+      qos: spec.will.qos,
+      retain: spec.will.retain,
+    };
   return { url: broker.url, options };
 }

@@ -24,13 +24,23 @@ export function makeEncoder(settings: SessionSettings, spec: SessionSpec): Encod
     const header = new PayloadWriter(settings.size, settings.runTag, spec.index);
     return { properties: staticProps, encode: (seq, sentAt, scheduledAt) => header.write(seq, sentAt, scheduledAt) };
   }
-  const render = compilePayload(settings.payloadTemplate, { i: String(spec.index), id: spec.clientId, n: String(spec.n), group: settings.group });
+  const render = compilePayload(settings.payloadTemplate, {
+    i: String(spec.index),
+    id: spec.clientId,
+    n: String(spec.n),
+    group: settings.group,
+  });
   if (settings.tracking === 'none') return { properties: staticProps, encode: render };
   const headerOnly = new PayloadWriter(HEADER_SIZE, settings.runTag, spec.index);
   const encoder: Encoder = {
     properties: undefined,
     encode(seq, ts, scheduledAt) {
-      encoder.properties = { userProperties: { ...settings.userProperties, [HEADER_PROPERTY]: headerOnly.write(seq, ts, scheduledAt).toString('hex') } };
+      encoder.properties = {
+        userProperties: {
+          ...settings.userProperties,
+          [HEADER_PROPERTY]: headerOnly.write(seq, ts, scheduledAt).toString('hex'),
+        },
+      };
       return render(seq, ts);
     },
   };

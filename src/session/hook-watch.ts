@@ -85,7 +85,10 @@ export class HookWatchReader {
   private lastBeat = -1;
   private since = 0;
 
-  constructor(buffer: SharedArrayBuffer, private readonly limitMs: number) {
+  constructor(
+    buffer: SharedArrayBuffer,
+    private readonly limitMs: number,
+  ) {
     this.cells = new Int32Array(buffer);
   }
 
@@ -97,7 +100,11 @@ export class HookWatchReader {
       return null;
     }
     if (Atomics.load(this.cells, ACTIVE) <= 0 || now - this.since <= this.limitMs) return null;
-    return { hook: HOOK_NAMES[Atomics.load(this.cells, HOOK)] ?? 'setup', client: Atomics.load(this.cells, CLIENT), blockedMs: Math.round(now - this.since) };
+    return {
+      hook: HOOK_NAMES[Atomics.load(this.cells, HOOK)] ?? 'setup',
+      client: Atomics.load(this.cells, CLIENT),
+      blockedMs: Math.round(now - this.since),
+    };
   }
 }
 

@@ -30,14 +30,25 @@ export class Hooks {
   }
 
   /** Per message: not awaited, so a slow hook cannot pile messages up in memory; errors still count. */
-  readonly message = (topic: string, payload: Buffer, packet: { qos: number; retain: boolean; dup: boolean; properties?: Record<string, unknown> }): void => {
+  readonly message = (
+    topic: string,
+    payload: Buffer,
+    packet: { qos: number; retain: boolean; dup: boolean; properties?: Record<string, unknown> },
+  ): void => {
     const hook = this.workload.onMessage;
     if (!hook || this.failed) return;
     // Only the synchronous part is watched: its promise, if any, is not awaited.
     this.watch.enter();
     this.watch.running('onMessage', this.ctx.index);
     try {
-      const result = hook(this.ctx, { topic, payload, qos: packet.qos, retain: packet.retain, dup: packet.dup, properties: packet.properties });
+      const result = hook(this.ctx, {
+        topic,
+        payload,
+        qos: packet.qos,
+        retain: packet.retain,
+        dup: packet.dup,
+        properties: packet.properties,
+      });
       if (result instanceof Promise) result.catch((err: unknown) => this.fail('onMessage', err));
     } catch (err) {
       this.fail('onMessage', err);

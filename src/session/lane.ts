@@ -1,11 +1,19 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { MessagePort } from 'node:worker_threads';
-import { assertNever, type MainMessage, type PublisherFinal, type LaneMessage, type LaneStart, type StatusEvent, type StreamFinal, type SubscriberFinal } from '../protocol.js';
+import {
+  assertNever,
+  type MainMessage,
+  type PublisherFinal,
+  type LaneMessage,
+  type LaneStart,
+  type StatusEvent,
+  type StreamFinal,
+  type SubscriberFinal,
+} from '../protocol.js';
 import { Session, type SessionHost } from './session.js';
 import { HookWatch } from './hook-watch.js';
 import { LaneStats } from './lane-stats.js';
 import { Slots } from './slots.js';
-
 
 /**
  * Runs a lane's sessions concurrently on the current event loop and reports over `port`:
@@ -30,7 +38,11 @@ export async function runLane(start: LaneStart, port: MessagePort): Promise<void
   const watch = new HookWatch(start.watch);
   const flushBatch = (): void => {
     watch.beat();
-    const batch = stats.takeBatch(measuredLoop && intervalDelay.count > 0 ? { p99: delayMs(intervalDelay.percentile(99)), max: delayMs(intervalDelay.max) } : null);
+    const batch = stats.takeBatch(
+      measuredLoop && intervalDelay.count > 0
+        ? { p99: delayMs(intervalDelay.percentile(99)), max: delayMs(intervalDelay.max) }
+        : null,
+    );
     intervalDelay.reset();
     if (batch) post(batch);
   };
@@ -58,7 +70,9 @@ export async function runLane(start: LaneStart, port: MessagePort): Promise<void
   // The same, per batch interval: stats lines show responsiveness over time (soak runs).
   const intervalDelay = monitorEventLoopDelay({ resolution: start.loopResolutionMs });
   let measuredLoop = false;
-  const sessions = start.sessions.map((spec) => new Session(spec, start.settings, host, start.launchedAt + spec.connectDelayMs));
+  const sessions = start.sessions.map(
+    (spec) => new Session(spec, start.settings, host, start.launchedAt + spec.connectDelayMs),
+  );
   port.on('message', (message: MainMessage) => {
     switch (message.type) {
       case 'go':
@@ -99,9 +113,15 @@ export async function runLane(start: LaneStart, port: MessagePort): Promise<void
   loopDelay.disable();
   intervalDelay.disable();
   const ms = delayMs;
-  const delay = measuredLoop && loopDelay.count > 0
-    ? { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), mean: ms(loopDelay.mean) }
-    : null;
+  const delay =
+    measuredLoop && loopDelay.count > 0
+      ? {
+          p50: ms(loopDelay.percentile(50)),
+          p99: ms(loopDelay.percentile(99)),
+          max: ms(loopDelay.max),
+          mean: ms(loopDelay.mean),
+        }
+      : null;
   post({ type: 'lane-done', lane: start.lane, loopDelay: delay });
   port.close();
 }

@@ -82,7 +82,9 @@ export function guardPacketSize<T extends Duplex>(socket: T, maxBytes: number): 
 
 export function packetTooLarge(bytes: number, maxBytes: number): Error {
   return Object.assign(
-    new Error(`the broker sent a packet of ${bytes.toLocaleString('en-US')} bytes, over the maximum packet size of ${maxBytes.toLocaleString('en-US')} (--max-packet-size)`),
+    new Error(
+      `the broker sent a packet of ${bytes.toLocaleString('en-US')} bytes, over the maximum packet size of ${maxBytes.toLocaleString('en-US')} (--max-packet-size)`,
+    ),
     { code: 'PACKET_TOO_LARGE' },
   );
 }

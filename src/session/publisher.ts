@@ -95,7 +95,13 @@ export class Publisher {
 
   final(): PublisherFinal {
     const { points, errorMs } = this.timeline.final();
-    return { client: this.client, published: this.seq, unacked: [...this.unacked.keys()], timeline: points, timelineErrorMs: errorMs };
+    return {
+      client: this.client,
+      published: this.seq,
+      unacked: [...this.unacked.keys()],
+      timeline: points,
+      timelineErrorMs: errorMs,
+    };
   }
 
   private readonly pump = (): void => {

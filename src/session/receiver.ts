@@ -96,7 +96,14 @@ export class Receiver {
       }
       if (us > this.maxLatencyUs) this.maxLatencyUs = us;
       if (this.printMessages) {
-        stats.print({ client: this.index, clientId: this.clientId, topic, from: publisher, seq, latencyMs: Math.round(us) / 1000 });
+        stats.print({
+          client: this.index,
+          clientId: this.clientId,
+          topic,
+          from: publisher,
+          seq,
+          latencyMs: Math.round(us) / 1000,
+        });
       }
     }
     if (this.workMs > 0) burn(this.workMs);
@@ -117,7 +124,12 @@ export class Receiver {
 
   /** When this client was subscribed; a window still open ends at `end`. */
   subscriberFinal(end: number): SubscriberFinal {
-    return { client: this.index, key: this.key, windows: this.windows.final(end), transitMs: Math.min(MAX_TRANSIT_MS, this.maxLatencyUs / 1000) };
+    return {
+      client: this.index,
+      key: this.key,
+      windows: this.windows.final(end),
+      transitMs: Math.min(MAX_TRANSIT_MS, this.maxLatencyUs / 1000),
+    };
   }
 
   finals(): StreamFinal[] {

@@ -66,8 +66,13 @@ export class AttemptBudget {
 export function earlyCloseError(upMs: number, inARow: number, clientId: string): Error {
   // MQTT 3.1.1 has no way to say "taken over": a broker that closes a fresh connection again and
   // again is the sign of another client connecting with the same id (MQTT-3.1.4-2).
-  const repeated = inARow > 1 ? `, ${inARow} times in a row: possibly taken over by another client with the same id (${clientId})` : '';
-  return Object.assign(new Error(`the broker closed the connection ${upMs} ms after its CONNACK${repeated}`), { code: 'CLOSED_AFTER_CONNACK' });
+  const repeated =
+    inARow > 1
+      ? `, ${inARow} times in a row: possibly taken over by another client with the same id (${clientId})`
+      : '';
+  return Object.assign(new Error(`the broker closed the connection ${upMs} ms after its CONNACK${repeated}`), {
+    code: 'CLOSED_AFTER_CONNACK',
+  });
 }
 
 /** MQTT 5 DISCONNECT 0x8E: the broker says another connection took this client id. */
@@ -75,7 +80,9 @@ export const SESSION_TAKEN_OVER = 0x8e;
 
 export function takenOverError(clientId: string): Error {
   return Object.assign(
-    new Error(`session taken over (DISCONNECT 0x8e): another client connected with the same client id ${clientId}; not reconnecting, as that would only take it back`),
+    new Error(
+      `session taken over (DISCONNECT 0x8e): another client connected with the same client id ${clientId}; not reconnecting, as that would only take it back`,
+    ),
     { code: 'SESSION_TAKEN_OVER' },
   );
 }

@@ -1,6 +1,14 @@
 import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
 import { serializeError } from '../errors.js';
-import type { ClientState, PublisherFinal, SessionSettings, SessionSpec, StatusEvent, StreamFinal, SubscriberFinal } from '../protocol.js';
+import type {
+  ClientState,
+  PublisherFinal,
+  SessionSettings,
+  SessionSpec,
+  StatusEvent,
+  StreamFinal,
+  SubscriberFinal,
+} from '../protocol.js';
 import { now } from './clock.js';
 import { makeEncoder, type Encoder } from './encoder.js';
 import { clientOptions } from './client-options.js';
@@ -38,7 +46,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 const ACK_PACKETS = new Set(['puback', 'pubrec', 'pubrel', 'pubcomp', 'unsuback']);
 
-type Attempt = { ok: true; sessionPresent: boolean; receiveMaximum: number | undefined } | { ok: false; error: unknown };
+type Attempt =
+  { ok: true; sessionPresent: boolean; receiveMaximum: number | undefined } | { ok: false; error: unknown };
 
 /**
  * One MQTT client's whole life, identical in every thread mode: connect with a bounded number
@@ -95,7 +104,18 @@ export class Session {
     this.receiver =
       spec.subscriptions.length === 0
         ? null
-        : new Receiver(spec.index, spec.receiverKey, spec.clientId, spec.latencyGroup, settings.runTag, stats, settings.printMessages, spec.workMs, spec.hears, host.runStart);
+        : new Receiver(
+            spec.index,
+            spec.receiverKey,
+            spec.clientId,
+            spec.latencyGroup,
+            settings.runTag,
+            stats,
+            settings.printMessages,
+            spec.workMs,
+            spec.hears,
+            host.runStart,
+          );
     const pubTopic = spec.pubTopic;
     // One options object for every plain publish: none allocated per message on the hot path.
     const publishOptions = { qos: settings.qos, retain: settings.retain };
@@ -134,16 +154,23 @@ export class Session {
     try {
       if (this.state === 'created') this.transition('starting');
       const stats = this.host.stats;
-      this.client = await createClient(this.connection.url, this.connection.options, this.settings.maxPacketSize, this.spec.localAddress, {
-        step: (step, ms) => stats.recordStep(step, ms),
-        ready: (at) => (this.connectSentAt = at),
-      });
+      this.client = await createClient(
+        this.connection.url,
+        this.connection.options,
+        this.settings.maxPacketSize,
+        this.spec.localAddress,
+        {
+          step: (step, ms) => stats.recordStep(step, ms),
+          ready: (at) => (this.connectSentAt = at),
+        },
+      );
       this.client.on('error', (err) => {
         this.lastError = err;
         // MQTT.js reports a protocol error on an established connection (bytes that are not MQTT,
         // an oversize packet) and reads on; later packets would then go missing without a word.
         // End the connection with that error instead: `disconnected`, then a reconnect round.
-        if (this.client.connected && !isEnding(this.state) && !this.client.stream?.destroyed) this.client.stream?.destroy();
+        if (this.client.connected && !isEnding(this.state) && !this.client.stream?.destroyed)
+          this.client.stream?.destroy();
       });
       // MQTT 5 acknowledgements carry reason codes; MQTT.js passes on only the failures, and not
       // 0x10 (no matching subscribers), which is worth showing.
@@ -166,13 +193,21 @@ export class Session {
           this.client.stream?.destroy();
           return;
         }
-        this.lastError = Object.assign(new Error(`broker sent DISCONNECT: ${reasonText(code)}`), { code: `DISCONNECT_${code}` });
+        this.lastError = Object.assign(new Error(`broker sent DISCONNECT: ${reasonText(code)}`), {
+          code: `DISCONNECT_${code}`,
+        });
       });
       if (this.receiver) this.client.on('message', this.receiver.onMessage);
       if (this.settings.workload !== null) {
         const path = this.settings.workload;
         const workload = await this.host.watch.during('import', this.spec.index, () => loadWorkload(path));
-        this.hooks = new Hooks(workload, this.workloadContext(), this.settings.hookTimeoutMs, (err) => this.fail(err), this.host.watch);
+        this.hooks = new Hooks(
+          workload,
+          this.workloadContext(),
+          this.settings.hookTimeoutMs,
+          (err) => this.fail(err),
+          this.host.watch,
+        );
         if (workload.onMessage) this.client.on('message', this.hooks.message);
         await this.hooks.setup();
       }
@@ -238,11 +273,20 @@ export class Session {
       clientId: spec.clientId,
       threadId,
       state: {},
-      options: { qos: settings.qos, size: settings.size, rate: settings.rate, topic: spec.pubTopic, subscriptions: spec.subscriptions.map((s) => s.filter) },
+      options: {
+        qos: settings.qos,
+        size: settings.size,
+        rate: settings.rate,
+        topic: spec.pubTopic,
+        subscriptions: spec.subscriptions.map((s) => s.filter),
+      },
       publish: (topic, payload, options = {}) =>
         new Promise<void>((resolve, reject) => {
           if (!this.online) return reject(new Error(`${spec.clientId} is offline`));
-          const body = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+          const body =
+            typeof payload === 'string'
+              ? Buffer.from(payload)
+              : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
           const sentAt = now();
           const qos = options.qos ?? settings.qos;
           this.host.stats.onPublish(sentAt, body.length);
@@ -277,7 +321,11 @@ export class Session {
   }
 
   finals(): { publisher: PublisherFinal | null; streams: StreamFinal[]; subscriber: SubscriberFinal | null } {
-    return { publisher: this.publisher?.final() ?? null, streams: this.receiver?.finals() ?? [], subscriber: this.receiver?.subscriberFinal(now()) ?? null };
+    return {
+      publisher: this.publisher?.final() ?? null,
+      streams: this.receiver?.finals() ?? [],
+      subscriber: this.receiver?.subscriberFinal(now()) ?? null,
+    };
   }
 
   private async live(): Promise<void> {
@@ -310,7 +358,8 @@ export class Session {
       this.hooks?.stopTicks();
       const drop = this.budget.dropped(this.droppedAt);
       // Closed without a word soon after the CONNACK: say so, rather than nothing.
-      if (drop.early && this.lastError === undefined) this.lastError = earlyCloseError(drop.upMs, drop.inARow, this.spec.clientId);
+      if (drop.early && this.lastError === undefined)
+        this.lastError = earlyCloseError(drop.upMs, drop.inARow, this.spec.clientId);
       this.status('disconnected', this.lastError === undefined ? {} : { error: serializeError(this.lastError) });
       // Reconnecting would take the client id back from the other connection, which would take
       // it back in turn: a storm. The broker said so plainly, so this client ends here.
@@ -390,7 +439,11 @@ export class Session {
             done();
           }),
         );
-        resolve({ ok: true, sessionPresent: connack.sessionPresent, receiveMaximum: connack.properties?.receiveMaximum });
+        resolve({
+          ok: true,
+          sessionPresent: connack.sessionPresent,
+          receiveMaximum: connack.properties?.receiveMaximum,
+        });
       };
       const onClose = (): void => {
         cleanup();
@@ -427,12 +480,17 @@ export class Session {
     if (subscriptions.length === 0 || (sessionPresent && !this.settings.clean)) return true;
     try {
       const sentAt = now();
-      const granted = await this.client.subscribeAsync(Object.fromEntries(subscriptions.map((s) => [s.filter, { qos: s.qos }])));
+      const granted = await this.client.subscribeAsync(
+        Object.fromEntries(subscriptions.map((s) => [s.filter, { qos: s.qos }])),
+      );
       // SUBACK return code 0x80 (3.1.1) or a reason code >= 0x80 (5): that subscription failed.
       const refused = granted.find((g) => g.qos >= 0x80);
       if (refused) {
         this.host.stats.reasonCode('suback', refused.qos);
-        throw Object.assign(new Error(`broker refused the subscription to ${refused.topic}: ${reasonText(refused.qos)}`), { code: 'SUBACK_FAILURE' });
+        throw Object.assign(
+          new Error(`broker refused the subscription to ${refused.topic}: ${reasonText(refused.qos)}`),
+          { code: 'SUBACK_FAILURE' },
+        );
       }
       this.host.stats.recordStep('suback', now() - sentAt);
       return true;
@@ -487,7 +545,11 @@ export class Session {
       if (this.hooks) await this.hooks.teardown();
       const outstanding = (): string[] => Object.keys(client.outgoing);
       if (outstanding().length > 0) {
-        await Promise.race([new Promise<void>((resolve) => client.once('outgoingEmpty', () => resolve())), this.closed, sleep(this.settings.drainTimeoutMs)]);
+        await Promise.race([
+          new Promise<void>((resolve) => client.once('outgoingEmpty', () => resolve())),
+          this.closed,
+          sleep(this.settings.drainTimeoutMs),
+        ]);
       }
       // end(false) would wait for these forever if the broker never answers: let them go.
       for (const id of outstanding()) client.removeOutgoingMessage(Number(id));

@@ -66,4 +66,8 @@ export function hasEnded(state: SessionState): boolean {
 }
 
 /** What each closing state ends as: the client's final status. */
-export const ENDS: Readonly<Partial<Record<SessionState, 'done' | 'failed' | 'gave-up'>>> = { stopping: 'done', failing: 'failed', 'giving-up': 'gave-up' };
+export const ENDS: Readonly<Partial<Record<SessionState, 'done' | 'failed' | 'gave-up'>>> = {
+  stopping: 'done',
+  failing: 'failed',
+  'giving-up': 'gave-up',
+};

@@ -24,7 +24,13 @@ type MqttClient = InstanceType<typeof MqttClient>;
  * (WebSocket, SOCKS, ...) into each worker thread. Here TCP and TLS cost nothing extra and the
  * WebSocket transport is loaded only when a ws:// or wss:// broker is used.
  */
-export async function createClient(url: string, options: IClientOptions, maxPacketSize: number, localAddress?: string, timer?: TransportTimer): Promise<MqttClient> {
+export async function createClient(
+  url: string,
+  options: IClientOptions,
+  maxPacketSize: number,
+  localAddress?: string,
+  timer?: TransportTimer,
+): Promise<MqttClient> {
   const parsed = new URL(url);
   const scheme = parsed.protocol.slice(0, -1);
   const hostname = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -37,7 +43,17 @@ export async function createClient(url: string, options: IClientOptions, maxPack
     case 'mqtt':
     case 'tcp': {
       const port = Number(parsed.port || 1883);
-      builder = () => guardPacketSize(coalesceWrites(timeSocket(tcpConnect({ host: hostname, port, noDelay: true, ...(localAddress ? { localAddress } : {}) }), false, timer)), maxPacketSize);
+      builder = () =>
+        guardPacketSize(
+          coalesceWrites(
+            timeSocket(
+              tcpConnect({ host: hostname, port, noDelay: true, ...(localAddress ? { localAddress } : {}) }),
+              false,
+              timer,
+            ),
+          ),
+          maxPacketSize,
+        );
       break;
     }
     case 'mqtts':
@@ -70,11 +86,17 @@ export async function createClient(url: string, options: IClientOptions, maxPack
       // ws opens its socket through createConnection (as its own netConnect/tlsConnect would), so it can be timed too.
       const secure = scheme === 'wss';
       const createConnection = (o: ConnectionOptions & { socketPath?: string }): Socket => {
-        const socket = secure ? tlsConnect({ ...o, path: undefined, servername: o.servername ?? (isIP(o.host ?? '') ? '' : o.host) }) : tcpConnect({ ...o, path: o.socketPath } as never);
+        const socket = secure
+          ? tlsConnect({ ...o, path: undefined, servername: o.servername ?? (isIP(o.host ?? '') ? '' : o.host) })
+          : tcpConnect({ ...o, path: o.socketPath } as never);
         return timeSocket(socket, secure, timer);
       };
       const wsOptions = timer ? { ...opts.wsOptions, createConnection } : opts.wsOptions;
-      builder = (client) => guardPacketSize(streamBuilder(client, { ...opts, wsOptions, protocol: scheme, hostname, port, path } as IClientOptions), maxPacketSize);
+      builder = (client) =>
+        guardPacketSize(
+          streamBuilder(client, { ...opts, wsOptions, protocol: scheme, hostname, port, path } as IClientOptions),
+          maxPacketSize,
+        );
       break;
     }
     default:

@@ -55,7 +55,10 @@ const HOOKS = ['setup', 'onConnect', 'onMessage', 'tick', 'teardown'] as const;
 /** Load a workload module by absolute path; its exports (or default export) are the hooks. */
 export async function loadWorkload(path: string): Promise<Workload> {
   const module = (await loadModule(pathToFileURL(path).href)) as Record<string, unknown>;
-  const source = (typeof module.default === 'object' && module.default !== null ? module.default : module) as Record<string, unknown>;
+  const source = (typeof module.default === 'object' && module.default !== null ? module.default : module) as Record<
+    string,
+    unknown
+  >;
   const workload: Workload = {};
   for (const hook of HOOKS) {
     const fn = source[hook];
@@ -64,7 +67,8 @@ export async function loadWorkload(path: string): Promise<Workload> {
     (workload as Record<string, unknown>)[hook] = fn;
   }
   if (source.tickMs !== undefined) {
-    if (typeof source.tickMs !== 'number' || !(source.tickMs >= 10)) throw new TypeError(`workload ${path}: tickMs must be a number >= 10`);
+    if (typeof source.tickMs !== 'number' || !(source.tickMs >= 10))
+      throw new TypeError(`workload ${path}: tickMs must be a number >= 10`);
     workload.tickMs = source.tickMs;
   }
   return workload;
@@ -89,5 +93,7 @@ export async function callHook(name: string, run: () => unknown, timeoutMs: numb
 
 /** A hook's failure as the client's error: which hook, and what it threw. */
 export function hookError(name: string, err: unknown): Error {
-  return Object.assign(new Error(`workload ${name} failed: ${err instanceof Error ? err.message : String(err)}`), { code: 'WORKLOAD_HOOK' });
+  return Object.assign(new Error(`workload ${name} failed: ${err instanceof Error ? err.message : String(err)}`), {
+    code: 'WORKLOAD_HOOK',
+  });
 }

@@ -18,15 +18,24 @@ import { at } from '../mqtt/checked.js';
  * for across shards (a subscriber in one hearing publishers in another), and percentiles come
  * from the merged HDR histograms, never from averaging the shards' percentiles.
  */
-export function mergeResults(results: readonly ShardResult[]): { summary: Summary; missing: number[]; late: { shard: number; ms: number }[] } {
+export function mergeResults(results: readonly ShardResult[]): {
+  summary: Summary;
+  missing: number[];
+  late: { shard: number; ms: number }[];
+} {
   const [first] = results;
   if (first === undefined) throw new UsageError('merge', 'no shard results to merge');
   for (const r of results) {
-    if (r.runId !== first.runId) throw new UsageError('merge', `shard results of different runs: ${first.runId} and ${r.runId}`);
-    if (r.shard.count !== first.shard.count) throw new UsageError('merge', `shard counts differ: ${first.shard.count} and ${r.shard.count}`);
+    if (r.runId !== first.runId)
+      throw new UsageError('merge', `shard results of different runs: ${first.runId} and ${r.runId}`);
+    if (r.shard.count !== first.shard.count)
+      throw new UsageError('merge', `shard counts differ: ${first.shard.count} and ${r.shard.count}`);
     // Each such shard had a broker of its own: adding them up would pass separate runs off as one fleet.
     if (r.embeddedBroker === true) {
-      throw new UsageError('merge', `shard ${r.shard.index}/${r.shard.count} ran against an embedded broker of its own, not one broker shared by every shard: run the shards with --broker`);
+      throw new UsageError(
+        'merge',
+        `shard ${r.shard.index}/${r.shard.count} ran against an embedded broker of its own, not one broker shared by every shard: run the shards with --broker`,
+      );
     }
   }
   const seen = new Set<number>();
@@ -38,7 +47,14 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
 
   // The whole fleet's plan, as every shard planned it, gives the topology across shards.
   const plan = first.plan;
-  const options = { runId: first.runId, groups: plan.groups, workMs: plan.workMs, workClients: plan.workClients, connectRate: 0, localAddresses: [] } as unknown as ResolvedOptions;
+  const options = {
+    runId: first.runId,
+    groups: plan.groups,
+    workMs: plan.workMs,
+    workClients: plan.workClients,
+    connectRate: 0,
+    localAddresses: [],
+  } as unknown as ResolvedOptions;
   const specs = planSessions(options);
   const topology = expectedStreams(specs, plan.groups);
   const running = new Set(results.flatMap((r) => r.clients));
@@ -49,19 +65,28 @@ export function mergeResults(results: readonly ShardResult[]): { summary: Summar
       .filter(([key]) => (topology.members.get(key) ?? []).some((m) => running.has(m)))
       .map(([key, publishers]) => [key, publishers.filter((p) => running.has(p))]),
   );
-  const publishers = new Map<number, PublisherFinal>(results.flatMap((r) => r.publishers.map((p) => [p.client, p] as const)));
+  const publishers = new Map<number, PublisherFinal>(
+    results.flatMap((r) => r.publishers.map((p) => [p.client, p] as const)),
+  );
   // Shards that started together (--start-at) had one start barrier between them.
   const commonStart = results.every((r) => r.startAt !== null && r.startAt === first.startAt);
   // Results of an older mqtt-fleet say nothing about when subscribers were subscribed.
   const subscribers = results.every((r) => r.subscribers !== undefined) ? results.flatMap((r) => r.subscribers!) : null;
-  const delivery = accountDelivery(expected, publishers, results.flatMap((r) => r.streams), plan.barrier && commonStart, subscribers);
+  const delivery = accountDelivery(
+    expected,
+    publishers,
+    results.flatMap((r) => r.streams),
+    plan.barrier && commonStart,
+    subscribers,
+  );
   // Shards ready after --start-at missed, and were missed by, what was sent before they were subscribed.
   const late = results
     .filter((r) => r.startAt !== null && r.readyAt != null && r.readyAt > r.startAt)
     .map((r) => ({ shard: r.shard.index, ms: r.readyAt! - r.startAt! }));
 
   const totals: Counters = zeroCounters();
-  for (const r of results) for (const key of Object.keys(totals) as (keyof Counters)[]) totals[key] += r.totals[key] ?? 0;
+  for (const r of results)
+    for (const key of Object.keys(totals) as (keyof Counters)[]) totals[key] += r.totals[key] ?? 0;
   const reasonCodes = new Map<string, number>();
   for (const r of results) for (const [key, n] of r.reasonCodes) reasonCodes.set(key, (reasonCodes.get(key) ?? 0) + n);
   const latency = plan.latencyGroups.map((_, g) => {

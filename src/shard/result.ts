@@ -13,7 +13,11 @@ export function publicGroup(g: GroupProfile): GroupProfile {
     ...g,
     username: undefined,
     password: undefined,
-    brokers: g.brokers.map((b) => ({ url: maskUrl(b.url), cluster: b.cluster, tls: { rejectUnauthorized: b.tls.rejectUnauthorized } })),
+    brokers: g.brokers.map((b) => ({
+      url: maskUrl(b.url),
+      cluster: b.cluster,
+      tls: { rejectUnauthorized: b.tls.rejectUnauthorized },
+    })),
   };
 }
 
@@ -45,11 +49,16 @@ export function readShardResults(files: readonly string[]): ShardResult[] {
         // not one JSON document either: reported below
       }
     }
-    if (found.length === 0) throw new UsageError('merge', `${file} holds no shard result (write one with --shard I/N --out result=FILE)`);
+    if (found.length === 0)
+      throw new UsageError('merge', `${file} holds no shard result (write one with --shard I/N --out result=FILE)`);
     for (const r of found) {
       // Read from a file: whatever its type says, the version may be anything.
       const version: unknown = r.version;
-      if (version !== 1) throw new UsageError('merge', `${file}: shard result version ${String(version)} is not one this mqtt-fleet reads`);
+      if (version !== 1)
+        throw new UsageError(
+          'merge',
+          `${file}: shard result version ${String(version)} is not one this mqtt-fleet reads`,
+        );
       results.push(r);
     }
   }

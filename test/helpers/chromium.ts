@@ -9,7 +9,10 @@ const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/
 
 export function chromiumPath(): string {
   const found = process.env.CHROMIUM ?? CANDIDATES.find((p) => existsSync(p));
-  if (!found) throw new Error("headless Chromium is needed for the report tests: apt-get install chromium (Debian's package; npm test installs it when run as root)");
+  if (!found)
+    throw new Error(
+      "headless Chromium is needed for the report tests: apt-get install chromium (Debian's package; npm test installs it when run as root)",
+    );
   return found;
 }
 
@@ -21,8 +24,17 @@ export async function renderedDom(file: string): Promise<string> {
       execFile(
         chromiumPath(),
         [
-          '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-          '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--dump-dom', pathToFileURL(file).href,
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          `--user-data-dir=${profile}`,
+          '--dump-dom',
+          pathToFileURL(file).href,
         ],
         { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
         // An ExecFileException is an Error; its type (built with Omit<>) hides that from the rule.
@@ -40,7 +52,13 @@ export function bars(dom: string): { chart: string; mode: string; threads: numbe
   const out = [];
   for (const match of dom.matchAll(/<rect [^>]*class="bar"[^>]*>/g)) {
     const attr = (name: string): string => at(new RegExp(`${name}="([^"]*)"`).exec(match[0])!, 1);
-    out.push({ chart: attr('data-chart'), mode: attr('data-mode'), threads: Number(attr('data-threads')), series: attr('data-series'), value: Number(attr('data-value')) });
+    out.push({
+      chart: attr('data-chart'),
+      mode: attr('data-mode'),
+      threads: Number(attr('data-threads')),
+      series: attr('data-series'),
+      value: Number(attr('data-value')),
+    });
   }
   return out;
 }

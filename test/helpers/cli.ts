@@ -17,8 +17,15 @@ export interface CliRun {
 }
 
 /** Spawn the real CLI; killed in teardown if the test leaves it running. */
-export function spawnCli(t: TestContext, args: string[], options: { json?: boolean; env?: NodeJS.ProcessEnv } = {}): CliRun {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+export function spawnCli(
+  t: TestContext,
+  args: string[],
+  options: { json?: boolean; env?: NodeJS.ProcessEnv } = {},
+): CliRun {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
   let out = '';
   let err = '';
   let partial = '';

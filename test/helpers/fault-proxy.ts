@@ -131,7 +131,10 @@ export class FaultProxy extends TestServer {
     });
   }
 
-  private downstreamParser(protocolVersion: 4 | 5, onPacket: (packet: Packet) => void): ReturnType<typeof mqttPacket.parser> {
+  private downstreamParser(
+    protocolVersion: 4 | 5,
+    onPacket: (packet: Packet) => void,
+  ): ReturnType<typeof mqttPacket.parser> {
     const parser = mqttPacket.parser({ protocolVersion });
     parser.on('packet', onPacket);
     parser.on('error', () => {});

@@ -30,7 +30,9 @@ export class HostileBroker extends TestServer {
 
   /** Answers the CONNECT with bytes that are not MQTT. */
   static garbage(): Promise<HostileBroker> {
-    return new HostileBroker((socket) => socket.once('data', () => socket.write(Buffer.from([0xf0, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x00, 0x01, 0x02])))).listen();
+    return new HostileBroker((socket) =>
+      socket.once('data', () => socket.write(Buffer.from([0xf0, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x00, 0x01, 0x02]))),
+    ).listen();
   }
 
   /**
@@ -43,7 +45,10 @@ export class HostileBroker extends TestServer {
       speak(socket, broker, {
         connect(version) {
           const close = (): void => {
-            if (version === 5 && disconnectReason !== undefined) socket.write(mqttPacket.generate({ cmd: 'disconnect', reasonCode: disconnectReason }, { protocolVersion: 5 }));
+            if (version === 5 && disconnectReason !== undefined)
+              socket.write(
+                mqttPacket.generate({ cmd: 'disconnect', reasonCode: disconnectReason }, { protocolVersion: 5 }),
+              );
             socket.end();
           };
           if (holdMs > 0) setTimeout(close, holdMs).unref();
@@ -74,7 +79,9 @@ export class HostileBroker extends TestServer {
     return new HostileBroker((socket, broker) =>
       speak(socket, broker, {
         subscribed(topic) {
-          const header = mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.alloc(0), qos: 0, dup: false, retain: false }).subarray(0, 1);
+          const header = mqttPacket
+            .generate({ cmd: 'publish', topic, payload: Buffer.alloc(0), qos: 0, dup: false, retain: false })
+            .subarray(0, 1);
           const length = varByteInt(bytes);
           const topicField = Buffer.alloc(2 + Buffer.byteLength(topic));
           topicField.writeUInt16BE(Buffer.byteLength(topic));
@@ -113,7 +120,11 @@ function varByteInt(n: number): Buffer {
  * Just enough of a broker: CONNACK every CONNECT (in the client's protocol version), SUBACK every
  * SUBSCRIBE granting what was asked, and hand the moments after each to the hostile behaviour.
  */
-function speak(socket: Socket, broker: HostileBroker, on: { connect?(version: 4 | 5): void; subscribed?(topic: string): void }): void {
+function speak(
+  socket: Socket,
+  broker: HostileBroker,
+  on: { connect?(version: 4 | 5): void; subscribed?(topic: string): void },
+): void {
   let version: 4 | 5 = 4;
   let parser = mqttPacket.parser({ protocolVersion: 4 });
   const listen = (): void => {
@@ -124,10 +135,20 @@ function speak(socket: Socket, broker: HostileBroker, on: { connect?(version: 4 
         // Later packets carry properties only in MQTT 5: parse them as the client speaks.
         parser = mqttPacket.parser({ protocolVersion: version });
         listen();
-        socket.write(mqttPacket.generate({ cmd: 'connack', returnCode: 0, reasonCode: 0, sessionPresent: false }, { protocolVersion: version }));
+        socket.write(
+          mqttPacket.generate(
+            { cmd: 'connack', returnCode: 0, reasonCode: 0, sessionPresent: false },
+            { protocolVersion: version },
+          ),
+        );
         on.connect?.(version);
       } else if (packet.cmd === 'subscribe') {
-        socket.write(mqttPacket.generate({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map((s) => s.qos) }, { protocolVersion: version }));
+        socket.write(
+          mqttPacket.generate(
+            { cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map((s) => s.qos) },
+            { protocolVersion: version },
+          ),
+        );
         on.subscribed?.(at(packet.subscriptions, 0).topic);
       } else if (packet.cmd === 'pingreq') {
         socket.write(mqttPacket.generate({ cmd: 'pingresp' }));

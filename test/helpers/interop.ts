@@ -11,7 +11,8 @@ export type Outcome = 'yes' | `no: ${string}`;
 
 /** The causes the README's "no" cells name, each detected by its own evidence below. */
 export const CAUSES = {
-  qos2Dropped: 'clients are dropped once they publish at QoS 2, moments after their CONNACK, so they give up (`the broker closed the connection N ms after its CONNACK`)',
+  qos2Dropped:
+    'clients are dropped once they publish at QoS 2, moments after their CONNACK, so they give up (`the broker closed the connection N ms after its CONNACK`)',
   protocolVersion: 'CONNACK 1, unacceptable protocol version',
   plainTopic: 'subscribed without error, nothing delivered: `$share/...` is taken as a plain topic',
 } as const;
@@ -52,7 +53,12 @@ function unexpected(m: Measured, what: string): Outcome {
 
 /** Every client gave up, with an error matching `pattern`, and nothing was delivered. */
 function allGaveUp(m: Measured, clients: number, pattern: RegExp): boolean {
-  return m.summary.gaveUp === clients && m.summary.received === 0 && m.gaveUpWith.length === clients && m.gaveUpWith.every((e) => pattern.test(e));
+  return (
+    m.summary.gaveUp === clients &&
+    m.summary.received === 0 &&
+    m.gaveUpWith.length === clients &&
+    m.gaveUpWith.every((e) => pattern.test(e))
+  );
 }
 
 /** True once `wait` resolves, false after `ms` (a deadline, not a sleep: its timer is cleared). */
@@ -85,13 +91,28 @@ export const FEATURES: Record<string, (url: string) => Promise<Outcome>> = {
     if (s.received === 60 && s.duplicates === 0 && s.lost === 0 && s.gaveUp === 0) return 'yes';
     // Connected and subscribed, dropped after publishing began (NATS logs "publish QoS=2 not
     // supported"): a drop within --connect-timeout of the CONNACK, which spends the one attempt.
-    const droppedOnceReady = [0, 1, 2].every((i) => /ready,.*disconnected,.*gave-up$/.test(m.states.get(i)?.join(',') ?? ''));
-    if (s.published > 0 && droppedOnceReady && allGaveUp(m, 3, /^the broker closed the connection \d+ ms after its CONNACK$/)) return `no: ${CAUSES.qos2Dropped}`;
+    const droppedOnceReady = [0, 1, 2].every((i) =>
+      /ready,.*disconnected,.*gave-up$/.test(m.states.get(i)?.join(',') ?? ''),
+    );
+    if (
+      s.published > 0 &&
+      droppedOnceReady &&
+      allGaveUp(m, 3, /^the broker closed the connection \d+ ms after its CONNACK$/)
+    )
+      return `no: ${CAUSES.qos2Dropped}`;
     return unexpected(m, 'QoS 2');
   },
   'retained messages': async (url) => {
     const topic = `interop/retained/${Date.now()}`;
-    const m = await measure({ brokers: [url], clients: 2, count: 1, qos: 1, retain: true, topic: `${topic}/{i}`, subTopic: '' });
+    const m = await measure({
+      brokers: [url],
+      clients: 2,
+      count: 1,
+      qos: 1,
+      retain: true,
+      topic: `${topic}/{i}`,
+      subTopic: '',
+    });
     if (m.summary.published !== 2 || m.summary.gaveUp !== 0) return unexpected(m, 'publishing the retained messages');
     const later = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
     try {
@@ -112,7 +133,10 @@ export const FEATURES: Record<string, (url: string) => Promise<Outcome>> = {
     try {
       const got = new Promise<void>((resolve) => watcher.on('message', () => resolve()));
       await watcher.subscribeAsync(topic, { qos: 1 });
-      const doomed = await mqtt.connectAsync(url, { reconnectPeriod: 0, will: { topic, payload: Buffer.from('gone'), qos: 1, retain: false } });
+      const doomed = await mqtt.connectAsync(url, {
+        reconnectPeriod: 0,
+        will: { topic, payload: Buffer.from('gone'), qos: 1, retain: false },
+      });
       doomed.stream.destroy(); // no DISCONNECT: the broker must publish the will
       return (await within(got, 3000)) ? 'yes' : 'no: unexpected: no will within 3 s';
     } finally {
@@ -120,19 +144,44 @@ export const FEATURES: Record<string, (url: string) => Promise<Outcome>> = {
     }
   },
   'MQTT 5': async (url) => {
-    const m = await measure({ brokers: [url], clients: 2, count: 10, rate: 100, qos: 1, mqttVersion: '5', reconnectAttempts: 1 });
+    const m = await measure({
+      brokers: [url],
+      clients: 2,
+      count: 10,
+      rate: 100,
+      qos: 1,
+      mqttVersion: '5',
+      reconnectAttempts: 1,
+    });
     const s = m.summary;
     if (s.received === 20 && s.lost === 0 && s.gaveUp === 0) return 'yes';
-    if (allGaveUp(m, 2, /^broker refused the connection: unacceptable protocol version, CONNACK code 1;/)) return `no: ${CAUSES.protocolVersion}`;
+    if (allGaveUp(m, 2, /^broker refused the connection: unacceptable protocol version, CONNACK code 1;/))
+      return `no: ${CAUSES.protocolVersion}`;
     return unexpected(m, 'MQTT 5');
   },
   'shared subscriptions': async (url) => {
-    const m = await measure({ brokers: [url], clients: 3, count: 20, rate: 100, qos: 1, topic: 'interop/share/{i}', subTopic: '$share/g/interop/share/+' });
+    const m = await measure({
+      brokers: [url],
+      clients: 3,
+      count: 20,
+      rate: 100,
+      qos: 1,
+      topic: 'interop/share/{i}',
+      subTopic: '$share/g/interop/share/+',
+    });
     const s = m.summary;
     if (s.expected === 60 && s.received === 60 && s.duplicates === 0) return 'yes';
     // Subscribed without complaint, published everything, and no filter matched: the broker
     // subscribed each client to a topic literally named `$share/g/...`.
-    if (s.expected === 60 && s.published === 60 && s.received === 0 && s.gaveUp === 0 && s.failed === 0 && m.errors.length === 0) return `no: ${CAUSES.plainTopic}`;
+    if (
+      s.expected === 60 &&
+      s.published === 60 &&
+      s.received === 0 &&
+      s.gaveUp === 0 &&
+      s.failed === 0 &&
+      m.errors.length === 0
+    )
+      return `no: ${CAUSES.plainTopic}`;
     return unexpected(m, 'shared subscriptions');
   },
 };

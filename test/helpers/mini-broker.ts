@@ -48,7 +48,11 @@ export class MiniBroker extends TestServer {
         case 'connect':
           client.id = packet.clientId;
           this.clients.add(client);
-          if (this.options.connackDelayMs) setTimeout(() => send({ cmd: 'connack', returnCode: 0, sessionPresent: false }), this.options.connackDelayMs);
+          if (this.options.connackDelayMs)
+            setTimeout(
+              () => send({ cmd: 'connack', returnCode: 0, sessionPresent: false }),
+              this.options.connackDelayMs,
+            );
           else send({ cmd: 'connack', returnCode: 0, sessionPresent: false });
           break;
         case 'subscribe': {
@@ -57,7 +61,14 @@ export class MiniBroker extends TestServer {
           for (const s of packet.subscriptions) {
             for (const forged of this.options.inject?.(client.id, s.topic) ?? []) {
               this.injected++;
-              send({ cmd: 'publish', topic: forged.topic, payload: forged.payload, qos: 0, retain: forged.retain ?? false, dup: false });
+              send({
+                cmd: 'publish',
+                topic: forged.topic,
+                payload: forged.payload,
+                qos: 0,
+                retain: forged.retain ?? false,
+                dup: false,
+              });
             }
           }
           break;
@@ -91,7 +102,17 @@ export class MiniBroker extends TestServer {
   private route(packet: IPublishPacket): void {
     for (const c of this.clients) {
       if (!c.filters.some((f) => topicMatches(f, packet.topic))) continue;
-      if (!c.socket.destroyed) c.socket.write(mqttPacket.generate({ cmd: 'publish', topic: packet.topic, payload: packet.payload, qos: 0, retain: false, dup: false }));
+      if (!c.socket.destroyed)
+        c.socket.write(
+          mqttPacket.generate({
+            cmd: 'publish',
+            topic: packet.topic,
+            payload: packet.payload,
+            qos: 0,
+            retain: false,
+            dup: false,
+          }),
+        );
     }
   }
 }

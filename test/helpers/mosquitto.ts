@@ -32,7 +32,9 @@ export class Mosquitto {
         'allow_anonymous true',
         'log_dest stderr',
         // Every packet logged, for assertions; benchmarks keep the broker quiet instead.
-        ...(verbose ? ['log_type all'] : ['log_type error', 'log_type warning', 'log_type notice', 'log_type information']),
+        ...(verbose
+          ? ['log_type all']
+          : ['log_type error', 'log_type warning', 'log_type notice', 'log_type information']),
         'connection_messages true',
         'log_timestamp false',
         // Started as root it would switch to user mosquitto, which cannot write our temp dir.
@@ -90,7 +92,9 @@ export class Mosquitto {
       });
       child.once('exit', (code, signal) => {
         if (this.child === child) this.child = null;
-        reject(new Error(`mosquitto exited (${code ?? signal}) before it was running: ${this.log.slice(-5).join(' | ')}`));
+        reject(
+          new Error(`mosquitto exited (${code ?? signal}) before it was running: ${this.log.slice(-5).join(' | ')}`),
+        );
       });
     });
     started.catch(() => {});
@@ -117,7 +121,9 @@ export class Mosquitto {
    * is not vouched for by client 10's DISCONNECT.
    */
   withoutDisconnect(clientIds: string[]): string[] {
-    const disconnected = new Set(this.log.map((line) => /^Received DISCONNECT from (\S+)$/.exec(line)?.[1]).filter((id) => id !== undefined));
+    const disconnected = new Set(
+      this.log.map((line) => /^Received DISCONNECT from (\S+)$/.exec(line)?.[1]).filter((id) => id !== undefined),
+    );
     return clientIds.filter((id) => !disconnected.has(id));
   }
 

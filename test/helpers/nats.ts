@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { freePort } from './ports.js';
 import { withTimeout } from './wait.js';
 
-const BINARY = process.env.NATS_SERVER ?? (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server');
+const BINARY =
+  process.env.NATS_SERVER ?? (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server');
 
 /** A NATS server with JetStream and its MQTT listener on free loopback ports, in a temp dir. */
 export class NatsServer {
@@ -38,7 +39,9 @@ export class NatsServer {
         server.log.push(...lines);
         if (lines.some((l) => l.includes('Server is ready'))) resolve();
       });
-      child.once('exit', (code) => reject(new Error(`nats-server exited (${code}): ${server.log.slice(-3).join(' | ')}`)));
+      child.once('exit', (code) =>
+        reject(new Error(`nats-server exited (${code}): ${server.log.slice(-3).join(' | ')}`)),
+      );
     });
     ready.catch(() => {});
     await withTimeout(ready, 15_000, 'nats-server to be ready');

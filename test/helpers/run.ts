@@ -11,7 +11,11 @@ export function runForTest(t: TestContext, options: RunOptions & Omit<RunControl
   const running = run({ ...options, signal: controller.signal });
   t.after(async () => {
     controller.abort('SIGINT');
-    await withTimeout(running.catch(() => undefined), 30_000, 'the aborted run to end in teardown');
+    await withTimeout(
+      running.catch(() => undefined),
+      30_000,
+      'the aborted run to end in teardown',
+    );
   });
   return running;
 }

@@ -22,14 +22,37 @@ test('a stalled broker (SIGSTOP): publishers stop at the in-flight window, memor
   for (const qos of ['0', '1']) {
     const cli = spawnCli(
       t,
-      ['run', '-b', mosquitto.url, '-c', String(CLIENTS), '--count', String(COUNT), '--size', '16kib', '--rate', '0', '--qos', qos, '--threads', '0', '--json', '--stats-interval', '200ms', '--drain-timeout', '30s'],
+      [
+        'run',
+        '-b',
+        mosquitto.url,
+        '-c',
+        String(CLIENTS),
+        '--count',
+        String(COUNT),
+        '--size',
+        '16kib',
+        '--rate',
+        '0',
+        '--qos',
+        qos,
+        '--threads',
+        '0',
+        '--json',
+        '--stats-interval',
+        '200ms',
+        '--drain-timeout',
+        '30s',
+      ],
       { json: true },
     );
-    const stats = (): Record<string, number>[] => cli.lines.filter((l) => l.type === 'stats') as Record<string, number>[];
+    const stats = (): Record<string, number>[] =>
+      cli.lines.filter((l) => l.type === 'stats') as Record<string, number>[];
     const published = (): number => stats().at(-1)?.published ?? 0;
     await cli.changed.until(() => published() > 1000, 30_000, 'publishing to be under way');
     await mosquitto.kill('SIGSTOP');
-    const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${cli.child.pid}/status`, 'utf8'))![1]) / 1024;
+    const rss = (): number =>
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${cli.child.pid}/status`, 'utf8'))![1]) / 1024;
     // The buffers between the publishers and the stopped broker fill up, then nothing moves for a
     // second (5 stats lines): publishers that did not wait would go on until their plan was done.
     const stoppedAt = stats().length;
@@ -40,12 +63,17 @@ test('a stalled broker (SIGSTOP): publishers stop at the in-flight window, memor
     await cli.changed.until(still, 20_000, 'publishing to stop while the broker is stopped');
     const before = rss();
     const publishedBefore = published();
-    assert.ok(publishedBefore < CLIENTS * COUNT, `QoS ${qos}: publishers held back, not done (${publishedBefore} of ${CLIENTS * COUNT} published)`);
+    assert.ok(
+      publishedBefore < CLIENTS * COUNT,
+      `QoS ${qos}: publishers held back, not done (${publishedBefore} of ${CLIENTS * COUNT} published)`,
+    );
     const stillAt = stats().length;
     await cli.changed.until(() => stats().length >= stillAt + 10, 10_000, 'two more seconds of stats');
     const growth = rss() - before;
     const publishedWhilePaused = published() - publishedBefore;
-    t.diagnostic(`QoS ${qos}, broker stopped at ${publishedBefore} of ${CLIENTS * COUNT} published: ${publishedWhilePaused} published in the next 2 s, RSS ${before.toFixed(1)} -> ${rss().toFixed(1)} MB`);
+    t.diagnostic(
+      `QoS ${qos}, broker stopped at ${publishedBefore} of ${CLIENTS * COUNT} published: ${publishedWhilePaused} published in the next 2 s, RSS ${before.toFixed(1)} -> ${rss().toFixed(1)} MB`,
+    );
     assert.ok(growth < 32, `QoS ${qos}: RSS grew ${growth.toFixed(1)} MB while the broker was stopped`);
     assert.equal(publishedWhilePaused, 0, `QoS ${qos}: publishers wait while nothing drains`);
     await mosquitto.kill('SIGCONT');

@@ -25,8 +25,31 @@ test('shards on separate hosts (network namespaces, own addresses) against one M
   const startAt = new Date(Date.now() + 4000).toISOString();
   const shards = namespaces.map((ns, i) => {
     const [command, ...args] = ns.exec([
-      process.execPath, CLI, 'run', '-b', `mqtt://${ns.gateway}:${port}`, '--shard', `${i}/2`, '--run-id', 'netns', '--start-at', startAt,
-      '-c', '6', '--count', '30', '--rate', '30', '--qos', '1', '--sub-topic', 'fleet/+', '--out', `result=${join(dir, `shard-${i}.json`)}`, '--log-level', 'warn',
+      process.execPath,
+      CLI,
+      'run',
+      '-b',
+      `mqtt://${ns.gateway}:${port}`,
+      '--shard',
+      `${i}/2`,
+      '--run-id',
+      'netns',
+      '--start-at',
+      startAt,
+      '-c',
+      '6',
+      '--count',
+      '30',
+      '--rate',
+      '30',
+      '--qos',
+      '1',
+      '--sub-topic',
+      'fleet/+',
+      '--out',
+      `result=${join(dir, `shard-${i}.json`)}`,
+      '--log-level',
+      'warn',
     ]);
     const child = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     t.after(() => {

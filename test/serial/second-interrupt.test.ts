@@ -4,7 +4,8 @@ import { spawnCli } from '../helpers/cli.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { withTimeout } from '../helpers/wait.js';
 
-const publishing = (lines: Record<string, unknown>[]): boolean => lines.some((l) => l.type === 'stats' && (l.published as number) > 0);
+const publishing = (lines: Record<string, unknown>[]): boolean =>
+  lines.some((l) => l.type === 'stats' && (l.published as number) > 0);
 
 // It bounds how long the process takes to exit: alone, so a busy machine does not stretch that.
 test('a second Ctrl-C while clients wait for a stalled broker exits at once', async (t) => {
@@ -13,12 +14,39 @@ test('a second Ctrl-C while clients wait for a stalled broker exits at once', as
     await mosquitto.kill('SIGCONT');
     await mosquitto.stop();
   });
-  const cli = spawnCli(t, ['run', '-b', mosquitto.url, '-c', '2', '--duration', '60s', '--rate', '50', '--qos', '1', '--drain-timeout', '60s', '--json', '--stats-interval', '200ms'], { json: true });
+  const cli = spawnCli(
+    t,
+    [
+      'run',
+      '-b',
+      mosquitto.url,
+      '-c',
+      '2',
+      '--duration',
+      '60s',
+      '--rate',
+      '50',
+      '--qos',
+      '1',
+      '--drain-timeout',
+      '60s',
+      '--json',
+      '--stats-interval',
+      '200ms',
+    ],
+    { json: true },
+  );
   await cli.changed.until(() => publishing(cli.lines), 30_000, 'publishing to start');
   await mosquitto.kill('SIGSTOP');
   cli.child.kill('SIGINT');
   // The first Ctrl-C waits (up to --drain-timeout) for acknowledgements that cannot come.
-  await withTimeout(new Promise<void>((resolve) => cli.child.stderr!.on('data', () => /stopping clients cleanly/.test(cli.stderr()) && resolve())), 10_000, 'the first SIGINT to be handled');
+  await withTimeout(
+    new Promise<void>((resolve) =>
+      cli.child.stderr!.on('data', () => /stopping clients cleanly/.test(cli.stderr()) && resolve()),
+    ),
+    10_000,
+    'the first SIGINT to be handled',
+  );
   const started = Date.now();
   cli.child.kill('SIGINT');
   const { code } = await withTimeout(cli.exit, 20_000, 'the CLI to exit on the second SIGINT');

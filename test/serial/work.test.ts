@@ -24,7 +24,10 @@ test('--work: the working client burns CPU per message and its latency is report
   // The handler busy-waits 30 ms for each of the 10 messages client 0 receives: 300 ms of CPU
   // on top of the idle run's (half of it allowed for the spin being preempted or throttled).
   t.diagnostic(`CPU ${cpu(idle)} ms without --work, ${cpu(summary)} ms with`);
-  assert.ok(cpu(summary) - cpu(idle) >= 150, `--work 30ms x 10 messages cost ${cpu(summary) - cpu(idle)} ms of CPU (${cpu(idle)} -> ${cpu(summary)})`);
+  assert.ok(
+    cpu(summary) - cpu(idle) >= 150,
+    `--work 30ms x 10 messages cost ${cpu(summary) - cpu(idle)} ms of CPU (${cpu(idle)} -> ${cpu(summary)})`,
+  );
   // On one event loop the others wait behind the working client.
   assert.ok(summary.latencyMs.others.max >= 10, `others' max latency ${summary.latencyMs.others.max} ms`);
   assert.ok(summary.loopDelayMs!.max >= 10, `loop delay max ${summary.loopDelayMs!.max} ms`);

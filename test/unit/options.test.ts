@@ -8,7 +8,8 @@ import { at } from '../../src/mqtt/checked.js';
 function rejects(input: RunOptions, option: string, pattern: RegExp): void {
   assert.throws(
     () => resolveOptions(input, {}),
-    (err: unknown) => err instanceof UsageError && err.option === option && pattern.test(err.message) && err.message.includes(option),
+    (err: unknown) =>
+      err instanceof UsageError && err.option === option && pattern.test(err.message) && err.message.includes(option),
     `${JSON.stringify(input)} should be rejected naming ${option}`,
   );
 }
@@ -95,7 +96,10 @@ test('credentials come from MQTT_USERNAME and MQTT_PASSWORD when not given', () 
 });
 
 test('thread modes: per-client, a pool of K (at most one per client), one loop', () => {
-  assert.deepEqual(pick(resolveOptions({ threads: 'per-client', clients: 7 }, {})), { mode: 'thread-per-client', threads: 7 });
+  assert.deepEqual(pick(resolveOptions({ threads: 'per-client', clients: 7 }, {})), {
+    mode: 'thread-per-client',
+    threads: 7,
+  });
   assert.deepEqual(pick(resolveOptions({ threads: 3, clients: 7 }, {})), { mode: 'pool', threads: 3 });
   assert.deepEqual(pick(resolveOptions({ threads: 9, clients: 7 }, {})), { mode: 'pool', threads: 7 });
   assert.deepEqual(pick(resolveOptions({ threads: '0', clients: 7 }, {})), { mode: 'single-loop', threads: 0 });
@@ -122,12 +126,26 @@ test('thread-per-client beyond what the machine holds is refused up front, with 
   const options = resolveOptions({ clients: 500 }, {});
   assert.throws(
     () => checkThreadPerClient(options, { threads: 100, bound: 'test' }),
-    (err: unknown) => err instanceof UsageError && err.option === '--threads' && /needs 500 worker threads; this machine holds about 100/.test(err.message) && /--threads \d+/.test(err.message),
+    (err: unknown) =>
+      err instanceof UsageError &&
+      err.option === '--threads' &&
+      /needs 500 worker threads; this machine holds about 100/.test(err.message) &&
+      /--threads \d+/.test(err.message),
   );
   checkThreadPerClient(options, { threads: 500, bound: 'test' });
   // Only this shard's clients get threads here.
-  checkThreadPerClient(resolveOptions({ clients: 500, brokers: ['mqtt://h:1'], shard: '0/5', runId: 'r' }, {}), { threads: 100, bound: 'test' });
-  assert.throws(() => checkThreadPerClient(resolveOptions({ clients: 500, brokers: ['mqtt://h:1'], shard: '0/4', runId: 'r' }, {}), { threads: 100, bound: 'test' }), /125 clients in this shard needs 125 worker threads/);
+  checkThreadPerClient(resolveOptions({ clients: 500, brokers: ['mqtt://h:1'], shard: '0/5', runId: 'r' }, {}), {
+    threads: 100,
+    bound: 'test',
+  });
+  assert.throws(
+    () =>
+      checkThreadPerClient(resolveOptions({ clients: 500, brokers: ['mqtt://h:1'], shard: '0/4', runId: 'r' }, {}), {
+        threads: 100,
+        bound: 'test',
+      }),
+    /125 clients in this shard needs 125 worker threads/,
+  );
   checkThreadPerClient(resolveOptions({ clients: 500, threads: 4 }, {}), { threads: 1, bound: 'test' });
 });
 
@@ -178,8 +196,17 @@ test('--out files are checked up front: kind, result= only with --shard, not a d
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-out-'));
   try {
-    assert.deepEqual(resolveOptions({ out: [`csv=${dir}/a.csv`, `ndjson=${dir}/a.ndjson`] }, {}).outputs.map((o) => o.kind), ['csv', 'ndjson']);
-    assert.equal(at(resolveOptions({ out: `result=${dir}/r.json`, shard: '0/2', runId: 'r', brokers: ['mqtt://h:1'] }, {}).outputs, 0).kind, 'result');
+    assert.deepEqual(
+      resolveOptions({ out: [`csv=${dir}/a.csv`, `ndjson=${dir}/a.ndjson`] }, {}).outputs.map((o) => o.kind),
+      ['csv', 'ndjson'],
+    );
+    assert.equal(
+      at(
+        resolveOptions({ out: `result=${dir}/r.json`, shard: '0/2', runId: 'r', brokers: ['mqtt://h:1'] }, {}).outputs,
+        0,
+      ).kind,
+      'result',
+    );
     rejects({ out: 'pdf=x.pdf' }, '--out', /kind=path with kind csv or ndjson or result/);
     rejects({ out: `result=${dir}/r.json` }, '--out', /result= needs --shard/);
     rejects({ out: `csv=${dir}/` }, '--out', /--out csv: ".*" is a directory; name a file/);
@@ -192,7 +219,10 @@ test('--out files are checked up front: kind, result= only with --shard, not a d
 
 test('--local-address lists and ranges; open-file and ephemeral-port limits are checked before anything starts', async () => {
   const { checkSocketLimits } = await import('../../src/options/limits.js');
-  assert.deepEqual(resolveOptions({ localAddress: '127.0.0.2,127.0.0.3' }, {}).localAddresses, ['127.0.0.2', '127.0.0.3']);
+  assert.deepEqual(resolveOptions({ localAddress: '127.0.0.2,127.0.0.3' }, {}).localAddresses, [
+    '127.0.0.2',
+    '127.0.0.3',
+  ]);
   assert.deepEqual(resolveOptions({ localAddress: '127.0.1.0/30' }, {}).localAddresses, ['127.0.1.1', '127.0.1.2']);
   assert.equal(resolveOptions({ localAddress: ['127.0.2.0/24'] }, {}).localAddresses.length, 254);
   rejects({ localAddress: 'localhost' }, '--local-address', /not an IP address or CIDR range/);
@@ -200,12 +230,28 @@ test('--local-address lists and ranges; open-file and ephemeral-port limits are 
   const big = resolveOptions({ clients: 30_000, threads: 2, brokers: ['mqtt://127.0.0.1:1883'] }, {});
   assert.throws(
     () => checkSocketLimits(big, { openFiles: 20_000, ports: 28_232 }),
-    (e: unknown) => e instanceof UsageError && /needs about 30072 open files .* may open 20000: raise the limit \(ulimit -n 30072\), or split the fleet over processes with --shard/.test(e.message),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      /needs about 30072 open files .* may open 20000: raise the limit \(ulimit -n 30072\), or split the fleet over processes with --shard/.test(
+        e.message,
+      ),
   );
   assert.throws(
     () => checkSocketLimits(big, { openFiles: 100_000, ports: 28_232 }),
-    (e: unknown) => e instanceof UsageError && e.option === '--local-address' && /30000 connections to mqtt:\/\/127\.0\.0\.1:1883 from one source address/.test(e.message),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      e.option === '--local-address' &&
+      /30000 connections to mqtt:\/\/127\.0\.0\.1:1883 from one source address/.test(e.message),
   );
-  checkSocketLimits(resolveOptions({ clients: 30_000, threads: 2, brokers: ['mqtt://127.0.0.1:1883'], localAddress: '127.0.1.0/30' }, {}), { openFiles: 100_000, ports: 28_232 });
-  checkSocketLimits(resolveOptions({ clients: 30_000, threads: 2, brokers: ['mqtt://h:1'], shard: '0/2', runId: 'r' }, {}), { openFiles: 20_000, ports: 28_232 });
+  checkSocketLimits(
+    resolveOptions(
+      { clients: 30_000, threads: 2, brokers: ['mqtt://127.0.0.1:1883'], localAddress: '127.0.1.0/30' },
+      {},
+    ),
+    { openFiles: 100_000, ports: 28_232 },
+  );
+  checkSocketLimits(
+    resolveOptions({ clients: 30_000, threads: 2, brokers: ['mqtt://h:1'], shard: '0/2', runId: 'r' }, {}),
+    { openFiles: 20_000, ports: 28_232 },
+  );
 });

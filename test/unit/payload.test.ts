@@ -19,7 +19,7 @@ test('a payload carries publisher, sequence number, send time and scheduled send
   assert.equal(out.scheduledAt, 0);
 });
 
-test('a version 1 header (24 bytes, no scheduled time) is not read as this run\'s', () => {
+test("a version 1 header (24 bytes, no scheduled time) is not read as this run's", () => {
   const tag = runTag('run-a');
   const v1 = new PayloadWriter(64, tag, 1).write(0, 1, 1);
   v1.writeUInt8(1, 2);

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { accountDelivery } from '../../src/metrics/delivery.js';
-import { addEncoded, encodeHistogram, newHistogram, recordMicros, summarizeLatency } from '../../src/metrics/histogram.js';
+import {
+  addEncoded,
+  encodeHistogram,
+  newHistogram,
+  recordMicros,
+  summarizeLatency,
+} from '../../src/metrics/histogram.js';
 import { SeqTracker } from '../../src/metrics/sequence.js';
 import type { PublisherFinal, StreamFinal } from '../../src/protocol.js';
 
@@ -24,7 +30,17 @@ function pub(client: number, published: number, unacked: number[] = []): Publish
 function stream(subscriber: number, publisher: number, seen: number[], key = `c:${subscriber}`): StreamFinal {
   const s = new SeqTracker();
   for (const seq of seen) s.record(seq);
-  return { subscriber, key, publisher, received: s.received, duplicates: s.duplicates, outOfOrder: s.outOfOrder, lowest: s.lowest, highest: s.highest, missing: s.missingRanges() };
+  return {
+    subscriber,
+    key,
+    publisher,
+    received: s.received,
+    duplicates: s.duplicates,
+    outOfOrder: s.outOfOrder,
+    lowest: s.lowest,
+    highest: s.highest,
+    missing: s.missingRanges(),
+  };
 }
 
 test('delivery accounting: gaps are lost if acknowledged, in flight if not; tails count too', () => {
@@ -43,11 +59,24 @@ test('delivery accounting: gaps are lost if acknowledged, in flight if not; tail
     // subscriber 2 heard nothing from publisher 1: all 4 lost
   ];
   const d = accountDelivery(expected, publishers, streams, true);
-  assert.deepEqual(d, { expected: 24, unique: 16, lost: 6, inFlight: 2, unsubscribed: 0, duplicates: 1, outOfOrder: 1 });
+  assert.deepEqual(d, {
+    expected: 24,
+    unique: 16,
+    lost: 6,
+    inFlight: 2,
+    unsubscribed: 0,
+    duplicates: 1,
+    outOfOrder: 1,
+  });
 });
 
 test('without a barrier a stream counts from the first number its subscriber saw', () => {
-  const d = accountDelivery(new Map([['c:0', [0]]]), new Map([[0, pub(0, 10)]]), [stream(0, 0, [4, 5, 6, 7, 8, 9])], false);
+  const d = accountDelivery(
+    new Map([['c:0', [0]]]),
+    new Map([[0, pub(0, 10)]]),
+    [stream(0, 0, [4, 5, 6, 7, 8, 9])],
+    false,
+  );
   assert.equal(d.lost, 0);
   assert.equal(d.expected, 6);
 });
@@ -76,7 +105,7 @@ test('worker-side recorder counts add into the main HDR histogram exactly', asyn
   const viaRecorder = newHistogram();
   const recorder = new LatencyRecorder();
   let seed = 7;
-  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let n = 0; n < 50_000; n++) {
     const us = Math.floor(Math.exp(random() * Math.log(3e9))) + (n % 3);
     recordMicros(direct, us);
@@ -102,7 +131,10 @@ test('interval percentiles agree with the HDR histogram of the same counts', asy
   const interval = new IntervalLatency();
   interval.add(pairs.slice(0, 200));
   interval.add(pairs.slice(200));
-  assert.deepEqual(interval.percentiles([50, 90, 99, 100]), [50, 90, 99, 100].map((p) => hdr.getValueAtPercentile(p)));
+  assert.deepEqual(
+    interval.percentiles([50, 90, 99, 100]),
+    [50, 90, 99, 100].map((p) => hdr.getValueAtPercentile(p)),
+  );
 });
 
 test('a shared subscription: its members together see each message once; overlaps are duplicates, gaps are lost', () => {
@@ -111,7 +143,15 @@ test('a shared subscription: its members together see each message once; overlap
   const publishers = new Map([[0, pub(0, 12)]]);
   const streams = [stream(1, 0, [0, 2, 4, 6, 8, 10], key), stream(2, 0, [1, 3, 5, 7, 9], key), stream(3, 0, [4], key)];
   const d = accountDelivery(expected, publishers, streams, true);
-  assert.deepEqual(d, { expected: 12, unique: 11, lost: 1, inFlight: 0, unsubscribed: 0, duplicates: 1, outOfOrder: 0 });
+  assert.deepEqual(d, {
+    expected: 12,
+    unique: 11,
+    lost: 1,
+    inFlight: 0,
+    unsubscribed: 0,
+    duplicates: 1,
+    outOfOrder: 0,
+  });
 });
 
 test('a tracker agrees with a plain set on random input, across chunk boundaries', () => {
@@ -142,6 +182,9 @@ test('a tracker agrees with a plain set on random input, across chunk boundaries
       else missing.push(seq, seq + 1);
     }
     assert.deepEqual(s.missingRanges(), missing);
-    assert.deepEqual([s.received, s.duplicates, s.outOfOrder, s.highest, s.lowest], [seen.size, duplicates, outOfOrder, highest, Math.min(...seen)]);
+    assert.deepEqual(
+      [s.received, s.duplicates, s.outOfOrder, s.highest, s.lowest],
+      [seen.size, duplicates, outOfOrder, highest, Math.min(...seen)],
+    );
   }
 });

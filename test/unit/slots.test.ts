@@ -17,10 +17,18 @@ test('connection slots: at most N held, a release admits one waiter, double rele
   assert.deepEqual(admitted, [], 'both wait while two are held');
   a();
   a();
-  await withTimeout(c.then(() => undefined).catch(() => undefined), 5000, 'a waiter to be admitted');
+  await withTimeout(
+    c.then(() => undefined).catch(() => undefined),
+    5000,
+    'a waiter to be admitted',
+  );
   // Give a second, wrong admission every chance to happen: the double release must not count twice.
   await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(admitted.length, 1, `one release admits one waiter, even if called twice (admitted ${admitted.join(',')})`);
+  assert.equal(
+    admitted.length,
+    1,
+    `one release admits one waiter, even if called twice (admitted ${admitted.join(',')})`,
+  );
   b();
   const [releaseC, releaseD] = await withTimeout(Promise.all([c, d]), 5000, 'the second waiter');
   assert.equal(admitted.length, 2);

@@ -22,7 +22,10 @@ export function scenarioDefaults(scenario: Scenario): { defaults: RunOptions; sp
   for (const [key, value] of Object.entries(scenario.defaults)) {
     const name = camel(key);
     if (!SCENARIO_DEFAULT_KEYS.has(name)) {
-      scenario.failKey(['defaults', key], `is not a run option that a scenario can default; expected one of ${[...SCENARIO_DEFAULT_KEYS].join(', ')}`);
+      scenario.failKey(
+        ['defaults', key],
+        `is not a run option that a scenario can default; expected one of ${[...SCENARIO_DEFAULT_KEYS].join(', ')}`,
+      );
     }
     spelling.set(name, key);
     // A scenario is text like the command line: `duration: 10` is the string "10", which needs its unit,

@@ -28,10 +28,34 @@ import { CLIENT_ID_TOKENS, payloadTemplateProblem, templateProblem, TOPIC_TOKENS
 import { isPlainObject, pathText, type Path, type Scenario } from './load.js';
 
 const GROUP_KEYS = new Set([
-  'name', 'count', 'brokers', 'threads', 'clientId', 'username', 'password', 'mqttVersion', 'clean', 'sessionExpiry',
-  'keepalive', 'subscribe', 'publish', 'will', 'workload',
+  'name',
+  'count',
+  'brokers',
+  'threads',
+  'clientId',
+  'username',
+  'password',
+  'mqttVersion',
+  'clean',
+  'sessionExpiry',
+  'keepalive',
+  'subscribe',
+  'publish',
+  'will',
+  'workload',
 ]);
-const PUBLISH_KEYS = new Set(['topic', 'qos', 'retain', 'rate', 'count', 'duration', 'size', 'payload', 'properties', 'phase']);
+const PUBLISH_KEYS = new Set([
+  'topic',
+  'qos',
+  'retain',
+  'rate',
+  'count',
+  'duration',
+  'size',
+  'payload',
+  'properties',
+  'phase',
+]);
 const WILL_KEYS = new Set(['topic', 'payload', 'qos', 'retain']);
 const BROKER_KEYS = new Set(['url', 'ca', 'cert', 'key', 'insecure', 'cluster']);
 
@@ -47,7 +71,8 @@ function at<T>(scenario: Scenario, path: Path, parse: (label: string) => T): T {
 
 function checkKeys(scenario: Scenario, value: Record<string, unknown>, allowed: Set<string>, path: Path): void {
   for (const key of Object.keys(value)) {
-    if (!allowed.has(key)) scenario.failKey([...path, key], `is not a known setting here; expected one of ${[...allowed].join(', ')}`);
+    if (!allowed.has(key))
+      scenario.failKey([...path, key], `is not a known setting here; expected one of ${[...allowed].join(', ')}`);
   }
 }
 
@@ -61,7 +86,8 @@ function boolAt(scenario: Scenario, path: Path, value: unknown, fallback: boolea
 
 /** A secret (a password, a URL that may hold credentials) is described by its kind, never shown. */
 function stringAt(scenario: Scenario, path: Path, value: unknown, secret = false): string {
-  if (typeof value !== 'string' || value === '') scenario.fail(path, `must be a non-empty string (got ${secret ? kindOf(value) : JSON.stringify(value)})`);
+  if (typeof value !== 'string' || value === '')
+    scenario.fail(path, `must be a non-empty string (got ${secret ? kindOf(value) : JSON.stringify(value)})`);
   return value;
 }
 
@@ -72,7 +98,13 @@ function kindOf(value: unknown): string {
   return typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
 }
 
-function templateAt(scenario: Scenario, path: Path, value: unknown, wildcards: boolean, tokens: readonly string[]): string {
+function templateAt(
+  scenario: Scenario,
+  path: Path,
+  value: unknown,
+  wildcards: boolean,
+  tokens: readonly string[],
+): string {
   const text = stringAt(scenario, path, value);
   at(scenario, path, (label) => refuse(label, templateProblem(label, text, wildcards, tokens)));
   return text;
@@ -87,16 +119,23 @@ function namedBrokers(scenario: Scenario, base: ResolvedOptions): Map<string, Br
     if (!isPlainObject(spec)) scenario.fail(path, 'must be a URL or { url, ca, cert, key, insecure, cluster }');
     checkKeys(scenario, spec, BROKER_KEYS, path);
     const s = spec;
-    const url = at(scenario, [...path, 'url'], (label) => checkBrokerUrl(stringAt(scenario, [...path, 'url'], s.url, true), label));
+    const url = at(scenario, [...path, 'url'], (label) =>
+      checkBrokerUrl(stringAt(scenario, [...path, 'url'], s.url, true), label),
+    );
     const file = (key: 'ca' | 'cert' | 'key'): string | undefined =>
-      s[key] === undefined ? undefined : at(scenario, [...path, key], (label) => readOptionFile(label, resolve(scenario.dir, stringAt(scenario, [...path, key], s[key])), FILE_LIMITS.pem));
+      s[key] === undefined
+        ? undefined
+        : at(scenario, [...path, key], (label) =>
+            readOptionFile(label, resolve(scenario.dir, stringAt(scenario, [...path, key], s[key])), FILE_LIMITS.pem),
+          );
     const tls: TlsOptions = {
       rejectUnauthorized: !boolAt(scenario, [...path, 'insecure'], s.insecure, !base.tls.rejectUnauthorized),
       ...(s.ca === undefined ? (base.tls.ca === undefined ? {} : { ca: base.tls.ca }) : { ca: file('ca')! }),
       ...(s.cert === undefined ? {} : { cert: file('cert')! }),
       ...(s.key === undefined ? {} : { key: file('key')! }),
     };
-    if ((tls.cert === undefined) !== (tls.key === undefined)) scenario.fail(path, 'needs both cert and key, or neither');
+    if ((tls.cert === undefined) !== (tls.key === undefined))
+      scenario.fail(path, 'needs both cert and key, or neither');
     const cluster = s.cluster === undefined ? name : stringAt(scenario, [...path, 'cluster'], s.cluster);
     out.set(name, { url, cluster, tls });
   }
@@ -112,7 +151,11 @@ export function scenarioClientCount(scenario: Scenario): number {
       if (g.count === undefined) throw new UsageError(label, `${label} is required: how many clients the group has`);
       return parsePositiveCount(label, g.count, MAX_CLIENTS);
     });
-    if (total > MAX_CLIENTS) scenario.fail(['groups', n, 'count'], `brings the fleet to ${total} clients; a fleet has at most ${formatCount(MAX_CLIENTS)}`);
+    if (total > MAX_CLIENTS)
+      scenario.fail(
+        ['groups', n, 'count'],
+        `brings the fleet to ${total} clients; a fleet has at most ${formatCount(MAX_CLIENTS)}`,
+      );
   });
   return total;
 }
@@ -130,41 +173,67 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
     const g = raw as Record<string, unknown>;
     checkKeys(scenario, g, GROUP_KEYS, path);
     const name = stringAt(scenario, [...path, 'name'], g.name);
-    if (!/^[A-Za-z0-9_-]+$/.test(name)) scenario.fail([...path, 'name'], `must be letters, digits, - or _ (got ${JSON.stringify(name)})`);
+    if (!/^[A-Za-z0-9_-]+$/.test(name))
+      scenario.fail([...path, 'name'], `must be letters, digits, - or _ (got ${JSON.stringify(name)})`);
     if (names.has(name)) scenario.fail([...path, 'name'], `repeats the group name ${JSON.stringify(name)}`);
     names.add(name);
     const count = at(scenario, [...path, 'count'], (label) => parsePositiveCount(label, g.count, MAX_CLIENTS));
-    const protocolVersion = g.mqttVersion === undefined ? base.protocolVersion : at(scenario, [...path, 'mqttVersion'], (label) => parseMqttVersion(label, g.mqttVersion));
+    const protocolVersion =
+      g.mqttVersion === undefined
+        ? base.protocolVersion
+        : at(scenario, [...path, 'mqttVersion'], (label) => parseMqttVersion(label, g.mqttVersion));
     let sessionExpirySec = base.sessionExpirySec;
     if (g.sessionExpiry !== undefined) {
       if (protocolVersion !== 5) scenario.fail([...path, 'sessionExpiry'], 'needs mqttVersion 5');
-      sessionExpirySec = at(scenario, [...path, 'sessionExpiry'], (label) => parseSessionExpiry(label, g.sessionExpiry));
+      sessionExpirySec = at(scenario, [...path, 'sessionExpiry'], (label) =>
+        parseSessionExpiry(label, g.sessionExpiry),
+      );
     }
-    const { mode, threads } = g.threads === undefined ? { mode: base.mode, threads: undefined } : at(scenario, [...path, 'threads'], () => parseThreads(g.threads));
-    const workerThreads = mode === 'single-loop' ? 0 : mode === 'thread-per-client' ? count : Math.min(count, threads === undefined ? base.threads : (threads as number));
+    const { mode, threads } =
+      g.threads === undefined
+        ? { mode: base.mode, threads: undefined }
+        : at(scenario, [...path, 'threads'], () => parseThreads(g.threads));
+    const workerThreads =
+      mode === 'single-loop'
+        ? 0
+        : mode === 'thread-per-client'
+          ? count
+          : Math.min(count, threads === undefined ? base.threads : (threads as number));
     const group: GroupProfile = {
       name,
       first,
       count,
       brokers: groupBrokers(scenario, [...path, 'brokers'], g.brokers, brokers, base),
-      clientId: g.clientId === undefined ? `mqtt-fleet-{run}-{group}-{n}` : templateAt(scenario, [...path, 'clientId'], g.clientId, false, CLIENT_ID_TOKENS),
+      clientId:
+        g.clientId === undefined
+          ? `mqtt-fleet-{run}-{group}-{n}`
+          : templateAt(scenario, [...path, 'clientId'], g.clientId, false, CLIENT_ID_TOKENS),
       username: g.username === undefined ? base.username : stringAt(scenario, [...path, 'username'], g.username),
       password: g.password === undefined ? base.password : stringAt(scenario, [...path, 'password'], g.password, true),
       protocolVersion,
       clean: boolAt(scenario, [...path, 'clean'], g.clean, base.clean),
       sessionExpirySec,
-      keepaliveSec: g.keepalive === undefined ? base.keepaliveSec : at(scenario, [...path, 'keepalive'], (label) => parseKeepalive(label, g.keepalive)),
+      keepaliveSec:
+        g.keepalive === undefined
+          ? base.keepaliveSec
+          : at(scenario, [...path, 'keepalive'], (label) => parseKeepalive(label, g.keepalive)),
       subscriptions: subscriptions(scenario, [...path, 'subscribe'], g.subscribe, base),
-      publish: g.publish === undefined || g.publish === null ? null : publishPlan(scenario, [...path, 'publish'], g.publish, base, protocolVersion),
+      publish:
+        g.publish === undefined || g.publish === null
+          ? null
+          : publishPlan(scenario, [...path, 'publish'], g.publish, base, protocolVersion),
       will: g.will === undefined ? null : will(scenario, [...path, 'will'], g.will, base),
       mode,
       threads: workerThreads,
       workload:
         g.workload === undefined
           ? base.workload
-          : at(scenario, [...path, 'workload'], (label) => resolveWorkload(label, stringAt(scenario, [...path, 'workload'], g.workload), scenario.dir)),
+          : at(scenario, [...path, 'workload'], (label) =>
+              resolveWorkload(label, stringAt(scenario, [...path, 'workload'], g.workload), scenario.dir),
+            ),
     };
-    if (group.password !== undefined && group.username === undefined) scenario.fail([...path, 'password'], 'needs a username');
+    if (group.password !== undefined && group.username === undefined)
+      scenario.fail([...path, 'password'], 'needs a username');
     const problem = groupPacketProblem(group, base.runId);
     if (problem) scenario.fail(problemPath(path, g, problem), problem.message);
     first += count;
@@ -172,7 +241,13 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
   });
 }
 
-function groupBrokers(scenario: Scenario, path: Path, value: unknown, named: Map<string, BrokerRef>, base: ResolvedOptions): BrokerRef[] {
+function groupBrokers(
+  scenario: Scenario,
+  path: Path,
+  value: unknown,
+  named: Map<string, BrokerRef>,
+  base: ResolvedOptions,
+): BrokerRef[] {
   // Left out: the run's --broker URLs, or the embedded broker (filled in at start).
   if (value === undefined) return base.brokers.map((url) => ({ url, cluster: 'default', tls: base.tls }));
   const list = Array.isArray(value) ? value : [value];
@@ -181,9 +256,17 @@ function groupBrokers(scenario: Scenario, path: Path, value: unknown, named: Map
     const text = stringAt(scenario, [...path, n], entry, true);
     const found = named.get(text);
     if (found) return found;
-    if (!text.includes('://')) scenario.fail([...path, n], `is neither a broker named under \`brokers\` (${[...named.keys()].join(', ') || 'none'}) nor a URL`);
+    if (!text.includes('://'))
+      scenario.fail(
+        [...path, n],
+        `is neither a broker named under \`brokers\` (${[...named.keys()].join(', ') || 'none'}) nor a URL`,
+      );
     // The cluster names the broker in plans and results: never with the URL's credentials.
-    return { url: at(scenario, [...path, n], (label) => checkBrokerUrl(text, label)), cluster: urlWithoutCredentials(text), tls: base.tls };
+    return {
+      url: at(scenario, [...path, n], (label) => checkBrokerUrl(text, label)),
+      cluster: urlWithoutCredentials(text),
+      tls: base.tls,
+    };
   });
 }
 
@@ -192,7 +275,8 @@ function subscriptions(scenario: Scenario, path: Path, value: unknown, base: Res
   const list = Array.isArray(value) ? value : [value];
   return list.map((entry, n) => {
     const at2: Path = [...path, n];
-    if (typeof entry === 'string') return { filter: templateAt(scenario, at2, entry, true, TOPIC_TOKENS), qos: base.qos };
+    if (typeof entry === 'string')
+      return { filter: templateAt(scenario, at2, entry, true, TOPIC_TOKENS), qos: base.qos };
     if (!isPlainObject(entry)) scenario.fail(at2, 'must be a topic filter or { topic, qos }');
     const e = entry;
     checkKeys(scenario, e, new Set(['topic', 'qos']), at2);
@@ -203,14 +287,25 @@ function subscriptions(scenario: Scenario, path: Path, value: unknown, base: Res
   });
 }
 
-function publishPlan(scenario: Scenario, path: Path, value: unknown, base: ResolvedOptions, protocolVersion: 4 | 5): PublishPlan {
-  if (!isPlainObject(value)) scenario.fail(path, 'must be { topic, rate, count or duration, size or payload, qos, retain }');
+function publishPlan(
+  scenario: Scenario,
+  path: Path,
+  value: unknown,
+  base: ResolvedOptions,
+  protocolVersion: 4 | 5,
+): PublishPlan {
+  if (!isPlainObject(value))
+    scenario.fail(path, 'must be { topic, rate, count or duration, size or payload, qos, retain }');
   const p = value;
   checkKeys(scenario, p, PUBLISH_KEYS, path);
   const rate = p.rate === undefined ? base.rate : at(scenario, [...path, 'rate'], (label) => parseRate(label, p.rate));
-  const count = p.count === undefined ? undefined : at(scenario, [...path, 'count'], (label) => parseMessageCount(label, p.count));
+  const count =
+    p.count === undefined ? undefined : at(scenario, [...path, 'count'], (label) => parseMessageCount(label, p.count));
   // Text, as on the command line: `duration: 10` needs its unit.
-  let durationMs = p.duration === undefined ? undefined : at(scenario, [...path, 'duration'], (label) => parsePublishDuration(label, String(p.duration)));
+  let durationMs =
+    p.duration === undefined
+      ? undefined
+      : at(scenario, [...path, 'duration'], (label) => parsePublishDuration(label, String(p.duration)));
   if (count === undefined && durationMs === undefined) {
     if (base.count === undefined) durationMs = base.durationMs;
     else return finish(base.count, base.durationMs);
@@ -218,22 +313,28 @@ function publishPlan(scenario: Scenario, path: Path, value: unknown, base: Resol
   return finish(count, durationMs);
 
   function finish(count: number | undefined, durationMs: number | undefined): PublishPlan {
-    if (rate === 0 && count === undefined) scenario.fail([...path, 'rate'], '0 (unpaced) needs a count, so the run has a bound');
+    if (rate === 0 && count === undefined)
+      scenario.fail([...path, 'rate'], '0 (unpaced) needs a count, so the run has a bound');
     const plan = planProblem({ rate, count, durationMs });
     if (plan !== null) scenario.fail([...path, p.rate === undefined ? 'duration' : 'rate'], plan);
     const payload = p.payload === undefined ? null : textAt(scenario, [...path, 'payload'], p.payload);
-    if (payload !== null) at(scenario, [...path, 'payload'], (label) => refuse(label, payloadTemplateProblem(label, payload)));
-    if (payload !== null && p.size !== undefined) scenario.fail([...path, 'size'], 'and payload do not go together: a payload template makes its own size');
+    if (payload !== null)
+      at(scenario, [...path, 'payload'], (label) => refuse(label, payloadTemplateProblem(label, payload)));
+    if (payload !== null && p.size !== undefined)
+      scenario.fail([...path, 'size'], 'and payload do not go together: a payload template makes its own size');
     // Given here, size means a generated payload (with a template it was refused just above).
-    const size = p.size === undefined ? base.size : at(scenario, [...path, 'size'], (label) => parsePayloadSize(label, p.size));
+    const size =
+      p.size === undefined ? base.size : at(scenario, [...path, 'size'], (label) => parsePayloadSize(label, p.size));
     let userProperties: Record<string, string> | null = null;
     if (p.properties !== undefined) {
       const props = p.properties as Record<string, unknown>;
-      if (protocolVersion !== 5) scenario.fail([...path, 'properties'], 'need mqttVersion 5 (MQTT 3.1.1 has no properties)');
+      if (protocolVersion !== 5)
+        scenario.fail([...path, 'properties'], 'need mqttVersion 5 (MQTT 3.1.1 has no properties)');
       if (!isPlainObject(props)) scenario.fail([...path, 'properties'], 'must be { userProperties: { name: value } }');
       checkKeys(scenario, props, new Set(['userProperties']), [...path, 'properties']);
       const up = props.userProperties;
-      if (!isPlainObject(up)) scenario.fail([...path, 'properties', 'userProperties'], 'must be a mapping of names to strings');
+      if (!isPlainObject(up))
+        scenario.fail([...path, 'properties', 'userProperties'], 'must be a mapping of names to strings');
       userProperties = Object.fromEntries(Object.entries(up).map(([k, v]) => [k, String(v)]));
     }
     return {
@@ -248,7 +349,8 @@ function publishPlan(scenario: Scenario, path: Path, value: unknown, base: Resol
       userProperties,
       // A template is the user's payload: the header rides in an MQTT 5 user property, or not at all.
       tracking: payload === null ? 'payload' : protocolVersion === 5 ? 'property' : 'none',
-      phase: p.phase === undefined ? base.phase : at(scenario, [...path, 'phase'], (label) => parsePhase(label, p.phase)),
+      phase:
+        p.phase === undefined ? base.phase : at(scenario, [...path, 'phase'], (label) => parsePhase(label, p.phase)),
     };
   }
 }

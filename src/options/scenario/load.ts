@@ -43,7 +43,10 @@ export function loadScenario(file: string, env: NodeJS.ProcessEnv): Scenario {
     doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   } catch (err) {
     // The parser recurses: nesting deep enough exhausts the stack before it can report a position.
-    throw new UsageError('--scenario', `${file}: cannot be parsed (${err instanceof Error ? err.message : String(err)})`);
+    throw new UsageError(
+      '--scenario',
+      `${file}: cannot be parsed (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   const [err] = doc.errors;
   if (err !== undefined) {
@@ -52,7 +55,10 @@ export function loadScenario(file: string, env: NodeJS.ProcessEnv): Scenario {
   const expansion = expansionProblem(doc);
   if (expansion) throw new UsageError('--scenario', `${where(expansion.node.range?.[0])}: ${expansion.message}`);
   const fail = (at: Path, message: string): never => {
-    throw new UsageError('--scenario', `${where(offsetOf(doc, at))}: ${pathText(at)}${message.startsWith(':') ? '' : ' '}${message}`);
+    throw new UsageError(
+      '--scenario',
+      `${where(offsetOf(doc, at))}: ${pathText(at)}${message.startsWith(':') ? '' : ' '}${message}`,
+    );
   };
   const failKey = (at: Path, message: string): never => {
     throw new UsageError('--scenario', `${where(keyOffset(doc, at) ?? offsetOf(doc, at))}: ${pathText(at)} ${message}`);
@@ -66,10 +72,13 @@ export function loadScenario(file: string, env: NodeJS.ProcessEnv): Scenario {
   const root = interpolate(plain, [], env, fail);
   if (!isPlainObject(root)) fail([], 'must be a mapping with `groups` (and optionally `name`, `defaults`, `brokers`)');
   const top = root as Record<string, unknown>;
-  for (const key of Object.keys(top)) if (!TOP_LEVEL.has(key)) failKey([key], `is not a scenario key; expected one of ${[...TOP_LEVEL].join(', ')}`);
+  for (const key of Object.keys(top))
+    if (!TOP_LEVEL.has(key)) failKey([key], `is not a scenario key; expected one of ${[...TOP_LEVEL].join(', ')}`);
   if (top.name !== undefined && typeof top.name !== 'string') fail(['name'], 'must be a string');
-  if (top.defaults !== undefined && !isPlainObject(top.defaults)) fail(['defaults'], 'must be a mapping of run options');
-  if (top.brokers !== undefined && !isPlainObject(top.brokers)) fail(['brokers'], 'must be a mapping of names to URLs or { url, ca, cert, key, insecure, cluster }');
+  if (top.defaults !== undefined && !isPlainObject(top.defaults))
+    fail(['defaults'], 'must be a mapping of run options');
+  if (top.brokers !== undefined && !isPlainObject(top.brokers))
+    fail(['brokers'], 'must be a mapping of names to URLs or { url, ca, cert, key, insecure, cluster }');
   if (!Array.isArray(top.groups) || top.groups.length === 0) fail(['groups'], 'must be a list of at least one group');
   return {
     file,
@@ -115,7 +124,10 @@ function expansionProblem(doc: Document): { node: Node; message: string } | null
   const walk = (node: unknown, depth: number, holders: Set<Node>): { node: Node; message: string } | null => {
     if (isAlias(node)) {
       const target = node.resolve(doc);
-      const cyclic = (): { node: Node; message: string } => ({ node, message: `alias *${node.source} refers to a node that holds it` });
+      const cyclic = (): { node: Node; message: string } => ({
+        node,
+        message: `alias *${node.source} refers to a node that holds it`,
+      });
       if (target && holders.has(target)) return cyclic();
       try {
         added += size(target);
@@ -123,13 +135,17 @@ function expansionProblem(doc: Document): { node: Node; message: string } | null
         if (err instanceof Cycle) return cyclic();
         throw err;
       }
-      return added > MAX_ALIAS_VALUES ? { node, message: `aliases expand the scenario by more than ${MAX_ALIAS_VALUES} values (an alias bomb?)` } : null;
+      return added > MAX_ALIAS_VALUES
+        ? { node, message: `aliases expand the scenario by more than ${MAX_ALIAS_VALUES} values (an alias bomb?)` }
+        : null;
     }
     if (!isMap(node) && !isSeq(node)) return null;
     if (depth > MAX_DEPTH) return { node, message: `nests deeper than ${MAX_DEPTH} levels` };
     holders.add(node);
     for (const item of node.items) {
-      const found = isPair(item) ? (walk(item.key, depth + 1, holders) ?? walk(item.value, depth + 1, holders)) : walk(item, depth + 1, holders);
+      const found = isPair(item)
+        ? (walk(item.key, depth + 1, holders) ?? walk(item.value, depth + 1, holders))
+        : walk(item, depth + 1, holders);
       if (found) return found;
     }
     holders.delete(node);
@@ -168,7 +184,8 @@ function interpolate(value: unknown, path: Path, env: NodeJS.ProcessEnv, fail: S
   if (typeof value === 'string') {
     return value.replace(ENV_REF, (_, name: string, fallback: string | undefined) => {
       const found = env[name] ?? fallback;
-      if (found === undefined) fail(path, `uses \${${name}}, which is not set in the environment (give a default: \${${name}:-value})`);
+      if (found === undefined)
+        fail(path, `uses \${${name}}, which is not set in the environment (give a default: \${${name}:-value})`);
       return found;
     });
   }
