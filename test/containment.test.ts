@@ -58,9 +58,12 @@ for (const threads of ['0', '2', 'per-client']) {
       assert.equal(last.get(i)!.state, 'done', `client ${i} finished`);
       assert.deepEqual(ownSeqs(messages, i), range(20), `client ${i} received each of its 20 messages once`);
     }
+    // It stops at the message its hook threw on, save those MQTT.js had already parsed from the
+    // same socket read (delivered in one go: more of them on a busy machine); never all 20.
+    const heard = ownSeqs(messages, 1);
     assert.ok(
-      ownSeqs(messages, 1).length <= 6,
-      `client 1 stopped receiving at the message its hook threw on: ${ownSeqs(messages, 1).join(',')}`,
+      heard.includes(5) && heard.length < 20,
+      `client 1 stopped receiving after the message its hook threw on: ${heard.join(',')}`,
     );
     assert.equal(summary.failed, 1);
     assert.equal(summary.exitCode, 1);

@@ -2,32 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { resolveOptions } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
-import { spawnCli } from './helpers/cli.js';
-import { Mosquitto } from './helpers/mosquitto.js';
 import { tempDir, tempFile } from './helpers/temp.js';
-import { withTimeout } from './helpers/wait.js';
-
-/**
- * Bad input refused by the CLI: exit 2 and exactly `line` on stderr (nothing else: no log line,
- * no stack trace), nothing on stdout. Returns how long the process took, spawn to exit.
- */
-async function refused(t: TestContext, args: string[], line: string, env: NodeJS.ProcessEnv = {}): Promise<number> {
-  const started = performance.now();
-  const cli = spawnCli(t, args, { env });
-  const { code, signal } = await withTimeout(cli.exit, 60_000, `mqtt-fleet ${args.join(' ').slice(0, 100)}`);
-  const took = performance.now() - started;
-  assert.equal(
-    cli.stderr(),
-    `mqtt-fleet: ${line} (see mqtt-fleet --help)\n`,
-    `stderr of ${args.join(' ').slice(0, 100)}`,
-  );
-  assert.deepEqual({ code, signal }, { code: 2, signal: null });
-  assert.equal(cli.stdout(), '');
-  return took;
-}
+import { refused } from './helpers/refused.js';
 
 test('CLI: a bare number is no duration; durations and times past their bounds are refused', async (t) => {
   await refused(t, ['run', '--duration', '10'], '--duration needs a unit: 10s, 500ms or 2m (got "10")');
@@ -124,53 +103,6 @@ test('CLI: a topic or client id MQTT cannot carry is refused before any client c
     '--id-prefix renders to 65536 bytes for client 1; MQTT allows at most 65535 bytes in a client id',
   );
   assert.equal(connections, 0, 'no client connected');
-});
-
-test('--size: one byte past what a PUBLISH can carry is refused; the largest that fits goes end to end through Mosquitto', async (t) => {
-  // One client and a broker that is not there: should the bound regress, the run gives up at once instead of sending 256 MiB.
-  const nowhere = ['-c', '1', '--threads', '0', '-b', 'mqtt://127.0.0.1:1', '--reconnect-delay', '10ms'];
-  await refused(
-    t,
-    ['run', '--size', '256mib', ...nowhere],
-    "--size must be at most 268435455 bytes, MQTT's largest packet, less its topic (got 268435456)",
-  );
-  // Client 0's topic fleet/0 is 7 bytes; at QoS 1: 268,435,455 - 2 - 7 - 2 (packet id).
-  const largest = 268_435_455 - 2 - 7 - 2;
-  await refused(
-    t,
-    ['run', '-q', '1', '-s', String(largest + 1), ...nowhere],
-    `--size does not fit in one MQTT packet: at most ${largest} bytes with the topic of client 0 (7 bytes) at QoS 1 (got ${largest + 1})`,
-  );
-  // Mosquitto with its default limits (max_packet_size and message_size_limit unset): about 1.1 GB of RSS here, a few seconds.
-  const mosquitto = await Mosquitto.start('', { verbose: false });
-  t.after(() => mosquitto.stop());
-  const cli = spawnCli(
-    t,
-    [
-      'run',
-      '-b',
-      mosquitto.url,
-      '-c',
-      '1',
-      '--threads',
-      '0',
-      '-q',
-      '1',
-      '--count',
-      '1',
-      '-s',
-      String(largest),
-      '--json',
-    ],
-    { json: true },
-  );
-  const { code } = await withTimeout(cli.exit, 60_000, 'the largest message to go through');
-  assert.equal(code, 0, cli.stderr());
-  const summary = cli.lines.at(-1)!;
-  assert.deepEqual(
-    [summary.published, summary.acked, summary.received, summary.lost, summary.reconnects],
-    [1, 1, 1, 0, 0],
-  );
 });
 
 test('a taken --metrics-port is exit 2 naming it and the port, before any --out file is created or truncated', async (t) => {

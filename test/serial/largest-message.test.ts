@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { spawnCli } from '../helpers/cli.js';
+import { Mosquitto } from '../helpers/mosquitto.js';
+import { refused } from '../helpers/refused.js';
+import { withTimeout } from '../helpers/wait.js';
+
+// Alone: the largest message a PUBLISH can carry is 256 MiB through a Mosquitto of about 1.1 GB;
+// beside other files' work its acknowledgement can miss the run's end.
+test('--size: one byte past what a PUBLISH can carry is refused; the largest that fits goes end to end through Mosquitto', async (t) => {
+  // One client and a broker that is not there: should the bound regress, the run gives up at once instead of sending 256 MiB.
+  const nowhere = ['-c', '1', '--threads', '0', '-b', 'mqtt://127.0.0.1:1', '--reconnect-delay', '10ms'];
+  await refused(
+    t,
+    ['run', '--size', '256mib', ...nowhere],
+    "--size must be at most 268435455 bytes, MQTT's largest packet, less its topic (got 268435456)",
+  );
+  // Client 0's topic fleet/0 is 7 bytes; at QoS 1: 268,435,455 - 2 - 7 - 2 (packet id).
+  const largest = 268_435_455 - 2 - 7 - 2;
+  await refused(
+    t,
+    ['run', '-q', '1', '-s', String(largest + 1), ...nowhere],
+    `--size does not fit in one MQTT packet: at most ${largest} bytes with the topic of client 0 (7 bytes) at QoS 1 (got ${largest + 1})`,
+  );
+  // Mosquitto with its default limits (max_packet_size and message_size_limit unset): about 1.1 GB of RSS here, a few seconds.
+  const mosquitto = await Mosquitto.start('', { verbose: false });
+  t.after(() => mosquitto.stop());
+  const cli = spawnCli(
+    t,
+    [
+      'run',
+      '-b',
+      mosquitto.url,
+      '-c',
+      '1',
+      '--threads',
+      '0',
+      '-q',
+      '1',
+      '--count',
+      '1',
+      '-s',
+      String(largest),
+      '--json',
+    ],
+    { json: true },
+  );
+  const { code } = await withTimeout(cli.exit, 60_000, 'the largest message to go through');
+  assert.equal(code, 0, cli.stderr());
+  const summary = cli.lines.at(-1)!;
+  assert.deepEqual(
+    [summary.published, summary.acked, summary.received, summary.lost, summary.reconnects],
+    [1, 1, 1, 0, 0],
+  );
+});
