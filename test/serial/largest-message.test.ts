@@ -41,6 +41,10 @@ test('--size: one byte past what a PUBLISH can carry is refused; the largest tha
       '1',
       '-s',
       String(largest),
+      // 256 MiB each way through the broker takes seconds, many more on a busy machine: the 5 s
+      // default drain would end the run with the message still on its way.
+      '--drain-timeout',
+      '45s',
       '--json',
     ],
     { json: true },
