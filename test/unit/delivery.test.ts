@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { stream } from '../helpers/streams.js';
 import { accountDelivery } from '../../src/metrics/delivery.js';
 import { hearingRanges, hears, publishPlan } from '../../src/metrics/planned.js';
-import { SeqTracker } from '../../src/metrics/sequence.js';
 import { sentFrom, Timeline } from '../../src/metrics/timeline.js';
 import { SubscriptionWindows } from '../../src/metrics/windows.js';
 import type { GroupProfile } from '../../src/group.js';
-import type { PublisherFinal, StreamFinal, SubscriberFinal } from '../../src/protocol.js';
+import type { PublisherFinal, SubscriberFinal } from '../../src/protocol.js';
 import { allowedShortfall, shortfallOf } from '../../src/report/shortfall.js';
 import { at } from '../../src/mqtt/checked.js';
 
@@ -112,22 +112,6 @@ test('subscription windows: clean sessions close at a drop; a resumed persistent
   assert.equal(w[0], 0);
   assert.equal(w.at(-1), 99_995);
 });
-
-function stream(subscriber: number, publisher: number, seen: number[], key = `c:${subscriber}`): StreamFinal {
-  const s = new SeqTracker();
-  for (const seq of seen) s.record(seq);
-  return {
-    subscriber,
-    key,
-    publisher,
-    received: s.received,
-    duplicates: s.duplicates,
-    outOfOrder: s.outOfOrder,
-    lowest: s.lowest,
-    highest: s.highest,
-    missing: s.missingRanges(),
-  };
-}
 
 /** A publisher that sent `published` messages 10 ms apart from t = 1000. */
 function paced(client: number, published: number, unacked: number[] = []): PublisherFinal {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { stream } from '../helpers/streams.js';
 import { accountDelivery } from '../../src/metrics/delivery.js';
 import {
   addEncoded,
@@ -9,7 +10,7 @@ import {
   summarizeLatency,
 } from '../../src/metrics/histogram.js';
 import { SeqTracker } from '../../src/metrics/sequence.js';
-import type { PublisherFinal, StreamFinal } from '../../src/protocol.js';
+import type { PublisherFinal } from '../../src/protocol.js';
 
 test('a tracker counts distinct, duplicate and out-of-order numbers and finds gaps', () => {
   const s = new SeqTracker();
@@ -25,22 +26,6 @@ test('a tracker counts distinct, duplicate and out-of-order numbers and finds ga
 /** A publisher's final without a send timeline: accounted as always subscribed. */
 function pub(client: number, published: number, unacked: number[] = []): PublisherFinal {
   return { client, published, unacked, timeline: [], timelineErrorMs: 0 };
-}
-
-function stream(subscriber: number, publisher: number, seen: number[], key = `c:${subscriber}`): StreamFinal {
-  const s = new SeqTracker();
-  for (const seq of seen) s.record(seq);
-  return {
-    subscriber,
-    key,
-    publisher,
-    received: s.received,
-    duplicates: s.duplicates,
-    outOfOrder: s.outOfOrder,
-    lowest: s.lowest,
-    highest: s.highest,
-    missing: s.missingRanges(),
-  };
 }
 
 test('delivery accounting: gaps are lost if acknowledged, in flight if not; tails count too', () => {
