@@ -17,7 +17,7 @@ import { UsageError } from './errors.js';
 import type { RunEvent, Summary } from './report/events.js';
 import { ExitCode, isStopCode, stopExitCode, type StopReason } from './report/exit-codes.js';
 import { onStdioFailed, stdioOpen, watchStdio, writeErr, writeOut } from './report/stdio.js';
-import { createLogger, type LogLevel } from './report/log.js';
+import { createLogger, type LogFormat, type LogLevel } from './report/log.js';
 import { resolveOptions } from './options/index.js';
 import { parsePort } from './options/parse.js';
 import { checkOutputFile, FILE_LIMITS, readOptionFile } from './options/files.js';
@@ -70,7 +70,11 @@ async function runCommand(args: Args): Promise<void> {
   const json = args.json === true;
   const progress = !json && Progress.enabled(process.stderr) ? new Progress(process.stderr, resolved.clients) : null;
   const logger = redactor.logger(
-    createLogger(args['log-level'] as LogLevel, progress ? (text) => progress.writeAbove(text) : undefined),
+    createLogger(
+      args['log-level'] as LogLevel,
+      args['log-format'] as LogFormat,
+      progress ? (text) => progress.writeAbove(text) : undefined,
+    ),
   );
   // Events come cleaned by run(), the boundary of everything a run emits.
   const onEvent = (event: RunEvent): void => {
@@ -136,7 +140,7 @@ async function compareCommand(args: Args): Promise<void> {
   // Every mode resolved once, here: bad input fails before anything starts, and the redactor knows the secrets.
   const plan = planCompare({ ...input, threads: modes });
   redactor = redactor.with(plan.runs.flatMap(secretsOf));
-  const logger = redactor.logger(createLogger(args['log-level'] as LogLevel));
+  const logger = redactor.logger(createLogger(args['log-level'] as LogLevel, args['log-format'] as LogFormat));
   const controller = new AbortController();
   const release = stopCleanlyOn(controller, logger, 'stopping the current mode cleanly');
   try {
@@ -200,7 +204,7 @@ async function reportCommand(args: Args): Promise<void> {
 async function brokerCommand(args: Args): Promise<void> {
   const host = String(args.host);
   const port = parsePort('--port', args.port);
-  const logger = createLogger(args['log-level'] as LogLevel);
+  const logger = createLogger(args['log-level'] as LogLevel, args['log-format'] as LogFormat);
   const server = await serveAedes(host, port).catch((err: unknown) => {
     throw listenFailure(err, host, port);
   });
@@ -284,7 +288,7 @@ export function cli(argv: string[]): Argv {
             description: 'Shard result files, or NDJSON holding shard-result lines',
             demandOption: true,
           })
-          .options({ json: runFlag('json') }),
+          .options({ json: { ...runFlag('json'), description: "NDJSON on stdout: the fleet's merged summary line" } }),
       handle(mergeCommand),
     )
     .command(
@@ -304,6 +308,7 @@ export function cli(argv: string[]): Argv {
           host: { type: 'string', default: '127.0.0.1', description: 'Address to listen on' },
           port: { alias: 'p', type: 'string', default: '1883', description: 'Port to listen on (0 = any free port)' },
           'log-level': runFlag('log-level'),
+          'log-format': runFlag('log-format'),
         }),
       handle(brokerCommand),
     )

@@ -36,6 +36,9 @@ export function serializeError(err: unknown): SerializedError {
 
 /** One short line for humans: `ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1883`. */
 export function describeError(err: SerializedError): string {
-  if (err.code !== undefined && !err.message.includes(String(err.code))) return `${err.code}: ${err.message}`;
+  // A refusal's message names its CONNACK code already (mqtt/refusal.ts): `CONNACK_4:` before it says nothing more.
+  const named =
+    err.code === undefined || err.message.includes(String(err.code)) || /^CONNACK_\d+$/.test(String(err.code));
+  if (!named) return `${err.code}: ${err.message}`;
   return err.message;
 }

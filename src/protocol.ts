@@ -128,7 +128,7 @@ export interface LaneStart {
 export interface StatusEvent {
   client: number;
   state: ClientState;
-  /** connecting/reconnecting: which attempt, of how many. */
+  /** connecting/reconnecting: which attempt, of how many; gave-up: how many attempts its last round made. */
   attempt?: number;
   of?: number;
   /** Why: the last connection error, the reason for giving up or failing. */

@@ -46,6 +46,10 @@ test('the CLI with --json and no --broker: embedded broker, NDJSON on stdout onl
   assert.equal(done.length, 20);
   assert.match(cli.stderr(), /embedded Aedes broker listening on mqtt:\/\/127\.0\.0\.1:\d+/);
   assert.match(cli.stderr(), /result: ok \(exit 0\)/);
+  // stderr is a pipe here, not a terminal: log lines are still for people (--log-format json asks for JSON).
+  assert.match(cli.stderr(), /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: starting 20 clients/m);
+  assert.doesNotMatch(cli.stderr(), /^\{/m, 'no JSON log lines unless asked');
+  assert.doesNotMatch(cli.stderr(), /\x1b\[/, 'no colour codes off a terminal');
 });
 
 test('without --json stdout stays empty; --print-messages writes one line per message to stdout', async (t) => {
@@ -67,8 +71,22 @@ test('without --json stdout stays empty; --print-messages writes one line per me
     '--print-messages',
     '--run-id',
     'pm',
+    '--log-format',
+    'json',
   ]);
   assert.equal((await withTimeout(loud.exit, 30_000, 'run')).code, 0);
+  // --log-format json: every log line is one JSON object; the summary block stays for people.
+  const logLines = loud
+    .stderr()
+    .split('\n')
+    .filter((line) => line.startsWith('{'));
+  assert.ok(logLines.length >= 1, loud.stderr());
+  for (const line of logLines) {
+    const entry = JSON.parse(line) as { level: number; msg: string };
+    assert.equal(typeof entry.level, 'number');
+    assert.equal(typeof entry.msg, 'string');
+  }
+  assert.ok(logLines.some((line) => /"msg":"starting 2 clients/.test(line)));
   const lines = loud.stdout().trim().split('\n');
   assert.equal(lines.length, 6);
   for (const line of lines)
@@ -132,4 +150,18 @@ test('mqtt-fleet broker serves MQTT until SIGINT', async (t) => {
   assert.equal(client.lines.at(-1)!.received, 10);
   cli.child.kill('SIGINT');
   assert.equal((await withTimeout(cli.exit, 10_000, 'the broker to stop')).code, 0);
+});
+
+test('--help says what each command does: compare offers no --out, merge promises only its summary line', async (t) => {
+  const help = async (command: string): Promise<string> => {
+    const cli = spawnCli(t, [command, '--help']);
+    assert.equal((await withTimeout(cli.exit, 30_000, `${command} --help`)).code, 0);
+    return cli.stdout();
+  };
+  const [compare, merge] = await Promise.all([help('compare'), help('merge')]);
+  assert.doesNotMatch(compare, /--out\b/, 'compare refuses --out, so its help does not offer it');
+  assert.match(compare, /--report\b/);
+  assert.match(compare, /--json\s+NDJSON on stdout: each mode's summary line, then the comparison's/);
+  assert.match(merge, /--json\s+NDJSON on stdout: the fleet's merged summary line/);
+  assert.doesNotMatch(merge, /status|stats/);
 });

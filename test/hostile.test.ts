@@ -4,6 +4,8 @@ import { run, type StatusLine } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { makeCerts } from './helpers/certs.js';
 import { HostileBroker } from './helpers/hostile.js';
+import { silentLogger } from '../src/report/log.js';
+import { formatSummary } from '../src/report/summary-table.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { freePort } from './helpers/ports.js';
 import { runForTest } from './helpers/run.js';
@@ -26,6 +28,8 @@ test('a broker that accepts TCP but never sends CONNACK: each --connect-timeout 
   });
   assert.equal(broker.connections, 6, 'exactly 3 attempts per client, counted by the server');
   assert.equal(summary.gaveUp, 2);
+  // The start barrier fell when both had given up: the summary must not claim they connected.
+  assert.match(formatSummary(summary), /connect\s+\S+ \S+ until every client had connected and subscribed or given up/);
   t.diagnostic(`gave up: ${statuses.find((s) => s.state === 'gave-up')!.error!.message}`);
   assert.match(statuses.find((s) => s.state === 'gave-up')!.error!.message, /connack timeout/);
 });
@@ -72,6 +76,8 @@ test('bad credentials: one attempt and a clear reason by default; exactly --reco
     done(ok ? null : Object.assign(new Error('bad credentials'), { returnCode: 4 }), ok);
   };
   const statuses: StatusLine[] = [];
+  const warnings: string[] = [];
+  const logger = { ...silentLogger, warn: (_: object, msg?: string) => warnings.push(msg ?? '') };
   const summary = await run({
     brokers: [broker.url],
     clients: 2,
@@ -80,8 +86,15 @@ test('bad credentials: one attempt and a clear reason by default; exactly --reco
     password: 'wrong',
     runId: 'refused',
     onEvent: collect(statuses),
+    logger,
   });
   assert.deepEqual([...calls.values()], [1, 1], 'no pointless retries');
+  // What the user reads says what happened: one attempt, not the budget of three.
+  assert.deepEqual(
+    statuses.filter((s) => s.state === 'gave-up').map((s) => s.attempt),
+    [1, 1],
+  );
+  assert.equal(warnings.filter((w) => / gave up after 1 failed connection attempt: broker refused/.test(w)).length, 2);
   assert.equal(summary.gaveUp, 2);
   t.diagnostic(`gave up: ${statuses.find((s) => s.state === 'gave-up')!.error!.message}`);
   assert.match(
@@ -97,8 +110,10 @@ test('bad credentials: one attempt and a clear reason by default; exactly --reco
     password: 'wrong',
     retryRefused: true,
     reconnectDelay: '20ms',
+    logger,
   });
   assert.deepEqual([...calls.values()], [3, 3]);
+  assert.equal(warnings.filter((w) => / gave up after 3 failed connection attempts: broker refused/.test(w)).length, 2);
   assert.equal(retried.gaveUp, 2);
 });
 

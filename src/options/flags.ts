@@ -37,6 +37,9 @@ export function runFlag(flag: string): Options {
 /** `compare` takes the run flags, with --threads as a list of modes, and an HTML report. */
 export const COMPARE_FLAGS: Readonly<Record<string, Options>> = {
   ...RUN_FLAGS,
+  // Refused by compare with a reason (every mode would write the same files): known, so the reason is given, but not offered.
+  out: { ...runFlag('out'), hidden: true },
+  json: { ...runFlag('json'), description: "NDJSON on stdout: each mode's summary line, then the comparison's" },
   threads: {
     type: 'string',
     description: 'Modes to compare, in order: 0 (one loop), K (a pool of K), per-client',

@@ -14,7 +14,7 @@ import {
   MAX_WORK_MS,
   MIN_STATS_INTERVAL_MS,
 } from './bounds.js';
-import { LOG_LEVELS } from '../report/log.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../report/log.js';
 import { kebab, type OptionSpec } from './spec.js';
 import {
   parseBoolean,
@@ -452,6 +452,15 @@ export const OPTIONS = {
     description: 'Log level (logs go to stderr)',
     choices: LOG_LEVELS,
     default: 'info',
+    scenario: false,
+    cliOnly: true,
+  },
+  logFormat: {
+    kind: 'string',
+    description:
+      'Log lines on stderr: pretty (readable, also when stderr is a file or pipe) or json (one object per line)',
+    choices: LOG_FORMATS,
+    default: 'pretty',
     scenario: false,
     cliOnly: true,
   },

@@ -20,13 +20,21 @@ export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error
 /** Keys whose values never reach a log line. */
 const REDACT = ['password', '*.password', 'options.password', 'settings.password', 'passwordFile'];
 
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 /**
- * Logs go to stderr only, so stdout stays data: readable lines on a terminal (through `sink`,
- * so they scroll above the progress line), JSON lines otherwise; colour only on a TTY without NO_COLOR.
+ * Logs go to stderr only, so stdout stays data. Readable lines by default, wherever stderr goes
+ * (`2> run.log` reads like the terminal; on a terminal through `sink`, so they scroll above the
+ * progress line); JSON lines only when asked (`--log-format json`). Colour only on a TTY without NO_COLOR.
  */
-export function createLogger(level: LogLevel = 'info', sink?: (text: string) => void): PinoLogger {
+export function createLogger(
+  level: LogLevel = 'info',
+  format: LogFormat = 'pretty',
+  sink?: (text: string) => void,
+): PinoLogger {
   const options = { level, redact: { paths: REDACT, censor: '[redacted]' }, base: null };
-  if (!process.stderr.isTTY) {
+  if (format === 'json') {
     const destination = pino.destination({ fd: 2, sync: true });
     const logger = pino(options, destination);
     // A closed stderr (EPIPE) is noted once, not thrown out of whichever line logged; nothing more is written.
@@ -48,7 +56,7 @@ export function createLogger(level: LogLevel = 'info', sink?: (text: string) => 
     pretty({
       destination,
       sync: true,
-      colorize: !process.env.NO_COLOR,
+      colorize: process.stderr.isTTY === true && !process.env.NO_COLOR,
       ignore: 'pid,hostname',
       translateTime: 'HH:MM:ss.l',
       hideObject: true,

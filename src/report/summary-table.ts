@@ -17,7 +17,12 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
       'clients',
       `${fmtInt(s.connected)}/${fmtInt(s.clients)} connected · ${bad(s.gaveUp, `${fmtInt(s.gaveUp)} gave up`)} · ${bad(s.failed, `${fmtInt(s.failed)} failed`)} · ${fmtInt(s.reconnects)} reconnects`,
     ],
-    ['connect', `${fmtMs(s.connectMs)} until every client was connected and subscribed`],
+    [
+      'connect',
+      s.gaveUp + s.failed > 0
+        ? `${fmtMs(s.connectMs)} until every client had connected and subscribed or given up`
+        : `${fmtMs(s.connectMs)} until every client was connected and subscribed`,
+    ],
     ...stepRows(s),
     [
       'messages',
@@ -86,7 +91,7 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
   if (s.foreign > 0)
     rows.push([
       'foreign',
-      `${fmtInt(s.foreign)} messages without this run's header, or from publishers outside the plan (other traffic, untracked payload templates)`,
+      `${fmtInt(s.foreign)} messages without this run's header (other traffic, workload hooks' own publishes, untracked payload templates), or from publishers outside the plan`,
     ]);
   if (s.stale > 0)
     rows.push([

@@ -1,3 +1,4 @@
+import { plural } from '../report/format.js';
 import type { RunEvent } from '../report/events.js';
 import { describeError } from '../errors.js';
 import type { Hosts, LaneHandle } from '../hosts/index.js';
@@ -261,7 +262,7 @@ export class Coordinator {
         else
           this.log.warn(
             { client: clientId },
-            `${clientId} gave up after ${this.options.reconnectAttempts} failed connection attempts${why}`,
+            `${clientId} gave up after ${plural(event.attempt ?? this.options.reconnectAttempts, 'failed connection attempt')}${why}`,
           );
         break;
       case 'failed':

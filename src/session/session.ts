@@ -78,6 +78,8 @@ export class Session {
    */
   private publishing = false;
   private lastError: unknown = undefined;
+  /** Attempts the current (or last) round of connection attempts has made. */
+  private roundAttempts = 0;
   private wakeDelay: (() => void) | null = null;
   private closed: Promise<void> = Promise.resolve();
   private hooks: Hooks | null = null;
@@ -222,7 +224,9 @@ export class Session {
     const end = this.end();
     const error = end === 'done' ? undefined : this.lastError;
     const received = this.receiver?.uniqueReceived ?? 0;
-    this.status(end, error === undefined ? { received } : { received, error: serializeError(error) });
+    // Giving up: how many attempts the last round made (a refusal that retrying cannot help ends it after one).
+    const made = end === 'gave-up' && this.roundAttempts > 0 ? { attempt: this.roundAttempts } : {};
+    this.status(end, error === undefined ? { received, ...made } : { received, ...made, error: serializeError(error) });
   }
 
   /** From the closing state run() ended in to its end. */
@@ -379,6 +383,7 @@ export class Session {
   private async connectRound(firstRound: boolean): Promise<boolean | null> {
     const of = this.budget.attempts;
     for (let attempt = this.budget.next(); attempt !== null; attempt = this.budget.next()) {
+      this.roundAttempts = attempt;
       const wait = this.budget.delayBefore(attempt);
       if (wait > 0) await this.delay(wait);
       if (isEnding(this.state)) return null;

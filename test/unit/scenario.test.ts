@@ -49,6 +49,10 @@ test('scenario problems are reported with file, line, column, path and what was 
     bad(`groups:\n  - { name: a, count: 1 }\n  - { name: a, count: 1 }\n`),
     /groups\[1\]\.name repeats the group name "a"/,
   );
+  rejects(
+    bad(`brokers:\n  b: ''\n${good}`),
+    /^\S*fleet\.yaml:2:6: brokers\.b\.url must be a non-empty string \(got an empty string\)$/,
+  );
   rejects(bad(`defaults:\n  qos: 3\n${good}`), /fleet\.yaml:2:8: defaults\.qos must be 0, 1 or 2 \(got 3\)/);
   rejects(bad(`defaults:\n  speed: 3\n${good}`), /fleet\.yaml:2:3: defaults\.speed is not a run option/);
   rejects(

@@ -64,7 +64,10 @@ function at<T>(scenario: Scenario, path: Path, parse: (label: string) => T): T {
   try {
     return parse(pathText(path));
   } catch (err) {
-    if (err instanceof UsageError) scenario.fail(path, err.message.slice(pathText(path).length).trim());
+    // A parser's message starts with the label it was given; one that does not was already placed in the file.
+    const label = pathText(path);
+    if (err instanceof UsageError && err.message.startsWith(label))
+      scenario.fail(path, err.message.slice(label.length).trim());
     throw err;
   }
 }
