@@ -22,6 +22,7 @@ import { resolveOptions } from './options/index.js';
 import { parsePort } from './options/parse.js';
 import { checkOutputFile, FILE_LIMITS, readOptionFile } from './options/files.js';
 import { Progress } from './report/progress.js';
+import { publishingWindowMs } from './metrics/planned.js';
 import { formatSummary } from './report/summary-table.js';
 import { runResolved } from './run/run.js';
 import { checkMachineLimits } from './options/limits.js';
@@ -68,7 +69,10 @@ async function runCommand(args: Args): Promise<void> {
   redactor = redactor.with(secretsOf(resolved));
   checkMachineLimits(resolved);
   const json = args.json === true;
-  const progress = !json && Progress.enabled(process.stderr) ? new Progress(process.stderr, resolved.clients) : null;
+  const progress =
+    !json && Progress.enabled(process.stderr)
+      ? new Progress(process.stderr, resolved.clients, publishingWindowMs(resolved.groups))
+      : null;
   const logger = redactor.logger(
     createLogger(
       args['log-level'] as LogLevel,

@@ -71,3 +71,21 @@ export function hears(ranges: readonly number[], publisher: number, seq: number)
   if (bound === undefined) throw new InternalError(`hearing ranges of ${ranges.length} values are not triples`);
   return first <= publisher && seq < bound;
 }
+
+/**
+ * How long publishing lasts by the plan, from the start: the longest group's duration (or count
+ * at its rate), with a period of phase; null when a group's end is not a matter of time (unpaced
+ * counts: as fast as the broker takes them).
+ */
+export function publishingWindowMs(groups: readonly GroupProfile[]): number | null {
+  let longest = 0;
+  for (const { publish } of groups) {
+    if (publish === null) continue;
+    const period = publish.rate > 0 ? 1000 / publish.rate : 0;
+    const byCount = publish.count !== undefined && publish.rate > 0 ? publish.count * period : Infinity;
+    const ms = Math.min(publish.durationMs ?? Infinity, byCount);
+    if (ms === Infinity) return null;
+    longest = Math.max(longest, ms + (publish.phase === 'spread' ? period : 0));
+  }
+  return longest;
+}

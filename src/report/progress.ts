@@ -9,9 +9,15 @@ export class Progress {
   private line = '';
   private readonly c;
 
+  /** When publishing began, as the stats lines tell it (ms since the run started). */
+  private publishingSince: number | null = null;
+  private previousT = 0;
+
   constructor(
     private readonly stream: NodeJS.WriteStream,
     private readonly clients: number,
+    /** How long publishing lasts by the plan (metrics/planned.ts), null when unknown: the ETA's base. */
+    private readonly windowMs: number | null = null,
   ) {
     this.c = colours(stream);
   }
@@ -33,8 +39,19 @@ export class Progress {
       .join(' · ');
     this.draw(
       `${fmtMs(event.t)} · ${fmtInt(event.connected)}/${fmtInt(this.clients)} connected${trouble ? ` · ${trouble}` : ''} · ` +
-        `out ${fmtInt(event.publishedPerSec)}/s · in ${fmtInt(event.receivedPerSec)}/s${latency}`,
+        `out ${fmtInt(event.publishedPerSec)}/s · in ${fmtInt(event.receivedPerSec)}/s${latency}${this.eta(event.t, event.published)}`,
     );
+    this.previousT = event.t;
+  }
+
+  /** ` · ~6 s left` while publishing to a timed plan; ` · draining` after it. */
+  private eta(t: number, published: number): string {
+    if (this.windowMs === null) return '';
+    // The first message went out within the last interval: count from its middle.
+    if (this.publishingSince === null && published > 0) this.publishingSince = (this.previousT + t) / 2;
+    if (this.publishingSince === null) return '';
+    const left = this.publishingSince + this.windowMs - t;
+    return left > 0 ? ` · ~${fmtInt(Math.ceil(left / 1000))} s left` : ' · draining';
   }
 
   writeAbove(text: string): void {

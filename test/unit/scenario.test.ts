@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { UsageError } from '../../src/errors.js';
 import { resolveOptions } from '../../src/index.js';
-import { tempFile } from '../helpers/temp.js';
+import { tempDir, tempFile } from '../helpers/temp.js';
 import { at } from '../../src/mqtt/checked.js';
 
 const file = (t: TestContext, name: string, text: string): string => tempFile(t, name, text, 'scenario');
@@ -141,4 +142,25 @@ test('a JSON scenario, environment references with defaults, and CLI flags over 
   assert.equal(at(o.groups, 0).publish!.qos, 1, 'scenario default');
   assert.equal(o.clients, 5);
   assert.throws(() => resolveOptions({ scenario: path, clients: 4 }, {}), /--clients does not go with --scenario/);
+});
+
+test('a relative path from the environment is relative to the working directory; one written in the file, to the file', (t) => {
+  const scenario = file(
+    t,
+    'fleet.yaml',
+    `brokers:\n  cloud: { url: 'mqtts://127.0.0.1:1', ca: '\${CA:-./ca.pem}' }\ngroups:\n  - { name: a, count: 1, brokers: [cloud] }\n`,
+  );
+  writeFileSync(join(dirname(scenario), 'ca.pem'), 'beside the scenario');
+  const shell = tempDir(t, 'shell');
+  writeFileSync(join(shell, 'ca.pem'), 'where the user stands');
+  const before = process.cwd();
+  process.chdir(shell);
+  t.after(() => process.chdir(before));
+  const ca = (env: NodeJS.ProcessEnv): unknown => at(at(resolveOptions({ scenario }, env).groups, 0).brokers, 0).tls.ca;
+  assert.equal(
+    ca({ CA: './ca.pem' }),
+    'where the user stands',
+    "`CA=./ca.pem mqtt-fleet run ...` means the shell's ./ca.pem",
+  );
+  assert.equal(ca({}), 'beside the scenario', "the file's own default is relative to the file");
 });

@@ -32,7 +32,8 @@ export function scenarioDefaults(scenario: Scenario): { defaults: RunOptions; sp
     // where a number from a library caller would be milliseconds. Not a password: YAML has already
     // rounded a long number, so the text would not be what was written; it is refused instead.
     const text = typeof value === 'number' && name !== 'password' ? String(value) : value;
-    out[name] = FILE_KEYS.has(name) && typeof text === 'string' ? resolvePath(scenario.dir, text) : text;
+    out[name] =
+      FILE_KEYS.has(name) && typeof text === 'string' ? resolvePath(scenario.baseOf(['defaults', key]), text) : text;
   }
   return { defaults: out, spelling };
 }

@@ -129,7 +129,11 @@ function namedBrokers(scenario: Scenario, base: ResolvedOptions): Map<string, Br
       s[key] === undefined
         ? undefined
         : at(scenario, [...path, key], (label) =>
-            readOptionFile(label, resolve(scenario.dir, stringAt(scenario, [...path, key], s[key])), FILE_LIMITS.pem),
+            readOptionFile(
+              label,
+              resolve(scenario.baseOf([...path, key]), stringAt(scenario, [...path, key], s[key])),
+              FILE_LIMITS.pem,
+            ),
           );
     const tls: TlsOptions = {
       rejectUnauthorized: !boolAt(scenario, [...path, 'insecure'], s.insecure, !base.tls.rejectUnauthorized),
@@ -232,7 +236,11 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
         g.workload === undefined
           ? base.workload
           : at(scenario, [...path, 'workload'], (label) =>
-              resolveWorkload(label, stringAt(scenario, [...path, 'workload'], g.workload), scenario.dir),
+              resolveWorkload(
+                label,
+                stringAt(scenario, [...path, 'workload'], g.workload),
+                scenario.baseOf([...path, 'workload']),
+              ),
             ),
     };
     if (group.password !== undefined && group.username === undefined)

@@ -8,11 +8,16 @@ export type Path = readonly (string | number)[];
 /** A scenario file, parsed: plain values with `${ENV}` filled in, and where each one came from. */
 export interface Scenario {
   file: string;
-  dir: string;
   name: string | undefined;
   defaults: Record<string, unknown>;
   brokers: Record<string, unknown>;
   groups: unknown[];
+  /**
+   * The folder a relative path at `path` is relative to: the scenario's own, unless the value
+   * begins with one taken from the environment (`CA=./ca.pem mqtt-fleet run ...`), which the
+   * user wrote in the shell, relative to where they stand.
+   */
+  baseOf(path: Path): string;
   /** Throw the one-line error for the value at `path`: `fleet.yaml:12:7: groups[1].publish.rate ...`. */
   fail(path: Path, message: string): never;
   /** The same, pointing at the key itself (an unknown setting). */
@@ -69,7 +74,8 @@ export function loadScenario(file: string, env: NodeJS.ProcessEnv): Scenario {
   } catch (err) {
     throw new UsageError('--scenario', `${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const root = interpolate(plain, [], env, fail);
+  const fromEnv = new Set<string>();
+  const root = interpolate(plain, [], env, fail, fromEnv);
   if (!isPlainObject(root)) fail([], 'must be a mapping with `groups` (and optionally `name`, `defaults`, `brokers`)');
   const top = root as Record<string, unknown>;
   for (const key of Object.keys(top))
@@ -82,11 +88,11 @@ export function loadScenario(file: string, env: NodeJS.ProcessEnv): Scenario {
   if (!Array.isArray(top.groups) || top.groups.length === 0) fail(['groups'], 'must be a list of at least one group');
   return {
     file,
-    dir: dirname(path),
     name: top.name as string | undefined,
     defaults: (top.defaults as Record<string, unknown> | undefined) ?? {},
     brokers: (top.brokers as Record<string, unknown> | undefined) ?? {},
     groups: top.groups as unknown[],
+    baseOf: (at) => (fromEnv.has(pathText(at)) ? process.cwd() : dirname(path)),
     fail,
     failKey,
   };
@@ -179,19 +185,31 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-/** `${NAME}` and `${NAME:-default}` in any string value, from the environment. */
-function interpolate(value: unknown, path: Path, env: NodeJS.ProcessEnv, fail: Scenario['fail']): unknown {
+/**
+ * `${NAME}` and `${NAME:-default}` in any string value, from the environment; `fromEnv` gathers
+ * the paths of values that begin with a variable's value from the environment (not its default).
+ */
+function interpolate(
+  value: unknown,
+  path: Path,
+  env: NodeJS.ProcessEnv,
+  fail: Scenario['fail'],
+  fromEnv: Set<string>,
+): unknown {
   if (typeof value === 'string') {
-    return value.replace(ENV_REF, (_, name: string, fallback: string | undefined) => {
+    return value.replace(ENV_REF, (_, name: string, fallback: string | undefined, offset: number) => {
+      if (offset === 0 && env[name] !== undefined) fromEnv.add(pathText(path));
       const found = env[name] ?? fallback;
       if (found === undefined)
         fail(path, `uses \${${name}}, which is not set in the environment (give a default: \${${name}:-value})`);
       return found;
     });
   }
-  if (Array.isArray(value)) return value.map((v, n) => interpolate(v, [...path, n], env, fail));
+  if (Array.isArray(value)) return value.map((v, n) => interpolate(v, [...path, n], env, fail, fromEnv));
   if (isPlainObject(value)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, [...path, k], env, fail)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, interpolate(v, [...path, k], env, fail, fromEnv)]),
+    );
   }
   return value;
 }
