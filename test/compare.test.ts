@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { aedesForTest } from './helpers/aedes.js';
 import { bars, renderedDom } from './helpers/chromium.js';
+import { verdictOf, type Verdict } from '../src/report/verdict.js';
+import type { ComparisonRow } from '../src/report/events.js';
 import { spawnCli } from './helpers/cli.js';
 import { tempDir } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
@@ -59,8 +61,15 @@ test('compare runs each mode on identical work, prints one summary per mode and 
   const comparison = cli.lines.at(-1)! as unknown as {
     type: string;
     rows: { mode: string; receivedPerSec: number; latencyMs: { p99: number }; workingMs: { p99: number } }[];
+    verdict: Verdict;
   };
   assert.equal(comparison.type, 'comparison');
+  // The verdict is computed from the rows themselves, printed after the table and on the page.
+  const clean = comparison.rows as unknown as ComparisonRow[];
+  assert.deepEqual(comparison.verdict, verdictOf(clean, 2));
+  assert.ok(comparison.verdict.choice !== null, 'every mode ran cleanly: a choice is made');
+  assert.match(comparison.verdict.text, /For this workload, (single loop|pool|thread per client): /);
+  assert.ok(cli.stderr().replace(/\s+/g, ' ').includes(comparison.verdict.text), 'the verdict follows the table');
   assert.deepEqual(
     comparison.rows.map((r) => r.receivedPerSec),
     summaries.map((s) => s.receivedPerSec),
@@ -79,6 +88,10 @@ test('compare runs each mode on identical work, prints one summary per mode and 
   );
   const dom = await renderedDom(report);
   assert.match(dom, /<body[^>]*data-rendered="true"/, 'the page script ran to the end');
+  assert.ok(
+    dom.includes(`<p id="verdict">${comparison.verdict.text.replace(/&/g, '&amp;')}</p>`),
+    'the verdict is on the page',
+  );
   const drawn = bars(dom);
   for (const [n, row] of comparison.rows.entries()) {
     const bar = (chart: string, series: string): number | undefined =>

@@ -43,7 +43,29 @@ export function formatComparison(c: Comparison, stream: NodeJS.WriteStream = pro
     .filter((r) => r.lost > 0 || r.gaveUp > 0)
     .map((r) => paint.red(`${MODE_LABELS[r.mode]}: ${r.lost} lost, ${r.gaveUp} gave up`));
   return (
-    [title, '', paint.dim(line(header)), ...rows.map(line), ...(notes.length ? ['', ...notes] : []), ''].join('\n') +
-    '\n'
+    [
+      title,
+      '',
+      paint.dim(line(header)),
+      ...rows.map(line),
+      ...(notes.length ? ['', ...notes] : []),
+      '',
+      ...wrap(c.verdict.text, Math.min(100, (stream.columns ?? 100) - 1)),
+      '',
+    ].join('\n') + '\n'
   );
+}
+
+/** Words into lines of at most `width` characters. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(' ')) {
+    if (current !== '' && current.length + 1 + word.length > width) {
+      lines.push(current);
+      current = word;
+    } else current = current === '' ? word : `${current} ${word}`;
+  }
+  if (current !== '') lines.push(current);
+  return lines;
 }

@@ -1,3 +1,4 @@
+import type { Verdict } from './verdict.js';
 /**
  * What a run tells its caller while it goes and at the end. The CLI prints these as NDJSON with
  * `--json`, one object per line; the README documents every field.
@@ -164,6 +165,8 @@ export interface Comparison {
   qos: number;
   workMs: number;
   rows: ComparisonRow[];
+  /** What the figures mean for the user's choice of mode (report/verdict.ts). */
+  verdict: Verdict;
   interrupted: boolean;
   exitCode: number;
 }

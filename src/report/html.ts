@@ -6,6 +6,7 @@ import { escapeHtml, page } from './page.js';
 export function comparisonHtml(comparison: Comparison): string {
   const body = `<h1>mqtt-fleet compare <code>${escapeHtml(comparison.runId)}</code></h1>
 <p class="sub" id="subtitle"></p>
+<section><h2>Verdict</h2><p id="verdict"></p></section>
 <section><h2>Throughput (messages per second)</h2><div id="throughput"></div></section>
 <section><h2>Latency percentiles (ms)</h2><div id="latency"></div></section>
 <section><h2>Latency by percentile (ms; x: 1/(1-p), log scale)</h2><div id="percentiles"></div></section>
@@ -19,6 +20,8 @@ export function comparisonHtml(comparison: Comparison): string {
   document.getElementById('subtitle').textContent = data.clients + ' clients, QoS ' + data.qos +
     (data.workMs > 0 ? ', ' + data.workMs + ' ms of CPU per message on the working clients' : '') + ' · started ' + data.startedAt +
     (data.interrupted ? ' · interrupted' : '');
+  // Reports of an older mqtt-fleet have no verdict.
+  document.getElementById('verdict').textContent = data.verdict ? data.verdict.text : 'no verdict in this comparison';
   barChart(document.getElementById('throughput'), 'throughput', rows, [
     { name: 'published/s', value: function (c) { return c.r.publishedPerSec; } },
     { name: 'received/s', value: function (c) { return c.r.receivedPerSec; } },

@@ -6,6 +6,7 @@ import type { Comparison, ComparisonRow, Summary } from '../report/events.js';
 import type { StatsLine } from '../metrics/stats-line.js';
 import { ExitCode, isStopCode, stopExitCode, stopReason } from '../report/exit-codes.js';
 import { checkWorkloads } from './workload-check.js';
+import { verdictOf } from '../report/verdict.js';
 import { checkMachineLimits } from '../options/limits.js';
 import type { Logger } from '../report/log.js';
 import { silentLogger } from '../report/log.js';
@@ -137,6 +138,7 @@ export async function comparePlanned(
       qos: first.qos,
       workMs: first.workMs,
       rows,
+      verdict: verdictOf(rows, first.workMs),
       interrupted,
       exitCode,
     },
