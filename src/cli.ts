@@ -198,10 +198,9 @@ async function reportCommand(args: Args): Promise<void> {
   const input = String(args.input);
   const output = String(args.output);
   checkOutputFile('--output', output);
-  await writeFile(
-    output,
-    runReportHtml(Redactor.urls.value(readRun(input, readOptionFile('report', input, FILE_LIMITS.runData))), input),
-  );
+  const record = Redactor.urls.value(readRun(input, readOptionFile('report', input, FILE_LIMITS.runData)));
+  // `compare --json` output: the comparison's page, not its last mode's.
+  await writeFile(output, record.comparison ? comparisonHtml(record.comparison) : runReportHtml(record, input));
   writeErr(`mqtt-fleet: report written to ${output}\n`);
 }
 

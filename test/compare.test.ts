@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -91,6 +91,26 @@ test('compare runs each mode on identical work, prints one summary per mode and 
   assert.ok(
     dom.includes(`<p id="verdict">${comparison.verdict.text.replace(/&/g, '&amp;')}</p>`),
     'the verdict is on the page',
+  );
+  // Where working clients look faster, the page says why; where they do not, it says nothing.
+  const faster = (comparison.rows as unknown as ComparisonRow[]).some(
+    (r) => r.workingMs && r.othersMs && r.workingMs.p50 < r.othersMs.p50,
+  );
+  assert.equal(/<p class="note" id="working-note">Where the working clients look faster/.test(dom), faster);
+  // `report` on compare's --json output draws the comparison, not its last mode alone.
+  const saved = join(dir, 'compare.ndjson');
+  writeFileSync(saved, cli.stdout());
+  const again = join(dir, 'again.html');
+  const rendered = spawnCli(t, ['report', saved, '-o', again]);
+  assert.equal((await withTimeout(rendered.exit, 30_000, 'the report')).code, 0, rendered.stderr());
+  const redrawn = await renderedDom(again);
+  assert.ok(redrawn.includes(`<p id="verdict">${comparison.verdict.text.replace(/&/g, '&amp;')}</p>`));
+  assert.deepEqual(
+    bars(redrawn)
+      .filter((b) => b.chart === 'throughput' && b.series === 'received/s')
+      .map((b) => [b.mode, b.value]),
+    comparison.rows.map((r) => [r.mode, r.receivedPerSec]),
+    'a bar per mode',
   );
   const drawn = bars(dom);
   for (const [n, row] of comparison.rows.entries()) {

@@ -48,7 +48,7 @@ test('examples/plant-and-cloud.yaml, as the README walks through it: two brokers
     30_000,
     'messages to flow',
   );
-  const url = /Prometheus metrics on (http:\/\/\S+?)"/.exec(cli.stderr())?.[1];
+  const url = /Prometheus metrics on (http:\/\/\S+)/.exec(cli.stderr())?.[1];
   assert.ok(url, cli.stderr());
   const metrics = await (await fetch(url)).text();
   const clients = new Map(
@@ -89,6 +89,14 @@ test('examples/plant-and-cloud.yaml, as the README walks through it: two brokers
   const dom = await renderedDom(report);
   assert.match(dom, /<body[^>]*data-rendered="true"/);
   assert.match(dom, new RegExp(`<tr data-figure="received"><td>received</td><td>${String(s.received)}</td>`));
+  // Each group on the page, not only in the embedded data.
+  for (const g of s.groups as { name: string; clients: number; mode: string; threads: number }[])
+    assert.match(
+      dom,
+      new RegExp(
+        `<tr data-group="${g.name}"><td>${g.name}</td><td>${g.clients}</td><td>${g.mode}</td><td>${g.threads}</td></tr>`,
+      ),
+    );
 });
 
 test('examples/work-queue.yaml: each job reaches exactly one worker of the shared subscription', async (t) => {

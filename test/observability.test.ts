@@ -96,24 +96,40 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
   const dir = tempDir(t, 'obs');
   const csv = join(dir, 'run.csv');
   const ndjson = join(dir, 'run.ndjson');
-  const cli = spawnCli(t, [
-    'run',
-    '-b',
-    broker.url,
-    '-c',
-    '4',
-    '--duration',
-    '2s',
-    '--rate',
-    '50',
-    '--stats-interval',
-    '250ms',
-    '--out',
-    `csv=${csv}`,
-    '--out',
-    `ndjson=${ndjson}`,
-  ]);
-  assert.equal((await withTimeout(cli.exit, 30_000, 'the run')).code, 0);
+  const cli = spawnCli(
+    t,
+    [
+      'run',
+      '-b',
+      broker.url,
+      '-c',
+      '4',
+      // A count, not a duration: publishers catch up after the pause below, so the plan is met.
+      '--count',
+      '100',
+      '--rate',
+      '50',
+      '--stats-interval',
+      '250ms',
+      '--out',
+      `csv=${csv}`,
+      '--out',
+      `ndjson=${ndjson}`,
+      '--json',
+    ],
+    { json: true },
+  );
+  // Stopped for a while once publishing runs, as a laptop lid or a debugger would: the stats lines
+  // have a gap and latency a spike, as a report must show them.
+  await cli.changed.until(
+    () => cli.lines.some((l) => l.type === 'stats' && (l.published as number) > 0),
+    20_000,
+    'publishing',
+  );
+  cli.child.kill('SIGSTOP');
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  cli.child.kill('SIGCONT');
+  assert.equal((await withTimeout(cli.exit, 30_000, 'the run')).code, 0, cli.stderr());
   const events = readFileSync(ndjson, 'utf8')
     .trim()
     .split('\n')
@@ -174,6 +190,32 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
   assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org)/, 'self-contained');
   const dom = await renderedDom(report);
   assert.match(dom, /<body[^>]*data-rendered="true"/);
+  // No line across the pause: the received/s line breaks where a stats interval is missing.
+  const times = stats.map((s) => s.t as number);
+  const gaps = times.filter((t, n) => n > 0 && t - at(times, n - 1) > 1000).length;
+  assert.ok(gaps >= 1, 'the pause left a gap in the stats lines');
+  assert.equal(
+    dom.match(/<polyline [^>]*data-chart="throughput" data-series="received\/s"/g)?.length,
+    gaps + 1,
+    'one line per stretch without a gap',
+  );
+  // Latency over time in decades, so the p50 stays readable beside the pause's spike.
+  assert.match(dom, /<svg [^>]*data-chart="latency-time" data-scale="log"/);
+  const decades = [...dom.matchAll(/data-axis="y" data-value="([\d.e-]+)"/g)].map((m) => Number(m[1]));
+  assert.ok(decades.includes(1) && decades.includes(10), `decade ticks: ${decades.join(', ')}`);
+  // Time axes with labelled ticks.
+  assert.match(dom, /<text [^>]*class="tick" data-axis="x" data-value="1000">1<\/text>/);
+  assert.match(dom, /seconds since the run started/);
+  // The header names what ran.
+  const headed = (name: string): string =>
+    at(new RegExp(`<tr data-header="${name}"><td>${name}</td><td>([^<]*)</td>`).exec(dom) ?? [], 1);
+  assert.equal(headed('broker'), broker.url);
+  assert.equal(headed('clients'), '4');
+  assert.match(headed('rate'), /^[\d,.]+ msg\/s published, [\d,.]+ msg\/s received \(\d+ planned, phase spread\)$/);
+  assert.match(headed('duration'), /^\d+\.\d s$/);
+  assert.equal(headed('QoS'), '0');
+  assert.equal(headed('threads'), '4 worker threads (thread-per-client)');
+  assert.equal(headed('work'), 'none');
   const points = [
     ...dom.matchAll(
       /<circle [^>]*data-chart="throughput"[^>]*data-series="received\/s"[^>]*data-t="(\d+)"[^>]*data-value="([\d.]+)"/g,

@@ -1,11 +1,13 @@
 import { UsageError } from '../errors.js';
-import type { Summary } from './events.js';
+import type { Comparison, Summary } from './events.js';
 import type { StatsLine } from '../metrics/stats-line.js';
 import { escapeHtml, page } from './page.js';
 
 export interface RunRecord {
   stats: StatsLine[];
   summary: Summary | null;
+  /** A `compare --json` file: its comparison line (the page is the comparison's). */
+  comparison: Comparison | null;
 }
 
 /**
@@ -13,7 +15,7 @@ export interface RunRecord {
  * options layer's reader, with its bounds); every line must be one of its events.
  */
 export function readRun(file: string, text: string): RunRecord {
-  const record: RunRecord = { stats: [], summary: null };
+  const record: RunRecord = { stats: [], summary: null, comparison: null };
   text.split('\n').forEach((line, n) => {
     if (line.trim() === '') return;
     let event: { type?: unknown };
@@ -27,11 +29,12 @@ export function readRun(file: string, text: string): RunRecord {
     }
     if (event.type === 'stats') record.stats.push(event as StatsLine);
     else if (event.type === 'summary') record.summary = event as unknown as Summary;
+    else if (event.type === 'comparison') record.comparison = event as unknown as Comparison;
   });
-  if (record.stats.length === 0 && record.summary === null) {
+  if (record.stats.length === 0 && record.summary === null && record.comparison === null) {
     throw new UsageError(
       'report',
-      `${file} has no stats or summary lines: write it with mqtt-fleet run --json or --out ndjson=FILE`,
+      `${file} has no stats, summary or comparison lines: write it with mqtt-fleet run --json, --out ndjson=FILE or mqtt-fleet compare --json`,
     );
   }
   return record;
@@ -43,17 +46,45 @@ export function runReportHtml(record: RunRecord, source: string): string {
   const title = s ? `mqtt-fleet run ${s.runId}` : `mqtt-fleet run (${source})`;
   const body = `<h1>${escapeHtml(title)}</h1>
 <p class="sub" id="subtitle"></p>
+<table id="header"><tbody></tbody></table>
+<p class="note" id="working-note" hidden></p>
+<section id="groups-section" hidden><h2>Groups</h2><div id="groups"></div></section>
 <section><h2>Throughput over time (messages per second)</h2><div id="throughput"></div></section>
 <section><h2>Connections over time</h2><div id="connections"></div></section>
-<section><h2>Latency over time (ms, per interval)</h2><div id="latency-time"></div></section>
-<section id="percentile-section"><h2>Latency by percentile (ms; x: 1/(1-p), log scale)</h2><div id="percentiles"></div></section>
+<section><h2>Latency over time (ms per interval, log scale)</h2><div id="latency-time"></div></section>
+<section id="percentile-section"><h2>Latency by percentile (ms, log scale; x: 1/(1-p), log scale)</h2><div id="percentiles"></div></section>
 <section id="steps-section"><h2>Connection and acknowledgement steps by percentile (ms)</h2><div id="step-percentiles"></div></section>
 <section id="summary-section"><h2>Latency percentiles over the whole run (ms)</h2><div id="latency"></div><div id="figures"></div></section>`;
   const script = `
   var s = data.summary;
   document.getElementById('subtitle').textContent = s
-    ? s.clients + ' clients · ' + s.mode + ' · QoS ' + s.qos + ' · ' + s.brokers.join(', ') + ' · started ' + s.startedAt + (s.interrupted ? ' · interrupted' : '')
+    ? 'started ' + s.startedAt + (s.interrupted ? ' · interrupted' : '')
     : data.stats.length + ' stats intervals (no summary line: the run did not finish)';
+  if (s) {
+    // What ran, in one look: the figures a reader needs before any chart.
+    var threads = s.mode === 'single-loop' ? 'one event loop' : s.threads + ' worker thread' + (s.threads === 1 ? '' : 's') + ' (' + s.mode + ')';
+    var header = [['broker', s.brokers.join(', ')], ['clients', s.clients + (s.scenario ? ' in ' + (s.groups || []).length + ' groups (' + s.scenario + ')' : '')],
+      ['rate', fmt(s.publishedPerSec) + ' msg/s published, ' + fmt(s.receivedPerSec) + ' msg/s received (' + s.planned + ' planned' + (s.phase ? ', phase ' + s.phase : ', unpaced') + ')'],
+      ['duration', (s.durationMs / 1000).toFixed(1) + ' s' + (s.warmup ? ' (first ' + (s.warmup.ms / 1000).toFixed(1) + ' s warm-up)' : '')],
+      ['QoS', s.qos], ['threads', threads], ['work', s.workMs > 0 ? s.workMs + ' ms of CPU per received message on the working clients' : 'none']];
+    document.querySelector('#header tbody').innerHTML = header.map(function (h) {
+      return '<tr data-header="' + h[0] + '"><td>' + h[0] + '</td><td></td></tr>';
+    }).join('');
+    header.forEach(function (h) { document.querySelector('#header tr[data-header="' + h[0] + '"] td:last-child').textContent = String(h[1]); });
+    if (s.groups) {
+      document.getElementById('groups-section').hidden = false;
+      document.getElementById('groups').innerHTML = '<table><thead><tr><th>group</th><th>clients</th><th>mode</th><th>threads</th></tr></thead><tbody>' +
+        s.groups.map(function (g) { return '<tr data-group="' + g.name + '"><td>' + g.name + '</td><td>' + g.clients + '</td><td>' + g.mode + '</td><td>' + g.threads + '</td></tr>'; }).join('') + '</tbody></table>';
+    }
+    var o = s.latencyMs.others, w = s.latencyMs.working;
+    if (o && w && w.count > 0 && o.count > 0 && w.p50 < o.p50) {
+      var note = document.getElementById('working-note');
+      note.hidden = false;
+      note.textContent = 'The working clients look faster (p50 ' + fmt(w.p50) + ' ms against ' + fmt(o.p50) + ' ms) because latency counts from when a message was sent, ' +
+        'and a working client sends from the same busy event loop that does its work: its delay falls before the send, where this figure cannot see it. ' +
+        'Latency from the schedule' + (s.scheduledLatencyMs ? ' (p99 ' + fmt(s.scheduledLatencyMs.p99) + ' ms for all clients)' : '') + ' and the send lag count it.';
+    }
+  }
   lineChart(document.getElementById('throughput'), 'throughput', data.stats, [
     { name: 'published/s', value: function (p) { return p.publishedPerSec; } },
     { name: 'received/s', value: function (p) { return p.receivedPerSec; } },
@@ -68,7 +99,7 @@ export function runReportHtml(record: RunRecord, source: string): string {
     { name: 'p50', value: function (p) { return p.latencyMs ? p.latencyMs.p50 : null; } },
     { name: 'p99', value: function (p) { return p.latencyMs ? p.latencyMs.p99 : null; } },
     { name: 'p99 from schedule', value: function (p) { return p.scheduledLatencyMs ? p.scheduledLatencyMs.p99 : null; } },
-  ], 'ms');
+  ], 'ms', { log: true });
   if (!s) {
     document.getElementById('summary-section').hidden = true;
     document.getElementById('percentile-section').hidden = true;
