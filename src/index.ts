@@ -8,6 +8,7 @@ export type { RunEvent, Summary, StatusLine, MessageLine } from './report/events
 export type { StatsLine } from './metrics/stats-line.js';
 export type { ShortfallReason } from './report/shortfall.js';
 export type { GeneratorVerdict, GeneratorReason } from './report/generator.js';
+export type { ThresholdOutcome, ThresholdSpec } from './report/thresholds.js';
 export type { ClientState } from './protocol.js';
 export type { Workload, WorkloadContext, WorkloadMessage } from './session/workload.js';
 export { mergeResults } from './shard/merge.js';
