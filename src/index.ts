@@ -14,4 +14,6 @@ export type { Workload, WorkloadContext, WorkloadMessage } from './session/workl
 export { mergeResults } from './shard/merge.js';
 export { readShardResults, type ShardResult } from './shard/result.js';
 export { compare, type CompareOptions, type CompareControl } from './run/compare.js';
+export { findMax, planFindMax, DEFAULT_THRESHOLDS, type FindMaxOptions, type FindMaxControl } from './run/find-max.js';
+export type { FindMaxResult, FindMaxStep } from './report/find-max.js';
 export type { Comparison, ComparisonRow } from './report/events.js';
