@@ -125,8 +125,7 @@ export async function findMax(
   input: (RunOptions & FindMaxOptions) | FindMaxPlan = {},
   control: FindMaxControl = {},
 ): Promise<FindMaxResult> {
-  const p =
-    'first' in input && 'base' in input ? (input as FindMaxPlan) : planFindMax(input as RunOptions & FindMaxOptions);
+  const p = 'first' in input && 'base' in input ? input : planFindMax(input);
   const log = control.logger ?? silentLogger;
   const startedAt = Date.now();
   let broker: EmbeddedBroker | null = null;
