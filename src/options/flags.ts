@@ -81,7 +81,7 @@ export const FIND_MAX_FLAGS: Readonly<Record<string, Options>> = {
   ...Object.fromEntries(
     Object.entries(RUN_FLAGS).filter(([flag]) => !['rate', 'duration', 'count', 'scenario'].includes(flag)),
   ),
-  'start-rate': { type: 'string', description: 'Per-client rate (msg/s) of the first step', defaultDescription: '20' },
+  'start-rate': { type: 'string', description: 'Per-client rate (msg/s) of the first step', defaultDescription: '10' },
   'max-rate': { type: 'string', description: 'Per-client rate (msg/s) the ramp stops at', defaultDescription: '10000' },
   'step-duration': {
     type: 'string',
@@ -104,6 +104,7 @@ export const FIND_MAX_FLAGS: Readonly<Record<string, Options>> = {
     description: 'Stop a step as soon as a threshold is crossed (--no-abort-on-fail: run every step to its end)',
     defaultDescription: 'true',
   },
+  json: { ...RUN_FLAGS.json, description: 'NDJSON on stdout: a find-max-step line per step, then the find-max result' },
   confirm: {
     type: 'boolean',
     description: 'Run a failing step once more; a rate breaks only if it fails twice (--no-confirm: once)',

@@ -20,7 +20,7 @@ import { runResolved } from './run.js';
 export const DEFAULT_THRESHOLDS = ['latency.p99<=50ms', 'lost==0'] as const;
 
 export const FIND_MAX_DEFAULTS = {
-  startRate: 20,
+  startRate: 10,
   maxRate: 10_000,
   stepDuration: '4s',
   warmup: '1s',
