@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { findMax, type FindMaxResult, type FindMaxStep } from '../src/index.js';
+import { renderedDom } from './helpers/chromium.js';
 import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { tempDir } from './helpers/temp.js';
@@ -106,9 +107,13 @@ test('the find-max CLI: NDJSON steps and result, the table, an HTML report; bad 
   assert.match(cli.stderr(), /rate\/client +offered\/s +received\/s +p50 +p99 +lost +result/);
   assert.match(cli.stderr(), /result: highest sustained rate 20 msg\/s per client \(40 msg\/s offered/);
   assert.ok(existsSync(report));
-  const html = readFileSync(report, 'utf8');
-  assert.match(html, /data-chart/);
-  assert.ok(html.includes('"type":"find-max"'));
+  assert.ok(readFileSync(report, 'utf8').includes('"type":"find-max"'), 'the result is embedded');
+  // As Chromium draws it: a p99 and a lost point per step, at the rate it offered.
+  const dom = await renderedDom(report);
+  const points = [...dom.matchAll(/data-chart="rate" data-series="(p99|lost)" data-rate="(\d+)"/g)].map(
+    (m) => `${m[1]}@${m[2]}`,
+  );
+  assert.deepEqual(points.sort(), ['lost@20', 'lost@40', 'p99@20', 'p99@40']);
 
   const bad = spawnCli(t, ['find-max', '--rate', '10']);
   assert.equal((await withTimeout(bad.exit, 30_000, 'refused find-max')).code, 2);

@@ -121,7 +121,7 @@ export function findMaxHtml(r: FindMaxResult): string {
   document.getElementById('subtitle').textContent = data.clients + ' clients, QoS ' + data.qos + ', ' + data.size + ' B · thresholds ' +
     data.thresholds.join(', ') + ' · ' + (data.rate === null ? 'no rate held' : 'highest sustained: ' + fmt(data.rate) + ' msg/s per client (' + fmt(data.offeredPerSec) + ' offered)') +
     (data.generatorLimited ? ' · generator-limited' : '');
-  var steps = data.steps.slice().sort(function (a, b) { return a.offeredPerSec - b.offeredPerSec; });
+  var steps = data.steps.slice().sort(function (a, b) { return a.offeredPerSec - b.offeredPerSec || a.step - b.step; });
   (function (container) {
     var width = 900, height = 280, left = 60, right = 60, top = 10, bottom = 34;
     var xMax = 1, pMax = 1, lMax = 1;
@@ -138,9 +138,10 @@ export function findMaxHtml(r: FindMaxResult): string {
     if (data.offeredPerSec !== null) el('line', { x1: x(data.offeredPerSec), y1: top, x2: x(data.offeredPerSec), y2: yP(0), stroke: '#4f9d69', 'stroke-dasharray': '4 3', 'data-chart': 'rate', 'data-series': 'found', 'data-value': data.offeredPerSec }, svg);
     [['p99', yP, function (s) { return s.latencyMs.p99; }], ['lost', yL, function (s) { return s.lost; }]].forEach(function (series, j) {
       var colour = COLOURS[j], path = [];
-      steps.forEach(function (s) {
-        var v = series[2](s);
-        path.push(x(s.offeredPerSec).toFixed(1) + ',' + series[1](v).toFixed(1));
+      // The line goes through each rate's deciding step (a confirmed failure, or the pass); every step is a dot.
+      steps.forEach(function (s, n) {
+        var v = series[2](s), next = steps[n + 1];
+        if (!next || next.offeredPerSec !== s.offeredPerSec) path.push(x(s.offeredPerSec).toFixed(1) + ',' + series[1](v).toFixed(1));
         el('title', {}, el('circle', { cx: x(s.offeredPerSec), cy: series[1](v), r: 3.5, fill: s.pass ? colour : '#fff', stroke: colour, 'class': 'point', 'data-chart': 'rate', 'data-series': series[0], 'data-rate': s.offeredPerSec, 'data-value': v, 'data-pass': s.pass }, svg))
           .textContent = series[0] + ' at ' + fmt(s.offeredPerSec) + ' msg/s: ' + fmt(v) + (s.pass ? '' : ' (failed)');
       });
