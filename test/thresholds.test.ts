@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Summary } from '../src/index.js';
+import { compare, type Summary } from '../src/index.js';
 import { ExitCode } from '../src/report/exit-codes.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
@@ -219,4 +219,21 @@ test('the CLI: a crossed threshold exits 99 with the outcome in the --json summa
     bad.stderr(),
     'mqtt-fleet: --threshold "latency.p99<5x": 5x is not a time: a number with us, ms or s (50ms, 1.5s) (see mqtt-fleet --help)\n',
   );
+});
+
+test('compare: a mode that crossed a threshold makes the comparison exit 99', async (t) => {
+  const broker = await aedesForTest(t);
+  const { comparison, summaries } = await compare({
+    brokers: [broker.url],
+    clients: 2,
+    count: 10,
+    rate: 50,
+    threads: '0,1',
+    threshold: ['published>1m'],
+  });
+  assert.deepEqual(
+    summaries.map((s) => s.exitCode),
+    [99, 99],
+  );
+  assert.equal(comparison.exitCode, ExitCode.ThresholdCrossed);
 });
