@@ -5,7 +5,16 @@ import { abortOnStopSignal, installSignals, unhandledSignal, type StopSignal } f
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { serveAedes } from './broker/aedes-server.js';
-import { checkBooleanValues, COMPARE_FLAGS, RUN_FLAGS, runFlag, runOptionsFrom } from './options/flags.js';
+import {
+  checkBooleanValues,
+  COMPARE_FLAGS,
+  FIND_MAX_FLAGS,
+  RUN_FLAGS,
+  runFlag,
+  runOptionsFrom,
+} from './options/flags.js';
+import { findMax, planFindMax } from './run/find-max.js';
+import { findMaxHtml, formatFindMax, formatStep } from './report/find-max.js';
 import { comparePlanned, parseModes, planCompare } from './run/compare.js';
 import { formatComparison } from './report/compare-table.js';
 import { comparisonHtml } from './report/html.js';
@@ -17,7 +26,7 @@ import { UsageError } from './errors.js';
 import type { RunEvent, Summary } from './report/events.js';
 import { ExitCode, isStopCode, stopExitCode, type StopReason } from './report/exit-codes.js';
 import { onStdioFailed, stdioOpen, watchStdio, writeErr, writeOut } from './report/stdio.js';
-import { createLogger, type LogFormat, type LogLevel } from './report/log.js';
+import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from './report/log.js';
 import { resolveOptions } from './options/index.js';
 import { parsePort } from './options/parse.js';
 import { checkOutputFile, FILE_LIMITS, readOptionFile } from './options/files.js';
@@ -171,6 +180,53 @@ async function compareCommand(args: Args): Promise<void> {
   }
 }
 
+async function findMaxCommand(args: Args): Promise<void> {
+  const input = runOptionsFrom(args);
+  const json = args.json === true;
+  // Written after every step has run: checked now, so a bad path cannot cost the search.
+  if (Array.isArray(args.report)) throw new UsageError('--report', '--report was given more than once');
+  const report = args.report as string | undefined;
+  if (report !== undefined) checkOutputFile('--report', report);
+  for (const flag of ['start-rate', 'max-rate', 'step-duration', 'resolution'])
+    if (Array.isArray(args[flag])) throw new UsageError(`--${flag}`, `--${flag} was given more than once`);
+  const plan = planFindMax({
+    ...input,
+    startRate: args['start-rate'] as string | undefined,
+    maxRate: args['max-rate'] as string | undefined,
+    stepDuration: args['step-duration'] as string | undefined,
+    resolution: args.resolution as string | undefined,
+    confirm: args.confirm as boolean | undefined,
+  });
+  redactor = redactor.with(secretsOf(plan.first));
+  const level = args['log-level'] as LogLevel;
+  const format = args['log-format'] as LogFormat;
+  const logger = redactor.logger(createLogger(level, format));
+  // Each step is a run: its own start-up lines would bury the table; warnings and errors still show.
+  const stepLevel: LogLevel =
+    LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf('warn') && level !== 'info' ? level : 'warn';
+  const controller = new AbortController();
+  const release = stopCleanlyOn(controller, logger, 'stopping the current step cleanly');
+  try {
+    const result = await findMax(plan, {
+      signal: controller.signal,
+      logger: redactor.logger(createLogger(stepLevel, format)),
+      onStep: (step) => {
+        if (json) printJson(step);
+        writeErr(`${formatStep(step)}\n`);
+      },
+    });
+    if (json) printJson(result);
+    writeErr(`\n${formatFindMax(result)}`);
+    if (report) {
+      await writeFile(report, findMaxHtml(redactor.value(result)));
+      logger.info({ report }, `report written to ${report}`);
+    }
+    setExitCode(result.exitCode);
+  } finally {
+    release();
+  }
+}
+
 function mergeCommand(args: Args): void {
   const files = (args.files as string[]).map(String);
   // Result files from elsewhere (or an older mqtt-fleet): no credentials go out even if one came in.
@@ -279,6 +335,12 @@ export function cli(argv: string[]): Argv {
       'Run the same workload once per thread mode and compare them side by side',
       (y) => y.options(COMPARE_FLAGS),
       handle(compareCommand),
+    )
+    .command(
+      'find-max',
+      'Raise the per-client rate step by step, then bisect, to the highest rate the broker sustains within thresholds (default: latency.p99<=50ms, lost==0)',
+      (y) => y.options(FIND_MAX_FLAGS),
+      handle(findMaxCommand),
     )
     .command(
       'merge <files..>',

@@ -8,9 +8,12 @@ export type { RunEvent, Summary, StatusLine, MessageLine } from './report/events
 export type { StatsLine } from './metrics/stats-line.js';
 export type { ShortfallReason } from './report/shortfall.js';
 export type { GeneratorVerdict, GeneratorReason } from './report/generator.js';
+export type { ThresholdOutcome, ThresholdSpec } from './report/thresholds.js';
 export type { ClientState } from './protocol.js';
 export type { Workload, WorkloadContext, WorkloadMessage } from './session/workload.js';
 export { mergeResults } from './shard/merge.js';
 export { readShardResults, type ShardResult } from './shard/result.js';
 export { compare, type CompareOptions, type CompareControl } from './run/compare.js';
+export { findMax, planFindMax, DEFAULT_THRESHOLDS, type FindMaxOptions, type FindMaxControl } from './run/find-max.js';
+export type { FindMaxResult, FindMaxStep } from './report/find-max.js';
 export type { Comparison, ComparisonRow } from './report/events.js';

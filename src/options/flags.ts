@@ -78,3 +78,40 @@ export function checkBooleanValues(argv: readonly string[]): void {
     if (match[2] !== 'true' && match[2] !== 'false') parseBoolean(`--${flag}`, match[2]);
   }
 }
+
+/** `find-max` takes the run flags but those it sets itself per step, and its own. */
+export const FIND_MAX_FLAGS: Readonly<Record<string, Options>> = {
+  ...Object.fromEntries(
+    Object.entries(RUN_FLAGS).filter(([flag]) => !['rate', 'duration', 'count', 'scenario'].includes(flag)),
+  ),
+  'start-rate': { type: 'string', description: 'Per-client rate (msg/s) of the first step', defaultDescription: '10' },
+  'max-rate': { type: 'string', description: 'Per-client rate (msg/s) the ramp stops at', defaultDescription: '10000' },
+  'step-duration': {
+    type: 'string',
+    description: 'Publishing time of each step, its --warmup included',
+    defaultDescription: '4s',
+  },
+  resolution: {
+    type: 'string',
+    description: 'Bisect until the last good and first bad rates are this close (5%, 0.05)',
+    defaultDescription: '5%',
+  },
+  warmup: { ...RUN_FLAGS.warmup, defaultDescription: '1s' },
+  threshold: {
+    ...RUN_FLAGS.threshold,
+    description:
+      "What a step must hold, as for run (repeatable); given, they replace the default 'latency.p99<=50ms' and 'lost==0'",
+  },
+  'abort-on-fail': {
+    ...RUN_FLAGS['abort-on-fail'],
+    description: 'Stop a step as soon as a threshold is crossed (--no-abort-on-fail: run every step to its end)',
+    defaultDescription: 'true',
+  },
+  json: { ...RUN_FLAGS.json, description: 'NDJSON on stdout: a find-max-step line per step, then the find-max result' },
+  confirm: {
+    type: 'boolean',
+    description: 'Run a failing step once more; a rate breaks only if it fails twice (--no-confirm: once)',
+    defaultDescription: 'true',
+  },
+  report: { type: 'string', description: 'Write a self-contained HTML report: rate against p99 and loss' },
+};

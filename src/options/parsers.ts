@@ -10,6 +10,7 @@ import { groupPacketProblem, type PacketField } from './packet-limits.js';
 import type { OutputKind } from '../report/outputs.js';
 import type { ResolvedOptions, RunOptions } from './types.js';
 import { at } from '../mqtt/checked.js';
+import { parseThreshold, type ThresholdSpec } from '../report/thresholds.js';
 
 const OUTPUT_KINDS: readonly OutputKind[] = ['csv', 'ndjson', 'result', 'hdr'];
 
@@ -116,4 +117,10 @@ export function checkFlatPackets(group: GroupProfile, runId: string, input: RunO
   };
   const label = labels[problem.field] ?? `--${problem.field}`;
   throw new UsageError(label, `${label} ${problem.message}`);
+}
+
+/** `--threshold`, once or more; with --abort-on-fail every one of them is also judged during the run. */
+export function parseThresholds(value: string | string[] | undefined, abortOnFail: boolean): ThresholdSpec[] {
+  const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  return list.map((expr) => parseThreshold('--threshold', expr, abortOnFail));
 }

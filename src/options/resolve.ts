@@ -7,7 +7,7 @@ import { fleetThreads, type GroupProfile } from '../group.js';
 import { camel } from './spec.js';
 import { DEFAULTS, labelOf, OPTION_ENTRIES } from './table.js';
 import type { ParsedOptions, ResolvedOptions, RunOptions } from './types.js';
-import { checkFlatPackets, parseConnectRate, parseOutputs, parseShard } from './parsers.js';
+import { checkFlatPackets, parseConnectRate, parseOutputs, parseShard, parseThresholds } from './parsers.js';
 import {
   checkBrokerUrl,
   FILE_LIMITS,
@@ -27,6 +27,7 @@ import { resolveMaxPacketSize } from './packet-size.js';
 import { definedOnly, scenarioDefaults } from './scenario/defaults.js';
 import { resolveScenarioGroups, scenarioClientCount } from './scenario/groups.js';
 import { loadScenario } from './scenario/load.js';
+import { scenarioThresholds } from './scenario/thresholds.js';
 import { at } from '../mqtt/checked.js';
 
 /**
@@ -65,6 +66,7 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
   resolved.groups = groups;
   resolved.maxPacketSize = resolveMaxPacketSize(merged.maxPacketSize, groups);
   resolved.scenario = scenario.file;
+  resolved.thresholds.push(...scenarioThresholds(scenario, resolved.abortOnFail));
   // Read by run(): named brokers for every group need no embedded one.
   resolved.embeddedBroker = groups.some((g) => g.brokers.length === 0) && resolved.brokers.length === 0;
   // Nothing in mqtt-fleet reads these two for a scenario (the groups say it); kept true for library callers.
@@ -206,6 +208,7 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
         : { host: input.metricsHost ?? DEFAULTS.metricsHost, port: parsePort('--metrics-port', input.metricsPort) },
     shard,
     outputs: parseOutputs(input.out, shard),
+    thresholds: parseThresholds(input.threshold, parsed.abortOnFail),
   };
   if (resolved.shard && input.runId === undefined && env.MQTT_FLEET_RUN_ID === undefined) {
     throw new UsageError(

@@ -425,6 +425,22 @@ export const OPTIONS = {
       "Also write csv=FILE (per-interval time series), ndjson=FILE (every event), hdr=FILE (every histogram, HdrHistogram log) or result=FILE (a shard's mergeable result); repeatable",
     scenario: false,
   },
+  /** Pass/fail thresholds on the run's figures (README, "Thresholds"); parsed in resolve.ts with --abort-on-fail. */
+  threshold: {
+    kind: 'strings',
+    description:
+      "Pass/fail on a figure of the summary: 'latency.p99<50ms', 'lost==0', 'receivedPerSec>=9k' (README, Thresholds); a crossed one exits 99; repeatable",
+    scenario: false,
+    resolved: 'thresholds',
+  },
+  abortOnFail: {
+    kind: 'boolean',
+    description:
+      'Also judge every threshold at each stats interval on the figures so far, and stop the run (figures kept) when one is crossed',
+    default: false,
+    scenario: true,
+    parse: parseBoolean,
+  },
   json: {
     kind: 'boolean',
     description: 'NDJSON on stdout: status, stats, summary lines',

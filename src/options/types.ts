@@ -6,6 +6,7 @@ import type { GroupProfile, ThreadMode } from '../group.js';
 import type { OptionInputs } from './spec.js';
 import type { OptionKey, OptionTable } from './table.js';
 import type { OutputKind } from '../report/outputs.js';
+import type { ThresholdSpec } from '../report/thresholds.js';
 
 type Entry<K extends OptionKey> = OptionTable[K];
 
@@ -60,6 +61,8 @@ interface OwnResolution {
   scenario: string | null;
   metrics: { host: string; port: number } | null;
   outputs: { kind: OutputKind; path: string }[];
+  /** --threshold, then the scenario's `thresholds`, in that order. */
+  thresholds: ThresholdSpec[];
   /** This process runs shard `index` of `count`; null: the whole fleet. */
   shard: { index: number; count: number } | null;
 }

@@ -19,6 +19,7 @@ import type {
   SubscriberFinal,
 } from '../protocol.js';
 import type { ShortfallReason } from './shortfall.js';
+import type { ThresholdOutcome } from './thresholds.js';
 
 export interface StatusLine {
   type: 'status';
@@ -133,6 +134,8 @@ export interface Summary {
   interrupted: boolean;
   /** Why the run fell short (exit code 1, unless interrupted); empty when it did not. */
   shortfall: ShortfallReason[];
+  /** Each --threshold (and scenario threshold), in the order given, and how it came out; empty without any. */
+  thresholds: ThresholdOutcome[];
   exitCode: number;
 }
 

@@ -9,6 +9,11 @@ export const ExitCode = {
   Shortfall: 1,
   /** Bad input: an invalid option, before anything connected. */
   Usage: 2,
+  /**
+   * A --threshold was crossed (at the end, or during the run with --abort-on-fail), as k6 does.
+   * Never hides a shortfall: a lost message or a client that gave up is still 1.
+   */
+  ThresholdCrossed: 99,
   /** Stopped by SIGHUP (the terminal went away) after a clean shutdown. */
   HangUp: 129,
   /** Stopped by SIGINT (Ctrl-C) after a clean shutdown. */

@@ -4,6 +4,7 @@ import { MODE_LABELS } from '../group.js';
 import { assertNever } from '../protocol.js';
 import { colours, fmtInt, fmtMs } from './format.js';
 import { STEPS, type Step } from '../metrics/steps.js';
+import { describeOutcome } from './thresholds.js';
 
 /** The human summary printed to stderr at the end of a run. */
 export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.stderr): string {
@@ -107,6 +108,12 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
     ]);
     for (const reason of gen.reasons) rows.push([`  ${reason.signal}`, reason.detail]);
   }
+  s.thresholds.forEach((o, n) => {
+    rows.push([
+      n === 0 ? 'thresholds' : '',
+      o.pass ? c.green(`pass  ${describeOutcome(o)}`) : c.red(`FAIL  ${describeOutcome(o)}`),
+    ]);
+  });
   const codes = Object.entries(s.reasonCodes);
   if (codes.length > 0) rows.push(['reason codes', codes.map(([code, n]) => `${code}: ${fmtInt(n)}`).join(' · ')]);
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -177,6 +184,11 @@ function verdict(s: Summary, c: ReturnType<typeof colours>): string {
   switch (s.exitCode) {
     case ExitCode.Ok:
       return c.green(`result: ok (exit ${s.exitCode})`);
+    case ExitCode.ThresholdCrossed: {
+      const crossed = s.thresholds.filter((o) => !o.pass).map((o) => o.threshold);
+      const stopped = s.thresholds.some((o) => o.abortedAt !== null) ? ', run stopped early' : '';
+      return c.red(`result: threshold crossed: ${crossed.join(', ')}${stopped} (exit ${s.exitCode})`);
+    }
     default: {
       if (isStopCode(s.exitCode)) return c.yellow(`result: interrupted, figures so far (exit ${s.exitCode})`);
       const why = s.shortfall.map((reason) => {
@@ -195,7 +207,9 @@ function verdict(s: Summary, c: ReturnType<typeof colours>): string {
             return assertNever(reason);
         }
       });
-      return c.red(`result: fell short: ${why.join(', ')} (exit ${s.exitCode})`);
+      const crossed = s.thresholds.filter((o) => !o.pass).map((o) => o.threshold);
+      const also = crossed.length > 0 ? `; thresholds crossed too: ${crossed.join(', ')}` : '';
+      return c.red(`result: fell short: ${why.join(', ')}${also} (exit ${s.exitCode})`);
     }
   }
 }

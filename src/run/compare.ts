@@ -125,9 +125,11 @@ export async function comparePlanned(
       : last !== undefined && isStopCode(last)
         ? last
         : ExitCode.Interrupted
-    : summaries.some((s) => s.exitCode !== ExitCode.Ok)
+    : summaries.some((s) => s.exitCode !== ExitCode.Ok && s.exitCode !== ExitCode.ThresholdCrossed)
       ? ExitCode.Shortfall
-      : ExitCode.Ok;
+      : summaries.some((s) => s.exitCode === ExitCode.ThresholdCrossed)
+        ? ExitCode.ThresholdCrossed
+        : ExitCode.Ok;
   return {
     summaries,
     comparison: {

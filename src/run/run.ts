@@ -28,6 +28,7 @@ import { maskUrl } from '../mqtt/broker-url.js';
 import { Aggregate } from '../metrics/aggregate.js';
 import { UsageError } from '../errors.js';
 import { now } from '../session/clock.js';
+import { ThresholdWatch } from './threshold-watch.js';
 
 export interface RunControl {
   /** Abort to interrupt: clients stop publishing, disconnect cleanly, and the summary so far is returned. */
@@ -154,8 +155,11 @@ async function runAgainst(
     if (event.type === 'stats') hdrLog?.cut(coordinator.startedAt + event.t);
     outputs.onEvent(safe);
     emit(safe);
+    // After the stats line itself, so the interval that crossed a threshold is on record.
+    if (event.type === 'stats') watch.check(coordinator.aggregate, event.t, coordinator.goAt, now());
     return safe;
   };
+  const watch = new ThresholdWatch(options.thresholds, options.warmupMs, (reason) => coordinator.stop(reason), log);
   const host = new Hosts(lanes);
   const coordinator = new Coordinator(options, specs, topology, host, groups.length, emitAll, log);
   live.aggregate = coordinator.aggregate;
@@ -224,6 +228,8 @@ async function runAgainst(
     shard,
     threads: lanes.filter((s) => s.mode !== 'single-loop').length,
     lostThreads: coordinator.lostThreads,
+    thresholds: options.thresholds,
+    thresholdsCrossed: watch.crossed,
   };
   let summary = buildSummary(figures);
   try {

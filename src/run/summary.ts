@@ -10,6 +10,13 @@ import type { Counters, LoopDelay } from '../protocol.js';
 import { reasonText } from '../mqtt/refusal.js';
 import { shortfallOf } from '../report/shortfall.js';
 import { at } from '../mqtt/checked.js';
+import {
+  judgeFinal,
+  STEP_FIGURES,
+  type StepFigure,
+  type ThresholdFigures,
+  type ThresholdSpec,
+} from '../report/thresholds.js';
 
 /** Everything a summary is made of: from one run's coordinator, or merged from shard results. */
 export interface RunFigures {
@@ -56,6 +63,10 @@ export interface RunFigures {
   threads: number;
   /** Worker threads that died or were terminated: their clients' accounting is incomplete, so the run exits 1 even when interrupted. */
   lostThreads?: number;
+  /** --threshold and the scenario's thresholds (none for a merged summary). */
+  thresholds?: readonly ThresholdSpec[];
+  /** The thresholds (by index) that stopped the run with abortOnFail, when, and at what figure. */
+  thresholdsCrossed?: ReadonlyMap<number, { t: number; value: number }>;
 }
 
 export function buildSummary(f: RunFigures): Summary {
@@ -68,6 +79,8 @@ export function buildSummary(f: RunFigures): Summary {
   const t = f.totals;
   const loopDelay = worstLoopDelay(f.loopDelays);
   const paced = f.groups.some((g) => g.publish !== null && g.publish.rate > 0);
+  // Stopped on purpose by a threshold: publishing less than planned is what stopping means, not a shortfall.
+  const stoppedEarly = (f.thresholdsCrossed?.size ?? 0) > 0;
   const shortfall = shortfallOf({
     gaveUp: f.gaveUp,
     failed: f.failed,
@@ -77,17 +90,8 @@ export function buildSummary(f: RunFigures): Summary {
     publishers: f.publishers,
     published: t.published,
     acked: t.acked,
-  });
-  // A lost thread cost accounting that no signal explains: it wins over the stop codes.
-  const exitCode =
-    (f.lostThreads ?? 0) > 0
-      ? ExitCode.Shortfall
-      : f.interrupted
-        ? stopExitCode(stopReason(f.interrupted))
-        : shortfall.length > 0
-          ? ExitCode.Shortfall
-          : ExitCode.Ok;
-  return {
+  }).filter((r) => !stoppedEarly || (r !== 'unpublished' && r !== 'unacknowledged'));
+  const summary: Summary = {
     type: 'summary',
     runId: f.runId,
     startedAt: f.startedAt,
@@ -147,7 +151,46 @@ export function buildSummary(f: RunFigures): Summary {
     cpuMs: f.cpuMs,
     interrupted: f.interrupted !== null,
     shortfall,
-    exitCode,
+    thresholds: [],
+    exitCode: ExitCode.Ok,
+  };
+  summary.thresholds = judgeFinal(f.thresholds ?? [], thresholdFigures(summary), f.thresholdsCrossed);
+  // A lost thread cost accounting that no signal explains: it wins over the stop codes. A
+  // shortfall (lost messages, clients that gave up) is never hidden behind a crossed threshold.
+  summary.exitCode =
+    (f.lostThreads ?? 0) > 0
+      ? ExitCode.Shortfall
+      : f.interrupted
+        ? stopExitCode(stopReason(f.interrupted))
+        : shortfall.length > 0
+          ? ExitCode.Shortfall
+          : summary.thresholds.some((o) => !o.pass)
+            ? ExitCode.ThresholdCrossed
+            : ExitCode.Ok;
+  return summary;
+}
+
+/** What thresholds read at the end: the summary's own figures. */
+export function thresholdFigures(s: Summary): ThresholdFigures {
+  return {
+    latency: s.latencyMs,
+    scheduledLatency: s.scheduledLatencyMs,
+    sendLag: s.sendLagMs,
+    steps: Object.fromEntries(
+      Object.entries(STEP_FIGURES).map(([name, step]) => [name, s.steps[`${step}Ms`]]),
+    ) as Record<StepFigure, Summary['latencyMs']>,
+    lost: s.lost,
+    inFlight: s.inFlight,
+    duplicates: s.duplicates,
+    received: s.received,
+    published: s.published,
+    gaveUp: s.gaveUp,
+    failed: s.failed,
+    reconnects: s.reconnects,
+    lateSends: s.lateSends,
+    // Nothing ran (stopped before publishing): no rate was measured.
+    receivedPerSec: s.durationMs === 0 ? null : s.receivedPerSec,
+    publishedPerSec: s.durationMs === 0 ? null : s.publishedPerSec,
   };
 }
 

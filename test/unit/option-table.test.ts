@@ -77,6 +77,8 @@ test("a scenario's defaults take exactly the run options they took before the ta
     // Added since: the schedule's phase, and the warm-up.
     'phase',
     'warmup',
+    // Thresholds judged during the run, for the file's thresholds and --threshold alike.
+    'abortOnFail',
   ];
   const notADefault = /is not a run option that a scenario can default/;
   for (const [key] of runEntries) {

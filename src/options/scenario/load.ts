@@ -18,13 +18,15 @@ export interface Scenario {
    * user wrote in the shell, relative to where they stand.
    */
   baseOf(path: Path): string;
+  /** Pass/fail thresholds: expressions, or `{ expr, abortOnFail }`. */
+  thresholds: unknown[];
   /** Throw the one-line error for the value at `path`: `fleet.yaml:12:7: groups[1].publish.rate ...`. */
   fail(path: Path, message: string): never;
   /** The same, pointing at the key itself (an unknown setting). */
   failKey(path: Path, message: string): never;
 }
 
-const TOP_LEVEL = new Set(['name', 'description', 'defaults', 'brokers', 'groups']);
+const TOP_LEVEL = new Set(['name', 'description', 'defaults', 'brokers', 'groups', 'thresholds']);
 
 export function pathText(path: Path): string {
   return path.map((p, n) => (typeof p === 'number' ? `[${p}]` : n === 0 ? p : `.${p}`)).join('');
@@ -86,6 +88,8 @@ export function loadScenario(file: string, env: NodeJS.ProcessEnv): Scenario {
   if (top.brokers !== undefined && !isPlainObject(top.brokers))
     fail(['brokers'], 'must be a mapping of names to URLs or { url, ca, cert, key, insecure, cluster }');
   if (!Array.isArray(top.groups) || top.groups.length === 0) fail(['groups'], 'must be a list of at least one group');
+  if (top.thresholds !== undefined && !Array.isArray(top.thresholds))
+    fail(['thresholds'], "must be a list of thresholds ('latency.p99<50ms', or { expr, abortOnFail })");
   return {
     file,
     name: top.name as string | undefined,
@@ -93,6 +97,7 @@ export function loadScenario(file: string, env: NodeJS.ProcessEnv): Scenario {
     brokers: (top.brokers as Record<string, unknown> | undefined) ?? {},
     groups: top.groups as unknown[],
     baseOf: (at) => (fromEnv.has(pathText(at)) ? process.cwd() : dirname(path)),
+    thresholds: (top.thresholds as unknown[] | undefined) ?? [],
     fail,
     failKey,
   };
