@@ -21,7 +21,11 @@ function quickStart(): { line: string; command: string; args: string[]; promised
     .map((line) => {
       const [commandLine = '', comment = ''] = line.split(/\s#\s/);
       // The first command of the line, up to a redirection or the next command.
-      const words = (commandLine.split(/\s(?:>|&&)\s/)[0] ?? '').trim().split(/\s+/).slice(2);
+      const words = (commandLine.split(/\s(?:>|&&)\s/)[0] ?? '')
+        .trim()
+        .split(/\s+/)
+        .slice(2)
+        .map((word) => word.replace(/^'(.*)'$/, '$1')); // the shell's quotes
       const promised = /~(\d+) s/.exec(comment);
       return { line, command: words[0] ?? '', args: words.slice(1), promisedS: promised ? Number(promised[1]) : null };
     });
