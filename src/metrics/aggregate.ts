@@ -14,6 +14,7 @@ import { zeroCounters } from './counters.js';
 import { addCounts, newHistogram, type Histogram } from './histogram.js';
 import { IntervalLatency } from './recorder.js';
 import { PromBuckets } from './prom-buckets.js';
+import type { OfferedLoad } from './offered.js';
 import { at, known } from '../mqtt/checked.js';
 
 const ONLINE: ReadonlySet<ClientState> = new Set(['connected', 'ready', 'published']);
@@ -46,6 +47,10 @@ export class Aggregate {
   readonly promSteps = STEPS.map(() => new PromBuckets());
   /** Successful connects (first ones and reconnects), for the per-interval connect rate. */
   private connectsTotal = 0;
+  /** What the plan has this process's publishers send (set by the coordinator); null: nothing to offer. */
+  offered: OfferedLoad | null = null;
+  /** When publishing started (epoch ms), the origin of the offered load; 0 before. */
+  goAt = 0;
   /** Told of every batch's counts as they arrive (--out hdr=). */
   onCounts: ((histogram: { kind: 'latency' | 'step'; index: number }, pairs: readonly number[]) => void) | null = null;
   firstPublishAt = 0;
@@ -192,6 +197,8 @@ export class Aggregate {
       const [p50, p99, max] = i.percentiles([50, 99, 100]).map(ms) as [number, number, number];
       return { p50, p99, max };
     };
+    const offered = this.offeredBy(now);
+    const offeredBefore = this.offeredBy(last.t);
     const line: StatsLine = {
       type: 'stats',
       t,
@@ -199,8 +206,11 @@ export class Aggregate {
       reconnecting: this.reconnecting,
       gaveUp: this.inState('gave-up'),
       failed: this.inState('failed'),
+      offered: offered === null ? null : Math.round(offered),
       published: this.totals.published,
       received: this.totals.received,
+      offeredPerSec:
+        offered === null || offeredBefore === null ? null : Math.round((offered - offeredBefore) / seconds),
       publishedPerSec: Math.round((this.totals.published - last.published) / seconds),
       receivedPerSec: Math.round((this.totals.received - last.received) / seconds),
       connectsPerSec: Math.round((this.connectsTotal - last.connects) / seconds),
@@ -226,6 +236,12 @@ export class Aggregate {
       connects: this.connectsTotal,
     };
     return line;
+  }
+
+  /** Messages the plan had due by `at` (epoch ms): 0 before publishing starts; null when no plan says. */
+  private offeredBy(at: number): number | null {
+    if (this.offered === null) return 0;
+    return this.goAt === 0 ? (this.offered.known ? 0 : null) : this.offered.by(at - this.goAt);
   }
 
   /** Clients currently trying to get (back) online. */

@@ -55,6 +55,7 @@ export function runReportHtml(record: RunRecord, source: string): string {
     ? s.clients + ' clients · ' + s.mode + ' · QoS ' + s.qos + ' · ' + s.brokers.join(', ') + ' · started ' + s.startedAt + (s.interrupted ? ' · interrupted' : '')
     : data.stats.length + ' stats intervals (no summary line: the run did not finish)';
   lineChart(document.getElementById('throughput'), 'throughput', data.stats, [
+    { name: 'offered/s', value: function (p) { return p.offeredPerSec === undefined ? null : p.offeredPerSec; } },
     { name: 'published/s', value: function (p) { return p.publishedPerSec; } },
     { name: 'received/s', value: function (p) { return p.receivedPerSec; } },
   ], 'msg/s');

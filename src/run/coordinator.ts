@@ -4,6 +4,7 @@ import type { Hosts, LaneHandle } from '../hosts/index.js';
 import type { Topology } from '../metrics/topology.js';
 import type { Logger } from '../report/log.js';
 import { Aggregate } from '../metrics/aggregate.js';
+import { OfferedLoad } from '../metrics/offered.js';
 import type { ResolvedOptions } from '../options/index.js';
 import {
   assertNever,
@@ -93,6 +94,7 @@ export class Coordinator {
       this.startedAt,
     );
     this.publishers = new Set(specs.filter((s) => s.pubTopic !== null).map((s) => s.index));
+    this.aggregate.offered = new OfferedLoad(options.groups, this.publishers);
     this.ids = new Map(specs.map((s) => [s.index, s.clientId]));
   }
 
@@ -318,6 +320,7 @@ export class Coordinator {
       // With --start-at every shard publishes on one schedule from that time, a late one too
       // (its publishers catch up at once, as after a reconnect): duration counts from --start-at.
       this.goAt = this.options.startAt ?? now();
+      this.aggregate.goAt = this.goAt;
       this.phase = 'publishing';
       this.cpuAtGo = { cpu: process.cpuUsage(), at: now() };
       this.log.debug({ connectMs: this.connectMs }, `start barrier open after ${this.connectMs} ms`);
