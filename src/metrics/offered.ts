@@ -49,3 +49,46 @@ export class OfferedLoad {
     return total;
   }
 }
+
+/**
+ * The offered load as a stats line sets it beside `published`. A thread's counts reach the main
+ * thread in batches (one per batch interval), so `published` stands as of each lane's last
+ * batch, up to an interval behind the line: on a ramp that lag alone would part the two by the
+ * ramp's slope times it. So each lane's offer is taken at the arrival of its last batch, the
+ * instant its counts stand at. A lane silent for longer than `staleMs` (it publishes nothing:
+ * offline, or a stage at rate 0) is taken at the line's own time: it had nothing to tell.
+ */
+export class LaneOffers {
+  private readonly lanes = new Map<number, { load: OfferedLoad; reportedAt: number }>();
+  readonly known: boolean;
+  /** When publishing started (epoch ms): the plan's origin; 0 before, when nothing is offered. */
+  goAt = 0;
+
+  constructor(
+    groups: readonly GroupProfile[],
+    lanes: readonly { lane: number; publishers: readonly number[] }[],
+    private readonly staleMs: number,
+  ) {
+    for (const { lane, publishers } of lanes)
+      this.lanes.set(lane, { load: new OfferedLoad(groups, publishers), reportedAt: 0 });
+    this.known = [...this.lanes.values()].every(({ load }) => load.known);
+  }
+
+  /** A lane's batch arrived at `at` (epoch ms). */
+  onBatch(lane: number, at: number): void {
+    const entry = this.lanes.get(lane);
+    if (entry) entry.reportedAt = at;
+  }
+
+  /** Messages the plan had due, every lane as of its last batch, at the line's time `now`; null when not known. */
+  by(now: number): number | null {
+    if (!this.known) return null;
+    if (this.goAt === 0) return 0;
+    let total = 0;
+    for (const { load, reportedAt } of this.lanes.values()) {
+      const at = now - reportedAt > this.staleMs ? now : reportedAt;
+      total += load.by(at - this.goAt) ?? 0;
+    }
+    return total;
+  }
+}
