@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { run, type StatsLine } from '../src/index.js';
 import { RateSchedule } from '../src/metrics/schedule.js';
 import { parseStages } from '../src/options/stages.js';
 import { FaultProxy } from './helpers/fault-proxy.js';
+import { renderedDom } from './helpers/chromium.js';
+import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
-import { tempFile } from './helpers/temp.js';
+import { tempDir, tempFile } from './helpers/temp.js';
+import { withTimeout } from './helpers/wait.js';
 
 /** What every client of a plan sends: ceil of the integral (a whole number here, whatever the phase). */
 const perClient = (stages: string): number => {
@@ -21,7 +25,9 @@ test('a stage plan is offered within 5% of the plan in every interval, as the st
   const stages = '4s:100,4s:hold,4s:200,2s:hold,4s:0';
   const clients = 5;
   const lines: StatsLine[] = [];
+  const ndjson = join(tempDir(t, 'stages'), 'run.ndjson');
   const summary = await run({
+    out: `ndjson=${ndjson}`,
     brokers: [`mqtt://127.0.0.1:${mosquitto.port}`],
     clients,
     stages,
@@ -64,6 +70,22 @@ test('a stage plan is offered within 5% of the plan in every interval, as the st
   }
   t.diagnostic(`offered/published per interval: ${deviations.join(' · ')}`);
   assert.ok(checked >= 6, `${checked} intervals compared`);
+
+  // The run report draws the offered rate of every stats line beside what was published.
+  const report = join(tempDir(t, 'stages'), 'report.html');
+  const rendered = spawnCli(t, ['report', ndjson, '-o', report]);
+  assert.equal((await withTimeout(rendered.exit, 15_000, 'the report')).code, 0, rendered.stderr());
+  const dom = await renderedDom(report);
+  const points = [
+    ...dom.matchAll(
+      /<circle [^>]*data-chart="throughput"[^>]*data-series="offered\/s"[^>]*data-t="(\d+)"[^>]*data-value="([\d.]+)"/g,
+    ),
+  ].map((m) => [Number(m[1]), Number(m[2])]);
+  assert.deepEqual(
+    points,
+    lines.map((line) => [line.t, line.offeredPerSec]),
+    'a point per stats line',
+  );
 });
 
 for (const threads of ['0', '2']) {

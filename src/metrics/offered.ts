@@ -6,7 +6,7 @@ import { RateSchedule } from './schedule.js';
 type Curve = (ms: number) => number;
 
 function curveOf(plan: PublishPlan): Curve | null {
-  if (plan.stages !== null) {
+  if (Array.isArray(plan.stages)) {
     const schedule = new RateSchedule(plan.stages);
     return (ms) => schedule.messagesBy(ms);
   }

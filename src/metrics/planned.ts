@@ -10,7 +10,8 @@ import { RateSchedule } from './schedule.js';
 export function publishPlan(plan: PublishPlan | null): { planned: number; bound: number } {
   if (plan === null) return { planned: 0, bound: 0 };
   // Staged: the rate's integral over the stages (a client sends ceil of it, less its phase).
-  if (plan.stages !== null) {
+  // (A shard result written before stages existed has none: read as a constant rate.)
+  if (Array.isArray(plan.stages)) {
     const total = new RateSchedule(plan.stages).total;
     return { planned: Math.round(total), bound: Math.ceil(total) + 1 };
   }
