@@ -5,7 +5,7 @@ import { resolveOptions, type RunOptions } from '../../src/options/index.js';
 import { parseStages } from '../../src/options/stages.js';
 import { RateSchedule } from '../../src/metrics/schedule.js';
 import { publishPlan } from '../../src/metrics/planned.js';
-import { OfferedLoad } from '../../src/metrics/offered.js';
+import { LaneOffers, OfferedLoad } from '../../src/metrics/offered.js';
 import { at } from '../../src/mqtt/checked.js';
 import { tempFile } from '../helpers/temp.js';
 
@@ -200,4 +200,28 @@ test('the offered load is the plan, all publishers together: stages, constant ra
   const unpaced = resolveOptions({ rate: 0, count: 50 }, {});
   assert.equal(new OfferedLoad(unpaced.groups, [0]).known, false);
   assert.equal(new OfferedLoad(unpaced.groups, [0]).by(1000), null);
+});
+
+test("each lane's offer is taken where its published count stands: at its last batch, or now once it has been silent", () => {
+  const { groups } = resolveOptions({ stages: '0s:100,10s:hold', clients: 4 }, {});
+  const offers = new LaneOffers(
+    groups,
+    [
+      { lane: 0, publishers: [0, 1] },
+      { lane: 1, publishers: [2, 3] },
+    ],
+    500,
+  );
+  assert.equal(offers.by(5000), 0, 'nothing is offered before publishing starts');
+  offers.goAt = 1000;
+  offers.onBatch(0, 2900);
+  offers.onBatch(1, 2800);
+  // At 3000: lane 0 counted up to 2900 (1.9 s x 100 x 2), lane 1 up to 2800 (1.8 s x 100 x 2).
+  assert.equal(offers.by(3000), 380 + 360);
+  // At 3400, lane 1 has said nothing for 600 ms (> 500): it is taken at 3400.
+  assert.equal(offers.by(3400), 380 + 480);
+  assert.equal(
+    new LaneOffers(resolveOptions({ rate: 0, count: 5 }, {}).groups, [{ lane: 0, publishers: [0] }], 500).by(1),
+    null,
+  );
 });
