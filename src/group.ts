@@ -39,14 +39,27 @@ export interface Subscription {
  */
 export type Tracking = 'payload' | 'property' | 'none';
 
+/**
+ * One stage of a staged publish plan: over `durationMs` the per-client rate goes linearly from
+ * where the previous stage ended (0 before the first) to `rate`; a held stage repeats the rate.
+ */
+export interface Stage {
+  durationMs: number;
+  rate: number;
+}
+
 export interface PublishPlan {
   /** Topic template. */
   topic: string;
   qos: 0 | 1 | 2;
   retain: boolean;
+  /** Messages per second per client; a staged plan's highest stage rate. */
   rate: number;
   count: number | undefined;
+  /** A staged plan: the sum of its stages. */
   durationMs: number | undefined;
+  /** --stages: the rate follows these instead of staying at `rate`; null for a constant rate. */
+  stages: Stage[] | null;
   /** Payload size in bytes, when no template is given. */
   size: number;
   /** Payload template ({i}, {id}, {seq}, {ts}, {group}, {rand:N}); null: `size` bytes with the header. */

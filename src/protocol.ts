@@ -6,6 +6,7 @@
  * side that spawns them need not import an entry point.
  */
 import type { SerializedError } from './errors.js';
+import type { Stage } from './group.js';
 
 /** How one client's life goes. `ready` = connected and subscribed, waiting for the start barrier. */
 export type ClientState =
@@ -58,9 +59,12 @@ export interface SessionSettings {
   /** Publish QoS, size, plan. */
   qos: 0 | 1 | 2;
   size: number;
+  /** A staged plan's highest rate. */
   rate: number;
   count: number | undefined;
   durationMs: number | undefined;
+  /** --stages: the rate over time (group.ts PublishPlan); null for a constant rate. */
+  stages: Stage[] | null;
   retain: boolean;
   payloadTemplate: string | null;
   userProperties: Record<string, string> | null;

@@ -138,7 +138,7 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
   const summary = events.at(-1)!;
   assert.equal(summary.type, 'summary');
   const rows = readFileSync(csv, 'utf8').trim().split('\n');
-  // The original columns first, unchanged; the schedule's, the connect rate and each step's percentiles after them.
+  // The original columns first, unchanged; the schedule's, the connect rate, each step's percentiles and the offered load after them.
   const steps = ['tcp_connect', 'tls_handshake', 'connack', 'suback', 'puback', 'pubcomp', 'reconnect'].flatMap((s) => [
     `${s}_p50_ms`,
     `${s}_p99_ms`,
@@ -151,6 +151,7 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
       'scheduled_latency_p50_ms,scheduled_latency_p99_ms,scheduled_latency_max_ms,send_lag_p50_ms,send_lag_p99_ms,send_lag_max_ms,late_sends',
       'connects_per_sec',
       ...steps,
+      'offered,offered_per_sec',
     ].join(','),
   );
   assert.equal(rows.length - 1, stats.length, 'one row per stats line');

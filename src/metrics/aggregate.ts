@@ -14,6 +14,7 @@ import { zeroCounters } from './counters.js';
 import { addCounts, newHistogram, type Histogram } from './histogram.js';
 import { IntervalLatency } from './recorder.js';
 import { PromBuckets } from './prom-buckets.js';
+import type { LaneOffers } from './offered.js';
 import { at, known } from '../mqtt/checked.js';
 
 const ONLINE: ReadonlySet<ClientState> = new Set(['connected', 'ready', 'published']);
@@ -38,7 +39,7 @@ export class Aggregate {
   private readonly intervalScheduled = new IntervalLatency();
   private readonly intervalSendLag = new IntervalLatency();
   private intervalLoopDelay: { p99: number; max: number } | null = null;
-  private intervalStart: { t: number; published: number; received: number; connects: number };
+  private intervalStart: { t: number; published: number; received: number; connects: number; offered: number };
   /** Each step of the clients' lives (metrics/steps.ts STEPS order), merged exactly like latency. */
   readonly steps: Histogram[] = newStepHistograms();
   private readonly stepInterval = STEPS.map(() => new IntervalLatency());
@@ -46,6 +47,8 @@ export class Aggregate {
   readonly promSteps = STEPS.map(() => new PromBuckets());
   /** Successful connects (first ones and reconnects), for the per-interval connect rate. */
   private connectsTotal = 0;
+  /** What the plan has this process's publishers send (set by the coordinator); null: nothing to offer. */
+  offered: LaneOffers | null = null;
   /** Told of every batch's counts as they arrive (--out hdr=). */
   onCounts: ((histogram: { kind: 'latency' | 'step'; index: number }, pairs: readonly number[]) => void) | null = null;
   firstPublishAt = 0;
@@ -76,7 +79,7 @@ export class Aggregate {
     }
     this.stateCounts.set('connecting', clients.length);
     this.latency = Array.from({ length: latencyGroups }, () => newHistogram());
-    this.intervalStart = { t: startedAt, published: 0, received: 0, connects: 0 };
+    this.intervalStart = { t: startedAt, published: 0, received: 0, connects: 0, offered: 0 };
   }
 
   onStatus(event: StatusEvent): void {
@@ -192,6 +195,7 @@ export class Aggregate {
       const [p50, p99, max] = i.percentiles([50, 99, 100]).map(ms) as [number, number, number];
       return { p50, p99, max };
     };
+    const offered = this.offered === null ? 0 : this.offered.by(now);
     const line: StatsLine = {
       type: 'stats',
       t,
@@ -199,8 +203,10 @@ export class Aggregate {
       reconnecting: this.reconnecting,
       gaveUp: this.inState('gave-up'),
       failed: this.inState('failed'),
+      offered: offered === null ? null : Math.round(offered),
       published: this.totals.published,
       received: this.totals.received,
+      offeredPerSec: offered === null ? null : Math.round((offered - last.offered) / seconds),
       publishedPerSec: Math.round((this.totals.published - last.published) / seconds),
       receivedPerSec: Math.round((this.totals.received - last.received) / seconds),
       connectsPerSec: Math.round((this.connectsTotal - last.connects) / seconds),
@@ -224,6 +230,7 @@ export class Aggregate {
       published: this.totals.published,
       received: this.totals.received,
       connects: this.connectsTotal,
+      offered: offered ?? 0,
     };
     return line;
   }

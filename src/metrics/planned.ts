@@ -1,5 +1,6 @@
 import type { GroupProfile, PublishPlan } from '../group.js';
 import { InternalError } from '../mqtt/checked.js';
+import { RateSchedule } from './schedule.js';
 
 /**
  * What the plan says a publisher sends: `planned` is what a run that goes to plan publishes
@@ -8,6 +9,12 @@ import { InternalError } from '../mqtt/checked.js';
  */
 export function publishPlan(plan: PublishPlan | null): { planned: number; bound: number } {
   if (plan === null) return { planned: 0, bound: 0 };
+  // Staged: the rate's integral over the stages (a client sends ceil of it, less its phase).
+  // (A shard result written before stages existed has none: read as a constant rate.)
+  if (Array.isArray(plan.stages)) {
+    const total = new RateSchedule(plan.stages).total;
+    return { planned: Math.round(total), bound: Math.ceil(total) + 1 };
+  }
   let planned = plan.count ?? Infinity;
   let bound = plan.count ?? Infinity;
   // Paced: message n is due n/rate seconds after the start and only sent before the end.

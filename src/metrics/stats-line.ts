@@ -13,9 +13,16 @@ export interface StatsLine {
   reconnecting: number;
   gaveUp: number;
   failed: number;
+  /**
+   * Messages the plan has had due so far, all this process's publishers together: what a run on
+   * plan would have published. From the plan alone (--rate or --stages), not from what was sent;
+   * null when a publisher is unpaced (--rate 0), which no plan rates.
+   */
+  offered: number | null;
   published: number;
   received: number;
-  /** Rates over the interval since the previous stats line. */
+  /** Rates over the interval since the previous stats line; offeredPerSec from the plan, as `offered`. */
+  offeredPerSec: number | null;
   publishedPerSec: number;
   receivedPerSec: number;
   /** Successful connects (first ones and reconnects) per second over the interval. */

@@ -76,6 +76,7 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
  */
 function phaseOf(group: GroupProfile, n: number): number {
   const publish = group.publish;
+  // A staged plan's publisher reads this back as n/N of a message at its peak rate (session/publisher.ts).
   if (publish === null || publish.rate <= 0 || publish.phase === 'together') return 0;
   return (n / group.count) * (1000 / publish.rate);
 }
@@ -113,6 +114,7 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile): Session
     rate: publish?.rate ?? 0,
     count: publish?.count,
     durationMs: publish?.durationMs,
+    stages: publish?.stages ?? null,
     retain: publish?.retain ?? false,
     payloadTemplate: publish?.payload ?? null,
     userProperties: publish?.userProperties ?? null,

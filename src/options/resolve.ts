@@ -29,6 +29,8 @@ import { resolveScenarioGroups, scenarioClientCount } from './scenario/groups.js
 import { loadScenario } from './scenario/load.js';
 import { scenarioThresholds } from './scenario/thresholds.js';
 import { at } from '../mqtt/checked.js';
+import { RateSchedule } from '../metrics/schedule.js';
+import { peakRate } from './stages.js';
 
 /**
  * Parse and validate every option at once, before anything starts. Throws UsageError naming the
@@ -109,12 +111,27 @@ function parseEach(input: RunOptions): ParsedOptions {
 /** The options of a plain run (or a scenario's run-wide ones): those that stand alone, then those that depend on others. */
 function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions {
   const parsed = parseEach(input);
-  const { clients, rate, count, workMs } = parsed;
+  const { clients, rate, count, workMs, stages } = parsed;
   // An empty list is the embedded broker; an empty URL in it is refused, not dropped.
   const brokers = (input.brokers === undefined ? [] : Array.isArray(input.brokers) ? input.brokers : [input.brokers])
     .map(String)
     .map((url) => checkBrokerUrl(url));
-  let durationMs = input.duration === undefined ? undefined : parsePublishDuration('--duration', input.duration);
+  if (stages !== null) {
+    for (const key of ['rate', 'duration', 'count'] as const) {
+      if (input[key] !== undefined)
+        throw new UsageError(
+          labelOf(key),
+          `${labelOf(key)} does not go with --stages: the stages say the rate and, by their sum, how long publishing lasts`,
+        );
+    }
+  }
+  // Staged: publishing lasts the stages' sum, which groups that give only a rate inherit too.
+  let durationMs =
+    stages !== null
+      ? new RateSchedule(stages).durationMs
+      : input.duration === undefined
+        ? undefined
+        : parsePublishDuration('--duration', input.duration);
   if (count === undefined && durationMs === undefined) durationMs = parseDuration('--duration', DEFAULTS.duration);
   if (rate === 0 && count === undefined) {
     throw new UsageError('--rate', '--rate 0 (unpaced) needs --count, so the run has a bound');
@@ -125,7 +142,7 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
       `--warmup must be shorter than the publishing time (--duration ${durationMs} ms, --warmup ${parsed.warmupMs} ms): nothing would be measured`,
     );
   }
-  const plan = planProblem({ rate, count, durationMs });
+  const plan = stages === null ? planProblem({ rate, count, durationMs }) : null;
   if (plan !== null) throw new UsageError('--rate', `--rate ${plan}`);
   const { mode, threads } = parseThreads(input.threads ?? DEFAULTS.threads);
   const runId = input.runId ?? env.MQTT_FLEET_RUN_ID ?? newRunId();
@@ -239,9 +256,10 @@ function groupFromFlags(o: ResolvedOptions): GroupProfile {
       topic: o.topic,
       qos: o.qos,
       retain: o.retain,
-      rate: o.rate,
+      rate: o.stages === null ? o.rate : peakRate(o.stages),
       count: o.count,
       durationMs: o.durationMs,
+      stages: o.stages,
       size: o.size,
       payload: null,
       userProperties: null,

@@ -33,6 +33,7 @@ import {
   PHASES,
 } from './parse.js';
 import { templateProblem } from '../mqtt/templates.js';
+import { parseStages } from './stages.js';
 import { refuse } from '../errors.js';
 
 const DEFAULT_DURATION = '10s';
@@ -107,6 +108,15 @@ export const OPTIONS = {
     default: DEFAULT_DURATION,
     shownDefault: false,
     scenario: true,
+  },
+  /** The per-client rate over time (`30s:100,1m:hold,30s:0`): each stage ramps linearly to its rate; instead of --rate and --duration. */
+  stages: {
+    kind: 'string',
+    description:
+      'Per-client rate over time instead of --rate/--duration/--count: DURATION:RATE stages (30s:100,1m:hold,30s:0), each ramping linearly from the previous rate (0 at first) to its own; hold keeps the rate; publishing lasts their sum',
+    scenario: true,
+    parse: (label, value) => parseStages(label, value),
+    absent: null,
   },
   /** Where each paced client's schedule sits in the period: offset by i/N of it (`spread`), or all at once (`together`). */
   phase: {

@@ -35,6 +35,8 @@ const CSV_COLUMNS = [
   'late_sends',
   'connects_per_sec',
   ...STEPS.flatMap((step) => [`${snake(step)}_p50_ms`, `${snake(step)}_p99_ms`, `${snake(step)}_max_ms`]),
+  'offered',
+  'offered_per_sec',
 ];
 
 function csvRow(s: StatsLine): string {
@@ -65,6 +67,8 @@ function csvRow(s: StatsLine): string {
       const d = s.stepsMs[`${step}Ms`];
       return [d?.p50 ?? '', d?.p99 ?? '', d?.max ?? ''];
     }),
+    s.offered ?? '',
+    s.offeredPerSec ?? '',
   ];
   return `${cells.join(',')}\n`;
 }

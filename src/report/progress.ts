@@ -30,6 +30,8 @@ export class Progress {
     if (event.type !== 'stats') return;
     const c = this.c;
     const latency = event.latencyMs ? ` · p99 ${fmtMs(event.latencyMs.p99)}` : '';
+    // What the plan offers beside what went out: a shortfall shows as the two parting.
+    const offered = event.offeredPerSec === null ? '' : `offered ${fmtInt(event.offeredPerSec)}/s · `;
     const trouble = [
       event.reconnecting > 0 ? c.yellow(`${fmtInt(event.reconnecting)} reconnecting`) : '',
       event.gaveUp > 0 ? c.red(`${fmtInt(event.gaveUp)} gave up`) : '',
@@ -39,7 +41,7 @@ export class Progress {
       .join(' · ');
     this.draw(
       `${fmtMs(event.t)} · ${fmtInt(event.connected)}/${fmtInt(this.clients)} connected${trouble ? ` · ${trouble}` : ''} · ` +
-        `out ${fmtInt(event.publishedPerSec)}/s · in ${fmtInt(event.receivedPerSec)}/s${latency}${this.eta(event.t, event.published)}`,
+        `${offered}out ${fmtInt(event.publishedPerSec)}/s · in ${fmtInt(event.receivedPerSec)}/s${latency}${this.eta(event.t, event.published)}`,
     );
     this.previousT = event.t;
   }

@@ -86,6 +86,7 @@ export function runReportHtml(record: RunRecord, source: string): string {
     }
   }
   lineChart(document.getElementById('throughput'), 'throughput', data.stats, [
+    { name: 'offered/s', value: function (p) { return p.offeredPerSec === undefined ? null : p.offeredPerSec; } },
     { name: 'published/s', value: function (p) { return p.publishedPerSec; } },
     { name: 'received/s', value: function (p) { return p.receivedPerSec; } },
   ], 'msg/s');

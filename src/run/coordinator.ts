@@ -5,6 +5,7 @@ import type { Hosts, LaneHandle } from '../hosts/index.js';
 import type { Topology } from '../metrics/topology.js';
 import type { Logger } from '../report/log.js';
 import { Aggregate } from '../metrics/aggregate.js';
+import { LaneOffers } from '../metrics/offered.js';
 import type { ResolvedOptions } from '../options/index.js';
 import {
   assertNever,
@@ -104,6 +105,14 @@ export class Coordinator {
     this.statsTimer = setInterval(
       () => this.emit(this.aggregate.stats(now(), this.elapsed())),
       this.options.statsIntervalMs,
+    );
+    this.aggregate.offered = new LaneOffers(
+      this.options.groups,
+      lanes.map((start) => ({
+        lane: start.lane,
+        publishers: start.sessions.filter((s) => s.pubTopic !== null).map((s) => s.index),
+      })),
+      2 * Math.max(0, ...lanes.map((start) => start.batchIntervalMs)),
     );
     for (const start of lanes) if (start.settings.workload !== null) start.watch = newWatchBuffer();
     this.handles = lanes.map((start) => this.host.launch(start));
@@ -214,6 +223,7 @@ export class Coordinator {
         break;
       case 'batch':
         this.aggregate.onBatch(message);
+        this.aggregate.offered?.onBatch(lane, now());
         this.laneReceived.set(lane, (this.laneReceived.get(lane) ?? 0) + message.counters.receivedUnique);
         for (const m of message.messages) this.emit({ type: 'message', t: this.elapsed(), ...m });
         if (message.messagesDropped > 0)
@@ -319,6 +329,7 @@ export class Coordinator {
       // With --start-at every shard publishes on one schedule from that time, a late one too
       // (its publishers catch up at once, as after a reconnect): duration counts from --start-at.
       this.goAt = this.options.startAt ?? now();
+      if (this.aggregate.offered) this.aggregate.offered.goAt = this.goAt;
       this.phase = 'publishing';
       this.cpuAtGo = { cpu: process.cpuUsage(), at: now() };
       this.log.debug({ connectMs: this.connectMs }, `start barrier open after ${this.connectMs} ms`);

@@ -1,3 +1,4 @@
+import { RateSchedule } from '../metrics/schedule.js';
 import { Timeline } from '../metrics/timeline.js';
 import type { PublisherFinal, SessionSettings } from '../protocol.js';
 import { now } from './clock.js';
@@ -20,7 +21,8 @@ const BURST = 256;
 /**
  * One client's publish plan: `count` messages or `duration`, at `rate` per second on a fixed
  * schedule from the start time (0 = as fast as flow control allows: at QoS 1/2 the in-flight
- * window, at QoS 0 the socket's backpressure), pausing while the client is offline and
+ * window, at QoS 0 the socket's backpressure), or following `stages` (message n is due when
+ * the rate's integral from the start reaches n), pausing while the client is offline and
  * catching up after.
  */
 export class Publisher {
@@ -41,6 +43,14 @@ export class Publisher {
   private immediate: NodeJS.Immediate | null = null;
   private endTimer: NodeJS.Timeout | null = null;
   private readonly intervalMs: number;
+  /** --stages: the rate over time; null for a constant rate. */
+  private readonly schedule: RateSchedule | null;
+  /**
+   * A staged client's phase, in messages: its message n is due when the integral reaches n plus
+   * this. Spread in messages rather than time, clients stay spread at every rate of a ramp, and
+   * all finish with the plan.
+   */
+  private readonly phaseMessages: number;
   /** --max-inflight, or less when an MQTT 5 broker's Receive Maximum says so. */
   private window: number;
 
@@ -55,6 +65,9 @@ export class Publisher {
     private readonly phaseMs = 0,
   ) {
     this.intervalMs = settings.rate > 0 ? 1000 / settings.rate : 0;
+    this.schedule = settings.stages === null ? null : new RateSchedule(settings.stages);
+    // The plan spreads a staged group by n/N of a period at its peak rate: n/N of a message.
+    this.phaseMessages = this.schedule === null ? 0 : (phaseMs * settings.rate) / 1000;
     this.window = settings.maxInflight;
   }
 
@@ -68,7 +81,7 @@ export class Publisher {
     this.started = true;
     this.paused = !online;
     // Spread: the whole plan shifts by the client's phase, so each publishes for the full duration.
-    this.startAt = at + this.phaseMs;
+    this.startAt = this.schedule === null ? at + this.phaseMs : at;
     if (this.settings.durationMs !== undefined) {
       this.endAt = this.startAt + this.settings.durationMs;
       this.endTimer = setTimeout(() => this.finish(), Math.max(0, this.endAt - now()));
@@ -118,8 +131,10 @@ export class Publisher {
         if (this.outlet.congested()) return this.waitForDrain();
         let due = 0;
         if (this.intervalMs > 0) {
-          due = this.startAt + this.seq * this.intervalMs;
-          if (due > t) return this.schedule(due - t);
+          due = this.dueAt(this.seq);
+          // Past the plan: nothing more is due; the end timer finishes.
+          if (due >= this.endAt) return;
+          if (due > t) return this.wakeAt(due - t);
         }
         if (burst >= BURST) return this.yieldTurn();
         this.publishOne(t, due);
@@ -141,7 +156,7 @@ export class Publisher {
       const lagMs = t - due;
       this.stats.sendLag.record(lagMs * 1000);
       // More than a period behind: the next message was due before this one went out.
-      if (lagMs > this.intervalMs) this.stats.counters.lateSends++;
+      if (t > this.dueAt(seq + 1)) this.stats.counters.lateSends++;
     }
     if (this.settings.qos === 0) {
       // QoS 0 has no acknowledgement; socket backpressure (congested/onDrain) is its flow control.
@@ -190,7 +205,13 @@ export class Publisher {
     });
   }
 
-  private schedule(delayMs: number): void {
+  /** When message `seq` is due (epoch ms): on the fixed period, or where the stages' integral reaches it. */
+  private dueAt(seq: number): number {
+    if (this.schedule === null) return this.startAt + seq * this.intervalMs;
+    return this.startAt + this.schedule.timeOf(seq + this.phaseMessages);
+  }
+
+  private wakeAt(delayMs: number): void {
     this.clearTimer();
     this.timer = setTimeout(() => {
       this.timer = null;

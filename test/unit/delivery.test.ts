@@ -253,7 +253,7 @@ const group = (first: number, count: number, publish: Partial<GroupProfile['publ
   ({
     first,
     count,
-    publish: publish && { rate: 10, count: undefined, durationMs: undefined, ...publish },
+    publish: publish && { rate: 10, count: undefined, durationMs: undefined, stages: null, ...publish },
   }) as unknown as GroupProfile;
 
 test("a receiver's publishers by the plan, in compact form: one range per group; numbers bounded by each plan", () => {

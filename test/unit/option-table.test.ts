@@ -74,9 +74,10 @@ test("a scenario's defaults take exactly the run options they took before the ta
     'workload',
     'hookTimeout',
     'maxPacketSize',
-    // Added since: the schedule's phase, and the warm-up.
+    // Added since: the schedule's phase, the warm-up, and the rate's stages.
     'phase',
     'warmup',
+    'stages',
     // Thresholds judged during the run, for the file's thresholds and --threshold alike.
     'abortOnFail',
   ];

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { refuse, UsageError } from '../../errors.js';
-import type { BrokerRef, GroupProfile, PublishPlan, Subscription, TlsOptions, Will } from '../../group.js';
+import type { BrokerRef, GroupProfile, PublishPlan, Stage, Subscription, TlsOptions, Will } from '../../group.js';
+import { RateSchedule } from '../../metrics/schedule.js';
+import { parseStages, peakRate } from '../stages.js';
 import type { ResolvedOptions } from '../types.js';
 import { formatCount, MAX_CLIENTS } from '../bounds.js';
 import { groupPacketProblem, type PacketProblem } from '../packet-limits.js';
@@ -55,6 +57,7 @@ const PUBLISH_KEYS = new Set([
   'payload',
   'properties',
   'phase',
+  'stages',
 ]);
 const WILL_KEYS = new Set(['topic', 'payload', 'qos', 'retain']);
 const BROKER_KEYS = new Set(['url', 'ca', 'cert', 'key', 'insecure', 'cluster']);
@@ -309,7 +312,22 @@ function publishPlan(
     scenario.fail(path, 'must be { topic, rate, count or duration, size or payload, qos, retain }');
   const p = value;
   checkKeys(scenario, p, PUBLISH_KEYS, path);
-  const rate = p.rate === undefined ? base.rate : at(scenario, [...path, 'rate'], (label) => parseRate(label, p.rate));
+  const constantRate =
+    p.rate === undefined ? base.rate : at(scenario, [...path, 'rate'], (label) => parseRate(label, p.rate));
+  if (p.stages !== undefined) {
+    for (const key of ['rate', 'count', 'duration'] as const) {
+      if (p[key] !== undefined)
+        scenario.fail(
+          [...path, key],
+          'does not go with stages: the stages say the rate and, by their sum, how long publishing lasts',
+        );
+    }
+    const stages = at(scenario, [...path, 'stages'], (label) => parseStages(label, p.stages));
+    return finish(undefined, new RateSchedule(stages).durationMs, stages);
+  }
+  // A group that says nothing of its rate or length follows the run's --stages, if given.
+  if (p.rate === undefined && p.count === undefined && p.duration === undefined && base.stages !== null)
+    return finish(undefined, base.durationMs, base.stages);
   const count =
     p.count === undefined ? undefined : at(scenario, [...path, 'count'], (label) => parseMessageCount(label, p.count));
   // Text, as on the command line: `duration: 10` needs its unit.
@@ -323,10 +341,16 @@ function publishPlan(
   }
   return finish(count, durationMs);
 
-  function finish(count: number | undefined, durationMs: number | undefined): PublishPlan {
+  function finish(
+    count: number | undefined,
+    durationMs: number | undefined,
+    stages: Stage[] | null = null,
+  ): PublishPlan {
+    const rate = stages === null ? constantRate : peakRate(stages);
     if (rate === 0 && count === undefined)
       scenario.fail([...path, 'rate'], '0 (unpaced) needs a count, so the run has a bound');
-    const plan = planProblem({ rate, count, durationMs });
+    // Stages were checked whole by their parser.
+    const plan = stages === null ? planProblem({ rate, count, durationMs }) : null;
     if (plan !== null) scenario.fail([...path, p.rate === undefined ? 'duration' : 'rate'], plan);
     const payload = p.payload === undefined ? null : textAt(scenario, [...path, 'payload'], p.payload);
     if (payload !== null)
@@ -355,6 +379,7 @@ function publishPlan(
       rate,
       count,
       durationMs,
+      stages,
       size,
       payload,
       userProperties,

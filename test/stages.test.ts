@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { run, type StatsLine } from '../src/index.js';
+import { RateSchedule } from '../src/metrics/schedule.js';
+import { parseStages } from '../src/options/stages.js';
+import { FaultProxy } from './helpers/fault-proxy.js';
+import { renderedDom } from './helpers/chromium.js';
+import { spawnCli } from './helpers/cli.js';
+import { Mosquitto } from './helpers/mosquitto.js';
+import { tempDir, tempFile } from './helpers/temp.js';
+import { withTimeout } from './helpers/wait.js';
+
+/** What every client of a plan sends: ceil of the integral (a whole number here, whatever the phase). */
+const perClient = (stages: string): number => {
+  const total = new RateSchedule(parseStages('--stages', stages)).total;
+  assert.equal(total, Math.round(total), 'the plan integrates to whole messages');
+  return total;
+};
+
+test('a stage plan is offered within 5% of the plan in every interval, as the stats lines measure it', async (t) => {
+  const mosquitto = await Mosquitto.start('', { verbose: false });
+  t.after(() => mosquitto.stop());
+  // Up, a plateau, up again, a hold, down to 0: 5 clients, at most 1,000 msg/s together.
+  const stages = '4s:100,4s:hold,4s:200,2s:hold,4s:0';
+  const clients = 5;
+  const lines: StatsLine[] = [];
+  const ndjson = join(tempDir(t, 'stages'), 'run.ndjson');
+  const summary = await run({
+    out: `ndjson=${ndjson}`,
+    brokers: [`mqtt://127.0.0.1:${mosquitto.port}`],
+    clients,
+    stages,
+    qos: 0,
+    threads: 0,
+    statsInterval: '2s',
+    runId: 'stagesoffered',
+    onEvent: (event) => {
+      if (event.type === 'stats') lines.push(event);
+    },
+  });
+  const plan = clients * perClient(stages);
+  assert.equal(summary.published, plan);
+  assert.equal(lines.at(-1)!.offered, plan, 'the last line offers the whole plan');
+  const peak = 200 * clients;
+  const deviations: string[] = [];
+  let checked = 0;
+  for (let n = 1; n < lines.length; n++) {
+    const [before, line] = [lines[n - 1]!, lines[n]!];
+    const seconds = (line.t - before.t) / 1000;
+    const offered = (line.offered! - before.offered!) / seconds;
+    const published = (line.published - before.published) / seconds;
+    if (offered === 0) continue;
+    const deviation = (published - offered) / offered;
+    deviations.push(
+      `${(line.t / 1000).toFixed(1)}s ${Math.round(offered)}/${Math.round(published)} ${(100 * deviation).toFixed(1)}%`,
+    );
+    assert.ok(
+      Math.abs(line.offeredPerSec! - offered) <= 0.02 * offered + 1,
+      'offeredPerSec is the offered over the interval',
+    );
+    // Intervals where the plan offers under a tenth of its peak (the first moments of the ramp,
+    // its last ones) hold a few dozen messages: a millisecond of timer jitter is a percent there.
+    if (offered < peak / 10) continue;
+    checked++;
+    assert.ok(
+      Math.abs(deviation) <= 0.05,
+      `published ${Math.round(published)}/s against ${Math.round(offered)}/s offered at ${line.t} ms`,
+    );
+  }
+  t.diagnostic(`offered/published per interval: ${deviations.join(' · ')}`);
+  assert.ok(checked >= 6, `${checked} intervals compared`);
+
+  // The run report draws the offered rate of every stats line beside what was published.
+  const report = join(tempDir(t, 'stages'), 'report.html');
+  const rendered = spawnCli(t, ['report', ndjson, '-o', report]);
+  assert.equal((await withTimeout(rendered.exit, 15_000, 'the report')).code, 0, rendered.stderr());
+  const dom = await renderedDom(report);
+  const points = [
+    ...dom.matchAll(
+      /<circle [^>]*data-chart="throughput"[^>]*data-series="offered\/s"[^>]*data-t="(\d+)"[^>]*data-value="([\d.]+)"/g,
+    ),
+  ].map((m) => [Number(m[1]), Number(m[2])]);
+  assert.deepEqual(
+    points,
+    lines.map((line) => [line.t, line.offeredPerSec]),
+    'a point per stats line',
+  );
+});
+
+for (const threads of ['0', '2']) {
+  test(`--threads ${threads}: accounting is exact through a ramp up and down at QoS 1 (nothing lost, nothing outside the plan)`, async (t) => {
+    const mosquitto = await Mosquitto.start('', { verbose: false });
+    t.after(() => mosquitto.stop());
+    const stages = '2s:60,1s:hold,0s:20,2s:hold,2s:0';
+    const clients = 4;
+    const summary = await run({
+      brokers: [`mqtt://127.0.0.1:${mosquitto.port}`],
+      clients,
+      stages,
+      qos: 1,
+      threads,
+      subTopic: 'fleet/+',
+      runId: `stagesacct${threads}`,
+    });
+    const each = perClient(stages);
+    assert.deepEqual(
+      {
+        planned: summary.planned,
+        published: summary.published,
+        acked: summary.acked,
+        expected: summary.expected,
+        received: summary.received,
+        lost: summary.lost,
+        inFlight: summary.inFlight,
+        foreign: summary.foreign,
+        duplicates: summary.duplicates,
+        exitCode: summary.exitCode,
+      },
+      {
+        planned: clients * each,
+        published: clients * each,
+        acked: clients * each,
+        expected: clients * clients * each,
+        received: clients * clients * each,
+        lost: 0,
+        inFlight: 0,
+        foreign: 0,
+        duplicates: 0,
+        exitCode: 0,
+      },
+    );
+  });
+}
+
+test('a staged publisher cut off mid-ramp pauses and catches up: its plan is sent whole, nothing lost', async (t) => {
+  const mosquitto = await Mosquitto.start('', { verbose: false });
+  t.after(() => mosquitto.stop());
+  const runId = 'stagescut';
+  let cut = false;
+  // Cut client 1's connection after its 40th delivery (mid-ramp): it is offline for a while and catches up after.
+  const proxy = await new FaultProxy(mosquitto.port, runId, (clientId, _d, nth) => {
+    if (clientId !== `mqtt-fleet-${runId}-1` || cut || nth !== 40) return 'forward';
+    cut = true;
+    return 'deliver-and-cut';
+  }).listen();
+  t.after(() => proxy.close());
+  const stages = '3s:40,1s:hold,2s:0';
+  const summary = await run({
+    brokers: [proxy.url],
+    clients: 3,
+    stages,
+    qos: 1,
+    threads: 0,
+    runId,
+    reconnectDelay: '200ms',
+  });
+  let distinct = 0;
+  for (let i = 0; i < 3; i++) distinct += proxy.counts(`mqtt-fleet-${runId}-${i}`).distinct;
+  t.diagnostic(
+    `proxy: ${distinct} distinct deliveries; summary: published ${summary.published}, reconnects ${summary.reconnects}, lost ${summary.lost}, unsubscribed ${summary.unsubscribed}, inFlight ${summary.inFlight}, exit ${summary.exitCode}`,
+  );
+  assert.equal(proxy.cuts, 1);
+  assert.equal(summary.reconnects, 1);
+  assert.equal(summary.published, 3 * perClient(stages), 'the cut publisher caught up on its plan');
+  assert.equal(summary.expected, summary.published, 'each client hears its own topic');
+  assert.deepEqual([summary.lost, summary.foreign], [0, 0]);
+  assert.equal(
+    summary.inFlight + summary.unsubscribed,
+    summary.expected - distinct,
+    'missing: exactly what the proxy did not let through, all of it around the cut',
+  );
+  assert.equal(summary.exitCode, 0);
+});
+
+test('a scenario group follows its own stages beside a constant group; accounting stays exact', async (t) => {
+  const mosquitto = await Mosquitto.start('', { verbose: false });
+  t.after(() => mosquitto.stop());
+  const scenario = tempFile(
+    t,
+    'fleet.yaml',
+    [
+      'groups:',
+      '  - name: ramp',
+      '    count: 3',
+      "    publish: { topic: 'ramp/{n}', stages: ['2s:50', { duration: 1s, target: hold }, '1s:0'] }",
+      "    subscribe: ['steady/+']",
+      '  - name: steady',
+      '    count: 2',
+      "    publish: { topic: 'steady/{n}', rate: 20, duration: 2s }",
+      "    subscribe: ['ramp/+']",
+      '',
+    ].join('\n'),
+    'scenario',
+  );
+  const summary = await run({
+    scenario,
+    brokers: [`mqtt://127.0.0.1:${mosquitto.port}`],
+    qos: 1,
+    threads: '2',
+    runId: 'stagesscenario',
+  });
+  const ramp = 3 * perClient('2s:50,1s:hold,1s:0');
+  const steady = 2 * 40;
+  assert.equal(summary.published, ramp + steady);
+  assert.equal(summary.expected, 2 * ramp + 3 * steady);
+  assert.deepEqual([summary.received, summary.lost, summary.foreign], [summary.expected, 0, 0]);
+});
