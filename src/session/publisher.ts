@@ -88,6 +88,16 @@ export class Publisher {
     this.pump();
   }
 
+  /**
+   * Back after an absence the plan made (--client-stages): carry on from `t` with the next
+   * number, skipping what the schedule had while away rather than catching up in a burst.
+   */
+  rejoin(t: number): void {
+    if (!this.started || this.finished) return;
+    if (this.intervalMs > 0) this.startAt = Math.max(this.startAt, t - this.seq * this.intervalMs);
+    this.resume();
+  }
+
   /** Stop for good (run end, interrupt, or the client gave up). */
   stop(): void {
     this.finish();
