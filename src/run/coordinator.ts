@@ -378,6 +378,8 @@ export class Coordinator {
       }
       for (const p of publishers) target += agg.publishedBy.get(p) ?? 0;
     }
+    // Wills fired by planned abrupt closes are on their way too (bounded, like the rest, by --drain-timeout).
+    for (const wills of agg.wills.values()) if (wills.received < wills.expected) return false;
     return agg.totals.receivedUnique - deadReceived >= target;
   }
 
