@@ -77,6 +77,10 @@ test("a scenario's defaults take exactly the run options they took before the ta
     // Added since: the schedule's phase, and the warm-up.
     'phase',
     'warmup',
+    // And how clients come and go.
+    'clientStages',
+    'clientLeave',
+    'churn',
   ];
   const notADefault = /is not a run option that a scenario can default/;
   for (const [key] of runEntries) {
