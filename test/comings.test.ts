@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { RunEvent, Summary } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { runForTest } from './helpers/run.js';
-import { tempFile } from './helpers/temp.js';
+import { tempDir, tempFile } from './helpers/temp.js';
+import { renderedDom } from './helpers/chromium.js';
 import { withTimeout } from './helpers/wait.js';
 
 type Stats = Extract<RunEvent, { type: 'stats' }>;
@@ -185,4 +188,42 @@ test('bad input: exit 2 naming the option', async (t) => {
     assert.match(cli.stderr(), message);
     assert.doesNotMatch(cli.stderr(), /\n\s+at /, 'no stack');
   }
+});
+
+test('the report charts the planned connected count beside the one reached, from the stats lines', async (t) => {
+  const broker = await aedesForTest(t);
+  const dir = tempDir(t, 'comings');
+  const ndjson = join(dir, 'run.ndjson');
+  await runForTest(t, {
+    brokers: [broker.url],
+    clients: 6,
+    clientStages: '1s:6,500ms:hold,1s:0',
+    rate: 5,
+    threads: 0,
+    statsInterval: '200ms',
+    out: [`ndjson=${ndjson}`],
+  });
+  const stats = readFileSync(ndjson, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"type":"stats"'))
+    .map((l) => JSON.parse(l) as Stats);
+  const report = join(dir, 'report.html');
+  const rendered = spawnCli(t, ['report', ndjson, '-o', report]);
+  assert.equal((await withTimeout(rendered.exit, 15_000, 'the report')).code, 0, rendered.stderr());
+  const dom = await renderedDom(report);
+  const points = (series: string): number[] =>
+    [
+      ...dom.matchAll(
+        new RegExp(`<circle [^>]*data-chart="connections"[^>]*data-series="${series}"[^>]*data-value="([\\d.]+)"`, 'g'),
+      ),
+    ].map((m) => Number(m[1]));
+  assert.deepEqual(
+    points('planned'),
+    stats.map((s) => s.plannedClients),
+  );
+  assert.deepEqual(
+    points('connected'),
+    stats.map((s) => s.connected),
+  );
+  assert.ok(Math.max(...points('planned')) === 6);
 });
