@@ -48,6 +48,9 @@ export interface SessionHost {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
+/** How often a planned clean leave checks whether its outstanding acknowledgements have come. */
+const ACK_POLL_MS = 5;
+
 const ACK_PACKETS = new Set(['puback', 'pubrec', 'pubrel', 'pubcomp', 'unsuback']);
 
 type Attempt =
@@ -106,6 +109,12 @@ export class Session {
   /** A planned close under way (a leave, a churn): settles once the client can connect again. */
   private planClose: Promise<void> = Promise.resolve();
   private planCloseAbrupt = false;
+  /**
+   * When the planned close began (epoch ms; 0: none under way). The subscription window ends
+   * there: a broker that acknowledged a message may deliver it after our DISCONNECT has gone, and
+   * drops it then, which is the plan's doing, not a loss.
+   */
+  private planCloseAt = 0;
   /**
    * The next CONNACK ends an absence the plan made: the publisher skips what its schedule had
    * before this time (epoch ms: the plan's join), and catches up what the connecting took. 0: none.
@@ -446,6 +455,7 @@ export class Session {
     this.publisher?.pause();
     this.hooks?.stopTicks();
     this.planCloseAbrupt = mode === 'abrupt';
+    this.planCloseAt = now();
     if (mode === 'abrupt') {
       client.stream?.destroy();
       this.planClose = this.closed;
@@ -453,13 +463,9 @@ export class Session {
     }
     this.planClose = (async () => {
       const outstanding = (): string[] => Object.keys(client.outgoing);
-      if (outstanding().length > 0) {
-        await Promise.race([
-          new Promise<void>((resolve) => client.once('outgoingEmpty', () => resolve())),
-          this.closed,
-          sleep(this.settings.drainTimeoutMs),
-        ]);
-      }
+      // Polled: MQTT.js says `outgoingEmpty` only once end() has begun, which would be too late here.
+      const until = now() + this.settings.drainTimeoutMs;
+      while (outstanding().length > 0 && this.online && now() < until) await sleep(ACK_POLL_MS);
       for (const id of outstanding()) client.removeOutgoingMessage(Number(id));
       // Its callback comes once MQTT.js has closed its stores, after which connect() starts afresh.
       if (this.online) await new Promise<void>((resolve) => client.end(false, () => resolve()));
@@ -502,7 +508,8 @@ export class Session {
       await this.closed;
       if (this.churnTimer !== null) clearTimeout(this.churnTimer);
       this.churnTimer = null;
-      this.receiver?.windows.closedAt(now());
+      this.receiver?.windows.closedAt(this.planCloseAt || now());
+      this.planCloseAt = 0;
       if (isEnding(this.state)) return;
       const takenOver = this.state === 'taken-over';
       this.publisher?.pause();
