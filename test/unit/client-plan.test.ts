@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import { churnSlice, nextChurn, planLengthMs, plannedAt, presence } from '../../src/metrics/client-plan.js';
 import { parseChurn, parseClientStages, stagesProblem } from '../../src/options/comings.js';
 import { UsageError } from '../../src/errors.js';
+import { resolveOptions } from '../../src/options/index.js';
+import { tempFile } from '../helpers/temp.js';
 
 test('parseClientStages: durations, counts, hold, the plan length', () => {
   const stages = parseClientStages('--client-stages', '30s:100,1m:hold,30s:1k,10s:0');
@@ -88,4 +90,46 @@ test('parseChurn and the churn schedule: a rotating slice, at least one client, 
     );
     assert.equal(taken.length, 3, `period ${k}`);
   }
+});
+
+test('scenario groups: clientStages, clientLeave and churn per group, checked against the group’s count', (t) => {
+  const scenario = (text: string): string => tempFile(t, 'comings.yaml', text, 'comings');
+  const options = resolveOptions(
+    {
+      scenario: scenario(
+        [
+          'defaults: { clientLeave: abrupt }',
+          'groups:',
+          "  - { name: a, count: 4, clientStages: ['1s:4', '1s:hold', '1s:0'], churn: { every: 2s, fraction: 0.5 } }",
+          '  - { name: b, count: 2, clientLeave: clean, clientStages: 2s:2 }',
+          '  - { name: c, count: 1 }',
+        ].join('\n'),
+      ),
+    },
+    {},
+  );
+  assert.deepEqual(
+    options.groups.map((g) => g.comings),
+    [
+      {
+        clientStages: [
+          { durationMs: 1000, clients: 4 },
+          { durationMs: 1000, clients: 4 },
+          { durationMs: 1000, clients: 0 },
+        ],
+        clientLeave: 'abrupt',
+        churn: { everyMs: 2000, fraction: 0.5, mode: 'clean' },
+      },
+      { clientStages: [{ durationMs: 2000, clients: 2 }], clientLeave: 'clean', churn: null },
+      { clientStages: null, clientLeave: 'abrupt', churn: null },
+    ],
+  );
+  assert.throws(
+    () => resolveOptions({ scenario: scenario('groups:\n  - { name: a, count: 2, clientStages: 1s:5 }\n') }, {}),
+    /groups\[0\]\.clientStages reaches 5 connected clients but there are only 2/,
+  );
+  assert.throws(
+    () => resolveOptions({ scenario: scenario('groups:\n  - { name: a, count: 2, churn: { every: 1s } }\n') }, {}),
+    /groups\[0\]\.churn needs every \(a duration\) and fraction/,
+  );
 });
