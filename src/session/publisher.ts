@@ -58,6 +58,11 @@ export class Publisher {
     this.window = settings.maxInflight;
   }
 
+  /** The plan is over (or stopped): nothing more to publish. */
+  get done(): boolean {
+    return this.finished;
+  }
+
   /** The broker's Receive Maximum (MQTT 5 CONNACK): never more unacknowledged than it accepts. */
   limitWindow(receiveMaximum: number | undefined): void {
     this.window = Math.min(this.settings.maxInflight, receiveMaximum ?? Infinity);

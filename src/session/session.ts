@@ -425,11 +425,13 @@ export class Session {
     if (churn === null || this.planStart === 0 || this.state !== 'up' || this.churnTimer !== null) return;
     const t = now() - this.planStart;
     const at = nextChurn(churn, this.settings.groupCount, this.spec.n, Math.max(t, this.lastChurnMs));
-    if (at === Infinity) return;
+    // Churn belongs to the publishing time: none while the run drains what is still on its way.
+    const { durationMs } = this.settings;
+    if (at === Infinity || (durationMs !== undefined && at >= durationMs) || this.publisher?.done === true) return;
     this.churnTimer = setTimeout(
       () => {
         this.churnTimer = null;
-        if (this.state !== 'up') return;
+        if (this.state !== 'up' || this.publisher?.done === true) return;
         this.lastChurnMs = at;
         this.transition('churning');
         this.closeForPlan(churn.mode);
