@@ -99,6 +99,8 @@ export interface GroupProfile {
   /** Worker threads for this group: its client count, K, or 0. */
   threads: number;
   workload: string | null;
+  /** --client-stages, --client-leave, --churn (scenario: clientStages, clientLeave, churn). */
+  comings: Comings;
 }
 
 /** How each mode, and a fleet of mixed ones, is named to people: tables, reports, pages. */
@@ -128,4 +130,29 @@ export function clusterOf(group: GroupProfile, n: number): string {
 
 export function fleetThreads(groups: readonly GroupProfile[]): number {
   return groups.reduce((n, g) => n + (g.mode === 'single-loop' ? 0 : g.threads), 0);
+}
+
+/** One stage of a --client-stages plan: over `durationMs`, the connected count goes (linearly) to `clients`. */
+export interface ClientStage {
+  durationMs: number;
+  clients: number;
+}
+
+/** How a client goes away: DISCONNECT first (no will), or its socket destroyed (the broker publishes its will). */
+export type LeaveMode = 'clean' | 'abrupt';
+
+/** Every `everyMs`, `fraction` of the group's clients (a rotating slice) disconnect and reconnect at once. */
+export interface Churn {
+  everyMs: number;
+  fraction: number;
+  mode: LeaveMode;
+}
+
+/** How a group's clients come and go (all null/clean: connected throughout, as usual). */
+export interface Comings {
+  /** --client-stages: null for none (every client connects at the start and stays). */
+  clientStages: ClientStage[] | null;
+  /** How a client leaves on the way down. */
+  clientLeave: LeaveMode;
+  churn: Churn | null;
 }

@@ -6,11 +6,26 @@
  * side that spawns them need not import an entry point.
  */
 import type { SerializedError } from './errors.js';
-import type { Stage } from './group.js';
+import type { Comings, Stage } from './group.js';
 
-/** How one client's life goes. `ready` = connected and subscribed, waiting for the start barrier. */
+/**
+ * How one client's life goes. `ready` = connected and subscribed, waiting for the start barrier.
+ * With --client-stages: `waiting` = not connected by the plan (yet, or again), `left` = went
+ * away by the plan; with --churn: `churned` = disconnected on schedule, reconnecting at once.
+ */
 export type ClientState =
-  'connecting' | 'connected' | 'ready' | 'disconnected' | 'reconnecting' | 'published' | 'gave-up' | 'failed' | 'done';
+  | 'connecting'
+  | 'connected'
+  | 'ready'
+  | 'disconnected'
+  | 'reconnecting'
+  | 'published'
+  | 'waiting'
+  | 'left'
+  | 'churned'
+  | 'gave-up'
+  | 'failed'
+  | 'done';
 
 /** States after which a client does nothing more. */
 export const FINAL_STATES: ReadonlySet<ClientState> = new Set(['gave-up', 'failed', 'done']);
@@ -97,6 +112,10 @@ export interface SessionSettings {
   hookTimeoutMs: number;
   /** --warmup: messages sent this long after the start barrier are counted apart, out of every figure. */
   warmupMs: number;
+  /** How the group's clients come and go (--client-stages, --client-leave, --churn). */
+  comings: Comings;
+  /** The group's size across the fleet: a churn slice is a fraction of it. */
+  groupCount: number;
 }
 
 /** What a lane is given when it starts: its sessions and the run's settings. */
@@ -125,6 +144,11 @@ export interface LaneStart {
    * lane's event loop (session/hook-watch.ts), since no timer of the lane's own can fire then.
    */
   watch?: SharedArrayBuffer;
+  /**
+   * Every will topic of the fleet, with its group: a message without this run's header on one of
+   * them is counted as a will received (for that group). Empty when no group has a will.
+   */
+  willTopics: [string, string][];
 }
 
 // ---- lane -> main ----------------------------------------------------------------------
@@ -141,6 +165,8 @@ export interface StatusEvent {
   published?: number;
   /** Final states: distinct messages this client received. */
   received?: number;
+  /** left, churned: the socket was closed without DISCONNECT (the broker publishes the will). */
+  abrupt?: boolean;
 }
 
 /** Counter deltas since the previous batch of the same lane. */
@@ -251,6 +277,8 @@ export type LaneMessage =
       loopDelay: { p99: number; max: number } | null;
       /** MQTT 5 reason codes seen since the previous batch, as `packet:code` and count. */
       reasonCodes: [string, number][];
+      /** Will messages received since the previous batch, per group whose will it was. */
+      wills: [string, number][];
     }
   | { type: 'final'; publishers: PublisherFinal[]; streams: StreamFinal[]; subscribers: SubscriberFinal[] }
   /** A workload's ctx.log line. */

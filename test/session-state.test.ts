@@ -27,10 +27,24 @@ const ALLOWED = new Set([
   'giving-up>failing',
   'giving-up>gave-up',
   'failing>failed',
+  // --client-stages: waiting to join (or rejoin), and a planned leave; --churn: a planned reconnect.
+  'starting>waiting',
+  'waiting>connecting',
+  'waiting>stopping',
+  'waiting>failing',
+  'connecting>waiting',
+  'up>leaving',
+  'up>churning',
+  'leaving>waiting',
+  'leaving>stopping',
+  'leaving>failing',
+  'churning>connecting',
+  'churning>stopping',
+  'churning>failing',
 ]);
 
 test('the session transition table allows exactly the moves of a session life, and refuses every other', () => {
-  assert.equal(STATES.length, 11);
+  assert.equal(STATES.length, 14);
   const allowed: string[] = [];
   const refused: string[] = [];
   for (const from of STATES) {
@@ -61,7 +75,16 @@ test('the ends have no way out; each closing state ends as one final status; onl
     assert.deepEqual(TRANSITIONS[closing].filter(hasEnded), [end], `${closing} ends only as ${end}`);
   }
   const live = STATES.filter((s) => !isEnding(s));
-  assert.deepEqual(live.sort(), ['connecting', 'created', 'starting', 'taken-over', 'up']);
+  assert.deepEqual(live.sort(), [
+    'churning',
+    'connecting',
+    'created',
+    'leaving',
+    'starting',
+    'taken-over',
+    'up',
+    'waiting',
+  ]);
   for (const s of live) assert.ok(canTransition(s, 'stopping'), `stop() works while ${s}`);
   for (const s of STATES.filter(isEnding)) assert.ok(!canTransition(s, 'stopping'), `stop() does nothing once ${s}`);
 });

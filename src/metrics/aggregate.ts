@@ -67,6 +67,13 @@ export class Aggregate {
   readonly streams: StreamFinal[] = [];
   readonly subscribers: SubscriberFinal[] = [];
   private readonly stateCounts = new Map<ClientState, number>();
+  /** --churn: planned reconnects; --client-stages: planned leaves. */
+  churned = 0;
+  left = 0;
+  /** Per group with a will: wills that should have arrived (abrupt planned closes x receivers of the topic), and did. */
+  readonly wills = new Map<string, { expected: number; received: number }>();
+  /** Clients with a will: their group and how many receivers hear it (metrics/topology.ts willHearers). */
+  willHearers: ReadonlyMap<number, { group: string; hearers: number }> = new Map();
 
   constructor(
     readonly clients: readonly number[],
@@ -92,6 +99,12 @@ export class Aggregate {
     if (event.state === 'connected') {
       this.connects.set(event.client, known(this.connects, event.client) + 1);
       this.connectsTotal++;
+    }
+    if (event.state === 'churned') this.churned++;
+    if (event.state === 'left') this.left++;
+    if ((event.state === 'churned' || event.state === 'left') && event.abrupt) {
+      const will = this.willHearers.get(event.client);
+      if (will) this.willsOf(will.group).expected += will.hearers;
     }
     if (event.state === 'published' && event.published !== undefined)
       this.publishedBy.set(event.client, event.published);
@@ -142,6 +155,7 @@ export class Aggregate {
     this.lastPublishAt = Math.max(this.lastPublishAt, batch.lastPublishAt);
     this.lastReceiveAt = Math.max(this.lastReceiveAt, batch.lastReceiveAt);
     for (const [key, count] of batch.reasonCodes) this.reasonCodes.set(key, (this.reasonCodes.get(key) ?? 0) + count);
+    for (const [group, count] of batch.wills) this.willsOf(group).received += count;
     if (batch.loopDelay) {
       const d = this.intervalLoopDelay;
       this.intervalLoopDelay = d
@@ -154,6 +168,15 @@ export class Aggregate {
     for (const p of publishers) this.publishers.set(p.client, p);
     for (const s of streams) this.streams.push(s);
     for (const s of subscribers) this.subscribers.push(s);
+  }
+
+  private willsOf(group: string): { expected: number; received: number } {
+    let wills = this.wills.get(group);
+    if (wills === undefined) {
+      wills = { expected: 0, received: 0 };
+      this.wills.set(group, wills);
+    }
+    return wills;
   }
 
   inState(state: ClientState): number {

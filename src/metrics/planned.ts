@@ -1,4 +1,5 @@
-import type { GroupProfile, PublishPlan } from '../group.js';
+import type { ClientStage, GroupProfile, PublishPlan } from '../group.js';
+import { presence } from './client-plan.js';
 import { InternalError } from '../mqtt/checked.js';
 import { RateSchedule } from './schedule.js';
 
@@ -34,8 +35,34 @@ export function groupOf(groups: readonly GroupProfile[], index: number): GroupPr
 /** Messages the given publishers (fleet indices) are planned to send together. */
 export function plannedMessages(groups: readonly GroupProfile[], publishers: Iterable<number>): number {
   let total = 0;
-  for (const index of publishers) total += publishPlan(groupOf(groups, index)?.publish ?? null).planned;
+  for (const index of publishers) {
+    const group = groupOf(groups, index);
+    const stages = group?.comings.clientStages ?? null;
+    const plan = publishPlan(group?.publish ?? null).planned;
+    total +=
+      stages === null || !group?.publish
+        ? plan
+        : Math.min(plan, presentPlan(group.publish, stages, index - group.first));
+  }
   return total;
+}
+
+/**
+ * With --client-stages a publisher publishes only while the plan has it connected, and skips
+ * what its schedule had while it was away: rate x the time it is present before its end.
+ * Unpaced, only a publisher that stays to the end is held to its count.
+ */
+function presentPlan(plan: PublishPlan, stages: readonly ClientStage[], n: number): number {
+  const stretches = presence(stages, n);
+  const end = plan.durationMs ?? Infinity;
+  if (plan.rate <= 0) return stretches.at(-1)?.[1] === Infinity ? Infinity : 0;
+  let messages = 0;
+  for (const [join, leave] of stretches) {
+    const ms = Math.min(leave, end) - Math.min(join, end);
+    if (ms === Infinity) return Infinity;
+    messages += Math.floor((plan.rate * ms) / 1000);
+  }
+  return messages;
 }
 
 /**

@@ -9,6 +9,8 @@ export interface StatsLine {
   t: number;
   /** Clients online now. */
   connected: number;
+  /** With --client-stages: how many clients the plans have connected now (groups without a plan: all, once publishing started). */
+  plannedClients?: number;
   /** Clients between attempts or attempting to get back online. */
   reconnecting: number;
   gaveUp: number;

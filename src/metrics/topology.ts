@@ -63,3 +63,35 @@ export function expectedStreams(specs: readonly SessionSpec[], groups: readonly 
   }
   return { expected, members };
 }
+
+/**
+ * For each client with a will: its group, and how many receivers (a client, or a shared
+ * subscription) subscribe to its will topic within its broker cluster. An abrupt close of that
+ * client should bring its will to each of them.
+ */
+export function willHearers(
+  specs: readonly SessionSpec[],
+  groups: readonly GroupProfile[],
+): Map<number, { group: string; hearers: number }> {
+  const groupOf = (index: number): GroupProfile => groups.find((g) => index >= g.first && index < g.first + g.count)!;
+  const receivers = new Map<string, { cluster: string; filters: string[] }>();
+  for (const spec of specs) {
+    if (spec.subscriptions.length === 0 || receivers.has(spec.receiverKey)) continue;
+    receivers.set(spec.receiverKey, {
+      cluster: clusterOf(groupOf(spec.index), spec.n),
+      filters: spec.subscriptions.map((s) => shareOf(s.filter)?.filter ?? s.filter),
+    });
+  }
+  const out = new Map<number, { group: string; hearers: number }>();
+  for (const spec of specs) {
+    if (spec.will === null) continue;
+    const group = groupOf(spec.index);
+    const cluster = clusterOf(group, spec.n);
+    let hearers = 0;
+    for (const r of receivers.values()) {
+      if (r.cluster === cluster && r.filters.some((f) => topicMatches(f, spec.will!.topic))) hearers++;
+    }
+    out.set(spec.index, { group: group.name, hearers });
+  }
+  return out;
+}

@@ -129,7 +129,26 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile): Session
     protocolVersion: group.protocolVersion,
     sessionExpirySec: group.sessionExpirySec,
     workload: group.workload,
+    comings: group.comings,
+    groupCount: group.count,
   };
+}
+
+/**
+ * Every will topic of the fleet (every shard's clients too: a will may reach a subscriber here
+ * from a client elsewhere), with the group whose will it is.
+ */
+export function willTopics(options: ResolvedOptions): [string, string][] {
+  const out = new Map<string, string>();
+  for (const group of options.groups) {
+    if (group.will === null) continue;
+    for (let n = 0; n < group.count; n++) {
+      const i = group.first + n;
+      const clientId = renderTemplate(group.clientId, { i, n, id: '', group: group.name, run: options.runId });
+      out.set(renderTemplate(group.will.topic, { i, n, id: clientId, group: group.name }), group.name);
+    }
+  }
+  return [...out];
 }
 
 /**
@@ -153,6 +172,7 @@ export function planLanes(options: ResolvedOptions, specs: SessionSpec[], latenc
   const connectSlots = newSlotsBuffer(options.connectConcurrency);
   const { batchIntervalMs, loopResolutionMs } = laneTimers(split.reduce((n, { buckets }) => n + buckets.length, 0));
   const starts: LaneStart[] = [];
+  const wills = willTopics(options);
   for (const { group, buckets } of split) {
     const settings = sessionSettings(options, group);
     for (const sessions of buckets) {
@@ -167,6 +187,7 @@ export function planLanes(options: ResolvedOptions, specs: SessionSpec[], latenc
         launchedAt,
         runStart,
         connectSlots,
+        willTopics: wills,
       });
     }
   }

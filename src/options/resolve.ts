@@ -2,7 +2,9 @@
  * Options given (flags, a scenario's defaults, a library caller) to resolved options: every
  * option parsed and every rule between them checked at once, before anything starts.
  */
-import { UsageError } from '../errors.js';
+import { refuse, UsageError } from '../errors.js';
+import { stagesProblem } from './comings.js';
+import { planLengthMs } from '../metrics/client-plan.js';
 import { fleetThreads, type GroupProfile } from '../group.js';
 import { camel } from './spec.js';
 import { DEFAULTS, labelOf, OPTION_ENTRIES } from './table.js';
@@ -116,6 +118,9 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
   const brokers = (input.brokers === undefined ? [] : Array.isArray(input.brokers) ? input.brokers : [input.brokers])
     .map(String)
     .map((url) => checkBrokerUrl(url));
+  // What a publisher that comes and goes would send on a ramp is not planned yet: refused, not miscounted.
+  if (stages !== null && parsed.clientStages !== null)
+    throw new UsageError('--client-stages', '--client-stages does not go with --stages yet: give a fixed --rate');
   if (stages !== null) {
     for (const key of ['rate', 'duration', 'count'] as const) {
       if (input[key] !== undefined)
@@ -132,7 +137,11 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
       : input.duration === undefined
         ? undefined
         : parsePublishDuration('--duration', input.duration);
-  if (count === undefined && durationMs === undefined) durationMs = parseDuration('--duration', DEFAULTS.duration);
+  // A plan of connected clients publishes for as long as it lasts, unless told otherwise.
+  if (count === undefined && durationMs === undefined)
+    durationMs =
+      parsed.clientStages !== null ? planLengthMs(parsed.clientStages) : parseDuration('--duration', DEFAULTS.duration);
+  refuse('--client-stages', stagesProblem('--client-stages', parsed.clientStages, clients));
   if (rate === 0 && count === undefined) {
     throw new UsageError('--rate', '--rate 0 (unpaced) needs --count, so the run has a bound');
   }
@@ -270,5 +279,6 @@ function groupFromFlags(o: ResolvedOptions): GroupProfile {
     mode: o.mode,
     threads: o.threads,
     workload: o.workload,
+    comings: { clientStages: o.clientStages, clientLeave: o.clientLeave, churn: o.churn },
   };
 }

@@ -35,6 +35,7 @@ import {
 import { templateProblem } from '../mqtt/templates.js';
 import { parseStages } from './stages.js';
 import { refuse } from '../errors.js';
+import { LEAVE_MODES, parseChurn, parseClientStages, parseLeaveMode } from './comings.js';
 
 const DEFAULT_DURATION = '10s';
 
@@ -250,6 +251,34 @@ export const OPTIONS = {
       'New connections per second across the fleet at the start (at most 1000000, pacing at most 24d); 0 = all at once',
     default: 0,
     scenario: true,
+  },
+  /** The connected count over time (`30s:100,1m:hold,30s:0`): clients join in index order and leave in reverse. */
+  clientStages: {
+    kind: 'string',
+    description:
+      'Connected clients over time, from 0 when publishing starts: DURATION:CLIENTS stages, linear ramps (30s:100,1m:hold,30s:0); --clients is the fleet it draws on',
+    scenario: true,
+    parse: parseClientStages,
+    absent: null,
+  },
+  /** How clients leave on the way down a --client-stages plan. */
+  clientLeave: {
+    kind: 'string',
+    description:
+      'How clients leave on the way down a --client-stages plan: clean (DISCONNECT: no will) or abrupt (socket closed: the broker publishes their will)',
+    choices: LEAVE_MODES,
+    default: 'clean',
+    scenario: true,
+    parse: parseLeaveMode,
+  },
+  /** Reconnects on a schedule: `10s:0.1` (clean) or `10s:0.1:abrupt`. */
+  churn: {
+    kind: 'string',
+    description:
+      'Every EVERY, FRACTION of the clients (a rotating slice, at least one) disconnect and reconnect at once: 10s:0.1, or 10s:0.1:abrupt (no DISCONNECT: wills fire)',
+    scenario: true,
+    parse: parseChurn,
+    absent: null,
   },
   /** Connection attempts in flight at once across the process: one bound shared by every thread. */
   connectConcurrency: {

@@ -72,6 +72,16 @@ export interface Summary {
   failed: number;
   /** Successful connects after a client's first. */
   reconnects: number;
+  /** --churn: disconnects on schedule (each followed by a reconnect, counted in `reconnects` too): never a failure. */
+  churned: number;
+  /** --client-stages: clients that left as the plan said (a client that rejoins and leaves again counts twice). */
+  left: number;
+  /**
+   * Per group with a will: wills that should have arrived (abrupt planned leaves and churns of
+   * its clients, times the receivers subscribed to each will topic) and wills that did (messages
+   * without this run's header on one of its will topics).
+   */
+  wills: Record<string, { expected: number; received: number }>;
   /** Messages the publish plan has the publishers send (count, or rate x duration, each). */
   planned: number;
   published: number;

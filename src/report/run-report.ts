@@ -90,12 +90,16 @@ export function runReportHtml(record: RunRecord, source: string): string {
     { name: 'published/s', value: function (p) { return p.publishedPerSec; } },
     { name: 'received/s', value: function (p) { return p.receivedPerSec; } },
   ], 'msg/s');
-  lineChart(document.getElementById('connections'), 'connections', data.stats, [
+  var connections = [
     { name: 'connected', value: function (p) { return p.connected; } },
     { name: 'reconnecting', value: function (p) { return p.reconnecting; } },
     { name: 'gave up', value: function (p) { return p.gaveUp; } },
     { name: 'failed', value: function (p) { return p.failed; } },
-  ], 'clients');
+  ];
+  /* --client-stages: the count the plan called for, beside the one reached. */
+  if (data.stats.some(function (p) { return p.plannedClients !== undefined; }))
+    connections.splice(1, 0, { name: 'planned', value: function (p) { return p.plannedClients === undefined ? null : p.plannedClients; } });
+  lineChart(document.getElementById('connections'), 'connections', data.stats, connections, 'clients');
   lineChart(document.getElementById('latency-time'), 'latency-time', data.stats, [
     { name: 'p50', value: function (p) { return p.latencyMs ? p.latencyMs.p50 : null; } },
     { name: 'p99', value: function (p) { return p.latencyMs ? p.latencyMs.p99 : null; } },
@@ -130,6 +134,7 @@ export function runReportHtml(record: RunRecord, source: string): string {
   ]);
   var figures = [['published', s.published], ['received', s.received], ['lost', s.lost], ['in flight', s.inFlight], ['duplicates', s.duplicates],
     ['out of order', s.outOfOrder], ['connected', s.connected + '/' + s.clients], ['gave up', s.gaveUp], ['failed', s.failed], ['reconnects', s.reconnects],
+    ['churned', s.churned], ['left as planned', s.left],
     ['connect (ms)', s.connectMs], ['duration (ms)', s.durationMs], ['published/s', s.publishedPerSec], ['received/s', s.receivedPerSec],
     ['peak RSS (MB)', s.peakRssMb], ['late sends', s.lateSends], ['phase', s.phase],
     ['warm-up (ms)', s.warmup ? s.warmup.ms : 0],

@@ -18,6 +18,13 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
       'clients',
       `${fmtInt(s.connected)}/${fmtInt(s.clients)} connected · ${bad(s.gaveUp, `${fmtInt(s.gaveUp)} gave up`)} · ${bad(s.failed, `${fmtInt(s.failed)} failed`)} · ${fmtInt(s.reconnects)} reconnects`,
     ],
+    ...(s.churned > 0 || s.left > 0
+      ? [['comings', `${fmtInt(s.left)} left as planned · ${fmtInt(s.churned)} churned`] as [string, string]]
+      : []),
+    ...Object.entries(s.wills).map(([group, w]): [string, string] => [
+      `wills ${group}`,
+      `${fmtInt(w.received)} received of ${fmtInt(w.expected)} expected${w.received !== w.expected ? c.red(' (differs)') : ''}`,
+    ]),
     [
       'connect',
       s.gaveUp + s.failed > 0

@@ -21,6 +21,9 @@ import { newWatchBuffer, type BlockedHook } from '../session/hook-watch.js';
 import { HookMonitor } from '../hosts/hook-monitor.js';
 import type { SerializedError } from '../errors.js';
 import { at } from '../mqtt/checked.js';
+import type { GroupProfile } from '../group.js';
+import type { StatsLine } from '../metrics/stats-line.js';
+import { plannedAt } from '../metrics/client-plan.js';
 
 type Phase = 'connecting' | 'publishing' | 'draining' | 'stopping' | 'ended';
 
@@ -79,6 +82,8 @@ export class Coordinator {
   /** Publishers whose plan is over: finished (`published`) or out for good. */
   private readonly publishersDone = new Set<number>();
   private readonly ids: Map<number, string>;
+  /** Each group's clients in this process, by their index in the group. */
+  private readonly groupMembers: Map<GroupProfile, number[]>;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -96,16 +101,19 @@ export class Coordinator {
     );
     this.publishers = new Set(specs.filter((s) => s.pubTopic !== null).map((s) => s.index));
     this.ids = new Map(specs.map((s) => [s.index, s.clientId]));
+    this.groupMembers = new Map(
+      options.groups.map((g) => [
+        g,
+        specs.filter((s) => s.index >= g.first && s.index < g.first + g.count).map((s) => s.n),
+      ]),
+    );
   }
 
   /** Launch every lane and resolve once all have ended (normally, by stop, or by dying). */
   async run(lanes: LaneStart[]): Promise<void> {
     // Stopped before anything started (an early Ctrl-C): launch nothing.
     if (this.phase !== 'connecting') return this.end();
-    this.statsTimer = setInterval(
-      () => this.emit(this.aggregate.stats(now(), this.elapsed())),
-      this.options.statsIntervalMs,
-    );
+    this.statsTimer = setInterval(() => this.emit(this.statsLine()), this.options.statsIntervalMs);
     this.aggregate.offered = new LaneOffers(
       this.options.groups,
       lanes.map((start) => ({
@@ -257,7 +265,8 @@ export class Coordinator {
     if (this.aggregate.isFinal(event.client)) return;
     this.aggregate.onStatus(event);
     const final = this.aggregate.isFinal(event.client);
-    if (event.state === 'ready' || final) this.settled.add(event.client);
+    // A client of a --client-stages plan waits for the start barrier before it connects at all.
+    if (event.state === 'ready' || event.state === 'waiting' || final) this.settled.add(event.client);
     if ((event.state === 'published' || final) && this.publishers.has(event.client))
       this.publishersDone.add(event.client);
     const clientId = this.clientId(event.client);
@@ -288,8 +297,16 @@ export class Coordinator {
       case 'connected':
       case 'ready':
       case 'published':
+      case 'waiting':
       case 'done':
         this.log.debug({ client: clientId }, `${clientId} ${event.state}`);
+        break;
+      case 'left':
+      case 'churned':
+        this.log.debug(
+          { client: clientId },
+          `${clientId} ${event.state === 'left' ? 'left' : 'churned'} (${event.abrupt ? 'abrupt' : 'clean'}), as planned`,
+        );
         break;
       default:
         assertNever(event.state);
@@ -373,6 +390,8 @@ export class Coordinator {
       }
       for (const p of publishers) target += agg.publishedBy.get(p) ?? 0;
     }
+    // Wills fired by planned abrupt closes are on their way too (bounded, like the rest, by --drain-timeout).
+    for (const wills of agg.wills.values()) if (wills.received < wills.expected) return false;
     return agg.totals.receivedUnique - deadReceived >= target;
   }
 
@@ -452,8 +471,31 @@ export class Coordinator {
     if (this.statsTimer) clearInterval(this.statsTimer);
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.hookMonitor?.stop();
-    this.emit(this.aggregate.stats(now(), this.elapsed()));
+    this.emit(this.statsLine());
     this.resolveEnded();
+  }
+
+  /** A stats line, with the connected count the plans call for now where a group has --client-stages. */
+  private statsLine(): StatsLine {
+    const t = now();
+    const line = this.aggregate.stats(t, this.elapsed());
+    const planned = this.options.groups.some((g) => g.comings.clientStages !== null);
+    return planned ? { ...line, plannedClients: this.plannedClients(t) } : line;
+  }
+
+  /** Clients of this process the plans have connected at `t` (every client of a group without a plan, once started). */
+  private plannedClients(t: number): number {
+    const since = this.goAt > 0 ? t - this.goAt : -1;
+    let n = 0;
+    for (const [group, members] of this.groupMembers) {
+      const stages = group.comings.clientStages;
+      if (stages === null) n += since >= 0 ? members.length : 0;
+      else if (since >= 0) {
+        const k = plannedAt(stages, since);
+        n += members.length === group.count ? k : members.filter((m) => m < k).length;
+      }
+    }
+    return n;
   }
 
   private broadcast(message: MainMessage): void {

@@ -21,7 +21,7 @@ import { stopReason } from '../report/exit-codes.js';
 import { checkWorkloads } from './workload-check.js';
 import { RssSampler } from '../metrics/rss.js';
 import { checkMachineLimits } from '../options/limits.js';
-import { expectedStreams } from '../metrics/topology.js';
+import { expectedStreams, willHearers } from '../metrics/topology.js';
 import { resolveOptions, type ResolvedOptions, type RunOptions } from '../options/index.js';
 import { Redactor } from '../report/secrets.js';
 import { maskUrl } from '../mqtt/broker-url.js';
@@ -163,6 +163,9 @@ async function runAgainst(
   const host = new Hosts(lanes);
   const coordinator = new Coordinator(options, specs, topology, host, groups.length, emitAll, log);
   live.aggregate = coordinator.aggregate;
+  coordinator.aggregate.willHearers = willHearers(fleet, options.groups);
+  for (const g of options.groups)
+    if (g.will !== null) coordinator.aggregate.wills.set(g.name, { expected: 0, received: 0 });
   if (options.outputs.some((o) => o.kind === 'hdr')) {
     const log = new HdrLog((text) => outputs.write('hdr', text), coordinator.startedAt, hdrTags(groups));
     coordinator.aggregate.onCounts = (histogram, pairs) => log.add(histogram, pairs);
@@ -197,6 +200,7 @@ async function runAgainst(
     gaveUp: agg.inState('gave-up'),
     failed: agg.inState('failed'),
     reconnects: agg.reconnects,
+    comings: { churned: agg.churned, left: agg.left, wills: Object.fromEntries(agg.wills) },
     planned: plannedMessages(options.groups, publishing),
     publishers: publishing.length,
     totals: agg.totals,

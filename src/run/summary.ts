@@ -29,6 +29,8 @@ export interface RunFigures {
   gaveUp: number;
   failed: number;
   reconnects: number;
+  /** --churn, --client-stages and wills (absent in shard results: merged runs show none). */
+  comings?: { churned: number; left: number; wills: Record<string, { expected: number; received: number }> };
   /** Messages the publish plan has these clients send, and how many clients have a plan. */
   planned: number;
   publishers: number;
@@ -113,6 +115,9 @@ export function buildSummary(f: RunFigures): Summary {
     gaveUp: f.gaveUp,
     failed: f.failed,
     reconnects: f.reconnects,
+    churned: f.comings?.churned ?? 0,
+    left: f.comings?.left ?? 0,
+    wills: f.comings?.wills ?? {},
     planned: f.planned,
     published: t.published,
     acked: t.acked,

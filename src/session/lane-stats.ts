@@ -27,6 +27,8 @@ export class LaneStats {
   private printed: PrintedMessage[] = [];
   private printedDropped = 0;
   private reasonCodes = new Map<string, number>();
+  /** Will messages received, per group whose will it was. */
+  private wills = new Map<string, number>();
 
   /**
    * Epoch ms before which a message was sent during --warmup: counted apart, out of every figure.
@@ -61,6 +63,11 @@ export class LaneStats {
   reasonCode(packet: string, code: number): void {
     const key = `${packet}:${code}`;
     this.reasonCodes.set(key, (this.reasonCodes.get(key) ?? 0) + 1);
+  }
+
+  /** A will of `group` arrived (a message without this run's header on one of its will topics). */
+  will(group: string): void {
+    this.wills.set(group, (this.wills.get(group) ?? 0) + 1);
   }
 
   recordLatency(group: number, us: number): void {
@@ -103,8 +110,10 @@ export class LaneStats {
       messagesDropped: this.printedDropped,
       loopDelay,
       reasonCodes: [...this.reasonCodes],
+      wills: [...this.wills],
     };
     this.reasonCodes = new Map();
+    this.wills = new Map();
     this.counters = zeroCounters();
     this.printed = [];
     this.printedDropped = 0;
@@ -118,7 +127,7 @@ export class LaneStats {
    * (a connect, a SUBACK) move no counter, so they are checked themselves.
    */
   private changed(): boolean {
-    if (this.reasonCodes.size > 0) return true;
+    if (this.reasonCodes.size > 0 || this.wills.size > 0) return true;
     if (this.steps.some((recorder) => !recorder.empty)) return true;
     const c = this.counters;
     for (const key in c) if (c[key as keyof Counters] !== 0) return true;

@@ -63,6 +63,7 @@ export async function runLane(start: LaneStart, port: MessagePort): Promise<void
     log: (client, message) => post({ type: 'log', client, message }),
     runStart: start.runStart,
     watch,
+    willTopics: start.willTopics.length === 0 ? null : new Map(start.willTopics),
   };
 
   // Responsiveness while publishing: how late this thread's event loop ran its callbacks.

@@ -71,6 +71,11 @@ export class Publisher {
     this.window = settings.maxInflight;
   }
 
+  /** The plan is over (or stopped): nothing more to publish. */
+  get done(): boolean {
+    return this.finished;
+  }
+
   /** The broker's Receive Maximum (MQTT 5 CONNACK): never more unacknowledged than it accepts. */
   limitWindow(receiveMaximum: number | undefined): void {
     this.window = Math.min(this.settings.maxInflight, receiveMaximum ?? Infinity);
@@ -99,6 +104,16 @@ export class Publisher {
     // A drain awaited on a connection that has since dropped will never come.
     this.awaitingDrain = false;
     this.pump();
+  }
+
+  /**
+   * Back after an absence the plan made (--client-stages): carry on from `t` with the next
+   * number, skipping what the schedule had while away rather than catching up in a burst.
+   */
+  rejoin(t: number): void {
+    if (!this.started || this.finished) return;
+    if (this.intervalMs > 0) this.startAt = Math.max(this.startAt, t - this.seq * this.intervalMs);
+    this.resume();
   }
 
   /** Stop for good (run end, interrupt, or the client gave up). */

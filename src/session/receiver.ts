@@ -48,6 +48,8 @@ export class Receiver {
     private readonly heard: readonly number[],
     /** LaneStart.runStart: no message of this run was sent earlier. */
     private readonly runStart: number,
+    /** LaneStart.willTopics: a will topic's group, by topic; null when no group has a will. */
+    private readonly willTopics: ReadonlyMap<string, string> | null = null,
   ) {}
 
   readonly onMessage = (topic: string, payload: Buffer, packet: PacketInfo): void => {
@@ -58,6 +60,8 @@ export class Receiver {
     if (packet.retain) c.retained++;
     if (!this.readHeader(payload, packet)) {
       c.foreign++;
+      const willOf = this.willTopics?.get(topic);
+      if (willOf !== undefined) stats.will(willOf);
       if (this.workMs > 0) burn(this.workMs);
       return;
     }

@@ -49,6 +49,12 @@ export class AttemptBudget {
     this.connectedAt = at;
   }
 
+  /** A close the plan made (a leave, a churn): no failure of any round, the next starts afresh. */
+  reset(): void {
+    this.used = 0;
+    this.earlyDrops = 0;
+  }
+
   /**
    * The connection accepted last closed at `at`. Early (up less than `stableMs`): it counted as a
    * failed attempt and the round goes on. Otherwise the round is over and the next starts afresh.

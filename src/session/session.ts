@@ -25,6 +25,8 @@ import { threadId } from 'node:worker_threads';
 import type { LaneStats } from './lane-stats.js';
 import { canTransition, ENDS, hasEnded, isEnding, type SessionState } from './state.js';
 import { InternalError } from '../mqtt/checked.js';
+import { nextChurn, presence } from '../metrics/client-plan.js';
+import type { LeaveMode } from '../group.js';
 
 /** What a session needs from the lane it runs in. */
 export interface SessionHost {
@@ -40,9 +42,14 @@ export interface SessionHost {
   readonly runStart: number;
   /** Which workload hook runs, for a watcher outside this thread. */
   readonly watch: HookWatch;
+  /** LaneStart.willTopics as a map; null when no group has a will. */
+  readonly willTopics: ReadonlyMap<string, string> | null;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/** How often a planned clean leave checks whether its outstanding acknowledgements have come. */
+const ACK_POLL_MS = 5;
 
 const ACK_PACKETS = new Set(['puback', 'pubrec', 'pubrel', 'pubcomp', 'unsuback']);
 
@@ -91,6 +98,33 @@ export class Session {
   private droppedAt = 0;
   /** When this attempt's socket was ready and its CONNECT left (epoch ms): the CONNACK step counts from here. */
   private connectSentAt = 0;
+  /** Epoch ms the start barrier opened: the origin of the --client-stages plan and the --churn schedule; 0 before. */
+  private planStart = 0;
+  /** The plan says leave now, while no connection is up to close: the round in progress ends, with no give-up. */
+  private leaveDue = false;
+  /** Ends this stretch of the plan (--client-stages). */
+  private leaveTimer: NodeJS.Timeout | null = null;
+  /** The next churn (--churn), while up. */
+  private churnTimer: NodeJS.Timeout | null = null;
+  /** The churn period last acted on (ms from planStart): the next one is later. */
+  private lastChurnMs = 0;
+  /** A planned close under way (a leave, a churn): settles once the client can connect again. */
+  private planClose: Promise<void> = Promise.resolve();
+  private planCloseAbrupt = false;
+  /**
+   * When the planned close began (epoch ms; 0: none under way). The subscription window ends
+   * there: a broker that acknowledged a message may deliver it after our DISCONNECT has gone, and
+   * drops it then, which is the plan's doing, not a loss.
+   */
+  private planCloseAt = 0;
+  /**
+   * The next CONNACK ends an absence the plan made: the publisher skips what its schedule had
+   * before this time (epoch ms: the plan's join), and catches up what the connecting took. 0: none.
+   */
+  private rejoinAt = 0;
+  /** Resolves when the session starts to end: cuts the wait for the start barrier short. */
+  private wakeEnd!: () => void;
+  private readonly ending = new Promise<void>((resolve) => (this.wakeEnd = resolve));
 
   constructor(
     private readonly spec: SessionSpec,
@@ -117,6 +151,7 @@ export class Session {
             spec.workMs,
             spec.hears,
             host.runStart,
+            host.willTopics,
           );
     const pubTopic = spec.pubTopic;
     // One options object for every plain publish: none allocated per message on the hot path.
@@ -317,6 +352,8 @@ export class Session {
 
   /** No new attempt, wait, tick or message; a graceful close if connected. Safe to repeat. */
   private windDown(): void {
+    this.wakeEnd();
+    this.clearPlanTimers();
     this.hooks?.stopTicks();
     this.publisher?.stop();
     this.wakeDelay?.();
@@ -333,33 +370,172 @@ export class Session {
   }
 
   private async live(): Promise<void> {
+    if (this.settings.comings.clientStages !== null) return this.livePlanned();
     this.transition('connecting');
     const wait = this.connectAt - now();
     if (wait > 0) await this.delay(wait);
+    await this.connected();
+  }
+
+  /**
+   * --client-stages: wait for the start barrier (which opens with nobody connected: every client
+   * of a plan waits), then connect for each stretch the plan gives this client and leave at its
+   * end. After the last stretch the session ends (`done`): it has left for good.
+   */
+  private async livePlanned(): Promise<void> {
+    this.transition('waiting');
+    this.status('waiting');
+    const go = await Promise.race([this.host.waitForGo(), this.ending.then(() => 0)]);
+    if (isEnding(this.state)) return;
+    this.planStart = go;
+    this.publishing = true;
+    // Paused until the first join; its end (--duration) counts from the start, as everyone's does.
+    this.publisher?.start(go, false);
+    for (const [join, leave] of presence(this.settings.comings.clientStages ?? [], this.spec.n)) {
+      const wait = go + join - now();
+      if (wait > 0) await this.delay(wait);
+      if (isEnding(this.state)) return;
+      this.leaveDue = false;
+      this.rejoinAt = go + join;
+      if (leave !== Infinity) this.leaveTimer = setTimeout(() => this.onLeaveTime(), Math.max(0, go + leave - now()));
+      this.transition('connecting');
+      await this.connected();
+      this.clearPlanTimers();
+      if (isEnding(this.state)) return;
+      // Left (state `leaving`, or `waiting` if no connection was up at the time): until the next stretch.
+      if (this.state === 'leaving') this.transition('waiting');
+    }
+    // Left for good: the session ends here, its publisher's plan with it.
+    if (!isEnding(this.state)) this.transition('stopping');
+  }
+
+  /** The plan's time to leave: close the connection, or end the round of attempts in progress. */
+  private onLeaveTime(): void {
+    this.leaveTimer = null;
+    if (this.state === 'up') {
+      this.transition('leaving');
+      this.closeForPlan(this.settings.comings.clientLeave);
+      return;
+    }
+    // Connecting, or closing for a churn: the round to come (or in progress) ends without a connection.
+    this.leaveDue = true;
+    this.wakeDelay?.();
+    this.abortAttempt?.();
+  }
+
+  /** --churn: the next period that takes this client, while it is up. */
+  private armChurn(): void {
+    const churn = this.settings.comings.churn;
+    if (churn === null || this.planStart === 0 || this.state !== 'up' || this.churnTimer !== null) return;
+    const t = now() - this.planStart;
+    const at = nextChurn(churn, this.settings.groupCount, this.spec.n, Math.max(t, this.lastChurnMs));
+    // Churn belongs to the publishing time: none while the run drains what is still on its way.
+    const { durationMs } = this.settings;
+    if (at === Infinity || (durationMs !== undefined && at >= durationMs) || this.publisher?.done === true) return;
+    this.churnTimer = setTimeout(
+      () => {
+        this.churnTimer = null;
+        if (this.state !== 'up' || this.publisher?.done === true) return;
+        this.lastChurnMs = at;
+        this.transition('churning');
+        this.closeForPlan(churn.mode);
+      },
+      Math.max(0, at - t),
+    );
+  }
+
+  private clearPlanTimers(): void {
+    if (this.leaveTimer !== null) clearTimeout(this.leaveTimer);
+    if (this.churnTimer !== null) clearTimeout(this.churnTimer);
+    this.leaveTimer = null;
+    this.churnTimer = null;
+  }
+
+  /**
+   * Close the connection as the plan says: `clean` waits (up to --drain-timeout) for outstanding
+   * acknowledgements and sends DISCONNECT, so no will fires; `abrupt` destroys the socket, so
+   * the broker publishes the will. planClose settles once the client may connect again.
+   */
+  private closeForPlan(mode: LeaveMode): void {
+    const client = this.client;
+    this.publisher?.pause();
+    this.hooks?.stopTicks();
+    this.planCloseAbrupt = mode === 'abrupt';
+    this.planCloseAt = now();
+    if (mode === 'abrupt') {
+      client.stream?.destroy();
+      this.planClose = this.closed;
+      return;
+    }
+    this.planClose = (async () => {
+      const outstanding = (): string[] => Object.keys(client.outgoing);
+      // Polled: MQTT.js says `outgoingEmpty` only once end() has begun, which would be too late here.
+      const until = now() + this.settings.drainTimeoutMs;
+      while (outstanding().length > 0 && this.online && now() < until) await sleep(ACK_POLL_MS);
+      for (const id of outstanding()) client.removeOutgoingMessage(Number(id));
+      // Its callback comes once MQTT.js has closed its stores, after which connect() starts afresh.
+      if (this.online) await new Promise<void>((resolve) => client.end(false, () => resolve()));
+      await this.closed;
+    })();
+  }
+
+  /** Rounds of attempts and the connections they make, until the session ends or the plan says leave. */
+  private async connected(): Promise<void> {
     let firstRound = true;
     while (!isEnding(this.state)) {
       const sessionPresent = await this.connectRound(firstRound);
       firstRound = false;
       if (sessionPresent === null) {
-        if (!isEnding(this.state)) this.transition('giving-up');
+        if (isEnding(this.state)) return;
+        if (this.leaveDue) {
+          this.leaveDue = false;
+          this.transition('waiting');
+          this.status('left');
+          return;
+        }
+        this.transition('giving-up');
         return;
       }
       this.online = true;
       this.status('connected');
       if (isEnding(this.state)) {
         this.client.end(false);
+      } else if (this.leaveDue && this.state === 'up') {
+        // Connected just as the plan said leave: leave at once.
+        this.leaveDue = false;
+        this.transition('leaving');
+        this.closeForPlan(this.settings.comings.clientLeave);
       } else if (await this.subscribe(sessionPresent)) {
         // From here the broker delivers to this client; a resumed persistent session queued meanwhile.
         this.receiver?.windows.subscribed(now(), sessionPresent && !this.settings.clean);
         await this.onUp(sessionPresent);
+        this.armChurn();
       }
       await this.closed;
-      this.receiver?.windows.closedAt(now());
+      if (this.churnTimer !== null) clearTimeout(this.churnTimer);
+      this.churnTimer = null;
+      this.receiver?.windows.closedAt(this.planCloseAt || now());
+      this.planCloseAt = 0;
       if (isEnding(this.state)) return;
       const takenOver = this.state === 'taken-over';
       this.publisher?.pause();
       // Ticks run only while online: one awaiting ctx.publish now would fail the client.
       this.hooks?.stopTicks();
+      if (this.state === 'leaving' || this.state === 'churning') {
+        await this.planClose;
+        // Planned: no failure of any round, and the next starts afresh.
+        this.budget.reset();
+        this.lastError = undefined;
+        const abrupt = this.planCloseAbrupt;
+        if (this.state === 'leaving') {
+          this.status('left', { abrupt });
+          return;
+        }
+        if (isEnding(this.state)) return;
+        this.status('churned', { abrupt });
+        this.transition('connecting');
+        continue;
+      }
       const drop = this.budget.dropped(this.droppedAt);
       // Closed without a word soon after the CONNACK: say so, rather than nothing.
       if (drop.early && this.lastError === undefined)
@@ -386,12 +562,12 @@ export class Session {
       this.roundAttempts = attempt;
       const wait = this.budget.delayBefore(attempt);
       if (wait > 0) await this.delay(wait);
-      if (isEnding(this.state)) return null;
+      if (isEnding(this.state) || this.leaveDue) return null;
       // After a failed attempt, say why: `reconnecting 2/3` alone would leave users guessing.
       const why = attempt > 1 && this.lastError !== undefined ? { error: serializeError(this.lastError) } : {};
       this.status(firstRound && attempt === 1 ? 'connecting' : 'reconnecting', { attempt, of, ...why });
       const release = await this.host.connectSlots.acquire();
-      if (isEnding(this.state)) {
+      if (isEnding(this.state) || this.leaveDue) {
         release();
         return null;
       }
@@ -509,6 +685,16 @@ export class Session {
     const reconnect = this.everReady;
     this.everReady = true;
     if (this.hooks) await this.hooks.connected({ sessionPresent, reconnect });
+    if (this.settings.comings.clientStages !== null) {
+      // Past the start barrier already: publishing runs whenever the plan has this client connected.
+      if (!reconnect) this.status('ready');
+      if (this.state !== 'up') return;
+      this.hooks?.startTicks();
+      if (this.rejoinAt > 0) this.publisher?.rejoin(this.rejoinAt);
+      else this.publisher?.resume();
+      this.rejoinAt = 0;
+      return;
+    }
     if (reconnect) {
       if (this.publishing) this.hooks?.startTicks();
       this.publisher?.resume();
@@ -517,6 +703,8 @@ export class Session {
     this.status('ready');
     const start = (at: number): void => {
       if (isEnding(this.state)) return;
+      this.planStart = at;
+      this.armChurn();
       this.publishing = true;
       // Dropped while waiting for the start: ticks begin when the client is back (above).
       if (this.online) this.hooks?.startTicks();

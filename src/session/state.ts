@@ -13,10 +13,16 @@ export type SessionState =
   | 'created'
   /** run(): the MQTT.js client made, the workload loaded, its setup hook run. */
   | 'starting'
+  /** --client-stages: not connected by the plan, before it joins or between a leave and a rejoin. */
+  | 'waiting'
   /** A round of connection attempts (and the waits before them): the first round, or after a drop. */
   | 'connecting'
   /** A CONNACK was accepted: subscribing, then running (publishing, or waiting for the start) until the connection closes. */
   | 'up'
+  /** --client-stages: the plan says leave; closing the connection (cleanly or not). Not a failure: no reconnect round follows. */
+  | 'leaving'
+  /** --churn: closing the connection on schedule, to reconnect at once with a fresh round. */
+  | 'churning'
   /** Up, but the broker said another connection took this client id (MQTT 5 DISCONNECT 0x8E): when it closes, the client gives up rather than take the id back. */
   | 'taken-over'
   /** stop() was called: no new attempt; a graceful close if connected. Ends `done`. */
@@ -34,10 +40,15 @@ export type SessionState =
 export const TRANSITIONS: Readonly<Record<SessionState, readonly SessionState[]>> = {
   // stop() before run(): run() then goes straight to the end.
   created: ['starting', 'stopping'],
-  starting: ['connecting', 'stopping', 'failing'],
-  connecting: ['up', 'giving-up', 'stopping', 'failing'],
+  starting: ['connecting', 'waiting', 'stopping', 'failing'],
+  // A stretch of the plan begins with a round of attempts; after the last one, the session ends.
+  waiting: ['connecting', 'stopping', 'failing'],
+  // The plan's leave can come before a connection does: back to waiting, with no give-up.
+  connecting: ['up', 'waiting', 'giving-up', 'stopping', 'failing'],
   // A drop goes back to connecting: a new round of attempts.
-  up: ['connecting', 'taken-over', 'stopping', 'failing'],
+  up: ['connecting', 'leaving', 'churning', 'taken-over', 'stopping', 'failing'],
+  leaving: ['waiting', 'stopping', 'failing'],
+  churning: ['connecting', 'stopping', 'failing'],
   'taken-over': ['giving-up', 'stopping', 'failing'],
   // A hook can still fail while closing down (its teardown); failed then wins.
   stopping: ['failing', 'done'],
@@ -53,7 +64,16 @@ export function canTransition(from: SessionState, to: SessionState): boolean {
 }
 
 /** States in which the session goes on: stop() and a failure still change its course. */
-const LIVE: ReadonlySet<SessionState> = new Set(['created', 'starting', 'connecting', 'up', 'taken-over']);
+const LIVE: ReadonlySet<SessionState> = new Set([
+  'created',
+  'starting',
+  'waiting',
+  'connecting',
+  'up',
+  'leaving',
+  'churning',
+  'taken-over',
+]);
 
 /** Whether the session has started to end (or has ended): no new connection, no new start. */
 export function isEnding(state: SessionState): boolean {

@@ -9,8 +9,9 @@ import { plannedMessages } from '../metrics/planned.js';
 import type { ResolvedOptions } from '../options/index.js';
 import type { Counters, PublisherFinal } from '../protocol.js';
 import { zeroCounters } from '../metrics/counters.js';
-import { buildSummary } from '../run/summary.js';
+import { buildSummary, type RunFigures } from '../run/summary.js';
 import type { ShardResult } from './result.js';
+import type { GroupProfile } from '../group.js';
 import { at } from '../mqtt/checked.js';
 
 /**
@@ -46,7 +47,18 @@ export function mergeResults(results: readonly ShardResult[]): {
   const missing = Array.from({ length: first.shard.count }, (_, i) => i).filter((i) => !seen.has(i));
 
   // The whole fleet's plan, as every shard planned it, gives the topology across shards.
-  const plan = first.plan;
+  // Results of older versions have no `comings`: their clients stayed connected throughout.
+  const plan = {
+    ...first.plan,
+    groups: first.plan.groups.map((g) => ({
+      ...g,
+      comings: (g as Partial<GroupProfile>).comings ?? {
+        clientStages: null,
+        clientLeave: 'clean' as const,
+        churn: null,
+      },
+    })),
+  };
   const options = {
     runId: first.runId,
     groups: plan.groups,
@@ -116,6 +128,7 @@ export function mergeResults(results: readonly ShardResult[]): {
     gaveUp: sum((r) => r.gaveUp),
     failed: sum((r) => r.failed),
     reconnects: sum((r) => r.reconnects),
+    comings: mergeComings(results),
     planned: plannedMessages(plan.groups, publishing),
     publishers: publishing.length,
     totals,
@@ -147,4 +160,23 @@ export function mergeResults(results: readonly ShardResult[]): {
   });
   for (const h of [...latency, ...steps, scheduledLatency, sendLag]) h.destroy();
   return { summary, missing, late };
+}
+
+/** Churns, planned leaves and wills, from each shard's own summary (absent in results of older versions: none). */
+function mergeComings(results: readonly ShardResult[]): NonNullable<RunFigures['comings']> {
+  const wills: Record<string, { expected: number; received: number }> = {};
+  let churned = 0;
+  let left = 0;
+  for (const r of results) {
+    const s = r.summary as Partial<Summary>;
+    churned += s.churned ?? 0;
+    left += s.left ?? 0;
+    // Expected where the client ran, received where its will's subscribers ran: the sums match.
+    for (const [group, w] of Object.entries(s.wills ?? {})) {
+      const sum = (wills[group] ??= { expected: 0, received: 0 });
+      sum.expected += w.expected;
+      sum.received += w.received;
+    }
+  }
+  return { churned, left, wills };
 }

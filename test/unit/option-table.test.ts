@@ -80,6 +80,10 @@ test("a scenario's defaults take exactly the run options they took before the ta
     'stages',
     // Thresholds judged during the run, for the file's thresholds and --threshold alike.
     'abortOnFail',
+    // And how clients come and go.
+    'clientStages',
+    'clientLeave',
+    'churn',
   ];
   const notADefault = /is not a run option that a scenario can default/;
   for (const [key] of runEntries) {

@@ -131,6 +131,11 @@ test('--stages sets the publishing time and the peak rate, and refuses --rate, -
   refused({ stages: '10s:5', rate: 5 }, '--rate', /--rate does not go with --stages/);
   refused({ stages: '10s:5', duration: '10s' }, '--duration', /--duration does not go with --stages/);
   refused({ stages: '10s:5', count: 10 }, '--count', /--count does not go with --stages/);
+  refused(
+    { stages: '10s:5', clientStages: '10s:5', clients: 5 },
+    '--client-stages',
+    /--client-stages does not go with --stages yet/,
+  );
   refused({ stages: '10s:x' }, '--stages', /--stages stage 1 must be a number/);
   refused({ stages: '10s:5', warmup: '10s' }, '--warmup', /shorter than the publishing time/);
 });

@@ -1,8 +1,20 @@
 import { resolve } from 'node:path';
 import { refuse, UsageError } from '../../errors.js';
-import type { BrokerRef, GroupProfile, PublishPlan, Stage, Subscription, TlsOptions, Will } from '../../group.js';
+import type {
+  BrokerRef,
+  ClientStage,
+  Comings,
+  GroupProfile,
+  PublishPlan,
+  Stage,
+  Subscription,
+  TlsOptions,
+  Will,
+} from '../../group.js';
 import { RateSchedule } from '../../metrics/schedule.js';
 import { parseStages, peakRate } from '../stages.js';
+import { parseChurn, parseClientStages, parseLeaveMode, stagesProblem } from '../comings.js';
+import { planLengthMs } from '../../metrics/client-plan.js';
 import type { ResolvedOptions } from '../types.js';
 import { formatCount, MAX_CLIENTS } from '../bounds.js';
 import { groupPacketProblem, type PacketProblem } from '../packet-limits.js';
@@ -45,6 +57,9 @@ const GROUP_KEYS = new Set([
   'publish',
   'will',
   'workload',
+  'clientStages',
+  'clientLeave',
+  'churn',
 ]);
 const PUBLISH_KEYS = new Set([
   'topic',
@@ -209,6 +224,23 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
         : mode === 'thread-per-client'
           ? count
           : Math.min(count, threads === undefined ? base.threads : (threads as number));
+    const comings: Comings = {
+      clientStages:
+        g.clientStages === undefined
+          ? base.clientStages
+          : at(scenario, [...path, 'clientStages'], (label) => parseClientStages(label, g.clientStages)),
+      clientLeave:
+        g.clientLeave === undefined
+          ? base.clientLeave
+          : at(scenario, [...path, 'clientLeave'], (label) => parseLeaveMode(label, g.clientLeave)),
+      churn:
+        g.churn === undefined || g.churn === null
+          ? base.churn
+          : at(scenario, [...path, 'churn'], (label) => parseChurn(label, g.churn)),
+    };
+    at(scenario, [...path, g.clientStages === undefined ? 'count' : 'clientStages'], (label) =>
+      refuse(label, stagesProblem(label, comings.clientStages, count)),
+    );
     const group: GroupProfile = {
       name,
       first,
@@ -231,7 +263,7 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
       publish:
         g.publish === undefined || g.publish === null
           ? null
-          : publishPlan(scenario, [...path, 'publish'], g.publish, base, protocolVersion),
+          : publishPlan(scenario, [...path, 'publish'], g.publish, base, protocolVersion, comings.clientStages),
       will: g.will === undefined ? null : will(scenario, [...path, 'will'], g.will, base),
       mode,
       threads: workerThreads,
@@ -245,6 +277,7 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
                 scenario.baseOf([...path, 'workload']),
               ),
             ),
+      comings,
     };
     if (group.password !== undefined && group.username === undefined)
       scenario.fail([...path, 'password'], 'needs a username');
@@ -307,6 +340,7 @@ function publishPlan(
   value: unknown,
   base: ResolvedOptions,
   protocolVersion: 4 | 5,
+  stages: ClientStage[] | null,
 ): PublishPlan {
   if (!isPlainObject(value))
     scenario.fail(path, 'must be { topic, rate, count or duration, size or payload, qos, retain }');
@@ -314,6 +348,15 @@ function publishPlan(
   checkKeys(scenario, p, PUBLISH_KEYS, path);
   const constantRate =
     p.rate === undefined ? base.rate : at(scenario, [...path, 'rate'], (label) => parseRate(label, p.rate));
+  const staged =
+    p.stages !== undefined ||
+    (p.rate === undefined && p.count === undefined && p.duration === undefined && base.stages !== null);
+  // What a publisher that comes and goes would send on a ramp is not planned yet: refused, not miscounted.
+  if (staged && stages !== null)
+    scenario.fail(
+      p.stages !== undefined ? [...path, 'stages'] : path,
+      'follows rate stages, which do not go with clientStages yet: give the group a fixed rate',
+    );
   if (p.stages !== undefined) {
     for (const key of ['rate', 'count', 'duration'] as const) {
       if (p[key] !== undefined)
@@ -336,7 +379,9 @@ function publishPlan(
       ? undefined
       : at(scenario, [...path, 'duration'], (label) => parsePublishDuration(label, String(p.duration)));
   if (count === undefined && durationMs === undefined) {
-    if (base.count === undefined) durationMs = base.durationMs;
+    // A group with a plan of connected clients publishes for as long as its plan lasts.
+    if (stages !== null) durationMs = planLengthMs(stages);
+    else if (base.count === undefined) durationMs = base.durationMs;
     else return finish(base.count, base.durationMs);
   }
   return finish(count, durationMs);

@@ -1,0 +1,254 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import type { RunEvent, Summary } from '../src/index.js';
+import { aedesForTest } from './helpers/aedes.js';
+import { spawnCli } from './helpers/cli.js';
+import { Mosquitto } from './helpers/mosquitto.js';
+import { runForTest } from './helpers/run.js';
+import { tempDir, tempFile } from './helpers/temp.js';
+import { renderedDom } from './helpers/chromium.js';
+import { withTimeout } from './helpers/wait.js';
+
+type Stats = Extract<RunEvent, { type: 'stats' }>;
+
+async function mosquittoForTest(t: TestContext): Promise<Mosquitto> {
+  const broker = await Mosquitto.start('', { verbose: false });
+  t.after(() => broker.stop());
+  return broker;
+}
+
+/**
+ * A 10-client plan, 3 s up, 2 s held, 3 s down, at QoS 1: the connected count follows the plan
+ * (within one client of what it was over the last second), and every message is accounted for
+ * while clients come and go.
+ */
+async function rampUpAndDown(t: TestContext, threads: string | number): Promise<void> {
+  const broker = await aedesForTest(t);
+  const stats: Stats[] = [];
+  const statuses: string[] = [];
+  const summary: Summary = await runForTest(t, {
+    brokers: [broker.url],
+    clients: 12,
+    clientStages: '3s:10,2s:hold,3s:0',
+    rate: 20,
+    qos: 1,
+    threads,
+    statsInterval: '250ms',
+    onEvent: (e) => {
+      if (e.type === 'stats') stats.push(e);
+      if (e.type === 'status') statuses.push(e.state);
+    },
+  });
+  const planned = stats.filter((s) => s.plannedClients !== undefined && s.plannedClients > 0);
+  assert.ok(planned.length >= 20, `stats lines while the plan ran: ${planned.length}`);
+  assert.ok(Math.max(...stats.map((s) => s.connected)) === 10, 'the peak is the plan’s, not the fleet’s 12');
+  // A join takes a connection's time (longer on a busy machine): the count may trail the plan by up to a second.
+  planned.forEach((s, i) => {
+    const window = planned.slice(Math.max(0, i - 4), i + 1).map((p) => p.plannedClients!);
+    assert.ok(
+      s.connected >= Math.min(...window) - 1 && s.connected <= Math.max(...window) + 1,
+      `at ${s.t} ms: ${s.connected} connected, the plan ${window.join(', ')} over the last second`,
+    );
+  });
+  assert.ok(
+    planned.some((s) => s.plannedClients === 10 && s.connected === 10),
+    'the plateau',
+  );
+  const figures = JSON.stringify({ ...summary, steps: undefined, latencyMs: undefined });
+  assert.equal(summary.lost, 0, figures);
+  assert.equal(summary.gaveUp, 0, figures);
+  assert.equal(summary.failed, 0, figures);
+  assert.equal(summary.reconnects, 0, `a planned leave is no drop: ${figures}`);
+  assert.ok(summary.left >= 8, `left: ${summary.left}`);
+  assert.equal(summary.exitCode, 0, figures);
+  assert.equal(statuses.filter((s) => s === 'disconnected').length, 0, figures);
+}
+
+test('--client-stages: a pool follows the plan up and down, nothing lost at QoS 1', (t) => rampUpAndDown(t, 2));
+test('--client-stages: one event loop follows the plan up and down, nothing lost at QoS 1', (t) => rampUpAndDown(t, 0));
+
+/**
+ * Every client hears every other (fleet/+) at QoS 1 while clients 2 and 3 leave and rejoin: what
+ * they would have had while away is not expected of them, nothing else is missing, and their
+ * numbers carry on (a restart would show as duplicates).
+ */
+async function leaveAndRejoin(t: TestContext, threads: number): Promise<void> {
+  const broker = await mosquittoForTest(t);
+  const states: string[] = [];
+  const summary = await runForTest(t, {
+    brokers: [broker.url],
+    clients: 4,
+    subTopic: 'fleet/+',
+    // Up to 4, down to 2 (clients 2 and 3 leave), back up to 4 (they rejoin), then all go before the end.
+    // Stretches of 2 s or more: a join takes a connection's time, which a busy machine makes long.
+    clientStages: '1s:4,2s:hold,500ms:2,2s:hold,500ms:4,2s:hold,500ms:0,500ms:hold',
+    rate: 20,
+    qos: 1,
+    threads,
+    onEvent: (e) => {
+      if (e.type === 'status' && e.client === 3) states.push(e.state);
+    },
+  });
+  assert.equal(summary.lost, 0);
+  assert.equal(summary.inFlight, 0);
+  assert.equal(summary.gaveUp, 0);
+  assert.equal(summary.duplicates, 0);
+  assert.ok(summary.unsubscribed > 0, 'what was sent while a subscriber was away is not expected of it');
+  assert.equal(summary.expected - summary.unsubscribed, summary.received);
+  assert.equal(summary.left, 6, 'clients 2 and 3 twice, 0 and 1 once');
+  assert.equal(summary.reconnects, 2, 'the rejoins');
+  assert.deepEqual(
+    states.filter((s) => ['waiting', 'connected', 'left', 'done'].includes(s)),
+    ['waiting', 'connected', 'left', 'connected', 'left', 'done'],
+  );
+  assert.equal(summary.exitCode, 0);
+}
+
+test('--client-stages: clients that leave and rejoin on one event loop: exact accounting at QoS 1', (t) =>
+  leaveAndRejoin(t, 0));
+test('--client-stages: clients that leave and rejoin in a pool: exact accounting at QoS 1', (t) =>
+  leaveAndRejoin(t, 2));
+
+test('--churn: the right number of clients reconnect each period, with no give-up', async (t) => {
+  const broker = await aedesForTest(t);
+  const churns: { t: number; client: number }[] = [];
+  const summary = await runForTest(t, {
+    brokers: [broker.url],
+    clients: 10,
+    churn: '1s:0.3',
+    duration: '3500ms',
+    rate: 10,
+    qos: 1,
+    threads: 2,
+    // One round of attempts: a churn that counted against it would give the client up.
+    reconnectAttempts: 1,
+    onEvent: (e) => {
+      if (e.type === 'status' && e.state === 'churned') churns.push({ t: e.t, client: e.client });
+    },
+  });
+  // Periods at 1, 2 and 3 s: 3 clients each, rotating: 0-2, 3-5, 6-8.
+  assert.equal(summary.churned, 9);
+  assert.deepEqual(
+    churns.map((c) => c.client).sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8],
+  );
+  assert.equal(summary.reconnects, 9);
+  assert.equal(summary.gaveUp, 0);
+  assert.equal(summary.lost, 0);
+  assert.equal(summary.exitCode, 0);
+});
+
+function willScenario(t: TestContext, url: string, leave: string, churn: string): string {
+  return tempFile(
+    t,
+    'wills.yaml',
+    [
+      'groups:',
+      '  - name: watchers',
+      '    count: 2',
+      '    threads: 0',
+      "    subscribe: ['gone/#']",
+      `    brokers: ['${url}']`,
+      '  - name: devices',
+      '    count: 4',
+      '    threads: 0',
+      `    brokers: ['${url}']`,
+      "    will: { topic: 'gone/{n}', payload: 'bye {n}', qos: 1 }",
+      '    clientStages: 500ms:4,1s:hold,500ms:0',
+      `    clientLeave: ${leave}`,
+      ...(churn ? [`    churn: ${churn}`] : []),
+      "    publish: { topic: 'dev/{n}', rate: 10, duration: 3s }",
+      '',
+    ].join('\n'),
+    'scenario',
+  );
+}
+
+test('wills: abrupt leaves fire them, and the summary counts them expected and received', async (t) => {
+  const broker = await mosquittoForTest(t);
+  const summary = await runForTest(t, { scenario: willScenario(t, broker.url, 'abrupt', '') });
+  // 4 devices leave abruptly; 2 watchers hear each will.
+  assert.deepEqual(summary.wills, { devices: { expected: 8, received: 8 } });
+  assert.equal(summary.left, 4);
+  assert.equal(summary.gaveUp, 0);
+});
+
+test('wills: clean leaves fire none, and none is expected', async (t) => {
+  const broker = await mosquittoForTest(t);
+  const summary = await runForTest(t, { scenario: willScenario(t, broker.url, 'clean', '') });
+  assert.deepEqual(summary.wills, { devices: { expected: 0, received: 0 } });
+  assert.equal(summary.left, 4);
+});
+
+test('wills: an abrupt churn fires the will of each client it takes', async (t) => {
+  const broker = await mosquittoForTest(t);
+  const summary = await runForTest(t, {
+    scenario: willScenario(t, broker.url, 'clean', '{ every: 700ms, fraction: 0.5, mode: abrupt }'),
+  });
+  // Churns at 700 ms and 1400 ms, 2 devices each, before the clean leaves (from 1.5 s).
+  assert.equal(summary.churned, 4);
+  assert.deepEqual(summary.wills, { devices: { expected: 8, received: 8 } });
+  assert.equal(summary.gaveUp, 0);
+});
+
+test('bad input: exit 2 naming the option', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [
+      ['--clients', '5', '--client-stages', '1s:10'],
+      /--client-stages reaches 10 connected clients but there are only 5/,
+    ],
+    [['--client-stages', '1s'], /--client-stages: each stage is DURATION:CLIENTS/],
+    [['--client-stages', 'soon:5'], /--client-stages \(stage "soon:5"\) must be a duration/],
+    [['--client-leave', 'sideways'], /client-leave.*sideways/],
+    [['--churn', '10s'], /--churn must be EVERY:FRACTION/],
+    [['--churn', '10s:1.5'], /--churn: the fraction is of the group's clients/],
+    [['--churn', '10s:0.1:loud'], /--churn mode must be clean or abrupt/],
+  ];
+  for (const [args, message] of cases) {
+    const cli = spawnCli(t, ['run', ...args]);
+    const { code } = await withTimeout(cli.exit, 30_000, `mqtt-fleet run ${args.join(' ')}`);
+    assert.equal(code, 2, `${args.join(' ')}: ${cli.stderr()}`);
+    assert.match(cli.stderr(), message);
+    assert.doesNotMatch(cli.stderr(), /\n\s+at /, 'no stack');
+  }
+});
+
+test('the report charts the planned connected count beside the one reached, from the stats lines', async (t) => {
+  const broker = await aedesForTest(t);
+  const dir = tempDir(t, 'comings');
+  const ndjson = join(dir, 'run.ndjson');
+  await runForTest(t, {
+    brokers: [broker.url],
+    clients: 6,
+    clientStages: '1s:6,500ms:hold,1s:0',
+    rate: 5,
+    threads: 0,
+    statsInterval: '200ms',
+    out: [`ndjson=${ndjson}`],
+  });
+  const stats = readFileSync(ndjson, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"type":"stats"'))
+    .map((l) => JSON.parse(l) as Stats);
+  const report = join(dir, 'report.html');
+  const rendered = spawnCli(t, ['report', ndjson, '-o', report]);
+  assert.equal((await withTimeout(rendered.exit, 15_000, 'the report')).code, 0, rendered.stderr());
+  const dom = await renderedDom(report);
+  const points = (series: string): number[] =>
+    [
+      ...dom.matchAll(
+        new RegExp(`<circle [^>]*data-chart="connections"[^>]*data-series="${series}"[^>]*data-value="([\\d.]+)"`, 'g'),
+      ),
+    ].map((m) => Number(m[1]));
+  assert.deepEqual(
+    points('planned'),
+    stats.map((s) => s.plannedClients),
+  );
+  assert.deepEqual(
+    points('connected'),
+    stats.map((s) => s.connected),
+  );
+  assert.ok(Math.max(...points('planned')) === 6);
+});
