@@ -48,9 +48,22 @@ test('--metrics-port serves Prometheus metrics during the run: clients by state,
   assert.equal(response.status, 200);
   assert.match(response.headers.get('content-type') ?? '', /text\/plain/);
   const text = await response.text();
+  // "connected" means connected: every client is, while publishing, whatever its state.
+  assert.equal(metric(text, 'mqtt_fleet_clients_connected', 'run="prom"'), 4);
+  // The states are one per client: they sum to the fleet.
+  const states = [...text.matchAll(/^mqtt_fleet_clients\{state="([^"]+)"[^}]*\} (\d+)$/gm)];
   assert.equal(
-    metric(text, 'mqtt_fleet_clients', 'state="ready"') + metric(text, 'mqtt_fleet_clients', 'state="connected"'),
+    states.reduce((sum, m) => sum + Number(m[2]), 0),
     4,
+    states.map((m) => m[0]).join('\n'),
+  );
+  assert.equal(
+    metric(text, 'mqtt_fleet_clients', 'state="ready"') + metric(text, 'mqtt_fleet_clients', 'state="published"'),
+    4,
+  );
+  assert.ok(
+    !states.some((m) => m[1] === 'connected'),
+    'no state named connected that counts only some connected clients',
   );
   assert.ok(metric(text, 'mqtt_fleet_messages_published_total', 'run="prom"') > 100);
   const received = metric(text, 'mqtt_fleet_messages_received_total', 'run="prom",mode="pool"');

@@ -10,16 +10,25 @@ import { at } from '../mqtt/checked.js';
 /** How long a scrape may take to send its request (headers and body). */
 const SLOW_CLIENT_MS = 10_000;
 
-const STATES: ClientState[] = [
-  'connecting',
-  'connected',
-  'ready',
-  'published',
-  'disconnected',
-  'reconnecting',
-  'gave-up',
-  'failed',
-  'done',
+/**
+ * Every state a client can be in, as the `state` label shows it: each client in exactly one, so
+ * they sum to the fleet. A client between its CONNACK and its SUBACK is `subscribing` here (its
+ * status line says `connected`, the event): "connected" is mqtt_fleet_clients_connected, every
+ * client with an open connection, subscribing, ready or done publishing alike.
+ */
+const STATES: readonly [ClientState, string][] = [
+  ['waiting', 'waiting'],
+  ['connecting', 'connecting'],
+  ['connected', 'subscribing'],
+  ['ready', 'ready'],
+  ['published', 'published'],
+  ['disconnected', 'disconnected'],
+  ['reconnecting', 'reconnecting'],
+  ['churned', 'churned'],
+  ['left', 'left'],
+  ['gave-up', 'gave-up'],
+  ['failed', 'failed'],
+  ['done', 'done'],
 ];
 
 /**
@@ -43,7 +52,15 @@ export class MetricsServer {
       labelNames: ['state'],
       registers: [r],
       collect() {
-        for (const state of STATES) this.set({ state }, source.aggregate.inState(state));
+        for (const [state, label] of STATES) this.set({ state: label }, source.aggregate.inState(state));
+      },
+    });
+    new Gauge({
+      name: 'mqtt_fleet_clients_connected',
+      help: "Clients with an open MQTT connection (subscribing, ready or done publishing): the stats lines' connected",
+      registers: [r],
+      collect() {
+        this.set(source.aggregate.online);
       },
     });
     const counter = (name: string, help: string, value: () => number): void => {

@@ -16,7 +16,7 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
   const rows: [string, string][] = [
     [
       'clients',
-      `${fmtInt(s.connected)}/${fmtInt(s.clients)} connected · ${bad(s.gaveUp, `${fmtInt(s.gaveUp)} gave up`)} · ${bad(s.failed, `${fmtInt(s.failed)} failed`)} · ${fmtInt(s.reconnects)} reconnects`,
+      `${fmtInt(s.connected)}/${fmtInt(s.clients)} connected at least once · ${bad(s.gaveUp, `${fmtInt(s.gaveUp)} gave up`)} · ${bad(s.failed, `${fmtInt(s.failed)} failed`)} · ${fmtInt(s.reconnects)} reconnects`,
     ],
     ...(s.churned > 0 || s.left > 0
       ? [['comings', `${fmtInt(s.left)} left as planned · ${fmtInt(s.churned)} churned`] as [string, string]]
