@@ -2,9 +2,9 @@
 // First: the process title hides argv (a password) and stop signals are handled; src/bin.ts does both even earlier.
 import './run/process-title.js';
 import { abortOnStopSignal, installSignals, unhandledSignal, type StopSignal } from './run/signals.js';
+import { writeFile } from 'node:fs/promises';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { serveAedes } from './broker/aedes-server.js';
 import {
   checkBooleanValues,
   COMPARE_FLAGS,
@@ -13,30 +13,19 @@ import {
   runFlag,
   runOptionsFrom,
 } from './options/flags.js';
-import { findMax, planFindMax } from './run/find-max.js';
-import { findMaxHtml, formatFindMax, formatStep } from './report/find-max.js';
-import { comparePlanned, parseModes, planCompare } from './run/compare.js';
-import { formatComparison } from './report/compare-table.js';
-import { comparisonHtml } from './report/html.js';
-import { readRun, runReportHtml } from './report/run-report.js';
-import { mergeResults } from './shard/merge.js';
-import { readShardResults } from './shard/result.js';
-import { writeFile } from 'node:fs/promises';
 import { UsageError } from './errors.js';
 import type { RunEvent, Summary } from './report/events.js';
 import { ExitCode, isStopCode, stopExitCode, type StopReason } from './report/exit-codes.js';
 import { onStdioFailed, stdioOpen, watchStdio, writeErr, writeOut } from './report/stdio.js';
-import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from './report/log.js';
-import { resolveOptions } from './options/index.js';
-import { parsePort } from './options/parse.js';
-import { checkOutputFile, FILE_LIMITS, readOptionFile } from './options/files.js';
-import { Progress } from './report/progress.js';
-import { publishingWindowMs } from './metrics/planned.js';
-import { formatSummary } from './report/summary-table.js';
-import { runResolved } from './run/run.js';
-import { checkMachineLimits } from './options/limits.js';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './report/log.js';
 import { Redactor, secretsOf } from './report/secrets.js';
 import { urlSecrets } from './mqtt/broker-url.js';
+
+/*
+ * Each command imports what it needs when it runs (`await import` below): every CLI start,
+ * a refused one included, would otherwise load and compile MQTT.js, Aedes, Piscina, prom-client,
+ * pino and the YAML parser, most of a second of CPU before the first line of the command.
+ */
 
 type Args = Record<string, unknown>;
 
@@ -73,10 +62,22 @@ function printJson(value: object): void {
 }
 
 async function runCommand(args: Args): Promise<void> {
+  const [{ resolveOptions }, { checkMachineLimits }] = await Promise.all([
+    import('./options/index.js'),
+    import('./options/limits.js'),
+  ]);
   // Resolved once, here: bad input fails before anything starts, and the redactor knows the secrets.
   const resolved = resolveOptions(runOptionsFrom(args));
   redactor = redactor.with(secretsOf(resolved));
   checkMachineLimits(resolved);
+  const [{ createLogger }, { Progress }, { runResolved }, { formatSummary }, { publishingWindowMs }] =
+    await Promise.all([
+      import('./report/logger.js'),
+      import('./report/progress.js'),
+      import('./run/run.js'),
+      import('./report/summary-table.js'),
+      import('./metrics/planned.js'),
+    ]);
   const json = args.json === true;
   const progress =
     !json && Progress.enabled(process.stderr)
@@ -143,6 +144,10 @@ function setExitCode(code: number): void {
 }
 
 async function compareCommand(args: Args): Promise<void> {
+  const [{ comparePlanned, parseModes, planCompare }, { checkOutputFile }] = await Promise.all([
+    import('./run/compare.js'),
+    import('./options/files.js'),
+  ]);
   const input = runOptionsFrom({ ...args, threads: undefined });
   const modes = parseModes(args.threads as string | undefined);
   const json = args.json === true;
@@ -153,6 +158,11 @@ async function compareCommand(args: Args): Promise<void> {
   // Every mode resolved once, here: bad input fails before anything starts, and the redactor knows the secrets.
   const plan = planCompare({ ...input, threads: modes });
   redactor = redactor.with(plan.runs.flatMap(secretsOf));
+  const [{ createLogger }, { formatComparison }, { comparisonHtml }] = await Promise.all([
+    import('./report/logger.js'),
+    import('./report/compare-table.js'),
+    import('./report/html.js'),
+  ]);
   const logger = redactor.logger(createLogger(args['log-level'] as LogLevel, args['log-format'] as LogFormat));
   const controller = new AbortController();
   const release = stopCleanlyOn(controller, logger, 'stopping the current mode cleanly');
@@ -183,6 +193,13 @@ async function compareCommand(args: Args): Promise<void> {
 async function findMaxCommand(args: Args): Promise<void> {
   const input = runOptionsFrom(args);
   const json = args.json === true;
+  const [{ findMax, planFindMax }, { findMaxHtml, formatFindMax, formatStep }, { checkOutputFile }, { createLogger }] =
+    await Promise.all([
+      import('./run/find-max.js'),
+      import('./report/find-max.js'),
+      import('./options/files.js'),
+      import('./report/logger.js'),
+    ]);
   // Written after every step has run: checked now, so a bad path cannot cost the search.
   if (Array.isArray(args.report)) throw new UsageError('--report', '--report was given more than once');
   const report = args.report as string | undefined;
@@ -227,7 +244,12 @@ async function findMaxCommand(args: Args): Promise<void> {
   }
 }
 
-function mergeCommand(args: Args): void {
+async function mergeCommand(args: Args): Promise<void> {
+  const [{ mergeResults }, { readShardResults }, { formatSummary }] = await Promise.all([
+    import('./shard/merge.js'),
+    import('./shard/result.js'),
+    import('./report/summary-table.js'),
+  ]);
   const files = (args.files as string[]).map(String);
   // Result files from elsewhere (or an older mqtt-fleet): no credentials go out even if one came in.
   const merged = mergeResults(readShardResults(files));
@@ -251,6 +273,8 @@ function mergeCommand(args: Args): void {
 }
 
 async function reportCommand(args: Args): Promise<void> {
+  const [{ readRun, runReportHtml }, { comparisonHtml }, { checkOutputFile, FILE_LIMITS, readOptionFile }] =
+    await Promise.all([import('./report/run-report.js'), import('./report/html.js'), import('./options/files.js')]);
   const input = String(args.input);
   const output = String(args.output);
   checkOutputFile('--output', output);
@@ -261,8 +285,13 @@ async function reportCommand(args: Args): Promise<void> {
 }
 
 async function brokerCommand(args: Args): Promise<void> {
+  const { parsePort } = await import('./options/parse.js');
   const host = String(args.host);
   const port = parsePort('--port', args.port);
+  const [{ createLogger }, { serveAedes }] = await Promise.all([
+    import('./report/logger.js'),
+    import('./broker/aedes-server.js'),
+  ]);
   const logger = createLogger(args['log-level'] as LogLevel, args['log-format'] as LogFormat);
   const server = await serveAedes(host, port).catch((err: unknown) => {
     throw listenFailure(err, host, port);
@@ -319,9 +348,14 @@ function handle(command: (args: Args) => Promise<void> | void) {
   };
 }
 
+/** What cli() reaches of yargs' insides (not in its types): see there. */
+interface YargsInternals {
+  getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } };
+}
+
 export function cli(argv: string[]): Argv {
   rawArgs = argv;
-  return yargs(argv)
+  const parser = yargs(argv)
     .scriptName('mqtt-fleet')
     .usage('$0 <command> [options]')
     .command(
@@ -387,6 +421,13 @@ export function cli(argv: string[]): Argv {
     .alias('h', 'help')
     .version()
     .wrap(Math.min(120, process.stdout.columns ?? 100));
+  // Before it calls a command's handler, yargs renders the whole --help text (every run flag) to
+  // keep in case the handler shows it; ours never do. That is a third of a second of CPU on every
+  // start, a refused one included: it renders help only when help is shown. (Should yargs rename
+  // this, the assignment does nothing and the CLI is merely slower to start.)
+  const usage = (parser as unknown as YargsInternals).getInternalMethods?.().getUsageInstance?.();
+  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => {};
+  return parser;
 }
 
 // Containment: a stray error anywhere must not take the run down before its summary is printed.

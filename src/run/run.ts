@@ -4,7 +4,7 @@ import { Coordinator } from './coordinator.js';
 import type { RunEvent, Summary } from '../report/events.js';
 import { Hosts } from '../hosts/index.js';
 import { Outputs } from '../report/outputs.js';
-import { MetricsServer } from '../report/prometheus.js';
+import type { MetricsServer } from '../report/prometheus.js';
 import { fleetMode, fleetThreads, type GroupProfile } from '../group.js';
 import { latencyGroups, planHearing, planSessions, planLanes } from '../options/plan.js';
 import { plannedMessages } from '../metrics/planned.js';
@@ -95,6 +95,8 @@ async function listenForMetrics(
   redactor: Redactor,
 ): Promise<MetricsServer> {
   const { host, port } = options.metrics!;
+  // prom-client is loaded only for a run that serves metrics.
+  const { MetricsServer } = await import('../report/prometheus.js');
   const metrics = new MetricsServer(source, redactor.value({ run: options.runId, mode: fleetMode(options.groups) }));
   let url: string;
   try {
@@ -160,7 +162,7 @@ async function runAgainst(
     return safe;
   };
   const watch = new ThresholdWatch(options.thresholds, options.warmupMs, (reason) => coordinator.stop(reason), log);
-  const host = new Hosts(lanes);
+  const host = await Hosts.open(lanes);
   const coordinator = new Coordinator(options, specs, topology, host, groups.length, emitAll, log);
   live.aggregate = coordinator.aggregate;
   coordinator.aggregate.willHearers = willHearers(fleet, options.groups);
