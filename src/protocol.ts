@@ -156,9 +156,11 @@ export interface LaneStart {
 export interface StatusEvent {
   client: number;
   state: ClientState;
-  /** connecting/reconnecting: which attempt, of how many; gave-up: how many attempts its last round made. */
+  /** connecting/reconnecting: which attempt, of how many. */
   attempt?: number;
   of?: number;
+  /** gave-up: how many attempts its last round made (1 for a refusal retrying cannot help). */
+  attempts?: number;
   /** Why: the last connection error, the reason for giving up or failing. */
   error?: SerializedError;
   /** published: how many messages this client published. */

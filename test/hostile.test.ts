@@ -93,7 +93,7 @@ test('bad credentials: one attempt and a clear reason by default; exactly --reco
   assert.deepEqual([...calls.values()], [1, 1], 'no pointless retries');
   // What the user reads says what happened: one attempt, not the budget of three.
   assert.deepEqual(
-    statuses.filter((s) => s.state === 'gave-up').map((s) => s.attempt),
+    statuses.filter((s) => s.state === 'gave-up').map((s) => s.attempts),
     [1, 1],
   );
   assert.equal(warnings.filter((w) => / gave up after 1 failed connection attempt: broker refused/.test(w)).length, 2);

@@ -83,9 +83,7 @@ test('Ctrl-C with the embedded broker: clients stop, the summary is printed, the
     { json: true },
   );
   await cli.changed.until(() => publishing(cli.lines), 30_000, 'publishing to start');
-  const brokerPid = Number(
-    /embedded Aedes broker listening/.test(cli.stderr()) && /"pid":(\d+)/.exec(cli.stderr())?.[1],
-  );
+  const brokerPid = Number(/embedded Aedes broker listening on \S+ \(pid (\d+)\)/.exec(cli.stderr())?.[1]);
   assert.ok(brokerPid > 0, `the embedded broker's pid is logged: ${cli.stderr().slice(0, 500)}`);
   cli.child.kill('SIGINT');
   const { code } = await withTimeout(cli.exit, 20_000, 'the CLI to exit after SIGINT');

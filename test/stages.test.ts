@@ -62,6 +62,9 @@ test('a stage plan is offered within 5% of the plan in every interval, as the st
     // Intervals where the plan offers under a tenth of its peak (the first moments of the ramp,
     // its last ones) hold a few dozen messages: a millisecond of timer jitter is a percent there.
     if (offered < peak / 10) continue;
+    // The last line comes when the run ends, a fraction of an interval after the one before: one
+    // message either way is several percent of the few it holds. Whole intervals are the check.
+    if (seconds < 1) continue;
     checked++;
     assert.ok(
       Math.abs(deviation) <= 0.05,

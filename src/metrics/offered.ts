@@ -80,13 +80,19 @@ export class LaneOffers {
     if (entry) entry.reportedAt = at;
   }
 
+  /** A lane finished: its counts are final, so its offer is the plan's as of any later line. */
+  onDone(lane: number): void {
+    const entry = this.lanes.get(lane);
+    if (entry) entry.reportedAt = Infinity;
+  }
+
   /** Messages the plan had due, every lane as of its last batch, at the line's time `now`; null when not known. */
   by(now: number): number | null {
     if (!this.known) return null;
     if (this.goAt === 0) return 0;
     let total = 0;
     for (const { load, reportedAt } of this.lanes.values()) {
-      const at = now - reportedAt > this.staleMs ? now : reportedAt;
+      const at = reportedAt === Infinity || now - reportedAt > this.staleMs ? now : reportedAt;
       total += load.by(at - this.goAt) ?? 0;
     }
     return total;

@@ -1,4 +1,3 @@
-import type { Verdict } from './verdict.js';
 /**
  * What a run tells its caller while it goes and at the end. The CLI prints these as NDJSON with
  * `--json`, one object per line; the README documents every field.
@@ -30,6 +29,8 @@ export interface StatusLine {
   state: ClientState;
   attempt?: number;
   of?: number;
+  /** gave-up: attempts its last round made. */
+  attempts?: number;
   error?: SerializedError;
   published?: number;
 }
@@ -170,6 +171,21 @@ export interface ComparisonRow {
 }
 
 /** `compare`'s result: one row per mode: a table on stderr, and with --json one NDJSON line. */
+/** What `compare` concludes from its own figures (report/verdict.ts): who won what, and which mode to pick for this workload. */
+export interface Verdict {
+  /** The mode (its label) with the lowest p99: of all clients, or, with --work, of the clients beside the slow ones. */
+  lowestP99: string | null;
+  mostThroughput: string | null;
+  /** Every mode received within 5% of the best: throughput does not decide. */
+  sameThroughput: boolean;
+  leastCpu: string | null;
+  leastMemory: string | null;
+  /** The mode to pick for this workload, null when no mode ran cleanly. */
+  choice: string | null;
+  /** The paragraph printed after the table and on the HTML page. */
+  text: string;
+}
+
 export interface Comparison {
   type: 'comparison';
   runId: string;

@@ -1,21 +1,6 @@
-import type { ComparisonRow } from './events.js';
+import type { ComparisonRow, Verdict } from './events.js';
 import { MODE_LABELS } from '../group.js';
 import { fmtMs } from './format.js';
-
-/** What `compare` concludes from its own figures: who won what, and which mode to pick for this workload. */
-export interface Verdict {
-  /** The mode (its label) with the lowest p99: of all clients, or, with --work, of the clients beside the slow ones. */
-  lowestP99: string | null;
-  mostThroughput: string | null;
-  /** Every mode received within 5% of the best: throughput does not decide. */
-  sameThroughput: boolean;
-  leastCpu: string | null;
-  leastMemory: string | null;
-  /** The mode to pick for this workload, null when no mode ran cleanly. */
-  choice: string | null;
-  /** The paragraph printed after the table and on the HTML page. */
-  text: string;
-}
 
 /** Throughputs this close count as the same: run-to-run noise on these machines is of this order. */
 const SAME_THROUGHPUT = 0.05;

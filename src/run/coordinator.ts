@@ -253,6 +253,7 @@ export class Coordinator {
         break;
       case 'lane-done':
         if (message.loopDelay) this.loopDelays.push(message.loopDelay);
+        this.aggregate.offered?.onDone(message.lane);
         this.reported.add(message.lane);
         this.maybeLaneEnded(message.lane);
         break;
@@ -281,7 +282,7 @@ export class Coordinator {
         else
           this.log.warn(
             { client: clientId },
-            `${clientId} gave up after ${plural(event.attempt ?? this.options.reconnectAttempts, 'failed connection attempt')}${why}`,
+            `${clientId} gave up after ${plural(event.attempts ?? this.options.reconnectAttempts, 'failed connection attempt')}${why}`,
           );
         break;
       case 'failed':

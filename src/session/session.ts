@@ -260,7 +260,7 @@ export class Session {
     const error = end === 'done' ? undefined : this.lastError;
     const received = this.receiver?.uniqueReceived ?? 0;
     // Giving up: how many attempts the last round made (a refusal that retrying cannot help ends it after one).
-    const made = end === 'gave-up' && this.roundAttempts > 0 ? { attempt: this.roundAttempts } : {};
+    const made = end === 'gave-up' && this.roundAttempts > 0 ? { attempts: this.roundAttempts } : {};
     this.status(end, error === undefined ? { received, ...made } : { received, ...made, error: serializeError(error) });
   }
 
