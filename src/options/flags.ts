@@ -62,7 +62,11 @@ export function runOptionsFrom(args: Readonly<Record<string, unknown>>): RunOpti
   return options;
 }
 
-const BOOLEAN_FLAGS = new Set(OPTION_ENTRIES.filter(([, spec]) => spec.kind === 'boolean').map(([key]) => flagOf(key)));
+const BOOLEAN_FLAGS = new Set([
+  ...OPTION_ENTRIES.filter(([, spec]) => spec.kind === 'boolean').map(([key]) => flagOf(key)),
+  // find-max's own.
+  'confirm',
+]);
 
 /**
  * yargs reads `--clean=<anything but true>` as false, so `--clean=nope` would mean --no-clean:

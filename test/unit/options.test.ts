@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { UsageError } from '../../src/errors.js';
 import { parseCount, parseDuration, parseSize, resolveOptions, type RunOptions } from '../../src/options/index.js';
 import { at } from '../../src/mqtt/checked.js';
+import { checkBooleanValues } from '../../src/options/flags.js';
 
 function rejects(input: RunOptions, option: string, pattern: RegExp): void {
   assert.throws(
@@ -254,4 +255,15 @@ test('--local-address lists and ranges; open-file and ephemeral-port limits are 
     resolveOptions({ clients: 30_000, threads: 2, brokers: ['mqtt://h:1'], shard: '0/2', runId: 'r' }, {}),
     { openFiles: 20_000, ports: 28_232 },
   );
+});
+
+test('a boolean flag takes true or false and nothing else, find-max --confirm included', () => {
+  const refusesWith = (argv: string[], pattern: RegExp): void =>
+    assert.throws(
+      () => checkBooleanValues(argv),
+      (err: unknown) => err instanceof UsageError && pattern.test(err.message),
+    );
+  refusesWith(['run', '--clean=nope'], /--clean must be true or false \(got "nope"\)/);
+  refusesWith(['find-max', '--confirm=nope'], /--confirm must be true or false \(got "nope"\)/);
+  checkBooleanValues(['find-max', '--confirm=false', '--clean=true']);
 });
