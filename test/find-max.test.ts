@@ -53,6 +53,9 @@ test('the find-max CLI: NDJSON steps and result, the table, an HTML report; bad 
   assert.ok(readFileSync(report, 'utf8').includes('"type":"find-max"'), 'the result is embedded');
   // As Chromium draws it: a p99 and a lost point per step, at the rate it offered.
   const dom = await renderedDom(report);
+  // p99 in decades, with labelled ticks, as on every report.
+  assert.match(dom, /<svg [^>]*data-chart="rate" data-scale="log"/);
+  assert.match(dom, /class="axis-title" data-axis="x">messages per second offered, all clients</);
   const points = [...dom.matchAll(/data-chart="rate" data-series="(p99|lost)" data-rate="(\d+)"/g)].map(
     (m) => `${m[1]}@${m[2]}`,
   );

@@ -123,19 +123,25 @@ export function findMaxHtml(r: FindMaxResult): string {
     (data.generatorLimited ? ' · generator-limited' : '');
   var steps = data.steps.slice().sort(function (a, b) { return a.offeredPerSec - b.offeredPerSec || a.step - b.step; });
   (function (container) {
-    var width = 900, height = 280, left = 60, right = 60, top = 10, bottom = 34;
-    var xMax = 1, pMax = 1, lMax = 1;
-    steps.forEach(function (s) { xMax = Math.max(xMax, s.offeredPerSec); pMax = Math.max(pMax, s.latencyMs.p99); lMax = Math.max(lMax, s.lost); });
+    var width = 900, height = 300, left = 70, right = 60, top = 22, bottom = 40;
+    var xMax = 1, lMax = 1;
+    steps.forEach(function (s) { xMax = Math.max(xMax, s.offeredPerSec); lMax = Math.max(lMax, s.lost); });
     var x = function (v) { return left + (v / xMax) * (width - left - right); };
-    var yP = function (v) { return top + (1 - v / pMax) * (height - top - bottom); };
+    // p99 in decades, as on every report: a 5 ms pass stays readable beside a 500 ms failure.
+    var pAxis = valueAxis(steps.map(function (s) { return s.latencyMs.p99; }), true, top, height - bottom);
+    var yP = pAxis.y;
     var yL = function (v) { return top + (1 - v / lMax) * (height - top - bottom); };
-    var svg = el('svg', { width: width, height: height, viewBox: '0 0 ' + width + ' ' + height, role: 'img', 'data-chart': 'rate' });
-    el('line', { x1: left, y1: yP(0), x2: width - right, y2: yP(0), stroke: '#c6ccd4' }, svg);
-    el('text', { x: 0, y: yP(pMax) + 4 }, svg).textContent = fmt(pMax) + ' ms';
+    var svg = el('svg', { width: width, height: height, viewBox: '0 0 ' + width + ' ' + height, role: 'img', 'data-chart': 'rate', 'data-scale': pAxis.log ? 'log' : 'linear' });
+    yAxis(svg, pAxis, left, right, width, 'p99 ms');
     el('text', { x: width - right + 4, y: yL(lMax) + 4 }, svg).textContent = fmt(lMax) + ' lost';
-    el('text', { x: 0, y: yP(0) }, svg).textContent = '0';
-    el('text', { x: width - right - 60, y: height - 8 }, svg).textContent = fmt(xMax) + ' msg/s';
-    if (data.offeredPerSec !== null) el('line', { x1: x(data.offeredPerSec), y1: top, x2: x(data.offeredPerSec), y2: yP(0), stroke: '#4f9d69', 'stroke-dasharray': '4 3', 'data-chart': 'rate', 'data-series': 'found', 'data-value': data.offeredPerSec }, svg);
+    el('text', { x: width - right + 4, y: yL(0) + 4 }, svg).textContent = '0 lost';
+    var xStep = niceStep(xMax, 8);
+    for (var v = 0; v <= xMax; v += xStep) {
+      el('line', { x1: x(v), y1: height - bottom, x2: x(v), y2: height - bottom + 4, stroke: '#8c8c8c' }, svg);
+      el('text', { x: x(v), y: height - bottom + 16, 'text-anchor': 'middle', 'class': 'tick', 'data-axis': 'x', 'data-value': v }, svg).textContent = tick(v);
+    }
+    el('text', { x: (left + width - right) / 2, y: height - 4, 'text-anchor': 'middle', 'class': 'axis-title', 'data-axis': 'x' }, svg).textContent = 'messages per second offered, all clients';
+    if (data.offeredPerSec !== null) el('line', { x1: x(data.offeredPerSec), y1: top, x2: x(data.offeredPerSec), y2: height - bottom, stroke: '#4f9d69', 'stroke-dasharray': '4 3', 'data-chart': 'rate', 'data-series': 'found', 'data-value': data.offeredPerSec }, svg);
     [['p99', yP, function (s) { return s.latencyMs.p99; }], ['lost', yL, function (s) { return s.lost; }]].forEach(function (series, j) {
       var colour = COLOURS[j], path = [];
       // The line goes through each rate's deciding step (a confirmed failure, or the pass); every step is a dot.

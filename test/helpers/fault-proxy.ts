@@ -116,7 +116,11 @@ export class FaultProxy extends TestServer {
             break;
           case 'cut':
             this.cuts++;
-            close();
+            // Ended, not destroyed: destroy() would discard writes still queued in this process
+            // (a slow reader's), deliveries counted above that the client would never see.
+            closed = true;
+            upstream.destroy();
+            client.end();
             break;
           case 'deliver-and-cut':
             this.cuts++;
