@@ -97,7 +97,8 @@ export const FEATURES: Record<string, (url: string) => Promise<Outcome>> = {
     if (
       s.published > 0 &&
       droppedOnceReady &&
-      allGaveUp(m, 3, /^the broker closed the connection \d+ ms after its CONNACK$/)
+      // A drop with our bytes still unread at the broker's end arrives as a reset instead of a close.
+      allGaveUp(m, 3, /^(the broker closed the connection \d+ ms after its CONNACK|read ECONNRESET)$/)
     )
       return `no: ${CAUSES.qos2Dropped}`;
     return unexpected(m, 'QoS 2');
