@@ -64,7 +64,7 @@ export function verdictOf(rows: readonly ComparisonRow[], workMs: number): Verdi
   if (perClient && perClient !== choice)
     sentences.push(
       loaded
-        ? `A thread per client did not pay off here: its own thread kept the others' p99 at ${fmtMs(p99Of(perClient))}.`
+        ? `A thread per client did not pay off here: with it, the clients beside the slow ones had a p99 of ${fmtMs(p99Of(perClient))}.`
         : 'A thread per client pays off only when a client is slow (try --work): each thread costs CPU and memory.',
     );
   return {
