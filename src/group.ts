@@ -12,6 +12,9 @@ export interface TlsOptions {
   ca?: string;
   cert?: string;
   key?: string;
+  /** Per-client certificate and key: absolute path templates ({i}, {id}, {n}, {group}), each client reads its own. */
+  certFile?: string;
+  keyFile?: string;
   rejectUnauthorized: boolean;
 }
 

@@ -224,14 +224,20 @@ export const OPTIONS = {
     scenario: true,
     file: true,
   },
-  /** TLS client certificate and key (PEM files). */
+  /** TLS client certificate and key (PEM files); with placeholders, one per client, read as it connects. */
   cert: {
     kind: 'string',
-    description: 'TLS: client certificate file (PEM, at most 1 MiB)',
+    description:
+      'TLS: client certificate file (PEM, at most 1 MiB); with {i}, {id}, {n} or {group} (certs/{id}.pem) each client has its own, checked before the run and read as it connects',
     scenario: true,
     file: true,
   },
-  key: { kind: 'string', description: 'TLS: client key file (PEM, at most 1 MiB)', scenario: true, file: true },
+  key: {
+    kind: 'string',
+    description: 'TLS: client key file (PEM, at most 1 MiB); placeholders as in --cert',
+    scenario: true,
+    file: true,
+  },
   /** TLS: accept a broker certificate that does not verify. */
   insecure: {
     kind: 'boolean',
