@@ -95,6 +95,7 @@ test('an identity per device: 50 clients, each with its own certificate, connect
   assert.equal(loggedUsers(mosquitto.log).size, 0, 'no client connected');
   // The CLI: exit 2, one line naming the file and the client.
   const cli = spawnCli(t, [
+    'run',
     '--broker',
     broker,
     '--ca',
