@@ -3,8 +3,8 @@ import { isAbsolute, relative, resolve as resolvePath } from 'node:path';
 import { UsageError } from '../errors.js';
 import { at } from '../mqtt/checked.js';
 import { renderTemplate, templateProblem } from '../mqtt/templates.js';
-import { brokerOf, type GroupProfile } from '../group.js';
-import { FILE_LIMITS, readOptionFile } from './files.js';
+import { brokerOf, TLS_VERSIONS, type GroupProfile, type TlsOptions } from '../group.js';
+import { checkOutputFile, FILE_LIMITS, readOptionFile } from './files.js';
 
 /** Placeholders a per-client certificate or key path may use. */
 export const IDENTITY_TOKENS = ['i', 'id', 'n', 'group'] as const;
@@ -79,4 +79,41 @@ export function checkIdentities(
 /** A client's own certificate or key path. */
 export function identityPath(template: string, vars: { i: number; n: number; id: string; group: string }): string {
   return renderTemplate(template, vars);
+}
+
+/** --tls-min-version, --servername, --alpn and SSLKEYLOGFILE: how every TLS connection is made. */
+export function tlsSettings(
+  input: { tlsMinVersion?: string | undefined; servername?: string | undefined; alpn?: string | string[] | undefined },
+  env: NodeJS.ProcessEnv,
+): Pick<TlsOptions, 'minVersion' | 'servername' | 'alpn' | 'keylog'> {
+  const out: Pick<TlsOptions, 'minVersion' | 'servername' | 'alpn' | 'keylog'> = {};
+  if (input.tlsMinVersion !== undefined) {
+    const version = TLS_VERSIONS.find((v) => v === input.tlsMinVersion);
+    if (version === undefined)
+      throw new UsageError(
+        '--tls-min-version',
+        `--tls-min-version must be ${TLS_VERSIONS.join(' or ')} (got ${JSON.stringify(input.tlsMinVersion)})`,
+      );
+    out.minVersion = version;
+  }
+  if (input.servername !== undefined) {
+    if (typeof input.servername !== 'string' || !/^[A-Za-z0-9.-]{1,253}$/.test(input.servername))
+      throw new UsageError(
+        '--servername',
+        `--servername must be a host name (got ${JSON.stringify(input.servername)})`,
+      );
+    out.servername = input.servername;
+  }
+  if (input.alpn !== undefined) {
+    const list = (Array.isArray(input.alpn) ? input.alpn : [input.alpn]).flatMap((a) => String(a).split(','));
+    const protocols = list.map((a) => a.trim()).filter((a) => a !== '');
+    // [RFC 7301 3.1]: each protocol name is 1 to 255 bytes.
+    const bad = protocols.find((a) => Buffer.byteLength(a) > 255);
+    if (protocols.length === 0 || bad !== undefined)
+      throw new UsageError('--alpn', '--alpn needs protocol names of 1 to 255 bytes (e.g. --alpn mqtt)');
+    out.alpn = protocols;
+  }
+  // The convention of browsers and curl: where TLS secrets go for Wireshark to decrypt a capture.
+  if (env.SSLKEYLOGFILE) out.keylog = checkOutputFile('SSLKEYLOGFILE', env.SSLKEYLOGFILE);
+  return out;
 }

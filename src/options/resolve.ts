@@ -6,7 +6,7 @@ import { refuse, UsageError } from '../errors.js';
 import { stagesProblem } from './comings.js';
 import { planLengthMs } from '../metrics/client-plan.js';
 import { fleetThreads, type GroupProfile, type TlsOptions } from '../group.js';
-import { identityFile } from './identity.js';
+import { identityFile, tlsSettings } from './identity.js';
 import { camel } from './spec.js';
 import { DEFAULTS, labelOf, OPTION_ENTRIES } from './table.js';
 import type { ParsedOptions, ResolvedOptions, RunOptions } from './types.js';
@@ -205,6 +205,7 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
     if (template === undefined) tls.key = contents;
     else tls.keyFile = template;
   }
+  Object.assign(tls, tlsSettings(input, env));
   if ((input.cert === undefined) !== (input.key === undefined)) {
     throw new UsageError(
       input.cert === undefined ? '--cert' : '--key',

@@ -1,4 +1,4 @@
-import type { IClientOptions } from 'mqtt';
+import type { TransportOptions } from './transport.js';
 import type { SessionSettings, SessionSpec } from '../protocol.js';
 import { readFileSync } from 'node:fs';
 import { at } from '../mqtt/checked.js';
@@ -16,9 +16,9 @@ export interface IdentityFiles {
 export function clientOptions(
   spec: SessionSpec,
   settings: SessionSettings,
-): { url: string; options: IClientOptions; identity: IdentityFiles | null } {
+): { url: string; options: TransportOptions; identity: IdentityFiles | null } {
   const broker = at(settings.brokers, spec.broker);
-  const options: IClientOptions = {
+  const options: TransportOptions = {
     clientId: spec.clientId,
     clean: settings.clean,
     keepalive: settings.keepaliveSec,
@@ -46,6 +46,10 @@ export function clientOptions(
   if (broker.tls.ca !== undefined) options.ca = broker.tls.ca;
   if (broker.tls.cert !== undefined) options.cert = broker.tls.cert;
   if (broker.tls.key !== undefined) options.key = broker.tls.key;
+  if (broker.tls.servername !== undefined) options.servername = broker.tls.servername;
+  if (broker.tls.alpn !== undefined) options.alpn = broker.tls.alpn;
+  if (broker.tls.minVersion !== undefined) options.minVersion = broker.tls.minVersion;
+  if (broker.tls.keylog !== undefined) options.keylog = broker.tls.keylog;
   if (settings.username !== undefined) options.username = settings.username;
   if (settings.password !== undefined) options.password = settings.password;
   if (spec.will)
@@ -71,7 +75,7 @@ export function clientOptions(
  * The connection options with the client's own certificate and key read in: at each connect, so
  * a fleet's identities are on disk, not in memory, until each client needs its own.
  */
-export function withIdentity(options: IClientOptions, identity: IdentityFiles | null): IClientOptions {
+export function withIdentity(options: TransportOptions, identity: IdentityFiles | null): TransportOptions {
   if (identity === null) return options;
   return {
     ...options,

@@ -132,6 +132,12 @@ function templateAt(
   return text;
 }
 
+function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (from[key] !== undefined) out[key] = from[key];
+  return out;
+}
+
 /** The scenario's named brokers: a URL, or { url, ca, cert, key, insecure, cluster }. */
 function namedBrokers(scenario: Scenario, base: ResolvedOptions): Map<string, BrokerRef> {
   const out = new Map<string, BrokerRef>();
@@ -166,6 +172,8 @@ function namedBrokers(scenario: Scenario, base: ResolvedOptions): Map<string, Br
     const tls: TlsOptions = {
       rejectUnauthorized: !boolAt(scenario, [...path, 'insecure'], s.insecure, !base.tls.rejectUnauthorized),
       ...(s.ca === undefined ? (base.tls.ca === undefined ? {} : { ca: base.tls.ca }) : { ca: file('ca')! }),
+      // How TLS is spoken (--tls-min-version, --servername, --alpn, SSLKEYLOGFILE) is the run's.
+      ...pick(base.tls, ['minVersion', 'servername', 'alpn', 'keylog']),
       ...(cert?.contents === undefined ? {} : { cert: cert.contents }),
       ...(cert?.template === undefined ? {} : { certFile: cert.template }),
       ...(key?.contents === undefined ? {} : { key: key.contents }),
