@@ -8,10 +8,23 @@ import { at } from './mqtt/checked.js';
 /** Where a group's sessions run: a worker thread each, a pool of K threads, or the main event loop. */
 export type ThreadMode = 'thread-per-client' | 'pool' | 'single-loop';
 
+/** TLS versions --tls-min-version takes (Node's default minimum is TLSv1.2). */
+export const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+
 export interface TlsOptions {
   ca?: string;
   cert?: string;
   key?: string;
+  /** Per-client certificate and key: absolute path templates ({i}, {id}, {n}, {group}), each client reads its own. */
+  certFile?: string;
+  keyFile?: string;
+  minVersion?: (typeof TLS_VERSIONS)[number];
+  /** SNI and the name the broker's certificate is checked against, instead of the URL's host. */
+  servername?: string;
+  /** ALPN protocols offered on mqtts:// connections. */
+  alpn?: string[];
+  /** SSLKEYLOGFILE: absolute path; every TLS session's secrets are appended, for Wireshark. */
+  keylog?: string;
   rejectUnauthorized: boolean;
 }
 

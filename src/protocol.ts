@@ -6,7 +6,7 @@
  * side that spawns them need not import an entry point.
  */
 import type { SerializedError } from './errors.js';
-import type { Comings, Stage } from './group.js';
+import type { Comings, Stage, TlsOptions } from './group.js';
 
 /**
  * How one client's life goes. `ready` = connected and subscribed, waiting for the start barrier.
@@ -70,7 +70,7 @@ export interface SessionSpec {
 export interface SessionSettings {
   runTag: number;
   group: string;
-  brokers: { url: string; tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean } }[];
+  brokers: { url: string; tls: TlsOptions }[];
   /** Publish QoS, size, plan. */
   qos: 0 | 1 | 2;
   size: number;

@@ -5,7 +5,8 @@
 import { refuse, UsageError } from '../errors.js';
 import { stagesProblem } from './comings.js';
 import { planLengthMs } from '../metrics/client-plan.js';
-import { fleetThreads, type GroupProfile } from '../group.js';
+import { fleetThreads, type GroupProfile, type TlsOptions } from '../group.js';
+import { identityFile, tlsSettings } from './identity.js';
 import { camel } from './spec.js';
 import { DEFAULTS, labelOf, OPTION_ENTRIES } from './table.js';
 import type { ParsedOptions, ResolvedOptions, RunOptions } from './types.js';
@@ -190,15 +191,24 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
       );
     sessionExpirySec = parseSessionExpiry('--session-expiry', input.sessionExpiry);
   }
-  const tls = {
+  const tls: TlsOptions = {
     rejectUnauthorized: !parseBoolean('--insecure', input.insecure ?? DEFAULTS.insecure),
     ...(input.ca === undefined ? {} : { ca: readOptionFile('--ca', input.ca, FILE_LIMITS.pem) }),
-    ...(input.cert === undefined ? {} : { cert: readOptionFile('--cert', input.cert, FILE_LIMITS.pem) }),
-    ...(input.key === undefined ? {} : { key: readOptionFile('--key', input.key, FILE_LIMITS.pem) }),
   };
-  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+  if (input.cert !== undefined) {
+    const { contents, template } = identityFile('--cert', input.cert, process.cwd());
+    if (template === undefined) tls.cert = contents;
+    else tls.certFile = template;
+  }
+  if (input.key !== undefined) {
+    const { contents, template } = identityFile('--key', input.key, process.cwd());
+    if (template === undefined) tls.key = contents;
+    else tls.keyFile = template;
+  }
+  Object.assign(tls, tlsSettings(input, env));
+  if ((input.cert === undefined) !== (input.key === undefined)) {
     throw new UsageError(
-      tls.cert === undefined ? '--cert' : '--key',
+      input.cert === undefined ? '--cert' : '--key',
       '--cert and --key go together: a client certificate needs its key',
     );
   }

@@ -16,6 +16,7 @@ import {
 } from './bounds.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../report/log.js';
 import { kebab, type OptionSpec } from './spec.js';
+import { TLS_VERSIONS } from '../group.js';
 import {
   parseBoolean,
   parseBoundedDuration,
@@ -224,14 +225,41 @@ export const OPTIONS = {
     scenario: true,
     file: true,
   },
-  /** TLS client certificate and key (PEM files). */
+  /** TLS client certificate and key (PEM files); with placeholders, one per client, read as it connects. */
   cert: {
     kind: 'string',
-    description: 'TLS: client certificate file (PEM, at most 1 MiB)',
+    description:
+      'TLS: client certificate file (PEM, at most 1 MiB); with {i}, {id}, {n} or {group} (certs/{id}.pem) each client has its own, checked before the run and read as it connects',
     scenario: true,
     file: true,
   },
-  key: { kind: 'string', description: 'TLS: client key file (PEM, at most 1 MiB)', scenario: true, file: true },
+  key: {
+    kind: 'string',
+    description: 'TLS: client key file (PEM, at most 1 MiB); placeholders as in --cert',
+    scenario: true,
+    file: true,
+  },
+  /** TLS: the oldest protocol version accepted (Node's default is TLSv1.2). */
+  tlsMinVersion: {
+    kind: 'string',
+    description: 'TLS: the oldest TLS version to accept (TLSv1.2 or TLSv1.3)',
+    choices: TLS_VERSIONS,
+    shownDefault: 'TLSv1.2',
+    scenario: true,
+  },
+  /** TLS SNI: a broker behind a proxy that routes by name, reached by address. */
+  servername: {
+    kind: 'string',
+    description:
+      "TLS: the server name to send (SNI) and to check the broker's certificate against. Default: the URL's host name",
+    scenario: true,
+  },
+  /** TLS ALPN: brokers on port 443 that tell MQTT from HTTPS by it (AWS IoT: x-amzn-mqtt-ca). */
+  alpn: {
+    kind: 'strings',
+    description: 'TLS (mqtts://): ALPN protocol to offer; repeat or comma-separate for several (e.g. mqtt)',
+    scenario: true,
+  },
   /** TLS: accept a broker certificate that does not verify. */
   insecure: {
     kind: 'boolean',

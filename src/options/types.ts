@@ -2,7 +2,7 @@
  * The types of options, given and resolved, read off the option table so they cannot drift
  * from it: a new entry is a new RunOptions key and, with a parser, a new resolved option.
  */
-import type { GroupProfile, ThreadMode } from '../group.js';
+import type { GroupProfile, ThreadMode, TlsOptions } from '../group.js';
 import type { OptionInputs } from './spec.js';
 import type { OptionKey, OptionTable } from './table.js';
 import type { OutputKind } from '../report/outputs.js';
@@ -53,8 +53,8 @@ interface OwnResolution {
   connectRate: number;
   /** MQTT 5 session expiry interval in seconds; undefined: not sent. */
   sessionExpirySec: number | undefined;
-  /** PEM contents, read up front so workers never touch the file system for them. */
-  tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
+  /** PEM contents, read up front so workers never touch the file system for them; per-client files (certFile, keyFile) are read by each client. */
+  tls: TlsOptions;
   /** The fleet, group by group: one group for a plain run, a scenario's groups otherwise. */
   groups: GroupProfile[];
   /** The scenario file, if the fleet came from one. */

@@ -1,13 +1,24 @@
-import type { IClientOptions } from 'mqtt';
+import type { TransportOptions } from './transport.js';
 import type { SessionSettings, SessionSpec } from '../protocol.js';
+import { readFileSync } from 'node:fs';
 import { at } from '../mqtt/checked.js';
+import { renderTemplate } from '../mqtt/templates.js';
 
 const noop = (): void => {};
 
+/** A client's own certificate and key files, read when it connects (absent: none, or the fleet's shared ones). */
+export interface IdentityFiles {
+  cert?: string;
+  key?: string;
+}
+
 /** MQTT.js options for one client of a group. */
-export function clientOptions(spec: SessionSpec, settings: SessionSettings): { url: string; options: IClientOptions } {
+export function clientOptions(
+  spec: SessionSpec,
+  settings: SessionSettings,
+): { url: string; options: TransportOptions; identity: IdentityFiles | null } {
   const broker = at(settings.brokers, spec.broker);
-  const options: IClientOptions = {
+  const options: TransportOptions = {
     clientId: spec.clientId,
     clean: settings.clean,
     keepalive: settings.keepaliveSec,
@@ -35,6 +46,10 @@ export function clientOptions(spec: SessionSpec, settings: SessionSettings): { u
   if (broker.tls.ca !== undefined) options.ca = broker.tls.ca;
   if (broker.tls.cert !== undefined) options.cert = broker.tls.cert;
   if (broker.tls.key !== undefined) options.key = broker.tls.key;
+  if (broker.tls.servername !== undefined) options.servername = broker.tls.servername;
+  if (broker.tls.alpn !== undefined) options.alpn = broker.tls.alpn;
+  if (broker.tls.minVersion !== undefined) options.minVersion = broker.tls.minVersion;
+  if (broker.tls.keylog !== undefined) options.keylog = broker.tls.keylog;
   if (settings.username !== undefined) options.username = settings.username;
   if (settings.password !== undefined) options.password = settings.password;
   if (spec.will)
@@ -44,5 +59,27 @@ export function clientOptions(spec: SessionSpec, settings: SessionSettings): { u
       qos: spec.will.qos,
       retain: spec.will.retain,
     };
-  return { url: broker.url, options };
+  const vars = { i: spec.index, n: spec.n, id: spec.clientId, group: settings.group };
+  const { certFile, keyFile } = broker.tls;
+  const identity =
+    certFile === undefined && keyFile === undefined
+      ? null
+      : {
+          ...(certFile === undefined ? {} : { cert: renderTemplate(certFile, vars) }),
+          ...(keyFile === undefined ? {} : { key: renderTemplate(keyFile, vars) }),
+        };
+  return { url: broker.url, options, identity };
+}
+
+/**
+ * The connection options with the client's own certificate and key read in: at each connect, so
+ * a fleet's identities are on disk, not in memory, until each client needs its own.
+ */
+export function withIdentity(options: TransportOptions, identity: IdentityFiles | null): TransportOptions {
+  if (identity === null) return options;
+  return {
+    ...options,
+    ...(identity.cert === undefined ? {} : { cert: readFileSync(identity.cert, 'utf8') }),
+    ...(identity.key === undefined ? {} : { key: readFileSync(identity.key, 'utf8') }),
+  };
 }

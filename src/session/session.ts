@@ -1,4 +1,4 @@
-import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
+import type { IClientPublishOptions, MqttClient } from 'mqtt';
 import { serializeError } from '../errors.js';
 import type {
   ClientState,
@@ -11,7 +11,7 @@ import type {
 } from '../protocol.js';
 import { now } from './clock.js';
 import { makeEncoder, type Encoder } from './encoder.js';
-import { clientOptions } from './client-options.js';
+import { clientOptions, withIdentity } from './client-options.js';
 import { Publisher } from './publisher.js';
 import { Receiver } from './receiver.js';
 import { createClient } from './transport.js';
@@ -66,7 +66,7 @@ type Attempt =
  */
 export class Session {
   private client!: MqttClient;
-  private readonly connection: { url: string; options: IClientOptions };
+  private readonly connection: ReturnType<typeof clientOptions>;
   private readonly publisher: Publisher | null;
   private readonly receiver: Receiver | null;
   private state: SessionState = 'created';
@@ -193,7 +193,7 @@ export class Session {
       const stats = this.host.stats;
       this.client = await createClient(
         this.connection.url,
-        this.connection.options,
+        withIdentity(this.connection.options, this.connection.identity),
         this.settings.maxPacketSize,
         this.spec.localAddress,
         {

@@ -1,11 +1,21 @@
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions, type SecureVersion, type TLSSocket } from 'node:tls';
+import { appendFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import clientModule, { type IClientOptions } from 'mqtt/lib/client';
 import type { StreamBuilder } from 'mqtt/lib/shared';
 import { loadModule } from './module-loader.js';
 import { guardPacketSize } from './packet-guard.js';
 import { now } from './clock.js';
+
+/** MQTT.js's options and how TLS is spoken beyond them. */
+export type TransportOptions = IClientOptions & {
+  minVersion?: SecureVersion;
+  /** ALPN protocols offered on mqtts:// connections. */
+  alpn?: string[];
+  /** A file every TLS session's secrets are appended to (SSLKEYLOGFILE), in NSS key log format. */
+  keylog?: string;
+};
 
 /** How a connection's set-up went, as it happens. */
 export interface TransportTimer {
@@ -26,7 +36,7 @@ type MqttClient = InstanceType<typeof MqttClient>;
  */
 export async function createClient(
   url: string,
-  options: IClientOptions,
+  options: TransportOptions,
   maxPacketSize: number,
   localAddress?: string,
   timer?: TransportTimer,
@@ -34,7 +44,8 @@ export async function createClient(
   const parsed = new URL(url);
   const scheme = parsed.protocol.slice(0, -1);
   const hostname = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-  const opts: IClientOptions = { ...options };
+  const { minVersion, alpn, keylog, ...mqttOptions } = options;
+  const opts: IClientOptions = { ...mqttOptions };
   // Credentials in the URL, as mqtt.connect() would take them, unless given as options.
   if (parsed.username && opts.username === undefined) opts.username = decodeURIComponent(parsed.username);
   if (parsed.password && opts.password === undefined) opts.password = decodeURIComponent(parsed.password);
@@ -62,16 +73,21 @@ export async function createClient(
       const port = Number(parsed.port || 8883);
       const rejectUnauthorized = opts.rejectUnauthorized !== false;
       builder = (client) => {
-        const socket = tlsConnect({
-          host: hostname,
-          port,
-          servername: isIpAddress(hostname) ? undefined : hostname,
-          rejectUnauthorized,
-          ca: opts.ca,
-          cert: opts.cert,
-          key: opts.key,
-          ...(localAddress ? { localAddress } : {}),
-        });
+        const socket = logKeys(
+          tlsConnect({
+            host: hostname,
+            port,
+            servername: opts.servername ?? (isIpAddress(hostname) ? undefined : hostname),
+            rejectUnauthorized,
+            ca: opts.ca,
+            cert: opts.cert,
+            key: opts.key,
+            ...(alpn === undefined ? {} : { ALPNProtocols: alpn }),
+            ...(minVersion === undefined ? {} : { minVersion }),
+            ...(localAddress ? { localAddress } : {}),
+          }),
+          keylog,
+        );
         socket.setNoDelay(true);
         socket.on('error', (err: Error) => client.emit('error', err));
         return guardPacketSize(coalesceWrites(timeSocket(socket, true, timer)), maxPacketSize);
@@ -87,7 +103,15 @@ export async function createClient(
       const secure = scheme === 'wss';
       const createConnection = (o: ConnectionOptions & { socketPath?: string }): Socket => {
         const socket = secure
-          ? tlsConnect({ ...o, path: undefined, servername: o.servername ?? (isIP(o.host ?? '') ? '' : o.host) })
+          ? logKeys(
+              tlsConnect({
+                ...o,
+                path: undefined,
+                servername: opts.servername ?? o.servername ?? (isIP(o.host ?? '') ? '' : o.host),
+                ...(minVersion === undefined ? {} : { minVersion }),
+              }),
+              keylog,
+            )
           : tcpConnect({ ...o, path: o.socketPath } as never);
         return timeSocket(socket, secure, timer);
       };
@@ -103,6 +127,15 @@ export async function createClient(
       throw new Error(`unsupported broker URL scheme ${JSON.stringify(scheme)}`);
   }
   return new MqttClient(builder, opts);
+}
+
+/**
+ * SSLKEYLOGFILE: each TLS session's secrets, appended as they come (a few lines per handshake),
+ * so Wireshark can decrypt a capture of the run. Appends are whole lines, so threads do not mix.
+ */
+function logKeys(socket: TLSSocket, file: string | undefined): TLSSocket {
+  if (file !== undefined) socket.on('keylog', (line: Buffer) => appendFileSync(file, line));
+  return socket;
 }
 
 /** Stream writes in a turn (MQTT.js makes 2-4 per packet) above which the next turn is held whole. */

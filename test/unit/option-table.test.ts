@@ -84,6 +84,10 @@ test("a scenario's defaults take exactly the run options they took before the ta
     'clientStages',
     'clientLeave',
     'churn',
+    // How TLS is spoken.
+    'tlsMinVersion',
+    'servername',
+    'alpn',
   ];
   const notADefault = /is not a run option that a scenario can default/;
   for (const [key] of runEntries) {

@@ -39,6 +39,7 @@ import {
 } from '../parse.js';
 import { urlWithoutCredentials } from '../../mqtt/broker-url.js';
 import { CLIENT_ID_TOKENS, payloadTemplateProblem, templateProblem, TOPIC_TOKENS } from '../../mqtt/templates.js';
+import { identityFile } from '../identity.js';
 import { isPlainObject, pathText, type Path, type Scenario } from './load.js';
 
 const GROUP_KEYS = new Set([
@@ -131,6 +132,12 @@ function templateAt(
   return text;
 }
 
+function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (from[key] !== undefined) out[key] = from[key];
+  return out;
+}
+
 /** The scenario's named brokers: a URL, or { url, ca, cert, key, insecure, cluster }. */
 function namedBrokers(scenario: Scenario, base: ResolvedOptions): Map<string, BrokerRef> {
   const out = new Map<string, BrokerRef>();
@@ -143,7 +150,7 @@ function namedBrokers(scenario: Scenario, base: ResolvedOptions): Map<string, Br
     const url = at(scenario, [...path, 'url'], (label) =>
       checkBrokerUrl(stringAt(scenario, [...path, 'url'], s.url, true), label),
     );
-    const file = (key: 'ca' | 'cert' | 'key'): string | undefined =>
+    const file = (key: 'ca'): string | undefined =>
       s[key] === undefined
         ? undefined
         : at(scenario, [...path, key], (label) =>
@@ -153,14 +160,26 @@ function namedBrokers(scenario: Scenario, base: ResolvedOptions): Map<string, Br
               FILE_LIMITS.pem,
             ),
           );
+    // A cert or key path with placeholders is each client's own file, read when it connects.
+    const identity = (key: 'cert' | 'key'): ReturnType<typeof identityFile> | undefined =>
+      s[key] === undefined
+        ? undefined
+        : at(scenario, [...path, key], (label) =>
+            identityFile(label, stringAt(scenario, [...path, key], s[key]), scenario.baseOf([...path, key])),
+          );
+    const cert = identity('cert');
+    const key = identity('key');
     const tls: TlsOptions = {
       rejectUnauthorized: !boolAt(scenario, [...path, 'insecure'], s.insecure, !base.tls.rejectUnauthorized),
       ...(s.ca === undefined ? (base.tls.ca === undefined ? {} : { ca: base.tls.ca }) : { ca: file('ca')! }),
-      ...(s.cert === undefined ? {} : { cert: file('cert')! }),
-      ...(s.key === undefined ? {} : { key: file('key')! }),
+      // How TLS is spoken (--tls-min-version, --servername, --alpn, SSLKEYLOGFILE) is the run's.
+      ...pick(base.tls, ['minVersion', 'servername', 'alpn', 'keylog']),
+      ...(cert?.contents === undefined ? {} : { cert: cert.contents }),
+      ...(cert?.template === undefined ? {} : { certFile: cert.template }),
+      ...(key?.contents === undefined ? {} : { key: key.contents }),
+      ...(key?.template === undefined ? {} : { keyFile: key.template }),
     };
-    if ((tls.cert === undefined) !== (tls.key === undefined))
-      scenario.fail(path, 'needs both cert and key, or neither');
+    if ((cert === undefined) !== (key === undefined)) scenario.fail(path, 'needs both cert and key, or neither');
     const cluster = s.cluster === undefined ? name : stringAt(scenario, [...path, 'cluster'], s.cluster);
     out.set(name, { url, cluster, tls });
   }
