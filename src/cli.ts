@@ -143,6 +143,17 @@ function setExitCode(code: number): void {
   process.exitCode = isStopCode(code) || (stdioOpen('stdout') && stdioOpen('stderr')) ? code : ExitCode.OutputClosed;
 }
 
+/**
+ * --report FILE of compare and find-max: written after every run, so checked now, where a bad path
+ * cannot cost the runs. The checker is the caller's, loaded with the command.
+ */
+function reportFile(args: Args, check: (option: string, path: string) => unknown): string | undefined {
+  if (Array.isArray(args.report)) throw new UsageError('--report', '--report was given more than once');
+  const report = args.report as string | undefined;
+  if (report !== undefined) check('--report', report);
+  return report;
+}
+
 async function compareCommand(args: Args): Promise<void> {
   const [{ comparePlanned, parseModes, planCompare }, { checkOutputFile }] = await Promise.all([
     import('./run/compare.js'),
@@ -151,10 +162,7 @@ async function compareCommand(args: Args): Promise<void> {
   const input = runOptionsFrom({ ...args, threads: undefined });
   const modes = parseModes(args.threads as string | undefined);
   const json = args.json === true;
-  // Written after every mode has run: checked now, so a bad path cannot cost the runs.
-  if (Array.isArray(args.report)) throw new UsageError('--report', '--report was given more than once');
-  const report = args.report as string | undefined;
-  if (report !== undefined) checkOutputFile('--report', report);
+  const report = reportFile(args, checkOutputFile);
   // Every mode resolved once, here: bad input fails before anything starts, and the redactor knows the secrets.
   const plan = planCompare({ ...input, threads: modes });
   redactor = redactor.with(plan.runs.flatMap(secretsOf));
@@ -200,10 +208,7 @@ async function findMaxCommand(args: Args): Promise<void> {
       import('./options/files.js'),
       import('./report/logger.js'),
     ]);
-  // Written after every step has run: checked now, so a bad path cannot cost the search.
-  if (Array.isArray(args.report)) throw new UsageError('--report', '--report was given more than once');
-  const report = args.report as string | undefined;
-  if (report !== undefined) checkOutputFile('--report', report);
+  const report = reportFile(args, checkOutputFile);
   for (const flag of ['start-rate', 'max-rate', 'step-duration', 'resolution'])
     if (Array.isArray(args[flag])) throw new UsageError(`--${flag}`, `--${flag} was given more than once`);
   const plan = planFindMax({

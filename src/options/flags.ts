@@ -62,12 +62,6 @@ export function runOptionsFrom(args: Readonly<Record<string, unknown>>): RunOpti
   return options;
 }
 
-const BOOLEAN_FLAGS = new Set([
-  ...OPTION_ENTRIES.filter(([, spec]) => spec.kind === 'boolean').map(([key]) => flagOf(key)),
-  // find-max's own.
-  'confirm',
-]);
-
 /**
  * yargs reads `--clean=<anything but true>` as false, so `--clean=nope` would mean --no-clean:
  * a boolean flag takes `=true` or `=false` (or its --no- form), and nothing else.
@@ -119,3 +113,12 @@ export const FIND_MAX_FLAGS: Readonly<Record<string, Options>> = {
   },
   report: { type: 'string', description: 'Write a self-contained HTML report: rate against p99 and loss' },
 };
+
+/** Every command's boolean flags, read from the flag tables themselves (for checkBooleanValues, called after this). */
+const BOOLEAN_FLAGS = new Set(
+  [RUN_FLAGS, COMPARE_FLAGS, FIND_MAX_FLAGS].flatMap((flags) =>
+    Object.entries(flags)
+      .filter(([, option]) => option.type === 'boolean')
+      .map(([flag]) => flag),
+  ),
+);

@@ -2,15 +2,14 @@ import type { Summary } from './events.js';
 import { ExitCode, isStopCode } from './exit-codes.js';
 import { MODE_LABELS } from '../group.js';
 import { assertNever } from '../protocol.js';
-import { colours, fmtInt, fmtMs } from './format.js';
+import { colours, fmtInt, fmtMs, plural } from './format.js';
 import { STEPS, type Step } from '../metrics/steps.js';
 import { describeOutcome } from './thresholds.js';
 
 /** The human summary printed to stderr at the end of a run. */
 export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.stderr): string {
   const c = colours(stream);
-  const threads =
-    s.mode === 'single-loop' ? 'main event loop' : `${s.threads} worker thread${s.threads === 1 ? '' : 's'}`;
+  const threads = s.mode === 'single-loop' ? 'main event loop' : plural(s.threads, 'worker thread');
   const bad = (n: number, text: string): string => (n > 0 ? c.red(text) : text);
   const lat = s.latencyMs;
   const rows: [string, string][] = [
@@ -201,7 +200,7 @@ function verdict(s: Summary, c: ReturnType<typeof colours>): string {
       const why = s.shortfall.map((reason) => {
         switch (reason) {
           case 'gave-up':
-            return `${s.gaveUp} client${s.gaveUp === 1 ? '' : 's'} gave up`;
+            return `${plural(s.gaveUp, 'client')} gave up`;
           case 'failed':
             return `${s.failed} failed`;
           case 'lost':

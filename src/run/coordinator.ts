@@ -176,7 +176,7 @@ export class Coordinator {
     };
     this.log.error(
       { lanes: left.length },
-      `${left.length} thread${left.length === 1 ? '' : 's'} did not finish within ${graceMs} ms of stop; terminating them (their clients are failed, their figures so far kept)`,
+      `${plural(left.length, 'thread')} did not finish within ${graceMs} ms of stop; terminating them (their clients are failed, their figures so far kept)`,
     );
     for (const handle of left) this.loseLane(handle, () => error);
   }
