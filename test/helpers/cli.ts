@@ -3,7 +3,8 @@ import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Condition, withTimeout } from './wait.js';
 
-const CLI = fileURLToPath(new URL('../../src/bin.js', import.meta.url));
+/** The executable users run (package.json bin): the bundle. */
+const CLI = fileURLToPath(new URL('../../src/bundle/bin.js', import.meta.url));
 
 export interface CliRun {
   child: ChildProcess;
