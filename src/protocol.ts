@@ -88,6 +88,8 @@ export interface SessionSettings {
   keepaliveSec: number;
   username: string | undefined;
   password: string | undefined;
+  /** The group's CSV of credentials; each lane reads its own clients' rows (session/credentials.ts). */
+  credentials?: string | null;
   reconnectAttempts: number;
   reconnectDelayMs: number;
   connectTimeoutMs: number;

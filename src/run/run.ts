@@ -22,6 +22,7 @@ import { checkWorkloads } from './workload-check.js';
 import { RssSampler } from '../metrics/rss.js';
 import { checkMachineLimits } from '../options/limits.js';
 import { checkIdentities } from '../options/identity.js';
+import { checkCredentials } from '../options/credentials.js';
 import { expectedStreams, willHearers } from '../metrics/topology.js';
 import { resolveOptions, type ResolvedOptions, type RunOptions } from '../options/index.js';
 import { Redactor } from '../report/secrets.js';
@@ -61,6 +62,7 @@ export async function runResolved(options: ResolvedOptions, control: RunControl 
   const emit = control.onEvent ?? (() => {});
   await checkWorkloads(options, control.signal);
   checkIdentities(options.groups, options.runId, options.shard);
+  checkCredentials(options.groups, options.runId, options.shard);
   // The metrics port is the last thing that can refuse: taken before the embedded broker starts
   // and before any --out file is created. Until the run starts, scrapes see an empty fleet.
   const live = { aggregate: new Aggregate([], latencyGroups(options).length, now()) };
