@@ -311,6 +311,15 @@ test('the CSV reader: quoted commas, quotes and line breaks, CRLF, blank lines; 
   // A lane of clients 1 and 3 keeps two rows, and stops reading after its last.
   const lane = laneCredentials(path, [clients[1]!, clients[3]!]);
   assert.deepEqual([...lane.keys()], [101, 103]);
+  // Fields across the 64 KiB chunks the file is read in, multi-byte characters split between them.
+  const long = 'é'.repeat(40_000);
+  writeFileSync(path, `username,password\n"${long}","x,""y"\n${long}${long},"${long}"\n`);
+  const split: unknown[] = [];
+  scanCredentials(path, clients.slice(0, 2), (_c, cred) => split.push(cred));
+  assert.deepEqual(split, [
+    { username: long, password: 'x,"y' },
+    { username: long + long, password: long },
+  ]);
   writeFileSync(path, 'username,password\n"open,pw\n');
   assert.throws(
     () => scanCredentials(path, clients, () => {}),

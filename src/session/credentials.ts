@@ -16,6 +16,8 @@ import { StringDecoder } from 'node:string_decoder';
 /** The largest credentials file: a million clients with room for long names and passwords. */
 export const CREDENTIALS_LIMIT = 256 * 1024 * 1024;
 const CHUNK_BYTES = 64 * 1024;
+/** What ends a stretch of unquoted text. */
+const SPECIAL = /[",\r\n]/g;
 
 /** A client's user name and password from the file; an empty field is left out (the run's own is used). */
 export interface Credential {
@@ -94,40 +96,56 @@ function* csvRecords(path: string): Generator<CsvRecord> {
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
         first = false;
       }
-      for (const c of text) {
+      let i = 0;
+      while (i < text.length) {
         if (state === 'quoted') {
-          if (c === '"') state = 'quote';
-          else {
-            if (c === '\n') line++;
-            field += c;
-          }
+          // Up to the next quote in one piece: a quoted field may hold commas and line breaks.
+          const quote = text.indexOf('"', i);
+          const part = text.slice(i, quote < 0 ? text.length : quote);
+          for (let at = part.indexOf('\n'); at >= 0; at = part.indexOf('\n', at + 1)) line++;
+          field += part;
+          if (quote < 0) break;
+          state = 'quote';
+          i = quote + 1;
           continue;
         }
         if (state === 'quote') {
+          // After a quote inside quotes: another (an escaped quote), or the end of the field.
+          const c = text[i];
           if (c === '"') {
             field += c;
             state = 'quoted';
+            i++;
             continue;
           }
           if (c !== ',' && c !== '\n' && c !== '\r')
             throw new CredentialsError('a quote inside a quoted field must be doubled ("")', line);
           state = 'plain';
         }
+        SPECIAL.lastIndex = i;
+        const to = SPECIAL.exec(text)?.index ?? text.length;
+        if (to > i) {
+          field += text.slice(i, to);
+          i = to;
+          continue;
+        }
+        const c = text[i];
+        i++;
         if (c === ',') {
           fields.push(field);
           field = '';
-        } else if (c === '\n' || c === '\r') {
-          // CRLF: the CR ends the record and the LF an empty one, which is skipped like any empty line.
-          const record = end();
-          if (c === '\n') line++;
-          start = line;
-          if (record) yield record;
         } else if (c === '"') {
           if (field !== '')
             throw new CredentialsError('a quote inside an unquoted field (quote the whole field)', line);
           state = 'quoted';
           quotedRecord = true;
-        } else field += c;
+        } else {
+          // CRLF: the CR ends the record and the LF an empty one, which is skipped like any empty line.
+          const record = end();
+          if (c === '\n') line++;
+          start = line;
+          if (record) yield record;
+        }
       }
       if (read === 0) break;
     }
@@ -193,13 +211,23 @@ export function scanCredentials(
   return { missing: [...waiting.values()], byId };
 }
 
+/** A copy of its own: a field is a slice of the chunk it was read in, which would otherwise stay in memory with it. */
+function own(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
+
 /**
  * A lane's own clients' credentials, by fleet index: the file is read once, in chunks, and
  * only these clients' rows are kept. The main thread has checked it; a file changed since is an error.
  */
 export function laneCredentials(path: string, clients: readonly CredentialClient[]): Map<number, Credential> {
   const out = new Map<number, Credential>();
-  const { missing } = scanCredentials(path, clients, (client, credential) => out.set(client.index, credential));
+  const { missing } = scanCredentials(path, clients, (client, { username, password }) =>
+    out.set(client.index, {
+      ...(username === undefined ? {} : { username: own(username) }),
+      ...(password === undefined ? {} : { password: own(password) }),
+    }),
+  );
   const first = missing[0];
   if (first !== undefined)
     throw new CredentialsError(`${path}: no row for client ${first.clientId} (changed since it was checked?)`);
