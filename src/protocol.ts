@@ -36,6 +36,8 @@ export interface SessionSpec {
   /** Index within the client's group (for templates). */
   n: number;
   clientId: string;
+  /** Where this client's row of its group's credentials file starts (bytes); absent: no file. */
+  credentialsAt?: number;
   /** Which of LaneStart.settings.brokers this client uses. */
   broker: number;
   /** null: this client does not publish. */

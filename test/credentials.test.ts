@@ -299,7 +299,11 @@ test('the CSV reader: quoted commas, quotes and line breaks, CRLF, blank lines; 
   writeFileSync(path, 'Username , PASSWORD\r\n\r\n"a,1","p""1\r\nx"\n\nb2,p2\nc3,""\n"d4",p4');
   const clients = [0, 1, 2, 3].map((n) => ({ index: 100 + n, n, clientId: `c${n}` }));
   const seen: [number, unknown, number][] = [];
-  const { missing, byId } = scanCredentials(path, clients, (c, cred, line) => seen.push([c.index, cred, line]));
+  const offsets = new Map<number, number>();
+  const { missing, byId } = scanCredentials(path, clients, (c, cred, line, offset) => {
+    seen.push([c.index, cred, line]);
+    offsets.set(c.index, offset);
+  });
   assert.deepEqual(missing, []);
   assert.equal(byId, false);
   assert.deepEqual(seen, [
@@ -308,9 +312,25 @@ test('the CSV reader: quoted commas, quotes and line breaks, CRLF, blank lines; 
     [102, { username: 'c3' }, 7],
     [103, { username: 'd4', password: 'p4' }, 8],
   ]);
-  // A lane of clients 1 and 3 keeps two rows, and stops reading after its last.
-  const lane = laneCredentials(path, [clients[1]!, clients[3]!]);
-  assert.deepEqual([...lane.keys()], [101, 103]);
+  // Each row starts where the check found it: a lane of clients 1 and 3 reads from there and keeps two rows.
+  assert.deepEqual([...offsets.values()], [23, 40, 46, 52]);
+  const lane = laneCredentials(
+    path,
+    [clients[1]!, clients[3]!].map((c) => ({ ...c, credentialsAt: offsets.get(c.index)! })),
+  );
+  assert.deepEqual(
+    [...lane],
+    [
+      [101, { username: 'b2', password: 'p2' }],
+      [103, { username: 'd4', password: 'p4' }],
+    ],
+  );
+  // A row that moved since the check is not taken for another's.
+  writeFileSync(path, 'Username , PASSWORD\r\n\r\nb2,p2\n"a,1","p""1\r\nx"\n\nc3,""\n"d4",p4');
+  assert.throws(
+    () => laneCredentials(path, [{ ...clients[1]!, credentialsAt: offsets.get(101)! }]),
+    /changed since it was checked/,
+  );
   // Fields across the 64 KiB chunks the file is read in, multi-byte characters split between them.
   const long = 'é'.repeat(40_000);
   writeFileSync(path, `username,password\n"${long}","x,""y"\n${long}${long},"${long}"\n`);

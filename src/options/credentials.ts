@@ -22,15 +22,16 @@ function shown(path: string): string {
 /**
  * Every credentials file this process's clients will read, checked before anything connects:
  * it opens, its header names the columns, and every client here has a row whose user name and
- * password MQTT can carry. Read in chunks and nothing kept, as each lane reads its own rows
- * again. A shard checks only its own clients. Bad input names --credentials, the file and the
- * client or line; no field's value is ever shown.
+ * password MQTT can carry. Read in chunks, keeping only where each client's row starts (by fleet
+ * index), for its lane to read it from there. A shard checks only its own clients. Bad input
+ * names --credentials, the file and the client or line; no field's value is ever shown.
  */
 export function checkCredentials(
   groups: readonly GroupProfile[],
   runId: string,
   shard: { index: number; count: number } | null,
-): void {
+): Map<number, number> {
+  const offsets = new Map<number, number>();
   for (const group of groups) {
     const path = group.credentials;
     if (path === undefined || path === null) continue;
@@ -47,7 +48,8 @@ export function checkCredentials(
     if (clients.length === 0) continue;
     let scan: ReturnType<typeof scanCredentials>;
     try {
-      scan = scanCredentials(path, clients, ({ clientId }, { username, password }, line) => {
+      scan = scanCredentials(path, clients, ({ index, clientId }, { username, password }, line, offset) => {
+        offsets.set(index, offset);
         const where = `line ${line} (client ${clientId})`;
         for (const [what, value] of [
           ['user name', username],
@@ -73,4 +75,5 @@ export function checkCredentials(
       fail(`no row for client ${first.clientId} (${which})${more}`);
     }
   }
+  return offsets;
 }

@@ -1,23 +1,27 @@
 /**
  * A CSV file of credentials (--credentials, a scenario's `credentials:`), read in chunks: the
- * main thread checks it before anything connects, and each lane keeps only its own clients'
- * rows, so a fleet's identities never sit in every thread's memory. Here, below the options
- * layer, because the lanes read it too.
+ * main thread checks it before anything connects and notes where each of its clients' rows
+ * starts (a byte offset); each lane then reads only its own clients' rows from there, so a
+ * fleet's identities never sit in every thread's memory, and a thread per client reads one row,
+ * not the file. Here, below the options layer, because the lanes read it too.
  *
  * The format (RFC 4180): a header row naming the columns, `username` and `password` at least
  * (any order, any case; other columns are ignored); fields may be quoted, with `""` for a quote,
  * and a quoted field may hold commas and line breaks; empty lines are skipped. With a `clientId`
- * column each row is the client of that id; without one, data row n (0-based, after the header)
- * is client n of its group ({n}; in a plain run, client {i}).
+ * column each client takes the (first) row of its id; without one, data row n (0-based, after
+ * the header) is client n of its group ({n}; in a plain run, client {i}).
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 
 /** The largest credentials file: a million clients with room for long names and passwords. */
 export const CREDENTIALS_LIMIT = 256 * 1024 * 1024;
+/** Read this much at a time; a record longer than that grows the buffer. */
 const CHUNK_BYTES = 64 * 1024;
-/** What ends a stretch of unquoted text. */
-const SPECIAL = /[",\r\n]/g;
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const CR = 0x0d;
+const LF = 0x0a;
 
 /** A client's user name and password from the file; an empty field is left out (the run's own is used). */
 export interface Credential {
@@ -45,13 +49,78 @@ export class CredentialsError extends Error {
 }
 
 interface CsvRecord {
-  /** The line the record starts on, 1-based. */
+  /** The line the record starts on, 1-based (counted from where reading started). */
   line: number;
+  /** The byte offset in the file where the record starts. */
+  offset: number;
   fields: string[];
 }
 
-/** The records of a CSV file, one at a time, read CHUNK_BYTES at a time: never the whole file in memory. */
-function* csvRecords(path: string): Generator<CsvRecord> {
+/**
+ * Parse one record of `buf` from `from`: its fields, where the next one starts, and the line
+ * breaks it holds; null when the buffer ends inside it and more may follow. Bytes, not text:
+ * the four bytes that matter are ASCII, never part of a UTF-8 sequence, and each field is
+ * decoded on its own (a string of its own, not a slice keeping a chunk alive).
+ */
+function parseRecord(
+  buf: Buffer,
+  from: number,
+  eof: boolean,
+  line: number,
+): { fields: string[]; next: number; breaks: number } | null {
+  const fields: string[] = [];
+  let i = from;
+  let breaks = 0;
+  for (;;) {
+    if (buf[i] === QUOTE) {
+      const parts: Buffer[] = [];
+      let seg = i + 1;
+      for (;;) {
+        const q = buf.indexOf(QUOTE, seg);
+        if (q < 0) {
+          if (eof) throw new CredentialsError('a quoted field is never closed', line);
+          return null;
+        }
+        if (q + 1 >= buf.length && !eof) return null;
+        if (buf[q + 1] === QUOTE) {
+          parts.push(buf.subarray(seg, q + 1));
+          seg = q + 2;
+          continue;
+        }
+        parts.push(buf.subarray(seg, q));
+        i = q + 1;
+        break;
+      }
+      const field = Buffer.concat(parts);
+      for (let at = field.indexOf(LF); at >= 0; at = field.indexOf(LF, at + 1)) breaks++;
+      fields.push(field.toString('utf8'));
+      const c = buf[i];
+      if (i < buf.length && c !== COMMA && c !== CR && c !== LF)
+        throw new CredentialsError('a quote inside a quoted field must be doubled ("")', line + breaks);
+    } else {
+      let k = i;
+      while (k < buf.length && buf[k] !== COMMA && buf[k] !== CR && buf[k] !== LF) {
+        if (buf[k] === QUOTE)
+          throw new CredentialsError('a quote inside an unquoted field (quote the whole field)', line + breaks);
+        k++;
+      }
+      if (k >= buf.length && !eof) return null;
+      fields.push(buf.toString('utf8', i, k));
+      i = k;
+    }
+    if (i >= buf.length) return { fields, next: i, breaks };
+    if (buf[i] === COMMA) {
+      i++;
+      continue;
+    }
+    // CRLF, LF or a lone CR ends the record; a CR at the end of the buffer may be half a CRLF.
+    if (buf[i] === CR && i + 1 >= buf.length && !eof) return null;
+    const next = buf[i] === CR && buf[i + 1] === LF ? i + 2 : i + 1;
+    return { fields, next, breaks: breaks + 1 };
+  }
+}
+
+function openCsv(path: string): number {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -64,172 +133,172 @@ function* csvRecords(path: string): Generator<CsvRecord> {
     if (!stat.isFile()) throw new CredentialsError('is not a regular file');
     if (stat.size > CREDENTIALS_LIMIT)
       throw new CredentialsError(`is ${stat.size} bytes, over the ${CREDENTIALS_LIMIT / 1024 / 1024} MiB limit`);
-    const decoder = new StringDecoder('utf8');
-    const buffer = Buffer.alloc(CHUNK_BYTES);
-    let line = 1;
-    let start = 1;
-    let fields: string[] = [];
-    let field = '';
-    // Where in a field: unquoted text, inside quotes, or just after a quote inside quotes.
-    let state: 'plain' | 'quoted' | 'quote' = 'plain';
-    let quotedRecord = false;
-    let total = 0;
-    let first = true;
-    const end = (): CsvRecord | null => {
-      fields.push(field);
-      const record = fields;
-      const empty = record.length === 1 && record[0] === '' && !quotedRecord;
-      fields = [];
-      field = '';
-      quotedRecord = false;
-      return empty ? null : { line: start, fields: record };
-    };
-    for (;;) {
-      const read = readSync(fd, buffer, 0, CHUNK_BYTES, null);
-      total += read;
+    return fd;
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+/**
+ * The records of an open CSV file from byte `start` (a record's start), one at a time, read
+ * `chunk` bytes at a time: never the whole file in memory. Empty lines are skipped.
+ */
+function* csvRecords(fd: number, start = 0, chunk = CHUNK_BYTES): Generator<CsvRecord> {
+  let buf = Buffer.alloc(chunk);
+  let filled = 0;
+  let base = start;
+  let line = 1;
+  let eof = false;
+  while (!eof || filled > 0) {
+    if (!eof) {
+      if (filled === buf.length) {
+        // One record longer than the buffer: room for it.
+        const bigger = Buffer.alloc(buf.length * 2);
+        buf.copy(bigger, 0, 0, filled);
+        buf = bigger;
+      }
+      const read = readSync(fd, buf, filled, buf.length - filled, base + filled);
+      filled += read;
+      eof = read === 0;
       // A file growing while we read is refused too, not read past the limit.
-      if (total > CREDENTIALS_LIMIT)
+      if (base + filled > CREDENTIALS_LIMIT)
         throw new CredentialsError(`is over the ${CREDENTIALS_LIMIT / 1024 / 1024} MiB limit`);
-      let text = read === 0 ? decoder.end() : decoder.write(buffer.subarray(0, read));
-      // A byte-order mark, as spreadsheets write, is not part of the first column's name.
-      if (first && text.length > 0) {
-        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-        first = false;
-      }
-      let i = 0;
-      while (i < text.length) {
-        if (state === 'quoted') {
-          // Up to the next quote in one piece: a quoted field may hold commas and line breaks.
-          const quote = text.indexOf('"', i);
-          const part = text.slice(i, quote < 0 ? text.length : quote);
-          for (let at = part.indexOf('\n'); at >= 0; at = part.indexOf('\n', at + 1)) line++;
-          field += part;
-          if (quote < 0) break;
-          state = 'quote';
-          i = quote + 1;
-          continue;
-        }
-        if (state === 'quote') {
-          // After a quote inside quotes: another (an escaped quote), or the end of the field.
-          const c = text[i];
-          if (c === '"') {
-            field += c;
-            state = 'quoted';
-            i++;
-            continue;
-          }
-          if (c !== ',' && c !== '\n' && c !== '\r')
-            throw new CredentialsError('a quote inside a quoted field must be doubled ("")', line);
-          state = 'plain';
-        }
-        SPECIAL.lastIndex = i;
-        const to = SPECIAL.exec(text)?.index ?? text.length;
-        if (to > i) {
-          field += text.slice(i, to);
-          i = to;
-          continue;
-        }
-        const c = text[i];
-        i++;
-        if (c === ',') {
-          fields.push(field);
-          field = '';
-        } else if (c === '"') {
-          if (field !== '')
-            throw new CredentialsError('a quote inside an unquoted field (quote the whole field)', line);
-          state = 'quoted';
-          quotedRecord = true;
-        } else {
-          // CRLF: the CR ends the record and the LF an empty one, which is skipped like any empty line.
-          const record = end();
-          if (c === '\n') line++;
-          start = line;
-          if (record) yield record;
-        }
-      }
-      if (read === 0) break;
     }
-    if (state === 'quoted') throw new CredentialsError('a quoted field is never closed', start);
-    const last = end();
-    if (last) yield last;
+    const view = buf.subarray(0, filled);
+    let from = 0;
+    // A byte-order mark, as spreadsheets write, is not part of the first column's name.
+    if (base === 0 && view[0] === 0xef && view[1] === 0xbb && view[2] === 0xbf) from = 3;
+    for (;;) {
+      if (from >= view.length) break;
+      const record = parseRecord(view, from, eof, line);
+      if (record === null) break;
+      const empty = record.fields.length === 1 && record.fields[0] === '' && view[from] !== QUOTE;
+      if (!empty) yield { line, offset: base + from, fields: record.fields };
+      line += record.breaks;
+      from = record.next;
+    }
+    // The unfinished record moves to the front, for the next read to complete.
+    view.copy(buf, 0, from, filled);
+    filled -= from;
+    base += from;
+    if (eof && filled > 0) throw new CredentialsError('ends inside a record', line);
+  }
+}
+
+/** The columns of a header record: username, password, and clientId if there is one. */
+function columnsOf(header: CsvRecord): { user: number; pass: number; id: number; count: number } {
+  const names = header.fields.map((f) => f.trim().toLowerCase());
+  const column = (name: string): number => {
+    const at = names.indexOf(name);
+    if (at >= 0 && names.indexOf(name, at + 1) >= 0)
+      throw new CredentialsError(`the header names the column ${name} twice`, header.line);
+    return at;
+  };
+  const user = column('username');
+  const pass = column('password');
+  const id = column('clientid');
+  if (user < 0 || pass < 0)
+    throw new CredentialsError(
+      `the header (${header.fields.join(',')}) needs the columns username and password (and clientId to key rows by client id)`,
+      header.line,
+    );
+  return { user, pass, id, count: names.length };
+}
+
+function credentialOf(fields: readonly string[], columns: { user: number; pass: number }): Credential {
+  const username = fields[columns.user] ?? '';
+  const password = fields[columns.pass] ?? '';
+  return { ...(username === '' ? {} : { username }), ...(password === '' ? {} : { password }) };
+}
+
+/**
+ * Every row of the file that is for one of `clients`, passed to `found` (with its line and byte
+ * offset), in file order; returns the clients with no row, and whether rows are keyed by a
+ * clientId column. Nothing else is kept: the caller keeps what it needs. Throws
+ * CredentialsError for a file that is not such a CSV.
+ */
+export function scanCredentials(
+  path: string,
+  clients: readonly CredentialClient[],
+  found: (client: CredentialClient, credential: Credential, line: number, offset: number) => void,
+): { missing: CredentialClient[]; byId: boolean } {
+  const fd = openCsv(path);
+  try {
+    const records = csvRecords(fd);
+    const header = records.next();
+    if (header.done) throw new CredentialsError('is empty: it needs a header row naming username and password');
+    const columns = columnsOf(header.value);
+    const byId = columns.id >= 0;
+    const waiting = new Map<string | number, CredentialClient>(clients.map((c) => [byId ? c.clientId : c.n, c]));
+    const last = byId ? Infinity : clients.reduce((max, c) => Math.max(max, c.n), -1);
+    let row = 0;
+    for (const record of records) {
+      if (record.fields.length !== columns.count)
+        throw new CredentialsError(
+          `has ${record.fields.length} fields; the header names ${columns.count} columns`,
+          record.line,
+        );
+      const key = byId ? (record.fields[columns.id] ?? '') : row;
+      row++;
+      const client = waiting.get(key);
+      if (client === undefined) {
+        if (row > last) break;
+        continue;
+      }
+      waiting.delete(key);
+      found(client, credentialOf(record.fields, columns), record.line, record.offset);
+      if (waiting.size === 0) break;
+    }
+    return { missing: [...waiting.values()], byId };
   } finally {
     closeSync(fd);
   }
 }
 
+/** The first read of a lane: a row or a few; the buffer grows for more. */
+const LANE_CHUNK_BYTES = 4096;
+
 /**
- * Every row of the file that is for one of `clients`, passed to `found` (with its line), in file
- * order; returns the clients with no row, and whether rows are keyed by a clientId column. Nothing else is kept: the caller keeps what it needs.
- * Throws CredentialsError for a file that is not such a CSV.
+ * A lane's own clients' credentials, by fleet index: `offsets` says where each client's row
+ * starts (found by the main thread's check), so the lane reads from its first row to its last
+ * and keeps only its own. A file changed since it was checked is an error, where it shows.
  */
-export function scanCredentials(
+export function laneCredentials(
   path: string,
-  clients: readonly CredentialClient[],
-  found: (client: CredentialClient, credential: Credential, line: number) => void,
-): { missing: CredentialClient[]; byId: boolean } {
-  const records = csvRecords(path);
-  const header = records.next();
-  if (header.done) throw new CredentialsError('is empty: it needs a header row naming username and password');
-  const names = header.value.fields.map((f) => f.trim().toLowerCase());
-  const column = (name: string): number => {
-    const at = names.indexOf(name);
-    if (at >= 0 && names.indexOf(name, at + 1) >= 0)
-      throw new CredentialsError(`the header names the column ${name} twice`, header.value.line);
-    return at;
-  };
-  const user = column('username');
-  const pass = column('password');
-  const idColumn = column('clientid');
-  if (user < 0 || pass < 0)
-    throw new CredentialsError(
-      `the header (${header.value.fields.join(',')}) needs the columns username and password (and clientId to key rows by client id)`,
-      header.value.line,
-    );
-  const byId = idColumn >= 0;
-  const waiting = new Map<string | number, CredentialClient>(clients.map((c) => [byId ? c.clientId : c.n, c]));
-  const last = byId ? Infinity : clients.reduce((max, c) => Math.max(max, c.n), -1);
-  let row = 0;
-  for (const record of records) {
-    if (record.fields.length !== names.length)
-      throw new CredentialsError(
-        `has ${record.fields.length} fields; the header names ${names.length} columns`,
-        record.line,
-      );
-    const key = byId ? (record.fields[idColumn] ?? '') : row;
-    row++;
-    const client = waiting.get(key);
-    if (client === undefined) {
-      if (row > last) break;
-      continue;
-    }
-    waiting.delete(key);
-    const username = record.fields[user] ?? '';
-    const password = record.fields[pass] ?? '';
-    found(client, { ...(username === '' ? {} : { username }), ...(password === '' ? {} : { password }) }, record.line);
-    if (waiting.size === 0) break;
-  }
-  return { missing: [...waiting.values()], byId };
-}
-
-/** A copy of its own: a field is a slice of the chunk it was read in, which would otherwise stay in memory with it. */
-function own(text: string): string {
-  return Buffer.from(text, 'utf8').toString('utf8');
-}
-
-/**
- * A lane's own clients' credentials, by fleet index: the file is read once, in chunks, and
- * only these clients' rows are kept. The main thread has checked it; a file changed since is an error.
- */
-export function laneCredentials(path: string, clients: readonly CredentialClient[]): Map<number, Credential> {
+  clients: readonly { index: number; clientId: string; credentialsAt?: number | undefined }[],
+): Map<number, Credential> {
   const out = new Map<number, Credential>();
-  const { missing } = scanCredentials(path, clients, (client, { username, password }) =>
-    out.set(client.index, {
-      ...(username === undefined ? {} : { username: own(username) }),
-      ...(password === undefined ? {} : { password: own(password) }),
-    }),
-  );
-  const first = missing[0];
-  if (first !== undefined)
-    throw new CredentialsError(`${path}: no row for client ${first.clientId} (changed since it was checked?)`);
+  const wanted = new Map<number, { index: number; clientId: string }>();
+  for (const c of clients) if (c.credentialsAt !== undefined) wanted.set(c.credentialsAt, c);
+  if (wanted.size === 0) return out;
+  const fd = openCsv(path);
+  try {
+    const header = csvRecords(fd, 0, LANE_CHUNK_BYTES).next();
+    if (header.done) throw new CredentialsError(`${path} is empty (changed since it was checked?)`);
+    const columns = columnsOf(header.value);
+    let first = Infinity;
+    for (const offset of wanted.keys()) first = Math.min(first, offset);
+    for (const record of csvRecords(fd, first, LANE_CHUNK_BYTES)) {
+      const client = wanted.get(record.offset);
+      if (client === undefined) continue;
+      const id = columns.id < 0 ? client.clientId : record.fields[columns.id];
+      if (record.fields.length !== columns.count || id !== client.clientId)
+        throw new CredentialsError(`${path}: the row of client ${client.clientId} changed since it was checked`);
+      out.set(client.index, credentialOf(record.fields, columns));
+      wanted.delete(record.offset);
+      if (wanted.size === 0) break;
+    }
+  } catch (err) {
+    // Read from where the check found the rows: a malformed record here means the file changed.
+    if (err instanceof CredentialsError && !err.message.startsWith(path))
+      throw new CredentialsError(`${path} changed since it was checked (${err.message})`);
+    throw err;
+  } finally {
+    closeSync(fd);
+  }
+  const left = [...wanted.values()][0];
+  if (left !== undefined)
+    throw new CredentialsError(`${path}: no row for client ${left.clientId} (changed since it was checked?)`);
   return out;
 }
