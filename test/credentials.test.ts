@@ -6,6 +6,7 @@ import { test, type TestContext } from 'node:test';
 import { run, type RunEvent } from '../src/index.js';
 import { UsageError } from '../src/errors.js';
 import { CredentialsError, laneCredentials, scanCredentials } from '../src/session/credentials.js';
+import { renderCredential } from '../src/mqtt/templates.js';
 import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { processTree } from './helpers/proc.js';
@@ -345,4 +346,10 @@ test('the CSV reader: quoted commas, quotes and line breaks, CRLF, blank lines; 
     () => scanCredentials(path, clients, () => {}),
     (err: unknown) => err instanceof CredentialsError && /line 2: a quoted field is never closed/.test(err.message),
   );
+});
+
+test('a user name or password template fills {i}, {id}, {n} and {group} only: other braces are the secret as written', () => {
+  const vars = { i: 12, n: 2, id: 'meter-12', group: 'meters' };
+  assert.equal(renderCredential('p{x}{run}{}-{i}-{n}-{id}-{group}', vars), 'p{x}{run}{}-12-2-meter-12-meters');
+  assert.equal(renderCredential('{{i}}', vars), '{12}');
 });
