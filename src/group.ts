@@ -101,6 +101,8 @@ export interface GroupProfile {
   clientId: string;
   username: string | undefined;
   password: string | undefined;
+  /** A CSV of per-client user names and passwords (absolute path), read by each lane for its own clients. */
+  credentials?: string | null;
   protocolVersion: 4 | 5;
   clean: boolean;
   sessionExpirySec: number | undefined;

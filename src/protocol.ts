@@ -36,6 +36,8 @@ export interface SessionSpec {
   /** Index within the client's group (for templates). */
   n: number;
   clientId: string;
+  /** Where this client's row of its group's credentials file starts (bytes); absent: no file. */
+  credentialsAt?: number;
   /** Which of LaneStart.settings.brokers this client uses. */
   broker: number;
   /** null: this client does not publish. */
@@ -88,6 +90,8 @@ export interface SessionSettings {
   keepaliveSec: number;
   username: string | undefined;
   password: string | undefined;
+  /** The group's CSV of credentials; each lane reads its own clients' rows (session/credentials.ts). */
+  credentials?: string | null;
   reconnectAttempts: number;
   reconnectDelayMs: number;
   connectTimeoutMs: number;

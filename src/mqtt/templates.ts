@@ -75,6 +75,19 @@ export function templateProblem(
   return null;
 }
 
+/** Placeholders a user name or password may use, filled as each client connects. */
+export const CREDENTIAL_TOKENS = ['i', 'id', 'n', 'group'] as const;
+
+/**
+ * A user name or password for one client: only CREDENTIAL_TOKENS are filled, and any other braces
+ * are its own, as a secret may hold any character (an existing `p{x}ss` stays as written).
+ */
+export function renderCredential(template: string, vars: TemplateVars): string {
+  return template.replace(TOKEN, (whole, name: string) =>
+    (CREDENTIAL_TOKENS as readonly string[]).includes(name) ? renderTemplate(whole, vars) : whole,
+  );
+}
+
 export function renderTemplate(template: string, vars: TemplateVars): string {
   return template.replace(TOKEN, (_, name: string) => {
     switch (name) {

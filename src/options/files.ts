@@ -1,17 +1,19 @@
 import { accessSync, closeSync, constants, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { UsageError } from '../errors.js';
+import { CREDENTIALS_LIMIT } from '../session/credentials.js';
 
 const MIB = 1024 * 1024;
 
 /**
  * The most each kind of input file may hold (README, "Bounds"): a certificate, key or password
- * is a few KB, a scenario a few hundred lines, a workload a bundled module; a run's NDJSON for
+ * is a few KB, a CSV of credentials room for a million clients, a scenario a few hundred lines, a workload a bundled module; a run's NDJSON for
  * `report` or a result for `merge` can be large, but each must fit one string.
  */
 export const FILE_LIMITS = {
   pem: MIB,
   password: MIB,
+  credentials: CREDENTIALS_LIMIT,
   scenario: 4 * MIB,
   workload: 16 * MIB,
   runData: 256 * MIB,

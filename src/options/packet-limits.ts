@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import type { GroupProfile } from '../group.js';
 import { HEADER_PROPERTY } from '../session/encoder.js';
 import { HEADER_SIZE } from '../mqtt/payload.js';
-import { PAYLOAD_TOKEN, renderTemplate } from '../mqtt/templates.js';
+import { PAYLOAD_TOKEN, renderCredential, renderTemplate } from '../mqtt/templates.js';
 import { at } from '../mqtt/checked.js';
 
 /**
@@ -84,17 +84,18 @@ export function groupPacketProblem(group: GroupProfile, runId: string): PacketPr
   const clientId = renderTemplate(group.clientId, { i, n, id: '', group: group.name, run: runId });
   const vars = { i, n, id: clientId, group: group.name };
   const bytes = (template: string): number => Buffer.byteLength(renderTemplate(template, vars));
+  const credentialBytes = (template: string): number => Buffer.byteLength(renderCredential(template, vars));
   const problem = (field: PacketField, message: string | null, index = 0): PacketProblem | null =>
     message === null ? null : { field, index, message };
   const strings: (PacketProblem | null)[] = [
     problem('clientId', tooLong(Buffer.byteLength(clientId), 'a client id', i)),
     problem(
       'username',
-      group.username === undefined ? null : tooLong(Buffer.byteLength(group.username), 'a user name', null),
+      group.username === undefined ? null : tooLong(credentialBytes(group.username), 'a user name', null),
     ),
     problem(
       'password',
-      group.password === undefined ? null : tooLong(Buffer.byteLength(group.password), 'a password', null),
+      group.password === undefined ? null : tooLong(credentialBytes(group.password), 'a password', null),
     ),
     ...group.subscriptions.map((s, k) => problem('subscribe', tooLong(bytes(s.filter), 'a topic filter', i), k)),
     problem('topic', group.publish ? tooLong(bytes(group.publish.topic), 'a topic', i) : null),

@@ -123,6 +123,7 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile): Session
     keepaliveSec: group.keepaliveSec,
     username: group.username,
     password: group.password,
+    credentials: group.credentials ?? null,
     // Run-wide: the options the option table marks `worker` (reconnect, timeouts, in-flight window, ...).
     ...workerOptions(options),
     writeCache: group.mode !== 'thread-per-client',

@@ -212,7 +212,8 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
       '--cert and --key go together: a client certificate needs its key',
     );
   }
-  if (password !== undefined && username === undefined) {
+  // With --credentials, each row may give the user name.
+  if (password !== undefined && username === undefined && parsed.credentials === null) {
     throw new UsageError(
       '--password',
       '--password needs --username (MQTT 3.1.1 sends a password only with a user name)',
@@ -266,6 +267,7 @@ function groupFromFlags(o: ResolvedOptions): GroupProfile {
     clientId: `${o.idPrefix}{i}`,
     username: o.username,
     password: o.password,
+    credentials: o.credentials,
     protocolVersion: o.protocolVersion,
     clean: o.clean,
     sessionExpirySec: o.sessionExpirySec,

@@ -16,6 +16,7 @@ import {
 } from './bounds.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../report/log.js';
 import { kebab, type OptionSpec } from './spec.js';
+import { credentialsFile } from './credentials.js';
 import { TLS_VERSIONS } from '../group.js';
 import {
   parseBoolean,
@@ -187,11 +188,18 @@ export const OPTIONS = {
     parse: parseKeepalive,
     resolved: 'keepaliveSec',
   },
-  username: { kind: 'string', alias: 'u', description: 'User name (or MQTT_USERNAME)', scenario: true },
+  /** {i}, {id}, {n} and {group} in a user name or password are filled per client as it connects. */
+  username: {
+    kind: 'string',
+    alias: 'u',
+    description: 'User name (or MQTT_USERNAME); {i}, {id}, {n} or {group} in it are filled per client (dev{i})',
+    scenario: true,
+  },
   password: {
     kind: 'string',
     alias: 'P',
-    description: 'Password (prefer MQTT_PASSWORD: argv is visible to other users)',
+    description:
+      'Password (prefer MQTT_PASSWORD: argv is visible to other users); placeholders as in --username (pw-{id})',
     scenario: true,
   },
   /** Read the password from this file (first line), instead of argv or the environment. */
@@ -200,6 +208,16 @@ export const OPTIONS = {
     description: 'Read the password from the first line of this file (a regular file, at most 1 MiB)',
     scenario: true,
     file: true,
+  },
+  /** Per-client user names and passwords from a CSV file; each lane keeps only its own clients' rows. */
+  credentials: {
+    kind: 'string',
+    description:
+      "A CSV file of user names and passwords, one row per client: a header naming username and password (and clientId to key rows by client id; without it, row n is client n), RFC 4180 quoting, at most 256 MiB; a row's non-empty fields win over --username and --password. Checked before the run; each thread keeps only its own clients' rows",
+    scenario: true,
+    file: true,
+    parse: (label, path) => credentialsFile(label, path),
+    absent: null,
   },
   /** `3.1.1` (default) or `5`. */
   mqttVersion: {

@@ -22,6 +22,7 @@ import { checkWorkloads } from './workload-check.js';
 import { RssSampler } from '../metrics/rss.js';
 import { checkMachineLimits } from '../options/limits.js';
 import { checkIdentities } from '../options/identity.js';
+import { checkCredentials } from '../options/credentials.js';
 import { expectedStreams, willHearers } from '../metrics/topology.js';
 import { resolveOptions, type ResolvedOptions, type RunOptions } from '../options/index.js';
 import { Redactor } from '../report/secrets.js';
@@ -61,6 +62,7 @@ export async function runResolved(options: ResolvedOptions, control: RunControl 
   const emit = control.onEvent ?? (() => {});
   await checkWorkloads(options, control.signal);
   checkIdentities(options.groups, options.runId, options.shard);
+  const credentialRows = checkCredentials(options.groups, options.runId, options.shard);
   // The metrics port is the last thing that can refuse: taken before the embedded broker starts
   // and before any --out file is created. Until the run starts, scrapes see an empty fleet.
   const live = { aggregate: new Aggregate([], latencyGroups(options).length, now()) };
@@ -79,7 +81,7 @@ export async function runResolved(options: ResolvedOptions, control: RunControl 
         `embedded Aedes broker listening on ${broker.url} (pid ${broker.pid})`,
       );
     }
-    return await runAgainst(options, live, control.signal, emit, log, redactor);
+    return await runAgainst(options, live, control.signal, emit, log, redactor, credentialRows);
   } finally {
     await broker?.stop();
     // The metrics server that fails to close costs nothing of the summary.
@@ -125,6 +127,8 @@ async function runAgainst(
   emit: (e: RunEvent) => void,
   log: Logger,
   redactor: Redactor,
+  /** Where each client's row of its credentials file starts, from the check: its lane reads it from there. */
+  credentialRows: ReadonlyMap<number, number>,
 ): Promise<Summary> {
   const startedAt = new Date();
   const cpuStart = process.cpuUsage();
@@ -134,6 +138,10 @@ async function runAgainst(
   // A shard runs the clients whose index modulo N is its own: every group spread evenly.
   const specs = shard ? fleet.filter((s) => s.index % shard.count === shard.index) : fleet;
   const local = new Set(specs.map((s) => s.index));
+  for (const spec of specs) {
+    const at = credentialRows.get(spec.index);
+    if (at !== undefined) spec.credentialsAt = at;
+  }
   const fleetTopology = expectedStreams(fleet, options.groups);
   // Receivers hear publishers in any shard: they classify by the whole fleet's plan.
   planHearing(fleet, fleetTopology.expected, options.groups);

@@ -2,7 +2,8 @@ import type { TransportOptions } from './transport.js';
 import type { SessionSettings, SessionSpec } from '../protocol.js';
 import { readFileSync } from 'node:fs';
 import { at } from '../mqtt/checked.js';
-import { renderTemplate } from '../mqtt/templates.js';
+import { renderCredential, renderTemplate } from '../mqtt/templates.js';
+import type { Credential } from './credentials.js';
 
 const noop = (): void => {};
 
@@ -12,10 +13,14 @@ export interface IdentityFiles {
   key?: string;
 }
 
-/** MQTT.js options for one client of a group. */
+/**
+ * MQTT.js options for one client of a group. `credential`: its row of the group's credentials
+ * file, whose fields win over the group's user name and password (templates, filled here).
+ */
 export function clientOptions(
   spec: SessionSpec,
   settings: SessionSettings,
+  credential?: Credential,
 ): { url: string; options: TransportOptions; identity: IdentityFiles | null } {
   const broker = at(settings.brokers, spec.broker);
   const options: TransportOptions = {
@@ -50,8 +55,6 @@ export function clientOptions(
   if (broker.tls.alpn !== undefined) options.alpn = broker.tls.alpn;
   if (broker.tls.minVersion !== undefined) options.minVersion = broker.tls.minVersion;
   if (broker.tls.keylog !== undefined) options.keylog = broker.tls.keylog;
-  if (settings.username !== undefined) options.username = settings.username;
-  if (settings.password !== undefined) options.password = settings.password;
   if (spec.will)
     options.will = {
       topic: spec.will.topic,
@@ -60,6 +63,13 @@ export function clientOptions(
       retain: spec.will.retain,
     };
   const vars = { i: spec.index, n: spec.n, id: spec.clientId, group: settings.group };
+  // A row's fields are taken as written; the group's may hold placeholders.
+  const fill = (template: string | undefined): string | undefined =>
+    template === undefined ? undefined : renderCredential(template, vars);
+  const username = credential?.username ?? fill(settings.username);
+  const password = credential?.password ?? fill(settings.password);
+  if (username !== undefined) options.username = username;
+  if (password !== undefined) options.password = password;
   const { certFile, keyFile } = broker.tls;
   const identity =
     certFile === undefined && keyFile === undefined

@@ -14,6 +14,7 @@ import { Session, type SessionHost } from './session.js';
 import { HookWatch } from './hook-watch.js';
 import { LaneStats } from './lane-stats.js';
 import { Slots } from './slots.js';
+import { laneCredentials } from './credentials.js';
 
 /**
  * Runs a lane's sessions concurrently on the current event loop and reports over `port`:
@@ -64,6 +65,8 @@ export async function runLane(start: LaneStart, port: MessagePort): Promise<void
     runStart: start.runStart,
     watch,
     willTopics: start.willTopics.length === 0 ? null : new Map(start.willTopics),
+    // Read here, in the lane's own thread, keeping only its clients' rows.
+    credentials: start.settings.credentials ? laneCredentials(start.settings.credentials, start.sessions) : null,
   };
 
   // Responsiveness while publishing: how late this thread's event loop ran its callbacks.

@@ -12,6 +12,7 @@ import type {
 import { now } from './clock.js';
 import { makeEncoder, type Encoder } from './encoder.js';
 import { clientOptions, withIdentity } from './client-options.js';
+import type { Credential } from './credentials.js';
 import { Publisher } from './publisher.js';
 import { Receiver } from './receiver.js';
 import { createClient } from './transport.js';
@@ -44,6 +45,8 @@ export interface SessionHost {
   readonly watch: HookWatch;
   /** LaneStart.willTopics as a map; null when no group has a will. */
   readonly willTopics: ReadonlyMap<string, string> | null;
+  /** This lane's clients' rows of their group's credentials file, by fleet index; null: no file. */
+  readonly credentials: ReadonlyMap<number, Credential> | null;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -133,7 +136,7 @@ export class Session {
     /** Epoch ms of the first connection attempt (--connect-rate spreads them out). */
     private readonly connectAt: number,
   ) {
-    this.connection = clientOptions(spec, settings);
+    this.connection = clientOptions(spec, settings, host.credentials?.get(spec.index));
     // A connection must outlast the wait allowed for its CONNACK before its round counts as won.
     this.budget = new AttemptBudget(settings.reconnectAttempts, settings.reconnectDelayMs, settings.connectTimeoutMs);
     const stats = host.stats;

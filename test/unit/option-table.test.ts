@@ -88,6 +88,8 @@ test("a scenario's defaults take exactly the run options they took before the ta
     'tlsMinVersion',
     'servername',
     'alpn',
+    // Per-client user names and passwords.
+    'credentials',
   ];
   const notADefault = /is not a run option that a scenario can default/;
   for (const [key] of runEntries) {

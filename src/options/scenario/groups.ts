@@ -40,6 +40,7 @@ import {
 import { urlWithoutCredentials } from '../../mqtt/broker-url.js';
 import { CLIENT_ID_TOKENS, payloadTemplateProblem, templateProblem, TOPIC_TOKENS } from '../../mqtt/templates.js';
 import { identityFile } from '../identity.js';
+import { credentialsFile } from '../credentials.js';
 import { isPlainObject, pathText, type Path, type Scenario } from './load.js';
 
 const GROUP_KEYS = new Set([
@@ -50,6 +51,7 @@ const GROUP_KEYS = new Set([
   'clientId',
   'username',
   'password',
+  'credentials',
   'mqttVersion',
   'clean',
   'sessionExpiry',
@@ -271,6 +273,17 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
           : templateAt(scenario, [...path, 'clientId'], g.clientId, false, CLIENT_ID_TOKENS),
       username: g.username === undefined ? base.username : stringAt(scenario, [...path, 'username'], g.username),
       password: g.password === undefined ? base.password : stringAt(scenario, [...path, 'password'], g.password, true),
+      // Relative to the file that names it, as every path in a scenario.
+      credentials:
+        g.credentials === undefined
+          ? base.credentials
+          : at(scenario, [...path, 'credentials'], (label) =>
+              credentialsFile(
+                label,
+                stringAt(scenario, [...path, 'credentials'], g.credentials),
+                scenario.baseOf([...path, 'credentials']),
+              ),
+            ),
       protocolVersion,
       clean: boolAt(scenario, [...path, 'clean'], g.clean, base.clean),
       sessionExpirySec,
@@ -298,7 +311,7 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
             ),
       comings,
     };
-    if (group.password !== undefined && group.username === undefined)
+    if (group.password !== undefined && group.username === undefined && group.credentials === null)
       scenario.fail([...path, 'password'], 'needs a username');
     const problem = groupPacketProblem(group, base.runId);
     if (problem) scenario.fail(problemPath(path, g, problem), problem.message);
