@@ -45,8 +45,12 @@ async function rampUpAndDown(t: TestContext, threads: string | number): Promise<
   assert.ok(planned.length >= 20, `stats lines while the plan ran: ${planned.length}`);
   assert.ok(Math.max(...stats.map((s) => s.connected)) === 10, 'the peak is the plan’s, not the fleet’s 12');
   // A join takes a connection's time (longer on a busy machine): the count may trail the plan by up to a second.
-  planned.forEach((s, i) => {
-    const window = planned.slice(Math.max(0, i - 4), i + 1).map((p) => p.plannedClients!);
+  // The second is measured in time, not in lines: a busy machine can delay a stats line, and the plan
+  // in force a second ago is that of the last line at or before then.
+  planned.forEach((s) => {
+    const since = stats.filter((p) => p.t >= s.t - 1000 && p.t <= s.t);
+    const before = stats.filter((p) => p.t < s.t - 1000).at(-1);
+    const window = [...(before ? [before] : []), ...since].map((p) => p.plannedClients!);
     assert.ok(
       s.connected >= Math.min(...window) - 1 && s.connected <= Math.max(...window) + 1,
       `at ${s.t} ms: ${s.connected} connected, the plan ${window.join(', ')} over the last second`,
