@@ -39,10 +39,50 @@ export interface BrokerRef {
   tls: TlsOptions;
 }
 
-export interface Subscription {
+export interface Subscription extends SubscriptionOptions {
   /** Topic filter template; `$share/<name>/<filter>` for a shared subscription. */
   filter: string;
   qos: 0 | 1 | 2;
+}
+
+/**
+ * MQTT 5 subscription options [MQTT 5 3.8.3.1] and the Subscription Identifier [3.8.2.1.2];
+ * absent: the protocol's default (off, retain handling 0, no identifier).
+ */
+export interface SubscriptionOptions {
+  /** No Local: the broker does not send the client its own publishes on this filter. */
+  noLocal?: boolean;
+  /** Retain As Published: forwarded messages keep the retain flag they were published with. */
+  retainAsPublished?: boolean;
+  /** 0: retained messages on every subscribe; 1: only when the subscription is new; 2: never. */
+  retainHandling?: 0 | 1 | 2;
+  /** Subscription Identifier (1..268,435,455): the broker echoes it on every message this filter matches. */
+  subscriptionId?: number;
+}
+
+/**
+ * MQTT 5 properties of every publish of a group, besides its user properties [MQTT 5 3.3.2.3];
+ * absent ones are not sent. Response topic and correlation data are static for the group.
+ */
+export interface PublishProperties {
+  /** Message Expiry Interval: the broker drops the message (queued or retained) after this. */
+  messageExpirySec?: number;
+  contentType?: string;
+  /** Payload Format Indicator 1: the payload is UTF-8 (a broker may check it, refusing with 0x99). */
+  payloadUtf8?: boolean;
+  /** Response Topic template ({i}, {id}, {n}, {group}), rendered per client. */
+  responseTopic?: string;
+  /** Correlation Data, as the UTF-8 bytes of this text. */
+  correlationData?: string;
+}
+
+/** MQTT 5 CONNECT properties a group sends besides session expiry and maximum packet size [MQTT 5 3.1.2.11]. */
+export interface ConnectProperties {
+  userProperties?: Record<string, string>;
+  /** Request Response Information: ask the broker for a Response Information in CONNACK. */
+  requestResponseInformation?: boolean;
+  /** Request Problem Information: false asks the broker to leave reason strings and user properties out of failures. */
+  requestProblemInformation?: boolean;
 }
 
 /**
@@ -79,6 +119,10 @@ export interface PublishPlan {
   payload: string | null;
   /** MQTT 5 user properties on every publish. */
   userProperties: Record<string, string> | null;
+  /** MQTT 5: the other properties on every publish (publish-properties.ts); null for none. */
+  properties?: PublishProperties | null;
+  /** MQTT 5: topic aliases assigned by the client, within the broker's Topic Alias Maximum. */
+  topicAlias?: boolean;
   tracking: Tracking;
   /** spread: client n of the group's N starts its schedule n/N of a period late; together: all at once. */
   phase: 'spread' | 'together';
@@ -106,6 +150,8 @@ export interface GroupProfile {
   protocolVersion: 4 | 5;
   clean: boolean;
   sessionExpirySec: number | undefined;
+  /** MQTT 5 CONNECT properties; null for none. */
+  connectProperties?: ConnectProperties | null;
   keepaliveSec: number;
   subscriptions: Subscription[];
   publish: PublishPlan | null;

@@ -6,7 +6,7 @@
  * side that spawns them need not import an entry point.
  */
 import type { SerializedError } from './errors.js';
-import type { Comings, Stage, TlsOptions } from './group.js';
+import type { Comings, ConnectProperties, PublishProperties, Stage, SubscriptionOptions, TlsOptions } from './group.js';
 
 /**
  * How one client's life goes. `ready` = connected and subscribed, waiting for the start barrier.
@@ -42,8 +42,8 @@ export interface SessionSpec {
   broker: number;
   /** null: this client does not publish. */
   pubTopic: string | null;
-  /** Rendered filters; empty: this client does not subscribe. */
-  subscriptions: { filter: string; qos: 0 | 1 | 2 }[];
+  /** Rendered filters, with their MQTT 5 options; empty: this client does not subscribe. */
+  subscriptions: ({ filter: string; qos: 0 | 1 | 2 } & SubscriptionOptions)[];
   /**
    * Who this client receives as, for delivery accounting: itself, or the shared subscription
    * (`$share/...`) it is one member of, whose members together must see each message once.
@@ -85,6 +85,10 @@ export interface SessionSettings {
   retain: boolean;
   payloadTemplate: string | null;
   userProperties: Record<string, string> | null;
+  /** MQTT 5 properties of every publish besides user properties (group.ts); null for none. */
+  publishProperties: PublishProperties | null;
+  /** MQTT 5: the client assigns topic aliases, as many as the broker's Topic Alias Maximum allows. */
+  topicAlias: boolean;
   tracking: 'payload' | 'property' | 'none';
   clean: boolean;
   keepaliveSec: number;
@@ -107,6 +111,8 @@ export interface SessionSettings {
   writeCache: boolean;
   protocolVersion: 4 | 5;
   sessionExpirySec: number | undefined;
+  /** MQTT 5 CONNECT user properties and request/response information; null for none. */
+  connectProperties: ConnectProperties | null;
   retryRefused: boolean;
   /** On stop, how long outstanding QoS 1/2 acknowledgements may take before DISCONNECT. */
   drainTimeoutMs: number;

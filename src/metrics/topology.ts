@@ -46,14 +46,16 @@ export function expectedStreams(specs: readonly SessionSpec[], groups: readonly 
     const heard = new Set<number>();
     // A header in an MQTT 5 user property does not survive the trip to an MQTT 3.1.1 subscriber.
     const readsProperties = groupOf(spec.index).protocolVersion === 5;
-    for (const { filter } of spec.subscriptions) {
+    for (const { filter, noLocal } of spec.subscriptions) {
+      // MQTT 5 No Local: this filter brings the client none of its own messages.
+      const self = noLocal === true ? spec.index : -1;
       if (!hasWildcard(filter)) {
         const plain = shareOf(filter)?.filter ?? filter;
-        for (const p of byTopic.get(`${home}\u0000${plain}`) ?? []) heard.add(p);
+        for (const p of byTopic.get(`${home}\u0000${plain}`) ?? []) if (p !== self) heard.add(p);
         continue;
       }
       for (const { cluster: c, topic, list } of topics) {
-        if (c === home && topicMatches(filter, topic)) for (const p of list) heard.add(p);
+        if (c === home && topicMatches(filter, topic)) for (const p of list) if (p !== self) heard.add(p);
       }
     }
     expected.set(

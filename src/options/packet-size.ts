@@ -20,7 +20,11 @@ const MIN_HEADROOM = 1024;
 export function resolveMaxPacketSize(given: unknown, groups: readonly GroupProfile[]): number {
   const largest = Math.max(
     0,
-    ...groups.map((g) => (g.publish ? largestPayload(g.publish) + propertyBytes(g.publish.userProperties) : 0)),
+    ...groups.map((g) =>
+      g.publish
+        ? largestPayload(g.publish) + propertyBytes(g.publish.userProperties) + otherPropertyBytes(g.publish)
+        : 0,
+    ),
   );
   if (given === undefined) return Math.min(MQTT_MAX_PACKET, Math.max(MIN_DEFAULT_PACKET, largest + PACKET_OVERHEAD));
   const size = parseSize('--max-packet-size', given);
@@ -51,4 +55,13 @@ function largestPayload(publish: NonNullable<GroupProfile['publish']>): number {
 function propertyBytes(properties: Record<string, string> | null): number {
   if (!properties) return 0;
   return Object.entries(properties).reduce((n, [k, v]) => n + 5 + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+}
+
+/** The other MQTT 5 properties of a group's publishes, a response topic's placeholders at their longest. */
+function otherPropertyBytes(publish: NonNullable<GroupProfile['publish']>): number {
+  const p = publish.properties;
+  if (!p) return 0;
+  const text = (t: string | undefined): number => (t === undefined ? 0 : 3 + Buffer.byteLength(t));
+  const placeholders = (p.responseTopic?.match(/\{[a-z]+\}/g) ?? []).length;
+  return 16 + text(p.contentType) + text(p.responseTopic) + 256 * placeholders + text(p.correlationData);
 }

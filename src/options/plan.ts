@@ -36,7 +36,7 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
       const i = group.first + n;
       const clientId = renderTemplate(group.clientId, { i, n, id: '', group: group.name, run: options.runId });
       const vars = { i, n, id: clientId, group: group.name };
-      const subscriptions = group.subscriptions.map((s) => ({ filter: renderTemplate(s.filter, vars), qos: s.qos }));
+      const subscriptions = group.subscriptions.map((s) => ({ ...s, filter: renderTemplate(s.filter, vars) }));
       const cluster = clusterOf(group, n);
       return {
         index: i,
@@ -118,6 +118,8 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile): Session
     retain: publish?.retain ?? false,
     payloadTemplate: publish?.payload ?? null,
     userProperties: publish?.userProperties ?? null,
+    publishProperties: publish?.properties ?? null,
+    topicAlias: publish?.topicAlias ?? false,
     tracking: publish?.tracking ?? 'payload',
     clean: group.clean,
     keepaliveSec: group.keepaliveSec,
@@ -129,6 +131,7 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile): Session
     writeCache: group.mode !== 'thread-per-client',
     protocolVersion: group.protocolVersion,
     sessionExpirySec: group.sessionExpirySec,
+    connectProperties: group.connectProperties ?? null,
     workload: group.workload,
     comings: group.comings,
     groupCount: group.count,

@@ -47,6 +47,15 @@ export function clientOptions(
     // A compliant broker then never sends us more [MQTT-3.1.2-24]; the transport enforces it for the rest.
     options.properties = { maximumPacketSize: settings.maxPacketSize };
     if (settings.sessionExpirySec !== undefined) options.properties.sessionExpiryInterval = settings.sessionExpirySec;
+    const connect = settings.connectProperties;
+    if (connect?.userProperties !== undefined) options.properties.userProperties = connect.userProperties;
+    if (connect?.requestResponseInformation !== undefined)
+      options.properties.requestResponseInformation = connect.requestResponseInformation;
+    if (connect?.requestProblemInformation !== undefined)
+      options.properties.requestProblemInformation = connect.requestProblemInformation;
+    // MQTT.js then gives each topic an alias, up to the CONNACK's Topic Alias Maximum (none when
+    // the broker says 0 or nothing), and sends the empty topic with the alias from then on.
+    if (settings.topicAlias) options.autoAssignTopicAlias = true;
   }
   if (broker.tls.ca !== undefined) options.ca = broker.tls.ca;
   if (broker.tls.cert !== undefined) options.cert = broker.tls.cert;

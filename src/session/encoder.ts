@@ -1,11 +1,12 @@
 import type { SessionSettings, SessionSpec } from '../protocol.js';
 import { HEADER_SIZE, PayloadWriter } from '../mqtt/payload.js';
 import { compilePayload } from './payload-template.js';
+import { staticPublishProperties, type PublishProps } from './publish-properties.js';
 
 /** MQTT 5 user property that carries the payload header (HEADER_SIZE bytes) (hex) when the payload is the user's. */
 export const HEADER_PROPERTY = 'mqtt-fleet';
 
-type Properties = { userProperties: Record<string, string> } | undefined;
+type Properties = PublishProps | undefined;
 
 /**
  * Turns (sequence number, send time) into what one publish carries, per the group's tracking.
@@ -19,7 +20,7 @@ export interface Encoder {
 }
 
 export function makeEncoder(settings: SessionSettings, spec: SessionSpec): Encoder {
-  const staticProps: Properties = settings.userProperties ? { userProperties: settings.userProperties } : undefined;
+  const staticProps: Properties = staticPublishProperties(settings, spec);
   if (settings.payloadTemplate === null) {
     const header = new PayloadWriter(settings.size, settings.runTag, spec.index);
     return { properties: staticProps, encode: (seq, sentAt, scheduledAt) => header.write(seq, sentAt, scheduledAt) };
@@ -36,6 +37,7 @@ export function makeEncoder(settings: SessionSettings, spec: SessionSpec): Encod
     properties: undefined,
     encode(seq, ts, scheduledAt) {
       encoder.properties = {
+        ...staticProps,
         userProperties: {
           ...settings.userProperties,
           [HEADER_PROPERTY]: headerOnly.write(seq, ts, scheduledAt).toString('hex'),
@@ -45,4 +47,21 @@ export function makeEncoder(settings: SessionSettings, spec: SessionSpec): Encod
     },
   };
   return encoder;
+}
+
+/**
+ * The most any one message's MQTT 5 properties can take: the group's fixed ones, the header's
+ * user property when it rides there, and a topic alias: for sizing against the broker's limit.
+ */
+export function largestProperties(settings: SessionSettings, spec: SessionSpec): PublishProps {
+  const fixed = staticPublishProperties(settings, spec);
+  const header: Record<string, string> =
+    settings.payloadTemplate !== null && settings.tracking === 'property'
+      ? { [HEADER_PROPERTY]: '0'.repeat(2 * HEADER_SIZE) }
+      : {};
+  return {
+    ...fixed,
+    userProperties: { ...fixed?.userProperties, ...header },
+    ...(settings.topicAlias ? { topicAlias: 1 } : {}),
+  };
 }

@@ -17,6 +17,8 @@ import { Publisher } from './publisher.js';
 import { Receiver } from './receiver.js';
 import { createClient } from './transport.js';
 import { reasonText, refusalError, refusalOf } from '../mqtt/refusal.js';
+import { subscribeRequests } from './subscribe-requests.js';
+import { PublishLimit } from './publish-limit.js';
 import { AttemptBudget, earlyCloseError, SESSION_TAKEN_OVER, takenOverError } from './reconnect.js';
 import type { Slots } from './slots.js';
 import { Hooks } from './hooks.js';
@@ -57,7 +59,8 @@ const ACK_POLL_MS = 5;
 const ACK_PACKETS = new Set(['puback', 'pubrec', 'pubrel', 'pubcomp', 'unsuback']);
 
 type Attempt =
-  { ok: true; sessionPresent: boolean; receiveMaximum: number | undefined } | { ok: false; error: unknown };
+  | { ok: true; sessionPresent: boolean; receiveMaximum: number | undefined; maximumPacketSize: number | undefined }
+  | { ok: false; error: unknown };
 
 /**
  * One MQTT client's whole life, identical in every thread mode: connect with a bounded number
@@ -72,6 +75,10 @@ export class Session {
   private readonly connection: ReturnType<typeof clientOptions>;
   private readonly publisher: Publisher | null;
   private readonly receiver: Receiver | null;
+  /** The broker's Maximum Packet Size, honoured on the way out (MQTT 5). */
+  private readonly sizing: PublishLimit;
+  /** The largest payload the broker's last CONNACK allows this client to send. */
+  private payloadLimit = Infinity;
   private state: SessionState = 'created';
   /**
    * Connected: from an accepted CONNACK to the socket's close. Not a state of the life: the socket
@@ -140,6 +147,7 @@ export class Session {
     // A connection must outlast the wait allowed for its CONNACK before its round counts as won.
     this.budget = new AttemptBudget(settings.reconnectAttempts, settings.reconnectDelayMs, settings.connectTimeoutMs);
     const stats = host.stats;
+    this.sizing = new PublishLimit(settings, spec);
     this.receiver =
       spec.subscriptions.length === 0
         ? null
@@ -171,6 +179,7 @@ export class Session {
             makeEncoder(settings, spec),
             {
               publish: (payload, properties, done) => {
+                if (payload.length > this.payloadLimit) return this.overLimit(payload.length, done);
                 if (properties !== lastProperties) {
                   lastProperties = properties;
                   withProperties = properties ? { ...publishOptions, properties } : publishOptions;
@@ -298,6 +307,16 @@ export class Session {
     this.lastError = error;
     if (from !== 'failing') this.state = 'failing';
     this.windDown();
+  }
+
+  /**
+   * A message over the broker's Maximum Packet Size (a payload template rendered longer than the
+   * CONNACK allows): not sent, as the broker would drop the connection on it; the client fails.
+   */
+  private overLimit(bytes: number, done: ((err?: Error) => void) | undefined): void {
+    const err = this.sizing.error(bytes);
+    done?.(err);
+    this.fail(err);
   }
 
   /** This client failed (a workload hook threw or hung): report it, and end its session. */
@@ -577,9 +596,17 @@ export class Session {
       const result = await this.attempt().finally(release);
       if (result.ok) {
         this.publisher?.limitWindow(result.receiveMaximum);
+        this.payloadLimit = this.sizing.limit(result.maximumPacketSize);
+        // Every message of a fixed size is over the broker's limit: none is sent, and retrying cannot help.
+        const overLimit = this.sizing.fixedOver(this.payloadLimit);
+        if (overLimit !== null) {
+          this.fail(overLimit);
+          return null;
+        }
         return result.sessionPresent;
       }
       const refusal = refusalOf(result.error, this.settings.protocolVersion);
+      if (refusal) this.host.stats.reasonCode('connack', refusal.code);
       this.lastError = refusal ? refusalError(refusal, this.settings.retryRefused) : result.error;
       if (refusal?.permanent && !this.settings.retryRefused) return null;
     }
@@ -597,7 +624,10 @@ export class Session {
         // the CONNACK timeout: end the attempt now, with that error.
         if (!client.stream?.destroyed) client.stream?.destroy();
       };
-      const onConnect = (connack: { sessionPresent: boolean; properties?: { receiveMaximum?: number } }): void => {
+      const onConnect = (connack: {
+        sessionPresent: boolean;
+        properties?: { receiveMaximum?: number; maximumPacketSize?: number };
+      }): void => {
         cleanup();
         // Up from the CONNACK on, so that a DISCONNECT right behind it finds the session up. Stopped
         // or failed meanwhile, it stays so: live() closes this connection.
@@ -627,6 +657,7 @@ export class Session {
           ok: true,
           sessionPresent: connack.sessionPresent,
           receiveMaximum: connack.properties?.receiveMaximum,
+          maximumPacketSize: connack.properties?.maximumPacketSize,
         });
       };
       const onClose = (): void => {
@@ -664,13 +695,13 @@ export class Session {
     if (subscriptions.length === 0 || (sessionPresent && !this.settings.clean)) return true;
     try {
       const sentAt = now();
-      const granted = await this.client.subscribeAsync(
-        Object.fromEntries(subscriptions.map((s) => [s.filter, { qos: s.qos }])),
-      );
+      const requests = subscribeRequests(subscriptions, this.settings.protocolVersion === 5);
+      const granted = (await Promise.all(requests.map((r) => this.client.subscribeAsync(r.filters, r.options)))).flat();
       // SUBACK return code 0x80 (3.1.1) or a reason code >= 0x80 (5): that subscription failed.
       const refused = granted.find((g) => g.qos >= 0x80);
+      // Every refused filter counts, not only the one the error names.
+      for (const g of granted) if (g.qos >= 0x80) this.host.stats.reasonCode('suback', g.qos);
       if (refused) {
-        this.host.stats.reasonCode('suback', refused.qos);
         throw Object.assign(
           new Error(`broker refused the subscription to ${refused.topic}: ${reasonText(refused.qos)}`),
           { code: 'SUBACK_FAILURE' },

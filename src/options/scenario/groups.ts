@@ -42,6 +42,13 @@ import { CLIENT_ID_TOKENS, payloadTemplateProblem, templateProblem, TOPIC_TOKENS
 import { identityFile } from '../identity.js';
 import { credentialsFile } from '../credentials.js';
 import { isPlainObject, pathText, type Path, type Scenario } from './load.js';
+import {
+  connectProperties,
+  publishProperties,
+  SUBSCRIPTION_OPTION_KEYS,
+  subscriptionOptions,
+  topicAlias,
+} from './mqtt5.js';
 
 const GROUP_KEYS = new Set([
   'name',
@@ -55,6 +62,7 @@ const GROUP_KEYS = new Set([
   'mqttVersion',
   'clean',
   'sessionExpiry',
+  'connect',
   'keepalive',
   'subscribe',
   'publish',
@@ -74,6 +82,7 @@ const PUBLISH_KEYS = new Set([
   'size',
   'payload',
   'properties',
+  'topicAlias',
   'phase',
   'stages',
 ]);
@@ -287,11 +296,12 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
       protocolVersion,
       clean: boolAt(scenario, [...path, 'clean'], g.clean, base.clean),
       sessionExpirySec,
+      connectProperties: connectProperties(scenario, [...path, 'connect'], g.connect, protocolVersion),
       keepaliveSec:
         g.keepalive === undefined
           ? base.keepaliveSec
           : at(scenario, [...path, 'keepalive'], (label) => parseKeepalive(label, g.keepalive)),
-      subscriptions: subscriptions(scenario, [...path, 'subscribe'], g.subscribe, base),
+      subscriptions: subscriptions(scenario, [...path, 'subscribe'], g.subscribe, base, protocolVersion),
       publish:
         g.publish === undefined || g.publish === null
           ? null
@@ -349,7 +359,13 @@ function groupBrokers(
   });
 }
 
-function subscriptions(scenario: Scenario, path: Path, value: unknown, base: ResolvedOptions): Subscription[] {
+function subscriptions(
+  scenario: Scenario,
+  path: Path,
+  value: unknown,
+  base: ResolvedOptions,
+  protocolVersion: 4 | 5,
+): Subscription[] {
   if (value === undefined) return [];
   const list = Array.isArray(value) ? value : [value];
   return list.map((entry, n) => {
@@ -358,10 +374,12 @@ function subscriptions(scenario: Scenario, path: Path, value: unknown, base: Res
       return { filter: templateAt(scenario, at2, entry, true, TOPIC_TOKENS), qos: base.qos };
     if (!isPlainObject(entry)) scenario.fail(at2, 'must be a topic filter or { topic, qos }');
     const e = entry;
-    checkKeys(scenario, e, new Set(['topic', 'qos']), at2);
+    checkKeys(scenario, e, new Set(['topic', 'qos', ...SUBSCRIPTION_OPTION_KEYS]), at2);
+    const filter = templateAt(scenario, [...at2, 'topic'], e.topic, true, TOPIC_TOKENS);
     return {
-      filter: templateAt(scenario, [...at2, 'topic'], e.topic, true, TOPIC_TOKENS),
+      filter,
       qos: e.qos === undefined ? base.qos : qosAt(scenario, [...at2, 'qos'], e.qos),
+      ...subscriptionOptions(scenario, at2, e, filter, protocolVersion),
     };
   });
 }
@@ -437,18 +455,12 @@ function publishPlan(
     // Given here, size means a generated payload (with a template it was refused just above).
     const size =
       p.size === undefined ? base.size : at(scenario, [...path, 'size'], (label) => parsePayloadSize(label, p.size));
-    let userProperties: Record<string, string> | null = null;
-    if (p.properties !== undefined) {
-      const props = p.properties as Record<string, unknown>;
-      if (protocolVersion !== 5)
-        scenario.fail([...path, 'properties'], 'need mqttVersion 5 (MQTT 3.1.1 has no properties)');
-      if (!isPlainObject(props)) scenario.fail([...path, 'properties'], 'must be { userProperties: { name: value } }');
-      checkKeys(scenario, props, new Set(['userProperties']), [...path, 'properties']);
-      const up = props.userProperties;
-      if (!isPlainObject(up))
-        scenario.fail([...path, 'properties', 'userProperties'], 'must be a mapping of names to strings');
-      userProperties = Object.fromEntries(Object.entries(up).map(([k, v]) => [k, String(v)]));
-    }
+    const { userProperties, properties } = publishProperties(
+      scenario,
+      [...path, 'properties'],
+      p.properties,
+      protocolVersion,
+    );
     return {
       topic: templateAt(scenario, [...path, 'topic'], p.topic, false, TOPIC_TOKENS),
       qos: p.qos === undefined ? base.qos : qosAt(scenario, [...path, 'qos'], p.qos),
@@ -460,6 +472,8 @@ function publishPlan(
       size,
       payload,
       userProperties,
+      properties,
+      topicAlias: topicAlias(scenario, [...path, 'topicAlias'], p.topicAlias, protocolVersion),
       // A template is the user's payload: the header rides in an MQTT 5 user property, or not at all.
       tracking: payload === null ? 'payload' : protocolVersion === 5 ? 'property' : 'none',
       phase:
