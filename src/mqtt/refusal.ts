@@ -60,6 +60,17 @@ export function reasonText(code: number): string {
   return REASONS[code] ? `${REASONS[code]} (${hex})` : `reason code ${hex}`;
 }
 
+/** The packet name under which an MQTT 3.1.1 CONNACK return code is counted (its codes mean other things than MQTT 5's). */
+export const CONNACK_V4 = 'connack-3.1.1';
+
+/** A reasonCodes key (`puback:16`, `connack-3.1.1:5`) in words: `puback no matching subscribers (0x10)`. */
+export function reasonKeyText(key: string): string {
+  const [packet, code] = key.split(':') as [string, string];
+  const n = Number(code);
+  if (packet === CONNACK_V4) return `connack ${V4[n] ?? 'return code'} (${n}, MQTT 3.1.1)`;
+  return `${packet} ${reasonText(n)}`;
+}
+
 export interface Refusal {
   code: number;
   reason: string;

@@ -7,7 +7,7 @@ import type { Delivery } from '../metrics/delivery.js';
 import { newHistogram, summarizeLatency, type Histogram } from '../metrics/histogram.js';
 import { maskUrl } from '../mqtt/broker-url.js';
 import type { Counters, LoopDelay } from '../protocol.js';
-import { reasonText } from '../mqtt/refusal.js';
+import { reasonKeyText } from '../mqtt/refusal.js';
 import { shortfallOf } from '../report/shortfall.js';
 import { at } from '../mqtt/checked.js';
 import {
@@ -228,6 +228,5 @@ function worstLoopDelay(delays: readonly LoopDelay[]): Summary['loopDelayMs'] {
 
 /** `puback:16` -> `puback no matching subscribers (0x10)`. */
 function reasonLabel(key: string): string {
-  const [packet, code] = key.split(':') as [string, string];
-  return `${packet} ${reasonText(Number(code))}`;
+  return reasonKeyText(key);
 }

@@ -16,7 +16,7 @@ import type { Credential } from './credentials.js';
 import { Publisher } from './publisher.js';
 import { Receiver } from './receiver.js';
 import { createClient } from './transport.js';
-import { reasonText, refusalError, refusalOf } from '../mqtt/refusal.js';
+import { CONNACK_V4, reasonText, refusalError, refusalOf } from '../mqtt/refusal.js';
 import { subscribeRequests } from './subscribe-requests.js';
 import { PublishLimit } from './publish-limit.js';
 import { AttemptBudget, earlyCloseError, SESSION_TAKEN_OVER, takenOverError } from './reconnect.js';
@@ -606,7 +606,8 @@ export class Session {
         return result.sessionPresent;
       }
       const refusal = refusalOf(result.error, this.settings.protocolVersion);
-      if (refusal) this.host.stats.reasonCode('connack', refusal.code);
+      // A broker that answers a version-5 CONNECT in 3.1.1 terms (code 1) is counted as such.
+      if (refusal) this.host.stats.reasonCode(refusal.code < 0x80 ? CONNACK_V4 : 'connack', refusal.code);
       this.lastError = refusal ? refusalError(refusal, this.settings.retryRefused) : result.error;
       if (refusal?.permanent && !this.settings.retryRefused) return null;
     }
