@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { aedesForTest } from './helpers/aedes.js';
-import { CAUSES, FEATURES } from './helpers/interop.js';
+import { CAUSES, FEATURES as BASIC } from './helpers/interop.js';
+import { MQTT5_FEATURES } from './helpers/interop-mqtt5.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { NatsServer } from './helpers/nats.js';
+
+const FEATURES = { ...BASIC, ...MQTT5_FEATURES };
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 

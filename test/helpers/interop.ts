@@ -17,7 +17,7 @@ export const CAUSES = {
   plainTopic: 'subscribed without error, nothing delivered: `$share/...` is taken as a plain topic',
 } as const;
 
-interface Measured {
+export interface Measured {
   summary: Summary;
   /** The error of every status event that carried one (reconnecting, gave-up, failed, disconnected). */
   errors: string[];
@@ -27,7 +27,10 @@ interface Measured {
   states: Map<number, string[]>;
 }
 
-async function measure(options: RunOptions): Promise<Measured> {
+export async function measure({
+  onStatus,
+  ...options
+}: RunOptions & { onStatus?: (client: number, state: string) => void }): Promise<Measured> {
   const errors: string[] = [];
   const gaveUpWith: string[] = [];
   const states = new Map<number, string[]>();
@@ -36,6 +39,7 @@ async function measure(options: RunOptions): Promise<Measured> {
     ...options,
     onEvent: (e) => {
       if (e.type !== 'status') return;
+      onStatus?.(e.client, e.state);
       states.set(e.client, [...(states.get(e.client) ?? []), e.state]);
       if (!e.error) return;
       errors.push(e.error.message);
@@ -45,14 +49,14 @@ async function measure(options: RunOptions): Promise<Measured> {
   return { summary, errors, gaveUpWith, states };
 }
 
-function unexpected(m: Measured, what: string): Outcome {
+export function unexpected(m: Measured, what: string): Outcome {
   const s = m.summary;
   const figures = `received ${s.received}/${s.expected}, lost ${s.lost}, duplicates ${s.duplicates}, gave up ${s.gaveUp}, failed ${s.failed}`;
   return `no: unexpected: ${what}; ${figures}; errors: ${JSON.stringify([...new Set(m.errors)])}`;
 }
 
 /** Every client gave up, with an error matching `pattern`, and nothing was delivered. */
-function allGaveUp(m: Measured, clients: number, pattern: RegExp): boolean {
+export function allGaveUp(m: Measured, clients: number, pattern: RegExp): boolean {
   return (
     m.summary.gaveUp === clients &&
     m.summary.received === 0 &&
@@ -62,7 +66,7 @@ function allGaveUp(m: Measured, clients: number, pattern: RegExp): boolean {
 }
 
 /** True once `wait` resolves, false after `ms` (a deadline, not a sleep: its timer is cleared). */
-async function within(wait: Promise<void>, ms: number): Promise<boolean> {
+export async function within(wait: Promise<void>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
