@@ -210,3 +210,41 @@ test("refusals' reason codes reach the summary and the client's status: CONNACK 
     assert.match(e.error?.message ?? '', /not authorized, CONNACK code 135 \(0x87\)/);
   }
 });
+
+test('the MQTT 5 flags of a plain run: topic alias, message expiry, content type, subscription options', async (t) => {
+  const { proxy } = await setup(t);
+  const s = await run({
+    brokers: [proxy.url],
+    threads: 0,
+    mqttVersion: '5',
+    clients: 2,
+    count: 3,
+    rate: 50,
+    qos: 1,
+    topic: 'flags/{i}',
+    subTopic: 'flags/+',
+    topicAlias: true,
+    messageExpiry: '1m',
+    contentType: 'application/x-reading',
+    subNoLocal: true,
+    subRetainAsPublished: true,
+    subRetainHandling: 2,
+  });
+  // Each hears the other's 3, not its own.
+  assert.equal(s.expected, 6);
+  assert.equal(s.received, 6);
+  assert.equal(s.foreign, 0);
+  for (const sub of proxy.of('subscribe', 'up'))
+    assert.deepEqual(
+      sub.subscriptions.map((x) => [x.topic, x.nl, x.rap, x.rh]),
+      [['flags/+', true, true, 2]],
+    );
+  const sent = proxy.of('publish', 'up');
+  assert.equal(sent.length, 6);
+  for (const p of sent) {
+    assert.equal(p.properties?.topicAlias, 1);
+    assert.equal(p.properties?.messageExpiryInterval, 60);
+    assert.equal(p.properties?.contentType, 'application/x-reading');
+  }
+  assert.equal(sent.filter((p) => p.topic === '').length, 4, 'each client sends its topic once, then the alias');
+});

@@ -3,6 +3,7 @@
  * properties, subscription options. Shared by the option table and scenario files.
  */
 import { UsageError } from '../errors.js';
+import type { PublishProperties, SubscriptionOptions } from '../group.js';
 import { MQTT_STRING_MAX } from './packet-limits.js';
 import { parseDuration, parsePositiveCount, parseQos } from './parse.js';
 
@@ -62,4 +63,54 @@ export function parseUserProperties(option: string, value: unknown): Record<stri
     out[k] = String(v);
   }
   return out;
+}
+
+/** The MQTT 5 flags of a plain run (the scenario's groups say these per group): keys of the option table. */
+const MQTT5_FLAGS = [
+  'topicAlias',
+  'messageExpiry',
+  'contentType',
+  'subNoLocal',
+  'subRetainAsPublished',
+  'subRetainHandling',
+] as const;
+
+/** Refused with --scenario, whose groups say these; and without --mqtt-version 5. */
+export function checkMqtt5Flags(
+  input: Partial<Record<(typeof MQTT5_FLAGS)[number], unknown>>,
+  protocolVersion: 4 | 5,
+  scenario: boolean,
+): void {
+  for (const key of MQTT5_FLAGS) {
+    const value = input[key];
+    if (value === undefined || value === false) continue;
+    const label = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    if (scenario) throw new UsageError(label, `${label} does not go with --scenario: the scenario's groups say it`);
+    if (protocolVersion !== 5)
+      throw new UsageError(label, `${label} needs --mqtt-version 5 (MQTT 3.1.1 has no such thing)`);
+  }
+}
+
+/** What the MQTT 5 flags make of a plain run's group. */
+export function flagsGroupMqtt5(o: {
+  topicAlias: boolean;
+  messageExpirySec: number | undefined;
+  contentType: string | undefined;
+  subNoLocal: boolean;
+  subRetainAsPublished: boolean;
+  subRetainHandling: 0 | 1 | 2 | undefined;
+}): { subscription: SubscriptionOptions; properties: PublishProperties | null; topicAlias: boolean } {
+  const properties: PublishProperties = {
+    ...(o.messageExpirySec === undefined ? {} : { messageExpirySec: o.messageExpirySec }),
+    ...(o.contentType === undefined ? {} : { contentType: o.contentType }),
+  };
+  return {
+    subscription: {
+      ...(o.subNoLocal ? { noLocal: true } : {}),
+      ...(o.subRetainAsPublished ? { retainAsPublished: true } : {}),
+      ...(o.subRetainHandling === undefined ? {} : { retainHandling: o.subRetainHandling }),
+    },
+    properties: Object.keys(properties).length === 0 ? null : properties,
+    topicAlias: o.topicAlias,
+  };
 }

@@ -3,6 +3,8 @@
  * option parsed and every rule between them checked at once, before anything starts.
  */
 import { refuse, UsageError } from '../errors.js';
+import { checkMqtt5Flags, flagsGroupMqtt5 } from './mqtt5.js';
+import { shareOf } from '../mqtt/templates.js';
 import { stagesProblem } from './comings.js';
 import { planLengthMs } from '../metrics/client-plan.js';
 import { fleetThreads, type GroupProfile, type TlsOptions } from '../group.js';
@@ -43,6 +45,12 @@ import { peakRate } from './stages.js';
 export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   if (input.scenario === undefined) {
     const resolved = resolveFlat(input, env);
+    checkMqtt5Flags(input, resolved.protocolVersion, false);
+    if (resolved.subNoLocal && shareOf(resolved.subTopic))
+      throw new UsageError(
+        '--sub-no-local',
+        '--sub-no-local cannot be set on a shared subscription ($share/...): MQTT forbids it',
+      );
     resolved.groups = [groupFromFlags(resolved)];
     resolved.maxPacketSize = resolveMaxPacketSize(input.maxPacketSize, resolved.groups);
     checkFlatPackets(at(resolved.groups, 0), resolved.runId, input);
@@ -52,6 +60,7 @@ export function resolveOptions(input: RunOptions = {}, env: NodeJS.ProcessEnv = 
     if (input[flag] !== undefined)
       throw new UsageError(labelOf(flag), `${labelOf(flag)} does not go with --scenario: the scenario's groups say it`);
   }
+  checkMqtt5Flags(input, 5, true);
   const scenario = loadScenario(input.scenario, env);
   const { defaults, spelling } = scenarioDefaults(scenario);
   const merged: RunOptions = { ...defaults, ...definedOnly(input) };
@@ -259,6 +268,7 @@ function resolveFlat(input: RunOptions, env: NodeJS.ProcessEnv): ResolvedOptions
 
 /** The one group of a plain run, from its flags. */
 function groupFromFlags(o: ResolvedOptions): GroupProfile {
+  const v5 = flagsGroupMqtt5(o);
   return {
     name: 'fleet',
     first: 0,
@@ -272,7 +282,7 @@ function groupFromFlags(o: ResolvedOptions): GroupProfile {
     clean: o.clean,
     sessionExpirySec: o.sessionExpirySec,
     keepaliveSec: o.keepaliveSec,
-    subscriptions: o.subTopic === '' ? [] : [{ filter: o.subTopic, qos: o.qos }],
+    subscriptions: o.subTopic === '' ? [] : [{ filter: o.subTopic, qos: o.qos, ...v5.subscription }],
     publish: {
       topic: o.topic,
       qos: o.qos,
@@ -284,6 +294,8 @@ function groupFromFlags(o: ResolvedOptions): GroupProfile {
       size: o.size,
       payload: null,
       userProperties: null,
+      properties: v5.properties,
+      topicAlias: v5.topicAlias,
       tracking: 'payload',
       phase: o.phase,
     },

@@ -35,6 +35,7 @@ import {
   PHASES,
 } from './parse.js';
 import { templateProblem } from '../mqtt/templates.js';
+import { parseMessageExpiry, parseMqttText, parseRetainHandling } from './mqtt5.js';
 import { parseStages } from './stages.js';
 import { refuse } from '../errors.js';
 import { LEAVE_MODES, parseChurn, parseClientStages, parseLeaveMode } from './comings.js';
@@ -170,6 +171,58 @@ export const OPTIONS = {
     default: false,
     scenario: true,
     parse: parseBoolean,
+  },
+  /** MQTT 5: the client assigns its topic an alias (scenario: publish.topicAlias). */
+  topicAlias: {
+    kind: 'boolean',
+    description:
+      "MQTT 5: after the first publish send the topic as a 2-byte alias, within the broker's Topic Alias Maximum (scenarios: publish.topicAlias)",
+    default: false,
+    scenario: false,
+    parse: parseBoolean,
+  },
+  /** MQTT 5 Message Expiry Interval of every publish (scenario: publish.properties.messageExpiry). */
+  messageExpiry: {
+    kind: 'number',
+    description:
+      'MQTT 5: the broker drops a message still queued or retained after this (30s, 5m; a bare number is seconds; scenarios: publish.properties.messageExpiry)',
+    scenario: false,
+    parse: parseMessageExpiry,
+    resolved: 'messageExpirySec',
+  },
+  /** MQTT 5 Content Type of every publish (scenario: publish.properties.contentType). */
+  contentType: {
+    kind: 'string',
+    description:
+      'MQTT 5: Content Type of every publish (application/octet-stream; scenarios: publish.properties.contentType)',
+    scenario: false,
+    parse: parseMqttText,
+  },
+  /** MQTT 5 No Local on the --sub-topic subscription (scenario: subscribe[].noLocal); `--no-local` would read as yargs' negation of `--local`. */
+  subNoLocal: {
+    kind: 'boolean',
+    description:
+      'MQTT 5: the broker sends no client its own messages on --sub-topic; they are not expected either (scenarios: subscribe[].noLocal)',
+    default: false,
+    scenario: false,
+    parse: parseBoolean,
+  },
+  /** MQTT 5 Retain As Published on the --sub-topic subscription. */
+  subRetainAsPublished: {
+    kind: 'boolean',
+    description:
+      'MQTT 5: messages forwarded on --sub-topic keep the retain flag they were published with (scenarios: subscribe[].retainAsPublished)',
+    default: false,
+    scenario: false,
+    parse: parseBoolean,
+  },
+  /** MQTT 5 Retain Handling of the --sub-topic subscription. */
+  subRetainHandling: {
+    kind: 'number',
+    description:
+      'MQTT 5: retained messages on subscribing to --sub-topic: 0 every time, 1 only for a new subscription, 2 never (scenarios: subscribe[].retainHandling)',
+    scenario: false,
+    parse: parseRetainHandling,
   },
   clean: {
     kind: 'boolean',

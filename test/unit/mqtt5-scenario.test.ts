@@ -131,3 +131,30 @@ test('the PUBLISH size reckoned against a broker limit is the size mqtt-packet w
   assert.ok(publishBytes('t', 0, undefined, most, true) <= limit);
   assert.ok(publishBytes('t', 0, undefined, most + 1, true) > limit);
 });
+
+test('the MQTT 5 flags need --mqtt-version 5, do not go with --scenario, and No Local is refused on a shared subscription', (t) => {
+  const refused = (input: Parameters<typeof resolveOptions>[0], option: string, pattern: RegExp): void =>
+    assert.throws(
+      () => resolveOptions(input, {}),
+      (err: unknown) => err instanceof UsageError && err.option === option && pattern.test(err.message),
+      `expected ${option}: ${pattern}`,
+    );
+  refused({ topicAlias: true }, '--topic-alias', /--topic-alias needs --mqtt-version 5/);
+  refused({ subRetainHandling: 1 }, '--sub-retain-handling', /needs --mqtt-version 5/);
+  refused({ mqttVersion: '5', subRetainHandling: 3 }, '--sub-retain-handling', /must be 0 \(retained messages/);
+  refused({ mqttVersion: '5', messageExpiry: '0s' }, '--message-expiry', /must be at least 1s/);
+  refused(
+    { mqttVersion: '5', subNoLocal: true, subTopic: '$share/g/x' },
+    '--sub-no-local',
+    /cannot be set on a shared subscription/,
+  );
+  refused(
+    { scenario: file(t, group(`    publish: { topic: 'a' }`)), contentType: 'text/plain' },
+    '--content-type',
+    /does not go with --scenario/,
+  );
+  const [g] = resolveOptions({ mqttVersion: '5', topicAlias: true, messageExpiry: 90, subNoLocal: true }, {}).groups;
+  assert.equal(g!.publish?.topicAlias, true);
+  assert.deepEqual(g!.publish?.properties, { messageExpirySec: 90 });
+  assert.deepEqual(g!.subscriptions, [{ filter: 'fleet/{i}', qos: 0, noLocal: true }]);
+});
