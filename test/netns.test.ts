@@ -24,8 +24,9 @@ test('shards on separate hosts (network namespaces, own addresses) against one M
   const dir = tempDir(t, 'netns');
   // Both shards must be subscribed before either publishes (every client hears every client), so
   // the common start leaves room for two CLIs to start in their namespaces beside other test
-  // files: they took 2.5-3.2 s at a load average of 13 on 2 cores. The wait costs no CPU.
-  const startAt = new Date(Date.now() + 10_000).toISOString();
+  // files: they took 2.5-3.2 s at a load average of 13 on 2 cores, and one took over 10 s at 26
+  // (810 of 1,080 received). The wait costs no CPU.
+  const startAt = new Date(Date.now() + 20_000).toISOString();
   const shards = namespaces.map((ns, i) => {
     const [command, ...args] = ns.exec([
       process.execPath,
