@@ -15,7 +15,7 @@
  * Exit status: 0 when every file passes, 1 otherwise (the serial files run regardless).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -80,6 +80,8 @@ function parallelFiles(): string[] {
 }
 
 const times = process.env.TEST_TIMES;
+// This run's files only: the preload appends.
+if (times) writeFileSync(times, '');
 const preload = times ? ['--import', pathToFileURL(join(root, 'dist', 'scripts', 'test-times.js')).href] : [];
 
 function nodeTest(args: string[]): Promise<number> {
