@@ -2,7 +2,7 @@
  * What `npm test` needs besides npm's own packages, provided before the tests run: a Mosquitto
  * to kill and restart, a NATS server with MQTT for the interop table, headless Chromium to render
  * the HTML reports, openssl for the TLS tests' throwaway certificates and iproute2 for the network
- * namespaces of test/serial/netns.test.ts (which also needs root). All are Debian packages, the
+ * namespaces of test/netns.test.ts (which also needs root). All are Debian packages, the
  * last two missing from slim images. On a machine where one is missing and we may install (root,
  * apt-get), it is installed now, as CI would; otherwise the line says what to install, and
  * `npm test` stops before running anything rather than failing files late.

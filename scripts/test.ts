@@ -8,35 +8,62 @@
  * are short and the cores stay busy to the end. The lint is not part of the tests: `npm run lint`
  * (CI runs both).
  *
+ * With TEST_TIMES=<file>, each test file's wall and CPU time (its own and its children's) is
+ * appended to that file (scripts/test-times.ts) and a table of them printed at the end: what
+ * LONGEST_FIRST and the figures in README ("Development") come from.
+ *
  * Exit status: 0 when every file passes, 1 otherwise (the serial files run regardless).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const tests = join(root, 'dist', 'test');
 
-/** Files at once beside each other: measured on two cores (README, Development). */
-const CONCURRENCY = 3;
+/**
+ * Files at once beside each other: measured on two cores (README, Development). TEST_CONCURRENCY
+ * overrides it, to measure another.
+ */
+const CONCURRENCY = Number(process.env.TEST_CONCURRENCY ?? 3);
+if (!Number.isInteger(CONCURRENCY) || CONCURRENCY < 1) {
+  process.stderr.write(`TEST_CONCURRENCY must be a whole number from 1 (got ${process.env.TEST_CONCURRENCY})\n`);
+  process.exit(2);
+}
 
-/** The files that take longest (wall time, in seconds of a run beside others): started first. */
+/**
+ * The files that take longest (wall time, in seconds of a run beside others): started first.
+ * From TEST_TIMES (see above) at concurrency 3 on 2 cores, busy with other work: secrets 210 s,
+ * shards 140, stages and comings 73, process-end 68, shutdown and refusals 55, interop 45,
+ * accounting to observability 41-34, broker-stall 33, down to largest-message 28. netns waits
+ * 20 s for its shards' common start (23 s or more in all).
+ */
 const LONGEST_FIRST = [
   'secrets',
   'shards',
+  'stages',
+  'comings',
   'process-end',
-  'cli',
-  'workload-hangs',
-  'observability',
-  'refusals',
-  'compare',
-  'examples',
-  'schedule',
-  'accounting',
-  'run-mosquitto',
   'shutdown',
+  'refusals',
+  'interop',
+  'accounting',
+  'schedule',
+  'compare',
+  'cli',
+  'identity',
+  'protocols',
+  'examples',
+  'observability',
+  'broker-stall',
+  'netns',
+  'shortfall',
   'stop-grace',
+  'thresholds',
+  'workload-hangs',
+  'run-mosquitto',
+  'largest-message',
 ];
 
 function files(dir: string): string[] {
@@ -52,15 +79,42 @@ function parallelFiles(): string[] {
   return [...first, ...all.filter((f) => !first.includes(f))];
 }
 
+const times = process.env.TEST_TIMES;
+// This run's files only: the preload appends.
+if (times) writeFileSync(times, '');
+const preload = times ? ['--import', pathToFileURL(join(root, 'dist', 'scripts', 'test-times.js')).href] : [];
+
 function nodeTest(args: string[]): Promise<number> {
-  const child = spawn(process.execPath, ['--test', '--test-timeout=300000', ...args], { stdio: 'inherit', cwd: root });
+  const child = spawn(process.execPath, ['--test', '--test-timeout=300000', ...preload, ...args], {
+    stdio: 'inherit',
+    cwd: root,
+  });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 }
 
 const deps = spawnSync(process.execPath, [join(root, 'dist', 'scripts', 'test-deps.js')], { stdio: 'inherit' });
 if (deps.status !== 0) process.exit(1);
 
+const startedAt = performance.now();
 const parallel = await nodeTest([`--test-concurrency=${CONCURRENCY}`, ...parallelFiles()]);
+const serialAt = performance.now();
 const serial = await nodeTest(['--test-concurrency=1', ...files(join(tests, 'serial'))]);
+const seconds = (ms: number): string => (ms / 1000).toFixed(1);
 
 process.exitCode = parallel === 0 && serial === 0 ? 0 : 1;
+
+if (times && existsSync(times)) {
+  const rows = readFileSync(times, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { file: string; wallS: number; cpuS: number })
+    .sort((a, b) => b.wallS - a.wallS);
+  const total = rows.reduce((n, r) => n + r.cpuS, 0);
+  process.stderr.write(`\nper file, longest first (${times}): wall s, CPU s (own + children)\n`);
+  for (const r of rows)
+    process.stderr.write(`${r.wallS.toFixed(1).padStart(7)} ${r.cpuS.toFixed(1).padStart(7)}  ${r.file}\n`);
+  process.stderr.write(
+    `${rows.length} files, ${total.toFixed(1)} CPU s; side by side ${seconds(serialAt - startedAt)} s, ` +
+      `serial ${seconds(performance.now() - serialAt)} s\n`,
+  );
+}
