@@ -10,10 +10,12 @@ import type {
   SubscriberFinal,
 } from '../protocol.js';
 import { now } from './clock.js';
-import { makeEncoder, type Encoder } from './encoder.js';
+import type { Encoder } from './encoder.js';
 import { clientOptions, withIdentity } from './client-options.js';
 import type { Credential } from './credentials.js';
-import { Publisher } from './publisher.js';
+import type { Outlet } from './publisher.js';
+import { Streams } from './streams.js';
+import { GeneratorSlot } from './payload-source.js';
 import { Receiver } from './receiver.js';
 import { createClient } from './transport.js';
 import { reasonText, refusalError, refusalOf } from '../mqtt/refusal.js';
@@ -70,7 +72,9 @@ type Attempt =
 export class Session {
   private client!: MqttClient;
   private readonly connection: ReturnType<typeof clientOptions>;
-  private readonly publisher: Publisher | null;
+  private readonly publisher: Streams | null;
+  /** `payload: '@workload'`: the workload's generator, once loaded. */
+  private readonly generator = new GeneratorSlot();
   private readonly receiver: Receiver | null;
   private state: SessionState = 'created';
   /**
@@ -156,36 +160,38 @@ export class Session {
             host.runStart,
             host.willTopics,
           );
-    const pubTopic = spec.pubTopic;
-    // One options object for every plain publish: none allocated per message on the hot path.
-    const publishOptions = { qos: settings.qos, retain: settings.retain };
-    // Likewise one for the group's fixed MQTT 5 properties; only a header carried in a property
-    // (a new properties object per message) needs options of its own.
-    let lastProperties: Encoder['properties'] = undefined;
-    let withProperties: IClientPublishOptions = publishOptions;
+    // One outlet per stream (session/streams.ts): its topic, QoS and retain flag.
+    const outlet = (pubTopic: string, settings: SessionSettings): Outlet => {
+      // One options object for every plain publish: none allocated per message on the hot path.
+      const publishOptions = { qos: settings.qos, retain: settings.retain };
+      // Likewise one for the group's fixed MQTT 5 properties; only a header carried in a property
+      // (a new properties object per message) needs options of its own.
+      let lastProperties: Encoder['properties'] = undefined;
+      let withProperties: IClientPublishOptions = publishOptions;
+      return {
+        publish: (payload, properties, done) => {
+          if (properties !== lastProperties) {
+            lastProperties = properties;
+            withProperties = properties ? { ...publishOptions, properties } : publishOptions;
+          }
+          const opts = withProperties;
+          if (done) this.client.publish(pubTopic, payload, opts, done as never);
+          else this.client.publish(pubTopic, payload, opts);
+        },
+        congested: () => this.client.stream?.writableNeedDrain === true,
+        onDrain: (resume) => this.client.stream.once('drain', resume),
+      };
+    };
     this.publisher =
-      pubTopic === null
+      spec.pubTopic === null
         ? null
-        : new Publisher(
-            spec.index,
-            makeEncoder(settings, spec),
-            {
-              publish: (payload, properties, done) => {
-                if (properties !== lastProperties) {
-                  lastProperties = properties;
-                  withProperties = properties ? { ...publishOptions, properties } : publishOptions;
-                }
-                const opts = withProperties;
-                if (done) this.client.publish(pubTopic, payload, opts, done as never);
-                else this.client.publish(pubTopic, payload, opts);
-              },
-              congested: () => this.client.stream?.writableNeedDrain === true,
-              onDrain: (resume) => this.client.stream.once('drain', resume),
-            },
+        : new Streams(
+            spec,
             settings,
             stats,
-            (published) => this.status('published', { published }),
-            spec.phaseMs,
+            outlet,
+            (published, streams) => this.status('published', streams ? { published, streams } : { published }),
+            this.generator,
           );
   }
 
@@ -249,6 +255,7 @@ export class Session {
           this.host.watch,
         );
         if (workload.onMessage) this.client.on('message', this.hooks.message);
+        this.generator.generate = this.hooks.payload;
         await this.hooks.setup();
       }
       if (!isEnding(this.state)) await this.live();
@@ -364,9 +371,9 @@ export class Session {
     if (this.online) void this.closeGracefully();
   }
 
-  finals(): { publisher: PublisherFinal | null; streams: StreamFinal[]; subscriber: SubscriberFinal | null } {
+  finals(): { publishers: PublisherFinal[]; streams: StreamFinal[]; subscriber: SubscriberFinal | null } {
     return {
-      publisher: this.publisher?.final() ?? null,
+      publishers: this.publisher?.finals() ?? [],
       streams: this.receiver?.finals() ?? [],
       subscriber: this.receiver?.subscriberFinal(now()) ?? null,
     };
