@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { run } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { infoLogger } from './helpers/logger.js';
-import { tempFile } from './helpers/temp.js';
+import { tempDir, tempFile } from './helpers/temp.js';
 
 /** What a subscriber's hook saw of one message: its topic, QoS, size and the header fields. */
 interface Seen {
@@ -127,4 +130,27 @@ test('streams of one client on Mosquitto at MQTT 5: a template stream tracked th
   // The retained stream left its last message on the broker; the template stream did not.
   const later = await run({ brokers: [mosquitto.url], clients: 1, count: 1, topic: 'other', subTopic: 'm5/#' });
   assert.equal(later.retained, 3);
+});
+
+test("the README's Protocol features example runs as it says: three streams per meter, a generator and files, all accounted for (Mosquitto)", async (t) => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## Protocol features'));
+  const yaml = /```yaml\n# fleet\.yaml[^\n]*\n([\s\S]*?)```/.exec(section)?.[1];
+  const js = /```js\n\/\/ workloads\/meter\.mjs\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(yaml && js, 'the section has the scenario and its workload');
+  const dir = tempDir(t, 'readme-streams');
+  mkdirSync(join(dir, 'samples'));
+  mkdirSync(join(dir, 'workloads'));
+  writeFileSync(join(dir, 'samples', 'a.cbor'), randomBytes(100));
+  writeFileSync(join(dir, 'samples', 'b.cbor'), randomBytes(7));
+  writeFileSync(join(dir, 'workloads', 'meter.mjs'), js);
+  writeFileSync(join(dir, 'fleet.yaml'), yaml);
+  const mosquitto = await Mosquitto.start('', { verbose: false });
+  t.after(() => mosquitto.stop());
+  const summary = await run({ scenario: join(dir, 'fleet.yaml'), brokers: [mosquitto.url] });
+  assert.equal(summary.published, 1260);
+  assert.equal(summary.expected, 2520);
+  assert.equal(summary.received, 2520);
+  assert.equal(summary.lost, 0);
+  assert.equal(summary.duplicates, 0);
 });
