@@ -139,6 +139,15 @@ test('payload files at MQTT 3.1.1: the bytes as they are, so untracked (foreign)
     got.map((g) => g.sha),
     [sha(one), sha(one), sha(one), sha(one)],
   );
+  // Read per run (per lane), not once per process: a second run in this process sends the file as it is now.
+  const changed = binary(300);
+  writeFileSync(join(dir, 'samples', 'one.bin'), changed);
+  got.length = 0;
+  await run({ scenario, brokers: [broker.url], logger });
+  assert.deepEqual(
+    got.map((g) => g.sha),
+    [sha(changed), sha(changed), sha(changed), sha(changed)],
+  );
 });
 
 test('a payload generator: called with (ctx, seq, stream) per message of each stream, its bytes sent as made, header in the property (Mosquitto)', async (t) => {

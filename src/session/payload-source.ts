@@ -11,16 +11,18 @@ export class GeneratorSlot {
 }
 
 /**
- * Payload files by path, read once per lane (a thread, or the main loop): every client and
- * stream of the lane that names a file shares one Buffer, and no file is read per message.
+ * Payload files, read once per lane: keyed by the stream's list of paths, one array that every
+ * session of a lane shares (its LaneStart settings), so the clients of a lane share one Buffer
+ * per file, no file is read per message, and a later run (library use, single loop) reads the
+ * files afresh rather than sending what they held before.
  */
-const files = new Map<string, Buffer>();
+const read = new WeakMap<readonly string[], Buffer[]>();
 
-function fileContents(path: string): Buffer {
-  let contents = files.get(path);
+function contentsOf(paths: readonly string[]): Buffer[] {
+  let contents = read.get(paths);
   if (contents === undefined) {
-    contents = readFileSync(path);
-    files.set(path, contents);
+    contents = paths.map((path) => readFileSync(path));
+    read.set(paths, contents);
   }
   return contents;
 }
@@ -38,7 +40,7 @@ export function userPayload(
   const paths = settings.payloadFiles;
   if (paths && paths.length > 0) {
     // Read now, at the session's start, not on the publish path.
-    const contents = paths.map(fileContents);
+    const contents = contentsOf(paths);
     const n = contents.length;
     return (seq) => contents[seq % n] ?? null;
   }
