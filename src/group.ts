@@ -115,8 +115,12 @@ export interface PublishPlan {
   stages: Stage[] | null;
   /** Payload size in bytes, when no template is given. */
   size: number;
-  /** Payload template ({i}, {id}, {seq}, {ts}, {group}, {rand:N}); null: `size` bytes with the header. */
+  /** Payload template ({i}, {id}, {seq}, {ts}, {group}, {rand:N}); null: `size` bytes with the header, or a source below. */
   payload: string | null;
+  /** `@file:PATTERN`: payloads from these files (absolute paths), round-robin by sequence number, byte for byte. */
+  files?: { paths: string[]; largest: number } | null;
+  /** `@workload`: payloads from the workload module's `payload(ctx, seq, stream)`. */
+  generator?: boolean;
   /** MQTT 5 user properties on every publish. */
   userProperties: Record<string, string> | null;
   /** MQTT 5: the other properties on every publish (publish-properties.ts); null for none. */
@@ -154,7 +158,13 @@ export interface GroupProfile {
   connectProperties?: ConnectProperties | null;
   keepaliveSec: number;
   subscriptions: Subscription[];
+  /** What the group publishes: its only stream, or the first of `streams`. */
   publish: PublishPlan | null;
+  /**
+   * A scenario's `publish` list: every stream of each client, each with its own plan and its own
+   * sequence numbers (a source of its own: mqtt/payload.ts sourceId); absent with one stream.
+   */
+  streams?: PublishPlan[];
   will: Will | null;
   mode: ThreadMode;
   /** Worker threads for this group: its client count, K, or 0. */
@@ -177,6 +187,12 @@ export function fleetMode(groups: readonly GroupProfile[]): ThreadMode | 'mixed'
   const modes = new Set(groups.map((g) => g.mode));
   const [only, ...others] = modes;
   return only !== undefined && others.length === 0 ? only : 'mixed';
+}
+
+/** Every stream a group's clients publish, in order: none, its one `publish`, or its `streams`. */
+export function publishStreams(group: Pick<GroupProfile, 'publish' | 'streams'>): PublishPlan[] {
+  if (group.streams !== undefined && group.streams.length > 0) return group.streams;
+  return group.publish === null ? [] : [group.publish];
 }
 
 /** Which of its group's brokers the group's n-th client connects to: round-robin. */

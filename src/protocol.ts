@@ -42,6 +42,8 @@ export interface SessionSpec {
   broker: number;
   /** null: this client does not publish. */
   pubTopic: string | null;
+  /** With several streams (SessionSettings.streams): each one's rendered topic, the first being pubTopic. */
+  streamTopics?: string[];
   /** Rendered filters, with their MQTT 5 options; empty: this client does not subscribe. */
   subscriptions: ({ filter: string; qos: 0 | 1 | 2 } & SubscriptionOptions)[];
   /**
@@ -84,6 +86,10 @@ export interface SessionSettings {
   stages: Stage[] | null;
   retain: boolean;
   payloadTemplate: string | null;
+  /** `@file:` payload files (absolute paths), sent round-robin; read once per lane. */
+  payloadFiles?: string[] | null;
+  /** `@workload`: each payload from the workload module's `payload` function. */
+  payloadGenerator?: boolean;
   userProperties: Record<string, string> | null;
   /** MQTT 5 properties of every publish besides user properties (group.ts); null for none. */
   publishProperties: PublishProperties | null;
@@ -126,7 +132,32 @@ export interface SessionSettings {
   comings: Comings;
   /** The group's size across the fleet: a churn slice is a fraction of it. */
   groupCount: number;
+  /**
+   * A scenario's `publish` list: each stream's own plan (the fields above hold the first's), one
+   * Publisher each (session/streams.ts); absent with one stream.
+   */
+  streams?: StreamSettings[];
 }
+
+/** What one stream of several sets for itself; everything else is its client's. */
+export type StreamSettings = Pick<SessionSettings, (typeof STREAM_KEYS)[number]> & { phase: 'spread' | 'together' };
+
+export const STREAM_KEYS = [
+  'qos',
+  'size',
+  'rate',
+  'count',
+  'durationMs',
+  'stages',
+  'retain',
+  'payloadTemplate',
+  'payloadFiles',
+  'payloadGenerator',
+  'userProperties',
+  'publishProperties',
+  'topicAlias',
+  'tracking',
+] as const;
 
 /** What a lane is given when it starts: its sessions and the run's settings. */
 export interface LaneStart {
@@ -175,6 +206,8 @@ export interface StatusEvent {
   error?: SerializedError;
   /** published: how many messages this client published. */
   published?: number;
+  /** published, with several streams: how many each stream published, in order. */
+  streams?: number[];
   /** Final states: distinct messages this client received. */
   received?: number;
   /** left, churned: the socket was closed without DISCONNECT (the broker publishes the will). */
@@ -216,13 +249,17 @@ export interface PrintedMessage {
   clientId: string;
   thread: number;
   topic: string;
+  /** The publishing client's fleet index. */
   from: number;
+  /** Which of its streams, when it publishes several and this is not its first. */
+  stream?: number;
   seq: number;
   latencyMs: number;
 }
 
 /** One publisher's final count, which of its messages were never acknowledged, and when it sent them. */
 export interface PublisherFinal {
+  /** The source: the client's fleet index, or for its stream k > 0 that stream's (mqtt/payload.ts sourceId). */
   client: number;
   published: number;
   unacked: number[];
@@ -323,7 +360,8 @@ export interface WatchdogData {
 }
 
 /** What the workload check thread (workers/workload-check.ts) answers about one module. */
-export type WorkloadCheckResult = { ok: true } | { ok: false; name: string; message: string; where: string | null };
+export type WorkloadCheckResult =
+  { ok: true; hooks?: string[] } | { ok: false; name: string; message: string; where: string | null };
 
 /** To the embedded broker's process (workers/broker-process.ts), over IPC. */
 export type BrokerParentMessage = { type: 'stop' };

@@ -412,3 +412,39 @@ test('a shard of a fleet with several groups runs each of its clients with its o
   assert.equal(summary.received, summary.published);
   assert.equal(summary.exitCode, 0);
 });
+
+test('several streams per client across shards: merge accounts for each stream of each publisher exactly', async (t) => {
+  const mosquitto = await Mosquitto.start('', { verbose: false });
+  t.after(() => mosquitto.stop());
+  const dir = tempDir(t);
+  const scenario = join(dir, 'streams.yaml');
+  writeFileSync(
+    scenario,
+    [
+      'groups:',
+      '  - name: devices',
+      '    count: 2',
+      '    threads: 0',
+      '    publish:',
+      "      - { topic: 'sh/{n}/a', rate: 50, count: 10, qos: 1 }",
+      "      - { topic: 'sh/{n}/b', rate: 20, count: 5, qos: 0 }",
+      '  - name: readers',
+      '    count: 2',
+      '    threads: 0',
+      "    subscribe: [{ topic: 'sh/#', qos: 1 }]",
+    ].join('\n'),
+  );
+  const results = await runShards(t, mosquitto.url, 'streams2', 2, ['--scenario', scenario], dir, undefined, 6000);
+  const merge = spawnCli(t, ['merge', ...results.map((_, i) => join(dir, `shard-${i}.json`)), '--json'], {
+    json: true,
+  });
+  assert.equal((await withTimeout(merge.exit, 20_000, 'merge')).code, 0, merge.stderr());
+  const merged = merge.lines.at(-1) as unknown as Summary;
+  assert.equal(merged.published, 2 * 15);
+  // Each reader hears both streams of both devices, one of each pair in the other shard.
+  assert.equal(merged.expected, 2 * 2 * 15);
+  assert.equal(merged.lost, 0);
+  assert.equal(merged.duplicates, 0);
+  assert.equal(merged.foreign, 0);
+  assert.equal(merged.received + merged.unsubscribed, merged.expected);
+});

@@ -10,8 +10,8 @@ import type { WorkloadCheckResult } from '../src/protocol.js';
 const send = (result: WorkloadCheckResult): void => parentPort!.postMessage(result);
 
 try {
-  await loadWorkload(workerData as string);
-  send({ ok: true });
+  const workload = await loadWorkload(workerData as string);
+  send({ ok: true, hooks: Object.keys(workload) });
 } catch (err) {
   const error = err instanceof Error ? err : new Error(String(err));
   // A syntax error's stack starts with the file and line: `file:///.../client.mjs:3`.

@@ -16,6 +16,7 @@ import { IntervalLatency } from './recorder.js';
 import { PromBuckets } from './prom-buckets.js';
 import type { LaneOffers } from './offered.js';
 import { at, known } from '../mqtt/checked.js';
+import { sourceId } from '../mqtt/payload.js';
 
 const ONLINE: ReadonlySet<ClientState> = new Set(['connected', 'ready', 'published']);
 const RECONNECTING: ReadonlySet<ClientState> = new Set(['disconnected', 'reconnecting']);
@@ -54,7 +55,7 @@ export class Aggregate {
   firstPublishAt = 0;
   lastPublishAt = 0;
   lastReceiveAt = 0;
-  /** From `published` status events: each finished publisher's count. */
+  /** From `published` status events: each finished publisher's count, by source (a client, or one of its streams). */
   readonly publishedBy = new Map<number, number>();
   /** From final status events: distinct messages each finished client had received. */
   readonly receivedAtEnd = new Map<number, number>();
@@ -106,7 +107,10 @@ export class Aggregate {
       const will = this.willHearers.get(event.client);
       if (will) this.willsOf(will.group).expected += will.hearers;
     }
-    if (event.state === 'published' && event.published !== undefined)
+    // Each stream is a publisher of its own in the plan's topology (metrics/topology.ts).
+    if (event.state === 'published' && event.streams !== undefined)
+      event.streams.forEach((n, k) => this.publishedBy.set(sourceId(event.client, k), n));
+    else if (event.state === 'published' && event.published !== undefined)
       this.publishedBy.set(event.client, event.published);
     if (FINAL_STATES.has(event.state)) this.receivedAtEnd.set(event.client, event.received ?? 0);
   }

@@ -1,4 +1,4 @@
-import type { GroupProfile, PublishPlan } from '../group.js';
+import { publishStreams, type GroupProfile, type PublishPlan } from '../group.js';
 import { groupOf } from './planned.js';
 import { RateSchedule } from './schedule.js';
 
@@ -35,9 +35,12 @@ export class OfferedLoad {
       if (group?.publish) counts.set(group, (counts.get(group) ?? 0) + 1);
     }
     for (const [group, publishers] of counts) {
-      const curve = curveOf(group.publish!);
-      if (curve === null) this.known = false;
-      else this.parts.push({ publishers, curve });
+      // Every stream of a client offers its own plan's messages.
+      for (const stream of publishStreams(group)) {
+        const curve = curveOf(stream);
+        if (curve === null) this.known = false;
+        else this.parts.push({ publishers, curve });
+      }
     }
   }
 

@@ -1,4 +1,5 @@
-import type { ClientStage, GroupProfile, PublishPlan } from '../group.js';
+import { publishStreams, type ClientStage, type GroupProfile, type PublishPlan } from '../group.js';
+import { clientOfSource, streamOfSource } from '../mqtt/payload.js';
 import { presence } from './client-plan.js';
 import { InternalError } from '../mqtt/checked.js';
 import { RateSchedule } from './schedule.js';
@@ -32,17 +33,17 @@ export function groupOf(groups: readonly GroupProfile[], index: number): GroupPr
   return groups.find((g) => index >= g.first && index < g.first + g.count);
 }
 
-/** Messages the given publishers (fleet indices) are planned to send together. */
+/** Messages the given publishers (fleet indices) are planned to send together, every stream of each. */
 export function plannedMessages(groups: readonly GroupProfile[], publishers: Iterable<number>): number {
   let total = 0;
   for (const index of publishers) {
     const group = groupOf(groups, index);
-    const stages = group?.comings.clientStages ?? null;
-    const plan = publishPlan(group?.publish ?? null).planned;
-    total +=
-      stages === null || !group?.publish
-        ? plan
-        : Math.min(plan, presentPlan(group.publish, stages, index - group.first));
+    if (group === undefined) continue;
+    const stages = group.comings.clientStages;
+    for (const stream of publishStreams(group)) {
+      const plan = publishPlan(stream).planned;
+      total += stages === null ? plan : Math.min(plan, presentPlan(stream, stages, index - group.first));
+    }
   }
   return total;
 }
@@ -74,11 +75,16 @@ function presentPlan(plan: PublishPlan, stages: readonly ClientStage[], n: numbe
 export function hearingRanges(publishers: readonly number[], groups: readonly GroupProfile[]): number[] {
   const out: number[] = [];
   let group: GroupProfile | undefined;
+  let stream = -1;
   let bound = 0;
+  // Publishers are sources: a client's stream k > 0 sorts after every first stream, its plan that stream's.
   for (const p of [...publishers].sort((a, b) => a - b)) {
-    if (group === undefined || p < group.first || p >= group.first + group.count) {
-      group = groupOf(groups, p);
-      bound = publishPlan(group?.publish ?? null).bound;
+    const client = clientOfSource(p);
+    const k = streamOfSource(p);
+    if (group === undefined || k !== stream || client < group.first || client >= group.first + group.count) {
+      group = groupOf(groups, client);
+      stream = k;
+      bound = publishPlan(group === undefined ? null : (publishStreams(group)[k] ?? null)).bound;
     }
     const n = out.length;
     if (n > 0 && out[n - 2] === p && out[n - 1] === bound) out[n - 2] = p + 1;
@@ -113,8 +119,7 @@ export function hears(ranges: readonly number[], publisher: number, seq: number)
  */
 export function publishingWindowMs(groups: readonly GroupProfile[]): number | null {
   let longest = 0;
-  for (const { publish } of groups) {
-    if (publish === null) continue;
+  for (const publish of groups.flatMap((g) => publishStreams(g))) {
     const period = publish.rate > 0 ? 1000 / publish.rate : 0;
     const byCount = publish.count !== undefined && publish.rate > 0 ? publish.count * period : Infinity;
     const ms = Math.min(publish.durationMs ?? Infinity, byCount);

@@ -1,9 +1,13 @@
-import { clusterOf, type GroupProfile } from '../group.js';
+import { clusterOf, publishStreams, type GroupProfile } from '../group.js';
+import { sourceId } from '../mqtt/payload.js';
 import type { SessionSpec } from '../protocol.js';
 import { hasWildcard, shareOf, topicMatches } from '../mqtt/templates.js';
 
 export interface Topology {
-  /** Per receiver key (a client, or a shared subscription): the publishers it should hear from. */
+  /**
+   * Per receiver key (a client, or a shared subscription): the publishers it should hear from, as
+   * sources (a client's index, or one of its streams: mqtt/payload.ts sourceId).
+   */
   expected: Map<string, number[]>;
   /** The clients behind each receiver key. */
   members: Map<string, number[]>;
@@ -20,13 +24,17 @@ export function expectedStreams(specs: readonly SessionSpec[], groups: readonly 
   const byTopic = new Map<string, number[]>();
   const inProperty = new Set<number>();
   for (const spec of specs) {
-    const tracking = groupOf(spec.index).publish?.tracking;
-    if (spec.pubTopic === null || tracking === 'none') continue;
-    if (tracking === 'property') inProperty.add(spec.index);
-    const key = `${cluster(spec)}\u0000${spec.pubTopic}`;
-    const list = byTopic.get(key);
-    if (list) list.push(spec.index);
-    else byTopic.set(key, [spec.index]);
+    if (spec.pubTopic === null) continue;
+    // Each stream of a client is a publisher of its own, on its own topic.
+    publishStreams(groupOf(spec.index)).forEach(({ tracking }, k) => {
+      if (tracking === 'none') return;
+      const source = sourceId(spec.index, k);
+      if (tracking === 'property') inProperty.add(source);
+      const key = `${cluster(spec)}\u0000${spec.streamTopics?.[k] ?? spec.pubTopic}`;
+      const list = byTopic.get(key);
+      if (list) list.push(source);
+      else byTopic.set(key, [source]);
+    });
   }
   // For wildcard filters, which scan every published topic: split the keys once, not per scan.
   const topics = [...byTopic].map(([key, list]) => {

@@ -17,6 +17,27 @@ export const HEADER_SIZE = 32;
 const MAGIC = 0x6d66;
 const VERSION = 2;
 
+/**
+ * The header's publisher field names a source: a client's only (or first) stream is the client's
+ * fleet index; its stream k > 0 is the index plus k strides, so one-stream runs read as before and
+ * every stream has a sequence of its own. The stride is above the fleet's largest size
+ * (options/bounds.ts MAX_CLIENTS), and MAX_STREAMS strides stay within the field's 32 bits.
+ */
+export const STREAM_STRIDE = 2 ** 24;
+export const MAX_STREAMS = 16;
+
+export function sourceId(client: number, stream: number): number {
+  return client + stream * STREAM_STRIDE;
+}
+
+export function clientOfSource(source: number): number {
+  return source % STREAM_STRIDE;
+}
+
+export function streamOfSource(source: number): number {
+  return Math.floor(source / STREAM_STRIDE);
+}
+
 export function runTag(runId: string): number {
   // FNV-1a: stable across processes and shards of one run.
   let h = 0x811c9dc5;

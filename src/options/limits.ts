@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';
 import { UsageError } from '../errors.js';
-import { fleetThreads, type GroupProfile } from '../group.js';
+import { fleetThreads, publishStreams, type GroupProfile } from '../group.js';
 import type { ResolvedOptions } from './index.js';
 import { largestPayload } from './packet-limits.js';
 import { maskUrl } from '../mqtt/broker-url.js';
@@ -157,8 +157,7 @@ export function checkMemory(options: ResolvedOptions, availableBytes = freemem()
   let payloads = 0;
   let rest = 0;
   for (const g of groups) {
-    const publish = g.publish;
-    if (publish) {
+    for (const publish of publishStreams(g)) {
       const held = publish.qos === 0 ? 1 : Math.min(options.maxInflight, publish.count ?? options.maxInflight);
       // The embedded broker is ours too: it holds each message in transit, received and forwarded.
       payloads += g.count * largestPayload(g) * (1 + held + (options.embeddedBroker ? 2 : 0));

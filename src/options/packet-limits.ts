@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { GroupProfile } from '../group.js';
+import { publishStreams, type GroupProfile, type PublishPlan } from '../group.js';
 import { HEADER_PROPERTY } from '../session/encoder.js';
 import { HEADER_SIZE } from '../mqtt/payload.js';
 import { PAYLOAD_TOKEN, renderCredential, renderTemplate } from '../mqtt/templates.js';
@@ -98,25 +98,38 @@ export function groupPacketProblem(group: GroupProfile, runId: string): PacketPr
       group.password === undefined ? null : tooLong(credentialBytes(group.password), 'a password', null),
     ),
     ...group.subscriptions.map((s, k) => problem('subscribe', tooLong(bytes(s.filter), 'a topic filter', i), k)),
-    problem('topic', group.publish ? tooLong(bytes(group.publish.topic), 'a topic', i) : null),
+    ...publishStreams(group).map((s, k) => problem('topic', tooLong(bytes(s.topic), 'a topic', i), k)),
     problem('willTopic', group.will ? tooLong(bytes(group.will.topic), 'a topic', i) : null),
     problem('willPayload', group.will ? tooLong(bytes(group.will.payload), 'a will payload', i) : null),
-    ...Object.entries(group.publish?.userProperties ?? {}).map(([key, value]) =>
-      problem(
-        'userProperties',
-        tooLong(Math.max(Buffer.byteLength(key), Buffer.byteLength(value)), 'a user property', null),
+    ...publishStreams(group).flatMap((s, k) =>
+      Object.entries(s.userProperties ?? {}).map(([key, value]) =>
+        problem(
+          'userProperties',
+          tooLong(Math.max(Buffer.byteLength(key), Buffer.byteLength(value)), 'a user property', null),
+          k,
+        ),
       ),
     ),
   ];
   const found = strings.find((p) => p !== null);
   if (found) return found;
-  return group.publish ? publishProblem(group, vars, i) : null;
+  for (const [k, publish] of publishStreams(group).entries()) {
+    const problem = publishProblem(group, publish, k, vars, i);
+    if (problem) return problem;
+  }
+  return null;
 }
 
-/** The largest payload a group publishes, in bytes (0 if it does not publish). */
+/**
+ * The largest payload a group publishes, in bytes (0 if it does not publish). A generator's
+ * payloads are not known before they are made: counted as the stream's size.
+ */
 export function largestPayload(group: GroupProfile): number {
-  const publish = group.publish;
-  if (!publish) return 0;
+  return Math.max(0, ...publishStreams(group).map((publish) => streamPayload(group, publish)));
+}
+
+function streamPayload(group: GroupProfile, publish: PublishPlan): number {
+  if (publish.files) return publish.files.largest;
   if (publish.payload === null) return publish.size;
   const i = group.first + group.count - 1;
   const id = renderTemplate(group.clientId, { i, n: group.count - 1, id: '', group: group.name });
@@ -126,10 +139,12 @@ export function largestPayload(group: GroupProfile): number {
 /** Does the largest PUBLISH of the group fit MQTT's Remaining Length? */
 function publishProblem(
   group: GroupProfile,
+  publish: PublishPlan,
+  /** Which stream of the group's: a problem's index. */
+  k: number,
   vars: { i: number; n: number; id: string; group: string },
   i: number,
 ): PacketProblem | null {
-  const publish = group.publish!;
   const topicBytes = Buffer.byteLength(renderTemplate(publish.topic, vars));
   let properties = 0;
   for (const [key, value] of Object.entries(publish.userProperties ?? {}))
@@ -143,10 +158,21 @@ function publishProblem(
     (group.protocolVersion === 5 ? varintBytes(properties) + properties : 0);
   const room = MQTT_REMAINING_MAX - header;
   const where = `at most ${room} bytes with the topic of client ${i} (${topicBytes} bytes) at QoS ${publish.qos}`;
+  if (publish.generator === true) return null; // its payloads are made as it runs
+  if (publish.files) {
+    const largest = publish.files.largest;
+    return largest <= room
+      ? null
+      : {
+          field: 'payload',
+          index: k,
+          message: `does not fit in one MQTT packet: ${where} (its largest file is ${largest})`,
+        };
+  }
   if (publish.payload === null) {
     return publish.size <= room
       ? null
-      : { field: 'size', index: 0, message: `does not fit in one MQTT packet: ${where} (got ${publish.size})` };
+      : { field: 'size', index: k, message: `does not fit in one MQTT packet: ${where} (got ${publish.size})` };
   }
   const payload = payloadTemplateBytes(publish.payload, {
     i: String(i),
@@ -158,7 +184,7 @@ function publishProblem(
     ? null
     : {
         field: 'payload',
-        index: 0,
+        index: k,
         message: `does not fit in one MQTT packet: ${where} (it renders to up to ${payload})`,
       };
 }

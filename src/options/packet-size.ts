@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { GroupProfile } from '../group.js';
+import { publishStreams, type GroupProfile, type PublishPlan } from '../group.js';
 import { parseSize } from './parse.js';
 
 /** MQTT's largest packet: a remaining length of 268,435,455 and a 5-byte fixed header. */
@@ -20,10 +20,8 @@ const MIN_HEADROOM = 1024;
 export function resolveMaxPacketSize(given: unknown, groups: readonly GroupProfile[]): number {
   const largest = Math.max(
     0,
-    ...groups.map((g) =>
-      g.publish
-        ? largestPayload(g.publish) + propertyBytes(g.publish.userProperties) + otherPropertyBytes(g.publish)
-        : 0,
+    ...groups.flatMap((g) =>
+      publishStreams(g).map((s) => largestPayload(s) + propertyBytes(s.userProperties) + otherPropertyBytes(s)),
     ),
   );
   if (given === undefined) return Math.min(MQTT_MAX_PACKET, Math.max(MIN_DEFAULT_PACKET, largest + PACKET_OVERHEAD));
@@ -42,8 +40,9 @@ export function resolveMaxPacketSize(given: unknown, groups: readonly GroupProfi
   return size;
 }
 
-/** The most bytes one message's payload can take: its size, or its template at its longest. */
-function largestPayload(publish: NonNullable<GroupProfile['publish']>): number {
+/** The most bytes one message's payload can take: its size, its largest file, or its template at its longest (a generator's: its size). */
+function largestPayload(publish: PublishPlan): number {
+  if (publish.files) return publish.files.largest;
   if (publish.payload === null) return publish.size;
   let bytes = Buffer.byteLength(publish.payload);
   // {rand:N} is N random bytes in hex; every other placeholder is a number or a short name.

@@ -1,7 +1,7 @@
-import { brokerOf, clusterOf, type GroupProfile } from '../group.js';
+import { brokerOf, clusterOf, type GroupProfile, type PublishPlan } from '../group.js';
 import type { ResolvedOptions } from './index.js';
 import { workerOptions } from './worker-options.js';
-import type { SessionSettings, SessionSpec, LaneStart } from '../protocol.js';
+import type { SessionSettings, SessionSpec, LaneStart, StreamSettings } from '../protocol.js';
 import { now } from '../session/clock.js';
 import { newSlotsBuffer } from '../session/slots.js';
 import { hearingRanges } from '../metrics/planned.js';
@@ -44,6 +44,9 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
         clientId,
         broker: brokerOf(group, n),
         pubTopic: group.publish ? renderTemplate(group.publish.topic, vars) : null,
+        ...(group.streams && group.streams.length > 1
+          ? { streamTopics: group.streams.map((s) => renderTemplate(s.topic, vars)) }
+          : {}),
         subscriptions,
         receiverKey: receiverKey(
           i,
@@ -117,6 +120,8 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile): Session
     stages: publish?.stages ?? null,
     retain: publish?.retain ?? false,
     payloadTemplate: publish?.payload ?? null,
+    payloadFiles: publish?.files?.paths ?? null,
+    payloadGenerator: publish?.generator === true,
     userProperties: publish?.userProperties ?? null,
     publishProperties: publish?.properties ?? null,
     topicAlias: publish?.topicAlias ?? false,
@@ -135,6 +140,28 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile): Session
     workload: group.workload,
     comings: group.comings,
     groupCount: group.count,
+    ...(group.streams && group.streams.length > 1 ? { streams: group.streams.map(streamSettings) } : {}),
+  };
+}
+
+/** One stream's own part of its sessions' settings (session/streams.ts lays it over the group's). */
+function streamSettings(publish: PublishPlan): StreamSettings {
+  return {
+    qos: publish.qos,
+    size: publish.size,
+    rate: publish.rate,
+    count: publish.count,
+    durationMs: publish.durationMs,
+    stages: publish.stages,
+    retain: publish.retain,
+    payloadTemplate: publish.payload,
+    payloadFiles: publish.files?.paths ?? null,
+    payloadGenerator: publish.generator === true,
+    userProperties: publish.userProperties,
+    publishProperties: publish.properties ?? null,
+    topicAlias: publish.topicAlias ?? false,
+    tracking: publish.tracking,
+    phase: publish.phase,
   };
 }
 

@@ -31,6 +31,7 @@ import { Aggregate } from '../metrics/aggregate.js';
 import { UsageError } from '../errors.js';
 import { now } from '../session/clock.js';
 import { ThresholdWatch } from './threshold-watch.js';
+import { clientOfSource } from '../mqtt/payload.js';
 
 export interface RunControl {
   /** Abort to interrupt: clients stop publishing, disconnect cleanly, and the summary so far is returned. */
@@ -220,7 +221,7 @@ async function runAgainst(
     delivery: accountDelivery(
       coordinator.accountableStreams(),
       agg.publishers,
-      shard ? agg.streams.filter((s) => local.has(s.publisher)) : agg.streams,
+      shard ? agg.streams.filter((s) => local.has(clientOfSource(s.publisher))) : agg.streams,
       options.barrier,
       agg.subscribers,
     ),
@@ -272,7 +273,7 @@ function restrictTo(topology: Topology, local: ReadonlySet<number>): Topology {
     if (!(topology.members.get(key) ?? []).every((m) => local.has(m))) continue;
     expected.set(
       key,
-      publishers.filter((p) => local.has(p)),
+      publishers.filter((p) => local.has(clientOfSource(p))),
     );
   }
   return { expected, members: topology.members };

@@ -2,7 +2,7 @@ import { generatorVerdict } from '../report/generator.js';
 import { stepFigures } from '../metrics/steps.js';
 import type { LatencyFigures, Summary } from '../report/events.js';
 import { ExitCode, stopExitCode, stopReason } from '../report/exit-codes.js';
-import { fleetMode, type GroupProfile } from '../group.js';
+import { fleetMode, publishStreams, type GroupProfile } from '../group.js';
 import type { Delivery } from '../metrics/delivery.js';
 import { newHistogram, summarizeLatency, type Histogram } from '../metrics/histogram.js';
 import { maskUrl } from '../mqtt/broker-url.js';
@@ -77,10 +77,10 @@ export function buildSummary(f: RunFigures): Summary {
   // Rates leave the warm-up out: what was sent in it, over the time after it.
   const steadyMs = durationMs - f.warmupMs;
   const perSec = (n: number): number => (steadyMs > 0 ? Math.round((n * 1000) / steadyMs) : 0);
-  const qos = Math.max(0, ...f.groups.map((g) => g.publish?.qos ?? 0)) as 0 | 1 | 2;
+  const qos = Math.max(0, ...f.groups.flatMap((g) => publishStreams(g).map((s) => s.qos))) as 0 | 1 | 2;
   const t = f.totals;
   const loopDelay = worstLoopDelay(f.loopDelays);
-  const paced = f.groups.some((g) => g.publish !== null && g.publish.rate > 0);
+  const paced = f.groups.some((g) => publishStreams(g).some((s) => s.rate > 0));
   // Stopped on purpose by a threshold: publishing less than planned is what stopping means, not a shortfall.
   const stoppedEarly = (f.thresholdsCrossed?.size ?? 0) > 0;
   const shortfall = shortfallOf({
@@ -213,7 +213,7 @@ function latencyFigures(histograms: readonly Histogram[], groups: readonly strin
 
 /** The paced groups' common phase, `mixed`, or null when no group is paced (nothing has a schedule). */
 function fleetPhase(groups: readonly GroupProfile[]): Summary['phase'] {
-  const phases = new Set(groups.flatMap((g) => (g.publish !== null && g.publish.rate > 0 ? [g.publish.phase] : [])));
+  const phases = new Set(groups.flatMap((g) => publishStreams(g).flatMap((s) => (s.rate > 0 ? [s.phase] : []))));
   return phases.size === 0 ? null : phases.size === 1 ? [...phases][0]! : 'mixed';
 }
 

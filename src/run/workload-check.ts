@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import type { ResolvedOptions } from '../options/index.js';
 import type { WorkloadCheckResult } from '../protocol.js';
 import { at } from '../mqtt/checked.js';
+import { publishStreams } from '../group.js';
 
 const CHECKER = new URL('../../workers/workload-check.js', import.meta.url);
 
@@ -17,9 +18,13 @@ const CHECKER = new URL('../../workers/workload-check.js', import.meta.url);
  */
 export async function checkWorkloads(options: ResolvedOptions, signal?: AbortSignal): Promise<void> {
   const users = new Map<string, string[]>();
+  /** Groups with a stream whose payloads come from the module's generator (`payload: '@workload'`). */
+  const generated = new Map<string, string[]>();
   for (const group of options.groups) {
     if (group.workload === null) continue;
     users.set(group.workload, [...(users.get(group.workload) ?? []), group.name]);
+    if (publishStreams(group).some((s) => s.generator === true))
+      generated.set(group.workload, [...(generated.get(group.workload) ?? []), group.name]);
   }
   for (const [path, groups] of users) {
     if (signal?.aborted) return;
@@ -27,13 +32,26 @@ export async function checkWorkloads(options: ResolvedOptions, signal?: AbortSig
     const label = fromOption
       ? `--workload ${shortPath(path)}`
       : `${options.scenario ?? '--scenario'}: the workload ${shortPath(path)} of group${groups.length === 1 ? '' : 's'} ${groups.join(', ')}`;
-    const problem = await loadInThread(path, options.hookTimeoutMs, signal);
+    let hooks: string[] = [];
+    const problem = await loadInThread(path, options.hookTimeoutMs, signal, (names) => (hooks = names));
     if (problem) throw new UsageError(fromOption ? '--workload' : '--scenario', `${label}: ${problem}`);
+    const needs = generated.get(path);
+    if (needs && !hooks.includes('payload'))
+      throw new UsageError(
+        '--scenario',
+        `${options.scenario ?? '--scenario'}: group${needs.length === 1 ? '' : 's'} ${needs.join(', ')} ${needs.length === 1 ? 'takes' : 'take'} payloads from @workload, and the workload ${shortPath(path)} exports no payload(ctx, seq) function`,
+      );
   }
 }
 
 /** null when the module loads; otherwise what went wrong, in one line. */
-function loadInThread(path: string, timeoutMs: number, signal?: AbortSignal): Promise<string | null> {
+function loadInThread(
+  path: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  /** Told the hooks the module exports, once it has loaded. */
+  onHooks: (hooks: string[]) => void = () => {},
+): Promise<string | null> {
   return new Promise((resolve) => {
     const worker = new Worker(CHECKER, { workerData: path, stdout: true, stderr: true });
     let timer: NodeJS.Timeout | undefined;
@@ -59,7 +77,10 @@ function loadInThread(path: string, timeoutMs: number, signal?: AbortSignal): Pr
       );
     });
     worker.once('message', (result: WorkloadCheckResult) => {
-      if (result.ok) return finish(null);
+      if (result.ok) {
+        onHooks(result.hooks ?? []);
+        return finish(null);
+      }
       // loadWorkload's own complaints (`setup must be a function`) already say which module.
       const own = `workload ${path}: `;
       if (result.message.startsWith(own)) return finish(result.message.slice(own.length));

@@ -2,8 +2,9 @@ import type { SessionSettings, SessionSpec } from '../protocol.js';
 import { HEADER_SIZE, PayloadWriter } from '../mqtt/payload.js';
 import { compilePayload } from './payload-template.js';
 import { staticPublishProperties, type PublishProps } from './publish-properties.js';
+import type { UserPayload } from './payload-source.js';
 
-/** MQTT 5 user property that carries the payload header (HEADER_SIZE bytes) (hex) when the payload is the user's. */
+/** MQTT 5 user property that carries the payload header (HEADER_SIZE bytes) (hex) when the payload is the user's (a template, files, a generator). */
 export const HEADER_PROPERTY = 'mqtt-fleet';
 
 type Properties = PublishProps | undefined;
@@ -14,25 +15,36 @@ type Properties = PublishProps | undefined;
  * undefined). No object per message on the plain path: the header rides in the payload.
  */
 export interface Encoder {
-  /** `scheduledAt`: when the schedule had it due (0: unpaced). */
-  encode(seq: number, sentAt: number, scheduledAt: number): Buffer;
+  /** `scheduledAt`: when the schedule had it due (0: unpaced). null: no payload could be made (a generator failed). */
+  encode(seq: number, sentAt: number, scheduledAt: number): Buffer | null;
   properties: Properties;
 }
 
-export function makeEncoder(settings: SessionSettings, spec: SessionSpec): Encoder {
+/**
+ * `publisher`: who the header says sent it (the client, or one of its streams: session/streams.ts);
+ * `user`: payloads from files or a generator (session/payload-source.ts), null for the others.
+ */
+export function makeEncoder(
+  settings: SessionSettings,
+  spec: SessionSpec,
+  publisher = spec.index,
+  user: UserPayload | null = null,
+): Encoder {
   const staticProps: Properties = staticPublishProperties(settings, spec);
-  if (settings.payloadTemplate === null) {
-    const header = new PayloadWriter(settings.size, settings.runTag, spec.index);
+  if (settings.payloadTemplate === null && user === null) {
+    const header = new PayloadWriter(settings.size, settings.runTag, publisher);
     return { properties: staticProps, encode: (seq, sentAt, scheduledAt) => header.write(seq, sentAt, scheduledAt) };
   }
-  const render = compilePayload(settings.payloadTemplate, {
-    i: String(spec.index),
-    id: spec.clientId,
-    n: String(spec.n),
-    group: settings.group,
-  });
+  const render: (seq: number, ts: number) => Buffer | null =
+    user ??
+    compilePayload(settings.payloadTemplate ?? '', {
+      i: String(spec.index),
+      id: spec.clientId,
+      n: String(spec.n),
+      group: settings.group,
+    });
   if (settings.tracking === 'none') return { properties: staticProps, encode: render };
-  const headerOnly = new PayloadWriter(HEADER_SIZE, settings.runTag, spec.index);
+  const headerOnly = new PayloadWriter(HEADER_SIZE, settings.runTag, publisher);
   const encoder: Encoder = {
     properties: undefined,
     encode(seq, ts, scheduledAt) {
@@ -56,9 +68,7 @@ export function makeEncoder(settings: SessionSettings, spec: SessionSpec): Encod
 export function largestProperties(settings: SessionSettings, spec: SessionSpec): PublishProps {
   const fixed = staticPublishProperties(settings, spec);
   const header: Record<string, string> =
-    settings.payloadTemplate !== null && settings.tracking === 'property'
-      ? { [HEADER_PROPERTY]: '0'.repeat(2 * HEADER_SIZE) }
-      : {};
+    settings.tracking === 'property' ? { [HEADER_PROPERTY]: '0'.repeat(2 * HEADER_SIZE) } : {};
   return {
     ...fixed,
     userProperties: { ...fixed?.userProperties, ...header },

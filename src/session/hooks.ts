@@ -1,5 +1,5 @@
 import type { HookName, HookWatch } from './hook-watch.js';
-import { callHook, hookError, type Workload, type WorkloadContext } from './workload.js';
+import { callHook, hookError, type PayloadStream, type Workload, type WorkloadContext } from './workload.js';
 
 /**
  * A client's workload hooks, contained: every throw, rejection or hang becomes one failure report
@@ -52,6 +52,31 @@ export class Hooks {
       if (result instanceof Promise) result.catch((err: unknown) => this.fail('onMessage', err));
     } catch (err) {
       this.fail('onMessage', err);
+    } finally {
+      this.watch.leave();
+    }
+  };
+
+  /**
+   * A payload from the workload's `payload` function, on the publish path: synchronous, watched
+   * like any hook. A throw, a promise or anything but a string or bytes fails the client, and
+   * null tells its publisher to stop there rather than send something the user did not make.
+   */
+  readonly payload = (seq: number, stream: PayloadStream): Buffer | null => {
+    const generate = this.workload.payload;
+    if (!generate || this.failed) return null;
+    this.watch.enter();
+    this.watch.running('payload', this.ctx.index);
+    try {
+      const out: unknown = generate(this.ctx, seq, stream);
+      if (typeof out === 'string') return Buffer.from(out);
+      if (out instanceof Uint8Array)
+        return Buffer.isBuffer(out) ? out : Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+      const got = out instanceof Promise ? 'a promise' : out === null ? 'null' : `a ${typeof out}`;
+      throw new TypeError(`must return a string or a Uint8Array, synchronously (got ${got})`);
+    } catch (err) {
+      this.fail('payload', err);
+      return null;
     } finally {
       this.watch.leave();
     }

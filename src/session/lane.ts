@@ -109,7 +109,7 @@ export async function runLane(start: LaneStart, port: MessagePort): Promise<void
   const subscribers: SubscriberFinal[] = [];
   for (const session of sessions) {
     const finals = session.finals();
-    if (finals.publisher) publishers.push(finals.publisher);
+    publishers.push(...finals.publishers);
     if (finals.subscriber) subscribers.push(finals.subscriber);
     streams.push(...finals.streams);
   }

@@ -25,7 +25,9 @@ export class PublishLimit {
 
   /** A fixed-size payload over `limit`: the error the client gives up with, else null. */
   fixedOver(limit: number): Error | null {
-    if (this.settings.payloadTemplate !== null || this.settings.size <= limit) return null;
+    const { payloadTemplate, payloadFiles, payloadGenerator } = this.settings;
+    const userPayload = payloadTemplate !== null || (payloadFiles ?? null) !== null || payloadGenerator === true;
+    if (userPayload || this.settings.size <= limit) return null;
     return this.error(this.settings.size);
   }
 

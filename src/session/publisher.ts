@@ -162,8 +162,11 @@ export class Publisher {
 
   /** `due`: when the schedule had it (0: unpaced, no schedule). */
   private publishOne(t: number, due: number): void {
-    const seq = this.seq++;
+    const seq = this.seq;
     const payload = this.encoder.encode(seq, t, due);
+    // No payload to send (a generator failed, and with it the client): the plan ends here, unnumbered.
+    if (payload === null) return this.finish();
+    this.seq++;
     this.timeline.add(seq, t);
     this.stats.onPublish(t, payload.length);
     if (t < this.stats.warmupUntil) this.stats.counters.warmupPublished++;

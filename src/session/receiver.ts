@@ -4,7 +4,7 @@ import { SubscriptionWindows } from '../metrics/windows.js';
 import { MAX_TRANSIT_MS, type StreamFinal, type SubscriberFinal } from '../protocol.js';
 import { now } from './clock.js';
 import { HEADER_PROPERTY } from './encoder.js';
-import { readHeader, type Header } from '../mqtt/payload.js';
+import { clientOfSource, readHeader, STREAM_STRIDE, streamOfSource, type Header } from '../mqtt/payload.js';
 import type { LaneStats } from './lane-stats.js';
 
 /** Keep the CPU busy in the message handler, as a slow client's own processing would. */
@@ -104,7 +104,8 @@ export class Receiver {
           client: this.index,
           clientId: this.clientId,
           topic,
-          from: publisher,
+          from: clientOfSource(publisher),
+          ...(publisher >= STREAM_STRIDE ? { stream: streamOfSource(publisher) } : {}),
           seq,
           latencyMs: Math.round(us) / 1000,
         });

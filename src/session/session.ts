@@ -10,10 +10,12 @@ import type {
   SubscriberFinal,
 } from '../protocol.js';
 import { now } from './clock.js';
-import { makeEncoder, type Encoder } from './encoder.js';
+import type { Encoder } from './encoder.js';
 import { clientOptions, withIdentity } from './client-options.js';
 import type { Credential } from './credentials.js';
-import { Publisher } from './publisher.js';
+import type { Outlet } from './publisher.js';
+import { Streams } from './streams.js';
+import { GeneratorSlot } from './payload-source.js';
 import { Receiver } from './receiver.js';
 import { createClient } from './transport.js';
 import { CONNACK_V4, reasonText, refusalError, refusalOf } from '../mqtt/refusal.js';
@@ -73,12 +75,15 @@ type Attempt =
 export class Session {
   private client!: MqttClient;
   private readonly connection: ReturnType<typeof clientOptions>;
-  private readonly publisher: Publisher | null;
+  private readonly publisher: Streams | null;
+  /** `payload: '@workload'`: the workload's generator, once loaded. */
+  private readonly generator = new GeneratorSlot();
   private readonly receiver: Receiver | null;
-  /** The broker's Maximum Packet Size, honoured on the way out (MQTT 5). */
-  private readonly sizing: PublishLimit;
-  /** The largest payload the broker's last CONNACK allows this client to send. */
-  private payloadLimit = Infinity;
+  /**
+   * The broker's Maximum Packet Size, honoured on the way out (MQTT 5): per stream, as each has its
+   * own topic, QoS and properties; `max` is the largest payload the last CONNACK allows it.
+   */
+  private readonly limits: { sizing: PublishLimit; max: number }[] = [];
   private state: SessionState = 'created';
   /**
    * Connected: from an accepted CONNACK to the socket's close. Not a state of the life: the socket
@@ -147,7 +152,6 @@ export class Session {
     // A connection must outlast the wait allowed for its CONNACK before its round counts as won.
     this.budget = new AttemptBudget(settings.reconnectAttempts, settings.reconnectDelayMs, settings.connectTimeoutMs);
     const stats = host.stats;
-    this.sizing = new PublishLimit(settings, spec);
     this.receiver =
       spec.subscriptions.length === 0
         ? null
@@ -164,37 +168,41 @@ export class Session {
             host.runStart,
             host.willTopics,
           );
-    const pubTopic = spec.pubTopic;
-    // One options object for every plain publish: none allocated per message on the hot path.
-    const publishOptions = { qos: settings.qos, retain: settings.retain };
-    // Likewise one for the group's fixed MQTT 5 properties; only a header carried in a property
-    // (a new properties object per message) needs options of its own.
-    let lastProperties: Encoder['properties'] = undefined;
-    let withProperties: IClientPublishOptions = publishOptions;
+    // One outlet per stream (session/streams.ts): its topic, QoS and retain flag.
+    const outlet = (pubTopic: string, settings: SessionSettings): Outlet => {
+      // One options object for every plain publish: none allocated per message on the hot path.
+      const publishOptions = { qos: settings.qos, retain: settings.retain };
+      // Likewise one for the group's fixed MQTT 5 properties; only a header carried in a property
+      // (a new properties object per message) needs options of its own.
+      let lastProperties: Encoder['properties'] = undefined;
+      let withProperties: IClientPublishOptions = publishOptions;
+      const limit = { sizing: new PublishLimit(settings, { ...spec, pubTopic }), max: Infinity };
+      this.limits.push(limit);
+      return {
+        publish: (payload, properties, done) => {
+          if (payload.length > limit.max) return this.overLimit(limit.sizing, payload.length, done);
+          if (properties !== lastProperties) {
+            lastProperties = properties;
+            withProperties = properties ? { ...publishOptions, properties } : publishOptions;
+          }
+          const opts = withProperties;
+          if (done) this.client.publish(pubTopic, payload, opts, done as never);
+          else this.client.publish(pubTopic, payload, opts);
+        },
+        congested: () => this.client.stream?.writableNeedDrain === true,
+        onDrain: (resume) => this.client.stream.once('drain', resume),
+      };
+    };
     this.publisher =
-      pubTopic === null
+      spec.pubTopic === null
         ? null
-        : new Publisher(
-            spec.index,
-            makeEncoder(settings, spec),
-            {
-              publish: (payload, properties, done) => {
-                if (payload.length > this.payloadLimit) return this.overLimit(payload.length, done);
-                if (properties !== lastProperties) {
-                  lastProperties = properties;
-                  withProperties = properties ? { ...publishOptions, properties } : publishOptions;
-                }
-                const opts = withProperties;
-                if (done) this.client.publish(pubTopic, payload, opts, done as never);
-                else this.client.publish(pubTopic, payload, opts);
-              },
-              congested: () => this.client.stream?.writableNeedDrain === true,
-              onDrain: (resume) => this.client.stream.once('drain', resume),
-            },
+        : new Streams(
+            spec,
             settings,
             stats,
-            (published) => this.status('published', { published }),
-            spec.phaseMs,
+            outlet,
+            (published, streams) => this.status('published', streams ? { published, streams } : { published }),
+            this.generator,
           );
   }
 
@@ -258,6 +266,7 @@ export class Session {
           this.host.watch,
         );
         if (workload.onMessage) this.client.on('message', this.hooks.message);
+        this.generator.generate = this.hooks.payload;
         await this.hooks.setup();
       }
       if (!isEnding(this.state)) await this.live();
@@ -313,8 +322,8 @@ export class Session {
    * A message over the broker's Maximum Packet Size (a payload template rendered longer than the
    * CONNACK allows): not sent, as the broker would drop the connection on it; the client fails.
    */
-  private overLimit(bytes: number, done: ((err?: Error) => void) | undefined): void {
-    const err = this.sizing.error(bytes);
+  private overLimit(sizing: PublishLimit, bytes: number, done: ((err?: Error) => void) | undefined): void {
+    const err = sizing.error(bytes);
     done?.(err);
     this.fail(err);
   }
@@ -383,9 +392,9 @@ export class Session {
     if (this.online) void this.closeGracefully();
   }
 
-  finals(): { publisher: PublisherFinal | null; streams: StreamFinal[]; subscriber: SubscriberFinal | null } {
+  finals(): { publishers: PublisherFinal[]; streams: StreamFinal[]; subscriber: SubscriberFinal | null } {
     return {
-      publisher: this.publisher?.final() ?? null,
+      publishers: this.publisher?.finals() ?? [],
       streams: this.receiver?.finals() ?? [],
       subscriber: this.receiver?.subscriberFinal(now()) ?? null,
     };
@@ -596,9 +605,9 @@ export class Session {
       const result = await this.attempt().finally(release);
       if (result.ok) {
         this.publisher?.limitWindow(result.receiveMaximum);
-        this.payloadLimit = this.sizing.limit(result.maximumPacketSize);
+        for (const limit of this.limits) limit.max = limit.sizing.limit(result.maximumPacketSize);
         // Every message of a fixed size is over the broker's limit: none is sent, and retrying cannot help.
-        const overLimit = this.sizing.fixedOver(this.payloadLimit);
+        const overLimit = this.limits.map((l) => l.sizing.fixedOver(l.max)).find((e) => e !== null) ?? null;
         if (overLimit !== null) {
           this.fail(overLimit);
           return null;

@@ -35,6 +35,12 @@ export interface WorkloadMessage {
   properties?: Record<string, unknown>;
 }
 
+/** Which stream a generated payload is for. */
+export interface PayloadStream {
+  readonly index: number;
+  readonly topic: string;
+}
+
 /** A workload module's exports: plain functions, not methods (nothing of theirs needs `this`). */
 export interface Workload {
   /** Once per client, in its thread, before it first connects. */
@@ -48,9 +54,15 @@ export interface Workload {
   tickMs?: number;
   /** Once at the end, while still connected (if it is). */
   teardown?: (ctx: WorkloadContext) => unknown;
+  /**
+   * With `payload: '@workload'`: each message's payload, from its sequence number (from 0 per
+   * stream) and the stream it is for (its index in the group's `publish` list, 0 for one, and its
+   * topic). Called on the publish path, synchronously: return the bytes, not a promise.
+   */
+  payload?: (ctx: WorkloadContext, seq: number, stream: PayloadStream) => string | Uint8Array;
 }
 
-const HOOKS = ['setup', 'onConnect', 'onMessage', 'tick', 'teardown'] as const;
+const HOOKS = ['setup', 'onConnect', 'onMessage', 'tick', 'teardown', 'payload'] as const;
 
 /** Load a workload module by absolute path; its exports (or default export) are the hooks. */
 export async function loadWorkload(path: string): Promise<Workload> {

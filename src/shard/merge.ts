@@ -13,6 +13,7 @@ import { buildSummary, type RunFigures } from '../run/summary.js';
 import type { ShardResult } from './result.js';
 import type { GroupProfile } from '../group.js';
 import { at } from '../mqtt/checked.js';
+import { clientOfSource } from '../mqtt/payload.js';
 
 /**
  * The fleet's summary from its shards' results, exactly: counters add, every stream is accounted
@@ -75,7 +76,7 @@ export function mergeResults(results: readonly ShardResult[]): {
   const expected = new Map(
     [...topology.expected]
       .filter(([key]) => (topology.members.get(key) ?? []).some((m) => running.has(m)))
-      .map(([key, publishers]) => [key, publishers.filter((p) => running.has(p))]),
+      .map(([key, publishers]) => [key, publishers.filter((p) => running.has(clientOfSource(p)))]),
   );
   const publishers = new Map<number, PublisherFinal>(
     results.flatMap((r) => r.publishers.map((p) => [p.client, p] as const)),

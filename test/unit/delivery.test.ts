@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { stream } from '../helpers/streams.js';
 import { accountDelivery } from '../../src/metrics/delivery.js';
-import { hearingRanges, hears, publishPlan } from '../../src/metrics/planned.js';
+import { hearingRanges, hears, plannedMessages, publishingWindowMs, publishPlan } from '../../src/metrics/planned.js';
+import { clientOfSource, sourceId } from '../../src/mqtt/payload.js';
 import { sentFrom, Timeline } from '../../src/metrics/timeline.js';
 import { SubscriptionWindows } from '../../src/metrics/windows.js';
 import type { GroupProfile } from '../../src/group.js';
@@ -311,4 +312,24 @@ test('shortfall: materially fewer published or acknowledged than planned fails t
   assert.deepEqual(shortfallOf({ ...base, acked: 250 }), ['unacknowledged']);
   assert.deepEqual(shortfallOf({ ...base, gaveUp: 1, failed: 2, lost: 3 }), ['gave-up', 'failed', 'lost']);
   assert.deepEqual(shortfallOf({ ...base, qos: 0, lost: 3 }), [], 'QoS 0 promises nothing');
+});
+
+test("a client's streams are publishers of their own: each stream's numbers bounded by its own plan, planned counts summed", () => {
+  const plan = (p: Partial<NonNullable<GroupProfile['publish']>>): NonNullable<GroupProfile['publish']> =>
+    ({ rate: 10, count: undefined, durationMs: undefined, stages: null, phase: 'spread', ...p }) as NonNullable<
+      GroupProfile['publish']
+    >;
+  const streams = [plan({ count: 20 }), plan({ count: 4 }), plan({ rate: 2, durationMs: 3000 })];
+  const groups = [
+    { first: 0, count: 3, publish: streams[0], streams, comings: { clientStages: null } } as unknown as GroupProfile,
+  ];
+  const sources = [0, 1, 2].flatMap((c) => [0, 1, 2].map((k) => sourceId(c, k)));
+  const ranges = hearingRanges(sources, groups);
+  assert.deepEqual(ranges, [0, 3, 20, 2 ** 24, 2 ** 24 + 3, 4, 2 ** 25, 2 ** 25 + 3, 7]);
+  assert.ok(hears(ranges, 2, 19) && !hears(ranges, 2, 20));
+  assert.ok(hears(ranges, sourceId(1, 1), 3) && !hears(ranges, sourceId(1, 1), 4), 'stream 1 has its own bound');
+  assert.ok(!hears(ranges, sourceId(3, 1), 0), 'no client 3');
+  assert.equal(clientOfSource(sourceId(7, 2)), 7);
+  assert.equal(plannedMessages(groups, [0, 1, 2]), 3 * (20 + 4 + 6));
+  assert.equal(publishingWindowMs(groups), 3000 + 500, 'the longest stream, with a period of phase');
 });

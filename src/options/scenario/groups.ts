@@ -49,6 +49,8 @@ import {
   subscriptionOptions,
   topicAlias,
 } from './mqtt5.js';
+import { FILE_PREFIX, GENERATOR, payloadFiles } from '../payload-files.js';
+import { MAX_STREAMS } from '../../mqtt/payload.js';
 
 const GROUP_KEYS = new Set([
   'name',
@@ -271,6 +273,14 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
     at(scenario, [...path, g.clientStages === undefined ? 'count' : 'clientStages'], (label) =>
       refuse(label, stagesProblem(label, comings.clientStages, count)),
     );
+    const streams = publishStreams(
+      scenario,
+      [...path, 'publish'],
+      g.publish,
+      base,
+      protocolVersion,
+      comings.clientStages,
+    );
     const group: GroupProfile = {
       name,
       first,
@@ -302,10 +312,8 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
           ? base.keepaliveSec
           : at(scenario, [...path, 'keepalive'], (label) => parseKeepalive(label, g.keepalive)),
       subscriptions: subscriptions(scenario, [...path, 'subscribe'], g.subscribe, base, protocolVersion),
-      publish:
-        g.publish === undefined || g.publish === null
-          ? null
-          : publishPlan(scenario, [...path, 'publish'], g.publish, base, protocolVersion, comings.clientStages),
+      publish: streams[0] ?? null,
+      ...(streams.length > 1 ? { streams } : {}),
       will: g.will === undefined ? null : will(scenario, [...path, 'will'], g.will, base),
       mode,
       threads: workerThreads,
@@ -323,6 +331,13 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
     };
     if (group.password !== undefined && group.username === undefined && group.credentials === null)
       scenario.fail([...path, 'password'], 'needs a username');
+    streams.forEach((stream, k) => {
+      if (stream.generator === true && group.workload === null)
+        scenario.fail(
+          [...path, 'publish', ...(Array.isArray(g.publish) ? [k] : []), 'payload'],
+          `is ${GENERATOR}, which needs a workload module exporting payload(ctx, seq): the group's workload, or --workload`,
+        );
+    });
     const problem = groupPacketProblem(group, base.runId);
     if (problem) scenario.fail(problemPath(path, g, problem), problem.message);
     first += count;
@@ -382,6 +397,23 @@ function subscriptions(
       ...subscriptionOptions(scenario, at2, e, filter, protocolVersion),
     };
   });
+}
+
+/** A group's `publish`: one stream (a mapping), several (a list of them), or none. */
+function publishStreams(
+  scenario: Scenario,
+  path: Path,
+  value: unknown,
+  base: ResolvedOptions,
+  protocolVersion: 4 | 5,
+  stages: ClientStage[] | null,
+): PublishPlan[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) return [publishPlan(scenario, path, value, base, protocolVersion, stages)];
+  if (value.length === 0) scenario.fail(path, 'must list at least one stream (or be left out)');
+  if (value.length > MAX_STREAMS)
+    scenario.fail(path, `lists ${value.length} streams; a client publishes at most ${MAX_STREAMS}`);
+  return value.map((entry, k) => publishPlan(scenario, [...path, k], entry, base, protocolVersion, stages));
 }
 
 function publishPlan(
@@ -447,11 +479,20 @@ function publishPlan(
     // Stages were checked whole by their parser.
     const plan = stages === null ? planProblem({ rate, count, durationMs }) : null;
     if (plan !== null) scenario.fail([...path, p.rate === undefined ? 'duration' : 'rate'], plan);
-    const payload = p.payload === undefined ? null : textAt(scenario, [...path, 'payload'], p.payload);
+    const text = p.payload === undefined ? null : textAt(scenario, [...path, 'payload'], p.payload);
+    // `@file:PATTERN` and `@workload` name where payloads come from; any other text is a template.
+    const files = text?.startsWith(FILE_PREFIX)
+      ? at(scenario, [...path, 'payload'], (label) => payloadFiles(label, text, scenario.baseOf([...path, 'payload'])))
+      : null;
+    const generator = text === GENERATOR;
+    const payload = files !== null || generator ? null : text;
     if (payload !== null)
       at(scenario, [...path, 'payload'], (label) => refuse(label, payloadTemplateProblem(label, payload)));
-    if (payload !== null && p.size !== undefined)
-      scenario.fail([...path, 'size'], 'and payload do not go together: a payload template makes its own size');
+    if (text !== null && p.size !== undefined)
+      scenario.fail(
+        [...path, 'size'],
+        'and payload do not go together: a payload template, its files or its generator make its size',
+      );
     // Given here, size means a generated payload (with a template it was refused just above).
     const size =
       p.size === undefined ? base.size : at(scenario, [...path, 'size'], (label) => parsePayloadSize(label, p.size));
@@ -471,11 +512,14 @@ function publishPlan(
       stages,
       size,
       payload,
+      ...(files === null ? {} : { files: { paths: files.files, largest: files.largest } }),
+      ...(generator ? { generator } : {}),
       userProperties,
       properties,
       topicAlias: topicAlias(scenario, [...path, 'topicAlias'], p.topicAlias, protocolVersion),
-      // A template is the user's payload: the header rides in an MQTT 5 user property, or not at all.
-      tracking: payload === null ? 'payload' : protocolVersion === 5 ? 'property' : 'none',
+      // A template, files or a generator make the user's payload: the header rides in an MQTT 5
+      // user property, or not at all.
+      tracking: text === null ? 'payload' : protocolVersion === 5 ? 'property' : 'none',
       phase:
         p.phase === undefined ? base.phase : at(scenario, [...path, 'phase'], (label) => parsePhase(label, p.phase)),
     };
@@ -514,12 +558,17 @@ function problemPath(path: Path, g: Record<string, unknown>, problem: PacketProb
     case 'topic':
     case 'payload':
     case 'size':
-      return [...path, 'publish', problem.field];
+      // A `publish` list: the problem's index is the stream's.
+      return Array.isArray(g.publish)
+        ? [...path, 'publish', problem.index, problem.field]
+        : [...path, 'publish', problem.field];
     case 'willTopic':
       return [...path, 'will', 'topic'];
     case 'willPayload':
       return [...path, 'will', 'payload'];
     case 'userProperties':
-      return [...path, 'publish', 'properties', 'userProperties'];
+      return Array.isArray(g.publish)
+        ? [...path, 'publish', problem.index, 'properties', 'userProperties']
+        : [...path, 'publish', 'properties', 'userProperties'];
   }
 }
