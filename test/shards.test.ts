@@ -344,8 +344,10 @@ test('one shard ready about 3 s after --start-at: 0 lost, what its subscribers c
         '--json',
         '--stats-interval',
         '250ms',
+        // A client per shard: what the late one missed and caught up shows as well as with two, at a
+        // quarter of the deliveries (every client hears every publisher).
         '-c',
-        '8',
+        '4',
         '--rate',
         '20',
         '--duration',
@@ -362,9 +364,9 @@ test('one shard ready about 3 s after --start-at: 0 lost, what its subscribers c
   // 10 s of publishing: room for the late shard's process to start on a busy machine and still
   // publish on the common schedule before it ends.
   const onTime = [0, 1, 2].map(shard);
-  // Shard 3 starts once the others have been publishing for about 2 s (2 clients x 20/s each).
+  // Shard 3 starts once the others have been publishing for about 2 s (1 client x 20/s each).
   await at(onTime, 0).changed.until(
-    () => at(onTime, 0).lines.some((l) => l.type === 'stats' && (l.published as number) >= 80),
+    () => at(onTime, 0).lines.some((l) => l.type === 'stats' && (l.published as number) >= 40),
     40_000,
     'the on-time shards to publish',
   );
@@ -379,7 +381,7 @@ test('one shard ready about 3 s after --start-at: 0 lost, what its subscribers c
   const { code } = await withTimeout(merge.exit, 20_000, 'merge');
   const merged = merge.lines.at(-1) as unknown as Summary;
   let distinct = 0;
-  for (let i = 0; i < 8; i++) distinct += proxy.counts(`mqtt-fleet-late-${i}`).distinct;
+  for (let i = 0; i < 4; i++) distinct += proxy.counts(`mqtt-fleet-late-${i}`).distinct;
   t.diagnostic(
     `shard 3 ready ${at(results, 3).readyAt! - startAt} ms after --start-at; merged: planned ${merged.planned}, published ${merged.published}, expected ${merged.expected}, received ${merged.received}, lost ${merged.lost}, inFlight ${merged.inFlight}, unsubscribed ${merged.unsubscribed}, proxy distinct ${distinct}, exit ${code}`,
   );
@@ -387,10 +389,11 @@ test('one shard ready about 3 s after --start-at: 0 lost, what its subscribers c
   assert.equal(merged.lost, 0, 'the broker lost nothing');
   assert.equal(merged.inFlight, 0);
   assert.equal(merged.unsubscribed, merged.expected - distinct, 'exactly what never reached a client');
-  // Shard 3's two subscribers missed about 2-3 s of the other six publishers (20/s each): roughly 500-700.
-  assert.ok(merged.unsubscribed > 2 * 6 * 20, `${merged.unsubscribed} not subscribed`);
+  // Shard 3's subscriber missed about 2-3 s of the other three publishers (20/s each): roughly 120-180.
+  assert.ok(merged.unsubscribed > 1 * 3 * 20, `${merged.unsubscribed} not subscribed`);
+  // At most one message per client short at the end (a run of 8 clients allowed 8).
   assert.ok(
-    Math.abs(merged.published - merged.planned) <= 8,
+    Math.abs(merged.published - merged.planned) <= 4,
     `the late shard caught up on the common schedule: ${merged.published} of ${merged.planned}`,
   );
   assert.deepEqual(merged.shortfall, []);
