@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
+import { mapLimit } from './helpers/pool.js';
 import { withTimeout } from './helpers/wait.js';
 import { at } from '../src/mqtt/checked.js';
 
@@ -25,7 +26,8 @@ const SUMMARY_FIELDS = [
 ];
 
 test('the CLI with --json and no --broker: embedded broker, NDJSON on stdout only, summary on stderr', async (t) => {
-  const cli = spawnCli(t, ['run', '-c', '20', '--count', '200', '--rate', '100', '--json'], { json: true });
+  // A few clients prove the default mode as well as many: each is a worker thread of its own.
+  const cli = spawnCli(t, ['run', '-c', '4', '--count', '100', '--rate', '100', '--json'], { json: true });
   const { code } = await withTimeout(cli.exit, 60_000, 'the CLI to finish');
   assert.equal(code, 0, cli.stderr());
   for (const line of cli.lines)
@@ -34,34 +36,32 @@ test('the CLI with --json and no --broker: embedded broker, NDJSON on stdout onl
   assert.equal(summary.type, 'summary');
   for (const field of SUMMARY_FIELDS) assert.ok(field in summary, `summary has ${field}`);
   assert.equal(summary.mode, 'thread-per-client');
-  assert.equal(summary.threads, 20);
-  assert.equal(summary.connected, 20);
-  assert.equal(summary.received, 4000);
+  assert.equal(summary.threads, 4);
+  assert.equal(summary.connected, 4);
+  assert.equal(summary.received, 400);
   assert.equal(summary.lost, 0);
   assert.deepEqual(
     Object.keys(summary.latencyMs as object).filter((k) => ['p50', 'p90', 'p99', 'max'].includes(k)),
     ['p50', 'p90', 'p99', 'max'],
   );
   const done = cli.lines.filter((l) => l.type === 'status' && l.state === 'done');
-  assert.equal(done.length, 20);
+  assert.equal(done.length, 4);
   assert.match(cli.stderr(), /embedded Aedes broker listening on mqtt:\/\/127\.0\.0\.1:\d+/);
   assert.match(cli.stderr(), /result: ok \(exit 0\)/);
   // stderr is a pipe here, not a terminal: log lines are still for people (--log-format json asks for JSON).
-  assert.match(cli.stderr(), /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: starting 20 clients/m);
+  assert.match(cli.stderr(), /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: starting 4 clients/m);
   assert.doesNotMatch(cli.stderr(), /^\{/m, 'no JSON log lines unless asked');
   assert.ok(!cli.stderr().includes('\u001b['), 'no colour codes off a terminal');
 });
 
 test('without --json stdout stays empty; --print-messages writes one line per message to stdout', async (t) => {
-  const broker = await aedesForTest(t);
+  // A broker each: the two runs go side by side without hearing each other.
+  const [broker, other] = await Promise.all([aedesForTest(t), aedesForTest(t)]);
   const quiet = spawnCli(t, ['run', '-b', broker.url, '-c', '2', '--count', '3', '--rate', '50']);
-  assert.equal((await withTimeout(quiet.exit, 30_000, 'run')).code, 0);
-  assert.equal(quiet.stdout(), '');
-  assert.match(quiet.stderr(), /6 received/);
   const loud = spawnCli(t, [
     'run',
     '-b',
-    broker.url,
+    other.url,
     '-c',
     '2',
     '--count',
@@ -74,6 +74,9 @@ test('without --json stdout stays empty; --print-messages writes one line per me
     '--log-format',
     'json',
   ]);
+  assert.equal((await withTimeout(quiet.exit, 30_000, 'run')).code, 0);
+  assert.equal(quiet.stdout(), '');
+  assert.match(quiet.stderr(), /6 received/);
   assert.equal((await withTimeout(loud.exit, 30_000, 'run')).code, 0);
   // --log-format json: every log line is one JSON object; the summary block stays for people.
   const logLines = loud
@@ -115,7 +118,8 @@ test('bad input: one line naming the option, exit 2, nothing on stdout, no stack
     ],
     [[], /name a command/],
   ];
-  for (const [args, message] of cases) {
+  // Independent processes: a few at a time, each checked as it ends.
+  await mapLimit(cases, 4, async ([args, message]) => {
     const cli = spawnCli(t, args);
     const { code } = await withTimeout(cli.exit, 15_000, `mqtt-fleet ${args.join(' ')}`);
     assert.equal(code, 2, `${args.join(' ')}: ${cli.stderr()}`);
@@ -124,7 +128,7 @@ test('bad input: one line naming the option, exit 2, nothing on stdout, no stack
     assert.equal(lines.length, 1, `one line for ${args.join(' ')}: ${cli.stderr()}`);
     assert.match(at(lines, 0), message);
     assert.doesNotMatch(cli.stderr(), /\n\s+at /);
-  }
+  });
 });
 
 test('mqtt-fleet broker serves MQTT until SIGINT', async (t) => {

@@ -6,6 +6,7 @@ import type { RunEvent, Summary } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
+import { mapLimit } from './helpers/pool.js';
 import { runForTest } from './helpers/run.js';
 import { tempDir, tempFile } from './helpers/temp.js';
 import { renderedDom } from './helpers/chromium.js';
@@ -144,7 +145,19 @@ test('--churn: the right number of clients reconnect each period, with no give-u
   assert.equal(summary.exitCode, 0);
 });
 
-function willScenario(t: TestContext, url: string, leave: string, churn: string): string {
+/** Two watchers hear the wills of three device groups, each leaving its own way (a group per test before; one run now). */
+function willScenario(t: TestContext, url: string): string {
+  const devices = (name: string, leave: string, churn: string): string[] => [
+    `  - name: ${name}`,
+    '    count: 4',
+    '    threads: 0',
+    `    brokers: ['${url}']`,
+    `    will: { topic: 'gone/${name}/{n}', payload: 'bye {n}', qos: 1 }`,
+    '    clientStages: 500ms:4,1s:hold,500ms:0',
+    `    clientLeave: ${leave}`,
+    ...(churn ? [`    churn: ${churn}`] : []),
+    `    publish: { topic: '${name}/{n}', rate: 10, duration: 3s }`,
+  ];
   return tempFile(
     t,
     'wills.yaml',
@@ -155,45 +168,28 @@ function willScenario(t: TestContext, url: string, leave: string, churn: string)
       '    threads: 0',
       "    subscribe: ['gone/#']",
       `    brokers: ['${url}']`,
-      '  - name: devices',
-      '    count: 4',
-      '    threads: 0',
-      `    brokers: ['${url}']`,
-      "    will: { topic: 'gone/{n}', payload: 'bye {n}', qos: 1 }",
-      '    clientStages: 500ms:4,1s:hold,500ms:0',
-      `    clientLeave: ${leave}`,
-      ...(churn ? [`    churn: ${churn}`] : []),
-      "    publish: { topic: 'dev/{n}', rate: 10, duration: 3s }",
+      ...devices('abrupt', 'abrupt', ''),
+      ...devices('clean', 'clean', ''),
+      ...devices('churned', 'clean', '{ every: 700ms, fraction: 0.5, mode: abrupt }'),
       '',
     ].join('\n'),
     'scenario',
   );
 }
 
-test('wills: abrupt leaves fire them, and the summary counts them expected and received', async (t) => {
+test('wills: abrupt leaves fire them, clean leaves none, an abrupt churn the will of each client it takes; the summary counts them expected and received, per group', async (t) => {
   const broker = await mosquittoForTest(t);
-  const summary = await runForTest(t, { scenario: willScenario(t, broker.url, 'abrupt', '') });
-  // 4 devices leave abruptly; 2 watchers hear each will.
-  assert.deepEqual(summary.wills, { devices: { expected: 8, received: 8 } });
-  assert.equal(summary.left, 4);
-  assert.equal(summary.gaveUp, 0);
-});
-
-test('wills: clean leaves fire none, and none is expected', async (t) => {
-  const broker = await mosquittoForTest(t);
-  const summary = await runForTest(t, { scenario: willScenario(t, broker.url, 'clean', '') });
-  assert.deepEqual(summary.wills, { devices: { expected: 0, received: 0 } });
-  assert.equal(summary.left, 4);
-});
-
-test('wills: an abrupt churn fires the will of each client it takes', async (t) => {
-  const broker = await mosquittoForTest(t);
-  const summary = await runForTest(t, {
-    scenario: willScenario(t, broker.url, 'clean', '{ every: 700ms, fraction: 0.5, mode: abrupt }'),
+  const summary = await runForTest(t, { scenario: willScenario(t, broker.url) });
+  assert.deepEqual(summary.wills, {
+    // 4 devices leave abruptly; 2 watchers hear each will.
+    abrupt: { expected: 8, received: 8 },
+    // Clean leaves fire none, and none is expected.
+    clean: { expected: 0, received: 0 },
+    // Churns at 700 ms and 1400 ms, 2 devices each, before the clean leaves (from 1.5 s).
+    churned: { expected: 8, received: 8 },
   });
-  // Churns at 700 ms and 1400 ms, 2 devices each, before the clean leaves (from 1.5 s).
-  assert.equal(summary.churned, 4);
-  assert.deepEqual(summary.wills, { devices: { expected: 8, received: 8 } });
+  assert.equal(summary.churned, 4, 'only the churned group churns');
+  assert.equal(summary.left, 3 * 4, 'every device leaves at the end of its plan');
   assert.equal(summary.gaveUp, 0);
 });
 
@@ -210,13 +206,14 @@ test('bad input: exit 2 naming the option', async (t) => {
     [['--churn', '10s:1.5'], /--churn: the fraction is of the group's clients/],
     [['--churn', '10s:0.1:loud'], /--churn mode must be clean or abrupt/],
   ];
-  for (const [args, message] of cases) {
+  // Independent processes: a few at a time.
+  await mapLimit(cases, 4, async ([args, message]) => {
     const cli = spawnCli(t, ['run', ...args]);
     const { code } = await withTimeout(cli.exit, 30_000, `mqtt-fleet run ${args.join(' ')}`);
     assert.equal(code, 2, `${args.join(' ')}: ${cli.stderr()}`);
     assert.match(cli.stderr(), message);
     assert.doesNotMatch(cli.stderr(), /\n\s+at /, 'no stack');
-  }
+  });
 });
 
 test('the report charts the planned connected count beside the one reached, from the stats lines', async (t) => {

@@ -9,16 +9,19 @@ import { tempDir, tempFile } from './helpers/temp.js';
 import { refused } from './helpers/refused.js';
 
 test('CLI: a bare number is no duration; durations and times past their bounds are refused', async (t) => {
-  await refused(t, ['run', '--duration', '10'], '--duration needs a unit: 10s, 500ms or 2m (got "10")');
-  await refused(t, ['run', '--connect-timeout', '3'], '--connect-timeout needs a unit: 10s, 500ms or 2m (got "3")');
-  await refused(t, ['run', '--duration', '600h'], '--duration must be at most 24d (got "600h")');
-  await refused(t, ['run', '--stats-interval', '1000h'], '--stats-interval must be at most 1h (got "1000h")');
-  await refused(
-    t,
-    ['run', '--start-at', '2099-01-01T00:00:00Z', '--shard', '0/2', '--run-id', 'r'],
-    '--start-at must be at most 24h ahead (got "2099-01-01T00:00:00Z")',
-  );
-  await refused(t, ['compare', '--work', '5'], '--work needs a unit: 10s, 500ms or 2m (got "5")');
+  // Independent processes: side by side.
+  await Promise.all([
+    refused(t, ['run', '--duration', '10'], '--duration needs a unit: 10s, 500ms or 2m (got "10")'),
+    refused(t, ['run', '--connect-timeout', '3'], '--connect-timeout needs a unit: 10s, 500ms or 2m (got "3")'),
+    refused(t, ['run', '--duration', '600h'], '--duration must be at most 24d (got "600h")'),
+    refused(t, ['run', '--stats-interval', '1000h'], '--stats-interval must be at most 1h (got "1000h")'),
+    refused(
+      t,
+      ['run', '--start-at', '2099-01-01T00:00:00Z', '--shard', '0/2', '--run-id', 'r'],
+      '--start-at must be at most 24h ahead (got "2099-01-01T00:00:00Z")',
+    ),
+    refused(t, ['compare', '--work', '5'], '--work needs a unit: 10s, 500ms or 2m (got "5")'),
+  ]);
 });
 
 test('CLI: fleets past what can be planned are refused at once, before anything is allocated per client', async (t) => {
@@ -47,10 +50,12 @@ test('CLI: fleets past what can be planned are refused at once, before anything 
 });
 
 test('CLI: booleans take only true or false', async (t) => {
-  await refused(t, ['run', '--clean=nope'], '--clean must be true or false (got "nope")');
-  await refused(t, ['run', '--retain=TRUE'], '--retain must be true or false (got "TRUE")');
-  await refused(t, ['run', '--printMessages=1'], '--print-messages must be true or false (got "1")');
-  await refused(t, ['merge', 'x.json', '--json=yes'], '--json must be true or false (got "yes")');
+  await Promise.all([
+    refused(t, ['run', '--clean=nope'], '--clean must be true or false (got "nope")'),
+    refused(t, ['run', '--retain=TRUE'], '--retain must be true or false (got "TRUE")'),
+    refused(t, ['run', '--printMessages=1'], '--print-messages must be true or false (got "1")'),
+    refused(t, ['merge', 'x.json', '--json=yes'], '--json must be true or false (got "yes")'),
+  ]);
 });
 
 test('CLI: an empty broker URL is refused, not taken for the embedded broker', async (t) => {
@@ -62,17 +67,15 @@ test('CLI: an empty broker URL is refused, not taken for the embedded broker', a
 });
 
 test('CLI: /dev/zero as an option file, a scenario alias bomb: refused naming the option, the file and the line', async (t) => {
-  await refused(
-    t,
-    ['run', '-u', 'u', '--password-file', '/dev/zero'],
-    '--password-file: "/dev/zero" is not a regular file',
-  );
-  await refused(t, ['run', '--key', '/dev/zero', '--cert', '/dev/zero'], '--cert: "/dev/zero" is not a regular file');
-  await refused(
-    t,
-    ['report', '/dev/zero', '-o', join(tempDir(t), 'r.html')],
-    'report: "/dev/zero" is not a regular file',
-  );
+  const files = [
+    refused(
+      t,
+      ['run', '-u', 'u', '--password-file', '/dev/zero'],
+      '--password-file: "/dev/zero" is not a regular file',
+    ),
+    refused(t, ['run', '--key', '/dev/zero', '--cert', '/dev/zero'], '--cert: "/dev/zero" is not a regular file'),
+    refused(t, ['report', '/dev/zero', '-o', join(tempDir(t), 'r.html')], 'report: "/dev/zero" is not a regular file'),
+  ];
   const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
   for (let n = 1; n < 9; n++)
     levels.push(
@@ -81,27 +84,33 @@ test('CLI: /dev/zero as an option file, a scenario alias bomb: refused naming th
         .join(', ')}]`,
     );
   const bomb = tempFile(t, 'bomb.yaml', `${levels.join('\n')}\ngroups:\n  - { name: g, count: 1 }\n`);
-  await refused(
-    t,
-    ['run', '--scenario', bomb],
-    `${bomb}:5:36: aliases expand the scenario by more than 100000 values (an alias bomb?)`,
-  );
+  // Independent processes: side by side.
+  await Promise.all([
+    ...files,
+    refused(
+      t,
+      ['run', '--scenario', bomb],
+      `${bomb}:5:36: aliases expand the scenario by more than 100000 values (an alias bomb?)`,
+    ),
+  ]);
 });
 
 test('CLI: a topic or client id MQTT cannot carry is refused before any client connects', async (t) => {
   const broker = await aedesForTest(t);
   let connections = 0;
   broker.broker.on('client', () => connections++);
-  await refused(
-    t,
-    ['run', '-b', broker.url, '-c', '2', '--threads', '0', '--count', '1', '-t', `${'a'.repeat(65_534)}/{i}`],
-    '--topic renders to 65536 bytes for client 1; MQTT allows at most 65535 bytes in a topic',
-  );
-  await refused(
-    t,
-    ['run', '-b', broker.url, '-c', '2', '--threads', '0', '--count', '1', '--id-prefix', 'p'.repeat(65_535)],
-    '--id-prefix renders to 65536 bytes for client 1; MQTT allows at most 65535 bytes in a client id',
-  );
+  await Promise.all([
+    refused(
+      t,
+      ['run', '-b', broker.url, '-c', '2', '--threads', '0', '--count', '1', '-t', `${'a'.repeat(65_534)}/{i}`],
+      '--topic renders to 65536 bytes for client 1; MQTT allows at most 65535 bytes in a topic',
+    ),
+    refused(
+      t,
+      ['run', '-b', broker.url, '-c', '2', '--threads', '0', '--count', '1', '--id-prefix', 'p'.repeat(65_535)],
+      '--id-prefix renders to 65536 bytes for client 1; MQTT allows at most 65535 bytes in a client id',
+    ),
+  ]);
   assert.equal(connections, 0, 'no client connected');
 });
 

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { UsageError } from '../src/errors.js';
 import { checkSocketLimits } from '../src/options/limits.js';
 import { resolveOptions } from '../src/options/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
+import { mapLimit } from './helpers/pool.js';
 import { processTree } from './helpers/proc.js';
 import { tempDir } from './helpers/temp.js';
 import { Condition, withTimeout } from './helpers/wait.js';
@@ -185,124 +186,130 @@ function assertClean(outputs: Map<string, string>, way: Way): void {
   );
 }
 
-for (const way of WAYS) {
-  test(`secrets given by ${way.name} appear in no output: stdout, stderr, --out files, /metrics, report, merge, compare, cmdline`, async (t) => {
-    const { broker, connected, connections } = await authBroker(t, way.passwords);
-    const url = `mqtt://127.0.0.1:${broker.port}`;
-    const dir = tempDir(t, 'secrets');
-    const given = way.args(url, broker.port, dir);
-    const outputs = new Map<string, string>();
-    const out = { ndjson: join(dir, 'run.ndjson'), csv: join(dir, 'run.csv'), result: join(dir, 'shard-0.json') };
+// Each way has a broker and files of its own: two at a time, their waits (logins, child processes) overlapping.
+describe('every way of giving a secret', { concurrency: 2 }, () => {
+  for (const way of WAYS) {
+    test(`secrets given by ${way.name} appear in no output: stdout, stderr, --out files, /metrics, report, merge, compare, cmdline`, async (t) => {
+      const { broker, connected, connections } = await authBroker(t, way.passwords);
+      const url = `mqtt://127.0.0.1:${broker.port}`;
+      const dir = tempDir(t, 'secrets');
+      const given = way.args(url, broker.port, dir);
+      const outputs = new Map<string, string>();
+      const out = { ndjson: join(dir, 'run.ndjson'), csv: join(dir, 'run.csv'), result: join(dir, 'shard-0.json') };
 
-    // A run: --json with --shard (status, stats, message, shard-result and summary lines), trace logs, every --out kind, /metrics.
-    const fleet = way.scenario ? [] : ['-c', String(way.clients), '--count', '6', '--rate', '10'];
-    const cli = spawnCli(
-      t,
-      [
-        'run',
-        ...given,
-        ...fleet,
-        '--shard',
-        '0/1',
-        '--run-id',
-        'secrets',
-        '--json',
-        '--log-level',
-        'trace',
-        '--print-messages',
-        '--metrics-port',
-        '0',
-        '--out',
-        `ndjson=${out.ndjson}`,
-        '--out',
-        `csv=${out.csv}`,
-        '--out',
-        `result=${out.result}`,
-      ],
-      { json: true, env: way.env },
-    );
-    await cli.changed.until(
-      () => cli.lines.some((l) => l.type === 'status' && l.state === 'ready'),
-      20_000,
-      `${way.name}: a client to log in`,
-    );
-    const metricsUrl = /Prometheus metrics on (http:\/\/[^\s"]+)/.exec(cli.stderr())?.[1];
-    assert.ok(metricsUrl, `the metrics URL is logged: ${cli.stderr()}`);
-    const metrics = await (await fetch(metricsUrl)).text();
-    assert.match(metrics, /mqtt_fleet_clients\{/);
-    outputs.set('/metrics', metrics);
-    for (const p of processTree(cli.child.pid!))
-      outputs.set(`run: /proc/${p.pid}/cmdline (${p.cmdline.slice(0, 40)})`, p.cmdline);
-    const { code } = await withTimeout(cli.exit, 30_000, `${way.name}: the run to finish`);
-    assert.equal(code, 0, `${way.name}: ${cli.stderr()}`);
-    const summary = cli.lines.find((l) => l.type === 'summary')!;
-    assert.equal(summary.connected, way.clients, 'every client logged in with its secret');
-    assert.equal(summary.lost, 0);
-    assert.ok(
-      cli.lines.some((l) => l.type === 'shard-result'),
-      'a shard-result line',
-    );
-    outputs.set('run stdout', cli.stdout());
-    outputs.set('run stderr', cli.stderr());
-    for (const [kind, path] of Object.entries(out)) outputs.set(`--out ${kind}`, readFileSync(path, 'utf8'));
-    assert.match(outputs.get('--out csv')!, /^t_s,connected/);
+      // A run: --json with --shard (status, stats, message, shard-result and summary lines), trace logs, every --out kind, /metrics.
+      const fleet = way.scenario ? [] : ['-c', String(way.clients), '--count', '6', '--rate', '10'];
+      const cli = spawnCli(
+        t,
+        [
+          'run',
+          ...given,
+          ...fleet,
+          '--shard',
+          '0/1',
+          '--run-id',
+          'secrets',
+          '--json',
+          '--log-level',
+          'trace',
+          '--print-messages',
+          '--metrics-port',
+          '0',
+          '--out',
+          `ndjson=${out.ndjson}`,
+          '--out',
+          `csv=${out.csv}`,
+          '--out',
+          `result=${out.result}`,
+        ],
+        { json: true, env: way.env },
+      );
+      await cli.changed.until(
+        () => cli.lines.some((l) => l.type === 'status' && l.state === 'ready'),
+        20_000,
+        `${way.name}: a client to log in`,
+      );
+      const metricsUrl = /Prometheus metrics on (http:\/\/[^\s"]+)/.exec(cli.stderr())?.[1];
+      assert.ok(metricsUrl, `the metrics URL is logged: ${cli.stderr()}`);
+      const metrics = await (await fetch(metricsUrl)).text();
+      assert.match(metrics, /mqtt_fleet_clients\{/);
+      outputs.set('/metrics', metrics);
+      for (const p of processTree(cli.child.pid!))
+        outputs.set(`run: /proc/${p.pid}/cmdline (${p.cmdline.slice(0, 40)})`, p.cmdline);
+      const { code } = await withTimeout(cli.exit, 30_000, `${way.name}: the run to finish`);
+      assert.equal(code, 0, `${way.name}: ${cli.stderr()}`);
+      const summary = cli.lines.find((l) => l.type === 'summary')!;
+      assert.equal(summary.connected, way.clients, 'every client logged in with its secret');
+      assert.equal(summary.lost, 0);
+      assert.ok(
+        cli.lines.some((l) => l.type === 'shard-result'),
+        'a shard-result line',
+      );
+      outputs.set('run stdout', cli.stdout());
+      outputs.set('run stderr', cli.stderr());
+      for (const [kind, path] of Object.entries(out)) outputs.set(`--out ${kind}`, readFileSync(path, 'utf8'));
+      assert.match(outputs.get('--out csv')!, /^t_s,connected/);
 
-    // `report` of the NDJSON, `merge` of the result file and of the --json output.
-    const html = join(dir, 'report.html');
-    const report = spawnCli(t, ['report', out.ndjson, '-o', html]);
-    assert.equal((await withTimeout(report.exit, 20_000, 'report')).code, 0, report.stderr());
-    outputs.set('report HTML', readFileSync(html, 'utf8'));
-    const stdoutFile = file(dir, 'stdout.ndjson', cli.stdout());
-    for (const input of [out.result, stdoutFile]) {
-      const merge = spawnCli(t, ['merge', input, '--json'], { json: true });
-      assert.equal((await withTimeout(merge.exit, 20_000, 'merge')).code, 0, merge.stderr());
-      assert.equal(merge.lines[0]?.connected, way.clients);
-      outputs.set(`merge ${input}: stdout`, merge.stdout());
-      outputs.set(`merge ${input}: stderr`, merge.stderr());
-    }
+      // `report` of the NDJSON, `merge` of the result file and of the --json output, and `compare`
+      // below: independent processes, side by side.
+      const html = join(dir, 'report.html');
+      const report = spawnCli(t, ['report', out.ndjson, '-o', html]);
+      const stdoutFile = file(dir, 'stdout.ndjson', cli.stdout());
+      const merges = [out.result, stdoutFile].map(
+        (input) => [input, spawnCli(t, ['merge', input, '--json'], { json: true })] as const,
+      );
 
-    // `compare`: its output, its report, and its child's command line while the child's clients log in.
-    const compareHtml = join(dir, 'compare.html');
-    const before = connections();
-    const compareFleet = way.scenario ? [] : ['-c', String(way.clients), '--count', '3', '--rate', '10'];
-    const compare = spawnCli(
-      t,
-      [
-        'compare',
-        ...given,
-        ...compareFleet,
-        '--threads',
-        '0',
-        '--json',
-        '--log-level',
-        'trace',
-        '--report',
-        compareHtml,
-      ],
-      { json: true, env: way.env },
-    );
-    await connected.until(() => connections() > before, 20_000, `${way.name}: the compare child's clients to log in`);
-    const tree = processTree(compare.child.pid!);
-    assert.ok(
-      tree.some((p) => p.cmdline.includes('compare-child')),
-      `the compare child is among ${JSON.stringify(tree)}`,
-    );
-    for (const p of tree) outputs.set(`compare: /proc/${p.pid}/cmdline (${p.cmdline.slice(0, 40)})`, p.cmdline);
-    const compared = await withTimeout(compare.exit, 30_000, `${way.name}: compare to finish`);
-    assert.equal(compared.code, 0, compare.stderr());
-    assert.ok(compare.lines.some((l) => l.type === 'comparison'));
-    outputs.set('compare stdout', compare.stdout());
-    outputs.set('compare stderr', compare.stderr());
-    outputs.set('compare report HTML', readFileSync(compareHtml, 'utf8'));
+      // `compare`: its output, its report, and its child's command line while the child's clients log in.
+      const compareHtml = join(dir, 'compare.html');
+      const before = connections();
+      const compareFleet = way.scenario ? [] : ['-c', String(way.clients), '--count', '3', '--rate', '10'];
+      const compare = spawnCli(
+        t,
+        [
+          'compare',
+          ...given,
+          ...compareFleet,
+          '--threads',
+          '0',
+          '--json',
+          '--log-level',
+          'trace',
+          '--report',
+          compareHtml,
+        ],
+        { json: true, env: way.env },
+      );
+      await connected.until(() => connections() > before, 20_000, `${way.name}: the compare child's clients to log in`);
+      const tree = processTree(compare.child.pid!);
+      assert.ok(
+        tree.some((p) => p.cmdline.includes('compare-child')),
+        `the compare child is among ${JSON.stringify(tree)}`,
+      );
+      for (const p of tree) outputs.set(`compare: /proc/${p.pid}/cmdline (${p.cmdline.slice(0, 40)})`, p.cmdline);
+      assert.equal((await withTimeout(report.exit, 20_000, 'report')).code, 0, report.stderr());
+      outputs.set('report HTML', readFileSync(html, 'utf8'));
+      for (const [input, merge] of merges) {
+        assert.equal((await withTimeout(merge.exit, 20_000, 'merge')).code, 0, merge.stderr());
+        assert.equal(merge.lines[0]?.connected, way.clients);
+        outputs.set(`merge ${input}: stdout`, merge.stdout());
+        outputs.set(`merge ${input}: stderr`, merge.stderr());
+      }
+      const compared = await withTimeout(compare.exit, 30_000, `${way.name}: compare to finish`);
+      assert.equal(compared.code, 0, compare.stderr());
+      assert.ok(compare.lines.some((l) => l.type === 'comparison'));
+      outputs.set('compare stdout', compare.stdout());
+      outputs.set('compare stderr', compare.stderr());
+      outputs.set('compare report HTML', readFileSync(compareHtml, 'utf8'));
 
-    assertClean(outputs, way);
-    if (way.masked)
-      for (const b of summary.brokers as string[])
-        assert.match(b, /^mqtt:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+$/, 'broker URLs shown masked, whole');
-    if (way.env)
-      assert.match(cli.stderr(), /logged in with \*\*\*/, "the workload's line is written, the secret in it masked");
-  });
-}
+      assertClean(outputs, way);
+      if (way.masked)
+        for (const b of summary.brokers as string[])
+          assert.match(b, /^mqtt:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+$/, 'broker URLs shown masked, whole');
+      if (way.env)
+        assert.match(cli.stderr(), /logged in with \*\*\*/, "the workload's line is written, the secret in it masked");
+    });
+  }
+});
 
 test('the embedded broker process and the CLI show no password in /proc/PID/cmdline', async (t) => {
   const way: Way = {
@@ -405,7 +412,8 @@ test('UsageErrors for bad values never show a secret: scenario values, broker UR
     },
   ];
   const problems: string[] = [];
-  for (const c of cases) {
+  // Independent processes: a few at a time.
+  await mapLimit(cases, 4, async (c) => {
     const cli = spawnCli(t, ['run', ...c.args]);
     const { code } = await withTimeout(cli.exit, 20_000, c.name);
     if (code !== 2) problems.push(`${c.name}: exit ${code}, not 2`);
@@ -413,7 +421,7 @@ test('UsageErrors for bad values never show a secret: scenario values, broker UR
       problems.push(`${c.name}: the secret was shown: ${cli.stderr().trim()}`);
     else if (!c.names.test(cli.stderr()))
       problems.push(`${c.name}: the message should name the value's place: ${cli.stderr().trim()}`);
-  }
+  });
   // Limits are checked from the resolved options: the broker is named, its credentials are not.
   const options = resolveOptions(
     { brokers: ['mqtt://alice:QzLimit@QzLimitTail@127.0.0.1:1'], clients: 3, count: 1 },

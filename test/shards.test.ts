@@ -49,8 +49,13 @@ async function runShards(
 }
 
 test('merging 4 shard results reproduces the unsharded run: every stream across shards accounted for, percentiles from merged histograms', async (t) => {
-  const mosquitto = await Mosquitto.start('max_queued_messages 0', { verbose: false });
+  // The unsharded reference runs on a broker of its own, configured alike, while the shards wait for --start-at.
+  const [mosquitto, reference] = await Promise.all([
+    Mosquitto.start('max_queued_messages 0', { verbose: false }),
+    Mosquitto.start('max_queued_messages 0', { verbose: false }),
+  ]);
   t.after(() => mosquitto.stop());
+  t.after(() => reference.stop());
   const dir = tempDir(t);
   // Every client hears every publisher: most streams cross shards.
   const fleet = [
@@ -69,8 +74,8 @@ test('merging 4 shard results reproduces the unsharded run: every stream across 
     '--threads',
     '2',
   ];
-  const unsharded = await run({
-    brokers: [mosquitto.url],
+  const unshardedRun = run({
+    brokers: [reference.url],
     clients: 8,
     count: 60,
     rate: 50,
@@ -81,7 +86,10 @@ test('merging 4 shard results reproduces the unsharded run: every stream across 
   });
   // Four processes with two threads each start in 1-3 s here; on a busy machine one may still be
   // ready after --start-at, which the branch below accounts for.
-  const results = await runShards(t, mosquitto.url, 'sharded4', 4, fleet, dir, undefined, 8000);
+  const [unsharded, results] = await Promise.all([
+    unshardedRun,
+    runShards(t, mosquitto.url, 'sharded4', 4, fleet, dir, undefined, 8000),
+  ]);
   for (const r of results) {
     assert.deepEqual(
       r.clients,
@@ -196,7 +204,22 @@ export function onMessage(ctx, m) {
     mosquitto.url,
     'phased',
     2,
-    ['-c', '4', '--count', '5', '--rate', '1', '--qos', '1', '--sub-topic', 'fleet/+', '--workload', hook],
+    [
+      '-c',
+      '4',
+      '--count',
+      '5',
+      '--rate',
+      '1',
+      '--qos',
+      '1',
+      '--sub-topic',
+      'fleet/+',
+      '--workload',
+      hook,
+      '--threads',
+      '0',
+    ],
     dir,
     undefined,
     8000,
@@ -226,7 +249,7 @@ export function onMessage(ctx, m) {
   t.diagnostic(late.length === 0 ? 'every shard ready before --start-at' : late.join(', '));
 });
 
-test('a loss between shards (a subscriber here, its publisher there) shows up in the merge, exactly', async (t) => {
+test('a loss between shards (a subscriber here, its publisher there) shows up in the merge, exactly; merge refuses results of another run or of an embedded broker, and reports a missing shard (exit 1)', async (t) => {
   const mosquitto = await Mosquitto.start('max_queued_messages 0', { verbose: false });
   t.after(() => mosquitto.stop());
   const dir = tempDir(t);
@@ -235,12 +258,19 @@ test('a loss between shards (a subscriber here, its publisher there) shows up in
     d.publisher === 0 && d.seq % 10 === 3 ? 'drop' : 'forward',
   ).listen();
   t.after(() => proxy.close());
+  // A shard of another run, on a broker of its own, while this run's shards wait for --start-at.
+  const elsewhere = await aedesForTest(t);
+  const other = spawnCli(
+    t,
+    ['run', '-b', elsewhere.url, '--shard', '1/2', '--run-id', 'runb', '-c', '2', '--count', '5', '--json'],
+    { json: true },
+  );
   const results = await runShards(
     t,
     mosquitto.url,
     'cross',
     2,
-    ['-c', '4', '--count', '40', '--rate', '50', '--qos', '0', '--sub-topic', 'fleet/+'],
+    ['-c', '4', '--count', '40', '--rate', '50', '--qos', '0', '--sub-topic', 'fleet/+', '--threads', '0'],
     dir,
     (i) => (i === 1 ? proxy.url : mosquitto.url),
     // Both shards subscribed before --start-at even when processes start slowly beside other
@@ -250,40 +280,28 @@ test('a loss between shards (a subscriber here, its publisher there) shows up in
   const dropped = [...proxy.dropped.values()].reduce((n, l) => n + l.length, 0);
   assert.equal(dropped, 2 * 4, 'seq 3, 13, 23, 33 of client 0, to each of clients 1 and 3');
   for (const r of results) assert.equal(r.summary.lost, 0, 'neither shard alone can see it');
-  const merge = spawnCli(t, ['merge', join(dir, 'shard-0.json'), join(dir, 'shard-1.json'), '--json'], { json: true });
-  await withTimeout(merge.exit, 20_000, 'merge');
-  const merged = merge.lines.at(-1) as unknown as Summary;
-  assert.equal(merged.lost, dropped);
-  assert.equal(merged.expected, 4 * 4 * 40);
-});
-
-test('merge: results of another run are refused; a missing shard is reported and exits 1', async (t) => {
-  const mosquitto = await Mosquitto.start('', { verbose: false });
-  t.after(() => mosquitto.stop());
-  const dir = tempDir(t);
-  const a = await runShards(t, mosquitto.url, 'runa', 2, ['-c', '2', '--count', '5', '--rate', '50'], dir);
-  void a;
-  const other = spawnCli(
-    t,
-    ['run', '-b', mosquitto.url, '--shard', '1/2', '--run-id', 'runb', '-c', '2', '--count', '5', '--json'],
-    { json: true },
-  );
   await withTimeout(other.exit, 30_000, 'the other run');
   const ndjson = join(dir, 'other.ndjson');
   writeFileSync(ndjson, other.stdout());
-  const mixed = spawnCli(t, ['merge', join(dir, 'shard-0.json'), ndjson]);
-  assert.equal((await withTimeout(mixed.exit, 20_000, 'merge')).code, 2);
-  assert.match(mixed.stderr(), /shard results of different runs: runa and runb/);
-  const partial = spawnCli(t, ['merge', join(dir, 'shard-0.json')]);
-  assert.equal((await withTimeout(partial.exit, 20_000, 'merge')).code, 1);
-  assert.match(partial.stderr(), /merged 1 of 2 shards; missing 1/);
   // A result that says its shard ran against an embedded broker of its own is not part of one fleet.
   const own = join(dir, 'own-broker.json');
   writeFileSync(
     own,
     JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'shard-1.json'), 'utf8')), embeddedBroker: true }),
   );
+  // The merges are independent: side by side.
+  const merge = spawnCli(t, ['merge', join(dir, 'shard-0.json'), join(dir, 'shard-1.json'), '--json'], { json: true });
+  const mixed = spawnCli(t, ['merge', join(dir, 'shard-0.json'), ndjson]);
+  const partial = spawnCli(t, ['merge', join(dir, 'shard-0.json')]);
   const refused = spawnCli(t, ['merge', join(dir, 'shard-0.json'), own]);
+  await withTimeout(merge.exit, 20_000, 'merge');
+  const merged = merge.lines.at(-1) as unknown as Summary;
+  assert.equal(merged.lost, dropped);
+  assert.equal(merged.expected, 4 * 4 * 40);
+  assert.equal((await withTimeout(mixed.exit, 20_000, 'merge')).code, 2);
+  assert.match(mixed.stderr(), /shard results of different runs: cross and runb/);
+  assert.equal((await withTimeout(partial.exit, 20_000, 'merge')).code, 1);
+  assert.match(partial.stderr(), /merged 1 of 2 shards; missing 1/);
   assert.equal((await withTimeout(refused.exit, 20_000, 'merge')).code, 2);
   assert.match(
     refused.stderr(),
@@ -326,8 +344,10 @@ test('one shard ready about 3 s after --start-at: 0 lost, what its subscribers c
         '--json',
         '--stats-interval',
         '250ms',
+        // A client per shard: what the late one missed and caught up shows as well as with two, at a
+        // quarter of the deliveries (every client hears every publisher).
         '-c',
-        '8',
+        '4',
         '--rate',
         '20',
         '--duration',
@@ -344,9 +364,9 @@ test('one shard ready about 3 s after --start-at: 0 lost, what its subscribers c
   // 10 s of publishing: room for the late shard's process to start on a busy machine and still
   // publish on the common schedule before it ends.
   const onTime = [0, 1, 2].map(shard);
-  // Shard 3 starts once the others have been publishing for about 2 s (2 clients x 20/s each).
+  // Shard 3 starts once the others have been publishing for about 2 s (1 client x 20/s each).
   await at(onTime, 0).changed.until(
-    () => at(onTime, 0).lines.some((l) => l.type === 'stats' && (l.published as number) >= 80),
+    () => at(onTime, 0).lines.some((l) => l.type === 'stats' && (l.published as number) >= 40),
     40_000,
     'the on-time shards to publish',
   );
@@ -361,7 +381,7 @@ test('one shard ready about 3 s after --start-at: 0 lost, what its subscribers c
   const { code } = await withTimeout(merge.exit, 20_000, 'merge');
   const merged = merge.lines.at(-1) as unknown as Summary;
   let distinct = 0;
-  for (let i = 0; i < 8; i++) distinct += proxy.counts(`mqtt-fleet-late-${i}`).distinct;
+  for (let i = 0; i < 4; i++) distinct += proxy.counts(`mqtt-fleet-late-${i}`).distinct;
   t.diagnostic(
     `shard 3 ready ${at(results, 3).readyAt! - startAt} ms after --start-at; merged: planned ${merged.planned}, published ${merged.published}, expected ${merged.expected}, received ${merged.received}, lost ${merged.lost}, inFlight ${merged.inFlight}, unsubscribed ${merged.unsubscribed}, proxy distinct ${distinct}, exit ${code}`,
   );
@@ -369,10 +389,11 @@ test('one shard ready about 3 s after --start-at: 0 lost, what its subscribers c
   assert.equal(merged.lost, 0, 'the broker lost nothing');
   assert.equal(merged.inFlight, 0);
   assert.equal(merged.unsubscribed, merged.expected - distinct, 'exactly what never reached a client');
-  // Shard 3's two subscribers missed about 2-3 s of the other six publishers (20/s each): roughly 500-700.
-  assert.ok(merged.unsubscribed > 2 * 6 * 20, `${merged.unsubscribed} not subscribed`);
+  // Shard 3's subscriber missed about 2-3 s of the other three publishers (20/s each): roughly 120-180.
+  assert.ok(merged.unsubscribed > 1 * 3 * 20, `${merged.unsubscribed} not subscribed`);
+  // At most one message per client short at the end (a run of 8 clients allowed 8).
   assert.ok(
-    Math.abs(merged.published - merged.planned) <= 8,
+    Math.abs(merged.published - merged.planned) <= 4,
     `the late shard caught up on the common schedule: ${merged.published} of ${merged.planned}`,
   );
   assert.deepEqual(merged.shortfall, []);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { run, type StatsLine } from '../src/index.js';
 import { RateSchedule } from '../src/metrics/schedule.js';
 import { parseStages } from '../src/options/stages.js';
@@ -92,121 +92,125 @@ test('a stage plan is offered within 5% of the plan in every interval, as the st
   );
 });
 
-for (const threads of ['0', '2']) {
-  test(`--threads ${threads}: accounting is exact through a ramp up and down at QoS 1 (nothing lost, nothing outside the plan)`, async (t) => {
+// The checks below are exact counts, not rates in time (the test above, alone, is timed), each
+// on its own broker: two at a time.
+describe('exact accounting through stage plans', { concurrency: 2 }, () => {
+  for (const threads of ['0', '2']) {
+    test(`--threads ${threads}: accounting is exact through a ramp up and down at QoS 1 (nothing lost, nothing outside the plan)`, async (t) => {
+      const mosquitto = await Mosquitto.start('', { verbose: false });
+      t.after(() => mosquitto.stop());
+      const stages = '2s:60,1s:hold,0s:20,2s:hold,2s:0';
+      const clients = 4;
+      const summary = await run({
+        brokers: [`mqtt://127.0.0.1:${mosquitto.port}`],
+        clients,
+        stages,
+        qos: 1,
+        threads,
+        subTopic: 'fleet/+',
+        runId: `stagesacct${threads}`,
+      });
+      const each = perClient(stages);
+      assert.deepEqual(
+        {
+          planned: summary.planned,
+          published: summary.published,
+          acked: summary.acked,
+          expected: summary.expected,
+          received: summary.received,
+          lost: summary.lost,
+          inFlight: summary.inFlight,
+          foreign: summary.foreign,
+          duplicates: summary.duplicates,
+          exitCode: summary.exitCode,
+        },
+        {
+          planned: clients * each,
+          published: clients * each,
+          acked: clients * each,
+          expected: clients * clients * each,
+          received: clients * clients * each,
+          lost: 0,
+          inFlight: 0,
+          foreign: 0,
+          duplicates: 0,
+          exitCode: 0,
+        },
+      );
+    });
+  }
+
+  test('a staged publisher cut off mid-ramp pauses and catches up: its plan is sent whole, nothing lost', async (t) => {
     const mosquitto = await Mosquitto.start('', { verbose: false });
     t.after(() => mosquitto.stop());
-    const stages = '2s:60,1s:hold,0s:20,2s:hold,2s:0';
-    const clients = 4;
+    const runId = 'stagescut';
+    let cut = false;
+    // Cut client 1's connection after its 40th delivery (mid-ramp): it is offline for a while and catches up after.
+    const proxy = await new FaultProxy(mosquitto.port, runId, (clientId, _d, nth) => {
+      if (clientId !== `mqtt-fleet-${runId}-1` || cut || nth !== 40) return 'forward';
+      cut = true;
+      return 'deliver-and-cut';
+    }).listen();
+    t.after(() => proxy.close());
+    const stages = '3s:40,1s:hold,2s:0';
     const summary = await run({
-      brokers: [`mqtt://127.0.0.1:${mosquitto.port}`],
-      clients,
+      brokers: [proxy.url],
+      clients: 3,
       stages,
       qos: 1,
-      threads,
-      subTopic: 'fleet/+',
-      runId: `stagesacct${threads}`,
+      threads: 0,
+      runId,
+      reconnectDelay: '200ms',
     });
-    const each = perClient(stages);
-    assert.deepEqual(
-      {
-        planned: summary.planned,
-        published: summary.published,
-        acked: summary.acked,
-        expected: summary.expected,
-        received: summary.received,
-        lost: summary.lost,
-        inFlight: summary.inFlight,
-        foreign: summary.foreign,
-        duplicates: summary.duplicates,
-        exitCode: summary.exitCode,
-      },
-      {
-        planned: clients * each,
-        published: clients * each,
-        acked: clients * each,
-        expected: clients * clients * each,
-        received: clients * clients * each,
-        lost: 0,
-        inFlight: 0,
-        foreign: 0,
-        duplicates: 0,
-        exitCode: 0,
-      },
+    let distinct = 0;
+    for (let i = 0; i < 3; i++) distinct += proxy.counts(`mqtt-fleet-${runId}-${i}`).distinct;
+    t.diagnostic(
+      `proxy: ${distinct} distinct deliveries; summary: published ${summary.published}, reconnects ${summary.reconnects}, lost ${summary.lost}, unsubscribed ${summary.unsubscribed}, inFlight ${summary.inFlight}, exit ${summary.exitCode}`,
     );
+    assert.equal(proxy.cuts, 1);
+    assert.equal(summary.reconnects, 1);
+    assert.equal(summary.published, 3 * perClient(stages), 'the cut publisher caught up on its plan');
+    assert.equal(summary.expected, summary.published, 'each client hears its own topic');
+    assert.deepEqual([summary.lost, summary.foreign], [0, 0]);
+    assert.equal(
+      summary.inFlight + summary.unsubscribed,
+      summary.expected - distinct,
+      'missing: exactly what the proxy did not let through, all of it around the cut',
+    );
+    assert.equal(summary.exitCode, 0);
   });
-}
 
-test('a staged publisher cut off mid-ramp pauses and catches up: its plan is sent whole, nothing lost', async (t) => {
-  const mosquitto = await Mosquitto.start('', { verbose: false });
-  t.after(() => mosquitto.stop());
-  const runId = 'stagescut';
-  let cut = false;
-  // Cut client 1's connection after its 40th delivery (mid-ramp): it is offline for a while and catches up after.
-  const proxy = await new FaultProxy(mosquitto.port, runId, (clientId, _d, nth) => {
-    if (clientId !== `mqtt-fleet-${runId}-1` || cut || nth !== 40) return 'forward';
-    cut = true;
-    return 'deliver-and-cut';
-  }).listen();
-  t.after(() => proxy.close());
-  const stages = '3s:40,1s:hold,2s:0';
-  const summary = await run({
-    brokers: [proxy.url],
-    clients: 3,
-    stages,
-    qos: 1,
-    threads: 0,
-    runId,
-    reconnectDelay: '200ms',
+  test('a scenario group follows its own stages beside a constant group; accounting stays exact', async (t) => {
+    const mosquitto = await Mosquitto.start('', { verbose: false });
+    t.after(() => mosquitto.stop());
+    const scenario = tempFile(
+      t,
+      'fleet.yaml',
+      [
+        'groups:',
+        '  - name: ramp',
+        '    count: 3',
+        "    publish: { topic: 'ramp/{n}', stages: ['2s:50', { duration: 1s, target: hold }, '1s:0'] }",
+        "    subscribe: ['steady/+']",
+        '  - name: steady',
+        '    count: 2',
+        "    publish: { topic: 'steady/{n}', rate: 20, duration: 2s }",
+        "    subscribe: ['ramp/+']",
+        '',
+      ].join('\n'),
+      'scenario',
+    );
+    const summary = await run({
+      scenario,
+      brokers: [`mqtt://127.0.0.1:${mosquitto.port}`],
+      qos: 1,
+      threads: '2',
+      runId: 'stagesscenario',
+    });
+    const ramp = 3 * perClient('2s:50,1s:hold,1s:0');
+    const steady = 2 * 40;
+    assert.equal(summary.published, ramp + steady);
+    assert.equal(summary.expected, 2 * ramp + 3 * steady);
+    assert.deepEqual([summary.received, summary.lost, summary.foreign], [summary.expected, 0, 0]);
   });
-  let distinct = 0;
-  for (let i = 0; i < 3; i++) distinct += proxy.counts(`mqtt-fleet-${runId}-${i}`).distinct;
-  t.diagnostic(
-    `proxy: ${distinct} distinct deliveries; summary: published ${summary.published}, reconnects ${summary.reconnects}, lost ${summary.lost}, unsubscribed ${summary.unsubscribed}, inFlight ${summary.inFlight}, exit ${summary.exitCode}`,
-  );
-  assert.equal(proxy.cuts, 1);
-  assert.equal(summary.reconnects, 1);
-  assert.equal(summary.published, 3 * perClient(stages), 'the cut publisher caught up on its plan');
-  assert.equal(summary.expected, summary.published, 'each client hears its own topic');
-  assert.deepEqual([summary.lost, summary.foreign], [0, 0]);
-  assert.equal(
-    summary.inFlight + summary.unsubscribed,
-    summary.expected - distinct,
-    'missing: exactly what the proxy did not let through, all of it around the cut',
-  );
-  assert.equal(summary.exitCode, 0);
-});
-
-test('a scenario group follows its own stages beside a constant group; accounting stays exact', async (t) => {
-  const mosquitto = await Mosquitto.start('', { verbose: false });
-  t.after(() => mosquitto.stop());
-  const scenario = tempFile(
-    t,
-    'fleet.yaml',
-    [
-      'groups:',
-      '  - name: ramp',
-      '    count: 3',
-      "    publish: { topic: 'ramp/{n}', stages: ['2s:50', { duration: 1s, target: hold }, '1s:0'] }",
-      "    subscribe: ['steady/+']",
-      '  - name: steady',
-      '    count: 2',
-      "    publish: { topic: 'steady/{n}', rate: 20, duration: 2s }",
-      "    subscribe: ['ramp/+']",
-      '',
-    ].join('\n'),
-    'scenario',
-  );
-  const summary = await run({
-    scenario,
-    brokers: [`mqtt://127.0.0.1:${mosquitto.port}`],
-    qos: 1,
-    threads: '2',
-    runId: 'stagesscenario',
-  });
-  const ramp = 3 * perClient('2s:50,1s:hold,1s:0');
-  const steady = 2 * 40;
-  assert.equal(summary.published, ramp + steady);
-  assert.equal(summary.expected, 2 * ramp + 3 * steady);
-  assert.deepEqual([summary.received, summary.lost, summary.foreign], [summary.expected, 0, 0]);
 });

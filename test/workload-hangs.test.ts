@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { run, type RunEvent, type StatusLine } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
@@ -45,33 +45,36 @@ const BROKEN_MODULES = [
   },
 ];
 
-for (const { what, source, error } of BROKEN_MODULES) {
-  test(`a workload that ${what} is refused up front with its own error: exit 2, nothing connects`, async (t) => {
-    const broker = await new ConnectCounter().listen();
-    t.after(() => broker.close());
-    const file = workload(t, source);
-    const cli = spawnCli(t, [
-      'run',
-      '-b',
-      broker.url,
-      '-c',
-      '3',
-      '--count',
-      '5',
-      '--workload',
-      file,
-      '--hook-timeout',
-      '1s',
-    ]);
-    const { code } = await withTimeout(cli.exit, 30_000, 'the CLI to refuse the workload');
-    assert.equal(code, 2, cli.stderr());
-    const lines = cli.stderr().trim().split('\n');
-    assert.equal(lines.length, 1, `one line: ${cli.stderr()}`);
-    assert.match(at(lines, 0), error);
-    assert.doesNotMatch(cli.stderr(), /Cannot read properties|\n\s+at /);
-    assert.equal(broker.connections, 0, 'no client connected');
-  });
-}
+// Each refusal has its own broker and file, and mostly waits for --hook-timeout: three at a time.
+describe('workloads refused up front', { concurrency: 3 }, () => {
+  for (const { what, source, error } of BROKEN_MODULES) {
+    test(`a workload that ${what} is refused up front with its own error: exit 2, nothing connects`, async (t) => {
+      const broker = await new ConnectCounter().listen();
+      t.after(() => broker.close());
+      const file = workload(t, source);
+      const cli = spawnCli(t, [
+        'run',
+        '-b',
+        broker.url,
+        '-c',
+        '3',
+        '--count',
+        '5',
+        '--workload',
+        file,
+        '--hook-timeout',
+        '1s',
+      ]);
+      const { code } = await withTimeout(cli.exit, 30_000, 'the CLI to refuse the workload');
+      assert.equal(code, 2, cli.stderr());
+      const lines = cli.stderr().trim().split('\n');
+      assert.equal(lines.length, 1, `one line: ${cli.stderr()}`);
+      assert.match(at(lines, 0), error);
+      assert.doesNotMatch(cli.stderr(), /Cannot read properties|\n\s+at /);
+      assert.equal(broker.connections, 0, 'no client connected');
+    });
+  }
+});
 
 test('a scenario group whose workload throws at import is refused naming the scenario and the group', async (t) => {
   const broker = await new ConnectCounter().listen();
