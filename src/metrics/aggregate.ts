@@ -16,6 +16,7 @@ import { IntervalLatency } from './recorder.js';
 import { PromBuckets } from './prom-buckets.js';
 import type { LaneOffers } from './offered.js';
 import { at, known } from '../mqtt/checked.js';
+import { RequestTotals } from './round-trip.js';
 
 const ONLINE: ReadonlySet<ClientState> = new Set(['connected', 'ready', 'published']);
 const RECONNECTING: ReadonlySet<ClientState> = new Set(['disconnected', 'reconnecting']);
@@ -72,6 +73,8 @@ export class Aggregate {
   left = 0;
   /** Per group with a will: wills that should have arrived (abrupt planned closes x receivers of the topic), and did. */
   readonly wills = new Map<string, { expected: number; received: number }>();
+  /** Request/response: every lane's counts and round trips. */
+  readonly requests = new RequestTotals();
   /** Clients with a will: their group and how many receivers hear it (metrics/topology.ts willHearers). */
   willHearers: ReadonlyMap<number, { group: string; hearers: number }> = new Map();
 
@@ -156,6 +159,7 @@ export class Aggregate {
     this.lastReceiveAt = Math.max(this.lastReceiveAt, batch.lastReceiveAt);
     for (const [key, count] of batch.reasonCodes) this.reasonCodes.set(key, (this.reasonCodes.get(key) ?? 0) + count);
     for (const [group, count] of batch.wills) this.willsOf(group).received += count;
+    if (batch.requests) this.requests.add(batch.requests);
     if (batch.loopDelay) {
       const d = this.intervalLoopDelay;
       this.intervalLoopDelay = d

@@ -37,6 +37,10 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
       const clientId = renderTemplate(group.clientId, { i, n, id: '', group: group.name, run: options.runId });
       const vars = { i, n, id: clientId, group: group.name };
       const subscriptions = group.subscriptions.map((s) => ({ filter: renderTemplate(s.filter, vars), qos: s.qos }));
+      // Request/response: each requester subscribes to its own response topic.
+      const responseTopic = group.request ? renderTemplate(group.request.responseTopic, vars) : undefined;
+      if (group.request && responseTopic !== undefined)
+        subscriptions.push({ filter: responseTopic, qos: group.request.qos });
       const cluster = clusterOf(group, n);
       return {
         index: i,
@@ -60,6 +64,7 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
         workMs: working.has(i) ? options.workMs : 0,
         phaseMs: phaseOf(group, n),
         connectDelayMs: options.connectRate > 0 ? (i * 1000) / options.connectRate : 0,
+        ...(responseTopic === undefined ? {} : { responseTopic }),
         ...(options.localAddresses.length > 0
           ? { localAddress: at(options.localAddresses, i % options.localAddresses.length) }
           : {}),
@@ -132,6 +137,8 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile): Session
     workload: group.workload,
     comings: group.comings,
     groupCount: group.count,
+    request: group.request ?? null,
+    respond: group.respond ?? null,
   };
 }
 

@@ -15,6 +15,8 @@ import { clientOptions, withIdentity } from './client-options.js';
 import type { Credential } from './credentials.js';
 import { Publisher } from './publisher.js';
 import { Receiver } from './receiver.js';
+import { Requester } from './requester.js';
+import { Responder } from './responder.js';
 import { createClient } from './transport.js';
 import { reasonText, refusalError, refusalOf } from '../mqtt/refusal.js';
 import { AttemptBudget, earlyCloseError, SESSION_TAKEN_OVER, takenOverError } from './reconnect.js';
@@ -72,6 +74,8 @@ export class Session {
   private readonly connection: ReturnType<typeof clientOptions>;
   private readonly publisher: Publisher | null;
   private readonly receiver: Receiver | null;
+  /** Request/response: this client's requests and their responses; null unless its group sends requests. */
+  private readonly requester: Requester | null;
   private state: SessionState = 'created';
   /**
    * Connected: from an accepted CONNACK to the socket's close. Not a state of the life: the socket
@@ -156,6 +160,11 @@ export class Session {
             host.runStart,
             host.willTopics,
           );
+    this.requester =
+      settings.request && spec.responseTopic !== undefined
+        ? new Requester(spec.index, settings.runTag, spec.responseTopic, settings.request.timeoutMs, stats)
+        : null;
+    const encoder = makeEncoder(settings, spec);
     const pubTopic = spec.pubTopic;
     // One options object for every plain publish: none allocated per message on the hot path.
     const publishOptions = { qos: settings.qos, retain: settings.retain };
@@ -168,7 +177,7 @@ export class Session {
         ? null
         : new Publisher(
             spec.index,
-            makeEncoder(settings, spec),
+            this.requester ? this.requester.wrap(encoder) : encoder,
             {
               publish: (payload, properties, done) => {
                 if (properties !== lastProperties) {
@@ -237,7 +246,11 @@ export class Session {
           code: `DISCONNECT_${code}`,
         });
       });
-      if (this.receiver) this.client.on('message', this.receiver.onMessage);
+      if (this.receiver)
+        this.client.on(
+          'message',
+          this.requester ? this.requester.route(this.receiver.onMessage) : this.receiver.onMessage,
+        );
       if (this.settings.workload !== null) {
         const path = this.settings.workload;
         const workload = await this.host.watch.during('import', this.spec.index, () => loadWorkload(path));
@@ -251,6 +264,7 @@ export class Session {
         if (workload.onMessage) this.client.on('message', this.hooks.message);
         await this.hooks.setup();
       }
+      if (this.settings.respond) this.client.on('message', this.responder(this.settings.respond.qos).onMessage);
       if (!isEnding(this.state)) await this.live();
     } catch (err) {
       if (this.state !== 'failing') this.transition('failing');
@@ -259,12 +273,28 @@ export class Session {
     this.publisher?.stop();
     if (this.hooks) await this.hooks.teardown();
     if (this.client) await this.disconnect();
+    this.requester?.finish();
     const end = this.end();
     const error = end === 'done' ? undefined : this.lastError;
     const received = this.receiver?.uniqueReceived ?? 0;
     // Giving up: how many attempts the last round made (a refusal that retrying cannot help ends it after one).
     const made = end === 'gave-up' && this.roundAttempts > 0 ? { attempts: this.roundAttempts } : {};
     this.status(end, error === undefined ? { received, ...made } : { received, ...made, error: serializeError(error) });
+  }
+
+  /** Answers the requests this client receives: the workload's onRequest, or the built-in echo. */
+  private responder(qos: 0 | 1 | 2): Responder {
+    const hooks = this.hooks?.answersRequests ? this.hooks : null;
+    return new Responder(
+      qos,
+      this.host.stats,
+      (topic, payload, options, done) => {
+        if (!this.online) return false;
+        this.client.publish(topic, payload, options, done);
+        return true;
+      },
+      hooks && ((request) => hooks.request(request)),
+    );
   }
 
   /** From the closing state run() ended in to its end. */

@@ -35,6 +35,13 @@ export interface WorkloadMessage {
   properties?: Record<string, unknown>;
 }
 
+/** A request (MQTT 5: a message with a response topic) that a responder group received. */
+export interface WorkloadRequest extends WorkloadMessage {
+  responseTopic: string;
+  /** The requester's correlation data, echoed in the response; undefined if the request had none. */
+  correlationData: Buffer | undefined;
+}
+
 /** A workload module's exports: plain functions, not methods (nothing of theirs needs `this`). */
 export interface Workload {
   /** Once per client, in its thread, before it first connects. */
@@ -48,9 +55,16 @@ export interface Workload {
   tickMs?: number;
   /** Once at the end, while still connected (if it is). */
   teardown?: (ctx: WorkloadContext) => unknown;
+  /**
+   * Request/response: every request a `respond` group receives. Return (or resolve to) the
+   * response payload (a string or bytes), undefined for the built-in echo of the request's
+   * payload, or null to send no response. Awaited per request, never one after another: a delay
+   * here delays that response only.
+   */
+  onRequest?: (ctx: WorkloadContext, request: WorkloadRequest) => unknown;
 }
 
-const HOOKS = ['setup', 'onConnect', 'onMessage', 'tick', 'teardown'] as const;
+const HOOKS = ['setup', 'onConnect', 'onMessage', 'tick', 'teardown', 'onRequest'] as const;
 
 /** Load a workload module by absolute path; its exports (or default export) are the hooks. */
 export async function loadWorkload(path: string): Promise<Workload> {
