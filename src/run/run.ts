@@ -234,6 +234,7 @@ async function runAgainst(
     steps: agg.steps,
     scheduledLatency: agg.scheduledLatency,
     sendLag: agg.sendLag,
+    requests: { counts: agg.requests.counts, roundTrip: agg.requests.roundTrip },
     loopDelays: coordinator.loopDelays,
     workMs: options.workMs,
     warmupMs: options.warmupMs,

@@ -42,6 +42,7 @@ import { CLIENT_ID_TOKENS, payloadTemplateProblem, templateProblem, TOPIC_TOKENS
 import { identityFile } from '../identity.js';
 import { credentialsFile } from '../credentials.js';
 import { isPlainObject, pathText, type Path, type Scenario } from './load.js';
+import { requestPlan, respondPlan, type RequestContext } from './request.js';
 
 const GROUP_KEYS = new Set([
   'name',
@@ -63,6 +64,8 @@ const GROUP_KEYS = new Set([
   'clientStages',
   'clientLeave',
   'churn',
+  'request',
+  'respond',
 ]);
 const PUBLISH_KEYS = new Set([
   'topic',
@@ -311,6 +314,14 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
             ),
       comings,
     };
+    const rr: RequestContext = {
+      protocolVersion,
+      publishes: group.publish !== null,
+      subscribes: group.subscriptions.length > 0,
+      qos: group.publish?.qos ?? base.qos,
+    };
+    if (g.request !== undefined) group.request = requestPlan(scenario, [...path, 'request'], g.request, rr);
+    if (g.respond !== undefined) group.respond = respondPlan(scenario, [...path, 'respond'], g.respond, rr);
     if (group.password !== undefined && group.username === undefined && group.credentials === null)
       scenario.fail([...path, 'password'], 'needs a username');
     const problem = groupPacketProblem(group, base.runId);
