@@ -15,7 +15,7 @@ export function requestRows(s: Summary, red: (text: string) => string): [string,
   if (r.requestsIn > 0)
     rows.push([
       'responders',
-      `${fmtInt(r.requestsIn)} requests received · ${fmtInt(r.responded)} answered · ${fmtInt(r.dropped)} dropped by the hook · ${bad(r.unsent, `${fmtInt(r.unsent)} not sent`)}`,
+      `${fmtInt(r.requestsIn)} requests received · ${fmtInt(r.responded)} responses sent · ${fmtInt(r.dropped)} dropped by the hook · ${bad(r.unsent, `${fmtInt(r.unsent)} not sent`)}`,
     ]);
   const rt = r.roundTripMs;
   if (r.sent > 0)
