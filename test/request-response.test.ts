@@ -12,7 +12,14 @@ import { withTimeout } from './helpers/wait.js';
 /** A scenario of `callers` (requesters) and one `service` (responder), with the responder's workload if given. */
 function scenario(
   t: TestContext,
-  options: { callers: number; count: number; timeout: string; workload?: string; callerThreads?: string },
+  options: {
+    callers: number;
+    count: number;
+    rate?: number;
+    timeout: string;
+    workload?: string;
+    callerThreads?: string;
+  },
 ): string {
   const dir = tempDir(t, 'reqres');
   if (options.workload !== undefined) writeFileSync(join(dir, 'responder.mjs'), options.workload);
@@ -25,7 +32,7 @@ function scenario(
       `    count: ${options.callers}`,
       `    threads: ${options.callerThreads ?? '0'}`,
       '    mqttVersion: 5',
-      `    publish: { topic: 'svc/req/{n}', rate: 50, count: ${options.count}, qos: 1 }`,
+      `    publish: { topic: 'svc/req/{n}', rate: ${options.rate ?? 50}, count: ${options.count}, qos: 1 }`,
       `    request: { timeout: ${options.timeout} }`,
       '  - name: service',
       '    count: 1',
@@ -88,6 +95,28 @@ test('a responder that drops every tenth request shows exactly 10% timeouts (Mos
   assert.equal(r.answered, 90);
   assert.equal(r.late, 0);
   assert.equal(r.pending, 0);
+});
+
+test('a response after its timeout counts as late and timed out, never as answered (Mosquitto)', async (t) => {
+  const mosquitto = await Mosquitto.start('set_tcp_nodelay true', { verbose: false });
+  t.after(() => mosquitto.stop());
+  // The first request is answered after 600 ms, past its 250 ms timeout and well before publishing ends (2 s).
+  const path = scenario(t, {
+    callers: 1,
+    count: 10,
+    rate: 5,
+    timeout: '250ms',
+    workload:
+      'export async function onRequest(ctx) {\n  ctx.state.n = (ctx.state.n ?? 0) + 1;\n  if (ctx.state.n === 1) await new Promise((resolve) => setTimeout(resolve, 600));\n}\n',
+  });
+  const summary = await withTimeout(run({ scenario: path, brokers: [mosquitto.url] }), 60_000, 'the run');
+  const r = assertAccounted(summary);
+  assert.equal(r.sent, 10);
+  assert.equal(r.timedOut, 1, JSON.stringify(r));
+  assert.equal(r.late, 1);
+  assert.equal(r.answered, 9);
+  assert.equal(r.responded, 10, 'the late response was sent');
+  assert.ok(r.roundTripMs.max < 250, 'the late one is not among the round trips');
 });
 
 test('the built-in responder echoes every request; requesters on threads of their own (Mosquitto)', async (t) => {
