@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { run } from '../src/index.js';
 import type { Summary } from '../src/report/events.js';
+import { mergeResults } from '../src/shard/merge.js';
+import type { ShardResult } from '../src/shard/result.js';
 import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { tempDir } from './helpers/temp.js';
@@ -133,6 +135,45 @@ test('the built-in responder echoes every request; requesters on threads of thei
   // Responses are not the plan's messages: nobody counts them as foreign.
   assert.equal(summary.foreign, 0);
   assert.equal(summary.published, 60);
+});
+
+test("sharded: merge adds every shard's requester and responder counts and merges the round trips", async (t) => {
+  const mosquitto = await Mosquitto.start('set_tcp_nodelay true', { verbose: false });
+  t.after(() => mosquitto.stop());
+  const path = scenario(t, { callers: 2, count: 20, timeout: '3s' });
+  const dir = tempDir(t, 'reqres-shards');
+  const startAt = new Date(Date.now() + 4000).toISOString();
+  const shards = [0, 1].map((i) =>
+    spawnCli(t, [
+      'run',
+      '--scenario',
+      path,
+      '-b',
+      mosquitto.url,
+      '--shard',
+      `${i}/2`,
+      '--run-id',
+      'rrshards',
+      '--start-at',
+      startAt,
+      '--out',
+      `result=${join(dir, `shard-${i}.json`)}`,
+      '--log-level',
+      'warn',
+    ]),
+  );
+  for (const cli of shards) await withTimeout(cli.exit, 60_000, 'a shard to finish');
+  const results = [0, 1].map((i) => JSON.parse(readFileSync(join(dir, `shard-${i}.json`), 'utf8')) as ShardResult);
+  const { summary } = mergeResults(results);
+  const r = assertAccounted(summary);
+  assert.equal(r.sent, 40);
+  assert.equal(r.answered, 40);
+  assert.equal(r.requestsIn, 40);
+  assert.equal(r.responded, 40);
+  // Each shard counted its own clients' side; the merged round trips are the shards' together.
+  const own = results.map((result) => result.summary.requests!);
+  assert.equal(own[0]!.sent + own[1]!.sent, 40);
+  assert.equal(own[0]!.roundTripMs.count + own[1]!.roundTripMs.count, r.roundTripMs.count);
 });
 
 test('request/response below MQTT 5 is refused up front, naming the setting (exit 2)', async (t) => {

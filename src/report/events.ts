@@ -18,7 +18,7 @@ import type {
   SubscriberFinal,
 } from '../protocol.js';
 import type { ShortfallReason } from './shortfall.js';
-import type { RequestFigures } from '../metrics/round-trip.js';
+import type { RequestCounts, RequestFigures } from '../metrics/round-trip.js';
 import type { ThresholdOutcome } from './thresholds.js';
 
 export interface StatusLine {
@@ -248,6 +248,8 @@ export interface ShardResult {
   /** Receive minus scheduled, and actual minus scheduled send time (absent in results of older versions). */
   scheduledLatency?: string;
   sendLag?: string;
+  /** Request/response: the shard's counts and its round trips' HDR histogram, encoded as `latency` (absent: none, or an older version). */
+  requests?: { counts: RequestCounts; roundTrip: string };
   /** Each step's HDR histogram (metrics/steps.ts STEPS order), encoded as `latency` (absent in results of older versions). */
   steps?: string[];
   loopDelays: LoopDelay[];

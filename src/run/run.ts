@@ -322,6 +322,9 @@ async function writeShardResult(
     steps: agg.steps.map(encodeHistogram),
     scheduledLatency: encodeHistogram(agg.scheduledLatency),
     sendLag: encodeHistogram(agg.sendLag),
+    ...(agg.requests.seen
+      ? { requests: { counts: agg.requests.counts, roundTrip: encodeHistogram(agg.requests.roundTrip) } }
+      : {}),
     loopDelays: [...f.loopDelays],
     publishers: [...agg.publishers.values()],
     streams: agg.streams,
