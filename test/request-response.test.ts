@@ -89,7 +89,15 @@ test('a responder that drops every tenth request shows exactly 10% timeouts (Mos
     workload:
       'export function onRequest(ctx) {\n  ctx.state.n = (ctx.state.n ?? 0) + 1;\n  if (ctx.state.n % 10 === 0) return null;\n}\n',
   });
-  const summary = await withTimeout(run({ scenario: path, brokers: [mosquitto.url] }), 60_000, 'the run');
+  const summary = await withTimeout(
+    run({
+      scenario: path,
+      brokers: [mosquitto.url],
+      threshold: ['timedOut==10', 'timedOut==0', 'roundTrip.p99<500ms'],
+    }),
+    60_000,
+    'the run',
+  );
   const r = assertAccounted(summary);
   assert.equal(r.sent, 100);
   assert.equal(r.dropped, 10);
@@ -97,6 +105,15 @@ test('a responder that drops every tenth request shows exactly 10% timeouts (Mos
   assert.equal(r.answered, 90);
   assert.equal(r.late, 0);
   assert.equal(r.pending, 0);
+  assert.deepEqual(
+    summary.thresholds.map((o) => [o.threshold, o.pass]),
+    [
+      ['timedOut==10', true],
+      ['timedOut==0', false],
+      ['roundTrip.p99<500ms', true],
+    ],
+  );
+  assert.equal(summary.exitCode, 99, 'a crossed threshold');
 });
 
 test('a response after its timeout counts as late and timed out, never as answered (Mosquitto)', async (t) => {

@@ -188,6 +188,8 @@ export function thresholdFigures(s: Summary): ThresholdFigures {
     latency: s.latencyMs,
     scheduledLatency: s.scheduledLatencyMs,
     sendLag: s.sendLagMs,
+    roundTrip: s.requests?.roundTripMs ?? null,
+    timedOut: s.requests?.timedOut ?? null,
     steps: Object.fromEntries(
       Object.entries(STEP_FIGURES).map(([name, step]) => [name, s.steps[`${step}Ms`]]),
     ) as Record<StepFigure, Summary['latencyMs']>,
