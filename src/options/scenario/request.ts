@@ -67,8 +67,9 @@ export function requestPlan(scenario: Scenario, path: Path, value: unknown, ctx:
     timeoutMs:
       r.timeout === undefined
         ? DEFAULT_REQUEST_TIMEOUT_MS
-        : parsed(scenario, [...path, 'timeout'], (label) =>
-            parseBoundedDuration(label, r.timeout, 1, MAX_REQUEST_TIMEOUT_MS),
+        : // Text, as on the command line: `timeout: 2` needs its unit.
+          parsed(scenario, [...path, 'timeout'], (label) =>
+            parseBoundedDuration(label, String(r.timeout), 1, MAX_REQUEST_TIMEOUT_MS),
           ),
     qos: r.qos === undefined ? ctx.qos : parsed(scenario, [...path, 'qos'], (label) => parseQos(label, r.qos)),
   };
