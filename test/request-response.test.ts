@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { run } from '../src/index.js';
 import type { Summary } from '../src/report/events.js';
+import type { StatsLine } from '../src/metrics/stats-line.js';
 import { mergeResults } from '../src/shard/merge.js';
 import type { ShardResult } from '../src/shard/result.js';
 import { spawnCli } from './helpers/cli.js';
@@ -142,7 +143,12 @@ test('the built-in responder echoes every request; requesters on threads of thei
   const mosquitto = await Mosquitto.start('', { verbose: false });
   t.after(() => mosquitto.stop());
   const path = scenario(t, { callers: 3, count: 20, timeout: '3s', callerThreads: 'per-client' });
-  const summary = await withTimeout(run({ scenario: path, brokers: [mosquitto.url] }), 60_000, 'the run');
+  const stats: StatsLine[] = [];
+  const summary = await withTimeout(
+    run({ scenario: path, brokers: [mosquitto.url], onEvent: (e) => e.type === 'stats' && stats.push(e) }),
+    60_000,
+    'the run',
+  );
   const r = assertAccounted(summary);
   assert.equal(r.sent, 60);
   assert.equal(r.answered, 60);
@@ -152,6 +158,12 @@ test('the built-in responder echoes every request; requesters on threads of thei
   // Responses are not the plan's messages: nobody counts them as foreign.
   assert.equal(summary.foreign, 0);
   assert.equal(summary.published, 60);
+  // Live: the last stats line counts every request; the intervals show round trips as they come.
+  assert.deepEqual(
+    { ...stats.at(-1)!.requests, roundTripMs: undefined },
+    { sent: 60, answered: 60, timedOut: 0, roundTripMs: undefined },
+  );
+  assert.ok(stats.some((line) => (line.requests?.roundTripMs?.p50 ?? 0) > 0));
 });
 
 test("sharded: merge adds every shard's requester and responder counts and merges the round trips", async (t) => {

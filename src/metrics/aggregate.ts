@@ -247,6 +247,12 @@ export class Aggregate {
       loopDelayMs: this.intervalLoopDelay,
       rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20),
     };
+    const requests = this.requests;
+    if (requests.seen) {
+      const { sent, answered, timedOut } = requests.counts;
+      line.requests = { sent, answered, timedOut, roundTripMs: figures(requests.interval) };
+      requests.interval.reset();
+    }
     this.intervalLoopDelay = null;
     interval.reset();
     for (const steps of this.stepInterval) steps.reset();

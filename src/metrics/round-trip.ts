@@ -1,6 +1,6 @@
 import type { RequestBatch } from '../protocol.js';
 import { addCounts, newHistogram, summarizeLatency, type Histogram, type LatencySummary } from './histogram.js';
-import { LatencyRecorder } from './recorder.js';
+import { IntervalLatency, LatencyRecorder } from './recorder.js';
 
 /** The counts of a RequestBatch, without the round-trip pairs. */
 export type RequestCounts = Omit<RequestBatch, 'roundTrip'>;
@@ -58,6 +58,8 @@ export interface RequestFigures extends RequestCounts {
 export class RequestTotals {
   readonly counts = zeroRequestCounts();
   readonly roundTrip: Histogram = newHistogram();
+  /** Round trips since the last stats line. */
+  readonly interval = new IntervalLatency();
   /** Whether any lane reported request/response at all. */
   seen = false;
 
@@ -66,6 +68,7 @@ export class RequestTotals {
     const c = this.counts;
     for (const key of Object.keys(c) as (keyof RequestCounts)[]) c[key] += batch[key];
     addCounts(this.roundTrip, batch.roundTrip);
+    this.interval.add(batch.roundTrip);
   }
 
   /** Requests not yet answered, timed out or left pending. */
