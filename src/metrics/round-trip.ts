@@ -70,12 +70,6 @@ export class RequestTotals {
     addCounts(this.roundTrip, batch.roundTrip);
     this.interval.add(batch.roundTrip);
   }
-
-  /** Requests not yet answered, timed out or left pending. */
-  get open(): number {
-    const c = this.counts;
-    return c.sent - c.answered - c.timedOut - c.pending;
-  }
 }
 
 export function requestFigures(counts: RequestCounts, roundTrip: Histogram): RequestFigures {
@@ -93,10 +87,8 @@ export function requestsSettled(
   requesters: Iterable<number>,
   publishedBy: ReadonlyMap<number, number>,
 ): boolean {
-  let target = totals.counts.sent;
   let published = 0;
   for (const client of requesters) published += publishedBy.get(client) ?? 0;
-  target = Math.max(target, published);
   const c = totals.counts;
-  return c.answered + c.timedOut + c.pending >= target;
+  return c.answered + c.timedOut + c.pending >= Math.max(c.sent, published);
 }
