@@ -166,6 +166,33 @@ test('the built-in responder echoes every request; requesters on threads of thei
   assert.ok(stats.some((line) => (line.requests?.roundTripMs?.p50 ?? 0) > 0));
 });
 
+test('an onRequest hook that throws fails its client, once; its requests go unanswered and time out (Mosquitto)', async (t) => {
+  const mosquitto = await Mosquitto.start('set_tcp_nodelay true', { verbose: false });
+  t.after(() => mosquitto.stop());
+  const path = scenario(t, {
+    callers: 1,
+    count: 10,
+    timeout: '300ms',
+    workload: 'export function onRequest() {\n  throw new Error("no service today");\n}\n',
+  });
+  const errors: string[] = [];
+  const summary = await withTimeout(
+    run({
+      scenario: path,
+      brokers: [mosquitto.url],
+      onEvent: (e) => e.type === 'status' && e.state === 'failed' && errors.push(e.error?.message ?? ''),
+    }),
+    60_000,
+    'the run',
+  );
+  assert.deepEqual(errors, ['workload onRequest failed: no service today']);
+  assert.equal(summary.failed, 1);
+  const r = assertAccounted(summary);
+  assert.equal(r.answered, 0);
+  assert.equal(r.responded, 0);
+  assert.equal(r.timedOut + r.pending, 10, JSON.stringify(r));
+});
+
 test("sharded: merge adds every shard's requester and responder counts and merges the round trips", async (t) => {
   const mosquitto = await Mosquitto.start('set_tcp_nodelay true', { verbose: false });
   t.after(() => mosquitto.stop());
