@@ -1,5 +1,6 @@
 import type { RequestBatch } from '../protocol.js';
 import { addCounts, newHistogram, summarizeLatency, type Histogram, type LatencySummary } from './histogram.js';
+import { PromBuckets } from './prom-buckets.js';
 import { IntervalLatency, LatencyRecorder } from './recorder.js';
 
 /** The counts of a RequestBatch, without the round-trip pairs. */
@@ -60,6 +61,8 @@ export class RequestTotals {
   readonly roundTrip: Histogram = newHistogram();
   /** Round trips since the last stats line. */
   readonly interval = new IntervalLatency();
+  /** The same round trips in Prometheus buckets, for --metrics-port. */
+  readonly prom = new PromBuckets();
   /** Whether any lane reported request/response at all. */
   seen = false;
 
@@ -69,6 +72,7 @@ export class RequestTotals {
     for (const key of Object.keys(c) as (keyof RequestCounts)[]) c[key] += batch[key];
     addCounts(this.roundTrip, batch.roundTrip);
     this.interval.add(batch.roundTrip);
+    this.prom.add(batch.roundTrip);
   }
 }
 
