@@ -86,7 +86,8 @@ test('a responder that drops every tenth request shows exactly 10% timeouts (Mos
   const path = scenario(t, {
     callers: 2,
     count: 50,
-    timeout: '500ms',
+    // Generous: on a busy machine a response may take a while, and only the dropped ones may time out.
+    timeout: '2s',
     workload:
       'export function onRequest(ctx) {\n  ctx.state.n = (ctx.state.n ?? 0) + 1;\n  if (ctx.state.n % 10 === 0) return null;\n}\n',
   });
@@ -94,7 +95,7 @@ test('a responder that drops every tenth request shows exactly 10% timeouts (Mos
     run({
       scenario: path,
       brokers: [mosquitto.url],
-      threshold: ['timedOut==10', 'timedOut==0', 'roundTrip.p99<500ms'],
+      threshold: ['timedOut==10', 'timedOut==0', 'roundTrip.max<=2s'],
     }),
     60_000,
     'the run',
@@ -111,7 +112,7 @@ test('a responder that drops every tenth request shows exactly 10% timeouts (Mos
     [
       ['timedOut==10', true],
       ['timedOut==0', false],
-      ['roundTrip.p99<500ms', true],
+      ['roundTrip.max<=2s', true],
     ],
   );
   assert.equal(summary.exitCode, 99, 'a crossed threshold');
@@ -120,14 +121,14 @@ test('a responder that drops every tenth request shows exactly 10% timeouts (Mos
 test('a response after its timeout counts as late and timed out, never as answered (Mosquitto)', async (t) => {
   const mosquitto = await Mosquitto.start('set_tcp_nodelay true', { verbose: false });
   t.after(() => mosquitto.stop());
-  // The first request is answered after 600 ms, past its 250 ms timeout and well before publishing ends (2 s).
+  // The first request is answered after 2.5 s, past its 1 s timeout and well before publishing ends (5 s).
   const path = scenario(t, {
     callers: 1,
     count: 10,
-    rate: 5,
-    timeout: '250ms',
+    rate: 2,
+    timeout: '1s',
     workload:
-      'export async function onRequest(ctx) {\n  ctx.state.n = (ctx.state.n ?? 0) + 1;\n  if (ctx.state.n === 1) await new Promise((resolve) => setTimeout(resolve, 600));\n}\n',
+      'export async function onRequest(ctx) {\n  ctx.state.n = (ctx.state.n ?? 0) + 1;\n  if (ctx.state.n === 1) await new Promise((resolve) => setTimeout(resolve, 2500));\n}\n',
   });
   const summary = await withTimeout(run({ scenario: path, brokers: [mosquitto.url] }), 60_000, 'the run');
   const r = assertAccounted(summary);
@@ -136,13 +137,13 @@ test('a response after its timeout counts as late and timed out, never as answer
   assert.equal(r.late, 1);
   assert.equal(r.answered, 9);
   assert.equal(r.responded, 10, 'the late response was sent');
-  assert.ok(r.roundTripMs.max < 250, 'the late one is not among the round trips');
+  assert.ok(r.roundTripMs.max <= 1000, 'the late one is not among the round trips');
 });
 
 test('the built-in responder echoes every request; requesters on threads of their own (Mosquitto)', async (t) => {
   const mosquitto = await Mosquitto.start('', { verbose: false });
   t.after(() => mosquitto.stop());
-  const path = scenario(t, { callers: 3, count: 20, timeout: '3s', callerThreads: 'per-client' });
+  const path = scenario(t, { callers: 3, count: 20, timeout: '10s', callerThreads: 'per-client' });
   const stats: StatsLine[] = [];
   const summary = await withTimeout(
     run({ scenario: path, brokers: [mosquitto.url], onEvent: (e) => e.type === 'stats' && stats.push(e) }),
@@ -196,7 +197,7 @@ test('an onRequest hook that throws fails its client, once; its requests go unan
 test("sharded: merge adds every shard's requester and responder counts and merges the round trips", async (t) => {
   const mosquitto = await Mosquitto.start('set_tcp_nodelay true', { verbose: false });
   t.after(() => mosquitto.stop());
-  const path = scenario(t, { callers: 2, count: 20, timeout: '3s' });
+  const path = scenario(t, { callers: 2, count: 20, timeout: '10s' });
   const dir = tempDir(t, 'reqres-shards');
   const startAt = new Date(Date.now() + 4000).toISOString();
   const shards = [0, 1].map((i) =>
