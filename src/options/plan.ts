@@ -37,11 +37,17 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
       const clientId = renderTemplate(group.clientId, { i, n, id: '', group: group.name, run: options.runId });
       const vars = { i, n, id: clientId, group: group.name };
       const subscriptions = group.subscriptions.map((s) => ({ filter: renderTemplate(s.filter, vars), qos: s.qos }));
+      const cluster = clusterOf(group, n);
+      // Who it receives as, by the group's own subscriptions: its response topic is no part of a shared one.
+      const key = receiverKey(
+        i,
+        cluster,
+        subscriptions.map((s) => s.filter),
+      );
       // Request/response: each requester subscribes to its own response topic.
       const responseTopic = group.request ? renderTemplate(group.request.responseTopic, vars) : undefined;
       if (group.request && responseTopic !== undefined)
         subscriptions.push({ filter: responseTopic, qos: group.request.qos });
-      const cluster = clusterOf(group, n);
       return {
         index: i,
         n,
@@ -49,11 +55,7 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
         broker: brokerOf(group, n),
         pubTopic: group.publish ? renderTemplate(group.publish.topic, vars) : null,
         subscriptions,
-        receiverKey: receiverKey(
-          i,
-          cluster,
-          subscriptions.map((s) => s.filter),
-        ),
+        receiverKey: key,
         hears: [] as number[],
         will: group.will && {
           ...group.will,

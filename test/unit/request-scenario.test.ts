@@ -65,3 +65,14 @@ test('bad request/response settings are refused up front, naming the setting', (
     /groups\[0\]\.respond\.qos/,
   );
 });
+
+test('a requester in a shared subscription still receives as the share: its response topic is its own', (t) => {
+  const path = file(
+    t,
+    `groups:\n  - name: workers\n    count: 2\n    mqttVersion: 5\n    subscribe: '$share/g/jobs/#'\n    publish: { topic: 'req/{n}', count: 1 }\n    request: true\n`,
+  );
+  const specs = planSessions(resolveOptions({ scenario: path }));
+  assert.equal(specs[0]!.receiverKey, specs[1]!.receiverKey);
+  assert.match(specs[0]!.receiverKey, /^share:/);
+  assert.equal(specs[0]!.subscriptions.length, 2);
+});
