@@ -172,6 +172,10 @@ export interface GroupProfile {
   workload: string | null;
   /** --client-stages, --client-leave, --churn (scenario: clientStages, clientLeave, churn). */
   comings: Comings;
+  /** Request/response (MQTT 5): this group's publishes are requests awaiting a response; absent or null: plain publishes. */
+  request?: RequestPlan | null;
+  /** Request/response: this group answers the requests its subscriptions bring; absent or null: it does not. */
+  respond?: RespondPlan | null;
 }
 
 /** How each mode, and a fleet of mixed ones, is named to people: tables, reports, pages. */
@@ -232,4 +236,22 @@ export interface Comings {
   /** How a client leaves on the way down. */
   clientLeave: LeaveMode;
   churn: Churn | null;
+}
+
+/**
+ * A group whose publishes are requests: each carries the client's response topic and correlation
+ * data unique to it (client and sequence number), and waits `timeoutMs` for its response.
+ */
+export interface RequestPlan {
+  /** Topic template ({i}, {id}, {n}, {group}) each client subscribes to and names as its response topic. */
+  responseTopic: string;
+  timeoutMs: number;
+  /** QoS of the response topic's subscription. */
+  qos: 0 | 1 | 2;
+}
+
+/** A group that answers requests: the built-in responder echoes each one, a workload's onRequest hook may delay, replace or drop it. */
+export interface RespondPlan {
+  /** QoS of the responses. */
+  qos: 0 | 1 | 2;
 }

@@ -10,7 +10,7 @@ export type { ShortfallReason } from './report/shortfall.js';
 export type { GeneratorVerdict, GeneratorReason } from './report/generator.js';
 export type { ThresholdOutcome, ThresholdSpec } from './report/thresholds.js';
 export type { ClientState } from './protocol.js';
-export type { PayloadStream, Workload, WorkloadContext, WorkloadMessage } from './session/workload.js';
+export type { PayloadStream, Workload, WorkloadContext, WorkloadMessage, WorkloadRequest } from './session/workload.js';
 export { mergeResults } from './shard/merge.js';
 export { readShardResults, type ShardResult } from './shard/result.js';
 export { compare, type CompareOptions, type CompareControl } from './run/compare.js';

@@ -6,7 +6,16 @@
  * side that spawns them need not import an entry point.
  */
 import type { SerializedError } from './errors.js';
-import type { Comings, ConnectProperties, PublishProperties, Stage, SubscriptionOptions, TlsOptions } from './group.js';
+import type {
+  Comings,
+  ConnectProperties,
+  PublishProperties,
+  RequestPlan,
+  RespondPlan,
+  Stage,
+  SubscriptionOptions,
+  TlsOptions,
+} from './group.js';
 
 /**
  * How one client's life goes. `ready` = connected and subscribed, waiting for the start barrier.
@@ -68,6 +77,8 @@ export interface SessionSpec {
   connectDelayMs: number;
   /** With --local-address: the source address this client connects from. */
   localAddress?: string;
+  /** Request/response: this client's rendered response topic (one of its subscriptions too). */
+  responseTopic?: string;
 }
 
 /** Settings of one group's sessions (a lane never mixes groups): the group's profile and the run's. */
@@ -137,6 +148,9 @@ export interface SessionSettings {
    * Publisher each (session/streams.ts); absent with one stream.
    */
   streams?: StreamSettings[];
+  /** Request/response (group.ts): the group sends requests, answers them, or neither (absent or null). */
+  request?: RequestPlan | null;
+  respond?: RespondPlan | null;
 }
 
 /** What one stream of several sets for itself; everything else is its client's. */
@@ -328,11 +342,37 @@ export type LaneMessage =
       reasonCodes: [string, number][];
       /** Will messages received since the previous batch, per group whose will it was. */
       wills: [string, number][];
+      /** Request/response since the previous batch (metrics/round-trip.ts); absent when the lane saw none. */
+      requests?: RequestBatch;
     }
   | { type: 'final'; publishers: PublisherFinal[]; streams: StreamFinal[]; subscribers: SubscriberFinal[] }
   /** A workload's ctx.log line. */
   | { type: 'log'; client: number; message: string }
   | { type: 'lane-done'; lane: number; loopDelay: LoopDelay | null };
+
+/** What a lane counts of request/response in one batch interval: every request ends in exactly one of answered, timedOut, pending. */
+export interface RequestBatch {
+  /** Requests sent (each also counts as published). */
+  sent: number;
+  /** Responses that came within the timeout. */
+  answered: number;
+  /** Requests whose timeout passed without a response (late ones included). */
+  timedOut: number;
+  /** Responses that came after their request had timed out (counted in timedOut, not answered). */
+  late: number;
+  /** Requests still within their timeout when their client ended (the run stopped first). */
+  pending: number;
+  /** Responses to a request already answered, or carrying correlation data this client never sent. */
+  duplicates: number;
+  stray: number;
+  /** Responder side: requests received, responses sent, requests the hook dropped, responses that could not be sent (offline, publish error). */
+  requestsIn: number;
+  responded: number;
+  dropped: number;
+  unsent: number;
+  /** Round-trip times (µs), response received minus request sent, as [HDR counts index, count] pairs. */
+  roundTrip: number[];
+}
 
 /** This thread's event-loop delay while publishing (perf_hooks.monitorEventLoopDelay), in ms. */
 export interface LoopDelay {

@@ -17,6 +17,7 @@ import { PromBuckets } from './prom-buckets.js';
 import type { LaneOffers } from './offered.js';
 import { at, known } from '../mqtt/checked.js';
 import { sourceId } from '../mqtt/payload.js';
+import { RequestTotals } from './round-trip.js';
 
 const ONLINE: ReadonlySet<ClientState> = new Set(['connected', 'ready', 'published']);
 const RECONNECTING: ReadonlySet<ClientState> = new Set(['disconnected', 'reconnecting']);
@@ -73,6 +74,8 @@ export class Aggregate {
   left = 0;
   /** Per group with a will: wills that should have arrived (abrupt planned closes x receivers of the topic), and did. */
   readonly wills = new Map<string, { expected: number; received: number }>();
+  /** Request/response: every lane's counts and round trips. */
+  readonly requests = new RequestTotals();
   /** Clients with a will: their group and how many receivers hear it (metrics/topology.ts willHearers). */
   willHearers: ReadonlyMap<number, { group: string; hearers: number }> = new Map();
 
@@ -160,6 +163,7 @@ export class Aggregate {
     this.lastReceiveAt = Math.max(this.lastReceiveAt, batch.lastReceiveAt);
     for (const [key, count] of batch.reasonCodes) this.reasonCodes.set(key, (this.reasonCodes.get(key) ?? 0) + count);
     for (const [group, count] of batch.wills) this.willsOf(group).received += count;
+    if (batch.requests) this.requests.add(batch.requests);
     if (batch.loopDelay) {
       const d = this.intervalLoopDelay;
       this.intervalLoopDelay = d
@@ -247,6 +251,12 @@ export class Aggregate {
       loopDelayMs: this.intervalLoopDelay,
       rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20),
     };
+    const requests = this.requests;
+    if (requests.seen) {
+      const { sent, answered, timedOut } = requests.counts;
+      line.requests = { sent, answered, timedOut, roundTripMs: figures(requests.interval) };
+      requests.interval.reset();
+    }
     this.intervalLoopDelay = null;
     interval.reset();
     for (const steps of this.stepInterval) steps.reset();

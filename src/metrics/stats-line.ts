@@ -11,6 +11,16 @@ export interface StatsLine {
   connected: number;
   /** With --client-stages: how many clients the plans have connected now (groups without a plan: all, once publishing started). */
   plannedClients?: number;
+  /**
+   * Request/response (absent when no lane has reported any): round trips of the requests answered
+   * during the interval (null when none were), and requests sent and timed out so far.
+   */
+  requests?: {
+    sent: number;
+    answered: number;
+    timedOut: number;
+    roundTripMs: { p50: number; p99: number; max: number } | null;
+  };
   /** Clients between attempts or attempting to get back online. */
   reconnecting: number;
   gaveUp: number;

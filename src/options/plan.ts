@@ -38,6 +38,16 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
       const vars = { i, n, id: clientId, group: group.name };
       const subscriptions = group.subscriptions.map((s) => ({ ...s, filter: renderTemplate(s.filter, vars) }));
       const cluster = clusterOf(group, n);
+      // Who it receives as, by the group's own subscriptions: its response topic is no part of a shared one.
+      const key = receiverKey(
+        i,
+        cluster,
+        subscriptions.map((s) => s.filter),
+      );
+      // Request/response: each requester subscribes to its own response topic.
+      const responseTopic = group.request ? renderTemplate(group.request.responseTopic, vars) : undefined;
+      if (group.request && responseTopic !== undefined)
+        subscriptions.push({ filter: responseTopic, qos: group.request.qos });
       return {
         index: i,
         n,
@@ -48,11 +58,7 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
           ? { streamTopics: group.streams.map((s) => renderTemplate(s.topic, vars)) }
           : {}),
         subscriptions,
-        receiverKey: receiverKey(
-          i,
-          cluster,
-          subscriptions.map((s) => s.filter),
-        ),
+        receiverKey: key,
         hears: [] as number[],
         will: group.will && {
           ...group.will,
@@ -63,6 +69,7 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
         workMs: working.has(i) ? options.workMs : 0,
         phaseMs: phaseOf(group, n),
         connectDelayMs: options.connectRate > 0 ? (i * 1000) / options.connectRate : 0,
+        ...(responseTopic === undefined ? {} : { responseTopic }),
         ...(options.localAddresses.length > 0
           ? { localAddress: at(options.localAddresses, i % options.localAddresses.length) }
           : {}),
@@ -141,6 +148,8 @@ function sessionSettings(options: ResolvedOptions, group: GroupProfile): Session
     comings: group.comings,
     groupCount: group.count,
     ...(group.streams && group.streams.length > 1 ? { streams: group.streams.map(streamSettings) } : {}),
+    request: group.request ?? null,
+    respond: group.respond ?? null,
   };
 }
 

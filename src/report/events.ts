@@ -18,6 +18,7 @@ import type {
   SubscriberFinal,
 } from '../protocol.js';
 import type { ShortfallReason } from './shortfall.js';
+import type { RequestCounts, RequestFigures } from '../metrics/round-trip.js';
 import type { ThresholdOutcome } from './thresholds.js';
 
 export interface StatusLine {
@@ -138,6 +139,13 @@ export interface Summary {
    * figure and what to change; empty when not limited.
    */
   generatorLimited: GeneratorVerdict;
+  /**
+   * Request/response (scenario groups with `request` and `respond`): every request sent ends in
+   * exactly one of answered, timedOut (late responses included) or pending (its client ended
+   * first), and roundTripMs is the distribution of the answered ones. Null when no group sends
+   * or answers requests.
+   */
+  requests: RequestFigures | null;
   /** CPU time each working client burns per received message (--work); 0 when none. */
   workMs: number;
   peakRssMb: number;
@@ -240,6 +248,8 @@ export interface ShardResult {
   /** Receive minus scheduled, and actual minus scheduled send time (absent in results of older versions). */
   scheduledLatency?: string;
   sendLag?: string;
+  /** Request/response: the shard's counts and its round trips' HDR histogram, encoded as `latency` (absent: none, or an older version). */
+  requests?: { counts: RequestCounts; roundTrip: string };
   /** Each step's HDR histogram (metrics/steps.ts STEPS order), encoded as `latency` (absent in results of older versions). */
   steps?: string[];
   loopDelays: LoopDelay[];

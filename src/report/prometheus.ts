@@ -130,6 +130,23 @@ export class MetricsServer {
       'Actual minus scheduled send time of paced messages, at the publisher',
       () => source.aggregate.promSendLag,
     );
+    histogram(
+      'mqtt_fleet_round_trip_seconds',
+      'Request sent to response received, of answered requests (request/response)',
+      () => source.aggregate.requests.prom,
+    );
+    const requests = () => source.aggregate.requests.counts;
+    counter('mqtt_fleet_requests_sent_total', 'Requests sent (request/response)', () => requests().sent);
+    counter(
+      'mqtt_fleet_requests_answered_total',
+      'Requests whose response came within the timeout',
+      () => requests().answered,
+    );
+    counter(
+      'mqtt_fleet_requests_timed_out_total',
+      'Requests without a response within the timeout (late responses included)',
+      () => requests().timedOut,
+    );
     r.registerMetric({
       name: 'mqtt_fleet_step_seconds',
       // eslint-disable-next-line @typescript-eslint/require-await

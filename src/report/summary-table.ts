@@ -5,6 +5,7 @@ import { assertNever } from '../protocol.js';
 import { colours, fmtInt, fmtMs, plural } from './format.js';
 import { STEPS, type Step } from '../metrics/steps.js';
 import { describeOutcome } from './thresholds.js';
+import { requestRows } from './request-rows.js';
 
 /** The human summary printed to stderr at the end of a run. */
 export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.stderr): string {
@@ -54,6 +55,7 @@ export function formatSummary(s: Summary, stream: NodeJS.WriteStream = process.s
         : `p50 ${fmtMs(lat.p50)} · p90 ${fmtMs(lat.p90)} · p99 ${fmtMs(lat.p99)} · p99.9 ${fmtMs(lat.p999)} · max ${fmtMs(lat.max)}`,
     ],
     ...groupRows(s),
+    ...requestRows(s, (text) => c.red(text)),
     ...scheduleRows(s),
     [
       'loop delay',

@@ -44,6 +44,9 @@ export interface ThresholdFigures {
   latency: LatencySummary | null;
   scheduledLatency: LatencySummary | null;
   sendLag: LatencySummary | null;
+  /** Request/response: round trips of the answered requests, and requests timed out (null: no group sends requests). */
+  roundTrip: LatencySummary | null;
+  timedOut: number | null;
   steps: Record<StepFigure, LatencySummary | null>;
   lost: number | null;
   inFlight: number | null;
@@ -101,6 +104,7 @@ function distributions(): [string, Figure][] {
     ['latency', (f) => f.latency],
     ['scheduledLatency', (f) => f.scheduledLatency],
     ['sendLag', (f) => f.sendLag],
+    ['roundTrip', (f) => f.roundTrip],
     ...Object.keys(STEP_FIGURES).map(
       (step) =>
         [step, (f: ThresholdFigures) => f.steps[step as StepFigure]] as [
@@ -126,6 +130,7 @@ export const FIGURES: ReadonlyMap<string, Figure> = new Map<string, Figure>([
   ['failed', count((f) => f.failed)],
   ['reconnects', count((f) => f.reconnects)],
   ['lateSends', count((f) => f.lateSends)],
+  ['timedOut', count((f) => f.timedOut)],
   ['receivedPerSec', rate((f) => f.receivedPerSec)],
   ['publishedPerSec', rate((f) => f.publishedPerSec)],
 ]);

@@ -24,6 +24,7 @@ import { at } from '../mqtt/checked.js';
 import type { GroupProfile } from '../group.js';
 import type { StatsLine } from '../metrics/stats-line.js';
 import { plannedAt } from '../metrics/client-plan.js';
+import { requestsSettled } from '../metrics/round-trip.js';
 
 type Phase = 'connecting' | 'publishing' | 'draining' | 'stopping' | 'ended';
 
@@ -79,6 +80,8 @@ export class Coordinator {
   private resolveEnded!: () => void;
   private readonly ended = new Promise<void>((resolve) => (this.resolveEnded = resolve));
   private readonly publishers: Set<number>;
+  /** Request/response: clients whose publishes are requests. */
+  private readonly requesters: number[];
   /** Publishers whose plan is over: finished (`published`) or out for good. */
   private readonly publishersDone = new Set<number>();
   private readonly ids: Map<number, string>;
@@ -100,6 +103,7 @@ export class Coordinator {
       this.startedAt,
     );
     this.publishers = new Set(specs.filter((s) => s.pubTopic !== null).map((s) => s.index));
+    this.requesters = specs.filter((s) => s.responseTopic !== undefined).map((s) => s.index);
     this.ids = new Map(specs.map((s) => [s.index, s.clientId]));
     this.groupMembers = new Map(
       options.groups.map((g) => [
@@ -393,6 +397,8 @@ export class Coordinator {
     }
     // Wills fired by planned abrupt closes are on their way too (bounded, like the rest, by --drain-timeout).
     for (const wills of agg.wills.values()) if (wills.received < wills.expected) return false;
+    // Requests wait for their response or their timeout (bounded, like the rest, by --drain-timeout).
+    if (this.requesters.length > 0 && !requestsSettled(agg.requests, this.requesters, agg.publishedBy)) return false;
     return agg.totals.receivedUnique - deadReceived >= target;
   }
 

@@ -235,6 +235,7 @@ async function runAgainst(
     steps: agg.steps,
     scheduledLatency: agg.scheduledLatency,
     sendLag: agg.sendLag,
+    requests: { counts: agg.requests.counts, roundTrip: agg.requests.roundTrip },
     loopDelays: coordinator.loopDelays,
     workMs: options.workMs,
     warmupMs: options.warmupMs,
@@ -322,6 +323,9 @@ async function writeShardResult(
     steps: agg.steps.map(encodeHistogram),
     scheduledLatency: encodeHistogram(agg.scheduledLatency),
     sendLag: encodeHistogram(agg.sendLag),
+    ...(agg.requests.seen
+      ? { requests: { counts: agg.requests.counts, roundTrip: encodeHistogram(agg.requests.roundTrip) } }
+      : {}),
     loopDelays: [...f.loopDelays],
     publishers: [...agg.publishers.values()],
     streams: agg.streams,

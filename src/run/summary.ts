@@ -10,6 +10,7 @@ import type { Counters, LoopDelay } from '../protocol.js';
 import { reasonKeyText } from '../mqtt/refusal.js';
 import { shortfallOf } from '../report/shortfall.js';
 import { at } from '../mqtt/checked.js';
+import { requestFigures, type RequestCounts } from '../metrics/round-trip.js';
 import {
   judgeFinal,
   STEP_FIGURES,
@@ -46,6 +47,8 @@ export interface RunFigures {
   latencyGroups: readonly string[];
   /** HDR histograms (µs), one per step of the clients' lives (metrics/steps.ts STEPS order). */
   steps: readonly Histogram[];
+  /** Request/response counts and round trips (HDR, µs); absent or null when no group sends or answers requests. */
+  requests?: { counts: RequestCounts; roundTrip: Histogram } | null;
   /** HDR histograms (µs) of paced messages: receive minus scheduled send time, actual minus scheduled send time. */
   scheduledLatency: Histogram;
   sendLag: Histogram;
@@ -151,6 +154,10 @@ export function buildSummary(f: RunFigures): Summary {
       loopDelayP99: loopDelay?.p99 ?? null,
       cpuShare: f.cpuShare,
     }),
+    requests:
+      f.requests && f.groups.some((g) => g.request || g.respond)
+        ? requestFigures(f.requests.counts, f.requests.roundTrip)
+        : null,
     workMs: f.workMs,
     peakRssMb: f.peakRssMb,
     cpuMs: f.cpuMs,
@@ -181,6 +188,8 @@ export function thresholdFigures(s: Summary): ThresholdFigures {
     latency: s.latencyMs,
     scheduledLatency: s.scheduledLatencyMs,
     sendLag: s.sendLagMs,
+    roundTrip: s.requests?.roundTripMs ?? null,
+    timedOut: s.requests?.timedOut ?? null,
     steps: Object.fromEntries(
       Object.entries(STEP_FIGURES).map(([name, step]) => [name, s.steps[`${step}Ms`]]),
     ) as Record<StepFigure, Summary['latencyMs']>,

@@ -64,6 +64,8 @@ export function liveFigures(agg: Aggregate, steadyMs: number): ThresholdFigures 
     latency: merged(agg.latency),
     scheduledLatency: paced ? summarizeLatency(agg.scheduledLatency) : null,
     sendLag: paced ? summarizeLatency(agg.sendLag) : null,
+    roundTrip: agg.requests.seen ? summarizeLatency(agg.requests.roundTrip) : null,
+    timedOut: agg.requests.seen ? agg.requests.counts.timedOut : null,
     steps: Object.fromEntries(
       Object.entries(STEP_FIGURES).map(([name, step]) => [name, summarizeLatency(at(agg.steps, STEP_INDEX[step]))]),
     ) as Record<StepFigure, LatencySummary>,

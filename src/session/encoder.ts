@@ -1,3 +1,4 @@
+import type { IClientPublishOptions } from 'mqtt';
 import type { SessionSettings, SessionSpec } from '../protocol.js';
 import { HEADER_SIZE, PayloadWriter } from '../mqtt/payload.js';
 import { compilePayload } from './payload-template.js';
@@ -7,7 +8,7 @@ import type { UserPayload } from './payload-source.js';
 /** MQTT 5 user property that carries the payload header (HEADER_SIZE bytes) (hex) when the payload is the user's (a template, files, a generator). */
 export const HEADER_PROPERTY = 'mqtt-fleet';
 
-type Properties = PublishProps | undefined;
+type Properties = IClientPublishOptions['properties'];
 
 /**
  * Turns (sequence number, send time) into what one publish carries, per the group's tracking.

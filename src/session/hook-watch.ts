@@ -7,7 +7,16 @@
  */
 
 /** Which hook a client entered; `import` is the loading of the module itself. */
-export const HOOK_NAMES = ['import', 'setup', 'onConnect', 'onMessage', 'tick', 'teardown', 'payload'] as const;
+export const HOOK_NAMES = [
+  'import',
+  'setup',
+  'onConnect',
+  'onMessage',
+  'tick',
+  'teardown',
+  'payload',
+  'onRequest',
+] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
 
 /** Int32 cells of the buffer. */

@@ -1,5 +1,15 @@
 import type { HookName, HookWatch } from './hook-watch.js';
-import { callHook, hookError, type PayloadStream, type Workload, type WorkloadContext } from './workload.js';
+import {
+  callHook,
+  hookError,
+  type PayloadStream,
+  type Workload,
+  type WorkloadContext,
+  type WorkloadRequest,
+} from './workload.js';
+
+/** What request() resolves to when the hook failed (the client fails with it): no response to send. */
+export const HOOK_FAILED = Symbol('hook failed');
 
 /**
  * A client's workload hooks, contained: every throw, rejection or hang becomes one failure report
@@ -81,6 +91,26 @@ export class Hooks {
       this.watch.leave();
     }
   };
+  /** The workload answers requests itself (session/responder.ts); else the built-in responder does. */
+  get answersRequests(): boolean {
+    return this.workload.onRequest !== undefined;
+  }
+
+  /** onRequest: what the hook returned or resolved to; HOOK_FAILED when it threw, rejected or hung (the client fails). */
+  async request(request: WorkloadRequest): Promise<unknown> {
+    const hook = this.workload.onRequest;
+    if (!hook || this.failed) return HOOK_FAILED;
+    let result: unknown;
+    await this.call('onRequest', async () => {
+      result = await hook(this.ctx, request);
+      // Anything else is a mistake in the hook: the user should hear of it, not find responses missing.
+      if (!(result === undefined || result === null || typeof result === 'string' || result instanceof Uint8Array))
+        throw new TypeError(
+          `must return a string, bytes, null (no response) or undefined (echo), not ${typeof result}`,
+        );
+    });
+    return this.failed ? HOOK_FAILED : result;
+  }
 
   startTicks(): void {
     const tick = this.workload.tick;

@@ -4,6 +4,7 @@ import { LatencyRecorder, SparseRecorder } from '../metrics/recorder.js';
 import type { Counters, PrintedMessage, LaneMessage } from '../protocol.js';
 import { at } from '../mqtt/checked.js';
 import { zeroCounters } from '../metrics/counters.js';
+import { RequestRecorder } from '../metrics/round-trip.js';
 
 /** Cap on --print-messages lines per batch, so a fast run cannot flood the main thread. */
 const MAX_PRINTED_PER_BATCH = 500;
@@ -29,6 +30,8 @@ export class LaneStats {
   private reasonCodes = new Map<string, number>();
   /** Will messages received, per group whose will it was. */
   private wills = new Map<string, number>();
+  /** Request/response: requests, responses, round trips (session/requester.ts, responder.ts). */
+  readonly requests = new RequestRecorder();
 
   /**
    * Epoch ms before which a message was sent during --warmup: counted apart, out of every figure.
@@ -95,7 +98,8 @@ export class LaneStats {
 
   /** The batch since the last call, or null when nothing changed. */
   takeBatch(loopDelay: { p99: number; max: number } | null): LaneMessage | null {
-    if (!this.changed()) return null;
+    const requests = this.requests.take();
+    if (!this.changed() && requests === null) return null;
     const batch: LaneMessage = {
       type: 'batch',
       counters: this.counters,
@@ -111,6 +115,7 @@ export class LaneStats {
       loopDelay,
       reasonCodes: [...this.reasonCodes],
       wills: [...this.wills],
+      ...(requests === null ? {} : { requests }),
     };
     this.reasonCodes = new Map();
     this.wills = new Map();

@@ -17,6 +17,8 @@ import type { Outlet } from './publisher.js';
 import { Streams } from './streams.js';
 import { GeneratorSlot } from './payload-source.js';
 import { Receiver } from './receiver.js';
+import { Requester } from './requester.js';
+import { Responder } from './responder.js';
 import { createClient } from './transport.js';
 import { CONNACK_V4, reasonText, refusalError, refusalOf } from '../mqtt/refusal.js';
 import { subscribeRequests } from './subscribe-requests.js';
@@ -84,6 +86,8 @@ export class Session {
    * own topic, QoS and properties; `max` is the largest payload the last CONNACK allows it.
    */
   private readonly limits: { sizing: PublishLimit; max: number }[] = [];
+  /** Request/response: this client's requests and their responses; null unless its group sends requests. */
+  private readonly requester: Requester | null;
   private state: SessionState = 'created';
   /**
    * Connected: from an accepted CONNACK to the socket's close. Not a state of the life: the socket
@@ -168,6 +172,10 @@ export class Session {
             host.runStart,
             host.willTopics,
           );
+    this.requester =
+      settings.request && spec.responseTopic !== undefined
+        ? new Requester(spec.index, settings.runTag, spec.responseTopic, settings.request.timeoutMs, stats)
+        : null;
     // One outlet per stream (session/streams.ts): its topic, QoS and retain flag.
     const outlet = (pubTopic: string, settings: SessionSettings): Outlet => {
       // One options object for every plain publish: none allocated per message on the hot path.
@@ -203,6 +211,8 @@ export class Session {
             outlet,
             (published, streams) => this.status('published', streams ? { published, streams } : { published }),
             this.generator,
+            // A request group publishes one stream (options/scenario/request.ts): its requests.
+            (encoder) => (this.requester ? this.requester.wrap(encoder) : encoder),
           );
   }
 
@@ -254,7 +264,11 @@ export class Session {
           code: `DISCONNECT_${code}`,
         });
       });
-      if (this.receiver) this.client.on('message', this.receiver.onMessage);
+      if (this.receiver)
+        this.client.on(
+          'message',
+          this.requester ? this.requester.route(this.receiver.onMessage) : this.receiver.onMessage,
+        );
       if (this.settings.workload !== null) {
         const path = this.settings.workload;
         const workload = await this.host.watch.during('import', this.spec.index, () => loadWorkload(path));
@@ -269,6 +283,7 @@ export class Session {
         this.generator.generate = this.hooks.payload;
         await this.hooks.setup();
       }
+      if (this.settings.respond) this.client.on('message', this.responder(this.settings.respond.qos).onMessage);
       if (!isEnding(this.state)) await this.live();
     } catch (err) {
       if (this.state !== 'failing') this.transition('failing');
@@ -277,12 +292,28 @@ export class Session {
     this.publisher?.stop();
     if (this.hooks) await this.hooks.teardown();
     if (this.client) await this.disconnect();
+    this.requester?.finish();
     const end = this.end();
     const error = end === 'done' ? undefined : this.lastError;
     const received = this.receiver?.uniqueReceived ?? 0;
     // Giving up: how many attempts the last round made (a refusal that retrying cannot help ends it after one).
     const made = end === 'gave-up' && this.roundAttempts > 0 ? { attempts: this.roundAttempts } : {};
     this.status(end, error === undefined ? { received, ...made } : { received, ...made, error: serializeError(error) });
+  }
+
+  /** Answers the requests this client receives: the workload's onRequest, or the built-in echo. */
+  private responder(qos: 0 | 1 | 2): Responder {
+    const hooks = this.hooks?.answersRequests ? this.hooks : null;
+    return new Responder(
+      qos,
+      this.host.stats,
+      (topic, payload, options, done) => {
+        if (!this.online) return false;
+        this.client.publish(topic, payload, options, done);
+        return true;
+      },
+      hooks && ((request) => hooks.request(request)),
+    );
   }
 
   /** From the closing state run() ended in to its end. */

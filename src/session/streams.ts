@@ -1,6 +1,6 @@
 import { sourceId } from '../mqtt/payload.js';
 import type { PublisherFinal, SessionSettings, SessionSpec, StreamSettings } from '../protocol.js';
-import { makeEncoder } from './encoder.js';
+import { makeEncoder, type Encoder } from './encoder.js';
 import type { LaneStats } from './lane-stats.js';
 import { userPayload, type GeneratorSlot } from './payload-source.js';
 import { Publisher, type Outlet } from './publisher.js';
@@ -28,6 +28,8 @@ export class Streams {
     /** Every stream is done: the client's total, and with several streams each one's count. */
     onFinished: (published: number, streams: number[] | undefined) => void,
     generator: GeneratorSlot | null,
+    /** What each stream's encoder becomes (a request group's requests: session/requester.ts). */
+    wrap: (encoder: Encoder, stream: number) => Encoder = (encoder) => encoder,
   ) {
     const plans: (StreamSettings | null)[] = settings.streams ?? [null];
     const topics = spec.streamTopics ?? [spec.pubTopic ?? ''];
@@ -38,7 +40,7 @@ export class Streams {
       const own = streamSettings(settings, plan, plans.length);
       const topic = topics[k] ?? topics[0] ?? '';
       const source = sourceId(spec.index, k);
-      const encoder = makeEncoder(own, spec, source, userPayload(own, { index: k, topic }, generator));
+      const encoder = wrap(makeEncoder(own, spec, source, userPayload(own, { index: k, topic }, generator)), k);
       return new Publisher(
         source,
         encoder,

@@ -41,6 +41,13 @@ export interface PayloadStream {
   readonly topic: string;
 }
 
+/** A request (MQTT 5: a message with a response topic) that a responder group received. */
+export interface WorkloadRequest extends WorkloadMessage {
+  responseTopic: string;
+  /** The requester's correlation data, echoed in the response; undefined if the request had none. */
+  correlationData: Buffer | undefined;
+}
+
 /** A workload module's exports: plain functions, not methods (nothing of theirs needs `this`). */
 export interface Workload {
   /** Once per client, in its thread, before it first connects. */
@@ -60,9 +67,17 @@ export interface Workload {
    * topic). Called on the publish path, synchronously: return the bytes, not a promise.
    */
   payload?: (ctx: WorkloadContext, seq: number, stream: PayloadStream) => string | Uint8Array;
+
+  /**
+   * Request/response: every request a `respond` group receives. Return (or resolve to) the
+   * response payload (a string or bytes), undefined for the built-in echo of the request's
+   * payload, or null to send no response. Awaited per request, never one after another: a delay
+   * here delays that response only.
+   */
+  onRequest?: (ctx: WorkloadContext, request: WorkloadRequest) => unknown;
 }
 
-const HOOKS = ['setup', 'onConnect', 'onMessage', 'tick', 'teardown', 'payload'] as const;
+const HOOKS = ['setup', 'onConnect', 'onMessage', 'tick', 'teardown', 'payload', 'onRequest'] as const;
 
 /** Load a workload module by absolute path; its exports (or default export) are the hooks. */
 export async function loadWorkload(path: string): Promise<Workload> {

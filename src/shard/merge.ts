@@ -14,6 +14,7 @@ import type { ShardResult } from './result.js';
 import type { GroupProfile } from '../group.js';
 import { at } from '../mqtt/checked.js';
 import { clientOfSource } from '../mqtt/payload.js';
+import { zeroRequestCounts, type RequestCounts } from '../metrics/round-trip.js';
 
 /**
  * The fleet's summary from its shards' results, exactly: counters add, every stream is accounted
@@ -117,6 +118,15 @@ export function mergeResults(results: readonly ShardResult[]): {
     addEncoded(scheduledLatency, r.scheduledLatency ?? '');
     addEncoded(sendLag, r.sendLag ?? '');
   }
+  // Requests sent in one shard may be answered by responders in another: each shard counted its own side.
+  const requestCounts = zeroRequestCounts();
+  const roundTrip = newHistogram();
+  for (const r of results) {
+    if (!r.requests) continue;
+    for (const key of Object.keys(requestCounts) as (keyof RequestCounts)[])
+      requestCounts[key] += r.requests.counts[key] ?? 0;
+    addEncoded(roundTrip, r.requests.roundTrip);
+  }
   const started = results.filter((r) => r.goAt > 0);
   const sum = (pick: (r: ShardResult) => number): number => results.reduce((n, r) => n + pick(r), 0);
   const summary = buildSummary({
@@ -144,6 +154,7 @@ export function mergeResults(results: readonly ShardResult[]): {
     steps,
     scheduledLatency,
     sendLag,
+    requests: { counts: requestCounts, roundTrip },
     loopDelays: results.flatMap((r) => r.loopDelays),
     workMs: plan.workMs,
     warmupMs: plan.warmupMs ?? 0,
@@ -159,7 +170,7 @@ export function mergeResults(results: readonly ShardResult[]): {
     shards: results.length,
     threads: sum((r) => r.summary.threads),
   });
-  for (const h of [...latency, ...steps, scheduledLatency, sendLag]) h.destroy();
+  for (const h of [...latency, ...steps, scheduledLatency, sendLag, roundTrip]) h.destroy();
   return { summary, missing, late };
 }
 

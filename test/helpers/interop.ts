@@ -1,4 +1,7 @@
 import mqtt from 'mqtt';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { run, type RunOptions, type Summary } from '../../src/index.js';
 
 /**
@@ -163,6 +166,30 @@ export const FEATURES: Record<string, (url: string) => Promise<Outcome>> = {
     if (allGaveUp(m, 2, /^broker refused the connection: unacceptable protocol version, CONNACK code 1;/))
       return `no: ${CAUSES.protocolVersion}`;
     return unexpected(m, 'MQTT 5');
+  },
+  'request/response': async (url) => {
+    // Two requesters, one built-in responder (scenario groups: request and respond need MQTT 5).
+    const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-interop-'));
+    try {
+      const path = join(dir, 'rr.yaml');
+      writeFileSync(
+        path,
+        [
+          'groups:',
+          '  - { name: callers, count: 2, mqttVersion: 5, publish: { topic: "interop/req/{n}", count: 10, rate: 100, qos: 1 }, request: { timeout: 3s } }',
+          '  - { name: service, count: 1, mqttVersion: 5, subscribe: { topic: "interop/req/+", qos: 1 }, respond: { qos: 1 } }',
+          '',
+        ].join('\n'),
+      );
+      const m = await measure({ brokers: [url], scenario: path, reconnectAttempts: 1 });
+      const r = m.summary.requests;
+      if (r && r.sent === 20 && r.answered === 20 && r.responded === 20 && m.summary.gaveUp === 0) return 'yes';
+      if (allGaveUp(m, 3, /^broker refused the connection: unacceptable protocol version, CONNACK code 1;/))
+        return `no: ${CAUSES.protocolVersion}`;
+      return unexpected(m, `request/response ${JSON.stringify(r)}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   },
   'shared subscriptions': async (url) => {
     const m = await measure({

@@ -20,6 +20,8 @@ function figures(over: Partial<ThresholdFigures> = {}): ThresholdFigures {
     latency: dist(12),
     scheduledLatency: dist(20),
     sendLag: dist(1),
+    roundTrip: dist(25),
+    timedOut: 4,
     steps: {
       connect: dist(150),
       tcpConnect: dist(2),
@@ -78,6 +80,10 @@ test('each operator, on a time, a count and a rate', () => {
     ['received<9.5k', false],
     ['publishedPerSec<0.01m', true],
     ['connect.p99<200ms', true],
+    ['roundTrip.p99<30ms', true],
+    ['roundTrip.p50>=20ms', false],
+    ['timedOut==0', false],
+    ['timedOut<=4', true],
     ['connect.p99<0.1s', false],
     ['scheduledLatency.p99<=20ms', true],
     ['sendLag.max<1ms', false],
@@ -210,4 +216,13 @@ test('--threshold and --abort-on-fail resolve; a scenario adds its own, with abo
   bad(`thresholds:\n  - { abortOnFail: true }\n`, /thresholds\[0\] needs expr/);
   bad(`thresholds:\n  - { expr: lost==0, abortOnFail: maybe }\n`, /thresholds\[0\]\.abortOnFail must be true or false/);
   bad(`thresholds: lost==0\n`, /thresholds must be a list of thresholds/);
+});
+
+test('request/response figures are not measured when no group sends requests: their thresholds fail', () => {
+  const none = figures({ roundTrip: null, timedOut: null });
+  for (const expr of ['roundTrip.p99<1s', 'timedOut==0']) {
+    const outcome = judge(expr, none);
+    assert.equal(outcome.value, null, expr);
+    assert.equal(outcome.pass, false, expr);
+  }
 });

@@ -51,6 +51,7 @@ import {
 } from './mqtt5.js';
 import { FILE_PREFIX, GENERATOR, payloadFiles } from '../payload-files.js';
 import { MAX_STREAMS } from '../../mqtt/payload.js';
+import { requestPlan, respondPlan, type RequestContext } from './request.js';
 
 const GROUP_KEYS = new Set([
   'name',
@@ -73,6 +74,8 @@ const GROUP_KEYS = new Set([
   'clientStages',
   'clientLeave',
   'churn',
+  'request',
+  'respond',
 ]);
 const PUBLISH_KEYS = new Set([
   'topic',
@@ -329,6 +332,17 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
             ),
       comings,
     };
+    const rr: RequestContext = {
+      protocolVersion,
+      publishes: group.publish !== null,
+      subscribes: group.subscriptions.length > 0,
+      qos: group.publish?.qos ?? base.qos,
+    };
+    if (g.request !== undefined) group.request = requestPlan(scenario, [...path, 'request'], g.request, rr);
+    // A request's correlation data names its client and sequence number: one stream of them per client.
+    if (g.request !== undefined && streams.length > 1)
+      scenario.fail([...path, 'request'], 'needs a single publish stream (its requests), not a list');
+    if (g.respond !== undefined) group.respond = respondPlan(scenario, [...path, 'respond'], g.respond, rr);
     if (group.password !== undefined && group.username === undefined && group.credentials === null)
       scenario.fail([...path, 'password'], 'needs a username');
     streams.forEach((stream, k) => {
