@@ -21,8 +21,7 @@ export interface Encoder {
 export function makeEncoder(settings: SessionSettings, spec: SessionSpec): Encoder {
   const staticProps: Properties = settings.userProperties ? { userProperties: settings.userProperties } : undefined;
   if (settings.payloadTemplate === null) {
-    const header = new PayloadWriter(settings.size, settings.runTag, spec.index);
-    return { properties: staticProps, encode: (seq, sentAt, scheduledAt) => header.write(seq, sentAt, scheduledAt) };
+    return new HeaderEncoder(new PayloadWriter(settings.size, settings.runTag, spec.index), staticProps);
   }
   const render = compilePayload(settings.payloadTemplate, {
     i: String(spec.index),
@@ -45,4 +44,16 @@ export function makeEncoder(settings: SessionSettings, spec: SessionSpec): Encod
     },
   };
   return encoder;
+}
+
+/** The plain path: the header rides in the payload. A class, not a closure: one per client. */
+class HeaderEncoder implements Encoder {
+  constructor(
+    private readonly writer: PayloadWriter,
+    readonly properties: Properties,
+  ) {}
+
+  encode(seq: number, sentAt: number, scheduledAt: number): Buffer {
+    return this.writer.write(seq, sentAt, scheduledAt);
+  }
 }

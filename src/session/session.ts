@@ -1,4 +1,4 @@
-import type { IClientPublishOptions, MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { serializeError } from '../errors.js';
 import type {
   ClientState,
@@ -10,10 +10,11 @@ import type {
   SubscriberFinal,
 } from '../protocol.js';
 import { now } from './clock.js';
-import { makeEncoder, type Encoder } from './encoder.js';
+import { makeEncoder } from './encoder.js';
 import { clientOptions, withIdentity } from './client-options.js';
 import type { Credential } from './credentials.js';
 import { Publisher } from './publisher.js';
+import { ClientOutlet } from './outlet.js';
 import { Receiver } from './receiver.js';
 import { createClient } from './transport.js';
 import { reasonText, refusalError, refusalOf } from '../mqtt/refusal.js';
@@ -49,6 +50,9 @@ export interface SessionHost {
   readonly credentials: ReadonlyMap<number, Credential> | null;
 }
 
+/** A settled promise to start from: one for every session. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /** How often a planned clean leave checks whether its outstanding acknowledgements have come. */
@@ -69,8 +73,8 @@ type Attempt =
  */
 export class Session {
   private client!: MqttClient;
-  private readonly connection: ReturnType<typeof clientOptions>;
   private readonly publisher: Publisher | null;
+  private readonly outlet: ClientOutlet | null;
   private readonly receiver: Receiver | null;
   private state: SessionState = 'created';
   /**
@@ -91,7 +95,7 @@ export class Session {
   /** Attempts the current (or last) round of connection attempts has made. */
   private roundAttempts = 0;
   private wakeDelay: (() => void) | null = null;
-  private closed: Promise<void> = Promise.resolve();
+  private closed: Promise<void> = SETTLED;
   private hooks: Hooks | null = null;
   private closing: Promise<void> | null = null;
   private readonly budget: AttemptBudget;
@@ -112,7 +116,7 @@ export class Session {
   /** The churn period last acted on (ms from planStart): the next one is later. */
   private lastChurnMs = 0;
   /** A planned close under way (a leave, a churn): settles once the client can connect again. */
-  private planClose: Promise<void> = Promise.resolve();
+  private planClose: Promise<void> = SETTLED;
   private planCloseAbrupt = false;
   /**
    * When the planned close began (epoch ms; 0: none under way). The subscription window ends
@@ -125,9 +129,8 @@ export class Session {
    * before this time (epoch ms: the plan's join), and catches up what the connecting took. 0: none.
    */
   private rejoinAt = 0;
-  /** Resolves when the session starts to end: cuts the wait for the start barrier short. */
-  private wakeEnd!: () => void;
-  private readonly ending = new Promise<void>((resolve) => (this.wakeEnd = resolve));
+  /** Cuts a --client-stages wait for the start barrier short when the session starts to end; null: none waits. */
+  private wakeEnd: (() => void) | null = null;
 
   constructor(
     private readonly spec: SessionSpec,
@@ -136,7 +139,6 @@ export class Session {
     /** Epoch ms of the first connection attempt (--connect-rate spreads them out). */
     private readonly connectAt: number,
   ) {
-    this.connection = clientOptions(spec, settings, host.credentials?.get(spec.index));
     // A connection must outlast the wait allowed for its CONNACK before its round counts as won.
     this.budget = new AttemptBudget(settings.reconnectAttempts, settings.reconnectDelayMs, settings.connectTimeoutMs);
     const stats = host.stats;
@@ -157,31 +159,14 @@ export class Session {
             host.willTopics,
           );
     const pubTopic = spec.pubTopic;
-    // One options object for every plain publish: none allocated per message on the hot path.
-    const publishOptions = { qos: settings.qos, retain: settings.retain };
-    // Likewise one for the group's fixed MQTT 5 properties; only a header carried in a property
-    // (a new properties object per message) needs options of its own.
-    let lastProperties: Encoder['properties'] = undefined;
-    let withProperties: IClientPublishOptions = publishOptions;
+    this.outlet = pubTopic === null ? null : new ClientOutlet(pubTopic, { qos: settings.qos, retain: settings.retain });
     this.publisher =
-      pubTopic === null
+      this.outlet === null
         ? null
         : new Publisher(
             spec.index,
             makeEncoder(settings, spec),
-            {
-              publish: (payload, properties, done) => {
-                if (properties !== lastProperties) {
-                  lastProperties = properties;
-                  withProperties = properties ? { ...publishOptions, properties } : publishOptions;
-                }
-                const opts = withProperties;
-                if (done) this.client.publish(pubTopic, payload, opts, done as never);
-                else this.client.publish(pubTopic, payload, opts);
-              },
-              congested: () => this.client.stream?.writableNeedDrain === true,
-              onDrain: (resume) => this.client.stream.once('drain', resume),
-            },
+            this.outlet,
             settings,
             stats,
             (published) => this.status('published', { published }),
@@ -189,21 +174,29 @@ export class Session {
           );
   }
 
-  /** Runs until stopped, given up, or failed. Never rejects: failures become a `failed` status. */
-  async run(): Promise<void> {
+  /**
+   * Runs until stopped, given up, or failed. Never rejects: failures become a `failed` status.
+   * Chained rather than awaited, so that an idle session holds one suspended async function
+   * (connected()'s), not three: each costs its generator, registers, promise and context.
+   */
+  run(): Promise<void> {
+    return this.begin().then(() => this.finish());
+  }
+
+  /** Set up the client, then live; a failure on the way becomes this session's `failing`. */
+  private async begin(): Promise<void> {
     try {
       if (this.state === 'created') this.transition('starting');
-      const stats = this.host.stats;
+      // Made here, not kept: MQTT.js copies what it needs, so the session holds no options of its own.
+      const connection = clientOptions(this.spec, this.settings, this.host.credentials?.get(this.spec.index));
       this.client = await createClient(
-        this.connection.url,
-        withIdentity(this.connection.options, this.connection.identity),
+        connection.url,
+        withIdentity(connection.options, connection.identity),
         this.settings.maxPacketSize,
         this.spec.localAddress,
-        {
-          step: (step, ms) => stats.recordStep(step, ms),
-          ready: (at) => (this.connectSentAt = at),
-        },
+        this,
       );
+      if (this.outlet) this.outlet.client = this.client;
       this.client.on('error', (err) => {
         this.lastError = err;
         // MQTT.js reports a protocol error on an established connection (bytes that are not MQTT,
@@ -251,11 +244,29 @@ export class Session {
         if (workload.onMessage) this.client.on('message', this.hooks.message);
         await this.hooks.setup();
       }
-      if (!isEnding(this.state)) await this.live();
+      if (!isEnding(this.state)) return this.live().catch((err: unknown) => this.failed(err));
     } catch (err) {
-      if (this.state !== 'failing') this.transition('failing');
-      this.lastError = err;
+      this.failed(err);
     }
+  }
+
+  private failed(err: unknown): void {
+    if (this.state !== 'failing') this.transition('failing');
+    this.lastError = err;
+  }
+
+  /** TransportTimer: the TCP connect or TLS handshake took `ms`. */
+  step(step: 'tcpConnect' | 'tlsHandshake', ms: number): void {
+    this.host.stats.recordStep(step, ms);
+  }
+
+  /** TransportTimer: the socket is ready; the CONNECT leaves now. */
+  ready(at: number): void {
+    this.connectSentAt = at;
+  }
+
+  /** After live() (or a failure before it): close what is open and report the session's end. */
+  private async finish(): Promise<void> {
     this.publisher?.stop();
     if (this.hooks) await this.hooks.teardown();
     if (this.client) await this.disconnect();
@@ -355,7 +366,7 @@ export class Session {
 
   /** No new attempt, wait, tick or message; a graceful close if connected. Safe to repeat. */
   private windDown(): void {
-    this.wakeEnd();
+    this.wakeEnd?.();
     this.clearPlanTimers();
     this.hooks?.stopTicks();
     this.publisher?.stop();
@@ -372,12 +383,12 @@ export class Session {
     };
   }
 
-  private async live(): Promise<void> {
+  private live(): Promise<void> {
     if (this.settings.comings.clientStages !== null) return this.livePlanned();
     this.transition('connecting');
     const wait = this.connectAt - now();
-    if (wait > 0) await this.delay(wait);
-    await this.connected();
+    // Chained, not awaited: no suspended live() for as long as the session lives.
+    return wait > 0 ? this.delay(wait).then(() => this.connected()) : this.connected();
   }
 
   /**
@@ -388,7 +399,9 @@ export class Session {
   private async livePlanned(): Promise<void> {
     this.transition('waiting');
     this.status('waiting');
-    const go = await Promise.race([this.host.waitForGo(), this.ending.then(() => 0)]);
+    const ending = new Promise<number>((resolve) => (this.wakeEnd = () => resolve(0)));
+    const go = await Promise.race([this.host.waitForGo(), ending]);
+    this.wakeEnd = null;
     if (isEnding(this.state)) return;
     this.planStart = go;
     this.publishing = true;
@@ -616,13 +629,7 @@ export class Session {
         // Listen for the drop right away: a close queued behind this CONNACK must not be missed.
         // Offline from the moment the socket closes, even while onUp awaits a hook: nothing may
         // be published into a closed client meanwhile.
-        this.closed = new Promise((done) =>
-          client.once('close', () => {
-            this.online = false;
-            this.droppedAt = now();
-            done();
-          }),
-        );
+        this.closed = this.watchClose(client);
         resolve({
           ok: true,
           sessionPresent: connack.sessionPresent,
@@ -655,6 +662,20 @@ export class Session {
       // Stopped meanwhile: end the attempt now rather than wait out its CONNACK.
       this.abortAttempt = () => client.stream?.destroy();
     });
+  }
+
+  /**
+   * Settles when `client`'s connection closes, offline from then. A method of its own: a closure
+   * made inside attempt() would keep that attempt's closures alive for the connection's life.
+   */
+  private watchClose(client: MqttClient): Promise<void> {
+    return new Promise((done) =>
+      client.once('close', () => {
+        this.online = false;
+        this.droppedAt = now();
+        done();
+      }),
+    );
   }
 
   /** True when subscribed (or nothing to subscribe); false when the connection went away meanwhile. */

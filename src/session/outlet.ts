@@ -1,0 +1,42 @@
+import type { IClientPublishOptions, MqttClient } from 'mqtt';
+import type { Encoder } from './encoder.js';
+import type { Outlet } from './publisher.js';
+
+/**
+ * A publisher's way out: one MQTT client's publish to its topic, and its socket's backpressure.
+ * A class rather than closures over the session: an idle fleet holds one per client.
+ */
+export class ClientOutlet implements Outlet {
+  /** Set once the session has made its client, before anything is published. */
+  client!: MqttClient;
+  // Likewise one options object for the group's fixed MQTT 5 properties; only a header carried in
+  // a property (a new properties object per message) needs options of its own.
+  private lastProperties: Encoder['properties'] = undefined;
+  private withProperties: IClientPublishOptions;
+
+  constructor(
+    private readonly topic: string,
+    /** One options object for every plain publish: none allocated per message on the hot path. */
+    private readonly publishOptions: IClientPublishOptions,
+  ) {
+    this.withProperties = publishOptions;
+  }
+
+  publish(payload: Buffer, properties: Encoder['properties'], done?: (err?: Error) => void): void {
+    if (properties !== this.lastProperties) {
+      this.lastProperties = properties;
+      this.withProperties = properties ? { ...this.publishOptions, properties } : this.publishOptions;
+    }
+    const opts = this.withProperties;
+    if (done) this.client.publish(this.topic, payload, opts, done as never);
+    else this.client.publish(this.topic, payload, opts);
+  }
+
+  congested(): boolean {
+    return this.client.stream?.writableNeedDrain === true;
+  }
+
+  onDrain(resume: () => void): void {
+    this.client.stream.once('drain', resume);
+  }
+}
