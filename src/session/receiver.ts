@@ -29,7 +29,13 @@ interface PacketInfo {
  * neither can create a stream, an expectation or a sequence number to track.
  */
 export class Receiver {
-  private readonly streams = new Map<number, SeqTracker>();
+  /**
+   * One sequence state per publisher heard. Most subscribers hear one publisher: its stream is
+   * kept in a field, and the map made only for a second one.
+   */
+  private first: SeqTracker | null = null;
+  private firstPublisher = -1;
+  private streams: Map<number, SeqTracker> | null = null;
   private readonly header: Header = { publisher: 0, seq: 0, sentAt: 0, scheduledAt: 0 };
   readonly windows = new SubscriptionWindows();
   /** Highest latency seen (µs): how long a message may take to get here. */
@@ -81,11 +87,7 @@ export class Receiver {
     // Sent during --warmup: accounted for like any other, kept out of the latency figures.
     const warm = sentAt < stats.warmupUntil;
     if (warm) c.warmupReceived++;
-    let stream = this.streams.get(publisher);
-    if (stream === undefined) {
-      stream = new SeqTracker();
-      this.streams.set(publisher, stream);
-    }
+    const stream = this.streamOf(publisher);
     const before = stream.outOfOrder;
     if (!stream.record(seq)) {
       c.duplicates++;
@@ -113,6 +115,27 @@ export class Receiver {
     if (this.workMs > 0) burn(this.workMs);
   };
 
+  private streamOf(publisher: number): SeqTracker {
+    if (this.firstPublisher === publisher && this.first !== null) return this.first;
+    if (this.first === null) {
+      this.firstPublisher = publisher;
+      return (this.first = new SeqTracker());
+    }
+    this.streams ??= new Map();
+    let stream = this.streams.get(publisher);
+    if (stream === undefined) {
+      stream = new SeqTracker();
+      this.streams.set(publisher, stream);
+    }
+    return stream;
+  }
+
+  /** Every stream so far, by publisher. */
+  private allStreams(): [number, SeqTracker][] {
+    const all: [number, SeqTracker][] = this.first === null ? [] : [[this.firstPublisher, this.first]];
+    return this.streams === null ? all : [...all, ...this.streams];
+  }
+
   /** The header at the start of the payload, or (MQTT 5, payload templates) in a user property. */
   private readHeader(payload: Buffer, packet: PacketInfo): boolean {
     if (readHeader(payload, this.tag, this.header)) return true;
@@ -122,7 +145,7 @@ export class Receiver {
 
   get uniqueReceived(): number {
     let n = 0;
-    for (const s of this.streams.values()) n += s.received;
+    for (const [, s] of this.allStreams()) n += s.received;
     return n;
   }
 
@@ -137,7 +160,7 @@ export class Receiver {
   }
 
   finals(): StreamFinal[] {
-    return [...this.streams].map(([publisher, s]) => ({
+    return this.allStreams().map(([publisher, s]) => ({
       subscriber: this.index,
       key: this.key,
       publisher,
