@@ -1,6 +1,19 @@
 import type { IClientPublishOptions, MqttClient } from 'mqtt';
 import type { Encoder } from './encoder.js';
 import type { Outlet } from './publisher.js';
+import type { SessionSettings } from '../protocol.js';
+
+/** One plain publish options object per group's settings, shared by its clients (MQTT.js only reads it). */
+const shared = new WeakMap<SessionSettings, IClientPublishOptions>();
+
+export function publishOptionsOf(settings: SessionSettings): IClientPublishOptions {
+  let options = shared.get(settings);
+  if (options === undefined) {
+    options = { qos: settings.qos, retain: settings.retain };
+    shared.set(settings, options);
+  }
+  return options;
+}
 
 /**
  * A publisher's way out: one MQTT client's publish to its topic, and its socket's backpressure.

@@ -135,7 +135,7 @@ export class Publisher {
     };
   }
 
-  private readonly pump = (): void => {
+  private pump(): void {
     if (this.pumping || !this.started || this.paused || this.finished) return;
     this.pumping = true;
     try {
@@ -161,7 +161,7 @@ export class Publisher {
     } finally {
       this.pumping = false;
     }
-  };
+  }
 
   /** `due`: when the schedule had it (0: unpaced, no schedule). */
   private publishOne(t: number, due: number): void {

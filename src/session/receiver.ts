@@ -28,6 +28,12 @@ interface PacketInfo {
  * is foreign, and a message sent before this run began is stale (an earlier run's, same id), so
  * neither can create a stream, an expectation or a sequence number to track.
  */
+/**
+ * The header of the message being handled, read into one object for every receiver on this
+ * thread: a message is handled from start to end before the next, so they never share it at once.
+ */
+const HEADER: Header = { publisher: 0, seq: 0, sentAt: 0, scheduledAt: 0 };
+
 export class Receiver {
   /**
    * One sequence state per publisher heard. Most subscribers hear one publisher: its stream is
@@ -36,7 +42,6 @@ export class Receiver {
   private first: SeqTracker | null = null;
   private firstPublisher = -1;
   private streams: Map<number, SeqTracker> | null = null;
-  private readonly header: Header = { publisher: 0, seq: 0, sentAt: 0, scheduledAt: 0 };
   readonly windows = new SubscriptionWindows();
   /** Highest latency seen (µs): how long a message may take to get here. */
   private maxLatencyUs = 0;
@@ -71,7 +76,7 @@ export class Receiver {
       if (this.workMs > 0) burn(this.workMs);
       return;
     }
-    const { publisher, seq, sentAt } = this.header;
+    const { publisher, seq, sentAt } = HEADER;
     if (!hears(this.heard, publisher, seq)) {
       c.foreign++;
       if (this.workMs > 0) burn(this.workMs);
@@ -97,7 +102,7 @@ export class Receiver {
       const us = (at - sentAt) * 1000;
       if (!warm) {
         stats.recordLatency(this.group, us);
-        const scheduledAt = this.header.scheduledAt;
+        const scheduledAt = HEADER.scheduledAt;
         if (scheduledAt > 0) stats.scheduledLatency.record((at - scheduledAt) * 1000);
       }
       if (us > this.maxLatencyUs) this.maxLatencyUs = us;
@@ -138,9 +143,9 @@ export class Receiver {
 
   /** The header at the start of the payload, or (MQTT 5, payload templates) in a user property. */
   private readHeader(payload: Buffer, packet: PacketInfo): boolean {
-    if (readHeader(payload, this.tag, this.header)) return true;
+    if (readHeader(payload, this.tag, HEADER)) return true;
     const hex = packet.properties?.userProperties?.[HEADER_PROPERTY];
-    return typeof hex === 'string' && readHeader(Buffer.from(hex, 'hex'), this.tag, this.header);
+    return typeof hex === 'string' && readHeader(Buffer.from(hex, 'hex'), this.tag, HEADER);
   }
 
   get uniqueReceived(): number {

@@ -14,7 +14,7 @@ import { makeEncoder } from './encoder.js';
 import { clientOptions, withIdentity } from './client-options.js';
 import type { Credential } from './credentials.js';
 import { Publisher } from './publisher.js';
-import { ClientOutlet } from './outlet.js';
+import { ClientOutlet, publishOptionsOf } from './outlet.js';
 import { Receiver } from './receiver.js';
 import { createClient } from './transport.js';
 import { reasonText, refusalError, refusalOf } from '../mqtt/refusal.js';
@@ -96,6 +96,8 @@ export class Session {
   private roundAttempts = 0;
   private wakeDelay: (() => void) | null = null;
   private closed: Promise<void> = SETTLED;
+  /** Settles `closed`: set from an accepted CONNACK until that connection closes. */
+  private onClosed: (() => void) | null = null;
   private hooks: Hooks | null = null;
   private closing: Promise<void> | null = null;
   private readonly budget: AttemptBudget;
@@ -159,7 +161,7 @@ export class Session {
             host.willTopics,
           );
     const pubTopic = spec.pubTopic;
-    this.outlet = pubTopic === null ? null : new ClientOutlet(pubTopic, { qos: settings.qos, retain: settings.retain });
+    this.outlet = pubTopic === null ? null : new ClientOutlet(pubTopic, publishOptionsOf(settings));
     this.publisher =
       this.outlet === null
         ? null
@@ -197,6 +199,7 @@ export class Session {
         this,
       );
       if (this.outlet) this.outlet.client = this.client;
+      this.client.on('close', () => this.connectionClosed());
       this.client.on('error', (err) => {
         this.lastError = err;
         // MQTT.js reports a protocol error on an established connection (bytes that are not MQTT,
@@ -629,7 +632,7 @@ export class Session {
         // Listen for the drop right away: a close queued behind this CONNACK must not be missed.
         // Offline from the moment the socket closes, even while onUp awaits a hook: nothing may
         // be published into a closed client meanwhile.
-        this.closed = this.watchClose(client);
+        this.closed = this.watchClose();
         resolve({
           ok: true,
           sessionPresent: connack.sessionPresent,
@@ -665,17 +668,21 @@ export class Session {
   }
 
   /**
-   * Settles when `client`'s connection closes, offline from then. A method of its own: a closure
-   * made inside attempt() would keep that attempt's closures alive for the connection's life.
+   * Settles when `client`'s connection closes, offline from then. Heard by the one 'close'
+   * listener the session keeps (a `once` per connection would cost a wrapper and its state).
    */
-  private watchClose(client: MqttClient): Promise<void> {
-    return new Promise((done) =>
-      client.once('close', () => {
-        this.online = false;
-        this.droppedAt = now();
-        done();
-      }),
-    );
+  private watchClose(): Promise<void> {
+    return new Promise((done) => (this.onClosed = done));
+  }
+
+  /** The connection closed: the current watch, if any, settles. */
+  private connectionClosed(): void {
+    const done = this.onClosed;
+    if (done === null) return;
+    this.onClosed = null;
+    this.online = false;
+    this.droppedAt = now();
+    done();
   }
 
   /** True when subscribed (or nothing to subscribe); false when the connection went away meanwhile. */
