@@ -28,6 +28,7 @@ import { exitedChildrenCpuMs, processCpuMs } from './proc-stat.js';
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const BASELINE = fileURLToPath(new URL('./baseline.js', import.meta.url));
 const FLOOR = fileURLToPath(new URL('./floor.js', import.meta.url));
+const IDLE = fileURLToPath(new URL('./idle-memory.js', import.meta.url));
 
 const { values } = parseArgs({
   options: {
@@ -46,6 +47,8 @@ const workloads = WORKLOADS(cores)
   .map((w) => ({ ...w, variants: pick(w) }));
 /** The floor benchmark (floor.ts, no MQTT) is the last workload of a full run, or `--only FLOOR`; `--only W` leaves it out. */
 const runFloor = selected('FLOOR');
+/** W5's settled idle memory per connection (idle-memory.ts) runs with W5. */
+const runIdle = selected('W5');
 
 /**
  * The variants `--variants` names, and those their ratios are taken against: the reference, the
@@ -135,6 +138,13 @@ async function measure(
   };
 }
 
+/** idle-memory.ts (W5's memory per idle connection) in a process of its own: its lines and table go straight to ours. */
+async function idleMemory(): Promise<void> {
+  const child = spawn(process.execPath, [IDLE, '--reps', String(reps)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  if (code !== 0) log(`W5 idle memory: exit ${code}`);
+}
+
 /** floor.ts in a process of its own: its JSON lines and tables go straight to ours. */
 async function floor(): Promise<void> {
   const child = spawn(process.execPath, [FLOOR, '--reps', String(reps)], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -172,6 +182,7 @@ for (const workload of workloads) {
     emit(r);
   }
 }
+if (runIdle) await idleMemory();
 if (runFloor) await floor();
 if (results.length) {
   log('');

@@ -19,7 +19,10 @@ export class SeqTracker {
   outOfOrder = 0;
   lowest = -1;
   highest = -1;
-  private readonly chunks = new Map<number, Uint8Array>();
+  /** The first chunk made; the map holds the others, made only when a second one is needed (most streams of an idle fleet never do). */
+  private firstIndex = -1;
+  private first: Uint8Array | null = null;
+  private chunks: Map<number, Uint8Array> | null = null;
   private lastIndex = -1;
   private last: Uint8Array | null = null;
 
@@ -28,10 +31,13 @@ export class SeqTracker {
     const index = seq >>> CHUNK_SHIFT;
     let chunk = this.last;
     if (index !== this.lastIndex || chunk === null) {
-      chunk = this.chunks.get(index) ?? null;
+      chunk = this.chunkAt(index) ?? null;
       if (chunk === null) {
         chunk = new Uint8Array(CHUNK_BYTES);
-        this.chunks.set(index, chunk);
+        if (this.first === null) {
+          this.first = chunk;
+          this.firstIndex = index;
+        } else (this.chunks ??= new Map()).set(index, chunk);
       }
       this.last = chunk;
       this.lastIndex = index;
@@ -53,8 +59,13 @@ export class SeqTracker {
     return true;
   }
 
+  private chunkAt(index: number): Uint8Array | undefined {
+    if (index === this.firstIndex && this.first !== null) return this.first;
+    return this.chunks?.get(index);
+  }
+
   has(seq: number): boolean {
-    const chunk = this.chunks.get(seq >>> CHUNK_SHIFT);
+    const chunk = this.chunkAt(seq >>> CHUNK_SHIFT);
     return chunk !== undefined && (at(chunk, (seq & (CHUNK_BITS - 1)) >>> 3) & (1 << (seq & 7))) !== 0;
   }
 
@@ -73,7 +84,8 @@ export class SeqTracker {
         start = -1;
       }
     };
-    for (const [index, chunk] of [...this.chunks].sort((a, b) => a[0] - b[0])) {
+    const all: [number, Uint8Array][] = this.first === null ? [] : [[this.firstIndex, this.first]];
+    for (const [index, chunk] of [...all, ...(this.chunks ?? [])].sort((a, b) => a[0] - b[0])) {
       const base = index * CHUNK_BITS;
       if (base > next && start === -1) start = next;
       let byte = 0;

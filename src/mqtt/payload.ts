@@ -48,29 +48,49 @@ export function runTag(runId: string): number {
   return h >>> 0;
 }
 
-/** Builds payloads for one publisher: one copy of a prepared template, then the header fields. */
+/**
+ * Builds payloads for one publisher: one copy of a prepared template, then the header fields.
+ * Publishers of one size and run share the template (an idle fleet would otherwise hold one
+ * buffer per client); the publisher's index is written into each payload instead.
+ */
 export class PayloadWriter {
   private readonly template: Buffer;
 
-  constructor(size: number, tag: number, publisher: number) {
-    // Filler is fixed, never uninitialised memory: allocUnsafe could leak process memory onto the wire.
-    this.template = Buffer.alloc(size, 0x2e);
-    this.template.writeUInt16LE(MAGIC, 0);
-    this.template.writeUInt8(VERSION, 2);
-    this.template.writeUInt8(0, 3);
-    this.template.writeUInt32LE(tag, 4);
-    this.template.writeUInt32LE(publisher, 8);
+  constructor(
+    size: number,
+    tag: number,
+    private readonly publisher: number,
+  ) {
+    this.template = sharedTemplate(size, tag);
   }
 
   /** `scheduledAt`: when the schedule had this message due; 0 when unpaced. */
   write(seq: number, sentAt: number, scheduledAt: number): Buffer {
     const buf = Buffer.allocUnsafe(this.template.length);
     this.template.copy(buf);
+    buf.writeUInt32LE(this.publisher, 8);
     buf.writeUInt32LE(seq, 12);
     buf.writeDoubleLE(sentAt, 16);
     buf.writeDoubleLE(scheduledAt, 24);
     return buf;
   }
+}
+
+/** The last template made, held weakly: its writers keep it alive, and it goes with them. */
+let lastTemplate: { size: number; tag: number; buffer: WeakRef<Buffer> } | null = null;
+
+function sharedTemplate(size: number, tag: number): Buffer {
+  const cached = lastTemplate !== null && lastTemplate.size === size && lastTemplate.tag === tag;
+  const reused = cached ? lastTemplate?.buffer.deref() : undefined;
+  if (reused !== undefined) return reused;
+  // Filler is fixed, never uninitialised memory: allocUnsafe could leak process memory onto the wire.
+  const template = Buffer.alloc(size, 0x2e);
+  template.writeUInt16LE(MAGIC, 0);
+  template.writeUInt8(VERSION, 2);
+  template.writeUInt8(0, 3);
+  template.writeUInt32LE(tag, 4);
+  lastTemplate = { size, tag, buffer: new WeakRef(template) };
+  return template;
 }
 
 /** Header fields, read into a reused object so the receive path does not allocate. */

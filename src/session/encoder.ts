@@ -33,8 +33,7 @@ export function makeEncoder(
 ): Encoder {
   const staticProps: Properties = staticPublishProperties(settings, spec);
   if (settings.payloadTemplate === null && user === null) {
-    const header = new PayloadWriter(settings.size, settings.runTag, publisher);
-    return { properties: staticProps, encode: (seq, sentAt, scheduledAt) => header.write(seq, sentAt, scheduledAt) };
+    return new HeaderEncoder(new PayloadWriter(settings.size, settings.runTag, publisher), staticProps);
   }
   const render: (seq: number, ts: number) => Buffer | null =
     user ??
@@ -75,4 +74,16 @@ export function largestProperties(settings: SessionSettings, spec: SessionSpec):
     userProperties: { ...fixed?.userProperties, ...header },
     ...(settings.topicAlias ? { topicAlias: 1 } : {}),
   };
+}
+
+/** The plain path: the header rides in the payload. A class, not a closure: one per client. */
+class HeaderEncoder implements Encoder {
+  constructor(
+    private readonly writer: PayloadWriter,
+    readonly properties: Properties,
+  ) {}
+
+  encode(seq: number, sentAt: number, scheduledAt: number): Buffer {
+    return this.writer.write(seq, sentAt, scheduledAt);
+  }
 }

@@ -16,68 +16,86 @@ import { InternalError } from '../mqtt/checked.js';
 export function guardPacketSize<T extends Duplex>(socket: T, maxBytes: number): T {
   // Called as push.call(this, ...): the socket's own method, on the socket.
   // eslint-disable-next-line @typescript-eslint/unbound-method
-  const push = socket.push;
-  /** Body bytes of the current packet still to come: skipped. */
-  let skip = 0;
-  /** Reading a fixed header: -1 = its first byte next; 0..3 = remaining-length bytes read so far. */
-  let lengthBytes = -1;
-  let length = 0;
-  let multiplier = 1;
-  /** Past a malformed length: mqtt-packet reports it, with its own error; stop looking. */
-  let lost = false;
-  /** An oversize packet was refused: nothing more goes through. */
-  let refused = false;
+  (socket as unknown as Guarded)[GUARD] = new PacketGuard(maxBytes, socket.push);
+  socket.push = guardedPush as T['push'];
+  return socket;
+}
 
-  function scan(chunk: Uint8Array): number {
+const GUARD = Symbol('packetGuard');
+type Guarded = Duplex & { [GUARD]: PacketGuard };
+
+/**
+ * One `push` for every guarded socket, its state on the socket: per connection an object of a
+ * few numbers rather than closures and their context (an idle fleet holds one per client).
+ */
+function guardedPush(this: Guarded, chunk: unknown, encoding?: BufferEncoding): boolean {
+  const guard = this[GUARD];
+  if (guard.refused) return false;
+  if (!guard.lost && chunk instanceof Uint8Array) {
+    const oversize = guard.scan(chunk);
+    if (oversize >= 0) {
+      guard.refused = true;
+      this.destroy(packetTooLarge(oversize, guard.maxBytes));
+      return false;
+    }
+  }
+  return guard.push.call(this, chunk, encoding);
+}
+
+class PacketGuard {
+  /** Body bytes of the current packet still to come: skipped. */
+  private skip = 0;
+  /** Reading a fixed header: -1 = its first byte next; 0..3 = remaining-length bytes read so far. */
+  private lengthBytes = -1;
+  private length = 0;
+  private multiplier = 1;
+  /** Past a malformed length: mqtt-packet reports it, with its own error; stop looking. */
+  lost = false;
+  /** An oversize packet was refused: nothing more goes through. */
+  refused = false;
+
+  constructor(
+    readonly maxBytes: number,
+    readonly push: Duplex['push'],
+  ) {}
+
+  /** The size of an oversize packet whose header is in `chunk`, or -1. */
+  scan(chunk: Uint8Array): number {
     const end = chunk.length;
     let i = 0;
     while (i < end) {
-      if (skip > 0) {
-        const step = skip < end - i ? skip : end - i;
-        skip -= step;
+      if (this.skip > 0) {
+        const step = this.skip < end - i ? this.skip : end - i;
+        this.skip -= step;
         i += step;
         continue;
       }
-      if (lengthBytes < 0) {
+      if (this.lengthBytes < 0) {
         // The packet type byte; its remaining length follows.
-        lengthBytes = 0;
-        length = 0;
-        multiplier = 1;
+        this.lengthBytes = 0;
+        this.length = 0;
+        this.multiplier = 1;
         i++;
         continue;
       }
       // Checked here rather than through at(): this runs per packet, and a shared accessor would see every element kind.
       const byte = chunk[i++];
       if (byte === undefined) throw new InternalError(`packet scan read past a chunk of ${end} bytes`);
-      length += (byte & 0x7f) * multiplier;
-      multiplier *= 128;
-      lengthBytes++;
+      this.length += (byte & 0x7f) * this.multiplier;
+      this.multiplier *= 128;
+      this.lengthBytes++;
       if (byte & 0x80) {
-        if (lengthBytes === 4) lost = true;
-        if (lost) return -1;
+        if (this.lengthBytes === 4) this.lost = true;
+        if (this.lost) return -1;
         continue;
       }
-      const total = 1 + lengthBytes + length;
-      if (total > maxBytes) return total;
-      skip = length;
-      lengthBytes = -1;
+      const total = 1 + this.lengthBytes + this.length;
+      if (total > this.maxBytes) return total;
+      this.skip = this.length;
+      this.lengthBytes = -1;
     }
     return -1;
   }
-
-  socket.push = function (this: T, chunk: unknown, encoding?: BufferEncoding): boolean {
-    if (refused) return false;
-    if (!lost && chunk instanceof Uint8Array) {
-      const oversize = scan(chunk);
-      if (oversize >= 0) {
-        refused = true;
-        socket.destroy(packetTooLarge(oversize, maxBytes));
-        return false;
-      }
-    }
-    return push.call(this, chunk, encoding);
-  } as T['push'];
-  return socket;
 }
 
 export function packetTooLarge(bytes: number, maxBytes: number): Error {

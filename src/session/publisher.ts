@@ -28,8 +28,11 @@ const BURST = 256;
 export class Publisher {
   private seq = 0;
   private inflight = 0;
-  /** Messages awaiting their acknowledgement, with when each was sent (the PUBACK/PUBCOMP step). */
-  private readonly unacked = new Map<number, number>();
+  /**
+   * Messages awaiting their acknowledgement, with when each was sent (the PUBACK/PUBCOMP step).
+   * Made with the first QoS 1/2 message: at QoS 0 there is none to wait for.
+   */
+  private unacked: Map<number, number> | null = null;
   /** When each message went out, compressed: tells accounting whether its subscribers were subscribed then. */
   private readonly timeline = new Timeline();
   private startAt = 0;
@@ -89,7 +92,7 @@ export class Publisher {
     this.startAt = this.schedule === null ? at + this.phaseMs : at;
     if (this.settings.durationMs !== undefined) {
       this.endAt = this.startAt + this.settings.durationMs;
-      this.endTimer = setTimeout(() => this.finish(), Math.max(0, this.endAt - now()));
+      this.endTimer = setTimeout(Publisher.end, Math.max(0, this.endAt - now()), this);
     }
     this.pump();
   }
@@ -126,13 +129,13 @@ export class Publisher {
     return {
       client: this.client,
       published: this.seq,
-      unacked: [...this.unacked.keys()],
+      unacked: this.unacked === null ? [] : [...this.unacked.keys()],
       timeline: points,
       timelineErrorMs: errorMs,
     };
   }
 
-  private readonly pump = (): void => {
+  private pump(): void {
     if (this.pumping || !this.started || this.paused || this.finished) return;
     this.pumping = true;
     try {
@@ -158,7 +161,7 @@ export class Publisher {
     } finally {
       this.pumping = false;
     }
-  };
+  }
 
   /** `due`: when the schedule had it (0: unpaced, no schedule). */
   private publishOne(t: number, due: number): void {
@@ -184,7 +187,7 @@ export class Publisher {
       return;
     }
     this.inflight++;
-    this.unacked.set(seq, t);
+    (this.unacked ??= new Map()).set(seq, t);
     this.outlet.publish(payload, this.encoder.properties, (err) => this.onAck(seq, err));
   }
 
@@ -205,10 +208,10 @@ export class Publisher {
     // unknown, so it stays among the unacknowledged and counts as in flight, not as lost.
     if (err) c.sendFailed++;
     else {
-      const sentAt = this.unacked.get(seq);
+      const sentAt = this.unacked?.get(seq);
       const qos = this.settings.qos;
       if (sentAt !== undefined && qos !== 0) this.stats.recordAck(qos, sentAt, now() - sentAt);
-      this.unacked.delete(seq);
+      this.unacked?.delete(seq);
       c.acked++;
     }
     if (!this.pumping && this.timer === null && this.immediate === null) this.pump();
@@ -231,10 +234,18 @@ export class Publisher {
 
   private wakeAt(delayMs: number): void {
     this.clearTimer();
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.pump();
-    }, delayMs);
+    this.timer = setTimeout(Publisher.wake, delayMs, this);
+  }
+
+  // Timer callbacks shared by every publisher, which each timer passes as its argument: an idle
+  // fleet would otherwise hold a closure and its context per timer per client.
+  private static wake(this: void, publisher: Publisher): void {
+    publisher.timer = null;
+    publisher.pump();
+  }
+
+  private static end(this: void, publisher: Publisher): void {
+    publisher.finish();
   }
 
   private clearTimer(): void {

@@ -28,9 +28,20 @@ interface PacketInfo {
  * is foreign, and a message sent before this run began is stale (an earlier run's, same id), so
  * neither can create a stream, an expectation or a sequence number to track.
  */
+/**
+ * The header of the message being handled, read into one object for every receiver on this
+ * thread: a message is handled from start to end before the next, so they never share it at once.
+ */
+const HEADER: Header = { publisher: 0, seq: 0, sentAt: 0, scheduledAt: 0 };
+
 export class Receiver {
-  private readonly streams = new Map<number, SeqTracker>();
-  private readonly header: Header = { publisher: 0, seq: 0, sentAt: 0, scheduledAt: 0 };
+  /**
+   * One sequence state per publisher heard. Most subscribers hear one publisher: its stream is
+   * kept in a field, and the map made only for a second one.
+   */
+  private first: SeqTracker | null = null;
+  private firstPublisher = -1;
+  private streams: Map<number, SeqTracker> | null = null;
   readonly windows = new SubscriptionWindows();
   /** Highest latency seen (µs): how long a message may take to get here. */
   private maxLatencyUs = 0;
@@ -65,7 +76,7 @@ export class Receiver {
       if (this.workMs > 0) burn(this.workMs);
       return;
     }
-    const { publisher, seq, sentAt } = this.header;
+    const { publisher, seq, sentAt } = HEADER;
     if (!hears(this.heard, publisher, seq)) {
       c.foreign++;
       if (this.workMs > 0) burn(this.workMs);
@@ -81,11 +92,7 @@ export class Receiver {
     // Sent during --warmup: accounted for like any other, kept out of the latency figures.
     const warm = sentAt < stats.warmupUntil;
     if (warm) c.warmupReceived++;
-    let stream = this.streams.get(publisher);
-    if (stream === undefined) {
-      stream = new SeqTracker();
-      this.streams.set(publisher, stream);
-    }
+    const stream = this.streamOf(publisher);
     const before = stream.outOfOrder;
     if (!stream.record(seq)) {
       c.duplicates++;
@@ -95,7 +102,7 @@ export class Receiver {
       const us = (at - sentAt) * 1000;
       if (!warm) {
         stats.recordLatency(this.group, us);
-        const scheduledAt = this.header.scheduledAt;
+        const scheduledAt = HEADER.scheduledAt;
         if (scheduledAt > 0) stats.scheduledLatency.record((at - scheduledAt) * 1000);
       }
       if (us > this.maxLatencyUs) this.maxLatencyUs = us;
@@ -114,16 +121,37 @@ export class Receiver {
     if (this.workMs > 0) burn(this.workMs);
   };
 
+  private streamOf(publisher: number): SeqTracker {
+    if (this.firstPublisher === publisher && this.first !== null) return this.first;
+    if (this.first === null) {
+      this.firstPublisher = publisher;
+      return (this.first = new SeqTracker());
+    }
+    this.streams ??= new Map();
+    let stream = this.streams.get(publisher);
+    if (stream === undefined) {
+      stream = new SeqTracker();
+      this.streams.set(publisher, stream);
+    }
+    return stream;
+  }
+
+  /** Every stream so far, by publisher. */
+  private allStreams(): [number, SeqTracker][] {
+    const all: [number, SeqTracker][] = this.first === null ? [] : [[this.firstPublisher, this.first]];
+    return this.streams === null ? all : [...all, ...this.streams];
+  }
+
   /** The header at the start of the payload, or (MQTT 5, payload templates) in a user property. */
   private readHeader(payload: Buffer, packet: PacketInfo): boolean {
-    if (readHeader(payload, this.tag, this.header)) return true;
+    if (readHeader(payload, this.tag, HEADER)) return true;
     const hex = packet.properties?.userProperties?.[HEADER_PROPERTY];
-    return typeof hex === 'string' && readHeader(Buffer.from(hex, 'hex'), this.tag, this.header);
+    return typeof hex === 'string' && readHeader(Buffer.from(hex, 'hex'), this.tag, HEADER);
   }
 
   get uniqueReceived(): number {
     let n = 0;
-    for (const s of this.streams.values()) n += s.received;
+    for (const [, s] of this.allStreams()) n += s.received;
     return n;
   }
 
@@ -138,7 +166,7 @@ export class Receiver {
   }
 
   finals(): StreamFinal[] {
-    return [...this.streams].map(([publisher, s]) => ({
+    return this.allStreams().map(([publisher, s]) => ({
       subscriber: this.index,
       key: this.key,
       publisher,

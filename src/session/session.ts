@@ -1,4 +1,4 @@
-import type { IClientPublishOptions, MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { serializeError } from '../errors.js';
 import type {
   ClientState,
@@ -10,12 +10,11 @@ import type {
   SubscriberFinal,
 } from '../protocol.js';
 import { now } from './clock.js';
-import type { Encoder } from './encoder.js';
 import { clientOptions, withIdentity } from './client-options.js';
 import type { Credential } from './credentials.js';
-import type { Outlet } from './publisher.js';
 import { Streams } from './streams.js';
 import { GeneratorSlot } from './payload-source.js';
+import { ClientOutlet, publishOptionsOf, type OverLimit } from './outlet.js';
 import { Receiver } from './receiver.js';
 import { Requester } from './requester.js';
 import { Responder } from './responder.js';
@@ -55,6 +54,9 @@ export interface SessionHost {
   readonly credentials: ReadonlyMap<number, Credential> | null;
 }
 
+/** A settled promise to start from: one for every session. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /** How often a planned clean leave checks whether its outstanding acknowledgements have come. */
@@ -74,18 +76,14 @@ type Attempt =
  * when a round fails, or the session is taken over, the client gives up and the others carry on.
  * Its life is a state machine (state.ts): `state` changes only through transition().
  */
-export class Session {
+export class Session implements OverLimit {
   private client!: MqttClient;
-  private readonly connection: ReturnType<typeof clientOptions>;
   private readonly publisher: Streams | null;
   /** `payload: '@workload'`: the workload's generator, once loaded. */
   private readonly generator = new GeneratorSlot();
+  /** One way out per stream: its topic, and the broker's Maximum Packet Size honoured for it. */
+  private readonly outlets: ClientOutlet[] = [];
   private readonly receiver: Receiver | null;
-  /**
-   * The broker's Maximum Packet Size, honoured on the way out (MQTT 5): per stream, as each has its
-   * own topic, QoS and properties; `max` is the largest payload the last CONNACK allows it.
-   */
-  private readonly limits: { sizing: PublishLimit; max: number }[] = [];
   /** Request/response: this client's requests and their responses; null unless its group sends requests. */
   private readonly requester: Requester | null;
   private state: SessionState = 'created';
@@ -107,7 +105,9 @@ export class Session {
   /** Attempts the current (or last) round of connection attempts has made. */
   private roundAttempts = 0;
   private wakeDelay: (() => void) | null = null;
-  private closed: Promise<void> = Promise.resolve();
+  private closed: Promise<void> = SETTLED;
+  /** Settles `closed`: set from an accepted CONNACK until that connection closes. */
+  private onClosed: (() => void) | null = null;
   private hooks: Hooks | null = null;
   private closing: Promise<void> | null = null;
   private readonly budget: AttemptBudget;
@@ -128,7 +128,7 @@ export class Session {
   /** The churn period last acted on (ms from planStart): the next one is later. */
   private lastChurnMs = 0;
   /** A planned close under way (a leave, a churn): settles once the client can connect again. */
-  private planClose: Promise<void> = Promise.resolve();
+  private planClose: Promise<void> = SETTLED;
   private planCloseAbrupt = false;
   /**
    * When the planned close began (epoch ms; 0: none under way). The subscription window ends
@@ -141,9 +141,8 @@ export class Session {
    * before this time (epoch ms: the plan's join), and catches up what the connecting took. 0: none.
    */
   private rejoinAt = 0;
-  /** Resolves when the session starts to end: cuts the wait for the start barrier short. */
-  private wakeEnd!: () => void;
-  private readonly ending = new Promise<void>((resolve) => (this.wakeEnd = resolve));
+  /** Cuts a --client-stages wait for the start barrier short when the session starts to end; null: none waits. */
+  private wakeEnd: (() => void) | null = null;
 
   constructor(
     private readonly spec: SessionSpec,
@@ -152,7 +151,6 @@ export class Session {
     /** Epoch ms of the first connection attempt (--connect-rate spreads them out). */
     private readonly connectAt: number,
   ) {
-    this.connection = clientOptions(spec, settings, host.credentials?.get(spec.index));
     // A connection must outlast the wait allowed for its CONNACK before its round counts as won.
     this.budget = new AttemptBudget(settings.reconnectAttempts, settings.reconnectDelayMs, settings.connectTimeoutMs);
     const stats = host.stats;
@@ -176,30 +174,11 @@ export class Session {
       settings.request && spec.responseTopic !== undefined
         ? new Requester(spec.index, settings.runTag, spec.responseTopic, settings.request.timeoutMs, stats)
         : null;
-    // One outlet per stream (session/streams.ts): its topic, QoS and retain flag.
-    const outlet = (pubTopic: string, settings: SessionSettings): Outlet => {
-      // One options object for every plain publish: none allocated per message on the hot path.
-      const publishOptions = { qos: settings.qos, retain: settings.retain };
-      // Likewise one for the group's fixed MQTT 5 properties; only a header carried in a property
-      // (a new properties object per message) needs options of its own.
-      let lastProperties: Encoder['properties'] = undefined;
-      let withProperties: IClientPublishOptions = publishOptions;
-      const limit = { sizing: new PublishLimit(settings, { ...spec, pubTopic }), max: Infinity };
-      this.limits.push(limit);
-      return {
-        publish: (payload, properties, done) => {
-          if (payload.length > limit.max) return this.overLimit(limit.sizing, payload.length, done);
-          if (properties !== lastProperties) {
-            lastProperties = properties;
-            withProperties = properties ? { ...publishOptions, properties } : publishOptions;
-          }
-          const opts = withProperties;
-          if (done) this.client.publish(pubTopic, payload, opts, done as never);
-          else this.client.publish(pubTopic, payload, opts);
-        },
-        congested: () => this.client.stream?.writableNeedDrain === true,
-        onDrain: (resume) => this.client.stream.once('drain', resume),
-      };
+    // One outlet per stream (session/streams.ts): its topic, QoS and retain flag, and its size limit.
+    const outlet = (pubTopic: string, own: SessionSettings): ClientOutlet => {
+      const out = new ClientOutlet(pubTopic, publishOptionsOf(own), new PublishLimit(own, { ...spec, pubTopic }), this);
+      this.outlets.push(out);
+      return out;
     };
     this.publisher =
       spec.pubTopic === null
@@ -216,21 +195,30 @@ export class Session {
           );
   }
 
-  /** Runs until stopped, given up, or failed. Never rejects: failures become a `failed` status. */
-  async run(): Promise<void> {
+  /**
+   * Runs until stopped, given up, or failed. Never rejects: failures become a `failed` status.
+   * Chained rather than awaited, so that an idle session holds one suspended async function
+   * (connected()'s), not three: each costs its generator, registers, promise and context.
+   */
+  run(): Promise<void> {
+    return this.begin().then(() => this.finish());
+  }
+
+  /** Set up the client, then live; a failure on the way becomes this session's `failing`. */
+  private async begin(): Promise<void> {
     try {
       if (this.state === 'created') this.transition('starting');
-      const stats = this.host.stats;
+      // Made here, not kept: MQTT.js copies what it needs, so the session holds no options of its own.
+      const connection = clientOptions(this.spec, this.settings, this.host.credentials?.get(this.spec.index));
       this.client = await createClient(
-        this.connection.url,
-        withIdentity(this.connection.options, this.connection.identity),
+        connection.url,
+        withIdentity(connection.options, connection.identity),
         this.settings.maxPacketSize,
         this.spec.localAddress,
-        {
-          step: (step, ms) => stats.recordStep(step, ms),
-          ready: (at) => (this.connectSentAt = at),
-        },
+        this,
       );
+      for (const outlet of this.outlets) outlet.client = this.client;
+      this.client.on('close', () => this.connectionClosed());
       this.client.on('error', (err) => {
         this.lastError = err;
         // MQTT.js reports a protocol error on an established connection (bytes that are not MQTT,
@@ -284,11 +272,29 @@ export class Session {
         await this.hooks.setup();
       }
       if (this.settings.respond) this.client.on('message', this.responder(this.settings.respond.qos).onMessage);
-      if (!isEnding(this.state)) await this.live();
+      if (!isEnding(this.state)) return this.live().catch((err: unknown) => this.failed(err));
     } catch (err) {
-      if (this.state !== 'failing') this.transition('failing');
-      this.lastError = err;
+      this.failed(err);
     }
+  }
+
+  private failed(err: unknown): void {
+    if (this.state !== 'failing') this.transition('failing');
+    this.lastError = err;
+  }
+
+  /** TransportTimer: the TCP connect or TLS handshake took `ms`. */
+  step(step: 'tcpConnect' | 'tlsHandshake', ms: number): void {
+    this.host.stats.recordStep(step, ms);
+  }
+
+  /** TransportTimer: the socket is ready; the CONNECT leaves now. */
+  ready(at: number): void {
+    this.connectSentAt = at;
+  }
+
+  /** After live() (or a failure before it): close what is open and report the session's end. */
+  private async finish(): Promise<void> {
     this.publisher?.stop();
     if (this.hooks) await this.hooks.teardown();
     if (this.client) await this.disconnect();
@@ -353,7 +359,7 @@ export class Session {
    * A message over the broker's Maximum Packet Size (a payload template rendered longer than the
    * CONNACK allows): not sent, as the broker would drop the connection on it; the client fails.
    */
-  private overLimit(sizing: PublishLimit, bytes: number, done: ((err?: Error) => void) | undefined): void {
+  overLimit(sizing: PublishLimit, bytes: number, done: ((err?: Error) => void) | undefined): void {
     const err = sizing.error(bytes);
     done?.(err);
     this.fail(err);
@@ -414,7 +420,7 @@ export class Session {
 
   /** No new attempt, wait, tick or message; a graceful close if connected. Safe to repeat. */
   private windDown(): void {
-    this.wakeEnd();
+    this.wakeEnd?.();
     this.clearPlanTimers();
     this.hooks?.stopTicks();
     this.publisher?.stop();
@@ -431,12 +437,12 @@ export class Session {
     };
   }
 
-  private async live(): Promise<void> {
+  private live(): Promise<void> {
     if (this.settings.comings.clientStages !== null) return this.livePlanned();
     this.transition('connecting');
     const wait = this.connectAt - now();
-    if (wait > 0) await this.delay(wait);
-    await this.connected();
+    // Chained, not awaited: no suspended live() for as long as the session lives.
+    return wait > 0 ? this.delay(wait).then(() => this.connected()) : this.connected();
   }
 
   /**
@@ -447,7 +453,9 @@ export class Session {
   private async livePlanned(): Promise<void> {
     this.transition('waiting');
     this.status('waiting');
-    const go = await Promise.race([this.host.waitForGo(), this.ending.then(() => 0)]);
+    const ending = new Promise<number>((resolve) => (this.wakeEnd = () => resolve(0)));
+    const go = await Promise.race([this.host.waitForGo(), ending]);
+    this.wakeEnd = null;
     if (isEnding(this.state)) return;
     this.planStart = go;
     this.publishing = true;
@@ -636,9 +644,9 @@ export class Session {
       const result = await this.attempt().finally(release);
       if (result.ok) {
         this.publisher?.limitWindow(result.receiveMaximum);
-        for (const limit of this.limits) limit.max = limit.sizing.limit(result.maximumPacketSize);
+        for (const outlet of this.outlets) outlet.max = outlet.sizing.limit(result.maximumPacketSize);
         // Every message of a fixed size is over the broker's limit: none is sent, and retrying cannot help.
-        const overLimit = this.limits.map((l) => l.sizing.fixedOver(l.max)).find((e) => e !== null) ?? null;
+        const overLimit = this.outlets.map((o) => o.sizing.fixedOver(o.max)).find((e) => e !== null) ?? null;
         if (overLimit !== null) {
           this.fail(overLimit);
           return null;
@@ -687,13 +695,7 @@ export class Session {
         // Listen for the drop right away: a close queued behind this CONNACK must not be missed.
         // Offline from the moment the socket closes, even while onUp awaits a hook: nothing may
         // be published into a closed client meanwhile.
-        this.closed = new Promise((done) =>
-          client.once('close', () => {
-            this.online = false;
-            this.droppedAt = now();
-            done();
-          }),
-        );
+        this.closed = this.watchClose();
         resolve({
           ok: true,
           sessionPresent: connack.sessionPresent,
@@ -727,6 +729,24 @@ export class Session {
       // Stopped meanwhile: end the attempt now rather than wait out its CONNACK.
       this.abortAttempt = () => client.stream?.destroy();
     });
+  }
+
+  /**
+   * Settles when `client`'s connection closes, offline from then. Heard by the one 'close'
+   * listener the session keeps (a `once` per connection would cost a wrapper and its state).
+   */
+  private watchClose(): Promise<void> {
+    return new Promise((done) => (this.onClosed = done));
+  }
+
+  /** The connection closed: the current watch, if any, settles. */
+  private connectionClosed(): void {
+    const done = this.onClosed;
+    if (done === null) return;
+    this.onClosed = null;
+    this.online = false;
+    this.droppedAt = now();
+    done();
   }
 
   /** True when subscribed (or nothing to subscribe); false when the connection went away meanwhile. */

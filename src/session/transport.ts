@@ -152,38 +152,57 @@ const BUSY_WRITES = 8;
 export function coalesceWrites<T extends Duplex>(socket: T): T {
   // Called as write.apply(this, ...): the socket's own method, on the socket.
   // eslint-disable-next-line @typescript-eslint/unbound-method
-  const write = socket.write;
-  let inTurn = false;
-  let held = false;
-  let writes = 0;
-  let busy = false;
-  const hold = (): void => {
-    if (inTurn && !held) {
-      held = true;
-      socket.cork();
-    }
-  };
-  const endTurn = (): void => {
-    inTurn = false;
-    busy = writes > BUSY_WRITES;
-    writes = 0;
-    if (held) {
-      held = false;
-      socket.uncork();
-    }
-  };
-  socket.write = function (this: T, ...args: Parameters<T['write']>): boolean {
-    writes++;
-    if (!inTurn) {
-      inTurn = true;
-      setImmediate(endTurn);
-      // Quiet: queued after MQTT.js's own uncork of this first packet, so only later writes wait.
-      if (busy) hold();
-      else process.nextTick(hold);
-    }
-    return (write as (...a: unknown[]) => boolean).apply(this, args);
-  } as T['write'];
+  (socket as unknown as Coalesced)[TURN] = new Turn(socket, socket.write);
+  socket.write = coalescedWrite as T['write'];
   return socket;
+}
+
+const TURN = Symbol('turn');
+type Coalesced = Duplex & { [TURN]: Turn };
+
+/**
+ * One socket's writes in this turn. Shared functions take it as their argument, so a connection
+ * costs this object, not closures and their context (an idle fleet holds one per client).
+ */
+class Turn {
+  inTurn = false;
+  held = false;
+  writes = 0;
+  busy = false;
+  constructor(
+    readonly socket: Duplex,
+    readonly write: Duplex['write'],
+  ) {}
+}
+
+function hold(turn: Turn): void {
+  if (turn.inTurn && !turn.held) {
+    turn.held = true;
+    turn.socket.cork();
+  }
+}
+
+function endTurn(turn: Turn): void {
+  turn.inTurn = false;
+  turn.busy = turn.writes > BUSY_WRITES;
+  turn.writes = 0;
+  if (turn.held) {
+    turn.held = false;
+    turn.socket.uncork();
+  }
+}
+
+function coalescedWrite(this: Coalesced, ...args: unknown[]): boolean {
+  const turn = this[TURN];
+  turn.writes++;
+  if (!turn.inTurn) {
+    turn.inTurn = true;
+    setImmediate(endTurn, turn);
+    // Quiet: queued after MQTT.js's own uncork of this first packet, so only later writes wait.
+    if (turn.busy) hold(turn);
+    else process.nextTick(hold, turn);
+  }
+  return (turn.write as (...a: unknown[]) => boolean).apply(this, args);
 }
 
 /**

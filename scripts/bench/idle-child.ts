@@ -1,0 +1,101 @@
+/**
+ * One idle-memory measurement (idle-memory.ts), in a process of its own started with
+ * --expose-gc: N clients connected, subscribed to their own topics and publishing once a minute,
+ * settled, then a full GC and the process's RSS and heap, printed as one JSON line.
+ * `--mode loop|pool|thread` runs mqtt-fleet in this process (run(), as the CLI does);
+ * `--mode mqttjs` is plain MQTT.js written by hand (a timer per client, as a user would).
+ * `--snapshot FILE` also writes a heap snapshot of the settled process (the main thread's heap).
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { writeHeapSnapshot } from 'node:v8';
+import { run } from '../../src/index.js';
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    mode: { type: 'string' },
+    clients: { type: 'string' },
+    threads: { type: 'string', default: '2' },
+    'settle-ms': { type: 'string', default: '10000' },
+    snapshot: { type: 'string' },
+  },
+});
+const url = values.url!;
+const clients = Number(values.clients);
+const settleMs = Number(values['settle-ms']);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc');
+
+/** After the settle time: a full GC (twice: weak callbacks free more on the second), then the figures. */
+async function settled(connectMs: number): Promise<object> {
+  await sleep(settleMs);
+  gc!();
+  await sleep(200);
+  gc!();
+  await sleep(500);
+  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+  if (values.snapshot) writeHeapSnapshot(values.snapshot);
+  return {
+    clients,
+    connectMs: Math.round(connectMs),
+    rssMb: rss / 2 ** 20,
+    heapMb: heapUsed / 2 ** 20,
+    externalMb: (external + arrayBuffers) / 2 ** 20,
+  };
+}
+
+async function fleet(threads: string | number): Promise<object> {
+  const controller = new AbortController();
+  const started = performance.now();
+  let figures: Promise<object> | null = null;
+  const done = run({
+    brokers: [url],
+    clients,
+    threads,
+    rate: 1 / 60,
+    phase: 'together',
+    duration: '30m',
+    statsInterval: '1s',
+    signal: controller.signal,
+    onEvent: (event) => {
+      if (event.type !== 'stats' || figures !== null || event.connected < clients) return;
+      figures = settled(performance.now() - started);
+      void figures.then(() => controller.abort());
+    },
+  });
+  await done;
+  if (figures === null) throw new Error('the run ended before every client was connected');
+  return figures;
+}
+
+/** Plain MQTT.js: 64 connects in flight (as mqtt-fleet's default), subscribe, publish now and once a minute. */
+async function plain(): Promise<object> {
+  const started = performance.now();
+  const fleet: MqttClient[] = [];
+  let next = 0;
+  const one = async (): Promise<void> => {
+    while (next < clients) {
+      const i = next++;
+      const client = await mqtt.connectAsync(url, { clientId: `idle-${process.pid}-${i}`, reconnectPeriod: 0 });
+      const topic = `idle/${process.pid}/${i}`;
+      await client.subscribeAsync(topic);
+      client.publish(topic, Buffer.alloc(64));
+      setInterval(() => client.publish(topic, Buffer.alloc(64)), 60_000);
+      fleet.push(client);
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, one));
+  const figures = await settled(performance.now() - started);
+  await Promise.all(fleet.map((c) => c.endAsync(true)));
+  return figures;
+}
+
+const mode = values.mode;
+const figures =
+  mode === 'mqttjs'
+    ? await plain()
+    : await fleet(mode === 'loop' ? 0 : mode === 'pool' ? Number(values.threads) : 'per-client');
+process.stdout.write(`${JSON.stringify(figures)}\n`);
+process.exit(0);
