@@ -57,7 +57,8 @@ const ACK_POLL_MS = 5;
 const ACK_PACKETS = new Set(['puback', 'pubrec', 'pubrel', 'pubcomp', 'unsuback']);
 
 type Attempt =
-  { ok: true; sessionPresent: boolean; receiveMaximum: number | undefined } | { ok: false; error: unknown };
+  | { ok: true; sessionPresent: boolean; receiveMaximum: number | undefined; connackMs: number }
+  | { ok: false; error: unknown };
 
 /**
  * One MQTT client's whole life, identical in every thread mode: connect with a bounded number
@@ -99,6 +100,8 @@ export class Session {
   private abortAttempt: (() => void) | null = null;
   /** When the last established connection closed (epoch ms). */
   private droppedAt = 0;
+  /** The last TCP connect's time (ms): a second or more is a lost SYN, for the adaptive connect window. */
+  private tcpConnectMs = 0;
   /** When this attempt's socket was ready and its CONNECT left (epoch ms): the CONNACK step counts from here. */
   private connectSentAt = 0;
   /** Epoch ms the start barrier opened: the origin of the --client-stages plan and the --churn schedule; 0 before. */
@@ -200,7 +203,10 @@ export class Session {
         this.settings.maxPacketSize,
         this.spec.localAddress,
         {
-          step: (step, ms) => stats.recordStep(step, ms),
+          step: (step, ms) => {
+            stats.recordStep(step, ms);
+            if (step === 'tcpConnect') this.tcpConnectMs = ms;
+          },
           ready: (at) => (this.connectSentAt = at),
         },
       );
@@ -574,7 +580,10 @@ export class Session {
         release();
         return null;
       }
-      const result = await this.attempt().finally(release);
+      this.tcpConnectMs = 0;
+      const result = await this.attempt();
+      // The adaptive window learns from how the attempt went (slots.ts).
+      release({ ok: result.ok, tcpMs: this.tcpConnectMs, connackMs: result.ok ? result.connackMs : null });
       if (result.ok) {
         this.publisher?.limitWindow(result.receiveMaximum);
         return result.sessionPresent;
@@ -607,7 +616,8 @@ export class Session {
         const ackAt = connackAt || at;
         const stats = this.host.stats;
         // The CONNECT waited in the socket until it was ready: CONNACK time counts from then.
-        stats.recordStep('connack', ackAt - Math.max(attemptAt, this.connectSentAt));
+        const connackMs = ackAt - Math.max(attemptAt, this.connectSentAt);
+        stats.recordStep('connack', connackMs);
         // Back after a drop: the whole outage, delays between attempts included.
         if (this.droppedAt > 0) stats.recordStep('reconnect', ackAt - this.droppedAt);
         this.budget.connected(at);
@@ -627,6 +637,7 @@ export class Session {
           ok: true,
           sessionPresent: connack.sessionPresent,
           receiveMaximum: connack.properties?.receiveMaximum,
+          connackMs,
         });
       };
       const onClose = (): void => {
