@@ -42,7 +42,7 @@ export function newSlotsBuffer(size: number | 'auto'): SharedArrayBuffer {
   f[ADAPTIVE] = adaptive ? 1 : 0;
   f[BASE_US] = NONE;
   f[ROUND_MIN_US] = NONE;
-  f[SSTHRESH] = PACING.max;
+  f[SSTHRESH] = PACING.ssthresh;
   return buffer;
 }
 
