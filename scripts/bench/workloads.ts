@@ -239,7 +239,7 @@ export function WORKLOADS(cores: number): Workload[] {
     },
     {
       // 1,000 threads took about 90 s on this machine when issue 11 was filed: the timeout leaves
-      // room for a loaded machine. Mosquitto's listen backlog is 100; --connect-concurrency (64) stays under it.
+      // room for a loaded machine. Mosquitto's listen backlog is 100; the adaptive connect window keeps it from overflowing.
       id: 'W6',
       title:
         'start-up: 20 and 1,000 clients with a thread each, connected and publishing once (one loop and a pool for scale)',
