@@ -4,7 +4,7 @@
  * an attempt (CONNECT sent to CONNACK): the quickest ever is what it costs with nothing queued
  * (the base). While a round's quickest stays near it, more attempts in flight are served as
  * fast, so the window grows (doubling up to 64 or the first round that is not quick, then by
- * an eighth a round).
+ * an eighth a round while the round's mean CONNACK is quick too).
  * When even the round's quickest waited well beyond it, attempts are queueing (in the broker's
  * accept queue, or in our own loop, where more in flight buys nothing): it shrinks by a quarter;
  * in between, it holds.
@@ -45,6 +45,8 @@ export interface RoundEnd {
   baseMs: number;
   /** The quickest successful attempt of the round (ms); null when none succeeded. */
   roundMinMs: number | null;
+  /** The round's mean CONNACK (ms); null when none came. */
+  roundMeanMs: number | null;
   /** Attempts of the round that took PACING.lossMs or longer. */
   losses: number;
 }
@@ -65,6 +67,9 @@ export function nextWindow(r: RoundEnd): { window: number; ssthresh: number } {
   // Not quick, not yet queueing for certain (a busy machine's waits for a core look like this):
   // hold, and grow only gently from here on.
   if (r.roundMinMs > quick) return { window: r.window, ssthresh: Math.min(r.ssthresh, r.window) };
-  const window = clamp(r.window < r.ssthresh ? r.window * 2 : r.window + Math.max(1, r.window / 8));
-  return { window, ssthresh: r.ssthresh };
+  if (r.window < r.ssthresh) return { window: clamp(r.window * 2), ssthresh: r.ssthresh };
+  // Past it, only while the round's mean is quick too: connections waiting in a broker's accept
+  // queue show there first, before its backlog overflows and SYNs are dropped.
+  if (r.roundMeanMs !== null && r.roundMeanMs > quick) return { window: r.window, ssthresh: r.ssthresh };
+  return { window: clamp(r.window + Math.max(1, r.window / 8)), ssthresh: r.ssthresh };
 }

@@ -28,7 +28,10 @@ const ROUND_LOSS = 7;
 const SSTHRESH = 8;
 /** The largest window reached. */
 const PEAK = 9;
-const FIELDS = 10;
+/** The round's CONNACKs: their sum (in tenths of a ms, each at most a second) and count, for its mean. */
+const ROUND_SUM = 10;
+const ROUND_ACKS = 11;
+const FIELDS = 12;
 
 const NONE = 0x7fffffff;
 
@@ -164,6 +167,8 @@ export class Slots {
       const us = Math.min(NONE - 1, Math.max(1, Math.round(outcome.connackMs * 1000)));
       lower(f, BASE_US, us);
       lower(f, ROUND_MIN_US, us);
+      Atomics.add(f, ROUND_SUM, Math.min(10_000, Math.round(outcome.connackMs * 10)));
+      Atomics.add(f, ROUND_ACKS, 1);
     }
     const lossMs = PACING.lossMs;
     if (outcome.tcpMs >= lossMs || (outcome.connackMs ?? 0) >= lossMs || (!outcome.ok && ms >= lossMs))
@@ -173,11 +178,14 @@ export class Slots {
     if (n < window || Atomics.compareExchange(f, ROUND_N, n, 0) !== n) return;
     const roundMinUs = Atomics.exchange(f, ROUND_MIN_US, NONE);
     const losses = Atomics.exchange(f, ROUND_LOSS, 0);
+    const acks = Atomics.exchange(f, ROUND_ACKS, 0);
+    const sum = Atomics.exchange(f, ROUND_SUM, 0);
     const next = nextWindow({
       window,
       ssthresh: Atomics.load(f, SSTHRESH),
       baseMs: Atomics.load(f, BASE_US) / 1000,
       roundMinMs: roundMinUs === NONE ? null : roundMinUs / 1000,
+      roundMeanMs: acks === 0 ? null : sum / 10 / acks,
       losses,
     });
     Atomics.store(f, SSTHRESH, next.ssthresh);

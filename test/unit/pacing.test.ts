@@ -3,12 +3,19 @@ import { test } from 'node:test';
 import { nextWindow, PACING } from '../../src/session/pacing.js';
 
 const round = (over: Partial<Parameters<typeof nextWindow>[0]>): ReturnType<typeof nextWindow> =>
-  nextWindow({ window: 16, ssthresh: PACING.ssthresh, baseMs: 1, roundMinMs: 1.5, losses: 0, ...over });
+  nextWindow({ window: 16, ssthresh: PACING.ssthresh, baseMs: 1, roundMinMs: 1.5, roundMeanMs: 3, losses: 0, ...over });
 
 test('quick rounds double the window up to ssthresh, then add an eighth', () => {
   assert.deepEqual(round({ window: 16 }), { window: 32, ssthresh: 64 });
   assert.deepEqual(round({ window: 64 }), { window: 72, ssthresh: 64 });
   assert.equal(round({ window: PACING.max }).window, PACING.max, 'never past the maximum');
+  // Past ssthresh the round's mean must be quick too (base 1 ms: within 7 ms).
+  assert.deepEqual(round({ window: 64, roundMeanMs: 9 }), { window: 64, ssthresh: 64 });
+  assert.deepEqual(
+    round({ window: 16, roundMeanMs: 9 }),
+    { window: 32, ssthresh: 64 },
+    'doubling looks at the quickest',
+  );
 });
 
 test('a round whose quickest CONNACK queued shrinks the window by a quarter; between quick and queued it holds', () => {
