@@ -53,7 +53,11 @@ test('the adaptive connect window backs off against a broker that takes a connec
   // Each attempt queues behind those ahead of it: every round's quickest CONNACK waits.
   assert.ok(Math.min(...seen) < PACING.initial, `it shrank below ${PACING.initial}: ${seen.join(' ')}`);
   assert.ok(Math.max(...seen) <= 2 * PACING.initial, `and never grew past one doubling: ${seen.join(' ')}`);
-  assert.ok(seen.at(-1)! <= 4, `ending small: ${seen.join(' ')}`);
+  // Then it swings between 2 and 8: a CONNACK that waited under 30 ms (the floor for a busy
+  // machine) lets it double, one that waited longer shrinks it; a fixed 64 would keep each
+  // CONNACK waiting about 1.3 s.
+  const later = seen.slice(Math.floor(seen.length / 2));
+  assert.ok(Math.max(...later) <= 8, `and stays small: ${seen.join(' ')}`);
 });
 
 test('--connect-concurrency N keeps the window fixed at N', async (t) => {

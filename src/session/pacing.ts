@@ -2,23 +2,23 @@
  * The adaptive connect window's rule (--connect-concurrency auto), applied once per round: a
  * window's worth of completed attempts. Delay-based, as TCP Vegas is, on the broker's part of
  * an attempt (CONNECT sent to CONNACK): the quickest ever is what it costs with nothing queued
- * (the base). While a round's quickest stays near it, more attempts in flight are served as
- * fast, so the window grows (doubling up to 64 or the first round that is not quick, then by
- * an eighth a round while the round's mean CONNACK is quick too).
- * When even the round's quickest waited well beyond it, attempts are queueing (in the broker's
- * accept queue, or in our own loop, where more in flight buys nothing): it shrinks by a quarter;
- * in between, it holds.
- * An attempt that took a second (a SYN lost to a full backlog waits 1 s for its retransmit, a
- * CONNACK that slow, a timeout) halves it. The round's quickest, not its average, so that a GC
- * pause or a late timer in the round does not count as queueing.
+ * (the base). When even a round's quickest waited well beyond it (and at least 30 ms), attempts
+ * are queueing (in the broker's accept queue, or in our own loop, where more in flight buys
+ * nothing): the window shrinks by a quarter. Otherwise it doubles up to 64, the old fixed
+ * default (a busy machine's waits for a core are not the broker's); past 64 it grows by an
+ * eighth a round only while the round's quickest and mean CONNACK stay near the base, and
+ * holds otherwise. An attempt whose TCP connect took a second (a SYN lost to a full backlog
+ * waits 1 s for its retransmit), or that failed after a second (a timeout), halves it, and doubling stops there from then
+ * on. The round's quickest decides queueing, not its average, so that a GC pause or a late
+ * timer in the round does not count as queueing.
  */
 export const PACING = {
   /** The window a run starts with. */
   initial: 8,
   /**
-   * Doubling stops here (or at the first round that is not quick); above it the window grows by
-   * an eighth a round, probing gently past what was the fixed default (64, under Mosquitto's
-   * backlog of 100) before a burst of doublings could overflow a backlog in one round.
+   * Doubling stops here (or where a SYN was lost); above it the window grows by an eighth a
+   * round, probing gently past what was the fixed default (64, under Mosquitto's backlog of 100)
+   * rather than doubling past a backlog in one round.
    */
   ssthresh: 64,
   min: 2,
@@ -27,10 +27,10 @@ export const PACING = {
   /** An attempt this slow is a loss (a SYN retransmit waits 1 s). */
   lossMs: 1000,
   /**
-   * Quick: the round's quickest CONNACK took at most base x factor + slack; the window grows.
-   * Queueing: it took more than that and at least floorMs; the window shrinks. In between it
-   * holds. The floor is for a busy machine, where a thread waits for a core 10-50 ms at a time:
-   * that delay does not grow with the window, and shrinking the window for it only slows the run.
+   * Quick: the round's CONNACKs took at most base x factor + slack. Queueing: its quickest took
+   * more than that and at least floorMs. The floor is for a busy machine, where a thread waits
+   * for a core 10-50 ms at a time: that wait does not grow with the window, and shrinking the
+   * window for it only slows the run.
    */
   queueFactor: 2,
   queueSlackMs: 5,
@@ -39,7 +39,7 @@ export const PACING = {
 
 export interface RoundEnd {
   window: number;
-  /** Grow by doubling below this; it is set at each back-off. */
+  /** Grow by doubling below this (unless queueing): PACING.ssthresh, lowered to half the window at each loss. */
   ssthresh: number;
   /** The quickest attempt ever (ms). */
   baseMs: number;
@@ -60,16 +60,14 @@ export function nextWindow(r: RoundEnd): { window: number; ssthresh: number } {
   // Nothing connected and nothing slow: the broker refused or reset quickly; hold.
   if (r.roundMinMs === null) return { window: r.window, ssthresh: r.ssthresh };
   const quick = r.baseMs * PACING.queueFactor + PACING.queueSlackMs;
-  if (r.roundMinMs > Math.max(quick, PACING.queueFloorMs)) {
-    const window = clamp((r.window * 3) / 4);
-    return { window, ssthresh: window };
-  }
-  // Not quick, not yet queueing for certain (a busy machine's waits for a core look like this):
-  // hold, and grow only gently from here on.
-  if (r.roundMinMs > quick) return { window: r.window, ssthresh: Math.min(r.ssthresh, r.window) };
-  if (r.window < r.ssthresh) return { window: clamp(r.window * 2), ssthresh: r.ssthresh };
-  // Past it, only while the round's mean is quick too: connections waiting in a broker's accept
-  // queue show there first, before its backlog overflows and SYNs are dropped.
-  if (r.roundMeanMs !== null && r.roundMeanMs > quick) return { window: r.window, ssthresh: r.ssthresh };
+  if (r.roundMinMs > Math.max(quick, PACING.queueFloorMs))
+    return { window: clamp((r.window * 3) / 4), ssthresh: r.ssthresh };
+  // Below the old fixed default (or below where a SYN was last lost), back up by doubling unless
+  // queueing: a busy machine's waits for a core (or threads starting) are not the broker's.
+  if (r.window < r.ssthresh) return { window: clamp(Math.min(r.window * 2, r.ssthresh)), ssthresh: r.ssthresh };
+  // Past it, only while the round's quickest and mean CONNACK are quick: connections waiting in
+  // a broker's accept queue show in the mean before its backlog overflows and SYNs are dropped.
+  if (r.roundMinMs > quick || (r.roundMeanMs !== null && r.roundMeanMs > quick))
+    return { window: r.window, ssthresh: r.ssthresh };
   return { window: clamp(r.window + Math.max(1, r.window / 8)), ssthresh: r.ssthresh };
 }

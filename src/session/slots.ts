@@ -161,8 +161,9 @@ export class Slots {
   private adapt(outcome: Outcome, ms: number): void {
     const f = this.f;
     // The broker's part of the attempt, CONNECT to CONNACK, is what queues when it cannot keep
-    // up (its accept queue). A failure that came quickly (refused, reset) says nothing; a slow
-    // one (a timeout), a TCP connect of a second (a SYN retransmit) or a CONNACK that slow does.
+    // up (its accept queue). A loss is a TCP connect of a second (a SYN retransmit) or a failure
+    // after a second (a timeout); a failure that came quickly (refused, reset) says nothing. A
+    // slow CONNACK is queueing, not a loss: a busy thread (starting up, say) reads it late too.
     if (outcome.connackMs !== null) {
       const us = Math.min(NONE - 1, Math.max(1, Math.round(outcome.connackMs * 1000)));
       lower(f, BASE_US, us);
@@ -171,8 +172,7 @@ export class Slots {
       Atomics.add(f, ROUND_ACKS, 1);
     }
     const lossMs = PACING.lossMs;
-    if (outcome.tcpMs >= lossMs || (outcome.connackMs ?? 0) >= lossMs || (!outcome.ok && ms >= lossMs))
-      Atomics.add(f, ROUND_LOSS, 1);
+    if (outcome.tcpMs >= lossMs || (!outcome.ok && ms >= lossMs)) Atomics.add(f, ROUND_LOSS, 1);
     const n = Atomics.add(f, ROUND_N, 1) + 1;
     const window = Atomics.load(f, WINDOW);
     if (n < window || Atomics.compareExchange(f, ROUND_N, n, 0) !== n) return;
