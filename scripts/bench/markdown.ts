@@ -99,6 +99,29 @@ const TABLES: Record<Table, Render> = {
     head: ['variant', 'clients', 'connect ms', 'peak RSS MB', 'RSS per client KB'],
     row: (r) => [num(r.clients), num(r.connectMs), num(r.peakRssMb), num(r.rssPerClientKb)],
   },
+  connect: {
+    head: [
+      'variant',
+      'clients',
+      'connected + subscribed',
+      'vs C poll loop',
+      'window peak',
+      'ListenOverflows',
+      'ListenDrops',
+      'client CPU',
+      'CPU per client',
+    ],
+    row: (r) => [
+      num(r.clients),
+      secs(r.connectMs),
+      times(r.connectRatio),
+      num(r.connectWindowPeak),
+      num(r.listenOverflows),
+      num(r.listenDrops),
+      secs(r.clientCpuMs),
+      r.clientCpuMs === null ? DASH : `${Math.round((r.clientCpuMs * 1000) / r.clients)} µs`,
+    ],
+  },
   startup: {
     head: [
       'variant',

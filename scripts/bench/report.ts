@@ -39,6 +39,15 @@ export interface VariantResult {
   /** othersP99Ms over the single loop's p99 (without work, in workloads with work). */
   othersP99VsLoop: number | null;
   connectMs: number | null;
+  /** connectMs over the reference variant's (W5-connect: the C poll loop's). */
+  connectRatio: number | null;
+  /** The most connections a listen backlog turned away in one repetition (TcpExt ListenOverflows, ListenDrops). */
+  listenOverflows: number | null;
+  listenDrops: number | null;
+  /** The adaptive connect window's largest (median over repetitions). */
+  connectWindowPeak: number | null;
+  /** CPU time of the whole measured process (median). */
+  clientCpuMs: number | null;
   durationMs: number | null;
   /** connectMs + durationMs: from launch to the end of publishing (and receiving). */
   toEndOfPublishingMs: number | null;
@@ -68,6 +77,12 @@ export function median(values: number[]): number {
 /** Rounded, or null for what could not be measured (NaN, infinite). */
 const round = (n: number, digits = 2): number | null =>
   Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null;
+
+/** The largest of figures that could be read; null when none could. */
+const most = (values: (number | null)[]): number | null => {
+  const known = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  return known.length ? Math.max(...known) : null;
+};
 
 export function summarize(
   workload: Workload,
@@ -128,6 +143,17 @@ export function summarize(
       othersP99VsLoop: round(othersP99 / med(loop, (m) => m.latencyP99Ms)),
       connectMs: round(
         med(name, (m) => m.connectMs),
+        0,
+      ),
+      connectRatio: round(med(name, (m) => m.connectMs) / med(ref, (m) => m.connectMs)),
+      listenOverflows: most(runs.map((m) => m.listenOverflows)),
+      listenDrops: most(runs.map((m) => m.listenDrops)),
+      connectWindowPeak: round(
+        median(runs.flatMap((m) => (m.connectWindowPeak === null ? [] : [m.connectWindowPeak]))),
+        0,
+      ),
+      clientCpuMs: round(
+        med(name, (m) => m.clientCpuMs),
         0,
       ),
       durationMs: round(

@@ -24,6 +24,8 @@ import { WORKLOADS, type Failure, type Measurement, type Variant, type Workload 
 import { summarize, type VariantResult } from './report.js';
 import { markdown } from './markdown.js';
 import { exitedChildrenCpuMs, processCpuMs } from './proc-stat.js';
+import { cReference } from './c-reference.js';
+import { listenDrops } from './netstat.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const BASELINE = fileURLToPath(new URL('./baseline.js', import.meta.url));
@@ -76,14 +78,23 @@ async function measure(
   rep: number,
 ): Promise<Measurement | Failure> {
   const url = broker.url;
+  const c = variant.kind === 'c' ? cReference() : null;
+  if (c && 'error' in c)
+    return { type: 'failure', workload: workload.id, variant: variant.name, rep, reason: c.error, wallMs: 0 };
   const brokerCpuBefore = processCpuMs(broker.pid!);
   const clientCpuBefore = exitedChildrenCpuMs();
+  const dropsBefore = listenDrops();
   const startedAt = performance.now();
-  const [script, args] =
-    variant.kind === 'baseline'
-      ? [BASELINE, ['--url', url, ...variant.args]]
-      : [CLI, ['run', '--json', '--log-level', 'error', '-b', url, ...variant.args]];
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, args] =
+    c && 'path' in c
+      ? [c.path, ['127.0.0.1', String(broker.port), ...variant.args]]
+      : [
+          process.execPath,
+          variant.kind === 'baseline'
+            ? [BASELINE, '--url', url, ...variant.args]
+            : [CLI, 'run', '--json', '--log-level', 'error', '-b', url, ...variant.args],
+        ];
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -98,6 +109,7 @@ async function measure(
   const wallMs = Math.round(performance.now() - startedAt);
   const brokerCpuMs = processCpuMs(broker.pid!) - brokerCpuBefore;
   const clientCpuMs = exitedChildrenCpuMs() - clientCpuBefore;
+  const dropsAfter = listenDrops();
   const failure = (reason: string): Failure => ({
     type: 'failure',
     workload: workload.id,
@@ -109,8 +121,18 @@ async function measure(
   if (timedOut) return failure(`killed at the run timeout (${workload.runTimeoutMs / 1000} s)`);
   const last = out.trim().split('\n').at(-1);
   if (!last || (code !== 0 && code !== 1)) return failure(`exit ${code}: ${err.slice(-500)}`);
-  const r = JSON.parse(last) as Record<string, unknown> & { latencyMs: Record<string, unknown> };
-  const others = r.latencyMs.others as { p99: number } | undefined;
+  const r = JSON.parse(last) as Record<string, unknown> & { latencyMs?: Record<string, unknown> };
+  const latency = r.latencyMs ?? {};
+  const others = latency.others as { p99: number } | undefined;
+  // The adaptive window's largest, from the stats lines (the C loop and the baseline have none).
+  let windowPeak: number | null = null;
+  for (const line of out.split('\n')) {
+    if (!line.startsWith('{"type":"stats"')) continue;
+    const w = (JSON.parse(line) as { connectWindow?: number | null }).connectWindow;
+    if (typeof w === 'number') windowPeak = Math.max(windowPeak ?? 0, w);
+  }
+  const delta = (key: 'overflows' | 'drops'): number | null =>
+    dropsBefore && dropsAfter ? dropsAfter[key] - dropsBefore[key] : null;
   return {
     type: 'measurement',
     workload: workload.id,
@@ -119,10 +141,10 @@ async function measure(
     clients: Number(r.clients),
     threads: Number(r.threads ?? 0),
     receivedPerSec: Number(r.receivedPerSec),
-    latencyP50Ms: Number(r.latencyMs.p50),
-    latencyP99Ms: Number(r.latencyMs.p99),
-    latencyP999Ms: Number(r.latencyMs.p999),
-    othersP99Ms: others ? others.p99 : Number(r.latencyMs.p99),
+    latencyP50Ms: Number(latency.p50),
+    latencyP99Ms: Number(latency.p99),
+    latencyP999Ms: Number(latency.p999),
+    othersP99Ms: others ? others.p99 : Number(latency.p99),
     connectMs: Number(r.connectMs),
     durationMs: Number(r.durationMs),
     peakRssMb: Number(r.peakRssMb),
@@ -135,6 +157,9 @@ async function measure(
     wallMs,
     clientCpuMs: Math.round(clientCpuMs),
     brokerCpuMs: Math.round(brokerCpuMs),
+    listenOverflows: delta('overflows'),
+    listenDrops: delta('drops'),
+    connectWindowPeak: windowPeak,
   };
 }
 
@@ -170,7 +195,7 @@ for (const workload of workloads) {
         }
         byVariant.get(variant.name)!.push(m);
         log(
-          `  ${variant.name.padEnd(28)} rep ${rep}: ${m.receivedPerSec} msg/s, p50 ${m.latencyP50Ms} ms, p99 ${m.latencyP99Ms} ms, p99.9 ${m.latencyP999Ms} ms, others' p99 ${m.othersP99Ms} ms, connect ${m.connectMs} ms, publishing ${m.durationMs} ms, wall ${m.wallMs} ms, RSS ${m.peakRssMb} MB, CPU ${m.clientCpuMs} ms + broker ${m.brokerCpuMs} ms`,
+          `  ${variant.name.padEnd(28)} rep ${rep}: ${m.receivedPerSec} msg/s, p50 ${m.latencyP50Ms} ms, p99 ${m.latencyP99Ms} ms, p99.9 ${m.latencyP999Ms} ms, others' p99 ${m.othersP99Ms} ms, connect ${m.connectMs} ms, publishing ${m.durationMs} ms, wall ${m.wallMs} ms, RSS ${m.peakRssMb} MB, CPU ${m.clientCpuMs} ms + broker ${m.brokerCpuMs} ms, ListenOverflows ${m.listenOverflows}, ListenDrops ${m.listenDrops}, window peak ${m.connectWindowPeak}`,
         );
       }
     }

@@ -2,7 +2,8 @@
 
 export interface Variant {
   name: string;
-  kind: 'baseline' | 'fleet';
+  /** mqtt-fleet, plain MQTT.js (baseline.ts), or the C reference (c/connect-poll.c: CLIENTS WINDOW). */
+  kind: 'baseline' | 'fleet' | 'c';
   args: string[];
   /** With --work: the same mode's variant without it, in the same workload (its calm p99). */
   calm?: string;
@@ -11,7 +12,7 @@ export interface Variant {
 }
 
 /** Which Markdown table shows a workload's results. */
-export type Table = 'throughput' | 'latency' | 'isolation' | 'connections' | 'startup';
+export type Table = 'throughput' | 'latency' | 'isolation' | 'connections' | 'connect' | 'startup';
 
 export interface Workload {
   id: string;
@@ -61,6 +62,11 @@ export interface Measurement {
   /** CPU time of the measured process (every thread) and of the broker over that same span. */
   clientCpuMs: number;
   brokerCpuMs: number;
+  /** TcpExt ListenOverflows and ListenDrops over the measurement (netstat.ts); null: not readable. */
+  listenOverflows: number | null;
+  listenDrops: number | null;
+  /** The largest connect window in the run's stats lines (mqtt-fleet only). */
+  connectWindowPeak: number | null;
 }
 
 /** A measurement that did not produce a result: the process failed or was killed at the run timeout. */
@@ -89,6 +95,10 @@ const fleet = (name: string, args: string[], extra: Partial<Variant> = {}): Vari
   ...extra,
 });
 const baseline = (args: string[]): Variant => ({ name: 'plain MQTT.js', kind: 'baseline', args });
+
+/** Clients of W5-connect, and the C reference's window (what mqtt-fleet's fixed window was). */
+const CONNECT_CLIENTS = 5000;
+const C_WINDOW = 64;
 
 /** The modes every throughput and latency workload compares. */
 function modes(cores: number, args: string[]): Variant[] {
@@ -203,8 +213,33 @@ export function WORKLOADS(cores: number): Workload[] {
       ],
     },
     {
+      // Connect time against the C poll loop, every variant in the same run against the same
+      // broker (listen backlog 100): the adaptive window (the default) and the old fixed 64.
+      id: 'W5-connect',
+      title: `connect time: ${CONNECT_CLIENTS.toLocaleString('en-US')} clients connected and subscribed, against a C libmosquitto poll loop`,
+      table: 'connect',
+      mosquittoConfig: BROKER,
+      reference: 'C poll loop',
+      loop: 'single loop',
+      runTimeoutMs: RUN_TIMEOUT_MS,
+      variants: [
+        { name: 'C poll loop', kind: 'c', args: [String(CONNECT_CLIENTS), String(C_WINDOW)] },
+        baseline(['--clients', String(CONNECT_CLIENTS), '--count', '1', '--rate', '1']),
+        ...[
+          ['single loop', '0'],
+          [`pool of ${cores}`, String(cores)],
+        ].flatMap(([name, threads]) => {
+          const args = ['-c', String(CONNECT_CLIENTS), '--count', '1', '--rate', '1', '--threads', threads!];
+          return [
+            fleet(name!, args),
+            fleet(`${name}, fixed ${C_WINDOW}`, [...args, '--connect-concurrency', String(C_WINDOW)]),
+          ];
+        }),
+      ],
+    },
+    {
       // 1,000 threads took about 90 s on this machine when issue 11 was filed: the timeout leaves
-      // room for a loaded machine. Mosquitto's listen backlog is 100; --connect-concurrency (64) stays under it.
+      // room for a loaded machine. Mosquitto's listen backlog is 100; the adaptive connect window keeps it from overflowing.
       id: 'W6',
       title:
         'start-up: 20 and 1,000 clients with a thread each, connected and publishing once (one loop and a pool for scale)',

@@ -76,6 +76,8 @@ export class Aggregate {
   readonly wills = new Map<string, { expected: number; received: number }>();
   /** Request/response: every lane's counts and round trips. */
   readonly requests = new RequestTotals();
+  /** The connect window now (session/slots.ts), read by the run that holds it; null: none. */
+  connectWindow: () => number | null = () => null;
   /** Clients with a will: their group and how many receivers hear it (metrics/topology.ts willHearers). */
   willHearers: ReadonlyMap<number, { group: string; hearers: number }> = new Map();
 
@@ -241,6 +243,7 @@ export class Aggregate {
       publishedPerSec: Math.round((this.totals.published - last.published) / seconds),
       receivedPerSec: Math.round((this.totals.received - last.received) / seconds),
       connectsPerSec: Math.round((this.connectsTotal - last.connects) / seconds),
+      connectWindow: this.connectWindow(),
       latencyMs: figures(interval),
       scheduledLatencyMs: figures(this.intervalScheduled),
       sendLagMs: figures(this.intervalSendLag),

@@ -39,6 +39,11 @@ export interface StatsLine {
   receivedPerSec: number;
   /** Successful connects (first ones and reconnects) per second over the interval. */
   connectsPerSec: number;
+  /**
+   * Connection attempts allowed in flight now, the whole process's (--connect-concurrency): the
+   * adaptive window as it grows and backs off, or the fixed one.
+   */
+  connectWindow: number | null;
   /** Latency of the messages received during the interval; null when none were. */
   latencyMs: { p50: number; p99: number; max: number } | null;
   /** Each step of the clients' lives that happened during the interval (as the summary's `steps`); null for a step that did not. */

@@ -379,14 +379,22 @@ export const OPTIONS = {
     parse: parseChurn,
     absent: null,
   },
-  /** Connection attempts in flight at once across the process: one bound shared by every thread. */
+  /** Connection attempts in flight at once across the process: one window shared by every thread, adaptive unless fixed. */
   connectConcurrency: {
     kind: 'number',
     description:
-      'Connection attempts in flight at once in this process, one bound shared by all its threads (at most 1m): a full listen backlog drops SYNs',
-    default: 64,
+      'Connection attempts in flight at once in this process, one window shared by all its threads: auto (starts at 8, grows while attempts stay as quick as the quickest, backs off when they queue or a SYN is lost) or a fixed N (at most 1m)',
+    default: 'auto',
     scenario: true,
-    parse: (label, value) => parsePositiveCount(label, value, MAX_CLIENTS),
+    parse: (label, value): number | 'auto' => {
+      if (value === 'auto') return 'auto';
+      const word = typeof value === 'string' && !/^\s*\d/.test(value);
+      refuse(
+        label,
+        word ? `${label} must be auto or a whole number like 64 or 1k (got ${JSON.stringify(value)})` : null,
+      );
+      return parsePositiveCount(label, value, MAX_CLIENTS);
+    },
   },
   /** Retry connection refusals that retrying cannot fix (bad credentials, not authorised, banned). */
   retryRefused: {

@@ -89,9 +89,13 @@ export class Redactor {
 
   /** `log` with every message and field cleaned before it is written. */
   logger(log: Logger): Logger {
+    // A line below the log level is dropped by the logger: not cleaned first (a debug line per
+    // client state change would be 15,000 cleanings while 5,000 clients connect, for nothing).
+    const enabled = (log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.bind(log);
     const wrap =
       (level: keyof Logger) =>
       (obj: object, msg?: string): void => {
+        if (enabled && !enabled(level)) return;
         if (msg === undefined) log[level](this.value(obj));
         else log[level](this.value(obj), this.text(msg));
       };

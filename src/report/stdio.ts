@@ -35,7 +35,39 @@ export function onStdioFailed(listener: (stream: StdStream, err: Error) => void)
   return () => listeners.delete(listener);
 }
 
+/**
+ * stdout's lines are gathered and written once per event-loop turn: with --json a client's
+ * every state change is a line, and on a pipe or a file each write is a system call of its own
+ * (15,000 of them connecting 5,000 clients). Written at once past 64 KB, and on exit.
+ */
+const FLUSH_BYTES = 64 * 1024;
+let pendingOut: string[] = [];
+let pendingBytes = 0;
+let flushQueued = false;
+let flushOnExit = false;
+
 export function writeOut(text: string): void {
+  if (failed.has('stdout')) return;
+  pendingOut.push(text);
+  pendingBytes += text.length;
+  if (pendingBytes >= FLUSH_BYTES) return flushOut();
+  if (!flushQueued) {
+    flushQueued = true;
+    setImmediate(flushOut);
+  }
+  if (!flushOnExit) {
+    flushOnExit = true;
+    process.once('exit', flushOut);
+  }
+}
+
+/** What writeOut gathered, written now. */
+export function flushOut(): void {
+  flushQueued = false;
+  if (pendingOut.length === 0) return;
+  const text = pendingOut.length === 1 ? pendingOut[0]! : pendingOut.join('');
+  pendingOut = [];
+  pendingBytes = 0;
   if (!failed.has('stdout')) process.stdout.write(text);
 }
 

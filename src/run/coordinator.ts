@@ -18,6 +18,7 @@ import {
 } from '../protocol.js';
 import { now } from '../session/clock.js';
 import { newWatchBuffer, type BlockedHook } from '../session/hook-watch.js';
+import { windowOf } from '../session/slots.js';
 import { HookMonitor } from '../hosts/hook-monitor.js';
 import type { SerializedError } from '../errors.js';
 import { at } from '../mqtt/checked.js';
@@ -118,6 +119,8 @@ export class Coordinator {
     // Stopped before anything started (an early Ctrl-C): launch nothing.
     if (this.phase !== 'connecting') return this.end();
     this.statsTimer = setInterval(() => this.emit(this.statsLine()), this.options.statsIntervalMs);
+    const slots = lanes[0]?.connectSlots;
+    if (slots) this.aggregate.connectWindow = () => windowOf(slots).window;
     this.aggregate.offered = new LaneOffers(
       this.options.groups,
       lanes.map((start) => ({

@@ -65,7 +65,13 @@ const ACK_POLL_MS = 5;
 const ACK_PACKETS = new Set(['puback', 'pubrec', 'pubrel', 'pubcomp', 'unsuback']);
 
 type Attempt =
-  | { ok: true; sessionPresent: boolean; receiveMaximum: number | undefined; maximumPacketSize: number | undefined }
+  | {
+      ok: true;
+      sessionPresent: boolean;
+      receiveMaximum: number | undefined;
+      maximumPacketSize: number | undefined;
+      connackMs: number;
+    }
   | { ok: false; error: unknown };
 
 /**
@@ -115,6 +121,8 @@ export class Session implements OverLimit {
   private abortAttempt: (() => void) | null = null;
   /** When the last established connection closed (epoch ms). */
   private droppedAt = 0;
+  /** The last TCP connect's time (ms): a second or more is a lost SYN, for the adaptive connect window. */
+  private tcpConnectMs = 0;
   /** When this attempt's socket was ready and its CONNECT left (epoch ms): the CONNACK step counts from here. */
   private connectSentAt = 0;
   /** Epoch ms the start barrier opened: the origin of the --client-stages plan and the --churn schedule; 0 before. */
@@ -286,6 +294,7 @@ export class Session implements OverLimit {
   /** TransportTimer: the TCP connect or TLS handshake took `ms`. */
   step(step: 'tcpConnect' | 'tlsHandshake', ms: number): void {
     this.host.stats.recordStep(step, ms);
+    if (step === 'tcpConnect') this.tcpConnectMs = ms;
   }
 
   /** TransportTimer: the socket is ready; the CONNECT leaves now. */
@@ -641,7 +650,10 @@ export class Session implements OverLimit {
         release();
         return null;
       }
-      const result = await this.attempt().finally(release);
+      this.tcpConnectMs = 0;
+      const result = await this.attempt();
+      // The adaptive window learns from how the attempt went (slots.ts).
+      release({ ok: result.ok, tcpMs: this.tcpConnectMs, connackMs: result.ok ? result.connackMs : null });
       if (result.ok) {
         this.publisher?.limitWindow(result.receiveMaximum);
         for (const outlet of this.outlets) outlet.max = outlet.sizing.limit(result.maximumPacketSize);
@@ -686,7 +698,8 @@ export class Session implements OverLimit {
         const ackAt = connackAt || at;
         const stats = this.host.stats;
         // The CONNECT waited in the socket until it was ready: CONNACK time counts from then.
-        stats.recordStep('connack', ackAt - Math.max(attemptAt, this.connectSentAt));
+        const connackMs = ackAt - Math.max(attemptAt, this.connectSentAt);
+        stats.recordStep('connack', connackMs);
         // Back after a drop: the whole outage, delays between attempts included.
         if (this.droppedAt > 0) stats.recordStep('reconnect', ackAt - this.droppedAt);
         this.budget.connected(at);
@@ -701,6 +714,7 @@ export class Session implements OverLimit {
           sessionPresent: connack.sessionPresent,
           receiveMaximum: connack.properties?.receiveMaximum,
           maximumPacketSize: connack.properties?.maximumPacketSize,
+          connackMs,
         });
       };
       const onClose = (): void => {

@@ -128,7 +128,8 @@ test('DEFAULTS keeps every value it had, and each resolves to what a run uses wh
     drainTimeout: '5s',
     threads: 'per-client',
     maxInflight: 20,
-    connectConcurrency: 64,
+    // Was 64 (fixed); the adaptive window is the default since issue 16.
+    connectConcurrency: 'auto',
     hookTimeout: '5s',
     statsInterval: '1s',
   };

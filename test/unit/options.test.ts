@@ -154,9 +154,12 @@ test('--connect-rate and --connect-concurrency', () => {
   const o = resolveOptions({ connectRate: 250, connectConcurrency: '1k' }, {});
   assert.equal(o.connectRate, 250);
   assert.equal(o.connectConcurrency, 1000);
-  assert.equal(resolveOptions({}, {}).connectConcurrency, 64);
+  // The adaptive window by default; a number fixes it.
+  assert.equal(resolveOptions({}, {}).connectConcurrency, 'auto');
+  assert.equal(resolveOptions({ connectConcurrency: 'auto' }, {}).connectConcurrency, 'auto');
   rejects({ connectRate: -1 }, '--connect-rate', /number|at least 0/);
   rejects({ connectConcurrency: 0 }, '--connect-concurrency', /at least 1/);
+  rejects({ connectConcurrency: 'fast' }, '--connect-concurrency', /must be auto or a whole number/);
 });
 
 test('MQTT version, session expiry, TLS files, password file, workload module', async () => {

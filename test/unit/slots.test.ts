@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newSlotsBuffer, Slots } from '../../src/session/slots.js';
+import { newSlotsBuffer, Slots, windowOf } from '../../src/session/slots.js';
 import { withTimeout } from '../helpers/wait.js';
 
 test('connection slots: at most N held, a release admits one waiter, double release is harmless', async () => {
   const buffer = newSlotsBuffer(2);
   const slots = new Slots(buffer);
-  const free = (): number => new Int32Array(buffer)[0]!;
+  const free = (): number => {
+    const { window, inFlight } = windowOf(buffer);
+    return window - inFlight;
+  };
   const a = await slots.acquire();
   const b = await slots.acquire();
   assert.equal(free(), 0);
