@@ -226,6 +226,11 @@ export interface StatusEvent {
   received?: number;
   /** left, churned: the socket was closed without DISCONNECT (the broker publishes the will). */
   abrupt?: boolean;
+  /**
+   * Final states, MQTT 5: the non-zero reason codes of the acknowledgements this client got
+   * (PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK; refusals from 0x80) in words, with their count.
+   */
+  reasonCodes?: Record<string, number>;
 }
 
 /** Counter deltas since the previous batch of the same lane. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { run } from '../src/index.js';
+import { run, type RunEvent } from '../src/index.js';
 import { makeCerts } from './helpers/certs.js';
 import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
@@ -64,12 +64,25 @@ test('MQTT 5: user properties reach receivers, non-zero reason codes are counted
   );
   const lines: string[] = [];
   const logger = infoLogger((line) => lines.push(line));
-  const summary = await run({ scenario, brokers: [mosquitto.url], logger });
+  const finals = new Map<number, Extract<RunEvent, { type: 'status' }>>();
+  const summary = await run({
+    scenario,
+    brokers: [mosquitto.url],
+    logger,
+    onEvent: (e) => {
+      if (e.type === 'status' && ['done', 'failed', 'gave-up'].includes(e.state)) finals.set(e.client, e);
+    },
+  });
   assert.equal(summary.expected, 20, 'template payloads are tracked through the user property');
   assert.equal(summary.lost, 0);
   assert.equal(summary.latencyMs.count, 20);
   assert.equal(lines.filter((l) => /unit=celsius$/.test(l)).length, 2, lines.join('\n'));
   assert.equal(summary.reasonCodes['puback no matching subscribers (0x10)'], 5, JSON.stringify(summary.reasonCodes));
+  // The client's own status says which acknowledgements it got, with what codes: the shouter
+  // (client 4), and not the sensors, whose messages had subscribers.
+  assert.deepEqual(finals.get(4)?.reasonCodes, { 'puback no matching subscribers (0x10)': 5 });
+  assert.equal(finals.get(0)?.reasonCodes, undefined);
+  assert.equal(finals.get(1)?.reasonCodes, undefined);
 });
 
 test('retained messages are replayed to a later subscriber and counted', async (t) => {

@@ -34,6 +34,14 @@ export interface StatusLine {
   attempts?: number;
   error?: SerializedError;
   published?: number;
+  /** published, with several streams: each stream's count, in order. */
+  streams?: number[];
+  /** Final states: distinct messages this client received. */
+  received?: number;
+  /** left, churned: closed without DISCONNECT. */
+  abrupt?: boolean;
+  /** Final states, MQTT 5: the non-zero acknowledgement reason codes this client got, in words, with their count. */
+  reasonCodes?: Record<string, number>;
 }
 
 /** With --print-messages: one received message, with the receiving client's id and thread. */

@@ -19,7 +19,7 @@ import { Receiver } from './receiver.js';
 import { Requester } from './requester.js';
 import { Responder } from './responder.js';
 import { createClient } from './transport.js';
-import { CONNACK_V4, reasonText, refusalError, refusalOf } from '../mqtt/refusal.js';
+import { CONNACK_V4, reasonKeyText, reasonText, refusalError, refusalOf } from '../mqtt/refusal.js';
 import { subscribeRequests } from './subscribe-requests.js';
 import { PublishLimit } from './publish-limit.js';
 import { AttemptBudget, earlyCloseError, SESSION_TAKEN_OVER, takenOverError } from './reconnect.js';
@@ -89,6 +89,8 @@ export class Session implements OverLimit {
   private readonly generator = new GeneratorSlot();
   /** One way out per stream: its topic, and the broker's Maximum Packet Size honoured for it. */
   private readonly outlets: ClientOutlet[] = [];
+  /** Acknowledgement reason codes this client got (words, count); null until the first: most get none. */
+  private ackCodes: Map<string, number> | null = null;
   private readonly receiver: Receiver | null;
   /** Request/response: this client's requests and their responses; null unless its group sends requests. */
   private readonly requester: Requester | null;
@@ -240,7 +242,9 @@ export class Session implements OverLimit {
       if (this.settings.protocolVersion === 5) {
         this.client.on('packetreceive', (packet) => {
           const code = (packet as { reasonCode?: number }).reasonCode;
-          if (code && ACK_PACKETS.has(packet.cmd)) this.host.stats.reasonCode(packet.cmd, code);
+          if (!code || !ACK_PACKETS.has(packet.cmd)) return;
+          this.host.stats.reasonCode(packet.cmd, code);
+          this.ackCode(packet.cmd, code);
         });
       }
       // MQTT 5: the broker says why it is closing the connection.
@@ -291,6 +295,13 @@ export class Session implements OverLimit {
     this.lastError = err;
   }
 
+  /** A non-zero acknowledgement reason code, for this client's final status. */
+  private ackCode(packet: string, code: number): void {
+    const key = reasonKeyText(`${packet}:${code}`);
+    this.ackCodes ??= new Map();
+    this.ackCodes.set(key, (this.ackCodes.get(key) ?? 0) + 1);
+  }
+
   /** TransportTimer: the TCP connect or TLS handshake took `ms`. */
   step(step: 'tcpConnect' | 'tlsHandshake', ms: number): void {
     this.host.stats.recordStep(step, ms);
@@ -313,7 +324,13 @@ export class Session implements OverLimit {
     const received = this.receiver?.uniqueReceived ?? 0;
     // Giving up: how many attempts the last round made (a refusal that retrying cannot help ends it after one).
     const made = end === 'gave-up' && this.roundAttempts > 0 ? { attempts: this.roundAttempts } : {};
-    this.status(end, error === undefined ? { received, ...made } : { received, ...made, error: serializeError(error) });
+    const codes = this.ackCodes === null ? {} : { reasonCodes: Object.fromEntries(this.ackCodes) };
+    this.status(
+      end,
+      error === undefined
+        ? { received, ...made, ...codes }
+        : { received, ...made, ...codes, error: serializeError(error) },
+    );
   }
 
   /** Answers the requests this client receives: the workload's onRequest, or the built-in echo. */
