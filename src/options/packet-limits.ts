@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js';
 import { publishStreams, type GroupProfile, type PublishPlan } from '../group.js';
 import { HEADER_PROPERTY } from '../session/encoder.js';
 import { HEADER_SIZE } from '../mqtt/payload.js';
+import { varintBytes } from '../mqtt/publish-size.js';
 import { PAYLOAD_TOKEN, renderCredential, renderTemplate } from '../mqtt/templates.js';
 import { at } from '../mqtt/checked.js';
 
@@ -50,11 +51,6 @@ function tooLong(bytes: number, what: string, client: number | null): string | n
 export function checkMqttString(label: string, text: string | undefined, what: string): void {
   const problem = text === undefined ? null : tooLong(Buffer.byteLength(text), what, null);
   if (problem !== null) throw new UsageError(label, `${label} ${problem}`);
-}
-
-/** Bytes of a variable byte integer [MQTT 5 1.5.5]. */
-function varintBytes(n: number): number {
-  return n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4;
 }
 
 /** The largest a payload template renders to, per message: per-message tokens at their longest. */

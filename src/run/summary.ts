@@ -135,7 +135,7 @@ export function buildSummary(f: RunFigures): Summary {
     foreign: t.foreign,
     stale: t.stale,
     retained: t.retained,
-    reasonCodes: Object.fromEntries([...f.reasonCodes].map(([key, count]) => [reasonLabel(key), count])),
+    reasonCodes: Object.fromEntries([...f.reasonCodes].map(([key, count]) => [reasonKeyText(key), count])),
     connectMs: f.connectMs,
     steps: stepFigures(f.steps),
     durationMs: Math.round(durationMs),
@@ -233,9 +233,4 @@ function worstLoopDelay(delays: readonly LoopDelay[]): Summary['loopDelayMs'] {
     p99: Math.max(...delays.map((d) => d.p99)),
     max: Math.max(...delays.map((d) => d.max)),
   };
-}
-
-/** `puback:16` -> `puback no matching subscribers (0x10)`. */
-function reasonLabel(key: string): string {
-  return reasonKeyText(key);
 }

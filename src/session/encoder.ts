@@ -8,6 +8,9 @@ import type { UserPayload } from './payload-source.js';
 /** MQTT 5 user property that carries the payload header (HEADER_SIZE bytes) (hex) when the payload is the user's (a template, files, a generator). */
 export const HEADER_PROPERTY = 'mqtt-fleet';
 
+/** A request's correlation data: run tag, client and sequence number (session/requester.ts). */
+export const CORRELATION_BYTES = 16;
+
 type Properties = IClientPublishOptions['properties'];
 
 /**
@@ -73,6 +76,10 @@ export function largestProperties(settings: SessionSettings, spec: SessionSpec):
     ...fixed,
     userProperties: { ...fixed?.userProperties, ...header },
     ...(settings.topicAlias ? { topicAlias: 1 } : {}),
+    // A request group's every publish also carries these (session/requester.ts).
+    ...(settings.request && spec.responseTopic !== undefined
+      ? { responseTopic: spec.responseTopic, correlationData: Buffer.alloc(CORRELATION_BYTES) }
+      : {}),
   };
 }
 

@@ -6,17 +6,10 @@
  * the turns of its event loop; the reader times how long the count has stood still.
  */
 
+import { HOOKS } from './workload.js';
+
 /** Which hook a client entered; `import` is the loading of the module itself. */
-export const HOOK_NAMES = [
-  'import',
-  'setup',
-  'onConnect',
-  'onMessage',
-  'tick',
-  'teardown',
-  'payload',
-  'onRequest',
-] as const;
+export const HOOK_NAMES = ['import', ...HOOKS] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
 
 /** Int32 cells of the buffer. */

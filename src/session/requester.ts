@@ -1,10 +1,9 @@
 import type { IPublishPacket } from 'mqtt';
 import { now } from './clock.js';
-import type { Encoder } from './encoder.js';
+import { CORRELATION_BYTES, type Encoder } from './encoder.js';
 import type { LaneStats } from './lane-stats.js';
 
 /** Correlation data: run tag (u32), client index (u32), sequence number (f64), big-endian: unique per request of the run. */
-const CORRELATION_BYTES = 16;
 
 type MessageListener = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
 

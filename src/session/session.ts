@@ -297,7 +297,8 @@ export class Session implements OverLimit {
 
   /** A non-zero acknowledgement reason code, for this client's final status. */
   private ackCode(packet: string, code: number): void {
-    const key = reasonKeyText(`${packet}:${code}`);
+    // In words only at the end: this runs once per acknowledgement that carries a code.
+    const key = `${packet}:${code}`;
     this.ackCodes ??= new Map();
     this.ackCodes.set(key, (this.ackCodes.get(key) ?? 0) + 1);
   }
@@ -324,7 +325,10 @@ export class Session implements OverLimit {
     const received = this.receiver?.uniqueReceived ?? 0;
     // Giving up: how many attempts the last round made (a refusal that retrying cannot help ends it after one).
     const made = end === 'gave-up' && this.roundAttempts > 0 ? { attempts: this.roundAttempts } : {};
-    const codes = this.ackCodes === null ? {} : { reasonCodes: Object.fromEntries(this.ackCodes) };
+    const codes =
+      this.ackCodes === null
+        ? {}
+        : { reasonCodes: Object.fromEntries([...this.ackCodes].map(([key, n]) => [reasonKeyText(key), n])) };
     this.status(
       end,
       error === undefined

@@ -77,7 +77,8 @@ export interface Workload {
   onRequest?: (ctx: WorkloadContext, request: WorkloadRequest) => unknown;
 }
 
-const HOOKS = ['setup', 'onConnect', 'onMessage', 'tick', 'teardown', 'payload', 'onRequest'] as const;
+/** Every hook a workload module may export (HOOK_NAMES in hook-watch.ts follows this order). */
+export const HOOKS = ['setup', 'onConnect', 'onMessage', 'tick', 'teardown', 'payload', 'onRequest'] as const;
 
 /** Load a workload module by absolute path; its exports (or default export) are the hooks. */
 export async function loadWorkload(path: string): Promise<Workload> {

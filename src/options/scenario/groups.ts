@@ -41,7 +41,7 @@ import { urlWithoutCredentials } from '../../mqtt/broker-url.js';
 import { CLIENT_ID_TOKENS, payloadTemplateProblem, templateProblem, TOPIC_TOKENS } from '../../mqtt/templates.js';
 import { identityFile } from '../identity.js';
 import { credentialsFile } from '../credentials.js';
-import { isPlainObject, pathText, type Path, type Scenario } from './load.js';
+import { at, isPlainObject, type Path, type Scenario } from './load.js';
 import {
   connectProperties,
   publishProperties,
@@ -93,19 +93,6 @@ const PUBLISH_KEYS = new Set([
 ]);
 const WILL_KEYS = new Set(['topic', 'payload', 'qos', 'retain']);
 const BROKER_KEYS = new Set(['url', 'ca', 'cert', 'key', 'insecure', 'cluster']);
-
-/** Parse a value with the CLI's parsers, reporting their error at the value's place in the file. */
-function at<T>(scenario: Scenario, path: Path, parse: (label: string) => T): T {
-  try {
-    return parse(pathText(path));
-  } catch (err) {
-    // A parser's message starts with the label it was given; one that does not was already placed in the file.
-    const label = pathText(path);
-    if (err instanceof UsageError && err.message.startsWith(label))
-      scenario.fail(path, err.message.slice(label.length).trim());
-    throw err;
-  }
-}
 
 function checkKeys(scenario: Scenario, value: Record<string, unknown>, allowed: Set<string>, path: Path): void {
   for (const key of Object.keys(value)) {
@@ -340,7 +327,7 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
     };
     if (g.request !== undefined) group.request = requestPlan(scenario, [...path, 'request'], g.request, rr);
     // A request's correlation data names its client and sequence number: one stream of them per client.
-    if (g.request !== undefined && streams.length > 1)
+    if (group.request && streams.length > 1)
       scenario.fail([...path, 'request'], 'needs a single publish stream (its requests), not a list');
     if (g.respond !== undefined) group.respond = respondPlan(scenario, [...path, 'respond'], g.respond, rr);
     if (group.password !== undefined && group.username === undefined && group.credentials === null)

@@ -32,6 +32,19 @@ export function pathText(path: Path): string {
   return path.map((p, n) => (typeof p === 'number' ? `[${p}]` : n === 0 ? p : `.${p}`)).join('');
 }
 
+/** Parse a value with the CLI's parsers, reporting their error at the value's place in the file. */
+export function at<T>(scenario: Scenario, path: Path, parse: (label: string) => T): T {
+  const label = pathText(path);
+  try {
+    return parse(label);
+  } catch (err) {
+    // A parser's message starts with the label it was given; one that does not was already placed in the file.
+    if (err instanceof UsageError && err.message.startsWith(label))
+      scenario.fail(path, err.message.slice(label.length).trim());
+    throw err;
+  }
+}
+
 /**
  * Read a YAML or JSON scenario (JSON is YAML too, so one parser gives positions for both).
  * Syntax errors and structural problems are reported with file, line and column.

@@ -3,7 +3,6 @@
  * topic aliases (`publish.properties`, `publish.topicAlias`), subscription options (each entry of
  * `subscribe`). Each needs the group's mqttVersion 5, and is refused at its place otherwise.
  */
-import { UsageError } from '../../errors.js';
 import type { ConnectProperties, PublishProperties, SubscriptionOptions } from '../../group.js';
 import { shareOf, templateProblem, TOPIC_TOKENS } from '../../mqtt/templates.js';
 import {
@@ -15,7 +14,7 @@ import {
   parseUserProperties,
 } from '../mqtt5.js';
 import { parseBoolean } from '../parse.js';
-import { isPlainObject, pathText, type Path, type Scenario } from './load.js';
+import { at, isPlainObject, pathText, type Path, type Scenario } from './load.js';
 
 export const CONNECT_KEYS = ['userProperties', 'requestResponseInformation', 'requestProblemInformation'] as const;
 export const PUBLISH_PROPERTY_KEYS = [
@@ -27,18 +26,6 @@ export const PUBLISH_PROPERTY_KEYS = [
   'correlationData',
 ] as const;
 export const SUBSCRIPTION_OPTION_KEYS = ['noLocal', 'retainAsPublished', 'retainHandling', 'subscriptionId'] as const;
-
-/** Parse with a shared parser, its error reported at the value's place in the file. */
-function at<T>(scenario: Scenario, path: Path, parse: (label: string) => T): T {
-  const label = pathText(path);
-  try {
-    return parse(label);
-  } catch (err) {
-    if (err instanceof UsageError && err.message.startsWith(label))
-      scenario.fail(path, err.message.slice(label.length).trim());
-    throw err;
-  }
-}
 
 function mapping(scenario: Scenario, path: Path, value: unknown, keys: readonly string[]): Record<string, unknown> {
   if (!isPlainObject(value)) scenario.fail(path, `must be a mapping of ${keys.join(', ')}`);

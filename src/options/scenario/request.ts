@@ -2,7 +2,7 @@ import { UsageError } from '../../errors.js';
 import type { RequestPlan, RespondPlan } from '../../group.js';
 import { templateProblem, TOPIC_TOKENS } from '../../mqtt/templates.js';
 import { parseBoundedDuration, parseQos } from '../parse.js';
-import { isPlainObject, pathText, type Path, type Scenario } from './load.js';
+import { at, isPlainObject, type Path, type Scenario } from './load.js';
 
 /** Where requesters listen for responses unless told: their own topic, by client id (which names the run by default). */
 export const DEFAULT_RESPONSE_TOPIC = 'mqtt-fleet/reply/{id}';
@@ -19,18 +19,6 @@ export interface RequestContext {
   subscribes: boolean;
   /** QoS when none is given: the group's publishes' (a requester), the run's otherwise. */
   qos: 0 | 1 | 2;
-}
-
-/** A parser's error, placed at `path` in the file. */
-function parsed<T>(scenario: Scenario, path: Path, parse: (label: string) => T): T {
-  const label = pathText(path);
-  try {
-    return parse(label);
-  } catch (err) {
-    if (err instanceof UsageError && err.message.startsWith(label))
-      scenario.fail(path, err.message.slice(label.length).trim());
-    throw err;
-  }
 }
 
 /** Response topic and correlation data are MQTT 5 properties: refused up front below 5, not sent and ignored. */
@@ -56,7 +44,7 @@ export function requestPlan(scenario: Scenario, path: Path, value: unknown, ctx:
       scenario.fail(topicPath, `must be a non-empty topic (got ${JSON.stringify(r.responseTopic)})`);
     const topic = r.responseTopic;
     // A topic to publish responses to: no wildcards. Each client subscribes to its own.
-    parsed(scenario, topicPath, (label) => {
+    at(scenario, topicPath, (label) => {
       const problem = templateProblem(label, topic, false, TOPIC_TOKENS);
       if (problem) throw new UsageError(label, problem);
     });
@@ -68,10 +56,10 @@ export function requestPlan(scenario: Scenario, path: Path, value: unknown, ctx:
       r.timeout === undefined
         ? DEFAULT_REQUEST_TIMEOUT_MS
         : // Text, as on the command line: `timeout: 2` needs its unit.
-          parsed(scenario, [...path, 'timeout'], (label) =>
+          at(scenario, [...path, 'timeout'], (label) =>
             parseBoundedDuration(label, String(r.timeout), 1, MAX_REQUEST_TIMEOUT_MS),
           ),
-    qos: r.qos === undefined ? ctx.qos : parsed(scenario, [...path, 'qos'], (label) => parseQos(label, r.qos)),
+    qos: r.qos === undefined ? ctx.qos : at(scenario, [...path, 'qos'], (label) => parseQos(label, r.qos)),
   };
 }
 
@@ -85,5 +73,5 @@ export function respondPlan(scenario: Scenario, path: Path, value: unknown, ctx:
   for (const key of Object.keys(r))
     if (!RESPOND_KEYS.has(key))
       scenario.failKey([...path, key], `is not a known setting here; expected one of ${[...RESPOND_KEYS].join(', ')}`);
-  return { qos: r.qos === undefined ? ctx.qos : parsed(scenario, [...path, 'qos'], (label) => parseQos(label, r.qos)) };
+  return { qos: r.qos === undefined ? ctx.qos : at(scenario, [...path, 'qos'], (label) => parseQos(label, r.qos)) };
 }
