@@ -201,10 +201,11 @@ test("refusals' reason codes reach the summary and the client's status: CONNACK 
   const s = await run({ scenario: path, brokers: [proxy.url], onEvent: (e) => events.push(e) });
   assert.equal(s.gaveUp, 2);
   assert.deepEqual(s.reasonCodes, { 'connack not authorized (0x87)': 2 });
-  const gaveUp = events.filter((e) => e.type === 'status' && e.state === 'gave-up');
+  const gaveUp = events.filter(
+    (e): e is Extract<RunEvent, { type: 'status' }> => e.type === 'status' && e.state === 'gave-up',
+  );
   assert.equal(gaveUp.length, 2);
   for (const e of gaveUp) {
-    assert.ok(e.type === 'status');
     assert.equal(e.error?.code, 'CONNACK_135');
     assert.equal(e.attempts, 1);
     assert.match(e.error?.message ?? '', /not authorized, CONNACK code 135 \(0x87\)/);

@@ -229,7 +229,8 @@ test("sharded: merge adds every shard's requester and responder counts and merge
   assert.equal(r.responded, 40);
   // Each shard counted its own clients' side; the merged round trips are the shards' together.
   const own = results.map((result) => result.summary.requests!);
-  assert.equal(own[0]!.sent + own[1]!.sent, 40);
+  assert.ok(own[0]!.sent > 0 && own[1]!.sent > 0, `each shard sent requests: ${own[0]!.sent}, ${own[1]!.sent}`);
+  assert.equal(own[0]!.sent + own[1]!.sent, r.sent);
   assert.equal(own[0]!.roundTripMs.count + own[1]!.roundTripMs.count, r.roundTripMs.count);
 });
 
