@@ -38,6 +38,17 @@ export function propertiesBytes(p: SizedProperties | undefined): number {
   return varintBytes(n) + n;
 }
 
+/** The PUBLISH packet's Remaining Length [MQTT 2.1.4]: all but its fixed header. */
+export function remainingBytes(
+  topic: string,
+  qos: 0 | 1 | 2,
+  properties: SizedProperties | undefined,
+  payloadBytes: number,
+  v5: boolean,
+): number {
+  return 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + (v5 ? propertiesBytes(properties) : 0) + payloadBytes;
+}
+
 /** The whole PUBLISH packet, fixed header included. */
 export function publishBytes(
   topic: string,
@@ -46,8 +57,7 @@ export function publishBytes(
   payloadBytes: number,
   v5: boolean,
 ): number {
-  const remaining =
-    2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + (v5 ? propertiesBytes(properties) : 0) + payloadBytes;
+  const remaining = remainingBytes(topic, qos, properties, payloadBytes, v5);
   return 1 + varintBytes(remaining) + remaining;
 }
 

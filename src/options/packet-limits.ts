@@ -1,8 +1,7 @@
 import { UsageError } from '../errors.js';
 import { publishStreams, type GroupProfile, type PublishPlan } from '../group.js';
-import { HEADER_PROPERTY } from '../session/encoder.js';
-import { HEADER_SIZE } from '../mqtt/payload.js';
-import { varintBytes } from '../mqtt/publish-size.js';
+import { largestProperties } from '../session/encoder.js';
+import { propertiesBytes, remainingBytes } from '../mqtt/publish-size.js';
 import { PAYLOAD_TOKEN, renderCredential, renderTemplate } from '../mqtt/templates.js';
 import { at } from '../mqtt/checked.js';
 
@@ -141,19 +140,32 @@ function publishProblem(
   vars: { i: number; n: number; id: string; group: string },
   i: number,
 ): PacketProblem | null {
-  const topicBytes = Buffer.byteLength(renderTemplate(publish.topic, vars));
-  let properties = 0;
-  for (const [key, value] of Object.entries(publish.userProperties ?? {}))
-    properties += 5 + Buffer.byteLength(key) + Buffer.byteLength(value);
-  // The header in a user property: its name and HEADER_SIZE bytes as hex.
-  if (publish.tracking === 'property') properties += 5 + HEADER_PROPERTY.length + 2 * HEADER_SIZE;
-  const header =
-    2 +
-    topicBytes +
-    (publish.qos > 0 ? 2 : 0) +
-    (group.protocolVersion === 5 ? varintBytes(properties) + properties : 0);
-  const room = MQTT_REMAINING_MAX - header;
-  const where = `at most ${room} bytes with the topic of client ${i} (${topicBytes} bytes) at QoS ${publish.qos}`;
+  const topic = renderTemplate(publish.topic, vars);
+  const topicBytes = Buffer.byteLength(topic);
+  const v5 = group.protocolVersion === 5;
+  // What the session sends and sizes against the broker's limit (session/publish-limit.ts), counted the same way here.
+  const request = group.request ?? null;
+  const properties = largestProperties(
+    {
+      publishProperties: publish.properties ?? null,
+      userProperties: publish.userProperties,
+      group: group.name,
+      tracking: publish.tracking,
+      topicAlias: publish.topicAlias ?? false,
+      request,
+    },
+    {
+      index: i,
+      n: vars.n,
+      clientId: vars.id,
+      ...(request ? { responseTopic: renderTemplate(request.responseTopic, vars) } : {}),
+    },
+  );
+  const room = MQTT_REMAINING_MAX - remainingBytes(topic, publish.qos, properties, 0, v5);
+  // An empty property list is its one length byte: named only when there is something in it.
+  const propertyBytes = v5 ? propertiesBytes(properties) : 0;
+  const withProperties = propertyBytes > 1 ? ` and its MQTT 5 properties (${propertyBytes} bytes)` : '';
+  const where = `at most ${room} bytes with the topic of client ${i} (${topicBytes} bytes)${withProperties} at QoS ${publish.qos}`;
   if (publish.generator === true) return null; // its payloads are made as it runs
   if (publish.files) {
     const largest = publish.files.largest;

@@ -64,11 +64,21 @@ export function makeEncoder(
   return encoder;
 }
 
+/** What largestProperties reads: a stream's settings, or a group's plan before any session exists. */
+export type PropertySettings = Pick<
+  SessionSettings,
+  'publishProperties' | 'userProperties' | 'group' | 'tracking' | 'topicAlias' | 'request'
+>;
+
 /**
  * The most any one message's MQTT 5 properties can take: the group's fixed ones, the header's
- * user property when it rides there, and a topic alias: for sizing against the broker's limit.
+ * user property when it rides there, and a topic alias: for sizing against the broker's limit,
+ * and against MQTT's before the run (options/packet-limits.ts).
  */
-export function largestProperties(settings: SessionSettings, spec: SessionSpec): PublishProps {
+export function largestProperties(
+  settings: PropertySettings,
+  spec: Pick<SessionSpec, 'index' | 'n' | 'clientId' | 'responseTopic'>,
+): PublishProps {
   const fixed = staticPublishProperties(settings, spec);
   const header: Record<string, string> =
     settings.tracking === 'property' ? { [HEADER_PROPERTY]: '0'.repeat(2 * HEADER_SIZE) } : {};

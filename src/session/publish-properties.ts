@@ -11,7 +11,10 @@ export type PublishProps = NonNullable<IPublishPacket['properties']>;
  * response topic rendered for this client, correlation data); undefined when there are none, so
  * the plain path sends no property at all.
  */
-export function staticPublishProperties(settings: SessionSettings, spec: SessionSpec): PublishProps | undefined {
+export function staticPublishProperties(
+  settings: Pick<SessionSettings, 'publishProperties' | 'userProperties' | 'group'>,
+  spec: Pick<SessionSpec, 'index' | 'n' | 'clientId'>,
+): PublishProps | undefined {
   const out: PublishProps = {};
   const p = settings.publishProperties;
   if (p?.messageExpirySec !== undefined) out.messageExpiryInterval = p.messageExpirySec;

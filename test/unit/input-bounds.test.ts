@@ -363,7 +363,28 @@ test("--size is bounded by what one PUBLISH can carry: MQTT's remaining length l
     t,
     `groups:\n  - name: a\n    count: 1\n    mqttVersion: 5\n    publish: { topic: t, payload: '${'{rand:9999}'.repeat(13_500)}' }\n`,
     (f) =>
-      `${f}:5:35: groups[0].publish.payload does not fit in one MQTT packet: at most 268435372 bytes with the topic of client 0 (1 bytes) at QoS 0 (it renders to up to 269973000)`,
+      `${f}:5:35: groups[0].publish.payload does not fit in one MQTT packet: at most 268435372 bytes with the topic of client 0 (1 bytes) and its MQTT 5 properties (80 bytes) at QoS 0 (it renders to up to 269973000)`,
+  );
+});
+
+test("a PUBLISH's MQTT 5 properties count against what it can carry, all of them, as the session sends them", (t) => {
+  // 268,435,455 - 2 (topic length) - 8 ("fleet/19") - 1 (an empty property list) = 268,435,444 with MQTT 5.
+  assert.equal(resolveOptions({ size: 268_435_444, mqttVersion: '5' }, {}).size, 268_435_444);
+  // Content type 3 + 60,000, message expiry 1 + 4, topic alias 1 + 2: 60,011 bytes of properties and a 3-byte length.
+  const v5 = { mqttVersion: '5', contentType: 'x'.repeat(60_000), messageExpiry: '1h', topicAlias: true };
+  assert.equal(resolveOptions({ ...v5, size: 268_435_444 - 60_013 }, {}).size, 268_435_444 - 60_013);
+  refuses(
+    { ...v5, size: 268_435_444 - 60_012 },
+    '--size',
+    '--size does not fit in one MQTT packet: at most 268375431 bytes with the topic of client 19 (8 bytes) and its MQTT 5 properties (60014 bytes) at QoS 0 (got 268375432)',
+  );
+  // A request carries its response topic (3 + 60,000) and correlation data (3 + 16): 60,022 and a 3-byte length.
+  const topic = 'r'.repeat(60_000);
+  scenarioRefuses(
+    t,
+    `groups:\n  - name: a\n    count: 1\n    mqttVersion: 5\n    request: { responseTopic: '${topic}' }\n    publish: { topic: t, size: 268435000 }\n`,
+    (f) =>
+      `${f}:6:32: groups[0].publish.size does not fit in one MQTT packet: at most 268375427 bytes with the topic of client 0 (1 bytes) and its MQTT 5 properties (60025 bytes) at QoS 0 (got 268435000)`,
   );
 });
 
