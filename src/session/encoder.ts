@@ -3,7 +3,7 @@ import type { SessionSettings, SessionSpec } from '../protocol.js';
 import { HEADER_SIZE, PayloadWriter } from '../mqtt/payload.js';
 import { compilePayload } from './payload-template.js';
 import { staticPublishProperties, type PublishProps } from './publish-properties.js';
-import type { UserPayload } from './payload-source.js';
+import { payloadKind, type UserPayload } from './payload-source.js';
 
 /** MQTT 5 user property that carries the payload header (HEADER_SIZE bytes) (hex) when the payload is the user's (a template, files, a generator). */
 export const HEADER_PROPERTY = 'mqtt-fleet';
@@ -35,7 +35,7 @@ export function makeEncoder(
   user: UserPayload | null = null,
 ): Encoder {
   const staticProps: Properties = staticPublishProperties(settings, spec);
-  if (settings.payloadTemplate === null && user === null) {
+  if (payloadKind(settings) === 'size') {
     return new HeaderEncoder(new PayloadWriter(settings.size, settings.runTag, publisher), staticProps);
   }
   const render: (seq: number, ts: number) => Buffer | null =

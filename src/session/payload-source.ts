@@ -28,23 +28,38 @@ function contentsOf(paths: readonly string[]): Buffer[] {
 }
 
 /**
+ * Where a stream's payloads come from, decided here once for the encoder, the payload source and
+ * the broker-limit check: `size` bytes with the header (the encoder's own), the user's template,
+ * files or the workload's generator. An empty file list is no files: `size` bytes go out.
+ */
+export type PayloadKind = 'size' | 'template' | 'files' | 'generator';
+
+export function payloadKind(
+  settings: Pick<SessionSettings, 'payloadTemplate' | 'payloadFiles' | 'payloadGenerator'>,
+): PayloadKind {
+  if ((settings.payloadFiles?.length ?? 0) > 0) return 'files';
+  if (settings.payloadGenerator === true) return 'generator';
+  return settings.payloadTemplate === null ? 'size' : 'template';
+}
+
+/**
  * A stream's payloads when they come from files (round-robin over them by sequence number, the
  * bytes as they are) or from the workload's generator; null for the other kinds (a template, or
  * `size` bytes with the header), which the encoder makes itself.
  */
 export function userPayload(
-  settings: Pick<SessionSettings, 'payloadFiles' | 'payloadGenerator'>,
+  settings: Pick<SessionSettings, 'payloadTemplate' | 'payloadFiles' | 'payloadGenerator'>,
   stream: PayloadStream,
   slot: GeneratorSlot | null,
 ): UserPayload | null {
-  const paths = settings.payloadFiles;
-  if (paths && paths.length > 0) {
+  const kind = payloadKind(settings);
+  if (kind === 'files') {
     // Read now, at the session's start, not on the publish path.
-    const contents = contentsOf(paths);
+    const contents = contentsOf(settings.payloadFiles ?? []);
     const n = contents.length;
     return (seq) => contents[seq % n] ?? null;
   }
-  if (settings.payloadGenerator === true) {
+  if (kind === 'generator') {
     const info = Object.freeze({ index: stream.index, topic: stream.topic });
     return (seq) => slot?.generate?.(seq, info) ?? null;
   }

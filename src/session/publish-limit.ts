@@ -1,6 +1,7 @@
 import type { SessionSettings, SessionSpec } from '../protocol.js';
 import { largestPayload, publishBytes } from '../mqtt/publish-size.js';
 import { largestProperties } from './encoder.js';
+import { payloadKind } from './payload-source.js';
 
 /**
  * The broker's Maximum Packet Size (MQTT 5 CONNACK), honoured on the way out: the largest payload
@@ -25,9 +26,7 @@ export class PublishLimit {
 
   /** A fixed-size payload over `limit`: the error the client gives up with, else null. */
   fixedOver(limit: number): Error | null {
-    const { payloadTemplate, payloadFiles, payloadGenerator } = this.settings;
-    const userPayload = payloadTemplate !== null || (payloadFiles ?? null) !== null || payloadGenerator === true;
-    if (userPayload || this.settings.size <= limit) return null;
+    if (payloadKind(this.settings) !== 'size' || this.settings.size <= limit) return null;
     return this.error(this.settings.size);
   }
 
