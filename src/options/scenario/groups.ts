@@ -38,10 +38,11 @@ import {
   resolveWorkload,
 } from '../parse.js';
 import { urlWithoutCredentials } from '../../mqtt/broker-url.js';
-import { CLIENT_ID_TOKENS, payloadTemplateProblem, templateProblem, TOPIC_TOKENS } from '../../mqtt/templates.js';
+import { CLIENT_ID_TOKENS, payloadTemplateProblem, TOPIC_TOKENS } from '../../mqtt/templates.js';
 import { identityFile } from '../identity.js';
 import { credentialsFile } from '../credentials.js';
 import { at, isPlainObject, type Path, type Scenario } from './load.js';
+import { checkKeys, needsMqtt5, stringAt, templateAt } from './checks.js';
 import {
   connectProperties,
   publishProperties,
@@ -94,45 +95,12 @@ const PUBLISH_KEYS = new Set([
 const WILL_KEYS = new Set(['topic', 'payload', 'qos', 'retain']);
 const BROKER_KEYS = new Set(['url', 'ca', 'cert', 'key', 'insecure', 'cluster']);
 
-function checkKeys(scenario: Scenario, value: Record<string, unknown>, allowed: Set<string>, path: Path): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.has(key))
-      scenario.failKey([...path, key], `is not a known setting here; expected one of ${[...allowed].join(', ')}`);
-  }
-}
-
 function qosAt(scenario: Scenario, path: Path, value: unknown): 0 | 1 | 2 {
   return at(scenario, path, (label) => parseQos(label, value));
 }
 
 function boolAt(scenario: Scenario, path: Path, value: unknown, fallback: boolean): boolean {
   return value === undefined ? fallback : at(scenario, path, (label) => parseBoolean(label, value));
-}
-
-/** A secret (a password, a URL that may hold credentials) is described by its kind, never shown. */
-function stringAt(scenario: Scenario, path: Path, value: unknown, secret = false): string {
-  if (typeof value !== 'string' || value === '')
-    scenario.fail(path, `must be a non-empty string (got ${secret ? kindOf(value) : JSON.stringify(value)})`);
-  return value;
-}
-
-function kindOf(value: unknown): string {
-  if (value === '') return 'an empty string';
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return 'a list';
-  return typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
-}
-
-function templateAt(
-  scenario: Scenario,
-  path: Path,
-  value: unknown,
-  wildcards: boolean,
-  tokens: readonly string[],
-): string {
-  const text = stringAt(scenario, path, value);
-  at(scenario, path, (label) => refuse(label, templateProblem(label, text, wildcards, tokens)));
-  return text;
 }
 
 function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Partial<Pick<T, K>> {
@@ -231,7 +199,7 @@ export function resolveScenarioGroups(scenario: Scenario, base: ResolvedOptions)
         : at(scenario, [...path, 'mqttVersion'], (label) => parseMqttVersion(label, g.mqttVersion));
     let sessionExpirySec = base.sessionExpirySec;
     if (g.sessionExpiry !== undefined) {
-      if (protocolVersion !== 5) scenario.fail([...path, 'sessionExpiry'], 'needs mqttVersion 5');
+      needsMqtt5(scenario, [...path, 'sessionExpiry'], protocolVersion, 'needs mqttVersion 5');
       sessionExpirySec = at(scenario, [...path, 'sessionExpiry'], (label) =>
         parseSessionExpiry(label, g.sessionExpiry),
       );

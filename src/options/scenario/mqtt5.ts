@@ -15,6 +15,7 @@ import {
 } from '../mqtt5.js';
 import { parseBoolean } from '../parse.js';
 import { at, isPlainObject, pathText, type Path, type Scenario } from './load.js';
+import { checkKeys, needsMqtt5 } from './checks.js';
 
 export const CONNECT_KEYS = ['userProperties', 'requestResponseInformation', 'requestProblemInformation'] as const;
 export const PUBLISH_PROPERTY_KEYS = [
@@ -29,14 +30,8 @@ export const SUBSCRIPTION_OPTION_KEYS = ['noLocal', 'retainAsPublished', 'retain
 
 function mapping(scenario: Scenario, path: Path, value: unknown, keys: readonly string[]): Record<string, unknown> {
   if (!isPlainObject(value)) scenario.fail(path, `must be a mapping of ${keys.join(', ')}`);
-  for (const key of Object.keys(value))
-    if (!keys.includes(key))
-      scenario.failKey([...path, key], `is not a known setting here; expected one of ${keys.join(', ')}`);
+  checkKeys(scenario, value, keys, path);
   return value;
-}
-
-function needsV5(scenario: Scenario, path: Path, protocolVersion: 4 | 5): void {
-  if (protocolVersion !== 5) scenario.fail(path, 'needs mqttVersion 5 (MQTT 3.1.1 has no such thing)');
 }
 
 /** `connect: { userProperties, requestResponseInformation, requestProblemInformation }`. */
@@ -47,7 +42,7 @@ export function connectProperties(
   protocolVersion: 4 | 5,
 ): ConnectProperties | null {
   if (value === undefined) return null;
-  needsV5(scenario, path, protocolVersion);
+  needsMqtt5(scenario, path, protocolVersion);
   const c = mapping(scenario, path, value, CONNECT_KEYS);
   const out: ConnectProperties = {};
   if (c.userProperties !== undefined)
@@ -65,7 +60,7 @@ export function publishProperties(
   protocolVersion: 4 | 5,
 ): { userProperties: Record<string, string> | null; properties: PublishProperties | null } {
   if (value === undefined) return { userProperties: null, properties: null };
-  if (protocolVersion !== 5) scenario.fail(path, 'need mqttVersion 5 (MQTT 3.1.1 has no properties)');
+  needsMqtt5(scenario, path, protocolVersion, 'need mqttVersion 5 (MQTT 3.1.1 has no properties)');
   const p = mapping(scenario, path, value, PUBLISH_PROPERTY_KEYS);
   const place = (key: string): Path => [...path, key];
   const out: PublishProperties = {};
@@ -95,7 +90,7 @@ export function publishProperties(
 export function topicAlias(scenario: Scenario, path: Path, value: unknown, protocolVersion: 4 | 5): boolean {
   if (value === undefined) return false;
   const on = at(scenario, path, (l) => parseBoolean(l, value));
-  if (on) needsV5(scenario, path, protocolVersion);
+  if (on) needsMqtt5(scenario, path, protocolVersion);
   return on;
 }
 
@@ -109,7 +104,7 @@ export function subscriptionOptions(
 ): SubscriptionOptions {
   const out: SubscriptionOptions = {};
   for (const key of SUBSCRIPTION_OPTION_KEYS)
-    if (entry[key] !== undefined) needsV5(scenario, [...path, key], protocolVersion);
+    if (entry[key] !== undefined) needsMqtt5(scenario, [...path, key], protocolVersion);
   if (entry.noLocal !== undefined) {
     out.noLocal = at(scenario, [...path, 'noLocal'], (l) => parseBoolean(l, entry.noLocal));
     // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.

@@ -1,8 +1,8 @@
-import { UsageError } from '../../errors.js';
 import type { RequestPlan, RespondPlan } from '../../group.js';
-import { templateProblem, TOPIC_TOKENS } from '../../mqtt/templates.js';
+import { TOPIC_TOKENS } from '../../mqtt/templates.js';
 import { parseBoundedDuration, parseQos } from '../parse.js';
 import { at, isPlainObject, type Path, type Scenario } from './load.js';
+import { checkKeys, needsMqtt5, templateAt } from './checks.js';
 
 /** Where requesters listen for responses unless told: their own topic, by client id (which names the run by default). */
 export const DEFAULT_RESPONSE_TOPIC = 'mqtt-fleet/reply/{id}';
@@ -22,36 +22,22 @@ export interface RequestContext {
 }
 
 /** Response topic and correlation data are MQTT 5 properties: refused up front below 5, not sent and ignored. */
-function needsMqtt5(scenario: Scenario, path: Path, ctx: RequestContext): void {
-  if (ctx.protocolVersion !== 5)
-    scenario.fail(path, 'needs mqttVersion 5 (response topic and correlation data are MQTT 5 properties)');
-}
+const NEEDS_MQTT5 = 'needs mqttVersion 5 (response topic and correlation data are MQTT 5 properties)';
 
 /** A group's `request`: true, or { responseTopic, timeout, qos }; false or null: none. */
 export function requestPlan(scenario: Scenario, path: Path, value: unknown, ctx: RequestContext): RequestPlan | null {
   if (value === false || value === null) return null;
   if (value !== true && !isPlainObject(value)) scenario.fail(path, 'must be true or { responseTopic, timeout, qos }');
-  needsMqtt5(scenario, path, ctx);
+  needsMqtt5(scenario, path, ctx.protocolVersion, NEEDS_MQTT5);
   if (!ctx.publishes) scenario.fail(path, 'needs publish: the group’s publishes are its requests');
   const r = value === true ? {} : value;
-  for (const key of Object.keys(r))
-    if (!REQUEST_KEYS.has(key))
-      scenario.failKey([...path, key], `is not a known setting here; expected one of ${[...REQUEST_KEYS].join(', ')}`);
-  let responseTopic = DEFAULT_RESPONSE_TOPIC;
-  if (r.responseTopic !== undefined) {
-    const topicPath = [...path, 'responseTopic'];
-    if (typeof r.responseTopic !== 'string' || r.responseTopic === '')
-      scenario.fail(topicPath, `must be a non-empty topic (got ${JSON.stringify(r.responseTopic)})`);
-    const topic = r.responseTopic;
-    // A topic to publish responses to: no wildcards. Each client subscribes to its own.
-    at(scenario, topicPath, (label) => {
-      const problem = templateProblem(label, topic, false, TOPIC_TOKENS);
-      if (problem) throw new UsageError(label, problem);
-    });
-    responseTopic = topic;
-  }
+  checkKeys(scenario, r, REQUEST_KEYS, path);
   return {
-    responseTopic,
+    // A topic to publish responses to: no wildcards. Each client subscribes to its own.
+    responseTopic:
+      r.responseTopic === undefined
+        ? DEFAULT_RESPONSE_TOPIC
+        : templateAt(scenario, [...path, 'responseTopic'], r.responseTopic, false, TOPIC_TOKENS, 'topic'),
     timeoutMs:
       r.timeout === undefined
         ? DEFAULT_REQUEST_TIMEOUT_MS
@@ -67,11 +53,9 @@ export function requestPlan(scenario: Scenario, path: Path, value: unknown, ctx:
 export function respondPlan(scenario: Scenario, path: Path, value: unknown, ctx: RequestContext): RespondPlan | null {
   if (value === false || value === null) return null;
   if (value !== true && !isPlainObject(value)) scenario.fail(path, 'must be true or { qos }');
-  needsMqtt5(scenario, path, ctx);
+  needsMqtt5(scenario, path, ctx.protocolVersion, NEEDS_MQTT5);
   if (!ctx.subscribes) scenario.fail(path, 'needs subscribe: the requests it answers arrive on its subscriptions');
   const r = value === true ? {} : value;
-  for (const key of Object.keys(r))
-    if (!RESPOND_KEYS.has(key))
-      scenario.failKey([...path, key], `is not a known setting here; expected one of ${[...RESPOND_KEYS].join(', ')}`);
+  checkKeys(scenario, r, RESPOND_KEYS, path);
   return { qos: r.qos === undefined ? ctx.qos : at(scenario, [...path, 'qos'], (label) => parseQos(label, r.qos)) };
 }

@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.js';
 import { parseThreshold, type ThresholdSpec } from '../../report/thresholds.js';
 import { parseBoolean } from '../parse.js';
 import { isPlainObject, pathText, type Scenario } from './load.js';
+import { checkKeys } from './checks.js';
 
 const KEYS = new Set(['expr', 'abortOnFail']);
 
@@ -13,9 +14,7 @@ export function scenarioThresholds(scenario: Scenario, abortOnFail: boolean): Th
     let expr = item;
     let abort = abortOnFail;
     if (isPlainObject(item)) {
-      for (const key of Object.keys(item))
-        if (!KEYS.has(key))
-          scenario.failKey([...path, key], `is not a known setting here; expected one of ${[...KEYS].join(', ')}`);
+      checkKeys(scenario, item, KEYS, path);
       if (item.expr === undefined) scenario.fail(path, "needs expr: { expr: 'lost==0', abortOnFail: true }");
       expr = item.expr;
       if (item.abortOnFail !== undefined) {
