@@ -102,10 +102,16 @@ export interface Header {
   scheduledAt: number;
 }
 
+/** The same bytes as a Buffer, without a copy (a string: its UTF-8): what user code hands back may be either. */
+export function toBuffer(data: string | Uint8Array): Buffer {
+  if (typeof data === 'string') return Buffer.from(data);
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
 /** Fills `out` and returns true when `payload` carries this run's header. */
 export function readHeader(payload: Uint8Array, tag: number, out: Header): boolean {
   if (payload.length < HEADER_SIZE) return false;
-  const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.length);
+  const buf = toBuffer(payload);
   if (buf.readUInt16LE(0) !== MAGIC || buf.readUInt8(2) !== VERSION || buf.readUInt32LE(4) !== tag) return false;
   out.publisher = buf.readUInt32LE(8);
   out.seq = buf.readUInt32LE(12);

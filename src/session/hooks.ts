@@ -1,3 +1,4 @@
+import { toBuffer } from '../mqtt/payload.js';
 import type { HookName, HookWatch } from './hook-watch.js';
 import {
   callHook,
@@ -79,9 +80,7 @@ export class Hooks {
     this.watch.running('payload', this.ctx.index);
     try {
       const out: unknown = generate(this.ctx, seq, stream);
-      if (typeof out === 'string') return Buffer.from(out);
-      if (out instanceof Uint8Array)
-        return Buffer.isBuffer(out) ? out : Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+      if (typeof out === 'string' || out instanceof Uint8Array) return toBuffer(out);
       const got = out instanceof Promise ? 'a promise' : out === null ? 'null' : `a ${typeof out}`;
       throw new TypeError(`must return a string or a Uint8Array, synchronously (got ${got})`);
     } catch (err) {

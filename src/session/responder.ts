@@ -1,4 +1,5 @@
 import type { IClientPublishOptions } from 'mqtt';
+import { toBuffer } from '../mqtt/payload.js';
 import { HOOK_FAILED } from './hooks.js';
 import type { LaneStats } from './lane-stats.js';
 import type { WorkloadRequest } from './workload.js';
@@ -55,9 +56,8 @@ export class Responder {
       const c = this.stats.requests.counts;
       if (result === HOOK_FAILED) c.unsent++;
       else if (result === null) c.dropped++;
-      else if (typeof result === 'string') this.respond(responseTopic, correlationData, Buffer.from(result));
-      else if (result instanceof Uint8Array)
-        this.respond(responseTopic, correlationData, Buffer.from(result.buffer, result.byteOffset, result.byteLength));
+      else if (typeof result === 'string' || result instanceof Uint8Array)
+        this.respond(responseTopic, correlationData, toBuffer(result));
       else this.respond(responseTopic, correlationData, payload);
     });
   };

@@ -31,6 +31,7 @@ import { threadId } from 'node:worker_threads';
 import type { LaneStats } from './lane-stats.js';
 import { canTransition, ENDS, hasEnded, isEnding, type SessionState } from './state.js';
 import { InternalError } from '../mqtt/checked.js';
+import { toBuffer } from '../mqtt/payload.js';
 import { nextChurn, presence } from '../metrics/client-plan.js';
 import type { LeaveMode } from '../group.js';
 
@@ -420,10 +421,7 @@ export class Session implements OverLimit {
       publish: (topic, payload, options = {}) =>
         new Promise<void>((resolve, reject) => {
           if (!this.online) return reject(new Error(`${spec.clientId} is offline`));
-          const body =
-            typeof payload === 'string'
-              ? Buffer.from(payload)
-              : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+          const body = toBuffer(payload);
           const sentAt = now();
           const qos = options.qos ?? settings.qos;
           this.host.stats.onPublish(sentAt, body.length);
