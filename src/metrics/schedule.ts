@@ -1,5 +1,17 @@
 import type { Stage } from '../group.js';
 
+/**
+ * Where client n of its group's `count` starts its schedule after the start barrier: spread, n/N
+ * of the period, so N clients at one rate never publish in lockstep (the tool's own burst would be
+ * measured, not the broker); together, all at once. n counts across the whole fleet's plan, so
+ * shards together spread as one run does. A staged plan's publisher reads this back as n/N of a
+ * message at its peak `rate` (session/publisher.ts).
+ */
+export function phaseDelayMs(rate: number, phase: 'spread' | 'together', n: number, count: number): number {
+  if (rate <= 0 || phase === 'together') return 0;
+  return (n / count) * (1000 / rate);
+}
+
 /** A stage placed on the plan's clock: where it starts, its rates at each end, and the messages due before it. */
 interface Segment {
   startMs: number;

@@ -5,6 +5,7 @@ import type { SessionSettings, SessionSpec, LaneStart, StreamSettings } from '..
 import { now } from '../session/clock.js';
 import { newSlotsBuffer } from '../session/slots.js';
 import { hearingRanges } from '../metrics/planned.js';
+import { phaseDelayMs } from '../metrics/schedule.js';
 import { runTag } from '../mqtt/payload.js';
 import { renderTemplate, shareOf } from '../mqtt/templates.js';
 import { at } from '../mqtt/checked.js';
@@ -67,7 +68,7 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
         },
         latencyGroup: working.has(i) ? WORKING : OTHERS,
         workMs: working.has(i) ? options.workMs : 0,
-        phaseMs: phaseOf(group, n),
+        phaseMs: group.publish ? phaseDelayMs(group.publish.rate, group.publish.phase, n, group.count) : 0,
         connectDelayMs: options.connectRate > 0 ? (i * 1000) / options.connectRate : 0,
         ...(responseTopic === undefined ? {} : { responseTopic }),
         ...(options.localAddresses.length > 0
@@ -76,19 +77,6 @@ export function planSessions(options: ResolvedOptions): SessionSpec[] {
       };
     }),
   );
-}
-
-/**
- * Where client n of its group starts its schedule after the start barrier: spread, n/N of the
- * period, so N clients at one rate never publish in lockstep (the tool's own burst would be
- * measured, not the broker); together, all at once. n counts across the whole fleet's plan, so
- * shards together spread as one run does.
- */
-function phaseOf(group: GroupProfile, n: number): number {
-  const publish = group.publish;
-  // A staged plan's publisher reads this back as n/N of a message at its peak rate (session/publisher.ts).
-  if (publish === null || publish.rate <= 0 || publish.phase === 'together') return 0;
-  return (n / group.count) * (1000 / publish.rate);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { sourceId } from '../mqtt/payload.js';
+import { phaseDelayMs } from '../metrics/schedule.js';
 import type { PublisherFinal, SessionSettings, SessionSpec, StreamSettings } from '../protocol.js';
 import { makeEncoder, type Encoder } from './encoder.js';
 import type { LaneStats } from './lane-stats.js';
@@ -55,7 +56,7 @@ export class Streams {
               several ? this.published : undefined,
             );
         },
-        k === 0 ? spec.phaseMs : phaseMs(own, plan?.phase ?? 'spread', spec.n, settings.groupCount),
+        k === 0 ? spec.phaseMs : phaseDelayMs(own.rate, plan?.phase ?? 'spread', spec.n, settings.groupCount),
       );
     });
   }
@@ -104,10 +105,4 @@ function streamSettings(settings: SessionSettings, plan: StreamSettings | null, 
   if (plan === null) return settings;
   const { phase: _phase, ...own } = plan;
   return { ...settings, ...own, maxInflight: Math.max(1, Math.floor(settings.maxInflight / streams)) };
-}
-
-/** As options/plan.ts phaseOf does for the first stream: client n of N starts n/N of a period late, at this stream's rate. */
-function phaseMs(settings: SessionSettings, phase: 'spread' | 'together', n: number, count: number): number {
-  if (settings.rate <= 0 || phase === 'together') return 0;
-  return (n / count) * (1000 / settings.rate);
 }
