@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { run } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
-import { spawnCli } from './helpers/cli.js';
 import { infoLogger } from './helpers/logger.js';
 import { Mosquitto } from './helpers/mosquitto.js';
+import { refused } from './helpers/refused.js';
+import { ConnectCounter } from './helpers/tcp.js';
 import { tempDir, tempFile } from './helpers/temp.js';
-import { withTimeout } from './helpers/wait.js';
 
 const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -236,63 +236,60 @@ test('a generator that throws fails its client, which stops publishing there; th
   assert.equal(summary.lost, 0);
 });
 
-/** Runs the CLI on a scenario and expects a usage error: exit 2, one line naming the setting. */
-async function refused(t: TestContext, scenario: string, pattern: RegExp): Promise<void> {
-  const cli = spawnCli(t, ['run', '--scenario', scenario, '--broker', 'mqtt://127.0.0.1:9']);
-  const { code } = await withTimeout(cli.exit, 30_000, 'the refused run');
-  assert.equal(code, 2, cli.stderr());
-  assert.match(cli.stderr(), pattern);
-  assert.doesNotMatch(cli.stderr(), /\n\s+at /, 'no stack trace');
-}
-
 test('bad payload sources and stream lists exit 2 before anything connects, naming the setting', async (t) => {
   const dir = samples(t, { 'a.bin': binary(10) });
   symlinkSync(join(dir, 'nowhere.bin'), join(dir, 'samples', 'broken.bin'));
   const gen = tempFile(t, 'nogen.mjs', 'export function onMessage() {}');
+  // A broker that counts: a refusal that came only after connecting would show here.
+  const broker = await new ConnectCounter().listen();
+  t.after(() => broker.close());
   const write = (name: string, publish: string, extra: string[] = []): string => {
     const path = join(dir, name);
     writeFileSync(path, ['groups:', '  - name: g', '    count: 1', ...extra, `    publish: ${publish}`].join('\n'));
     return path;
   };
-  await refused(
-    t,
+  /** The run on `scenario` exits 2 with `line` alone on stderr, and nothing reached the broker. */
+  const refusedScenario = async (scenario: string, line: (path: string) => string): Promise<void> => {
+    await refused(t, ['run', '--scenario', scenario, '--broker', broker.url], line(scenario));
+    assert.equal(broker.connections, 0, `no connection for ${scenario}`);
+  };
+  await refusedScenario(
     write('none.yaml', "{ topic: t, count: 1, payload: '@file:samples/*.json' }"),
-    /none\.yaml:\d+:\d+: groups\[0\]\.publish\.payload: "@file:samples\/\*\.json" matches no file/,
+    (f) => `${f}:4:45: groups[0].publish.payload: "@file:samples/*.json" matches no file`,
   );
-  await refused(
-    t,
+  await refusedScenario(
     write('broken.yaml', "{ topic: t, count: 1, payload: '@file:samples/broken.bin' }"),
-    /groups\[0\]\.publish\.payload: cannot read ".*broken\.bin" \(ENOENT\)/,
+    (f) => `${f}:4:45: groups[0].publish.payload: cannot read "${join(dir, 'samples', 'broken.bin')}" (ENOENT)`,
   );
-  await refused(
-    t,
+  await refusedScenario(
     write('folder.yaml', "{ topic: t, count: 1, payload: '@file:sam*/a.bin' }"),
-    /groups\[0\]\.publish\.payload: "@file:sam\*\/a\.bin" has a wildcard in a folder name/,
+    (f) =>
+      `${f}:4:45: groups[0].publish.payload: "@file:sam*/a.bin" has a wildcard in a folder name; only the file name may have * or ?`,
   );
-  await refused(
-    t,
+  await refusedScenario(
     write('sized.yaml', "{ topic: t, count: 1, size: 10, payload: '@file:samples/a.bin' }"),
-    /groups\[0\]\.publish\.size and payload do not go together/,
+    (f) =>
+      `${f}:4:42: groups[0].publish.size and payload do not go together: a payload template, its files or its generator make its size`,
   );
-  await refused(
-    t,
+  await refusedScenario(
     write('nomodule.yaml', "{ topic: t, count: 1, payload: '@workload' }"),
-    /groups\[0\]\.publish\.payload is @workload, which needs a workload module/,
+    (f) =>
+      `${f}:4:45: groups[0].publish.payload is @workload, which needs a workload module exporting payload(ctx, seq): the group's workload, or --workload`,
   );
-  await refused(
-    t,
+  await refusedScenario(
     write('nogen.yaml', "{ topic: t, count: 1, payload: '@workload' }", [`    workload: ${gen}`]),
-    /group g takes payloads from @workload, and the workload .*nogen\.mjs exports no payload\(ctx, seq\) function/,
+    (f) => `${f}: group g takes payloads from @workload, and the workload ${gen} exports no payload(ctx, seq) function`,
   );
-  await refused(t, write('empty.yaml', '[]'), /groups\[0\]\.publish must list at least one stream/);
-  await refused(
-    t,
+  await refusedScenario(
+    write('empty.yaml', '[]'),
+    (f) => `${f}:4:14: groups[0].publish must list at least one stream (or be left out)`,
+  );
+  await refusedScenario(
     write('many.yaml', `[${Array.from({ length: 17 }, (_, k) => `{ topic: t${k}, count: 1 }`).join(', ')}]`),
-    /groups\[0\]\.publish lists 17 streams; a client publishes at most 16/,
+    (f) => `${f}:4:14: groups[0].publish lists 17 streams; a client publishes at most 16`,
   );
-  await refused(
-    t,
+  await refusedScenario(
     write('listed.yaml', "[{ topic: a, count: 1 }, { topic: b, count: 1, payload: '@file:samples/x*' }]"),
-    /groups\[0\]\.publish\[1\]\.payload: "@file:samples\/x\*" matches no file/,
+    (f) => `${f}:4:70: groups[0].publish[1].payload: "@file:samples/x*" matches no file`,
   );
 });
