@@ -43,7 +43,7 @@ test('the same feature checks against the embedded Aedes, Mosquitto and NATS giv
       for (const [feature, check] of Object.entries(FEATURES)) {
         const cells = table.get(feature)!;
         // A check that throws fails the test: only a measured, recognised cause makes a "no".
-        const outcome = await check(url);
+        const outcome = await check(url, t);
         assert.equal(
           outcome,
           cells[n],

@@ -1,9 +1,17 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import mqtt, { type IPublishPacket } from 'mqtt';
 import { CaptureProxy } from './capture-proxy.js';
-import { allGaveUp, CAUSES, measure, unexpected, within, type Measured, type Outcome } from './interop.js';
+import {
+  allGaveUp,
+  CAUSES,
+  measure,
+  unexpected,
+  within,
+  type FeatureCheck,
+  type Measured,
+  type Outcome,
+} from './interop.js';
+import { tempFile } from './temp.js';
 
 /**
  * The README broker table's MQTT 5 rows: each feature tried with a small scenario run and judged
@@ -11,16 +19,15 @@ import { allGaveUp, CAUSES, measure, unexpected, within, type Measured, type Out
  * A broker without MQTT 5 refuses every client at its CONNACK; that, and only that, is a known "no".
  */
 
-/** A run of one scenario (its text written to a temp file for the run), through `url`. */
-async function scenarioRun(url: string, text: string, options: Parameters<typeof measure>[0] = {}): Promise<Measured> {
-  const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-interop-'));
-  try {
-    const path = join(dir, 'scenario.yaml');
-    writeFileSync(path, text);
-    return await measure({ scenario: path, brokers: [url], reconnectAttempts: 1, ...options });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** A run of one scenario (its text written to a temp file for the run, removed with the test's), through `url`. */
+async function scenarioRun(
+  t: TestContext,
+  url: string,
+  text: string,
+  options: Parameters<typeof measure>[0] = {},
+): Promise<Measured> {
+  const path = tempFile(t, 'scenario.yaml', text, 'interop');
+  return await measure({ scenario: path, brokers: [url], reconnectAttempts: 1, ...options });
 }
 
 /** One MQTT 5 group of the check's, as scenario text. */
@@ -72,11 +79,12 @@ function nextMessages(client: mqtt.MqttClient, n: number): { packets: IPublishPa
 
 const stamp = (): string => String(Date.now());
 
-export const MQTT5_FEATURES: Record<string, (url: string) => Promise<Outcome>> = {
-  'MQTT 5 topic aliases': (url) =>
+export const MQTT5_FEATURES: Record<string, FeatureCheck> = {
+  'MQTT 5 topic aliases': (url, t) =>
     withProxy(url, async (proxy) => {
       const topic = `interop/alias/${stamp()}`;
       const m = await scenarioRun(
+        t,
         proxy.url,
         `groups:\n${v5('a', `count: 1\nsubscribe: ['${topic}']\npublish: { topic: '${topic}', qos: 1, rate: 100, count: 5, topicAlias: true }`)}`,
       );
@@ -85,12 +93,12 @@ export const MQTT5_FEATURES: Record<string, (url: string) => Promise<Outcome>> =
       const aliased = sent.slice(1).every((p) => p.topic === '' && p.properties?.topicAlias === 1);
       return m.summary.received === 5 && sent.length === 5 && aliased ? 'yes' : unexpected(m, 'topic aliases');
     }),
-  'MQTT 5 message expiry': async (url) => {
+  'MQTT 5 message expiry': async (url, t) => {
     const id = `interop-expiry-${stamp()}`;
     const options = { clientId: id, clean: false, properties: { sessionExpiryInterval: 60 } };
     const first = await ownClient(url, options);
     if (first === null) {
-      const m = await scenarioRun(url, `groups:\n${v5('e', `count: 1\npublish: { topic: 'x', qos: 1, count: 1 }`)}`);
+      const m = await scenarioRun(t, url, `groups:\n${v5('e', `count: 1\npublish: { topic: 'x', qos: 1, count: 1 }`)}`);
       return noMqtt5(m) ? `no: ${CAUSES.protocolVersion}` : unexpected(m, 'an MQTT 5 client of its own was refused');
     }
     const topic = `interop/expiry/${id}`;
@@ -98,6 +106,7 @@ export const MQTT5_FEATURES: Record<string, (url: string) => Promise<Outcome>> =
     await first.endAsync();
     const publish = (sub: string, expiry: string): Promise<Measured> =>
       scenarioRun(
+        t,
         url,
         `groups:\n${v5('e', `count: 1\npublish: { topic: '${topic}/${sub}', qos: 1, rate: 0, count: 2, properties: { messageExpiry: ${expiry} } }`)}`,
       );
@@ -119,18 +128,18 @@ export const MQTT5_FEATURES: Record<string, (url: string) => Promise<Outcome>> =
       back.end(true);
     }
   },
-  'MQTT 5 publish properties (content type, payload format, response topic, correlation data)': async (url) => {
+  'MQTT 5 publish properties (content type, payload format, response topic, correlation data)': async (url, t) => {
     const topic = `interop/props/${stamp()}`;
     const watcher = await ownClient(url);
     try {
       const text = `groups:\n${v5('p', `count: 1\npublish: { topic: '${topic}', qos: 1, rate: 0, count: 2, payload: 'hello {seq}', properties: { contentType: text/plain, payloadFormat: utf8, responseTopic: 'replies/{n}', correlationData: c-1 } }`)}`;
       if (watcher === null) {
-        const m = await scenarioRun(url, text);
+        const m = await scenarioRun(t, url, text);
         return noMqtt5(m) ? `no: ${CAUSES.protocolVersion}` : unexpected(m, 'an MQTT 5 client of its own was refused');
       }
       await watcher.subscribeAsync(topic, { qos: 1 });
       const { packets, all } = nextMessages(watcher, 2);
-      const m = await scenarioRun(url, text);
+      const m = await scenarioRun(t, url, text);
       await within(all, 3000);
       const ok = packets.every((p) => {
         const q = p.properties;
@@ -148,17 +157,19 @@ export const MQTT5_FEATURES: Record<string, (url: string) => Promise<Outcome>> =
       await watcher?.endAsync();
     }
   },
-  'MQTT 5 CONNECT user properties, request response information': async (url) => {
+  'MQTT 5 CONNECT user properties, request response information': async (url, t) => {
     const m = await scenarioRun(
+      t,
       url,
       `groups:\n${v5('c', `count: 2\nconnect: { userProperties: { site: s1 }, requestResponseInformation: true, requestProblemInformation: false }\nsubscribe: ['interop/connect/${stamp()}/{n}']\npublish: { topic: 'interop/connect/${stamp()}/{n}', qos: 1, rate: 100, count: 5 }`)}`,
     );
     if (noMqtt5(m)) return `no: ${CAUSES.protocolVersion}`;
     return m.summary.received === 10 && m.summary.gaveUp === 0 ? 'yes' : unexpected(m, 'CONNECT properties');
   },
-  'MQTT 5 No Local': async (url) => {
+  'MQTT 5 No Local': async (url, t) => {
     const topic = `interop/nolocal/${stamp()}`;
     const m = await scenarioRun(
+      t,
       url,
       `groups:\n${v5('n', `count: 2\nsubscribe: [{ topic: '${topic}', qos: 1, noLocal: true }]\npublish: { topic: '${topic}', qos: 1, rate: 100, count: 5 }`)}`,
     );
@@ -166,9 +177,10 @@ export const MQTT5_FEATURES: Record<string, (url: string) => Promise<Outcome>> =
     const s = m.summary;
     return s.expected === 10 && s.received === 10 && s.foreign === 0 ? 'yes' : unexpected(m, 'No Local');
   },
-  'MQTT 5 Retain As Published': async (url) => {
+  'MQTT 5 Retain As Published': async (url, t) => {
     const topic = `interop/rap/${stamp()}`;
     const m = await scenarioRun(
+      t,
       url,
       `groups:\n${v5('keep', `count: 1\nsubscribe: [{ topic: '${topic}', qos: 1, retainAsPublished: true }]`)}${v5('pub', `count: 1\npublish: { topic: '${topic}', qos: 1, retain: true, rate: 100, count: 3 }`)}`,
     );
@@ -176,7 +188,7 @@ export const MQTT5_FEATURES: Record<string, (url: string) => Promise<Outcome>> =
     const s = m.summary;
     return s.received === 3 && s.retained === 3 ? 'yes' : unexpected(m, `Retain As Published, retained ${s.retained}`);
   },
-  'MQTT 5 Retain Handling': async (url) => {
+  'MQTT 5 Retain Handling': async (url, t) => {
     const topic = `interop/rh/${stamp()}`;
     const seed = await ownClient(url);
     const twice = (name: string, rh: number): string =>
@@ -186,13 +198,13 @@ export const MQTT5_FEATURES: Record<string, (url: string) => Promise<Outcome>> =
       );
     const text = `groups:\n${twice('always', 0)}${twice('new', 1)}${twice('never', 2)}`;
     if (seed === null) {
-      const m = await scenarioRun(url, text);
+      const m = await scenarioRun(t, url, text);
       return noMqtt5(m) ? `no: ${CAUSES.protocolVersion}` : unexpected(m, 'an MQTT 5 client of its own was refused');
     }
     await seed.publishAsync(topic, 'kept', { qos: 1, retain: true });
     await seed.endAsync();
     return withProxy(url, async (proxy) => {
-      const m = await scenarioRun(proxy.url, text);
+      const m = await scenarioRun(t, proxy.url, text);
       const replays = (group: string): number => {
         const id = proxy.of('connect', 'up').find((c) => c.clientId.includes(`-${group}-`))?.clientId;
         return proxy.of('publish', 'down', id).filter((p) => p.retain).length;
@@ -201,10 +213,11 @@ export const MQTT5_FEATURES: Record<string, (url: string) => Promise<Outcome>> =
       return seen.join(',') === '2,1,0' ? 'yes' : unexpected(m, `retained replays (0, 1, 2): ${seen.join(', ')}`);
     });
   },
-  'MQTT 5 subscription identifiers': (url) =>
+  'MQTT 5 subscription identifiers': (url, t) =>
     withProxy(url, async (proxy) => {
       const topic = `interop/sid/${stamp()}`;
       const m = await scenarioRun(
+        t,
         proxy.url,
         `groups:\n${v5('w', `count: 1\nsubscribe: [{ topic: '${topic}', qos: 1, subscriptionId: 42 }]`)}${v5('p', `count: 1\npublish: { topic: '${topic}', qos: 1, rate: 100, count: 3 }`)}`,
       );
@@ -215,7 +228,7 @@ export const MQTT5_FEATURES: Record<string, (url: string) => Promise<Outcome>> =
         ? 'yes'
         : unexpected(m, 'subscription identifiers');
     }),
-  "MQTT 5 the client's Maximum Packet Size honoured by the broker": async (url) => {
+  "MQTT 5 the client's Maximum Packet Size honoured by the broker": async (url, t) => {
     // The fleet's subscriber accepts at most 2 KiB. Once it is subscribed, a client of the check's
     // own publishes three 4 KiB messages to its topic: a compliant broker drops them for it
     // [MQTT-3.1.2-25] rather than send what the client said it cannot take (which would drop its
@@ -225,6 +238,7 @@ export const MQTT5_FEATURES: Record<string, (url: string) => Promise<Outcome>> =
     const sent: Promise<unknown>[] = [];
     try {
       const m = await scenarioRun(
+        t,
         url,
         `groups:\n${v5('small', `count: 1\nsubscribe: ['${topic}']`)}${v5('pub', `count: 1\npublish: { topic: '${topic}', qos: 1, rate: 20, count: 3, size: 64 }`)}`,
         {

@@ -1,8 +1,7 @@
 import mqtt from 'mqtt';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { run, type RunOptions, type Summary } from '../../src/index.js';
+import { tempFile } from './temp.js';
 
 /**
  * One feature, tried against a broker: `yes`, or `no: CAUSE`. A known cause is a fixed phrase,
@@ -82,7 +81,10 @@ export async function within(wait: Promise<void>, ms: number): Promise<boolean> 
 }
 
 /** The features the README's broker table lists, each measured with a small real run. */
-export const FEATURES: Record<string, (url: string) => Promise<Outcome>> = {
+/** One feature's check against the broker at `url`; its temp files go with the test `t`. */
+export type FeatureCheck = (url: string, t: TestContext) => Promise<Outcome>;
+
+export const FEATURES: Record<string, FeatureCheck> = {
   'QoS 0': async (url) => {
     const m = await measure({ brokers: [url], clients: 3, count: 20, rate: 100, qos: 0 });
     return m.summary.received === 60 && m.summary.gaveUp === 0 ? 'yes' : unexpected(m, 'QoS 0');
@@ -167,29 +169,25 @@ export const FEATURES: Record<string, (url: string) => Promise<Outcome>> = {
       return `no: ${CAUSES.protocolVersion}`;
     return unexpected(m, 'MQTT 5');
   },
-  'request/response': async (url) => {
+  'request/response': async (url, t) => {
     // Two requesters, one built-in responder (scenario groups: request and respond need MQTT 5).
-    const dir = mkdtempSync(join(tmpdir(), 'mqtt-fleet-interop-'));
-    try {
-      const path = join(dir, 'rr.yaml');
-      writeFileSync(
-        path,
-        [
-          'groups:',
-          '  - { name: callers, count: 2, mqttVersion: 5, publish: { topic: "interop/req/{n}", count: 10, rate: 100, qos: 1 }, request: { timeout: 3s } }',
-          '  - { name: service, count: 1, mqttVersion: 5, subscribe: { topic: "interop/req/+", qos: 1 }, respond: { qos: 1 } }',
-          '',
-        ].join('\n'),
-      );
-      const m = await measure({ brokers: [url], scenario: path, reconnectAttempts: 1 });
-      const r = m.summary.requests;
-      if (r && r.sent === 20 && r.answered === 20 && r.responded === 20 && m.summary.gaveUp === 0) return 'yes';
-      if (allGaveUp(m, 3, /^broker refused the connection: unacceptable protocol version, CONNACK code 1;/))
-        return `no: ${CAUSES.protocolVersion}`;
-      return unexpected(m, `request/response ${JSON.stringify(r)}`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const path = tempFile(
+      t,
+      'rr.yaml',
+      [
+        'groups:',
+        '  - { name: callers, count: 2, mqttVersion: 5, publish: { topic: "interop/req/{n}", count: 10, rate: 100, qos: 1 }, request: { timeout: 3s } }',
+        '  - { name: service, count: 1, mqttVersion: 5, subscribe: { topic: "interop/req/+", qos: 1 }, respond: { qos: 1 } }',
+        '',
+      ].join('\n'),
+      'interop',
+    );
+    const m = await measure({ brokers: [url], scenario: path, reconnectAttempts: 1 });
+    const r = m.summary.requests;
+    if (r && r.sent === 20 && r.answered === 20 && r.responded === 20 && m.summary.gaveUp === 0) return 'yes';
+    if (allGaveUp(m, 3, /^broker refused the connection: unacceptable protocol version, CONNACK code 1;/))
+      return `no: ${CAUSES.protocolVersion}`;
+    return unexpected(m, `request/response ${JSON.stringify(r)}`);
   },
   'shared subscriptions': async (url) => {
     const m = await measure({
