@@ -50,14 +50,8 @@ export function remainingBytes(
 }
 
 /** The whole PUBLISH packet, fixed header included. */
-export function publishBytes(
-  topic: string,
-  qos: 0 | 1 | 2,
-  properties: SizedProperties | undefined,
-  payloadBytes: number,
-  v5: boolean,
-): number {
-  const remaining = remainingBytes(topic, qos, properties, payloadBytes, v5);
+export function publishBytes(...packet: Parameters<typeof remainingBytes>): number {
+  const remaining = remainingBytes(...packet);
   return 1 + varintBytes(remaining) + remaining;
 }
 
