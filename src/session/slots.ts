@@ -145,15 +145,11 @@ export class Slots {
       Atomics.sub(f, IN_FLIGHT, 1);
       if (outcome && Atomics.load(f, ADAPTIVE) === 1) this.adapt(outcome, performance.now() - startedAt);
       Atomics.add(f, GEN, 1);
-      // This lane's own queue first (no wake-up needed for it): it took the slot first before
-      // too, as the lane it woke ran only later, to find the window full again. In a pool, that
-      // woken lane cost a thread wake-up and a fresh wait per release, for nothing.
+      // As many waiting lanes as there are free slots (the window may have grown by more than
+      // this one): not every lane, which with a thread per client would be a thousand wake-ups.
+      Atomics.notify(f, GEN, Math.max(1, Atomics.load(f, WINDOW) - Atomics.load(f, IN_FLIGHT)));
+      // This lane's own queue first (no wake-up needed for it).
       if (this.head < this.queue.length) this.pump();
-      // Then as many waiting lanes as there are free slots left (the window may have grown by
-      // more than this one): not every lane, which with a thread per client would be a thousand
-      // wake-ups. GEN has moved, so a lane about to wait sees the change and looks again.
-      const free = Atomics.load(f, WINDOW) - Atomics.load(f, IN_FLIGHT);
-      if (free > 0) Atomics.notify(f, GEN, free);
     };
   }
 
