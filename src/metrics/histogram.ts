@@ -53,6 +53,37 @@ export interface LatencySummary {
 
 const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
 
+/** What meanOf reads of hdr-histogram-js's JavaScript histogram (useWebAssembly: false). */
+interface Buckets {
+  readonly countsArrayLength: number;
+  getCountAtIndex(index: number): number;
+  valueFromIndex(index: number): number;
+  highestEquivalentValue(value: number): number;
+  medianEquivalentValue(value: number): number;
+}
+
+/**
+ * hdr-histogram-js's `mean`, the same sum in the same order, read straight off the counts. Its
+ * getter walks a RecordedValuesIterator, which builds an iteration record per filled bucket and
+ * converts two values per bucket up to the highest: about 3 ms per histogram, ten of them at the
+ * end of every run, and more before V8 has optimized it. Here: one read per bucket, stopping at
+ * the last count.
+ */
+export function meanOf(histogram: Histogram): number {
+  const total = histogram.totalCount;
+  if (total === 0) return 0;
+  const h = histogram as unknown as Buckets;
+  let sum = 0;
+  let seen = 0;
+  for (let i = 0; i < h.countsArrayLength && seen < total; i++) {
+    const count = h.getCountAtIndex(i);
+    if (count === 0) continue;
+    seen += count;
+    sum += h.medianEquivalentValue(h.highestEquivalentValue(h.valueFromIndex(i))) * count;
+  }
+  return sum / total;
+}
+
 /** Percentiles in milliseconds, rounded to the microsecond. */
 export function summarizeLatency(histogram: Histogram): LatencySummary {
   if (histogram.totalCount === 0) return { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
@@ -65,6 +96,6 @@ export function summarizeLatency(histogram: Histogram): LatencySummary {
     p999: at(99.9),
     // The bucket's highest equivalent value, as percentiles are: identical before and after a merge.
     max: at(100),
-    mean: round3(histogram.mean / 1000),
+    mean: round3(meanOf(histogram) / 1000),
   };
 }

@@ -114,7 +114,10 @@ export class Redactor {
     }
     if (isPlainObject(value)) {
       let copy: Record<string, unknown> | null = null;
-      for (const [k, v] of Object.entries(value)) {
+      // Keys, not entries: this runs for every event of a run (five per client as a fleet
+      // connects), and entries would allocate a pair per field.
+      for (const k of Object.keys(value)) {
+        const v = value[k];
         const cleaned = this.clean(v, k);
         if (cleaned !== v) (copy ??= { ...value })[k] = cleaned;
       }

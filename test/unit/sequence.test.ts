@@ -5,6 +5,7 @@ import { accountDelivery } from '../../src/metrics/delivery.js';
 import {
   addEncoded,
   encodeHistogram,
+  meanOf,
   newHistogram,
   recordMicros,
   summarizeLatency,
@@ -81,6 +82,23 @@ test('histograms merged from encoded parts equal one histogram of everything', (
   assert.deepEqual(summarizeLatency(merged), summarizeLatency(whole));
   assert.equal(summarizeLatency(merged).count, 4000);
   assert.ok(Math.abs(summarizeLatency(merged).max - 28) < 0.03);
+});
+
+test("a histogram's mean read off its counts is hdr-histogram-js's own, to the bit", () => {
+  let seed = 11;
+  const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const empty = newHistogram();
+  assert.equal(meanOf(empty), 0);
+  assert.equal(summarizeLatency(empty).mean, 0);
+  for (let h = 0; h < 60; h++) {
+    const histogram = newHistogram();
+    // From a few microseconds to an hour: every bucket size, and the highest trackable value.
+    const scale = 10 ** (h % 10);
+    for (let n = 0, count = 1 + Math.floor(random() * 3000); n < count; n++) recordMicros(histogram, random() * scale);
+    if (h % 6 === 0) recordMicros(histogram, 3_600_000_000);
+    assert.equal(meanOf(histogram), histogram.mean, `histogram ${h}`);
+    assert.equal(summarizeLatency(histogram).mean, Math.round((histogram.mean / 1000) * 1000) / 1000);
+  }
 });
 
 test('worker-side recorder counts add into the main HDR histogram exactly', async () => {
