@@ -26,8 +26,9 @@ const tests = join(root, 'dist', 'test');
  * Files at once beside each other, measured on an idle two-core machine (README, Development):
  * the tests side by side took 221 s at 3, 173 s at 5 and 146 s at 7, but at 7 a paced test
  * missed its count once (a product bug since fixed: the drain did not wait for messages without
- * a readable header). At 7, beside a second suite and other work (load average 28), eleven
- * timed tests missed where five did at 5: five stays. TEST_CONCURRENCY overrides it, to measure another.
+ * a readable header). At 7 (with every shards test at once), run beside the unchanged suite at 5
+ * and other work (load average 28), eleven tests missed there against five: five stays.
+ * TEST_CONCURRENCY overrides it, to measure another.
  */
 const CONCURRENCY = Number(process.env.TEST_CONCURRENCY ?? 5);
 if (!Number.isInteger(CONCURRENCY) || CONCURRENCY < 1) {
