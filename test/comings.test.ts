@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import type { RunEvent, Summary } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
@@ -71,185 +71,192 @@ async function rampUpAndDown(t: TestContext, threads: string | number): Promise<
   assert.equal(statuses.filter((s) => s === 'disconnected').length, 0, figures);
 }
 
-test('--client-stages: a pool follows the plan up and down, nothing lost at QoS 1', (t) => rampUpAndDown(t, 2));
-test('--client-stages: one event loop follows the plan up and down, nothing lost at QoS 1', (t) => rampUpAndDown(t, 0));
+// Each test has brokers of its own and spends its time waiting on a plan's clock: two side by side (the runs share this process's event loop, and their stats lines must keep time).
+describe('clients coming and going', { concurrency: 2 }, () => {
+  test('--client-stages: a pool follows the plan up and down, nothing lost at QoS 1', (t) => rampUpAndDown(t, 2));
+  test('--client-stages: one event loop follows the plan up and down, nothing lost at QoS 1', (t) =>
+    rampUpAndDown(t, 0));
 
-/**
- * Every client hears every other (fleet/+) at QoS 1 while clients 2 and 3 leave and rejoin: what
- * they would have had while away is not expected of them, nothing else is missing, and their
- * numbers carry on (a restart would show as duplicates).
- */
-async function leaveAndRejoin(t: TestContext, threads: number): Promise<void> {
-  const broker = await mosquittoForTest(t);
-  const states: string[] = [];
-  const summary = await runForTest(t, {
-    brokers: [broker.url],
-    clients: 4,
-    subTopic: 'fleet/+',
-    // Up to 4, down to 2 (clients 2 and 3 leave), back up to 4 (they rejoin), then all go before the end.
-    // Stretches of 2 s or more: a join takes a connection's time, which a busy machine makes long.
-    clientStages: '1s:4,2s:hold,500ms:2,2s:hold,500ms:4,2s:hold,500ms:0,500ms:hold',
-    rate: 20,
-    qos: 1,
-    threads,
-    onEvent: (e) => {
-      if (e.type === 'status' && e.client === 3) states.push(e.state);
-    },
+  /**
+   * Every client hears every other (fleet/+) at QoS 1 while clients 2 and 3 leave and rejoin: what
+   * they would have had while away is not expected of them, nothing else is missing, and their
+   * numbers carry on (a restart would show as duplicates).
+   */
+  async function leaveAndRejoin(t: TestContext, threads: number): Promise<void> {
+    const broker = await mosquittoForTest(t);
+    const states: string[] = [];
+    const summary = await runForTest(t, {
+      brokers: [broker.url],
+      clients: 4,
+      subTopic: 'fleet/+',
+      // Up to 4, down to 2 (clients 2 and 3 leave), back up to 4 (they rejoin), then all go before the end.
+      // Stretches of 2 s or more: a join takes a connection's time, which a busy machine makes long.
+      clientStages: '1s:4,2s:hold,500ms:2,2s:hold,500ms:4,2s:hold,500ms:0,500ms:hold',
+      rate: 20,
+      qos: 1,
+      threads,
+      onEvent: (e) => {
+        if (e.type === 'status' && e.client === 3) states.push(e.state);
+      },
+    });
+    assert.equal(summary.lost, 0);
+    assert.equal(summary.inFlight, 0);
+    assert.equal(summary.gaveUp, 0);
+    assert.equal(summary.duplicates, 0);
+    assert.ok(summary.unsubscribed > 0, 'what was sent while a subscriber was away is not expected of it');
+    assert.equal(summary.expected - summary.unsubscribed, summary.received);
+    assert.equal(summary.left, 6, 'clients 2 and 3 twice, 0 and 1 once');
+    assert.equal(summary.reconnects, 2, 'the rejoins');
+    assert.deepEqual(
+      states.filter((s) => ['waiting', 'connected', 'left', 'done'].includes(s)),
+      ['waiting', 'connected', 'left', 'connected', 'left', 'done'],
+    );
+    assert.equal(summary.exitCode, 0);
+  }
+
+  test('--client-stages: clients that leave and rejoin on one event loop: exact accounting at QoS 1', (t) =>
+    leaveAndRejoin(t, 0));
+  test('--client-stages: clients that leave and rejoin in a pool: exact accounting at QoS 1', (t) =>
+    leaveAndRejoin(t, 2));
+
+  test('--churn: the right number of clients reconnect each period, with no give-up', async (t) => {
+    const broker = await aedesForTest(t);
+    const churns: { t: number; client: number }[] = [];
+    const summary = await runForTest(t, {
+      brokers: [broker.url],
+      clients: 10,
+      churn: '1s:0.3',
+      duration: '3500ms',
+      rate: 10,
+      qos: 1,
+      threads: 2,
+      // One round of attempts: a churn that counted against it would give the client up.
+      reconnectAttempts: 1,
+      onEvent: (e) => {
+        if (e.type === 'status' && e.state === 'churned') churns.push({ t: e.t, client: e.client });
+      },
+    });
+    // Periods at 1, 2 and 3 s: 3 clients each, rotating: 0-2, 3-5, 6-8.
+    assert.equal(summary.churned, 9);
+    assert.deepEqual(
+      churns.map((c) => c.client).sort((a, b) => a - b),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8],
+    );
+    assert.equal(summary.reconnects, 9);
+    assert.equal(summary.gaveUp, 0);
+    assert.equal(summary.lost, 0);
+    assert.equal(summary.exitCode, 0);
   });
-  assert.equal(summary.lost, 0);
-  assert.equal(summary.inFlight, 0);
-  assert.equal(summary.gaveUp, 0);
-  assert.equal(summary.duplicates, 0);
-  assert.ok(summary.unsubscribed > 0, 'what was sent while a subscriber was away is not expected of it');
-  assert.equal(summary.expected - summary.unsubscribed, summary.received);
-  assert.equal(summary.left, 6, 'clients 2 and 3 twice, 0 and 1 once');
-  assert.equal(summary.reconnects, 2, 'the rejoins');
-  assert.deepEqual(
-    states.filter((s) => ['waiting', 'connected', 'left', 'done'].includes(s)),
-    ['waiting', 'connected', 'left', 'connected', 'left', 'done'],
-  );
-  assert.equal(summary.exitCode, 0);
-}
 
-test('--client-stages: clients that leave and rejoin on one event loop: exact accounting at QoS 1', (t) =>
-  leaveAndRejoin(t, 0));
-test('--client-stages: clients that leave and rejoin in a pool: exact accounting at QoS 1', (t) =>
-  leaveAndRejoin(t, 2));
-
-test('--churn: the right number of clients reconnect each period, with no give-up', async (t) => {
-  const broker = await aedesForTest(t);
-  const churns: { t: number; client: number }[] = [];
-  const summary = await runForTest(t, {
-    brokers: [broker.url],
-    clients: 10,
-    churn: '1s:0.3',
-    duration: '3500ms',
-    rate: 10,
-    qos: 1,
-    threads: 2,
-    // One round of attempts: a churn that counted against it would give the client up.
-    reconnectAttempts: 1,
-    onEvent: (e) => {
-      if (e.type === 'status' && e.state === 'churned') churns.push({ t: e.t, client: e.client });
-    },
-  });
-  // Periods at 1, 2 and 3 s: 3 clients each, rotating: 0-2, 3-5, 6-8.
-  assert.equal(summary.churned, 9);
-  assert.deepEqual(
-    churns.map((c) => c.client).sort((a, b) => a - b),
-    [0, 1, 2, 3, 4, 5, 6, 7, 8],
-  );
-  assert.equal(summary.reconnects, 9);
-  assert.equal(summary.gaveUp, 0);
-  assert.equal(summary.lost, 0);
-  assert.equal(summary.exitCode, 0);
-});
-
-/** Two watchers hear the wills of three device groups, each leaving its own way (a group per test before; one run now). */
-function willScenario(t: TestContext, url: string): string {
-  const devices = (name: string, leave: string, churn: string): string[] => [
-    `  - name: ${name}`,
-    '    count: 4',
-    '    threads: 0',
-    `    brokers: ['${url}']`,
-    `    will: { topic: 'gone/${name}/{n}', payload: 'bye {n}', qos: 1 }`,
-    '    clientStages: 500ms:4,1s:hold,500ms:0',
-    `    clientLeave: ${leave}`,
-    ...(churn ? [`    churn: ${churn}`] : []),
-    `    publish: { topic: '${name}/{n}', rate: 10, duration: 3s }`,
-  ];
-  return tempFile(
-    t,
-    'wills.yaml',
-    [
-      'groups:',
-      '  - name: watchers',
-      '    count: 2',
+  /** Two watchers hear the wills of three device groups, each leaving its own way (a group per test before; one run now). */
+  function willScenario(t: TestContext, url: string): string {
+    const devices = (name: string, leave: string, churn: string): string[] => [
+      `  - name: ${name}`,
+      '    count: 4',
       '    threads: 0',
-      "    subscribe: ['gone/#']",
       `    brokers: ['${url}']`,
-      ...devices('abrupt', 'abrupt', ''),
-      ...devices('clean', 'clean', ''),
-      ...devices('churned', 'clean', '{ every: 700ms, fraction: 0.5, mode: abrupt }'),
-      '',
-    ].join('\n'),
-    'scenario',
-  );
-}
+      `    will: { topic: 'gone/${name}/{n}', payload: 'bye {n}', qos: 1 }`,
+      '    clientStages: 500ms:4,1s:hold,500ms:0',
+      `    clientLeave: ${leave}`,
+      ...(churn ? [`    churn: ${churn}`] : []),
+      `    publish: { topic: '${name}/{n}', rate: 10, duration: 3s }`,
+    ];
+    return tempFile(
+      t,
+      'wills.yaml',
+      [
+        'groups:',
+        '  - name: watchers',
+        '    count: 2',
+        '    threads: 0',
+        "    subscribe: ['gone/#']",
+        `    brokers: ['${url}']`,
+        ...devices('abrupt', 'abrupt', ''),
+        ...devices('clean', 'clean', ''),
+        ...devices('churned', 'clean', '{ every: 700ms, fraction: 0.5, mode: abrupt }'),
+        '',
+      ].join('\n'),
+      'scenario',
+    );
+  }
 
-test('wills: abrupt leaves fire them, clean leaves none, an abrupt churn the will of each client it takes; the summary counts them expected and received, per group', async (t) => {
-  const broker = await mosquittoForTest(t);
-  const summary = await runForTest(t, { scenario: willScenario(t, broker.url) });
-  assert.deepEqual(summary.wills, {
-    // 4 devices leave abruptly; 2 watchers hear each will.
-    abrupt: { expected: 8, received: 8 },
-    // Clean leaves fire none, and none is expected.
-    clean: { expected: 0, received: 0 },
-    // Churns at 700 ms and 1400 ms, 2 devices each, before the clean leaves (from 1.5 s).
-    churned: { expected: 8, received: 8 },
+  test('wills: abrupt leaves fire them, clean leaves none, an abrupt churn the will of each client it takes; the summary counts them expected and received, per group', async (t) => {
+    const broker = await mosquittoForTest(t);
+    const summary = await runForTest(t, { scenario: willScenario(t, broker.url) });
+    assert.deepEqual(summary.wills, {
+      // 4 devices leave abruptly; 2 watchers hear each will.
+      abrupt: { expected: 8, received: 8 },
+      // Clean leaves fire none, and none is expected.
+      clean: { expected: 0, received: 0 },
+      // Churns at 700 ms and 1400 ms, 2 devices each, before the clean leaves (from 1.5 s).
+      churned: { expected: 8, received: 8 },
+    });
+    assert.equal(summary.churned, 4, 'only the churned group churns');
+    assert.equal(summary.left, 3 * 4, 'every device leaves at the end of its plan');
+    assert.equal(summary.gaveUp, 0);
   });
-  assert.equal(summary.churned, 4, 'only the churned group churns');
-  assert.equal(summary.left, 3 * 4, 'every device leaves at the end of its plan');
-  assert.equal(summary.gaveUp, 0);
-});
 
-test('bad input: exit 2 naming the option', async (t) => {
-  const cases: [string[], RegExp][] = [
-    [
-      ['--clients', '5', '--client-stages', '1s:10'],
-      /--client-stages reaches 10 connected clients but there are only 5/,
-    ],
-    [['--client-stages', '1s'], /--client-stages: each stage is DURATION:CLIENTS/],
-    [['--client-stages', 'soon:5'], /--client-stages \(stage "soon:5"\) must be a duration/],
-    [['--client-leave', 'sideways'], /client-leave.*sideways/],
-    [['--churn', '10s'], /--churn must be EVERY:FRACTION/],
-    [['--churn', '10s:1.5'], /--churn: the fraction is of the group's clients/],
-    [['--churn', '10s:0.1:loud'], /--churn mode must be clean or abrupt/],
-  ];
-  // Independent processes: a few at a time.
-  await mapLimit(cases, 4, async ([args, message]) => {
-    const cli = spawnCli(t, ['run', ...args]);
-    const { code } = await withTimeout(cli.exit, 30_000, `mqtt-fleet run ${args.join(' ')}`);
-    assert.equal(code, 2, `${args.join(' ')}: ${cli.stderr()}`);
-    assert.match(cli.stderr(), message);
-    assert.doesNotMatch(cli.stderr(), /\n\s+at /, 'no stack');
+  test('bad input: exit 2 naming the option', async (t) => {
+    const cases: [string[], RegExp][] = [
+      [
+        ['--clients', '5', '--client-stages', '1s:10'],
+        /--client-stages reaches 10 connected clients but there are only 5/,
+      ],
+      [['--client-stages', '1s'], /--client-stages: each stage is DURATION:CLIENTS/],
+      [['--client-stages', 'soon:5'], /--client-stages \(stage "soon:5"\) must be a duration/],
+      [['--client-leave', 'sideways'], /client-leave.*sideways/],
+      [['--churn', '10s'], /--churn must be EVERY:FRACTION/],
+      [['--churn', '10s:1.5'], /--churn: the fraction is of the group's clients/],
+      [['--churn', '10s:0.1:loud'], /--churn mode must be clean or abrupt/],
+    ];
+    // Independent processes: a few at a time.
+    await mapLimit(cases, 4, async ([args, message]) => {
+      const cli = spawnCli(t, ['run', ...args]);
+      const { code } = await withTimeout(cli.exit, 30_000, `mqtt-fleet run ${args.join(' ')}`);
+      assert.equal(code, 2, `${args.join(' ')}: ${cli.stderr()}`);
+      assert.match(cli.stderr(), message);
+      assert.doesNotMatch(cli.stderr(), /\n\s+at /, 'no stack');
+    });
   });
-});
 
-test('the report charts the planned connected count beside the one reached, from the stats lines', async (t) => {
-  const broker = await aedesForTest(t);
-  const dir = tempDir(t, 'comings');
-  const ndjson = join(dir, 'run.ndjson');
-  await runForTest(t, {
-    brokers: [broker.url],
-    clients: 6,
-    clientStages: '1s:6,500ms:hold,1s:0',
-    rate: 5,
-    threads: 0,
-    statsInterval: '200ms',
-    out: [`ndjson=${ndjson}`],
+  test('the report charts the planned connected count beside the one reached, from the stats lines', async (t) => {
+    const broker = await aedesForTest(t);
+    const dir = tempDir(t, 'comings');
+    const ndjson = join(dir, 'run.ndjson');
+    await runForTest(t, {
+      brokers: [broker.url],
+      clients: 6,
+      clientStages: '1s:6,500ms:hold,1s:0',
+      rate: 5,
+      threads: 0,
+      statsInterval: '200ms',
+      out: [`ndjson=${ndjson}`],
+    });
+    const stats = readFileSync(ndjson, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"type":"stats"'))
+      .map((l) => JSON.parse(l) as Stats);
+    const report = join(dir, 'report.html');
+    const rendered = spawnCli(t, ['report', ndjson, '-o', report]);
+    assert.equal((await withTimeout(rendered.exit, 15_000, 'the report')).code, 0, rendered.stderr());
+    const dom = await renderedDom(report);
+    const points = (series: string): number[] =>
+      [
+        ...dom.matchAll(
+          new RegExp(
+            `<circle [^>]*data-chart="connections"[^>]*data-series="${series}"[^>]*data-value="([\\d.]+)"`,
+            'g',
+          ),
+        ),
+      ].map((m) => Number(m[1]));
+    assert.deepEqual(
+      points('planned'),
+      stats.map((s) => s.plannedClients),
+    );
+    assert.deepEqual(
+      points('connected'),
+      stats.map((s) => s.connected),
+    );
+    assert.ok(Math.max(...points('planned')) === 6);
   });
-  const stats = readFileSync(ndjson, 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('"type":"stats"'))
-    .map((l) => JSON.parse(l) as Stats);
-  const report = join(dir, 'report.html');
-  const rendered = spawnCli(t, ['report', ndjson, '-o', report]);
-  assert.equal((await withTimeout(rendered.exit, 15_000, 'the report')).code, 0, rendered.stderr());
-  const dom = await renderedDom(report);
-  const points = (series: string): number[] =>
-    [
-      ...dom.matchAll(
-        new RegExp(`<circle [^>]*data-chart="connections"[^>]*data-series="${series}"[^>]*data-value="([\\d.]+)"`, 'g'),
-      ),
-    ].map((m) => Number(m[1]));
-  assert.deepEqual(
-    points('planned'),
-    stats.map((s) => s.plannedClients),
-  );
-  assert.deepEqual(
-    points('connected'),
-    stats.map((s) => s.connected),
-  );
-  assert.ok(Math.max(...points('planned')) === 6);
 });

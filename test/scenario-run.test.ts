@@ -3,6 +3,8 @@ import { test, type TestContext } from 'node:test';
 import { run } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
+import { FaultProxy } from './helpers/fault-proxy.js';
+import { runForTest } from './helpers/run.js';
 import { tempFile } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
 
@@ -48,4 +50,23 @@ test('payload templates: tracked through an MQTT 5 user property, untracked with
     seen.some((p) => /^\{"n":1,"seq":4,"r":"[0-9a-f]{8}"\}$/.test(p)),
     seen.join(' '),
   );
+});
+
+test('messages without a readable header are waited for like tracked ones: delivered half a second late, every one is counted as foreign', async (t) => {
+  const broker = await aedesForTest(t);
+  // Every PUBLISH to a client held 500 ms: all five of each client still on their way when its plan ends.
+  const proxy = await new FaultProxy(broker.port, 'late', () => 'forward').listen();
+  t.after(() => proxy.close());
+  proxy.delay = { cmd: 'publish', ms: 500 };
+  const path = file(
+    t,
+    'late.yaml',
+    `groups:\n  - name: v3\n    count: 2\n    threads: 0\n    subscribe: ['late/{n}']\n    publish: { topic: 'late/{n}', rate: 50, count: 5, payload: 'n{n}-{seq}' }\n`,
+  );
+  const summary = await runForTest(t, { scenario: path, brokers: [proxy.url] });
+  assert.equal(summary.published, 10);
+  assert.equal(summary.expected, 0);
+  assert.equal(proxy.delayed, 10, 'every message went through the delay');
+  assert.equal(summary.foreign, 10, 'the run waited for them before it stopped');
+  assert.equal(summary.exitCode, 0);
 });

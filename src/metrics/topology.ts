@@ -11,6 +11,12 @@ export interface Topology {
   expected: Map<string, number[]>;
   /** The clients behind each receiver key. */
   members: Map<string, number[]>;
+  /**
+   * Per receiver key, the sources it hears whose messages reach it without a header it can read
+   * (a payload template at MQTT 3.1.1, or a header in a user property for an MQTT 3.1.1
+   * subscriber): counted as foreign on arrival, so the drain waits for them too.
+   */
+  untracked: Map<string, number[]>;
 }
 
 /**
@@ -23,12 +29,13 @@ export function expectedStreams(specs: readonly SessionSpec[], groups: readonly 
   const cluster = (spec: SessionSpec): string => clusterOf(groupOf(spec.index), spec.n);
   const byTopic = new Map<string, number[]>();
   const inProperty = new Set<number>();
+  const headerless = new Set<number>();
   for (const spec of specs) {
     if (spec.pubTopic === null) continue;
     // Each stream of a client is a publisher of its own, on its own topic.
     publishStreams(groupOf(spec.index)).forEach(({ tracking }, k) => {
-      if (tracking === 'none') return;
       const source = sourceId(spec.index, k);
+      if (tracking === 'none') headerless.add(source);
       if (tracking === 'property') inProperty.add(source);
       const key = `${cluster(spec)}\u0000${spec.streamTopics?.[k] ?? spec.pubTopic}`;
       const list = byTopic.get(key);
@@ -42,6 +49,7 @@ export function expectedStreams(specs: readonly SessionSpec[], groups: readonly 
     return { cluster, topic, list };
   });
   const expected = new Map<string, number[]>();
+  const untracked = new Map<string, number[]>();
   const members = new Map<string, number[]>();
   for (const spec of specs) {
     if (spec.subscriptions.length === 0) continue;
@@ -66,12 +74,16 @@ export function expectedStreams(specs: readonly SessionSpec[], groups: readonly 
         if (c === home && topicMatches(filter, topic)) for (const p of list) if (p !== self) heard.add(p);
       }
     }
+    const sources = [...heard].sort((a, b) => a - b);
+    const readable = (p: number): boolean => !headerless.has(p) && (readsProperties || !inProperty.has(p));
     expected.set(
       key,
-      [...heard].filter((p) => readsProperties || !inProperty.has(p)).sort((a, b) => a - b),
+      sources.filter((p) => readable(p)),
     );
+    const unread = sources.filter((p) => !readable(p));
+    if (unread.length > 0) untracked.set(key, unread);
   }
-  return { expected, members };
+  return { expected, members, untracked };
 }
 
 /**

@@ -398,6 +398,15 @@ export class Coordinator {
       }
       for (const p of publishers) target += agg.publishedBy.get(p) ?? 0;
     }
+    // Messages without a readable header arrive as foreign: wait until as many have come as the
+    // live receivers hear, or they would be cut off in transit and go uncounted. Someone else's
+    // traffic counts as foreign too, so this can end the wait early, never prolong it.
+    let headerless = 0;
+    for (const [key, sources] of this.topology.untracked) {
+      if ((this.topology.members.get(key) ?? []).every((m) => agg.isFinal(m))) continue;
+      for (const p of sources) headerless += agg.publishedBy.get(p) ?? 0;
+    }
+    if (agg.totals.foreign < headerless) return false;
     // Wills fired by planned abrupt closes are on their way too (bounded, like the rest, by --drain-timeout).
     for (const wills of agg.wills.values()) if (wills.received < wills.expected) return false;
     // Requests wait for their response or their timeout (bounded, like the rest, by --drain-timeout).

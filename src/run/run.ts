@@ -269,15 +269,18 @@ function cpuShareOf(p: { cpuMs: number; wallMs: number } | null): number | null 
 
 /** A shard's own accounting: only streams whose publisher and receivers all run here. */
 function restrictTo(topology: Topology, local: ReadonlySet<number>): Topology {
-  const expected = new Map<string, number[]>();
-  for (const [key, publishers] of topology.expected) {
-    if (!(topology.members.get(key) ?? []).every((m) => local.has(m))) continue;
-    expected.set(
-      key,
-      publishers.filter((p) => local.has(clientOfSource(p))),
-    );
-  }
-  return { expected, members: topology.members };
+  const restrict = (streams: Map<string, number[]>): Map<string, number[]> => {
+    const out = new Map<string, number[]>();
+    for (const [key, publishers] of streams) {
+      if (!(topology.members.get(key) ?? []).every((m) => local.has(m))) continue;
+      out.set(
+        key,
+        publishers.filter((p) => local.has(clientOfSource(p))),
+      );
+    }
+    return out;
+  };
+  return { expected: restrict(topology.expected), members: topology.members, untracked: restrict(topology.untracked) };
 }
 
 /** `--out result=FILE` and, with --json, a `shard-result` line: what `merge` needs. */
