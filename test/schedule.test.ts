@@ -265,6 +265,41 @@ export function tick(ctx) {
   assert.equal(resolveOptions({ scenario }, {}).warmupMs, 2000, 'a scenario default');
 });
 
+test('--warmup: a message due in the warm-up is its own even when a stall sends it after the warm-up', async (t) => {
+  const broker = await aedesForTest(t);
+  // The publishers' thread stalls from about 1 s to 2 s: the messages due from 1 s to the end of the
+  // 1.5 s warm-up go out after it. They are the warm-up's: by send time the warm-up would hold about
+  // 40 of its 60, and the stall would reach the send lag through them.
+  const workload = tempFile(
+    t,
+    'late.mjs',
+    `export const tickMs = 1000;
+export function tick(ctx) {
+  if (ctx.index !== 0 || ctx.state.stalled) return;
+  ctx.state.stalled = true;
+  const until = performance.now() + 1000;
+  while (performance.now() < until) {}
+}`,
+  );
+  const summary = await runForTest(t, {
+    brokers: [broker.url],
+    clients: 2,
+    rate: 20,
+    duration: '3s',
+    warmup: '1500ms',
+    threads: 0,
+    qos: 1,
+    workload,
+  });
+  t.diagnostic(JSON.stringify({ warmup: summary.warmup, lateSends: summary.lateSends, lag: summary.sendLagMs?.max }));
+  assert.equal(summary.warmup?.published, 60, '2 clients at 20/s due in 1.5 s');
+  assert.equal(summary.warmup?.received, 60);
+  assert.equal(summary.lost, 0);
+  assert.equal(summary.sendLagMs!.count, summary.published - 60);
+  assert.equal(summary.latencyMs.count, summary.received - 60);
+  assert.equal(summary.steps.pubackMs.count, summary.acked - 60);
+});
+
 test('generator verdict: one core of --work per publishing client makes it fire; a calm run stays silent', async (t) => {
   const broker = await aedesForTest(t);
   // Each client hears its own messages and spends 20 ms on each: at 50/s, a whole core each.

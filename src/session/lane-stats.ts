@@ -34,7 +34,7 @@ export class LaneStats {
   readonly requests = new RequestRecorder();
 
   /**
-   * Epoch ms before which a message was sent during --warmup: counted apart, out of every figure.
+   * Epoch ms before which a message belongs to --warmup (isWarm): counted apart, out of every figure.
    * Until the start barrier opens everything sent is warm-up (without a barrier, publishers start
    * before it); 0 without warm-up.
    */
@@ -52,6 +52,16 @@ export class LaneStats {
   /** The start barrier opened at `at`: the warm-up runs from there, the same in every thread. */
   go(at: number): void {
     if (this.warmupMs > 0) this.warmupUntil = at + this.warmupMs;
+  }
+
+  /**
+   * A message due at `due` (0: unpaced) and sent at `sentAt` belongs to the warm-up when it was due
+   * in it: one held up by a stall in the warm-up is still the warm-up's, or that stall would reach
+   * the figures through it, and how many messages the warm-up has would depend on the machine.
+   * An unpaced message has no due time: its send time decides.
+   */
+  isWarm(sentAt: number, due: number): boolean {
+    return (due > 0 ? due : sentAt) < this.warmupUntil;
   }
 
   onPublish(at: number, bytes: number): void {
@@ -83,11 +93,11 @@ export class LaneStats {
   }
 
   /**
-   * The acknowledgement (PUBACK at QoS 1, PUBCOMP at QoS 2) of a message sent at `sentAt`, `ms`
-   * later: out of the figures when the message went out during --warmup, as its latency is.
+   * The acknowledgement (PUBACK at QoS 1, PUBCOMP at QoS 2) of a message, `ms` after it was sent:
+   * out of the figures when the message was the warm-up's (`warm`), as its latency is.
    */
-  recordAck(qos: 1 | 2, sentAt: number, ms: number): void {
-    if (sentAt < this.warmupUntil) return;
+  recordAck(qos: 1 | 2, warm: boolean, ms: number): void {
+    if (warm) return;
     this.recordStep(qos === 1 ? 'puback' : 'pubcomp', ms);
   }
 

@@ -33,6 +33,8 @@ export class Publisher {
    * Made with the first QoS 1/2 message: at QoS 0 there is none to wait for.
    */
   private unacked: Map<number, number> | null = null;
+  /** The first message not of the warm-up: due times grow with seq, so every earlier one was (isWarm). */
+  private coldFrom = Infinity;
   /** When each message went out, compressed: tells accounting whether its subscribers were subscribed then. */
   private readonly timeline = new Timeline();
   private startAt = 0;
@@ -172,12 +174,15 @@ export class Publisher {
     this.seq++;
     this.timeline.add(seq, t);
     this.stats.onPublish(t, payload.length);
-    if (t < this.stats.warmupUntil) this.stats.counters.warmupPublished++;
-    else if (due > 0) {
-      const lagMs = t - due;
-      this.stats.sendLag.record(lagMs * 1000);
-      // More than a period behind: the next message was due before this one went out.
-      if (t > this.dueAt(seq + 1)) this.stats.counters.lateSends++;
+    if (seq < this.coldFrom && this.stats.isWarm(t, due)) this.stats.counters.warmupPublished++;
+    else {
+      if (seq < this.coldFrom) this.coldFrom = seq;
+      if (due > 0) {
+        const lagMs = t - due;
+        this.stats.sendLag.record(lagMs * 1000);
+        // More than a period behind: the next message was due before this one went out.
+        if (t > this.dueAt(seq + 1)) this.stats.counters.lateSends++;
+      }
     }
     if (this.settings.qos === 0) {
       // QoS 0 has no acknowledgement; socket backpressure (congested/onDrain) is its flow control.
@@ -210,7 +215,7 @@ export class Publisher {
     else {
       const sentAt = this.unacked?.get(seq);
       const qos = this.settings.qos;
-      if (sentAt !== undefined && qos !== 0) this.stats.recordAck(qos, sentAt, now() - sentAt);
+      if (sentAt !== undefined && qos !== 0) this.stats.recordAck(qos, seq < this.coldFrom, now() - sentAt);
       this.unacked?.delete(seq);
       c.acked++;
     }

@@ -89,8 +89,8 @@ export class Receiver {
     }
     c.received++;
     stats.lastReceiveAt = at;
-    // Sent during --warmup: accounted for like any other, kept out of the latency figures.
-    const warm = sentAt < stats.warmupUntil;
+    // The warm-up's (due in it): accounted for like any other, kept out of the latency figures.
+    const warm = stats.isWarm(sentAt, HEADER.scheduledAt);
     if (warm) c.warmupReceived++;
     const stream = this.streamOf(publisher);
     const before = stream.outOfOrder;

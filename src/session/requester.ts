@@ -18,6 +18,8 @@ type MessageListener = (topic: string, payload: Buffer, packet: IPublishPacket) 
 export class Requester {
   /** Requests awaiting their response: sequence number -> send time, in send order (so in timeout order). */
   private readonly outstanding = new Map<number, number>();
+  /** The first request not of the warm-up (LaneStats.isWarm): due times grow with seq, so every earlier one was. */
+  private coldFrom = Infinity;
   /** Timed out, no response yet: a response now is late. */
   private readonly expired = new Set<number>();
   private highest = -1;
@@ -42,7 +44,7 @@ export class Requester {
           responseTopic: this.responseTopic,
           correlationData: this.correlation(seq),
         };
-        this.sent(seq, sentAt);
+        this.sent(seq, sentAt, scheduledAt);
         return payload;
       },
     };
@@ -85,8 +87,8 @@ export class Requester {
         return;
       }
       c.answered++;
-      // Sent during --warmup: answered, and out of the figures, as its latency would be.
-      if (sentAt >= stats.warmupUntil) stats.requests.recordRoundTrip((at - sentAt) * 1000);
+      // The warm-up's: answered, and out of the figures, as its latency would be.
+      if (seq >= this.coldFrom) stats.requests.recordRoundTrip((at - sentAt) * 1000);
       return;
     }
     if (this.expired.delete(seq)) c.late++;
@@ -94,8 +96,9 @@ export class Requester {
     else c.stray++;
   }
 
-  private sent(seq: number, sentAt: number): void {
+  private sent(seq: number, sentAt: number, due: number): void {
     this.stats.requests.counts.sent++;
+    if (seq < this.coldFrom && !this.stats.isWarm(sentAt, due)) this.coldFrom = seq;
     this.outstanding.set(seq, sentAt);
     if (seq > this.highest) this.highest = seq;
     if (this.timer === null) this.arm(this.timeoutMs);

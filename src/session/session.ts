@@ -430,7 +430,7 @@ export class Session implements OverLimit {
               this.host.stats.counters.sendFailed++;
               return reject(err);
             }
-            if (qos !== 0) this.host.stats.recordAck(qos, sentAt, now() - sentAt);
+            if (qos !== 0) this.host.stats.recordAck(qos, this.host.stats.isWarm(sentAt, 0), now() - sentAt);
             this.host.stats.counters.acked++;
             resolve();
           });
