@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { run, type RunEvent, type StatusLine } from '../src/index.js';
+import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
+import { FaultProxy } from './helpers/fault-proxy.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { MiniBroker } from './helpers/mini-broker.js';
+import { runForTest } from './helpers/run.js';
 import { tempFile } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
 import { at } from '../src/mqtt/checked.js';
@@ -127,4 +130,27 @@ describe('the end of a run after stop', { concurrency: true }, () => {
     );
     assert.doesNotMatch(cli.stderr(), /\n\s+at /, 'no stack trace');
   });
+});
+
+test('the end of a run waits for an acknowledgement on its way only as long as it takes, not the whole --drain-timeout', async (t) => {
+  const broker = await aedesForTest(t);
+  // Every PUBACK held 300 ms: each client's one message is still unacknowledged when its plan ends.
+  const proxy = await new FaultProxy(broker.port, 'late-ack', () => 'forward').listen();
+  t.after(() => proxy.close());
+  proxy.delay = { cmd: 'puback', ms: 300 };
+  const started = performance.now();
+  const summary = await runForTest(t, {
+    brokers: [proxy.url],
+    clients: 2,
+    count: 1,
+    qos: 1,
+    subTopic: '',
+    drainTimeout: '20s',
+    threads: 0,
+  });
+  const ms = performance.now() - started;
+  assert.equal(proxy.delayed, 2, 'both PUBACKs went through the delay');
+  assert.equal(summary.acked, 2, 'both acknowledged before the clients disconnected');
+  assert.equal(summary.inFlight, 0);
+  assert.ok(ms < 10_000, `the run took ${Math.round(ms)} ms: it waited out the drain timeout`);
 });

@@ -566,11 +566,7 @@ export class Session implements OverLimit {
       return;
     }
     this.planClose = (async () => {
-      const outstanding = (): string[] => Object.keys(client.outgoing);
-      // Polled: MQTT.js says `outgoingEmpty` only once end() has begun, which would be too late here.
-      const until = now() + this.settings.drainTimeoutMs;
-      while (outstanding().length > 0 && this.online && now() < until) await sleep(ACK_POLL_MS);
-      for (const id of outstanding()) client.removeOutgoingMessage(Number(id));
+      await this.awaitAcks(client);
       // Its callback comes once MQTT.js has closed its stores, after which connect() starts afresh.
       if (this.online) await new Promise<void>((resolve) => client.end(false, () => resolve()));
       await this.closed;
@@ -864,20 +860,24 @@ export class Session implements OverLimit {
     this.closing ??= (async () => {
       const client = this.client;
       if (this.hooks) await this.hooks.teardown();
-      const outstanding = (): string[] => Object.keys(client.outgoing);
-      if (outstanding().length > 0) {
-        await Promise.race([
-          new Promise<void>((resolve) => client.once('outgoingEmpty', () => resolve())),
-          this.closed,
-          sleep(this.settings.drainTimeoutMs),
-        ]);
-      }
-      // end(false) would wait for these forever if the broker never answers: let them go.
-      for (const id of outstanding()) client.removeOutgoingMessage(Number(id));
+      await this.awaitAcks(client);
       if (this.online) client.end(false);
       await Promise.race([this.closed, sleep(this.settings.connectTimeoutMs)]);
     })();
     return this.closing;
+  }
+
+  /**
+   * Wait up to --drain-timeout, while online, for `client`'s outstanding packets to be acknowledged,
+   * then let go of those still outstanding: end(false) would wait for them forever if the broker
+   * never answered. Polled: MQTT.js says `outgoingEmpty` only once end() has begun, so waiting for it
+   * here waited out the whole drain timeout whenever one acknowledgement was still on its way.
+   */
+  private async awaitAcks(client: MqttClient): Promise<void> {
+    const outstanding = (): string[] => Object.keys(client.outgoing);
+    const until = now() + this.settings.drainTimeoutMs;
+    while (outstanding().length > 0 && this.online && now() < until) await sleep(ACK_POLL_MS);
+    for (const id of outstanding()) client.removeOutgoingMessage(Number(id));
   }
 
   /** Leave nothing open: a graceful close when still online, the socket released in any case. */
