@@ -214,7 +214,8 @@ export function WORKLOADS(cores: number): Workload[] {
     },
     {
       // Connect time against the C poll loop, every variant in the same run against the same
-      // broker (listen backlog 100): the adaptive window (the default) and the old fixed 64.
+      // broker (listen backlog 100): the adaptive window (the default) and the old fixed 64, and
+      // MQTT.js in place of the lean client.
       id: 'W5-connect',
       title: `connect time: ${CONNECT_CLIENTS.toLocaleString('en-US')} clients connected and subscribed, against a C libmosquitto poll loop`,
       table: 'connect',
@@ -233,6 +234,8 @@ export function WORKLOADS(cores: number): Workload[] {
           return [
             fleet(name!, args),
             fleet(`${name}, fixed ${C_WINDOW}`, [...args, '--connect-concurrency', String(C_WINDOW)]),
+            // MQTT.js for every session, as before the lean client (the default since issue 16).
+            fleet(`${name}, --mqtt-client mqttjs`, [...args, '--mqtt-client', 'mqttjs']),
           ];
         }),
       ],
