@@ -294,7 +294,7 @@ export const OPTIONS = {
   mqttClient: {
     kind: 'string',
     description:
-      'MQTT client per connection: auto (the lean client, ~4x less memory, unless a feature it lacks is used: then MQTT.js) or mqttjs (MQTT.js always)',
+      'MQTT client per connection: auto (the lean client, half the heap of MQTT.js, unless a feature it lacks is used: then MQTT.js) or mqttjs (MQTT.js always)',
     choices: MQTT_CLIENTS,
     default: 'auto',
     scenario: true,
