@@ -51,7 +51,7 @@ export class LeanClient extends EventEmitter {
   private rest: Buffer | null = null;
   /** With `rest` a whole packet's buffer: how much of it is filled. */
   private filled = -1;
-  /** Coarse clock (keepalive.ts's tick) readings: when something last went out, and came in. */
+  /** Readings of the keepalive scan's coarse clock: when something last went out, and came in. */
   lastSent = 0;
   lastReceived = 0;
   /** When the outstanding PINGREQ left (tick clock); 0: none outstanding. */
