@@ -127,6 +127,8 @@ export interface SessionSettings {
    */
   writeCache: boolean;
   protocolVersion: 4 | 5;
+  /** --mqtt-client: the lean client wherever the session's features allow (`auto`), or MQTT.js always. */
+  mqttClient: 'auto' | 'mqttjs';
   sessionExpirySec: number | undefined;
   /** MQTT 5 CONNECT user properties and request/response information; null for none. */
   connectProperties: ConnectProperties | null;

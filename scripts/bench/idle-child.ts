@@ -46,7 +46,7 @@ async function settled(connectMs: number): Promise<object> {
   };
 }
 
-async function fleet(threads: string | number): Promise<object> {
+async function fleet(threads: string | number, mqttClient: 'auto' | 'mqttjs'): Promise<object> {
   const controller = new AbortController();
   const started = performance.now();
   let figures: Promise<object> | null = null;
@@ -54,6 +54,7 @@ async function fleet(threads: string | number): Promise<object> {
     brokers: [url],
     clients,
     threads,
+    mqttClient,
     rate: 1 / 60,
     phase: 'together',
     duration: '30m',
@@ -92,10 +93,14 @@ async function plain(): Promise<object> {
   return figures;
 }
 
-const mode = values.mode;
+// `loop-mqttjs`, `pool-mqttjs`: the same fleet with --mqtt-client mqttjs, beside the lean default.
+const [mode, client] = (values.mode ?? '').split('-');
 const figures =
   mode === 'mqttjs'
     ? await plain()
-    : await fleet(mode === 'loop' ? 0 : mode === 'pool' ? Number(values.threads) : 'per-client');
+    : await fleet(
+        mode === 'loop' ? 0 : mode === 'pool' ? Number(values.threads) : 'per-client',
+        client === 'mqttjs' ? 'mqttjs' : 'auto',
+      );
 process.stdout.write(`${JSON.stringify(figures)}\n`);
 process.exit(0);

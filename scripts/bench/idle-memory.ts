@@ -4,7 +4,8 @@
  * and received once before it is measured), held until they settle; then a full GC and the
  * process's RSS and V8 heap. The figure is the growth per added client from 1,000 clients to N,
  * each N in a fresh process, which leaves out what a process holds anyway (Node, the bundle,
- * the lanes' fixed state). Side by side in one run: one loop, a pool, plain MQTT.js (what a Node
+ * the lanes' fixed state). Side by side in one run: one loop and a pool, each with the lean
+ * client (--mqtt-client auto) and with --mqtt-client mqttjs (`loop-mqttjs`, `pool-mqttjs`), plain MQTT.js (what a Node
  * user would write by hand: the floor while each client is an MQTT.js MqttClient), and a thread
  * per client's own figure, RSS per added thread (from 20 to 200 threads).
  *
@@ -30,7 +31,7 @@ const { values } = parseArgs({
   options: {
     clients: { type: 'string', default: '1000,5000,10000' },
     threads: { type: 'string', default: '20,200' },
-    modes: { type: 'string', default: 'loop,pool,mqttjs,thread' },
+    modes: { type: 'string', default: 'loop,loop-mqttjs,pool,pool-mqttjs,mqttjs,thread' },
     reps: { type: 'string', default: '2' },
     'settle-ms': { type: 'string', default: '10000' },
     snapshots: { type: 'string' },
@@ -56,7 +57,9 @@ for (const mode of modes) {
     for (const n of threadCounts) variants.push({ mode, label: 'thread per client', clients: n });
     continue;
   }
-  const label = mode === 'loop' ? 'single loop' : mode === 'pool' ? `pool of ${cores}` : 'plain MQTT.js';
+  const [host, client] = mode.split('-');
+  const where = host === 'loop' ? 'single loop' : host === 'pool' ? `pool of ${cores}` : 'plain MQTT.js';
+  const label = client === 'mqttjs' ? `${where}, --mqtt-client mqttjs` : where;
   for (const n of counts) variants.push({ mode, label, clients: n });
 }
 

@@ -214,7 +214,8 @@ export function WORKLOADS(cores: number): Workload[] {
     },
     {
       // Connect time against the C poll loop, every variant in the same run against the same
-      // broker (listen backlog 100): the adaptive window (the default) and the old fixed 64.
+      // broker (listen backlog 100): the adaptive window (the default) and the old fixed 64, and
+      // MQTT.js in place of the lean client.
       id: 'W5-connect',
       title: `connect time: ${CONNECT_CLIENTS.toLocaleString('en-US')} clients connected and subscribed, against a C libmosquitto poll loop`,
       table: 'connect',
@@ -231,8 +232,16 @@ export function WORKLOADS(cores: number): Workload[] {
         ].flatMap(([name, threads]) => {
           const args = ['-c', String(CONNECT_CLIENTS), '--count', '1', '--rate', '1', '--threads', threads!];
           return [
-            fleet(name!, args),
-            fleet(`${name}, fixed ${C_WINDOW}`, [...args, '--connect-concurrency', String(C_WINDOW)]),
+            fleet(name!, [...args, '--mqtt-client', 'auto']),
+            fleet(`${name}, fixed ${C_WINDOW}`, [
+              ...args,
+              '--mqtt-client',
+              'auto',
+              '--connect-concurrency',
+              String(C_WINDOW),
+            ]),
+            // MQTT.js for every session, as before the lean client.
+            fleet(`${name}, --mqtt-client mqttjs`, [...args, '--mqtt-client', 'mqttjs']),
           ];
         }),
       ],

@@ -55,6 +55,11 @@ export interface SessionHost {
   readonly credentials: ReadonlyMap<number, Credential> | null;
 }
 
+/** Topic aliases are MQTT.js's alone (autoAssignTopicAlias): such a session keeps MQTT.js under --mqtt-client auto. */
+function usesTopicAlias(settings: SessionSettings): boolean {
+  return settings.topicAlias || (settings.streams?.some((stream) => stream.topicAlias) ?? false);
+}
+
 /** A settled promise to start from: one for every session. */
 const SETTLED: Promise<void> = Promise.resolve();
 
@@ -227,6 +232,7 @@ export class Session implements OverLimit {
         this.settings.maxPacketSize,
         this.spec.localAddress,
         this,
+        this.settings.mqttClient === 'auto' && !usesTopicAlias(this.settings),
       );
       for (const outlet of this.outlets) outlet.client = this.client;
       this.client.on('close', () => this.connectionClosed());

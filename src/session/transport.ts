@@ -3,10 +3,10 @@ import { connect as tlsConnect, type ConnectionOptions, type SecureVersion, type
 import { appendFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import clientModule, { type IClientOptions } from 'mqtt/lib/client';
-import type { StreamBuilder } from 'mqtt/lib/shared';
 import { loadModule } from './module-loader.js';
 import { guardPacketSize } from './packet-guard.js';
 import { now } from './clock.js';
+import { LeanClient } from './lean-client.js';
 
 /** MQTT.js's options and how TLS is spoken beyond them. */
 export type TransportOptions = IClientOptions & {
@@ -29,10 +29,14 @@ export interface TransportTimer {
 const MqttClient = clientModule.default;
 type MqttClient = InstanceType<typeof MqttClient>;
 
+/** Who a stream builder tells of a TLS socket's errors: either client. */
+type ErrorSink = { emit(event: 'error', err: Error): boolean };
+
 /**
- * An MQTT.js client for `url` without `mqtt.connect()`: that entry point loads every transport
+ * An MQTT client for `url` without `mqtt.connect()`: that entry point loads every transport
  * (WebSocket, SOCKS, ...) into each worker thread. Here TCP and TLS cost nothing extra and the
- * WebSocket transport is loaded only when a ws:// or wss:// broker is used.
+ * WebSocket transport is loaded only when a ws:// or wss:// broker is used. `lean`: a LeanClient
+ * (session/lean-client.ts) over the same streams, else MQTT.js's own.
  */
 export async function createClient(
   url: string,
@@ -40,6 +44,7 @@ export async function createClient(
   maxPacketSize: number,
   localAddress?: string,
   timer?: TransportTimer,
+  lean = false,
 ): Promise<MqttClient> {
   const parsed = new URL(url);
   const scheme = parsed.protocol.slice(0, -1);
@@ -49,7 +54,7 @@ export async function createClient(
   // Credentials in the URL, as mqtt.connect() would take them, unless given as options.
   if (parsed.username && opts.username === undefined) opts.username = decodeURIComponent(parsed.username);
   if (parsed.password && opts.password === undefined) opts.password = decodeURIComponent(parsed.password);
-  let builder: StreamBuilder;
+  let builder: (client: ErrorSink) => Duplex;
   switch (scheme) {
     case 'mqtt':
     case 'tcp': {
@@ -118,7 +123,17 @@ export async function createClient(
       const wsOptions = timer ? { ...opts.wsOptions, createConnection } : opts.wsOptions;
       builder = (client) =>
         guardPacketSize(
-          streamBuilder(client, { ...opts, wsOptions, protocol: scheme, hostname, port, path } as IClientOptions),
+          streamBuilder(
+            client as MqttClient,
+            {
+              ...opts,
+              wsOptions,
+              protocol: scheme,
+              hostname,
+              port,
+              path,
+            } as IClientOptions,
+          ) as unknown as Duplex,
           maxPacketSize,
         );
       break;
@@ -126,6 +141,8 @@ export async function createClient(
     default:
       throw new Error(`unsupported broker URL scheme ${JSON.stringify(scheme)}`);
   }
+  // The lean client is typed as the MQTT.js client it stands in for: it has every member the session uses.
+  if (lean) return new LeanClient(builder, opts) as unknown as MqttClient;
   return new MqttClient(builder, opts);
 }
 

@@ -90,6 +90,8 @@ test("a scenario's defaults take exactly the run options they took before the ta
     'alpn',
     // Per-client user names and passwords.
     'credentials',
+    // Which MQTT client each session uses.
+    'mqttClient',
   ];
   const notADefault = /is not a run option that a scenario can default/;
   for (const [key] of runEntries) {
