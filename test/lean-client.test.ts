@@ -268,9 +268,9 @@ test('--mqtt-client: auto uses the lean client, mqttjs (and auto with --topic-al
   t.after(() => mosquitto.stop());
   const common = { brokers: [mosquitto.url], clients: 2, rate: 20, duration: '3500ms', keepalive: 1, barrier: true };
   const runs = {
-    lean: runForTest(t, { ...common, runId: 'ka-lean', mqttClient: 'auto' }),
+    lean: runForTest(t, { ...common, runId: 'ka-lean' }),
     mqttjs: runForTest(t, { ...common, runId: 'ka-mqttjs', mqttClient: 'mqttjs' }),
-    alias: runForTest(t, { ...common, runId: 'ka-alias', mqttVersion: 5, topicAlias: true, mqttClient: 'auto' }),
+    alias: runForTest(t, { ...common, runId: 'ka-alias', mqttVersion: 5, topicAlias: true }),
   };
   for (const [name, running] of Object.entries(runs)) {
     const summary = await withTimeout(running, 30_000, `the ${name} run`);

@@ -5,7 +5,7 @@
  * process's RSS and V8 heap. The figure is the growth per added client from 1,000 clients to N,
  * each N in a fresh process, which leaves out what a process holds anyway (Node, the bundle,
  * the lanes' fixed state). Side by side in one run: one loop and a pool, each with the lean
- * client (--mqtt-client auto) and with --mqtt-client mqttjs (`loop-mqttjs`, `pool-mqttjs`), plain MQTT.js (what a Node
+ * client (the default) and with --mqtt-client mqttjs (`loop-mqttjs`, `pool-mqttjs`), plain MQTT.js (what a Node
  * user would write by hand: the floor while each client is an MQTT.js MqttClient), and a thread
  * per client's own figure, RSS per added thread (from 20 to 200 threads).
  *

@@ -232,15 +232,9 @@ export function WORKLOADS(cores: number): Workload[] {
         ].flatMap(([name, threads]) => {
           const args = ['-c', String(CONNECT_CLIENTS), '--count', '1', '--rate', '1', '--threads', threads!];
           return [
-            fleet(name!, [...args, '--mqtt-client', 'auto']),
-            fleet(`${name}, fixed ${C_WINDOW}`, [
-              ...args,
-              '--mqtt-client',
-              'auto',
-              '--connect-concurrency',
-              String(C_WINDOW),
-            ]),
-            // MQTT.js for every session, as before the lean client.
+            fleet(name!, args),
+            fleet(`${name}, fixed ${C_WINDOW}`, [...args, '--connect-concurrency', String(C_WINDOW)]),
+            // MQTT.js for every session, as before the lean client (the default since issue 16).
             fleet(`${name}, --mqtt-client mqttjs`, [...args, '--mqtt-client', 'mqttjs']),
           ];
         }),

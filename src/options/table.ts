@@ -294,10 +294,9 @@ export const OPTIONS = {
   mqttClient: {
     kind: 'string',
     description:
-      'MQTT client per connection: auto (the lean client, half the heap of MQTT.js, wherever the session needs nothing it lacks, else MQTT.js) or mqttjs (MQTT.js always)',
+      'MQTT client per connection: auto (the lean client, half the heap of MQTT.js, unless a feature it lacks is used: then MQTT.js) or mqttjs (MQTT.js always)',
     choices: MQTT_CLIENTS,
-    // Not auto yet: one timing test (pacing: the window's first stats line) fails with the faster client; see the README.
-    default: 'mqttjs',
+    default: 'auto',
     scenario: true,
     parse: (label, value) => parseChoice(label, value, MQTT_CLIENTS),
     worker: true,
