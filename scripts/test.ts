@@ -38,40 +38,40 @@ if (!Number.isInteger(CONCURRENCY) || CONCURRENCY < 1) {
 
 /**
  * The files that take longest (wall time, in seconds of a run beside others): started first.
- * From TEST_TIMES (see above) at concurrency 5, 2026-12-03, other work on the machine (load
- * average about 5): shards 45 s (its tests two at a time), stages 36, secrets 30, interop 28,
- * comings 26, accounting 25, schedule 25, request-response 25, netns 24 (it waits 20 s for its
- * shards' common start), down to pacing 9.
+ * From TEST_TIMES (see above) at concurrency 5 on an idle 2-core machine, 2026-12-03 (341 tests):
+ * shards 44 s (its tests two at a time), stages 34, schedule 25, comings 25, netns 24 (it waits
+ * 20 s for its shards' common start), accounting 23, secrets 23, down to compare 8.
  */
 const LONGEST_FIRST = [
   'shards',
   'stages',
-  'secrets',
-  'interop',
-  'comings',
-  'accounting',
   'schedule',
-  'request-response',
+  'comings',
   'netns',
-  'run-mosquitto',
+  'accounting',
+  'secrets',
+  'request-response',
   'workload-hangs',
-  'broker-stall',
+  'run-mosquitto',
   'shortfall',
-  'shutdown',
-  'mqtt5-publish',
-  'sessions',
-  'scenario-run',
+  'broker-stall',
   'process-end',
-  'reconnect-storm',
+  'lean-client',
   'stop-grace',
-  'cli',
+  'sessions',
   'examples',
-  'refusals',
-  'containment',
-  'thresholds',
+  'scenario-run',
   'steps',
-  'compare',
+  'observability',
+  'containment',
+  'reconnect-storm',
   'pacing',
+  'publish-streams',
+  'thresholds',
+  'cli',
+  'protocols',
+  'interop',
+  'compare',
 ];
 
 function files(dir: string): string[] {
