@@ -177,22 +177,24 @@ test('--phase in a scenario, per group; the summary header names it', async (t) 
   );
 });
 
-test('--warmup: its messages are out of latency, send lag and rates, counted apart, and accounted for', async (t) => {
+/**
+ * 2 clients at 20/s for 3 s at QoS 1 on one loop, the first 1.5 s a warm-up, while client 0's
+ * first tick (at `atMs`) stalls the publishers' thread for `stallMs`.
+ */
+async function stalledWarmup(t: TestContext, atMs: number, stallMs: number): Promise<Summary> {
   const broker = await aedesForTest(t);
-  // An 800 ms stall of the publishers' thread inside the warm-up (from 0.3 s to 1.1 s): it must
-  // leave no trace in the figures, where it would put 750 ms or more into latency from the schedule.
   const workload = tempFile(
     t,
-    'warm.mjs',
-    `export const tickMs = 300;
+    'stall.mjs',
+    `export const tickMs = ${atMs};
 export function tick(ctx) {
   if (ctx.index !== 0 || ctx.state.stalled) return;
   ctx.state.stalled = true;
-  const until = performance.now() + 800;
+  const until = performance.now() + ${stallMs};
   while (performance.now() < until) {}
 }`,
   );
-  const summary = await runForTest(t, {
+  return runForTest(t, {
     brokers: [broker.url],
     clients: 2,
     rate: 20,
@@ -202,6 +204,12 @@ export function tick(ctx) {
     qos: 1,
     workload,
   });
+}
+
+test('--warmup: its messages are out of latency, send lag and rates, counted apart, and accounted for', async (t) => {
+  // An 800 ms stall of the publishers' thread inside the warm-up (from 0.3 s to 1.1 s): it must
+  // leave no trace in the figures, where it would put 750 ms or more into latency from the schedule.
+  const summary = await stalledWarmup(t, 300, 800);
   t.diagnostic(
     JSON.stringify({
       warmup: summary.warmup,
@@ -266,31 +274,10 @@ export function tick(ctx) {
 });
 
 test('--warmup: a message due in the warm-up is its own even when a stall sends it after the warm-up', async (t) => {
-  const broker = await aedesForTest(t);
   // The publishers' thread stalls from about 1 s to 2 s: the messages due from 1 s to the end of the
   // 1.5 s warm-up go out after it. They are the warm-up's: by send time the warm-up would hold about
   // 40 of its 60, and the stall would reach the send lag through them.
-  const workload = tempFile(
-    t,
-    'late.mjs',
-    `export const tickMs = 1000;
-export function tick(ctx) {
-  if (ctx.index !== 0 || ctx.state.stalled) return;
-  ctx.state.stalled = true;
-  const until = performance.now() + 1000;
-  while (performance.now() < until) {}
-}`,
-  );
-  const summary = await runForTest(t, {
-    brokers: [broker.url],
-    clients: 2,
-    rate: 20,
-    duration: '3s',
-    warmup: '1500ms',
-    threads: 0,
-    qos: 1,
-    workload,
-  });
+  const summary = await stalledWarmup(t, 1000, 1000);
   t.diagnostic(JSON.stringify({ warmup: summary.warmup, lateSends: summary.lateSends, lag: summary.sendLagMs?.max }));
   assert.equal(summary.warmup?.published, 60, '2 clients at 20/s due in 1.5 s');
   assert.equal(summary.warmup?.received, 60);

@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { TestServer } from './test-server.js';
 import { Condition } from './wait.js';
 
@@ -34,12 +34,6 @@ export class GateProxy extends TestServer {
   }
 
   private through(client: Socket): void {
-    const upstream = connect(this.upstreamPort, '127.0.0.1');
-    this.track(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.resume();
+    this.forward(client, this.upstreamPort);
   }
 }

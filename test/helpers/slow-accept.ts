@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { TestServer } from './test-server.js';
 
 /**
@@ -32,13 +32,7 @@ export class SlowAcceptProxy extends TestServer {
     while (client?.destroyed) client = this.waiting.shift();
     if (!client) return;
     this.passed++;
-    const upstream = connect(this.upstreamPort, '127.0.0.1');
-    this.track(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.resume();
+    this.forward(client, this.upstreamPort);
   }
 
   override async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 /**
  * A TCP server for tests that stands in for a broker (or sits in front of one): it tracks every
@@ -19,6 +19,17 @@ export abstract class TestServer {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => {});
+  }
+
+  /** Pass a (paused) client's bytes both ways to the broker on `port`; either side closing closes both. */
+  protected forward(client: Socket, port: number): void {
+    const upstream = connect(port, '127.0.0.1');
+    this.track(upstream);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.resume();
   }
 
   async listen(port = 0): Promise<this> {
