@@ -1,11 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isFresh } from '../hosts/bundled.js';
 import type { BrokerChildMessage, BrokerParentMessage } from '../protocol.js';
 
 const BUNDLE = fileURLToPath(new URL('../../workers/broker-process.bundle.mjs', import.meta.url));
-/** Without a bundle (no `npm run build`), the plain module: slower to start, the same code. */
-const ENTRY = existsSync(BUNDLE) ? BUNDLE : fileURLToPath(new URL('../../workers/broker-process.js', import.meta.url));
+const PLAIN = fileURLToPath(new URL('../../workers/broker-process.js', import.meta.url));
+/** Without a fresh bundle (no `npm run build` since `tsc`), the plain module: slower to start, the same code. */
+const ENTRY = isFresh(BUNDLE, PLAIN) ? BUNDLE : PLAIN;
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
 

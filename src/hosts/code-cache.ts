@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
+import { isFresh } from './bundled.js';
 
 /** What a worker thread needs to load the client bundle without parsing and compiling it again. */
 export interface BundleCode {
@@ -21,17 +22,14 @@ let made: BundleCode | null | undefined;
  * The main thread compiles it once, runs its top level once (so the functions module loading
  * calls are compiled too), and hands V8's code cache to every thread, which then deserializes
  * bytecode instead of compiling. The cache belongs to this Node and these V8 flags, so it is
- * made at run time; a thread whose V8 rejects it compiles as before. Null: no bundle built.
+ * made at run time; a thread whose V8 rejects it compiles as before. Null: no bundle built, or
+ * one older than `entry` (bundled.ts).
  */
-export function bundleCode(url: URL): BundleCode | null {
+export function bundleCode(url: URL, entry: URL): BundleCode | null {
   if (made !== undefined) return made;
   const file = fileURLToPath(url);
-  let source: string;
-  try {
-    source = Module.wrap(readFileSync(file, 'utf8'));
-  } catch {
-    return (made = null);
-  }
+  if (!isFresh(file, fileURLToPath(entry))) return (made = null);
+  const source = Module.wrap(readFileSync(file, 'utf8'));
   const script = new Script(source, { filename: file });
   const exports = {};
   (script.runInThisContext() as (...args: unknown[]) => void).call(

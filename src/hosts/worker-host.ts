@@ -8,8 +8,8 @@ import { channel, type Host, type LaneHandle } from './host.js';
 const BUNDLE = new URL('../../workers/client-worker.bundle.cjs', import.meta.url);
 /** Loads the bundle from the main thread's code cache (code-cache.ts). */
 const LOADER = fileURLToPath(new URL('../../workers/client-loader.cjs', import.meta.url));
-/** Without a bundle (no `npm run build`), the plain module: slower to start, the same code. */
-const UNBUNDLED = new URL('../../workers/client-worker.js', import.meta.url).href;
+/** Without a fresh bundle (no `npm run build` since `tsc`), the plain module: slower to start, the same code. */
+const UNBUNDLED = new URL('../../workers/client-worker.js', import.meta.url);
 
 /** Per-thread young generation in thread-per-client mode; measured in README "Lean threads". */
 const YOUNG_GENERATION_MB = 4;
@@ -26,9 +26,9 @@ export class WorkerHost implements Host {
   private readonly pool: Piscina;
 
   constructor(mode: ThreadMode, threads: number) {
-    const bundle = bundleCode(BUNDLE);
+    const bundle = bundleCode(BUNDLE, UNBUNDLED);
     this.pool = new Piscina({
-      ...(bundle ? { filename: LOADER, workerData: { bundle } } : { filename: UNBUNDLED }),
+      ...(bundle ? { filename: LOADER, workerData: { bundle } } : { filename: UNBUNDLED.href }),
       minThreads: threads,
       maxThreads: threads,
       maxQueue: threads,
