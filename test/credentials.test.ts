@@ -251,6 +251,18 @@ test('a credentials file that cannot serve every client stops the run before any
       /ids\.csv: no row for client bad-2 \(no row has its clientId\)/,
     ],
     [
+      // After every client's row: the check reads on to the end for it.
+      'a client id twice',
+      write(
+        'twice.csv',
+        csv([
+          ['clientId', 'username', 'password'],
+          ...[0, 1, 2, 3, 4, 2].map((i) => [`bad-${i}`, userOf(i), passwordOf(i)]),
+        ]),
+      ),
+      /twice\.csv: line 7: a second row for client bad-2 \(the first is on line 4\)/,
+    ],
+    [
       'a short row',
       write('ragged.csv', 'username,password\ndev0,x\ndev1\n'),
       /ragged\.csv: line 3: has 1 fields; the header names 2 columns/,

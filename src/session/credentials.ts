@@ -232,6 +232,9 @@ export function scanCredentials(
     const byId = columns.id >= 0;
     const waiting = new Map<string | number, CredentialClient>(clients.map((c) => [byId ? c.clientId : c.n, c]));
     const last = byId ? Infinity : clients.reduce((max, c) => Math.max(max, c.n), -1);
+    // Keyed by clientId, a client's second row would be a silent choice between two identities:
+    // refused, so the file is read to its end.
+    const foundOn = new Map<string | number, number>();
     let row = 0;
     for (const record of records) {
       if (record.fields.length !== columns.count)
@@ -243,12 +246,16 @@ export function scanCredentials(
       row++;
       const client = waiting.get(key);
       if (client === undefined) {
+        const first = foundOn.get(key);
+        if (first !== undefined)
+          throw new CredentialsError(`a second row for client ${key} (the first is on line ${first})`, record.line);
         if (row > last) break;
         continue;
       }
       waiting.delete(key);
+      if (byId) foundOn.set(key, record.line);
       found(client, credentialOf(record.fields, columns), record.line, record.offset);
-      if (waiting.size === 0) break;
+      if (waiting.size === 0 && !byId) break;
     }
     return { missing: [...waiting.values()], byId };
   } finally {
