@@ -7,6 +7,7 @@ import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { mapLimit } from './helpers/pool.js';
+import { metric, metricsUrl } from './helpers/prometheus.js';
 import { runForTest } from './helpers/run.js';
 import { tempDir, tempFile } from './helpers/temp.js';
 import { renderedDom } from './helpers/chromium.js';
@@ -182,7 +183,24 @@ describe('clients coming and going', { concurrency: 2 }, () => {
 
   test('wills: abrupt leaves fire them, clean leaves none, an abrupt churn the will of each client it takes; the summary counts them expected and received, per group', async (t) => {
     const broker = await mosquittoForTest(t);
-    const summary = await runForTest(t, { scenario: willScenario(t, broker.url) });
+    // Scraped after the second churn (1.4 s), while the abrupt group has yet to leave (from 1.5 s).
+    const { logger, url } = metricsUrl();
+    let churns = 0;
+    let scrape: Promise<string> | null = null;
+    const summary = await runForTest(t, {
+      scenario: willScenario(t, broker.url),
+      metricsPort: 0,
+      logger,
+      onEvent: (e: RunEvent) => {
+        if (e.type === 'status' && e.state === 'churned' && ++churns === 4) scrape = fetch(url()).then((r) => r.text());
+      },
+    });
+    assert.ok(scrape, 'scraped during the run');
+    const text = await (scrape as Promise<string>);
+    assert.equal(metric(text, 'mqtt_fleet_churns_total'), 4);
+    assert.equal(metric(text, 'mqtt_fleet_wills_expected_total', 'group="churned"'), 8);
+    assert.ok(metric(text, 'mqtt_fleet_wills_received_total', 'group="churned"') <= 8);
+    assert.equal(metric(text, 'mqtt_fleet_wills_expected_total', 'group="clean"'), 0);
     assert.deepEqual(summary.wills, {
       // 4 devices leave abruptly; 2 watchers hear each will.
       abrupt: { expected: 8, received: 8 },

@@ -9,24 +9,14 @@ import { spawnCli } from './helpers/cli.js';
 import { runForTest } from './helpers/run.js';
 import { tempDir } from './helpers/temp.js';
 import { Condition, withTimeout } from './helpers/wait.js';
-import { infoLogger } from './helpers/logger.js';
+import { metric, metricsUrl } from './helpers/prometheus.js';
 import { at } from '../src/mqtt/checked.js';
-
-function metric(text: string, name: string, labels = ''): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
-  assert.ok(line, `${name}{${labels}} in\n${text.slice(0, 2000)}`);
-  return Number(line.split(' ').at(-1));
-}
 
 test('--metrics-port serves Prometheus metrics during the run: clients by state, messages, latency histogram, labelled', async (t) => {
   const broker = await aedesForTest(t);
-  let url = '';
+  const { logger, url } = metricsUrl();
   let published = 0;
   const changed = new Condition();
-  const logger = infoLogger((line) => {
-    const m = /Prometheus metrics on (http:\/\/\S+)/.exec(line);
-    if (m) url = at(m, 1);
-  });
   const running = runForTest(t, {
     brokers: [broker.url],
     clients: 4,
@@ -43,8 +33,8 @@ test('--metrics-port serves Prometheus metrics during the run: clients by state,
       changed.notify();
     },
   });
-  await changed.until(() => url !== '' && published > 100, 20_000, 'publishing with the metrics server up');
-  const response = await fetch(url);
+  await changed.until(() => url() !== '' && published > 100, 20_000, 'publishing with the metrics server up');
+  const response = await fetch(url());
   assert.equal(response.status, 200);
   assert.match(response.headers.get('content-type') ?? '', /text\/plain/);
   const text = await response.text();
@@ -81,6 +71,13 @@ test('--metrics-port serves Prometheus metrics during the run: clients by state,
   assert.equal(metric(text, 'mqtt_fleet_scheduled_latency_seconds_count'), count);
   assert.equal(metric(text, 'mqtt_fleet_send_lag_seconds_count'), metric(text, 'mqtt_fleet_messages_published_total'));
   assert.ok(metric(text, 'mqtt_fleet_late_sends_total') >= 0);
+  // Offered: what the plan had due, never behind what was sent (a paced publisher is not early;
+  // phases shift each by under one message) and never past the plan's 600.
+  const offered = metric(text, 'mqtt_fleet_messages_offered_total', 'run="prom"');
+  const sent = metric(text, 'mqtt_fleet_messages_published_total');
+  assert.ok(offered >= sent - 2 * 4 && offered <= 600, `offered ${offered}, published ${sent}`);
+  assert.equal(metric(text, 'mqtt_fleet_churns_total'), 0);
+  assert.doesNotMatch(text, /^mqtt_fleet_wills_expected_total\{/m, 'no group has a will');
   assert.ok(metric(text, 'mqtt_fleet_process_resident_memory_bytes') > 0);
   // Each step is a histogram of its own, labelled by step: every client connected and subscribed once.
   assert.equal(metric(text, 'mqtt_fleet_step_seconds_count', 'step="connack"'), 4);
@@ -101,7 +98,7 @@ test('--metrics-port serves Prometheus metrics during the run: clients by state,
     summary.received - summary.duplicates,
     "the run's own histogram: every message received, once",
   );
-  await assert.rejects(fetch(url), 'the metrics server stops with the run');
+  await assert.rejects(fetch(url()), 'the metrics server stops with the run');
 });
 
 test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML page that holds its numbers', async (t) => {

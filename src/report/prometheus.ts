@@ -108,6 +108,46 @@ export class MetricsServer {
       'Paced messages sent more than one period after their scheduled time',
       () => t().lateSends,
     );
+    // Absent, not 0, while the plan does not say (an unpaced publisher): a 0 would read as nothing due.
+    r.registerMetric({
+      name: 'mqtt_fleet_messages_offered_total',
+      // eslint-disable-next-line @typescript-eslint/require-await
+      get: async () => {
+        const offered = source.aggregate.offered?.by(Date.now()) ?? null;
+        return {
+          name: 'mqtt_fleet_messages_offered_total',
+          help: "Messages the plan had due by now, each lane as of its last report: the stats lines' offered",
+          type: 'counter',
+          aggregator: 'sum',
+          values: offered === null ? [] : [{ value: Math.round(offered), labels: {} }],
+        };
+      },
+      reset: () => {},
+    } as never);
+    counter('mqtt_fleet_churns_total', 'Planned reconnects (--churn)', () => source.aggregate.churned);
+    counter(
+      'mqtt_fleet_leaves_total',
+      'Planned leaves (--client-stages, a plan that ends)',
+      () => source.aggregate.left,
+    );
+    const wills = (name: string, help: string, value: (w: { expected: number; received: number }) => number): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: ['group'],
+        registers: [r],
+        collect() {
+          this.reset();
+          for (const [group, counts] of source.aggregate.wills) this.inc({ group }, value(counts));
+        },
+      });
+    };
+    wills(
+      'mqtt_fleet_wills_expected_total',
+      'Wills that should have arrived: abrupt planned closes times the receivers of the will topic, per group with a will',
+      (w) => w.expected,
+    );
+    wills('mqtt_fleet_wills_received_total', 'Wills that arrived, per group with a will', (w) => w.received);
     const histogram = (name: string, help: string, buckets: () => PromBuckets): void => {
       r.registerMetric({
         name,
