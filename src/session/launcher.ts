@@ -2,10 +2,10 @@
  * Starts a lane's sessions in order, each only when it is near its turn for a connect slot. Made
  * all at once, 5,000 sessions were built, their clients made and their `connecting` reported
  * before the first of them could connect (its continuation queued behind every other's): about
- * 300 ms of one core with nothing in flight, and every session's objects alive, to be copied by
- * each scavenge, through the whole connect. Here a session is made when fewer than `ahead()`
- * started ones are still waiting for their first slot, so the first attempts leave at once and
- * the rest are built while those wait for their CONNACKs.
+ * 300 ms of one core with nothing in flight and the broker idle. Here a session is made when
+ * fewer than `ahead()` started ones are still waiting for their first slot, so the first
+ * attempts leave at once and the rest are built while those wait for their CONNACKs. (It does
+ * not make less garbage: with --trace-gc, 44-46 scavenges either way.)
  */
 import type { Session } from './session.js';
 
