@@ -29,6 +29,7 @@ import { listenDrops } from './netstat.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const BASELINE = fileURLToPath(new URL('./baseline.js', import.meta.url));
+const NODE_CONNECT = fileURLToPath(new URL('./node-connect.js', import.meta.url));
 const FLOOR = fileURLToPath(new URL('./floor.js', import.meta.url));
 const IDLE = fileURLToPath(new URL('./idle-memory.js', import.meta.url));
 
@@ -85,14 +86,17 @@ async function measure(
   const clientCpuBefore = exitedChildrenCpuMs();
   const dropsBefore = listenDrops();
   const startedAt = performance.now();
+  const hostPort = ['127.0.0.1', String(broker.port)];
   const [command, args] =
     c && 'path' in c
-      ? [c.path, ['127.0.0.1', String(broker.port), ...variant.args]]
+      ? [c.path, [...hostPort, ...variant.args]]
       : [
           process.execPath,
           variant.kind === 'baseline'
             ? [BASELINE, '--url', url, ...variant.args]
-            : [CLI, 'run', '--json', '--log-level', 'error', '-b', url, ...variant.args],
+            : variant.kind === 'node'
+              ? [NODE_CONNECT, ...hostPort, ...variant.args]
+              : [CLI, 'run', '--json', '--log-level', 'error', '-b', url, ...variant.args],
         ];
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

@@ -2,8 +2,11 @@
 
 export interface Variant {
   name: string;
-  /** mqtt-fleet, plain MQTT.js (baseline.ts), or the C reference (c/connect-poll.c: CLIENTS WINDOW). */
-  kind: 'baseline' | 'fleet' | 'c';
+  /**
+   * mqtt-fleet, plain MQTT.js (baseline.ts), the C reference (c/connect-poll.c: CLIENTS WINDOW),
+   * or Node's floor for the same (node-connect.ts: CLIENTS WINDOW).
+   */
+  kind: 'baseline' | 'fleet' | 'c' | 'node';
   args: string[];
   /** With --work: the same mode's variant without it, in the same workload (its calm p99). */
   calm?: string;
@@ -225,6 +228,8 @@ export function WORKLOADS(cores: number): Workload[] {
       runTimeoutMs: RUN_TIMEOUT_MS,
       variants: [
         { name: 'C poll loop', kind: 'c', args: [String(CONNECT_CLIENTS), String(C_WINDOW)] },
+        // The same loop in Node: net.Socket and hand-made packets, no MQTT library, nothing of ours.
+        { name: 'Node floor (net.Socket)', kind: 'node', args: [String(CONNECT_CLIENTS), String(C_WINDOW)] },
         baseline(['--clients', String(CONNECT_CLIENTS), '--count', '1', '--rate', '1']),
         ...[
           ['single loop', '0'],

@@ -14,6 +14,7 @@ import { Session, type SessionHost } from './session.js';
 import { HookWatch } from './hook-watch.js';
 import { LaneStats } from './lane-stats.js';
 import { Slots } from './slots.js';
+import { Launcher } from './launcher.js';
 import { laneCredentials } from './credentials.js';
 
 /**
@@ -22,6 +23,9 @@ import { laneCredentials } from './credentials.js';
  * The same function runs in a worker thread (thread-per-client, pool) and on the main thread
  * (single loop), so every mode does identical work.
  */
+/** Sessions made ahead of their connect slot at least (launcher.ts): the adaptive window starts at 8. */
+const MIN_AHEAD = 64;
+
 export async function runLane(start: LaneStart, port: MessagePort): Promise<void> {
   const stats = new LaneStats(start.latencyGroups.length, start.settings.warmupMs);
   // The histogram holds whole timer intervals (ns); the delay is what exceeds the resolution.
@@ -74,9 +78,17 @@ export async function runLane(start: LaneStart, port: MessagePort): Promise<void
   // The same, per batch interval: stats lines show responsiveness over time (soak runs).
   const intervalDelay = monitorEventLoopDelay({ resolution: start.loopResolutionMs });
   let measuredLoop = false;
-  const sessions = start.sessions.map(
-    (spec) => new Session(spec, start.settings, host, start.launchedAt + spec.connectDelayMs),
+  const slots = host.connectSlots;
+  const launcher = new Launcher(
+    start.sessions.length,
+    (i) => {
+      const spec = start.sessions[i]!;
+      return new Session(spec, start.settings, host, start.launchedAt + spec.connectDelayMs);
+    },
+    // At least a window's worth waiting, so that a slot never waits for a session to be made.
+    () => Math.max(MIN_AHEAD, slots.window),
   );
+  slots.onGrant = () => launcher.granted();
   port.on('message', (message: MainMessage) => {
     switch (message.type) {
       case 'go':
@@ -89,7 +101,9 @@ export async function runLane(start: LaneStart, port: MessagePort): Promise<void
       case 'stop':
         loopDelay.disable();
         intervalDelay.disable();
-        for (const session of sessions) session.stop();
+        // Those not made yet are made to end at once, so each reports its end as before.
+        launcher.all();
+        for (const session of launcher.sessions) session.stop();
         break;
       default:
         assertNever(message);
@@ -97,8 +111,11 @@ export async function runLane(start: LaneStart, port: MessagePort): Promise<void
   });
 
   const timer = setInterval(flushBatch, start.batchIntervalMs);
+  // A plan's clients all wait for the start barrier, which opens once every one of them says so.
+  if (start.settings.comings.clientStages !== null) launcher.all();
+  else launcher.fill();
   try {
-    await Promise.all(sessions.map((session) => session.run()));
+    await launcher.done;
   } finally {
     clearInterval(timer);
   }
@@ -107,7 +124,7 @@ export async function runLane(start: LaneStart, port: MessagePort): Promise<void
   const publishers: PublisherFinal[] = [];
   const streams: StreamFinal[] = [];
   const subscribers: SubscriberFinal[] = [];
-  for (const session of sessions) {
+  for (const session of launcher.sessions) {
     const finals = session.finals();
     publishers.push(...finals.publishers);
     if (finals.subscriber) subscribers.push(finals.subscriber);

@@ -83,9 +83,16 @@ export class Slots {
   private readonly queue: ((release: Release) => void)[] = [];
   private head = 0;
   private waiting = false;
+  /** Told of every slot handed out (the lane makes its next session then: launcher.ts). */
+  onGrant: (() => void) | null = null;
 
   constructor(buffer: SharedArrayBuffer) {
     this.f = new Int32Array(buffer);
+  }
+
+  /** The window now: how many attempts may be in flight in the whole process. */
+  get window(): number {
+    return Atomics.load(this.f, WINDOW);
   }
 
   acquire(): Promise<Release> {
@@ -136,6 +143,7 @@ export class Slots {
   }
 
   private releaser(): Release {
+    this.onGrant?.();
     const startedAt = performance.now();
     let released = false;
     return (outcome) => {

@@ -24,7 +24,10 @@ export function subscribeRequests(subscriptions: SessionSpec['subscriptions'], v
     const id = v5 ? (s.subscriptionId ?? 0) : 0;
     let filters = byId.get(id);
     if (filters === undefined) {
-      filters = {};
+      // Keyed by the client's own filter: a plain {} would take a hidden class of its own for each
+      // new key, one per client (5,000 map transitions as 5,000 clients subscribe); a null
+      // prototype makes V8 keep it as a dictionary from the start.
+      filters = Object.create(null) as ISubscriptionMap;
       byId.set(id, filters);
     }
     filters[s.filter] = request;
