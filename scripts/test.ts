@@ -38,40 +38,42 @@ if (!Number.isInteger(CONCURRENCY) || CONCURRENCY < 1) {
 
 /**
  * The files that take longest (wall time, in seconds of a run beside others): started first.
- * From TEST_TIMES (see above) at concurrency 5 on an idle 2-core machine, 2026-12-03 (341 tests):
- * shards 44 s (its tests two at a time), stages 34, schedule 25, comings 25, netns 24 (it waits
- * 20 s for its shards' common start), accounting 23, secrets 23, down to compare 8.
+ * From TEST_TIMES (see above) at concurrency 5 under a 1.25-CPU quota (README, Development) on
+ * a 2-core machine other work kept at a load average of 12-24, 2026-12-03 (343 tests): shards
+ * 50 s, secrets 47, stages 40, schedule 36, request-response 35, comings 33, accounting 29,
+ * down to publish-streams 15.
  */
 const LONGEST_FIRST = [
   'shards',
+  'secrets',
   'stages',
   'schedule',
-  'comings',
-  'netns',
-  'accounting',
-  'secrets',
   'request-response',
-  'workload-hangs',
-  'run-mosquitto',
-  'shortfall',
+  'comings',
+  'accounting',
   'broker-stall',
   'process-end',
-  'lean-client',
-  'stop-grace',
-  'sessions',
-  'examples',
-  'scenario-run',
-  'steps',
-  'observability',
-  'containment',
-  'reconnect-storm',
-  'pacing',
-  'publish-streams',
-  'thresholds',
-  'cli',
-  'protocols',
-  'interop',
+  'netns',
   'compare',
+  'observability',
+  'protocols',
+  'examples',
+  'workload-hangs',
+  'cli',
+  'run-mosquitto',
+  'shortfall',
+  'scenario-run',
+  'pacing',
+  'find-max',
+  'stop-grace',
+  'containment',
+  'sessions',
+  'thresholds',
+  'lean-client',
+  'reconnect-storm',
+  'steps',
+  'payload-sources',
+  'publish-streams',
 ];
 
 function files(dir: string): string[] {

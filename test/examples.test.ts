@@ -109,7 +109,13 @@ test('examples/work-queue.yaml: each job reaches exactly one worker of the share
   const { code } = await withTimeout(cli.exit, 60_000, 'the example run');
   assert.equal(code, 0, cli.stderr());
   const s = cli.lines.at(-1)!;
-  assert.equal(s.published, 4 * 50 * 3);
+  assert.equal(s.planned, 4 * 50 * 3);
+  // A paced publisher's last message may fall either side of the end of --duration (README,
+  // "Planned, and materially less"): 597 of 600 once on a machine 1.6x slower (exit 0, as here).
+  assert.ok(
+    Math.abs(Number(s.published) - Number(s.planned)) <= 4,
+    `${String(s.published)} of ${String(s.planned)} published`,
+  );
   assert.equal(s.expected, s.published, 'one delivery per job across the six workers');
   assert.equal(s.received, s.published);
   assert.equal(s.duplicates, 0);

@@ -8,11 +8,11 @@ import { Condition, withTimeout } from './helpers/wait.js';
 test('20 clients, a thread each, exchange every message at QoS 1 through a real Mosquitto', async (t) => {
   const mosquitto = await Mosquitto.start();
   t.after(() => mosquitto.stop());
-  const summary = await run({ brokers: [mosquitto.url], clients: 20, count: 200, rate: 200, qos: 1, runId: 'mq20' });
+  const summary = await run({ brokers: [mosquitto.url], clients: 20, count: 50, rate: 200, qos: 1, runId: 'mq20' });
   assert.equal(summary.threads, 20);
   assert.equal(summary.connected, 20);
-  assert.equal(summary.published, 4000);
-  assert.equal(summary.received, 4000);
+  assert.equal(summary.published, 1000);
+  assert.equal(summary.received, 1000);
   assert.equal(summary.lost, 0);
   assert.equal(summary.duplicates, 0);
   assert.equal(summary.outOfOrder, 0);

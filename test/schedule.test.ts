@@ -287,12 +287,14 @@ test('--warmup: a message due in the warm-up is its own even when a stall sends 
   assert.equal(summary.steps.pubackMs.count, summary.acked - 60);
 });
 
-test('generator verdict: one core of --work per publishing client makes it fire; a calm run stays silent', async (t) => {
+test('generator verdict: more than a core of --work for a publishing client makes it fire; a calm run stays silent', async (t) => {
   const broker = await aedesForTest(t);
-  // Each client hears its own messages and spends 20 ms on each: at 50/s, a whole core each.
+  // The client hears its own messages and spends 30 ms on each: at 50/s, 1.5 cores' work for one
+  // thread, so its sends fall behind within the second (1.5 s of busy-waiting in all; two clients
+  // at a core each for 2 s burnt 4 s of the suite's CPU).
   const busy = spawnCli(
     t,
-    ['run', '-b', broker.url, '-c', '2', '--rate', '50', '--duration', '2s', '--work', '20ms', '--json'],
+    ['run', '-b', broker.url, '-c', '1', '--rate', '50', '--duration', '1s', '--work', '30ms', '--json'],
     { json: true },
   );
   await withTimeout(busy.exit, 60_000, 'the busy run');

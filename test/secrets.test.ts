@@ -31,7 +31,13 @@ interface Way {
   /** A scenario gives the fleet's size; otherwise the flags below do. */
   scenario?: boolean;
   clients: number;
-  /** Broker URLs with credentials were given: the summary shows them masked. */
+  /**
+   * Broker URLs with credentials were given: the summary shows them masked. These ways' files
+   * also go through `report` and `merge`, as the files carry the masked URLs: the other ways'
+   * files hold nothing of the secret but what the test has already found absent from them, and
+   * `report` and `merge` are given nothing else (no secret in their argv or environment), so for
+   * those ways they could not fail unless the files' own check had failed first.
+   */
   masked?: boolean;
 }
 
@@ -189,7 +195,7 @@ function assertClean(outputs: Map<string, string>, way: Way): void {
 // Each way has a broker and files of its own: two at a time, their waits (logins, child processes) overlapping.
 describe('every way of giving a secret', { concurrency: 2 }, () => {
   for (const way of WAYS) {
-    test(`secrets given by ${way.name} appear in no output: stdout, stderr, --out files, /metrics, report, merge, compare, cmdline`, async (t) => {
+    test(`secrets given by ${way.name} appear in no output: stdout, stderr, --out files, /metrics, ${way.masked ? 'report, merge, ' : ''}compare, cmdline`, async (t) => {
       const { broker, connected, connections } = await authBroker(t, way.passwords);
       const url = `mqtt://127.0.0.1:${broker.port}`;
       const dir = tempDir(t, 'secrets');
@@ -250,12 +256,12 @@ describe('every way of giving a secret', { concurrency: 2 }, () => {
       for (const [kind, path] of Object.entries(out)) outputs.set(`--out ${kind}`, readFileSync(path, 'utf8'));
       assert.match(outputs.get('--out csv')!, /^t_s,connected/);
 
-      // `report` of the NDJSON, `merge` of the result file and of the --json output, and `compare`
-      // below: independent processes, side by side.
+      // `report` of the NDJSON, `merge` of the result file and of the --json output (see `masked`),
+      // and `compare` below: independent processes, side by side.
       const html = join(dir, 'report.html');
-      const report = spawnCli(t, ['report', out.ndjson, '-o', html]);
+      const report = way.masked ? spawnCli(t, ['report', out.ndjson, '-o', html]) : null;
       const stdoutFile = file(dir, 'stdout.ndjson', cli.stdout());
-      const merges = [out.result, stdoutFile].map(
+      const merges = (way.masked ? [out.result, stdoutFile] : []).map(
         (input) => [input, spawnCli(t, ['merge', input, '--json'], { json: true })] as const,
       );
 
@@ -286,8 +292,10 @@ describe('every way of giving a secret', { concurrency: 2 }, () => {
         `the compare child is among ${JSON.stringify(tree)}`,
       );
       for (const p of tree) outputs.set(`compare: /proc/${p.pid}/cmdline (${p.cmdline.slice(0, 40)})`, p.cmdline);
-      assert.equal((await withTimeout(report.exit, 20_000, 'report')).code, 0, report.stderr());
-      outputs.set('report HTML', readFileSync(html, 'utf8'));
+      if (report) {
+        assert.equal((await withTimeout(report.exit, 20_000, 'report')).code, 0, report.stderr());
+        outputs.set('report HTML', readFileSync(html, 'utf8'));
+      }
       for (const [input, merge] of merges) {
         assert.equal((await withTimeout(merge.exit, 20_000, 'merge')).code, 0, merge.stderr());
         assert.equal(merge.lines[0]?.connected, way.clients);

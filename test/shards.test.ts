@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { run, type Summary } from '../src/index.js';
+import { run, type RunOptions, type Summary } from '../src/index.js';
 import { addEncoded, newHistogram, summarizeLatency } from '../src/metrics/histogram.js';
 import type { ShardResult } from '../src/shard/result.js';
 import { STEPS } from '../src/metrics/steps.js';
@@ -15,37 +15,44 @@ import { tempDir, tempFile } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
 import { at } from '../src/mqtt/checked.js';
 
+/**
+ * The shards of one fleet, each a run() of its own in this process with a common --start-at,
+ * each writing its result file as a shard's process would: the files are what the merge reads,
+ * and these tests are about them and the merge, not about processes. Shards as processes: the
+ * late shard below, and netns.test.ts's shards on hosts of their own. (A spawned shard cost about
+ * 0.4 CPU-s of Node and CLI start-up: ten of them here.)
+ */
 async function runShards(
   t: TestContext,
   url: string,
   runId: string,
   count: number,
-  args: string[],
+  fleet: RunOptions,
   dir: string,
   urlFor: (i: number) => string = () => url,
   leadMs = 4000,
 ): Promise<ShardResult[]> {
   const startAt = new Date(Date.now() + leadMs).toISOString();
-  const clis = Array.from({ length: count }, (_, i) =>
-    spawnCli(t, [
-      'run',
-      '-b',
-      urlFor(i),
-      '--shard',
-      `${i}/${count}`,
-      '--run-id',
-      runId,
-      '--start-at',
-      startAt,
-      '--out',
-      `result=${join(dir, `shard-${i}.json`)}`,
-      '--log-level',
-      'warn',
-      ...args,
-    ]),
+  await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      withTimeout(
+        runForTest(t, {
+          ...fleet,
+          brokers: [urlFor(i)],
+          shard: `${i}/${count}`,
+          runId,
+          startAt,
+          out: [`result=${join(dir, `shard-${i}.json`)}`],
+        }),
+        60_000,
+        'a shard to finish',
+      ),
+    ),
   );
-  for (const cli of clis) await withTimeout(cli.exit, 60_000, 'a shard to finish');
-  return clis.map((_, i) => JSON.parse(readFileSync(join(dir, `shard-${i}.json`), 'utf8')) as ShardResult);
+  return Array.from(
+    { length: count },
+    (_, i) => JSON.parse(readFileSync(join(dir, `shard-${i}.json`), 'utf8')) as ShardResult,
+  );
 }
 
 // The shard runs wait on their --start-at and their brokers, each on brokers of its own: two
@@ -62,24 +69,7 @@ describe('shards', { concurrency: 2 }, () => {
     t.after(() => reference.stop());
     const dir = tempDir(t);
     // Every client hears every publisher: most streams cross shards.
-    const fleet = [
-      '-c',
-      '8',
-      '--count',
-      '60',
-      '--rate',
-      '50',
-      '--qos',
-      '1',
-      '--topic',
-      'fleet/{i}',
-      '--sub-topic',
-      'fleet/+',
-      '--threads',
-      '2',
-    ];
-    const unshardedRun = run({
-      brokers: [reference.url],
+    const fleet: RunOptions = {
       clients: 8,
       count: 60,
       rate: 50,
@@ -87,8 +77,9 @@ describe('shards', { concurrency: 2 }, () => {
       topic: 'fleet/{i}',
       subTopic: 'fleet/+',
       threads: 2,
-    });
-    // Four processes with two threads each start in 1-3 s here; on a busy machine one may still be
+    };
+    const unshardedRun = run({ ...fleet, brokers: [reference.url] });
+    // Four shards with two threads each start in 1-3 s here; on a busy machine one may still be
     // ready after --start-at, which the branch below accounts for.
     const [unsharded, results] = await Promise.all([
       unshardedRun,
@@ -212,22 +203,7 @@ export function onMessage(ctx, m) {
       mosquitto.url,
       'phased',
       2,
-      [
-        '-c',
-        '4',
-        '--count',
-        '5',
-        '--rate',
-        '1',
-        '--qos',
-        '1',
-        '--sub-topic',
-        'fleet/+',
-        '--workload',
-        hook,
-        '--threads',
-        '0',
-      ],
+      { clients: 4, count: 5, rate: 1, qos: 1, subTopic: 'fleet/+', workload: hook, threads: 0 },
       dir,
       undefined,
       8000,
@@ -278,10 +254,10 @@ export function onMessage(ctx, m) {
       mosquitto.url,
       'cross',
       2,
-      ['-c', '4', '--count', '40', '--rate', '50', '--qos', '0', '--sub-topic', 'fleet/+', '--threads', '0'],
+      { clients: 4, count: 40, rate: 50, qos: 0, subTopic: 'fleet/+', threads: 0 },
       dir,
       (i) => (i === 1 ? proxy.url : mosquitto.url),
-      // Both shards subscribed before --start-at even when processes start slowly beside other
+      // Both shards subscribed before --start-at even when they start slowly beside other
       // test files and this file's other shard runs (8 s was not enough at a load average of 20):
       // a subscriber that arrived late would not be sent (nor dropped) the early messages. The wait
       // costs no wall time of its own: the file's tests run side by side, the longest about 20 s.
@@ -467,7 +443,7 @@ export function onMessage(ctx, m) {
         "    subscribe: [{ topic: 'sh/#', qos: 1 }]",
       ].join('\n'),
     );
-    const results = await runShards(t, mosquitto.url, 'streams2', 2, ['--scenario', scenario], dir, undefined, 6000);
+    const results = await runShards(t, mosquitto.url, 'streams2', 2, { scenario }, dir, undefined, 6000);
     const merge = spawnCli(t, ['merge', ...results.map((_, i) => join(dir, `shard-${i}.json`)), '--json'], {
       json: true,
     });

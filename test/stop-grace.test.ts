@@ -9,6 +9,7 @@ import { MiniBroker } from './helpers/mini-broker.js';
 import { runForTest } from './helpers/run.js';
 import { tempFile } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
+import { BLOCK_FOREVER } from './helpers/block.js';
 import { at } from '../src/mqtt/checked.js';
 
 // Both tests mostly wait out a timeout (an 11 s drain, a 7 s grace), each on its own broker: side by side.
@@ -57,14 +58,14 @@ describe('the end of a run after stop', { concurrency: true }, () => {
     const mosquitto = await Mosquitto.start();
     t.after(() => mosquitto.stop());
     // Client 1's thread blocks for good half a second after its first message, outside any hook:
-    // only the grace after stop can end it.
+    // only the grace after stop can end it (asleep in its loop: a spin would hold a core ~8 s).
     const workload = tempFile(
       t,
       'blocker.mjs',
       `export function onMessage(ctx) {
        if (ctx.index !== 1 || ctx.state.armed) return;
        ctx.state.armed = true;
-       setTimeout(() => { for (;;) {} }, 500);
+       setTimeout(() => { ${BLOCK_FOREVER} }, 500);
      }`,
       'grace',
     );

@@ -8,6 +8,7 @@ import { spawnCli } from './helpers/cli.js';
 import { ConnectCounter } from './helpers/tcp.js';
 import { tempDir, tempFile } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
+import { BLOCK_FOREVER } from './helpers/block.js';
 import { at } from '../src/mqtt/checked.js';
 
 const workload = (t: TestContext, source: string, name = 'client.mjs'): string => tempFile(t, name, source, 'hang');
@@ -20,7 +21,7 @@ function lastStates(statuses: StatusLine[]): Map<number, StatusLine> {
 const BROKEN_MODULES = [
   {
     what: 'loops for ever at import',
-    source: 'for (;;) {}\n',
+    source: `${BLOCK_FOREVER}\n`,
     error: /--workload \S*client\.mjs: loading it did not finish within 1000 ms \(--hook-timeout\)/,
   },
   {
@@ -100,11 +101,13 @@ for (const threads of ['per-client', '3']) {
   test(`--threads ${threads}: a hook that blocks its thread (a synchronous loop) is ended from outside after --hook-timeout; the run goes on`, async (t) => {
     const broker = await aedesForTest(t);
     // Client 1 loops for ever in setup; in the pool of 3 (threads {0, 3}, {1, 4}, {2}), client 3 in onMessage too.
+    // One thread spins as a user's bug would, holding a core; the pool's two sleep in their loops.
     const pool = threads === '3';
+    const block = pool ? BLOCK_FOREVER : 'for (;;) {}';
     const file = workload(
       t,
-      `export function setup(ctx) { if (ctx.index === 1) for (;;) {} }
-       export function onMessage(ctx) { if (${pool} && ctx.index === 3) for (;;) {} }`,
+      `export function setup(ctx) { if (ctx.index === 1) { ${block} } }
+       export function onMessage(ctx) { if (${pool} && ctx.index === 3) { ${block} } }`,
     );
     const statuses: StatusLine[] = [];
     const controller = new AbortController();
@@ -160,7 +163,7 @@ for (const threads of ['per-client', '3']) {
 
 test('--threads 0: a hook that blocks the main loop ends the process through the watchdog thread: one line on stderr, SIGKILL (137)', async (t) => {
   const broker = await aedesForTest(t);
-  const file = workload(t, `export function setup(ctx) { if (ctx.index === 1) for (;;) {} }`);
+  const file = workload(t, `export function setup(ctx) { if (ctx.index === 1) { ${BLOCK_FOREVER} } }`);
   const cli = spawnCli(t, [
     'run',
     '-b',
@@ -188,7 +191,7 @@ test('--threads 0: a hook that blocks the main loop ends the process through the
 
 test('Ctrl-C while a hook blocks its thread: a summary within a bounded time, the blocked client failed', async (t) => {
   const broker = await aedesForTest(t);
-  const file = workload(t, `export function setup(ctx) { if (ctx.index === 1) for (;;) {} }`);
+  const file = workload(t, `export function setup(ctx) { if (ctx.index === 1) { ${BLOCK_FOREVER} } }`);
   const cli = spawnCli(
     t,
     [
