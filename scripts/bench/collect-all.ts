@@ -17,7 +17,10 @@ export interface WorkerHeap {
 
 type Reply = Record<string, number>;
 
-/** GCs every thread (twice: weak callbacks free more on the second); then each worker's heap. */
+/**
+ * GCs every thread (twice: weak callbacks free more on the second); then each worker's heap.
+ * `timeoutMs`, and a quarter second more per worker, for the workers' answers.
+ */
 export async function collectAll(timeoutMs = 30_000): Promise<WorkerHeap[]> {
   const session = new Session();
   session.connect();
@@ -43,14 +46,16 @@ export async function collectAll(timeoutMs = 30_000): Promise<WorkerHeap[]> {
     return answered;
   };
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the workers' GC did not answer within ${timeoutMs} ms`)), timeoutMs);
-  });
   try {
     await post('HeapProfiler.collectGarbage');
     await post('HeapProfiler.collectGarbage');
     // Every worker is announced before this answer.
     await post('NodeWorker.enable', { waitForDebuggerOnStart: false });
+    // Every worker GCs at once on the machine's few cores: 200 threads' GCs outlasted 30 s here.
+    const limitMs = timeoutMs + attached.length * 250;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the workers' GC did not answer within ${limitMs} ms`)), limitMs);
+    });
     const heaps = attached.map(async (sessionId) => {
       await ask(sessionId, 'HeapProfiler.collectGarbage');
       await ask(sessionId, 'HeapProfiler.collectGarbage');
