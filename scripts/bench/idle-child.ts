@@ -1,7 +1,7 @@
 /**
- * One idle-memory measurement (idle-memory.ts), in a process of its own started with
- * --expose-gc: N clients connected, subscribed to their own topics and publishing once a minute,
- * settled, then a full GC and the process's RSS and heap, printed as one JSON line.
+ * One idle-memory measurement (idle-memory.ts), in a process of its own: N clients connected,
+ * subscribed to their own topics and publishing once a minute, settled, then a full GC in every
+ * thread and the process's RSS and the threads' heaps, printed as one JSON line.
  * `--mode loop|pool|thread` runs mqtt-fleet in this process (run(), as the CLI does);
  * `--mode mqttjs` is plain MQTT.js written by hand (a timer per client, as a user would).
  * `--snapshot FILE` also writes a heap snapshot of the settled process (the main thread's heap).
@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeHeapSnapshot } from 'node:v8';
 import { run } from '../../src/index.js';
+import { collectAll } from './collect-all.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,24 +26,27 @@ const { values } = parseArgs({
 const url = values.url!;
 const clients = Number(values.clients);
 const settleMs = Number(values['settle-ms']);
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error('run with --expose-gc');
 
-/** After the settle time: a full GC (twice: weak callbacks free more on the second), then the figures. */
-async function settled(connectMs: number): Promise<object> {
+/**
+ * After the settle time: a full GC in every thread (collect-all.ts), then the figures. The heap
+ * is the main thread's; a pool's or a thread per client's workers report theirs beside it.
+ */
+async function settled(connectMs: number, threads: number): Promise<object> {
   await sleep(settleMs);
-  gc!();
-  await sleep(200);
-  gc!();
+  const workers = await collectAll();
+  if (workers.length !== threads) throw new Error(`${workers.length} worker threads reached, ${threads} expected`);
   await sleep(500);
   const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
   if (values.snapshot) writeHeapSnapshot(values.snapshot);
+  const mb = (bytes: number): number => bytes / 2 ** 20;
   return {
     clients,
     connectMs: Math.round(connectMs),
-    rssMb: rss / 2 ** 20,
-    heapMb: heapUsed / 2 ** 20,
-    externalMb: (external + arrayBuffers) / 2 ** 20,
+    rssMb: mb(rss),
+    heapMb: mb(heapUsed),
+    externalMb: mb(external + arrayBuffers),
+    workers: workers.length,
+    workersHeapMb: mb(workers.reduce((sum, w) => sum + w.used, 0)),
   };
 }
 
@@ -62,7 +66,7 @@ async function fleet(threads: string | number, mqttClient: 'auto' | 'mqttjs'): P
     signal: controller.signal,
     onEvent: (event) => {
       if (event.type !== 'stats' || figures !== null || event.connected < clients) return;
-      figures = settled(performance.now() - started);
+      figures = settled(performance.now() - started, threads === 'per-client' ? clients : Number(threads));
       void figures.then(() => controller.abort());
     },
   });
@@ -88,7 +92,7 @@ async function plain(): Promise<object> {
     }
   };
   await Promise.all(Array.from({ length: 64 }, one));
-  const figures = await settled(performance.now() - started);
+  const figures = await settled(performance.now() - started, 0);
   await Promise.all(fleet.map((c) => c.endAsync(true)));
   return figures;
 }

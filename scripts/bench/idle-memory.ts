@@ -1,8 +1,8 @@
 /**
  * Settled memory of idle clients (issue 16): N clients connected, each subscribed to its own
  * topic and publishing once a minute (`--rate 1/60`, `--phase together`, so each has published
- * and received once before it is measured), held until they settle; then a full GC and the
- * process's RSS and V8 heap. The figure is the growth per added client from 1,000 clients to N,
+ * and received once before it is measured), held until they settle; then a full GC in every
+ * thread, the process's RSS and its threads' V8 heaps. The figure is the growth per added client from 1,000 clients to N,
  * each N in a fresh process, which leaves out what a process holds anyway (Node, the bundle,
  * the lanes' fixed state). Side by side in one run: one loop and a pool, each with the lean
  * client (the default) and with --mqtt-client mqttjs (`loop-mqttjs`, `pool-mqttjs`), plain MQTT.js (what a Node
@@ -13,8 +13,8 @@
  *   node dist/scripts/bench/idle-memory.js --clients 1000,5000,10000,19000 --reps 1
  *   node dist/scripts/bench/idle-memory.js --modes loop --clients 1000,5000 --snapshots /tmp/snap
  *
- * The heap is the main thread's: the clients' own with one loop and plain MQTT.js; a pool's
- * clients live in its worker threads' heaps, so only its RSS says what they cost.
+ * The GC runs in every thread (collect-all.ts): the main thread and a pool's or a thread per
+ * client's workers, whose heaps hold their clients; the heap figure is all threads' together.
  * stdout: `idle-measurement` / `idle-failure` lines, then `idle-result` lines; stderr: progress
  * and a Markdown table. A Mosquitto of its own on a free loopback port (max_connections -1).
  */
@@ -65,7 +65,7 @@ for (const mode of modes) {
 
 /** One variant in a fresh process; its last stdout line is its measurement. */
 async function measure(url: string, v: Variant, rep: number): Promise<IdleMeasurement | null> {
-  const args = ['--expose-gc', CHILD, '--url', url, '--mode', v.mode, '--clients', String(v.clients)];
+  const args = [CHILD, '--url', url, '--mode', v.mode, '--clients', String(v.clients)];
   args.push('--threads', String(cores), '--settle-ms', values['settle-ms']);
   if (values.snapshots) args.push('--snapshot', `${values.snapshots}/${v.mode}-${v.clients}-${rep}.heapsnapshot`);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -91,7 +91,7 @@ async function measure(url: string, v: Variant, rep: number): Promise<IdleMeasur
   const m = { type: 'idle-measurement', variant: v.label, rep, ...JSON.parse(last) } as IdleMeasurement;
   emit(m);
   log(
-    `  ${v.label} x ${v.clients} rep ${rep}: connected in ${m.connectMs} ms, RSS ${m.rssMb.toFixed(1)} MB, heap ${m.heapMb.toFixed(1)} MB`,
+    `  ${v.label} x ${v.clients} rep ${rep}: connected in ${m.connectMs} ms, RSS ${m.rssMb.toFixed(1)} MB, heap ${(m.heapMb + m.workersHeapMb).toFixed(1)} MB`,
   );
   return m;
 }

@@ -7,8 +7,12 @@ export interface IdleMeasurement {
   clients: number;
   connectMs: number;
   rssMb: number;
+  /** The main thread's heap. */
   heapMb: number;
   externalMb: number;
+  /** Worker threads reached, and their heaps together (a pool's or a thread per client's sessions live there). */
+  workers: number;
+  workersHeapMb: number;
 }
 
 export interface IdleResult {
@@ -17,6 +21,7 @@ export interface IdleResult {
   clients: number;
   reps: number;
   rssMb: number;
+  /** Every thread's heap together: the main thread's and its workers'. */
   heapMb: number;
   /** Growth per client added over the variant's smallest count (KB); null for the smallest itself. */
   rssKbPerClient: number | null;
@@ -45,7 +50,7 @@ export function perAdded(measured: IdleMeasurement[]): IdleResult[] {
         clients,
         reps: ms.length,
         rssMb: median(ms.map((m) => m.rssMb)),
-        heapMb: median(ms.map((m) => m.heapMb)),
+        heapMb: median(ms.map((m) => m.heapMb + m.workersHeapMb)),
       }));
     const base = rows[0]!;
     for (const row of rows) {
@@ -69,15 +74,14 @@ const num = (x: number | null, digits = 1): string => (x === null ? '–' : x.to
 
 export function idleTable(results: IdleResult[], reps: number): string {
   const lines = [
-    `Idle clients, settled (connected, subscribed, publishing once a minute; full GC), medians of ${reps} repetitions:`,
+    `Idle clients, settled (connected, subscribed, publishing once a minute; a full GC in every thread), medians of ${reps} repetitions:`,
     '',
-    '| variant | clients | RSS MB | heap MB | RSS KB per added client | heap KB per added client |',
+    '| variant | clients | RSS MB | heap MB (all threads) | RSS KB per added client | heap KB per added client |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of results) {
-    const threads = r.variant === 'thread per client';
     lines.push(
-      `| ${r.variant} | ${r.clients.toLocaleString('en-US')} | ${num(r.rssMb)} | ${threads ? '–' : num(r.heapMb)} | ${num(r.rssKbPerClient)} | ${threads || r.variant.startsWith('pool') ? '–' : num(r.heapKbPerClient)} |`,
+      `| ${r.variant} | ${r.clients.toLocaleString('en-US')} | ${num(r.rssMb)} | ${num(r.heapMb)} | ${num(r.rssKbPerClient)} | ${num(r.heapKbPerClient)} |`,
     );
   }
   lines.push('', `Per added client: over the same variant with ${results[0]?.from ?? 1000} clients.`);
