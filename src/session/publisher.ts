@@ -15,6 +15,12 @@ export interface Outlet {
   onDrain(resume: () => void): void;
 }
 
+/** Who hears that a publisher's plan is over: a method on an object, not a closure per publisher (an idle fleet holds every one). */
+export interface PublisherOwner {
+  /** Publisher `stream` of this owner is done, after `published` messages. */
+  publisherFinished(stream: number, published: number): void;
+}
+
 /** Publishes before yielding the event loop, so one unpaced client cannot starve the others on it. */
 const BURST = 256;
 
@@ -65,7 +71,9 @@ export class Publisher {
     private readonly outlet: Outlet,
     private readonly settings: SessionSettings,
     private readonly stats: LaneStats,
-    private readonly onFinished: (published: number) => void,
+    private readonly owner: PublisherOwner,
+    /** Which of its owner's publishers this is. */
+    private readonly stream: number,
     /** --phase spread: the schedule starts this long after the start time. */
     private readonly phaseMs = 0,
   ) {
@@ -266,6 +274,6 @@ export class Publisher {
     this.clearTimer();
     if (this.endTimer !== null) clearTimeout(this.endTimer);
     this.endTimer = null;
-    if (this.started) this.onFinished(this.seq);
+    if (this.started) this.owner.publisherFinished(this.stream, this.seq);
   }
 }
