@@ -208,8 +208,8 @@ export class Session implements OverLimit, StreamsOwner, ClientEvents {
     // One outlet per stream (session/streams.ts): its topic, QoS and retain flag, and its size limit.
     const outlet = (pubTopic: string, own: SessionSettings): ClientOutlet => {
       const out = new ClientOutlet(pubTopic, publishOptionsOf(own), new PublishLimit(own, spec, pubTopic), this);
-      // A new array of exactly the outlets (usually one): a pushed-to empty array keeps room for 17.
-      this.outlets = [...this.outlets, out];
+      // A new array of exactly the outlets (usually one): a pushed-to (or spread) array keeps room for 17.
+      this.outlets = this.outlets.concat(out);
       return out;
     };
     this.publisher =
