@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import mqttPacket, { type IConnackPacket, type IPublishPacket, type ISubackPacket, type Packet } from 'mqtt-packet';
 import type { IClientOptions, IClientPublishOptions, ISubscriptionGrant, ISubscriptionMap } from 'mqtt';
 import type { ClientDone, ClientEvents, SessionClient } from './session-client.js';
+import { packetTooLarge } from './packet-guard.js';
 
 /** What a lean client is told: the part of MQTT.js's options the session sets (session/client-options.ts). */
 export type LeanOptions = Pick<
@@ -68,6 +69,12 @@ export class LeanClient implements SessionClient {
     private readonly build: (client: LeanClient) => Duplex,
     options: LeanOptions,
     readonly events: ClientEvents,
+    /**
+     * --max-packet-size: a packet announced larger is refused from its fixed header, before any
+     * of its body is kept (packet-guard.ts does this for MQTT.js; here the framing already reads
+     * every header, so the socket needs no guard of its own).
+     */
+    private readonly maxPacketSize = Infinity,
   ) {
     this.options = {
       clientId: options.clientId,
@@ -443,6 +450,10 @@ export class LeanClient implements SessionClient {
         return;
       }
       const end = j + length;
+      if (end - i > this.maxPacketSize) {
+        stream?.destroy(packetTooLarge(end - i, this.maxPacketSize));
+        return;
+      }
       if (end > data.length) {
         this.rest = Buffer.allocUnsafe(end - i);
         this.filled = data.copy(this.rest, 0, i);

@@ -57,11 +57,13 @@ export async function createClient(
   // Credentials in the URL, as mqtt.connect() would take them, unless given as options.
   if (parsed.username && opts.username === undefined) opts.username = decodeURIComponent(parsed.username);
   if (parsed.password && opts.password === undefined) opts.password = decodeURIComponent(parsed.password);
+  // The lean client refuses oversize packets in its own framing: only MQTT.js's sockets need the guard.
+  const guardMax = lean ? Infinity : maxPacketSize;
   let builder: (client: ErrorSink) => Duplex;
   switch (scheme) {
     case 'mqtt':
     case 'tcp':
-      builder = tcpBuilder(hostname, Number(parsed.port || 1883), localAddress, timer, maxPacketSize);
+      builder = tcpBuilder(hostname, Number(parsed.port || 1883), localAddress, timer, guardMax);
       break;
     case 'mqtts':
     case 'ssl':
@@ -78,7 +80,7 @@ export async function createClient(
         ...(minVersion === undefined ? {} : { minVersion }),
         ...(localAddress ? { localAddress } : {}),
       };
-      builder = tlsBuilder(tls, keylog, timer, maxPacketSize);
+      builder = tlsBuilder(tls, keylog, timer, guardMax);
       break;
     }
     case 'ws':
@@ -104,7 +106,7 @@ export async function createClient(
       };
       const wsOptions = timer ? { ...opts.wsOptions, createConnection } : opts.wsOptions;
       builder = (client) =>
-        guardPacketSize(
+        guarded(
           streamBuilder(
             client as MqttClient,
             {
@@ -116,14 +118,14 @@ export async function createClient(
               path,
             } as IClientOptions,
           ) as unknown as Duplex,
-          maxPacketSize,
+          guardMax,
         );
       break;
     }
     default:
       throw new Error(`unsupported broker URL scheme ${JSON.stringify(scheme)}`);
   }
-  if (lean) return new LeanClient(builder, opts, events);
+  if (lean) return new LeanClient(builder, opts, events, maxPacketSize);
   return new MqttJsClient(new MqttClient(builder, opts), events);
 }
 
@@ -151,7 +153,7 @@ function tcpBuilder(
   maxPacketSize: number,
 ): () => Duplex {
   return () =>
-    guardPacketSize(
+    guarded(
       coalesceWrites(
         timeSocket(tcpConnect({ host, port, noDelay: true, ...(localAddress ? { localAddress } : {}) }), false, timer),
       ),
@@ -169,8 +171,13 @@ function tlsBuilder(
     const socket = logKeys(tlsConnect(options), keylog);
     socket.setNoDelay(true);
     socket.on('error', (err: Error) => client.emit('error', err));
-    return guardPacketSize(coalesceWrites(timeSocket(socket, true, timer)), maxPacketSize);
+    return guarded(coalesceWrites(timeSocket(socket, true, timer)), maxPacketSize);
   };
+}
+
+/** The packet size guard on a stream (packet-guard.ts); none for Infinity. */
+function guarded<T extends Duplex>(stream: T, maxPacketSize: number): T {
+  return maxPacketSize === Infinity ? stream : guardPacketSize(stream, maxPacketSize);
 }
 
 /**
