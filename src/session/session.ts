@@ -799,8 +799,7 @@ export class Session implements OverLimit, StreamsOwner, ClientEvents {
   }
 
   /**
-   * Settles when `client`'s connection closes, offline from then. Heard by the one 'close'
-   * listener the session keeps (a `once` per connection would cost a wrapper and its state).
+   * Settles when `client`'s connection closes, offline from then: clientClose() settles it.
    */
   private watchClose(): Promise<void> {
     return new Promise((done) => (this.onClosed = done));
