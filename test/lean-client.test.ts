@@ -8,39 +8,45 @@ import { Mosquitto } from './helpers/mosquitto.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { runForTest } from './helpers/run.js';
 import { Condition, onceWithin, withTimeout } from './helpers/wait.js';
+import { ClientEmitter } from './helpers/client-emitter.js';
 
 const WAIT_MS = 10_000;
 
+/** A lean client whose calls (ClientEvents) come as events on `events`. */
+type Lean = LeanClient & { readonly events: ClientEmitter };
+
 /** A lean client as the session makes it (session/transport.ts), ended when the test ends. */
-async function lean(t: TestContext, url: string, options: TransportOptions): Promise<LeanClient> {
+async function lean(t: TestContext, url: string, options: TransportOptions): Promise<Lean> {
+  const events = new ClientEmitter();
   const made = await createClient(
     url,
     { connectTimeout: 5000, keepalive: 60, clean: true, ...options },
     1 << 20,
+    events,
     undefined,
     undefined,
     true,
   );
   assert.ok(made instanceof LeanClient, 'createClient(..., lean) makes a LeanClient');
-  const client = made as unknown as LeanClient;
+  const client = made as Lean;
   // As the session does: a connection's error (a reset after our DISCONNECT, say) is reported and
   // its close follows; without a listener EventEmitter would throw it out of the test.
-  client.on('error', (err: Error) => t.diagnostic(`lean client error: ${err.message}`));
+  events.on('error', (err: Error) => t.diagnostic(`lean client error: ${err.message}`));
   t.after(() => new Promise<void>((resolve) => client.end(true, () => resolve())));
   return client;
 }
 
-async function connected(client: LeanClient): Promise<IConnackPacket> {
-  const connack = onceWithin(client, 'connect', WAIT_MS);
+async function connected(client: Lean): Promise<IConnackPacket> {
+  const connack = onceWithin(client.events, 'connect', WAIT_MS);
   client.connect();
   return (await connack)[0] as IConnackPacket;
 }
 
 /** Every message a client receives, as `qos:payload`, and a wait for a count of them. */
-function inbox(client: LeanClient): { got: string[]; until: (n: number, what: string) => Promise<void> } {
+function inbox(client: Lean): { got: string[]; until: (n: number, what: string) => Promise<void> } {
   const got: string[] = [];
   const changed = new Condition();
-  client.on('message', (_topic: string, payload: Buffer, packet: IPublishPacket) => {
+  client.events.on('message', (_topic: string, payload: Buffer, packet: IPublishPacket) => {
     got.push(`${packet.qos}:${payload.toString()}`);
     changed.notify();
   });
@@ -120,7 +126,7 @@ test('MQTT 5: CONNACK properties, publish properties both ways, acknowledgement 
   );
   const messages: IPublishPacket[] = [];
   const changed = new Condition();
-  a.on('message', (_topic: string, _payload: Buffer, packet: IPublishPacket) => {
+  a.events.on('message', (_topic: string, _payload: Buffer, packet: IPublishPacket) => {
     messages.push(packet);
     changed.notify();
   });
@@ -147,9 +153,9 @@ test('MQTT 5: CONNACK properties, publish properties both ways, acknowledgement 
   const codes: number[] = [];
   const errors: string[] = [];
   let closed = false;
-  a.on('disconnect', (packet: { reasonCode?: number }) => codes.push(packet.reasonCode ?? 0));
-  a.on('error', (err: Error & { code?: unknown }) => errors.push(String(err.code)));
-  a.on('close', () => {
+  a.events.on('disconnect', (packet: { reasonCode?: number }) => codes.push(packet.reasonCode ?? 0));
+  a.events.on('error', (err: Error & { code?: unknown }) => errors.push(String(err.code)));
+  a.events.on('close', () => {
     closed = true;
     changed.notify();
   });
@@ -169,7 +175,7 @@ test('MQTT 5: CONNACK properties, publish properties both ways, acknowledgement 
   t.after(() => closedBroker.stop());
   for (const protocolVersion of [4, 5] as const) {
     const refused = await lean(t, closedBroker.url, { clientId: `lean-refused-${protocolVersion}`, protocolVersion });
-    const error = onceWithin(refused, 'error', WAIT_MS);
+    const error = onceWithin(refused.events, 'error', WAIT_MS);
     refused.connect();
     const [err] = await error;
     const refusal = refusalOf(err, protocolVersion);
@@ -177,7 +183,7 @@ test('MQTT 5: CONNACK properties, publish properties both ways, acknowledgement 
       code: protocolVersion === 5 ? 0x87 : 5,
       permanent: true,
     });
-    await onceWithin(refused, 'close', WAIT_MS).catch(() => undefined);
+    await onceWithin(refused.events, 'close', WAIT_MS).catch(() => undefined);
     assert.equal(refused.connected, false);
   }
 });
@@ -193,7 +199,7 @@ test('keepalive: PINGREQs keep an idle connection up; a broker that stops answer
   let pingresps = 0;
   let lastPacketAt = 0;
   const changed = new Condition();
-  client.on('packetreceive', (packet: Packet) => {
+  client.events.on('packetreceive', (packet: Packet) => {
     lastPacketAt = Date.now();
     if (packet.cmd === 'pingresp') pingresps++;
     changed.notify();
@@ -203,9 +209,9 @@ test('keepalive: PINGREQs keep an idle connection up; a broker that stops answer
   await changed.until(() => pingresps >= 2, 4 * keepaliveSec * 1000, 'two PINGRESPs');
   assert.equal(client.connected, true);
   const errors: Error[] = [];
-  client.on('error', (err: Error) => errors.push(err));
+  client.events.on('error', (err: Error) => errors.push(err));
   let closed = false;
-  client.on('close', () => {
+  client.events.on('close', () => {
     closed = true;
     changed.notify();
   });
@@ -226,7 +232,7 @@ test('a killed broker: close, then a new connect() sends the QoS 1 message publi
   t.after(() => mosquitto.stop());
   const a = await lean(t, mosquitto.url, { clientId: 'lean-killed-a' });
   await connected(a);
-  const closed = onceWithin(a, 'close', WAIT_MS);
+  const closed = onceWithin(a.events, 'close', WAIT_MS);
   await mosquitto.kill('SIGKILL');
   await closed;
   assert.equal(a.connected, false);

@@ -9,7 +9,8 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeHeapSnapshot } from 'node:v8';
+import { readFileSync } from 'node:fs';
+import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { run } from '../../src/index.js';
 import { collectAll } from './collect-all.js';
 
@@ -37,9 +38,9 @@ async function settled(connectMs: number, threads: number): Promise<object> {
   if (workers.length !== threads) throw new Error(`${workers.length} worker threads reached, ${threads} expected`);
   await sleep(500);
   const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
-  if (values.snapshot) writeHeapSnapshot(values.snapshot);
+  const heap = getHeapStatistics();
   const mb = (bytes: number): number => bytes / 2 ** 20;
-  return {
+  const figures = {
     clients,
     connectMs: Math.round(connectMs),
     rssMb: mb(rss),
@@ -47,7 +48,32 @@ async function settled(connectMs: number, threads: number): Promise<object> {
     externalMb: mb(external + arrayBuffers),
     workers: workers.length,
     workersHeapMb: mb(workers.reduce((sum, w) => sum + w.used, 0)),
+    // What RSS holds beyond the live heap: V8's committed and resident pages, per space, and the rest (malloc, code).
+    heapCommittedMb: mb(heap.total_heap_size),
+    heapPhysicalMb: mb(heap.total_physical_size),
+    spaces: Object.fromEntries(
+      getHeapSpaceStatistics().map((s) => [
+        s.space_name,
+        { usedMb: mb(s.space_used_size), committedMb: mb(s.space_size), physicalMb: mb(s.physical_space_size) },
+      ]),
+    ),
+    smaps: smapsRollup(),
   };
+  if (values.snapshot) writeHeapSnapshot(values.snapshot);
+  return figures;
+}
+
+/** /proc/self/smaps_rollup's totals (MB): anonymous pages against file-backed ones; {} off Linux. */
+function smapsRollup(): Record<string, number> {
+  try {
+    const text = readFileSync('/proc/self/smaps_rollup', 'utf8');
+    const out: Record<string, number> = {};
+    for (const m of text.matchAll(/^(Rss|Anonymous|Private_Dirty|Shared_Clean|Private_Clean):\s+(\d+) kB/gm))
+      out[m[1]!] = Number(m[2]) / 1024;
+    return out;
+  } catch {
+    return {};
+  }
 }
 
 async function fleet(threads: string | number, mqttClient: 'auto' | 'mqttjs'): Promise<object> {

@@ -36,6 +36,8 @@ const { values } = parseArgs({
     'settle-ms': { type: 'string', default: '10000' },
     snapshots: { type: 'string' },
     'timeout-s': { type: 'string', default: '300' },
+    /** Extra flags for each measured process (V8's, e.g. `--compact-on-every-full-gc`): what the heap's slack is made of. */
+    'node-flags': { type: 'string', default: '' },
   },
 });
 const counts = values.clients.split(',').map(Number);
@@ -65,7 +67,16 @@ for (const mode of modes) {
 
 /** One variant in a fresh process; its last stdout line is its measurement. */
 async function measure(url: string, v: Variant, rep: number): Promise<IdleMeasurement | null> {
-  const args = [CHILD, '--url', url, '--mode', v.mode, '--clients', String(v.clients)];
+  const args = [
+    ...values['node-flags'].split(' ').filter(Boolean),
+    CHILD,
+    '--url',
+    url,
+    '--mode',
+    v.mode,
+    '--clients',
+    String(v.clients),
+  ];
   args.push('--threads', String(cores), '--settle-ms', values['settle-ms']);
   if (values.snapshots) args.push('--snapshot', `${values.snapshots}/${v.mode}-${v.clients}-${rep}.heapsnapshot`);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -90,7 +90,8 @@ export function hearingRanges(publishers: readonly number[], groups: readonly Gr
     if (n > 0 && out[n - 2] === p && out[n - 1] === bound) out[n - 2] = p + 1;
     else out.push(p, p + 1, bound);
   }
-  return out;
+  // Exact size: a pushed-to array keeps room to grow (144 B for one triple), and each subscriber keeps one.
+  return out.slice();
 }
 
 /** Whether `ranges` (from hearingRanges) let `publisher` send `seq`: a binary search, no allocation. */

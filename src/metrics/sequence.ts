@@ -11,7 +11,9 @@ const CHUNK_BYTES = CHUNK_BITS >>> 3;
  * on demand: memory follows what arrived (one bit per number when dense, one chunk per number at
  * worst when sparse), never the size of the largest number, so a forged number near 2^32 costs
  * one chunk, not half a gigabyte. The chunk last written is cached: a stream in order touches
- * the map once per 1024 messages.
+ * the map once per 1024 messages. Until a number breaks the run [lowest, highest] (a gap, a number
+ * below it) there are no chunks at all: every number of the run was seen once, so the run says
+ * it all, and a subscriber whose messages come in order (most of an idle fleet) keeps none.
  */
 export class SeqTracker {
   received = 0;
@@ -28,6 +30,20 @@ export class SeqTracker {
 
   /** Returns true the first time `seq` (an integer in [0, 2^32)) is seen. */
   record(seq: number): boolean {
+    if (this.first === null) {
+      // One unbroken run so far, no chunks: extend it, or spot a duplicate inside it.
+      if (this.received === 0 || seq === this.highest + 1) {
+        if (this.received === 0) this.lowest = seq;
+        this.highest = seq;
+        this.received++;
+        return true;
+      }
+      if (seq >= this.lowest && seq <= this.highest) {
+        this.duplicates++;
+        return false;
+      }
+      this.chunkRun();
+    }
     const index = seq >>> CHUNK_SHIFT;
     let chunk = this.last;
     if (index !== this.lastIndex || chunk === null) {
@@ -59,12 +75,28 @@ export class SeqTracker {
     return true;
   }
 
+  /** The run so far as chunks, its every bit set: from here on the chunks say what was seen. */
+  private chunkRun(): void {
+    for (let index = this.lowest >>> CHUNK_SHIFT; index <= this.highest >>> CHUNK_SHIFT; index++) {
+      const chunk = new Uint8Array(CHUNK_BYTES);
+      const base = index * CHUNK_BITS;
+      const from = Math.max(this.lowest, base) - base;
+      const to = Math.min(this.highest, base + CHUNK_BITS - 1) - base;
+      for (let bit = from; bit <= to; bit++) chunk[bit >>> 3] = (chunk[bit >>> 3] ?? 0) | (1 << (bit & 7));
+      if (this.first === null) {
+        this.first = chunk;
+        this.firstIndex = index;
+      } else (this.chunks ??= new Map()).set(index, chunk);
+    }
+  }
+
   private chunkAt(index: number): Uint8Array | undefined {
     if (index === this.firstIndex && this.first !== null) return this.first;
     return this.chunks?.get(index);
   }
 
   has(seq: number): boolean {
+    if (this.first === null) return this.received > 0 && seq >= this.lowest && seq <= this.highest;
     const chunk = this.chunkAt(seq >>> CHUNK_SHIFT);
     return chunk !== undefined && (at(chunk, (seq & (CHUNK_BITS - 1)) >>> 3) & (1 << (seq & 7))) !== 0;
   }
@@ -76,6 +108,8 @@ export class SeqTracker {
   missingRanges(): number[] {
     const out: number[] = [];
     if (this.highest < 0) return out;
+    // One run: only what came before it is missing.
+    if (this.first === null) return this.lowest > 0 ? [0, this.lowest] : out;
     let start = -1; // start of the open missing range, or -1
     let next = 0; // the first number not yet classified
     const seen = (seq: number): void => {

@@ -31,7 +31,8 @@ export class Timeline {
     const points = this.points;
     const n = points.length;
     if (n === 0) {
-      points.push(seq, t);
+      // Exact size: a pushed-to empty array takes room for 17 numbers, and an idle publisher keeps it.
+      this.points = [seq, t];
       this.lastSeq = seq;
       this.lastT = t;
       return;

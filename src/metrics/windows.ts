@@ -11,7 +11,8 @@ const MAX_WINDOWS = 256;
  * queued for it. Called on connect and disconnect only, never per message.
  */
 export class SubscriptionWindows {
-  private readonly closed: number[] = [];
+  /** Made at the first window closed for good: most subscribers of a run never have one. */
+  private closed: number[] | null = null;
   private openedAt = -1;
   /** When the open window's connection closed; -1 while connected. It stays open until we know whether the session resumes. */
   private leftAt = -1;
@@ -37,13 +38,13 @@ export class SubscriptionWindows {
 
   /** Every window, flattened [from, to); one still open ends at `end`. */
   final(end: number): number[] {
-    const out = [...this.closed];
+    const out = this.closed === null ? [] : [...this.closed];
     if (this.openedAt >= 0) out.push(this.openedAt, this.leftAt >= 0 ? this.leftAt : end);
     return out;
   }
 
   private commit(from: number, to: number): void {
-    const w = this.closed;
+    const w = (this.closed ??= []);
     w.push(from, to);
     if (w.length <= 2 * MAX_WINDOWS) return;
     // Join the two windows with the shortest gap between them: the gap then counts as subscribed,

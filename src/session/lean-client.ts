@@ -1,7 +1,8 @@
-import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import mqttPacket, { type IConnackPacket, type IPublishPacket, type ISubackPacket, type Packet } from 'mqtt-packet';
 import type { IClientOptions, IClientPublishOptions, ISubscriptionGrant, ISubscriptionMap } from 'mqtt';
+import type { ClientDone, ClientEvents, SessionClient } from './session-client.js';
+import { packetTooLarge } from './packet-guard.js';
 
 /** What a lean client is told: the part of MQTT.js's options the session sets (session/client-options.ts). */
 export type LeanOptions = Pick<
@@ -9,7 +10,7 @@ export type LeanOptions = Pick<
   'clientId' | 'clean' | 'keepalive' | 'connectTimeout' | 'protocolVersion' | 'username' | 'password' | 'properties'
 > & { will?: IClientOptions['will'] };
 
-type Done = (err?: Error, packet?: Packet) => void;
+type Done = ClientDone;
 
 /** A packet sent and not yet acknowledged: resent, as MQTT.js resends its store, after a reconnect. */
 interface Pending {
@@ -31,12 +32,13 @@ type Owned = Duplex & { [OWNER]: LeanClient };
  * connection keeps its own fields, and shares the rest per thread: one parser per protocol
  * version (fed only whole packets, framed here, so it carries nothing from one client to the
  * next), one keepalive scan for every client, option objects built once. Packets are written
- * with mqtt-packet's generate: one buffer, one write each.
+ * with mqtt-packet's generate: one buffer, one write each. What happens is told to `events` (the
+ * session) by direct calls: no emitter, no listener table or closures per connection.
  *
  * Not here (the session picks MQTT.js for these, session/transport.ts): topic aliases, automatic
  * reconnection, the offline queue of QoS 0 messages, enhanced authentication (AUTH).
  */
-export class LeanClient extends EventEmitter {
+export class LeanClient implements SessionClient {
   stream: Duplex | undefined = undefined;
   connected = false;
   /** Unacknowledged packets by message id (MQTT.js's name and shape: the session reads the keys). */
@@ -58,14 +60,41 @@ export class LeanClient extends EventEmitter {
   pingAt = 0;
   readonly keepaliveMs: number;
   readonly v5: boolean;
+  /** What CONNECT says: only the options it uses, in one shape for every client (MQTT.js's options object has a dozen more). */
+  readonly options: LeanOptions;
+  /** end(): called once nothing is outstanding. */
+  private whenEmpty: (() => void) | null = null;
 
   constructor(
     private readonly build: (client: LeanClient) => Duplex,
-    readonly options: LeanOptions,
+    options: LeanOptions,
+    readonly events: ClientEvents,
+    /**
+     * --max-packet-size: a packet announced larger is refused from its fixed header, before any
+     * of its body is kept (packet-guard.ts does this for MQTT.js; here the framing already reads
+     * every header, so the socket needs no guard of its own).
+     */
+    private readonly maxPacketSize = Infinity,
   ) {
-    super();
+    this.options = {
+      clientId: options.clientId,
+      clean: options.clean,
+      keepalive: options.keepalive,
+      connectTimeout: options.connectTimeout,
+      protocolVersion: options.protocolVersion,
+      username: options.username,
+      password: options.password,
+      properties: options.properties,
+      will: options.will,
+    };
     this.keepaliveMs = (options.keepalive ?? 60) * 1000;
     this.v5 = options.protocolVersion === 5;
+  }
+
+  /** ErrorSink (session/transport.ts): a TLS socket's errors, told as MQTT.js's client is told them. */
+  emit(_event: 'error', err: Error): boolean {
+    this.events.clientError(err);
+    return true;
   }
 
   connect(): this {
@@ -204,14 +233,14 @@ export class LeanClient extends EventEmitter {
         setImmediate(() => stream.end());
       }
     };
-    if (!force && Object.keys(this.outgoing).length > 0) this.once('outgoingEmpty', () => setTimeout(finish, 10));
+    if (!force && !isEmpty(this.outgoing)) this.whenEmpty = () => setTimeout(finish, 10);
     else finish();
     return this;
   }
 
   /** One whole packet from mqtt-packet's parser. */
   handle(packet: Packet): void {
-    this.emit('packetreceive', packet);
+    this.events.clientPacket(packet);
     switch (packet.cmd) {
       case 'connack':
         return this.onConnack(packet);
@@ -222,7 +251,7 @@ export class LeanClient extends EventEmitter {
         const pub = this.incoming?.get(id);
         if (pub) {
           this.incoming?.delete(id);
-          this.emit('message', pub.topic, pub.payload, pub);
+          this.events.clientMessage(pub.topic, pub.payload as Buffer, pub);
         }
         return this.send({ cmd: 'pubcomp', messageId: id });
       }
@@ -236,7 +265,7 @@ export class LeanClient extends EventEmitter {
         this.pingAt = 0;
         return;
       case 'disconnect':
-        this.emit('disconnect', packet);
+        this.events.clientDisconnect(packet);
         return;
       default:
         return;
@@ -252,7 +281,7 @@ export class LeanClient extends EventEmitter {
     const rc = (this.v5 ? packet.reasonCode : packet.returnCode) ?? 0;
     if (rc !== 0) {
       this.stream?.destroy();
-      this.emit('error', Object.assign(new Error(`Connection refused: code ${rc}`), { code: rc }));
+      this.events.clientError(Object.assign(new Error(`Connection refused: code ${rc}`), { code: rc }));
       return;
     }
     const resumed = !this.options.clean && packet.sessionPresent;
@@ -270,7 +299,7 @@ export class LeanClient extends EventEmitter {
         pending.cb?.(new Error('Connection closed'));
       }
     }
-    this.emit('connect', packet);
+    this.events.clientConnect(packet);
   }
 
   private onPublish(packet: IPublishPacket): void {
@@ -280,10 +309,10 @@ export class LeanClient extends EventEmitter {
     const messageId = packet.messageId ?? 0;
     switch (packet.qos) {
       case 0:
-        this.emit('message', packet.topic, packet.payload, packet);
+        this.events.clientMessage(packet.topic, packet.payload as Buffer, packet);
         return;
       case 1:
-        this.emit('message', packet.topic, packet.payload, packet);
+        this.events.clientMessage(packet.topic, packet.payload as Buffer, packet);
         return this.send({ cmd: 'puback', messageId });
       case 2:
         // Delivered at its PUBREL, once (as MQTT.js): a resent PUBLISH before then only gets its PUBREC again.
@@ -304,8 +333,7 @@ export class LeanClient extends EventEmitter {
           ? packet.cmd === 'pubcomp'
           : packet.cmd === 'suback';
     if (!answers) {
-      this.emit(
-        'error',
+      this.events.clientError(
         new Error(`Protocol error: ${packet.cmd} does not answer the ${pending.cmd} pending on message id ${id}`),
       );
       return;
@@ -334,7 +362,13 @@ export class LeanClient extends EventEmitter {
 
   private release(id: number): void {
     delete this.outgoing[id];
-    if (this.disconnecting && Object.keys(this.outgoing).length === 0) this.emit('outgoingEmpty');
+    if (!isEmpty(this.outgoing)) return;
+    // Nothing outstanding: back to the shared empty store, so an idle client does not keep the
+    // emptied object and the element store its message ids grew.
+    this.outgoing = NONE;
+    const whenEmpty = this.whenEmpty;
+    this.whenEmpty = null;
+    if (this.disconnecting) whenEmpty?.();
   }
 
   /** A free message id, 1..65535 in turn; 0 when every one is outstanding. */
@@ -354,6 +388,7 @@ export class LeanClient extends EventEmitter {
       delete this.outgoing[Number(key)];
       pending.cb?.(new Error('Connection closed'));
     }
+    if (this.outgoing !== NONE && isEmpty(this.outgoing)) this.outgoing = NONE;
   }
 
   send(packet: Packet): void {
@@ -365,7 +400,7 @@ export class LeanClient extends EventEmitter {
 
   protocolError(message: string): void {
     this.stream?.destroy();
-    this.emit('error', new Error(message));
+    this.events.clientError(new Error(message));
   }
 
   /** Incoming bytes: whole packets to the thread's parser, only an incomplete one kept. */
@@ -415,6 +450,10 @@ export class LeanClient extends EventEmitter {
         return;
       }
       const end = j + length;
+      if (end - i > this.maxPacketSize) {
+        stream?.destroy(packetTooLarge(end - i, this.maxPacketSize));
+        return;
+      }
       if (end > data.length) {
         this.rest = Buffer.allocUnsafe(end - i);
         this.filled = data.copy(this.rest, 0, i);
@@ -433,8 +472,14 @@ export class LeanClient extends EventEmitter {
     this.rest = null;
     keepalive.delete(this);
     this.flush(true);
-    this.emit('close');
+    this.events.clientClose();
   }
+}
+
+/** Whether `store` has no key, without making the array of keys (this runs per acknowledgement). */
+function isEmpty(store: object): boolean {
+  for (const key in store) if (Object.hasOwn(store, key)) return false;
+  return true;
 }
 
 /** Flag bits each packet type must carry [MQTT-2.2.2-1] (PUBLISH's are its own: only QoS 3 is wrong); type 0 is reserved. */
@@ -488,7 +533,7 @@ function onData(this: Owned, chunk: Buffer): void {
 
 function onStreamError(this: Owned, err: Error & { code?: unknown }): void {
   // As MQTT.js: errors with a code are the connection's (ECONNREFUSED, PACKET_TOO_LARGE); the close follows.
-  if (err.code !== undefined && this[OWNER].stream === this) this[OWNER].emit('error', err);
+  if (err.code !== undefined && this[OWNER].stream === this) this[OWNER].events.clientError(err);
 }
 
 function onStreamClose(this: Owned): void {

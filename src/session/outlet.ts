@@ -1,4 +1,5 @@
-import type { IClientPublishOptions, MqttClient } from 'mqtt';
+import type { IClientPublishOptions } from 'mqtt';
+import type { SessionClient } from './session-client.js';
 import type { Encoder } from './encoder.js';
 import type { Outlet } from './publisher.js';
 import type { SessionSettings } from '../protocol.js';
@@ -27,7 +28,7 @@ export function publishOptionsOf(settings: SessionSettings): IClientPublishOptio
  */
 export class ClientOutlet implements Outlet {
   /** Set once the session has made its client, before anything is published. */
-  client!: MqttClient;
+  client!: SessionClient;
   // Likewise one options object for the group's fixed MQTT 5 properties; only a header carried in
   // a property (a new properties object per message) needs options of its own.
   private lastProperties: Encoder['properties'] = undefined;
@@ -52,8 +53,7 @@ export class ClientOutlet implements Outlet {
       this.withProperties = properties ? { ...this.publishOptions, properties } : this.publishOptions;
     }
     const opts = this.withProperties;
-    if (done) this.client.publish(this.topic, payload, opts, done as never);
-    else this.client.publish(this.topic, payload, opts);
+    this.client.publish(this.topic, payload, opts, done);
   }
 
   congested(): boolean {
@@ -61,6 +61,6 @@ export class ClientOutlet implements Outlet {
   }
 
   onDrain(resume: () => void): void {
-    this.client.stream.once('drain', resume);
+    this.client.stream?.once('drain', resume);
   }
 }

@@ -14,12 +14,14 @@ export class PublishLimit {
   constructor(
     private readonly settings: SessionSettings,
     private readonly spec: SessionSpec,
+    /** The stream's topic (null: nothing to publish); apart from `spec`, so that the client's spec is shared, not copied per stream. */
+    private readonly topic: string | null,
   ) {}
 
   /** The largest payload under the CONNACK's limit (Infinity: no limit, or nothing to publish). */
   limit(brokerMax: number | undefined): number {
     this.brokerMax = brokerMax;
-    const topic = this.spec.pubTopic;
+    const topic = this.topic;
     if (brokerMax === undefined || topic === null || this.settings.protocolVersion !== 5) return Infinity;
     return largestPayload(brokerMax, topic, this.settings.qos, largestProperties(this.settings, this.spec), true);
   }
@@ -32,7 +34,7 @@ export class PublishLimit {
 
   /** Why a payload of `bytes` was not sent. */
   error(bytes: number): Error {
-    const topic = this.spec.pubTopic ?? '';
+    const topic = this.topic ?? '';
     const packet = publishBytes(topic, this.settings.qos, largestProperties(this.settings, this.spec), bytes, true);
     return Object.assign(
       new Error(

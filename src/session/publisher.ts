@@ -2,6 +2,7 @@ import { RateSchedule } from '../metrics/schedule.js';
 import { Timeline } from '../metrics/timeline.js';
 import type { PublisherFinal, SessionSettings } from '../protocol.js';
 import { now } from './clock.js';
+import { Deadlines } from './deadlines.js';
 import type { Encoder } from './encoder.js';
 import type { LaneStats } from './lane-stats.js';
 
@@ -13,6 +14,12 @@ export interface Outlet {
   congested(): boolean;
   /** Call `resume` once when the socket has drained. */
   onDrain(resume: () => void): void;
+}
+
+/** Who hears that a publisher's plan is over: a method on an object, not a closure per publisher (an idle fleet holds every one). */
+export interface PublisherOwner {
+  /** Publisher `stream` of this owner is done, after `published` messages. */
+  publisherFinished(stream: number, published: number): void;
 }
 
 /** Publishes before yielding the event loop, so one unpaced client cannot starve the others on it. */
@@ -44,9 +51,12 @@ export class Publisher {
   private finished = false;
   private pumping = false;
   private awaitingDrain = false;
-  private timer: NodeJS.Timeout | null = null;
+  /** When the next message is due, while waiting for it in `wakes`; its place there (-1: not waiting). */
+  private wakeTime = 0;
+  private wakeIndex = -1;
+  /** Its place in `ends` (-1: not there). */
+  private endIndex = -1;
   private immediate: NodeJS.Immediate | null = null;
-  private endTimer: NodeJS.Timeout | null = null;
   private readonly intervalMs: number;
   /** --stages: the rate over time; null for a constant rate. */
   private readonly schedule: RateSchedule | null;
@@ -65,7 +75,9 @@ export class Publisher {
     private readonly outlet: Outlet,
     private readonly settings: SessionSettings,
     private readonly stats: LaneStats,
-    private readonly onFinished: (published: number) => void,
+    private readonly owner: PublisherOwner,
+    /** Which of its owner's publishers this is. */
+    private readonly stream: number,
     /** --phase spread: the schedule starts this long after the start time. */
     private readonly phaseMs = 0,
   ) {
@@ -94,7 +106,7 @@ export class Publisher {
     this.startAt = this.schedule === null ? at + this.phaseMs : at;
     if (this.settings.durationMs !== undefined) {
       this.endAt = this.startAt + this.settings.durationMs;
-      this.endTimer = setTimeout(Publisher.end, Math.max(0, this.endAt - now()), this);
+      Publisher.ends.set(this);
     }
     this.pump();
   }
@@ -154,7 +166,7 @@ export class Publisher {
           due = this.dueAt(this.seq);
           // Past the plan: nothing more is due; the end timer finishes.
           if (due >= this.endAt) return;
-          if (due > t) return this.wakeAt(due - t);
+          if (due > t) return this.sleepUntil(due);
         }
         if (burst >= BURST) return this.yieldTurn();
         this.publishOne(t, due);
@@ -219,7 +231,7 @@ export class Publisher {
       this.unacked?.delete(seq);
       c.acked++;
     }
-    if (!this.pumping && this.timer === null && this.immediate === null) this.pump();
+    if (!this.pumping && this.wakeIndex < 0 && this.immediate === null) this.pump();
   }
 
   /** Let the other work on this event loop (other clients' I/O) run, then carry on: no sleep. */
@@ -237,26 +249,31 @@ export class Publisher {
     return this.startAt + this.schedule.timeOf(seq + this.phaseMessages);
   }
 
-  private wakeAt(delayMs: number): void {
+  private sleepUntil(at: number): void {
     this.clearTimer();
-    this.timer = setTimeout(Publisher.wake, delayMs, this);
+    this.wakeTime = at;
+    Publisher.wakes.set(this);
   }
 
-  // Timer callbacks shared by every publisher, which each timer passes as its argument: an idle
-  // fleet would otherwise hold a closure and its context per timer per client.
-  private static wake(this: void, publisher: Publisher): void {
-    publisher.timer = null;
-    publisher.pump();
-  }
+  // The thread's publishers waiting for their next message, and for the end of their plan: one
+  // timer each for all of them (deadlines.ts), not two Node timers per publisher.
+  private static readonly wakes = new Deadlines<Publisher>({
+    at: (p) => p.wakeTime,
+    index: (p) => p.wakeIndex,
+    setIndex: (p, i) => (p.wakeIndex = i),
+    fire: (p) => p.pump(),
+  });
 
-  private static end(this: void, publisher: Publisher): void {
-    publisher.finish();
-  }
+  private static readonly ends = new Deadlines<Publisher>({
+    at: (p) => p.endAt,
+    index: (p) => p.endIndex,
+    setIndex: (p, i) => (p.endIndex = i),
+    fire: (p) => p.finish(),
+  });
 
   private clearTimer(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
+    Publisher.wakes.delete(this);
     if (this.immediate !== null) clearImmediate(this.immediate);
-    this.timer = null;
     this.immediate = null;
   }
 
@@ -264,8 +281,7 @@ export class Publisher {
     if (this.finished) return;
     this.finished = true;
     this.clearTimer();
-    if (this.endTimer !== null) clearTimeout(this.endTimer);
-    this.endTimer = null;
-    if (this.started) this.onFinished(this.seq);
+    Publisher.ends.delete(this);
+    if (this.started) this.owner.publisherFinished(this.stream, this.seq);
   }
 }

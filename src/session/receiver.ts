@@ -63,7 +63,8 @@ export class Receiver {
     private readonly willTopics: ReadonlyMap<string, string> | null = null,
   ) {}
 
-  readonly onMessage = (topic: string, payload: Buffer, packet: PacketInfo): void => {
+  /** Every message the client receives (but responses to its requests: session.ts). */
+  onMessage(topic: string, payload: Buffer, packet: PacketInfo): void {
     const at = now();
     const stats = this.stats;
     const c = stats.counters;
@@ -119,7 +120,7 @@ export class Receiver {
       }
     }
     if (this.workMs > 0) burn(this.workMs);
-  };
+  }
 
   private streamOf(publisher: number): SeqTracker {
     if (this.firstPublisher === publisher && this.first !== null) return this.first;

@@ -5,8 +5,6 @@ import type { LaneStats } from './lane-stats.js';
 
 /** Correlation data: run tag (u32), client index (u32), sequence number (f64), big-endian: unique per request of the run. */
 
-type MessageListener = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
-
 /**
  * One client's side of request/response (MQTT 5): every message its publisher sends is a request
  * naming the client's response topic, with correlation data unique to it (client and sequence
@@ -51,12 +49,9 @@ export class Requester {
     return encoder;
   }
 
-  /** A 'message' listener: responses (on the response topic) here, everything else to `other`. */
-  route(other: MessageListener): MessageListener {
-    return (topic, payload, packet) => {
-      if (topic === this.responseTopic) this.onResponse(payload, packet);
-      else other(topic, payload, packet);
-    };
+  /** Whether a message on `topic` is a response to this client's requests (onResponse's), not its receiver's. */
+  isResponse(topic: string): boolean {
+    return topic === this.responseTopic;
   }
 
   /** The client has ended: requests past their timeout time out, the rest are pending. */
@@ -67,7 +62,7 @@ export class Requester {
     this.outstanding.clear();
   }
 
-  private onResponse(payload: Buffer, packet: IPublishPacket): void {
+  onResponse(payload: Buffer, packet: IPublishPacket): void {
     const at = now();
     const stats = this.stats;
     const c = stats.requests.counts;

@@ -1,4 +1,5 @@
-import type { MqttClient } from 'mqtt';
+import type { IConnackPacket, IDisconnectPacket, IPublishPacket, Packet } from 'mqtt-packet';
+import type { ClientEvents, SessionClient } from './session-client.js';
 import { serializeError } from '../errors.js';
 import type {
   ClientState,
@@ -12,7 +13,7 @@ import type {
 import { now } from './clock.js';
 import { clientOptions, withIdentity } from './client-options.js';
 import type { Credential } from './credentials.js';
-import { Streams } from './streams.js';
+import { Streams, type StreamsOwner } from './streams.js';
 import { GeneratorSlot } from './payload-source.js';
 import { ClientOutlet, publishOptionsOf, type OverLimit } from './outlet.js';
 import { Receiver } from './receiver.js';
@@ -80,6 +81,18 @@ type Attempt =
     }
   | { ok: false; error: unknown };
 
+/** A connection attempt under way (Session.attempt): what its outcome is made of, as it comes. */
+interface AttemptInFlight {
+  /** The first error (the cause: a later 'connack timeout' only says nothing came after it). */
+  error: unknown;
+  /** When the broker's first packet, its CONNACK, came (epoch ms); 0: not yet. */
+  connackAt: number;
+  startedAt: number;
+  resolve: (attempt: Attempt) => void;
+}
+
+type MessageListener = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
+
 /**
  * One MQTT client's whole life, identical in every thread mode: connect with a bounded number
  * of attempts, subscribe, wait for the start barrier, publish its plan, keep receiving until
@@ -88,13 +101,13 @@ type Attempt =
  * when a round fails, or the session is taken over, the client gives up and the others carry on.
  * Its life is a state machine (state.ts): `state` changes only through transition().
  */
-export class Session implements OverLimit {
-  private client!: MqttClient;
+export class Session implements OverLimit, StreamsOwner, ClientEvents {
+  private client!: SessionClient;
   private readonly publisher: Streams | null;
   /** `payload: '@workload'`: the workload's generator, once loaded. */
   private readonly generator = new GeneratorSlot();
   /** One way out per stream: its topic, and the broker's Maximum Packet Size honoured for it. */
-  private readonly outlets: ClientOutlet[] = [];
+  private outlets: readonly ClientOutlet[] = [];
   /** Acknowledgement reason codes this client got (words, count); null until the first: most get none. */
   private ackCodes: Map<string, number> | null = null;
   private readonly receiver: Receiver | null;
@@ -125,8 +138,10 @@ export class Session implements OverLimit {
   private hooks: Hooks | null = null;
   private closing: Promise<void> | null = null;
   private readonly budget: AttemptBudget;
-  /** Ends the connection attempt in flight, if any (stop must not wait out --connect-timeout). */
-  private abortAttempt: (() => void) | null = null;
+  /** The connection attempt in flight: how it has gone so far, and how it ends; null between attempts. */
+  private attemptInFlight: AttemptInFlight | null = null;
+  /** Besides the receiver, who hears every message: the workload's onMessage, the responder; null: nobody. */
+  private otherListeners: MessageListener | null = null;
   /** When the last established connection closed (epoch ms). */
   private droppedAt = 0;
   /** The last TCP connect's time (ms): a second or more is a lost SYN, for the adaptive connect window. */
@@ -192,8 +207,9 @@ export class Session implements OverLimit {
         : null;
     // One outlet per stream (session/streams.ts): its topic, QoS and retain flag, and its size limit.
     const outlet = (pubTopic: string, own: SessionSettings): ClientOutlet => {
-      const out = new ClientOutlet(pubTopic, publishOptionsOf(own), new PublishLimit(own, { ...spec, pubTopic }), this);
-      this.outlets.push(out);
+      const out = new ClientOutlet(pubTopic, publishOptionsOf(own), new PublishLimit(own, spec, pubTopic), this);
+      // A new array of exactly the outlets (usually one): a pushed-to (or spread) array keeps room for 17.
+      this.outlets = this.outlets.concat(out);
       return out;
     };
     this.publisher =
@@ -204,7 +220,7 @@ export class Session implements OverLimit {
             settings,
             stats,
             outlet,
-            (published, streams) => this.status('published', streams ? { published, streams } : { published }),
+            this,
             this.generator,
             // A request group publishes one stream (options/scenario/request.ts): its requests.
             (encoder) => (this.requester ? this.requester.wrap(encoder) : encoder),
@@ -230,52 +246,12 @@ export class Session implements OverLimit {
         connection.url,
         withIdentity(connection.options, connection.identity),
         this.settings.maxPacketSize,
+        this,
         this.spec.localAddress,
         this,
         this.settings.mqttClient === 'auto' && !usesTopicAlias(this.settings),
       );
       for (const outlet of this.outlets) outlet.client = this.client;
-      this.client.on('close', () => this.connectionClosed());
-      this.client.on('error', (err) => {
-        this.lastError = err;
-        // MQTT.js reports a protocol error on an established connection (bytes that are not MQTT,
-        // an oversize packet) and reads on; later packets would then go missing without a word.
-        // End the connection with that error instead: `disconnected`, then a reconnect round.
-        if (this.client.connected && !isEnding(this.state) && !this.client.stream?.destroyed)
-          this.client.stream?.destroy();
-      });
-      // MQTT 5 acknowledgements carry reason codes; MQTT.js passes on only the failures, and not
-      // 0x10 (no matching subscribers), which is worth showing.
-      if (this.settings.protocolVersion === 5) {
-        this.client.on('packetreceive', (packet) => {
-          const code = (packet as { reasonCode?: number }).reasonCode;
-          if (!code || !ACK_PACKETS.has(packet.cmd)) return;
-          this.host.stats.reasonCode(packet.cmd, code);
-          this.ackCode(packet.cmd, code);
-        });
-      }
-      // MQTT 5: the broker says why it is closing the connection.
-      this.client.on('disconnect', (packet) => {
-        const code = packet.reasonCode ?? 0;
-        if (code === 0) return;
-        this.host.stats.reasonCode('disconnect', code);
-        if (code === SESSION_TAKEN_OVER) {
-          // Stopping or failing meanwhile: the session ends as it was going to.
-          if (this.state === 'up') this.transition('taken-over');
-          this.lastError = takenOverError(this.spec.clientId);
-          // The broker closes the connection after its DISCONNECT [MQTT-3.14.4-1]; do not wait on it.
-          this.client.stream?.destroy();
-          return;
-        }
-        this.lastError = Object.assign(new Error(`broker sent DISCONNECT: ${reasonText(code)}`), {
-          code: `DISCONNECT_${code}`,
-        });
-      });
-      if (this.receiver)
-        this.client.on(
-          'message',
-          this.requester ? this.requester.route(this.receiver.onMessage) : this.receiver.onMessage,
-        );
       if (this.settings.workload !== null) {
         const path = this.settings.workload;
         const workload = await this.host.watch.during('import', this.spec.index, () => loadWorkload(path));
@@ -286,20 +262,106 @@ export class Session implements OverLimit {
           (err) => this.fail(err),
           this.host.watch,
         );
-        if (workload.onMessage) this.client.on('message', this.hooks.message);
+        if (workload.onMessage) this.alsoHear(this.hooks.message);
         this.generator.generate = this.hooks.payload;
         await this.hooks.setup();
       }
-      if (this.settings.respond) this.client.on('message', this.responder(this.settings.respond.qos).onMessage);
+      if (this.settings.respond) this.alsoHear(this.responder(this.settings.respond.qos).onMessage);
       if (!isEnding(this.state)) return this.live().catch((err: unknown) => this.failed(err));
     } catch (err) {
       this.failed(err);
     }
   }
 
+  /** ClientEvents: the client's error, in an attempt or on an established connection. */
+  clientError(err: Error): void {
+    this.lastError = err;
+    const stream = this.client.stream;
+    const attempt = this.attemptInFlight;
+    if (attempt !== null) {
+      // The first error is the cause (a later 'connack timeout' only says nothing came after it).
+      attempt.error ??= err;
+      // MQTT.js reports a parser error (bytes that are not MQTT) but keeps the socket open until
+      // the CONNACK timeout: end the attempt now, with that error.
+      if (!stream?.destroyed) stream?.destroy();
+      return;
+    }
+    // MQTT.js reports a protocol error on an established connection (bytes that are not MQTT,
+    // an oversize packet) and reads on; later packets would then go missing without a word.
+    // End the connection with that error instead: `disconnected`, then a reconnect round.
+    if (this.client.connected && !isEnding(this.state) && !stream?.destroyed) stream?.destroy();
+  }
+
+  /** ClientEvents: the connection closed; an attempt in flight has failed. */
+  clientClose(): void {
+    this.connectionClosed();
+    const attempt = this.attemptInFlight;
+    if (attempt === null) return;
+    this.attemptInFlight = null;
+    attempt.resolve({ ok: false, error: attempt.error ?? new Error('connection closed before CONNACK') });
+  }
+
+  clientPacket(packet: Packet): void {
+    // The broker's first packet is its CONNACK [MQTT-3.2.0-1].
+    const attempt = this.attemptInFlight;
+    if (attempt !== null && attempt.connackAt === 0) attempt.connackAt = now();
+    // MQTT 5 acknowledgements carry reason codes; MQTT.js passes on only the failures, and not
+    // 0x10 (no matching subscribers), which is worth showing.
+    if (this.settings.protocolVersion !== 5) return;
+    const code = (packet as { reasonCode?: number }).reasonCode;
+    if (!code || !ACK_PACKETS.has(packet.cmd)) return;
+    this.host.stats.reasonCode(packet.cmd, code);
+    this.ackCode(packet.cmd, code);
+  }
+
+  /** ClientEvents, MQTT 5: the broker says why it is closing the connection. */
+  clientDisconnect(packet: IDisconnectPacket): void {
+    const code = packet.reasonCode ?? 0;
+    if (code === 0) return;
+    this.host.stats.reasonCode('disconnect', code);
+    if (code === SESSION_TAKEN_OVER) {
+      // Stopping or failing meanwhile: the session ends as it was going to.
+      if (this.state === 'up') this.transition('taken-over');
+      this.lastError = takenOverError(this.spec.clientId);
+      // The broker closes the connection after its DISCONNECT [MQTT-3.14.4-1]; do not wait on it.
+      this.client.stream?.destroy();
+      return;
+    }
+    this.lastError = Object.assign(new Error(`broker sent DISCONNECT: ${reasonText(code)}`), {
+      code: `DISCONNECT_${code}`,
+    });
+  }
+
+  clientMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const receiver = this.receiver;
+    if (receiver !== null) {
+      // Responses to this client's requests are its requester's; everything else, its receiver's.
+      if (this.requester?.isResponse(topic)) this.requester.onResponse(payload, packet);
+      else receiver.onMessage(topic, payload, packet);
+    }
+    this.otherListeners?.(topic, payload, packet);
+  }
+
+  /** Another listener to every message, after those before it: the workload's onMessage, the responder. */
+  private alsoHear(listener: MessageListener): void {
+    const before = this.otherListeners;
+    this.otherListeners =
+      before === null
+        ? listener
+        : (topic, payload, packet) => {
+            before(topic, payload, packet);
+            listener(topic, payload, packet);
+          };
+  }
+
   private failed(err: unknown): void {
     if (this.state !== 'failing') this.transition('failing');
     this.lastError = err;
+  }
+
+  /** StreamsOwner: every stream's plan is over. */
+  published(published: number, streams: number[] | undefined): void {
+    this.status('published', streams ? { published, streams } : { published });
   }
 
   /** A non-zero acknowledgement reason code, for this client's final status. */
@@ -459,7 +521,7 @@ export class Session implements OverLimit {
     this.hooks?.stopTicks();
     this.publisher?.stop();
     this.wakeDelay?.();
-    this.abortAttempt?.();
+    this.abortAttempt();
     if (this.online) void this.closeGracefully();
   }
 
@@ -524,7 +586,7 @@ export class Session implements OverLimit {
     // Connecting, or closing for a churn: the round to come (or in progress) ends without a connection.
     this.leaveDue = true;
     this.wakeDelay?.();
-    this.abortAttempt?.();
+    this.abortAttempt();
   }
 
   /** --churn: the next period that takes this client, while it is up. */
@@ -697,81 +759,55 @@ export class Session implements OverLimit {
 
   private attempt(): Promise<Attempt> {
     return new Promise((resolve) => {
-      const client = this.client;
-      let error: unknown;
-      const onError = (err: Error): void => {
-        // The first error is the cause (a later 'connack timeout' only says nothing came after it).
-        error ??= err;
-        // MQTT.js reports a parser error (bytes that are not MQTT) but keeps the socket open until
-        // the CONNACK timeout: end the attempt now, with that error.
-        if (!client.stream?.destroyed) client.stream?.destroy();
-      };
-      const onConnect = (connack: {
-        sessionPresent: boolean;
-        properties?: { receiveMaximum?: number; maximumPacketSize?: number };
-      }): void => {
-        cleanup();
-        // Up from the CONNACK on, so that a DISCONNECT right behind it finds the session up. Stopped
-        // or failed meanwhile, it stays so: live() closes this connection.
-        if (this.state === 'connecting') this.transition('up');
-        const at = now();
-        // MQTT.js says `connect` only after replaying its outgoing store: the CONNACK came earlier.
-        const ackAt = connackAt || at;
-        const stats = this.host.stats;
-        // The CONNECT waited in the socket until it was ready: CONNACK time counts from then.
-        const connackMs = ackAt - Math.max(attemptAt, this.connectSentAt);
-        stats.recordStep('connack', connackMs);
-        // Back after a drop: the whole outage, delays between attempts included.
-        if (this.droppedAt > 0) stats.recordStep('reconnect', ackAt - this.droppedAt);
-        this.budget.connected(at);
-        // A later drop without an error of its own must not be blamed on this round's failures.
-        this.lastError = undefined;
-        // Listen for the drop right away: a close queued behind this CONNACK must not be missed.
-        // Offline from the moment the socket closes, even while onUp awaits a hook: nothing may
-        // be published into a closed client meanwhile.
-        this.closed = this.watchClose();
-        resolve({
-          ok: true,
-          sessionPresent: connack.sessionPresent,
-          receiveMaximum: connack.properties?.receiveMaximum,
-          maximumPacketSize: connack.properties?.maximumPacketSize,
-          connackMs,
-        });
-      };
-      const onClose = (): void => {
-        cleanup();
-        resolve({ ok: false, error: error ?? new Error('connection closed before CONNACK') });
-      };
-      // The broker's first packet is its CONNACK [MQTT-3.2.0-1]: one listener, not one per packet of the session.
-      let connackAt = 0;
-      const onPacket = (): void => {
-        connackAt = now();
-      };
-      const cleanup = (): void => {
-        this.abortAttempt = null;
-        client.off('packetreceive', onPacket);
-        client.off('error', onError);
-        client.off('connect', onConnect);
-        client.off('close', onClose);
-      };
-      client.on('error', onError);
-      client.once('connect', onConnect);
-      client.once('close', onClose);
-      client.once('packetreceive', onPacket);
-      const attemptAt = now();
       this.connectSentAt = 0;
-      client.connect();
-      // Stopped meanwhile: end the attempt now rather than wait out its CONNACK.
-      this.abortAttempt = () => client.stream?.destroy();
+      this.attemptInFlight = { error: undefined, connackAt: 0, startedAt: now(), resolve };
+      this.client.connect();
+    });
+  }
+
+  /** ClientEvents: the CONNACK accepted the connection; the attempt in flight, if any, has won. */
+  clientConnect(connack: IConnackPacket): void {
+    const attempt = this.attemptInFlight;
+    if (attempt === null) return;
+    this.attemptInFlight = null;
+    // Up from the CONNACK on, so that a DISCONNECT right behind it finds the session up. Stopped
+    // or failed meanwhile, it stays so: live() closes this connection.
+    if (this.state === 'connecting') this.transition('up');
+    const at = now();
+    // MQTT.js says `connect` only after replaying its outgoing store: the CONNACK came earlier.
+    const ackAt = attempt.connackAt || at;
+    const stats = this.host.stats;
+    // The CONNECT waited in the socket until it was ready: CONNACK time counts from then.
+    const connackMs = ackAt - Math.max(attempt.startedAt, this.connectSentAt);
+    stats.recordStep('connack', connackMs);
+    // Back after a drop: the whole outage, delays between attempts included.
+    if (this.droppedAt > 0) stats.recordStep('reconnect', ackAt - this.droppedAt);
+    this.budget.connected(at);
+    // A later drop without an error of its own must not be blamed on this round's failures.
+    this.lastError = undefined;
+    // Listen for the drop right away: a close queued behind this CONNACK must not be missed.
+    // Offline from the moment the socket closes, even while onUp awaits a hook: nothing may
+    // be published into a closed client meanwhile.
+    this.closed = this.watchClose();
+    attempt.resolve({
+      ok: true,
+      sessionPresent: connack.sessionPresent,
+      receiveMaximum: connack.properties?.receiveMaximum,
+      maximumPacketSize: connack.properties?.maximumPacketSize,
+      connackMs,
     });
   }
 
   /**
-   * Settles when `client`'s connection closes, offline from then. Heard by the one 'close'
-   * listener the session keeps (a `once` per connection would cost a wrapper and its state).
+   * Settles when `client`'s connection closes, offline from then: clientClose() settles it.
    */
   private watchClose(): Promise<void> {
     return new Promise((done) => (this.onClosed = done));
+  }
+
+  /** Ends the connection attempt in flight, if any (stop must not wait out --connect-timeout). */
+  private abortAttempt(): void {
+    if (this.attemptInFlight !== null) this.client.stream?.destroy();
   }
 
   /** The connection closed: the current watch, if any, settles. */
@@ -879,7 +915,7 @@ export class Session implements OverLimit {
    * never answered. Polled: MQTT.js says `outgoingEmpty` only once end() has begun, so waiting for it
    * here waited out the whole drain timeout whenever one acknowledgement was still on its way.
    */
-  private async awaitAcks(client: MqttClient): Promise<void> {
+  private async awaitAcks(client: SessionClient): Promise<void> {
     const outstanding = (): string[] => Object.keys(client.outgoing);
     const until = now() + this.settings.drainTimeoutMs;
     while (outstanding().length > 0 && this.online && now() < until) await sleep(ACK_POLL_MS);

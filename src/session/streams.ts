@@ -4,10 +4,15 @@ import type { PublisherFinal, SessionSettings, SessionSpec, StreamSettings } fro
 import { makeEncoder, type Encoder } from './encoder.js';
 import type { LaneStats } from './lane-stats.js';
 import { userPayload, type GeneratorSlot } from './payload-source.js';
-import { Publisher, type Outlet } from './publisher.js';
+import { Publisher, type Outlet, type PublisherOwner } from './publisher.js';
 
 /** One stream's outlet: its topic, and its own QoS, retain and properties. */
 export type OutletFor = (topic: string, settings: SessionSettings) => Outlet;
+
+/** Who hears that every stream is done: the client's total, and with several streams each one's count. */
+export interface StreamsOwner {
+  published(published: number, streams: number[] | undefined): void;
+}
 
 /**
  * Everything one client publishes: one Publisher per stream of its group's plan (one, or a
@@ -16,9 +21,10 @@ export type OutletFor = (topic: string, settings: SessionSettings) => Outlet;
  * receiver accounts for each stream as for any publisher. The client sees one publisher: started,
  * paused, resumed and stopped together; finished when every stream is.
  */
-export class Streams {
+export class Streams implements PublisherOwner {
   private readonly publishers: Publisher[];
-  private readonly published: number[];
+  /** Each stream's count once it is done; made when the first is (an idle fleet's never are). */
+  private published: number[] | null = null;
   private remaining: number;
 
   constructor(
@@ -26,16 +32,13 @@ export class Streams {
     settings: SessionSettings,
     stats: LaneStats,
     outlet: OutletFor,
-    /** Every stream is done: the client's total, and with several streams each one's count. */
-    onFinished: (published: number, streams: number[] | undefined) => void,
+    private readonly owner: StreamsOwner,
     generator: GeneratorSlot | null,
     /** What each stream's encoder becomes (a request group's requests: session/requester.ts). */
     wrap: (encoder: Encoder, stream: number) => Encoder = (encoder) => encoder,
   ) {
     const plans: (StreamSettings | null)[] = settings.streams ?? [null];
     const topics = spec.streamTopics ?? [spec.pubTopic ?? ''];
-    const several = plans.length > 1;
-    this.published = plans.map(() => 0);
     this.remaining = plans.length;
     this.publishers = plans.map((plan, k) => {
       const own = streamSettings(settings, plan, plans.length);
@@ -48,17 +51,21 @@ export class Streams {
         outlet(topic, own),
         own,
         stats,
-        (published) => {
-          this.published[k] = published;
-          if (--this.remaining === 0)
-            onFinished(
-              this.published.reduce((a, b) => a + b, 0),
-              several ? this.published : undefined,
-            );
-        },
+        this,
+        k,
         k === 0 ? spec.phaseMs : phaseDelayMs(own.rate, plan?.phase ?? 'spread', spec.n, settings.groupCount),
       );
     });
+  }
+
+  publisherFinished(stream: number, published: number): void {
+    const counts = (this.published ??= this.publishers.map(() => 0));
+    counts[stream] = published;
+    if (--this.remaining > 0) return;
+    this.owner.published(
+      counts.reduce((a, b) => a + b, 0),
+      counts.length > 1 ? counts : undefined,
+    );
   }
 
   get done(): boolean {

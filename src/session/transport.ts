@@ -7,6 +7,8 @@ import { loadModule } from './module-loader.js';
 import { guardPacketSize } from './packet-guard.js';
 import { now } from './clock.js';
 import { LeanClient } from './lean-client.js';
+import { MqttJsClient } from './mqttjs-client.js';
+import type { ClientEvents, SessionClient } from './session-client.js';
 
 /** MQTT.js's options and how TLS is spoken beyond them. */
 export type TransportOptions = IClientOptions & {
@@ -36,67 +38,49 @@ type ErrorSink = { emit(event: 'error', err: Error): boolean };
  * An MQTT client for `url` without `mqtt.connect()`: that entry point loads every transport
  * (WebSocket, SOCKS, ...) into each worker thread. Here TCP and TLS cost nothing extra and the
  * WebSocket transport is loaded only when a ws:// or wss:// broker is used. `lean`: a LeanClient
- * (session/lean-client.ts) over the same streams, else MQTT.js's own.
+ * (session/lean-client.ts) over the same streams, else MQTT.js's own. Either tells `events` what happens.
  */
 export async function createClient(
   url: string,
   options: TransportOptions,
   maxPacketSize: number,
+  events: ClientEvents,
   localAddress?: string,
   timer?: TransportTimer,
   lean = false,
-): Promise<MqttClient> {
+): Promise<SessionClient> {
   const parsed = new URL(url);
   const scheme = parsed.protocol.slice(0, -1);
-  const hostname = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  const hostname = hostOf(url, parsed);
   const { minVersion, alpn, keylog, ...mqttOptions } = options;
   const opts: IClientOptions = { ...mqttOptions };
   // Credentials in the URL, as mqtt.connect() would take them, unless given as options.
   if (parsed.username && opts.username === undefined) opts.username = decodeURIComponent(parsed.username);
   if (parsed.password && opts.password === undefined) opts.password = decodeURIComponent(parsed.password);
+  // The lean client refuses oversize packets in its own framing: only MQTT.js's sockets need the guard.
+  const guardMax = lean ? Infinity : maxPacketSize;
   let builder: (client: ErrorSink) => Duplex;
   switch (scheme) {
     case 'mqtt':
-    case 'tcp': {
-      const port = Number(parsed.port || 1883);
-      builder = () =>
-        guardPacketSize(
-          coalesceWrites(
-            timeSocket(
-              tcpConnect({ host: hostname, port, noDelay: true, ...(localAddress ? { localAddress } : {}) }),
-              false,
-              timer,
-            ),
-          ),
-          maxPacketSize,
-        );
+    case 'tcp':
+      builder = tcpBuilder(hostname, Number(parsed.port || 1883), localAddress, timer, guardMax);
       break;
-    }
     case 'mqtts':
     case 'ssl':
     case 'tls': {
-      const port = Number(parsed.port || 8883);
-      const rejectUnauthorized = opts.rejectUnauthorized !== false;
-      builder = (client) => {
-        const socket = logKeys(
-          tlsConnect({
-            host: hostname,
-            port,
-            servername: opts.servername ?? (isIpAddress(hostname) ? undefined : hostname),
-            rejectUnauthorized,
-            ca: opts.ca,
-            cert: opts.cert,
-            key: opts.key,
-            ...(alpn === undefined ? {} : { ALPNProtocols: alpn }),
-            ...(minVersion === undefined ? {} : { minVersion }),
-            ...(localAddress ? { localAddress } : {}),
-          }),
-          keylog,
-        );
-        socket.setNoDelay(true);
-        socket.on('error', (err: Error) => client.emit('error', err));
-        return guardPacketSize(coalesceWrites(timeSocket(socket, true, timer)), maxPacketSize);
+      const tls: ConnectionOptions = {
+        host: hostname,
+        port: Number(parsed.port || 8883),
+        servername: opts.servername ?? (isIpAddress(hostname) ? undefined : hostname),
+        rejectUnauthorized: opts.rejectUnauthorized !== false,
+        ca: opts.ca,
+        cert: opts.cert,
+        key: opts.key,
+        ...(alpn === undefined ? {} : { ALPNProtocols: alpn }),
+        ...(minVersion === undefined ? {} : { minVersion }),
+        ...(localAddress ? { localAddress } : {}),
       };
+      builder = tlsBuilder(tls, keylog, timer, guardMax);
       break;
     }
     case 'ws':
@@ -122,7 +106,7 @@ export async function createClient(
       };
       const wsOptions = timer ? { ...opts.wsOptions, createConnection } : opts.wsOptions;
       builder = (client) =>
-        guardPacketSize(
+        guarded(
           streamBuilder(
             client as MqttClient,
             {
@@ -134,16 +118,66 @@ export async function createClient(
               path,
             } as IClientOptions,
           ) as unknown as Duplex,
-          maxPacketSize,
+          guardMax,
         );
       break;
     }
     default:
       throw new Error(`unsupported broker URL scheme ${JSON.stringify(scheme)}`);
   }
-  // The lean client is typed as the MQTT.js client it stands in for: it has every member the session uses.
-  if (lean) return new LeanClient(builder, opts) as unknown as MqttClient;
-  return new MqttClient(builder, opts);
+  if (lean) return new LeanClient(builder, opts, events, maxPacketSize);
+  return new MqttJsClient(new MqttClient(builder, opts), events);
+}
+
+/** Each broker URL's host, one string for all its clients (a URL's getters make a new string per call, and each client keeps it). */
+const hosts = new Map<string, string>();
+
+function hostOf(url: string, parsed: URL): string {
+  let host = hosts.get(url);
+  if (host === undefined) {
+    host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+    hosts.set(url, host);
+  }
+  return host;
+}
+
+/**
+ * The stream builders a client keeps for its reconnects, each made in a function of its own: a
+ * closure keeps its whole scope, and createClient's holds the URL, the options and the rest.
+ */
+function tcpBuilder(
+  host: string,
+  port: number,
+  localAddress: string | undefined,
+  timer: TransportTimer | undefined,
+  maxPacketSize: number,
+): () => Duplex {
+  return () =>
+    guarded(
+      coalesceWrites(
+        timeSocket(tcpConnect({ host, port, noDelay: true, ...(localAddress ? { localAddress } : {}) }), false, timer),
+      ),
+      maxPacketSize,
+    );
+}
+
+function tlsBuilder(
+  options: ConnectionOptions,
+  keylog: string | undefined,
+  timer: TransportTimer | undefined,
+  maxPacketSize: number,
+): (client: ErrorSink) => Duplex {
+  return (client) => {
+    const socket = logKeys(tlsConnect(options), keylog);
+    socket.setNoDelay(true);
+    socket.on('error', (err: Error) => client.emit('error', err));
+    return guarded(coalesceWrites(timeSocket(socket, true, timer)), maxPacketSize);
+  };
+}
+
+/** The packet size guard on a stream (packet-guard.ts); none for Infinity. */
+function guarded<T extends Duplex>(stream: T, maxPacketSize: number): T {
+  return maxPacketSize === Infinity ? stream : guardPacketSize(stream, maxPacketSize);
 }
 
 /**

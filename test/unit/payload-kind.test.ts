@@ -19,7 +19,7 @@ function sent(settings: SessionSettings, spec: SessionSpec): { kind: string; byt
   const encoder = makeEncoder(settings, spec, spec.index, userPayload(settings, { index: 0, topic: 't' }, slot));
   const payload = encoder.encode(0, 1, 0);
   assert.ok(payload);
-  const limit = new PublishLimit(settings, spec);
+  const limit = new PublishLimit(settings, spec, spec.pubTopic);
   return {
     kind: payloadKind(settings),
     bytes: payload.length,

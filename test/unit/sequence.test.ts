@@ -191,3 +191,47 @@ test('a tracker agrees with a plain set on random input, across chunk boundaries
     );
   }
 });
+
+/** What a tracker must say of `input`, from a plain set. */
+function checkAgainstSet(input: number[]): void {
+  const s = new SeqTracker();
+  const seen = new Set<number>();
+  let highest = -1;
+  let duplicates = 0;
+  let outOfOrder = 0;
+  for (const seq of input) {
+    const first = !seen.has(seq);
+    if (!first) duplicates++;
+    else {
+      if (seq < highest) outOfOrder++;
+      highest = Math.max(highest, seq);
+      seen.add(seq);
+    }
+    assert.equal(s.record(seq), first, `record(${seq})`);
+    assert.ok(s.has(seq));
+  }
+  // The gaps between the numbers seen, in order (not number by number: one input goes up to 2^32).
+  const missing: number[] = [];
+  let next = 0;
+  for (const seq of [...seen].sort((x, y) => x - y)) {
+    if (seq > next) missing.push(next, seq);
+    next = seq + 1;
+  }
+  assert.deepEqual(s.missingRanges(), missing);
+  assert.deepEqual(
+    [s.received, s.duplicates, s.outOfOrder, s.highest, s.lowest],
+    [seen.size, duplicates, outOfOrder, highest, Math.min(...seen)],
+  );
+  assert.equal(s.has(highest + 1), false);
+}
+
+test('a run in order, across chunk boundaries, then each way of breaking it: the same figures as a plain set', () => {
+  const run = Array.from({ length: 2400 }, (_, i) => 700 + i); // 700..3099: chunks 0 to 3
+  checkAgainstSet(run);
+  checkAgainstSet([...run, 1500]); // a duplicate inside the run
+  checkAgainstSet([...run, 3099, 3100]); // a duplicate of its end, then the run goes on
+  checkAgainstSet([...run, 3105, 3100, 3101]); // a gap, then filled in part
+  checkAgainstSet([...run, 699, 5, 3100]); // below the run, then on
+  checkAgainstSet([...run, 2 ** 32 - 1, 3100]); // a forged number near 2^32
+  checkAgainstSet([1023, 1024, 1025, 1023, 0]); // a run over one boundary, a duplicate, then below
+});
