@@ -6,6 +6,7 @@ import type { RunEvent, Summary } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
+import { FaultProxy } from './helpers/fault-proxy.js';
 import { mapLimit } from './helpers/pool.js';
 import { metric, metricsUrl } from './helpers/prometheus.js';
 import { runForTest } from './helpers/run.js';
@@ -211,6 +212,42 @@ describe('clients coming and going', { concurrency: 2 }, () => {
     });
     assert.equal(summary.churned, 4, 'only the churned group churns');
     assert.equal(summary.left, 3 * 4, 'every device leaves at the end of its plan');
+    assert.equal(summary.gaveUp, 0);
+  });
+
+  test('a clean leave while the CONNECT awaits its CONNACK waits for it and disconnects: the broker, holding the will, publishes none', async (t) => {
+    const broker = await mosquittoForTest(t);
+    // The device's CONNACK is held 1.5 s; its plan has it leave at about 0.4 s, CONNECT long sent.
+    const proxy = await new FaultProxy(broker.port, 'leave-early', () => 'forward').listen();
+    t.after(() => proxy.close());
+    proxy.delay = { cmd: 'connack', ms: 1500 };
+    const scenario = tempFile(
+      t,
+      'leave-early.yaml',
+      [
+        'groups:',
+        '  - name: watchers',
+        '    count: 1',
+        '    threads: 0',
+        "    subscribe: ['gone/#']",
+        `    brokers: ['${broker.url}']`,
+        '  - name: device',
+        '    count: 1',
+        '    threads: 0',
+        `    brokers: ['${proxy.url}']`,
+        "    will: { topic: 'gone/{n}', payload: 'bye', qos: 1 }",
+        '    clientStages: 100ms:1,200ms:hold,100ms:0',
+        '    clientLeave: clean',
+        "    publish: { topic: 'device/{n}', rate: 10, duration: 3s }",
+        '',
+      ].join('\n'),
+      'scenario',
+    );
+    const summary = await runForTest(t, { scenario });
+    // Cut off with its CONNECT out, the device's will would have reached the watcher.
+    assert.deepEqual(summary.wills, { device: { expected: 0, received: 0 } });
+    assert.equal(proxy.delayed, 1, 'its CONNACK was held, and then taken');
+    assert.equal(summary.left, 1);
     assert.equal(summary.gaveUp, 0);
   });
 
