@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { run, type RunEvent, type StatusLine } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { HostileBroker } from './helpers/hostile.js';
-import { Condition, withTimeout } from './helpers/wait.js';
+import { abortableRun } from './helpers/run.js';
+import { withTimeout } from './helpers/wait.js';
 
 // A lane makes its sessions as their turn for a connect slot nears (session/launcher.ts), not all
 // at launch: with all made at once, every client said `connecting` before the first could connect.
@@ -41,29 +42,13 @@ test('Ctrl-C while most sessions are not made yet: every client still ends, as d
   // Never answers: the two slots stay taken, so only the first sessions are ever made before the stop.
   const broker = await HostileBroker.silent();
   t.after(() => broker.close());
-  const controller = new AbortController();
-  const statuses: StatusLine[] = [];
-  const changed = new Condition();
-  const running = run({
+  const { controller, statuses, changed, running } = abortableRun(t, {
     brokers: [broker.url],
     clients: 300,
     count: 1,
     connectConcurrency: 2,
     connectTimeout: '60s',
     threads: 0,
-    signal: controller.signal,
-    onEvent: (e: RunEvent) => {
-      if (e.type === 'status') statuses.push(e);
-      changed.notify();
-    },
-  });
-  t.after(async () => {
-    controller.abort('SIGINT');
-    await withTimeout(
-      running.catch(() => undefined),
-      30_000,
-      'the aborted run to end in teardown',
-    );
   });
   await changed.until(() => broker.connections === 2, 20_000, 'two attempts waiting for a CONNACK');
   const made = new Set(statuses.filter((s) => s.state === 'connecting').map((s) => s.client));

@@ -1,35 +1,12 @@
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
-import { UsageError, run, type RunEvent, type StatusLine } from '../src/index.js';
+import { test } from 'node:test';
+import { UsageError, run, type StatusLine } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
 import { HostileBroker } from './helpers/hostile.js';
+import { abortableRun } from './helpers/run.js';
 import { tempFile } from './helpers/temp.js';
-import { Condition, withTimeout } from './helpers/wait.js';
-
-/** A run with an AbortController and every status collected, aborted in teardown if still going. */
-function abortableRun(t: TestContext, options: Parameters<typeof run>[0]) {
-  const controller = new AbortController();
-  const statuses: StatusLine[] = [];
-  const changed = new Condition();
-  const running = run({
-    ...options,
-    signal: controller.signal,
-    onEvent: (e: RunEvent) => {
-      if (e.type === 'status') statuses.push(e);
-      changed.notify();
-    },
-  });
-  t.after(async () => {
-    controller.abort('SIGINT');
-    await withTimeout(
-      running.catch(() => undefined),
-      30_000,
-      'the aborted run to end in teardown',
-    );
-  });
-  return { controller, statuses, changed, running };
-}
+import { withTimeout } from './helpers/wait.js';
 
 for (const threads of [0, 'per-client'] as const) {
   test(`--threads ${threads}: Ctrl-C while connecting to a broker that never answers ends the attempts at once, not after --connect-timeout`, async (t) => {

@@ -1,6 +1,13 @@
 import type { TestContext } from 'node:test';
-import { run, type RunControl, type RunOptions, type Summary } from '../../src/index.js';
-import { withTimeout } from './wait.js';
+import {
+  run,
+  type RunControl,
+  type RunEvent,
+  type RunOptions,
+  type StatusLine,
+  type Summary,
+} from '../../src/index.js';
+import { Condition, withTimeout } from './wait.js';
 
 /**
  * run(), stopped when the test ends: if the test fails before awaiting it, the run is aborted
@@ -18,4 +25,28 @@ export function runForTest(t: TestContext, options: RunOptions & Omit<RunControl
     );
   });
   return running;
+}
+
+/** A run with an AbortController and every status collected, aborted in teardown if still going. */
+export function abortableRun(t: TestContext, options: Parameters<typeof run>[0]) {
+  const controller = new AbortController();
+  const statuses: StatusLine[] = [];
+  const changed = new Condition();
+  const running = run({
+    ...options,
+    signal: controller.signal,
+    onEvent: (e: RunEvent) => {
+      if (e.type === 'status') statuses.push(e);
+      changed.notify();
+    },
+  });
+  t.after(async () => {
+    controller.abort('SIGINT');
+    await withTimeout(
+      running.catch(() => undefined),
+      30_000,
+      'the aborted run to end in teardown',
+    );
+  });
+  return { controller, statuses, changed, running };
 }
