@@ -16,14 +16,7 @@ import { Condition, withTimeout } from './wait.js';
 export function runForTest(t: TestContext, options: RunOptions & Omit<RunControl, 'signal'>): Promise<Summary> {
   const controller = new AbortController();
   const running = run({ ...options, signal: controller.signal });
-  t.after(async () => {
-    controller.abort('SIGINT');
-    await withTimeout(
-      running.catch(() => undefined),
-      30_000,
-      'the aborted run to end in teardown',
-    );
-  });
+  abortInTeardown(t, controller, running);
   return running;
 }
 
@@ -40,6 +33,12 @@ export function abortableRun(t: TestContext, options: Parameters<typeof run>[0])
       changed.notify();
     },
   });
+  abortInTeardown(t, controller, running);
+  return { controller, statuses, changed, running };
+}
+
+/** If the test ends with the run still going (it failed first), the run is aborted and awaited. */
+function abortInTeardown(t: TestContext, controller: AbortController, running: Promise<Summary>): void {
   t.after(async () => {
     controller.abort('SIGINT');
     await withTimeout(
@@ -48,5 +47,4 @@ export function abortableRun(t: TestContext, options: Parameters<typeof run>[0])
       'the aborted run to end in teardown',
     );
   });
-  return { controller, statuses, changed, running };
 }
