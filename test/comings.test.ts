@@ -215,40 +215,48 @@ describe('clients coming and going', { concurrency: 2 }, () => {
     assert.equal(summary.gaveUp, 0);
   });
 
-  test('a clean leave while the CONNECT awaits its CONNACK waits for it and disconnects: the broker, holding the will, publishes none', async (t) => {
+  test('a leave while the CONNECT awaits its CONNACK waits for it, then leaves as planned: no will for a clean leave, an expected one for an abrupt', async (t) => {
     const broker = await mosquittoForTest(t);
-    // The device's CONNACK is held 1.5 s; its plan has it leave at about 0.4 s, CONNECT long sent.
-    const proxy = await new FaultProxy(broker.port, 'leave-early', () => 'forward').listen();
-    t.after(() => proxy.close());
-    proxy.delay = { cmd: 'connack', ms: 1500 };
-    const scenario = tempFile(
-      t,
-      'leave-early.yaml',
-      [
-        'groups:',
-        '  - name: watchers',
-        '    count: 1',
-        '    threads: 0',
-        "    subscribe: ['gone/#']",
-        `    brokers: ['${broker.url}']`,
-        '  - name: device',
-        '    count: 1',
-        '    threads: 0',
-        `    brokers: ['${proxy.url}']`,
-        "    will: { topic: 'gone/{n}', payload: 'bye', qos: 1 }",
-        '    clientStages: 100ms:1,200ms:hold,100ms:0',
-        '    clientLeave: clean',
-        "    publish: { topic: 'device/{n}', rate: 10, duration: 3s }",
-        '',
-      ].join('\n'),
-      'scenario',
-    );
-    const summary = await runForTest(t, { scenario });
-    // Cut off with its CONNECT out, the device's will would have reached the watcher.
-    assert.deepEqual(summary.wills, { device: { expected: 0, received: 0 } });
-    assert.equal(proxy.delayed, 1, 'its CONNACK was held, and then taken');
-    assert.equal(summary.left, 1);
-    assert.equal(summary.gaveUp, 0);
+    const leave = async (mode: 'clean' | 'abrupt'): Promise<void> => {
+      // The device's CONNACK is held 1.5 s; its plan has it leave at about 0.4 s, CONNECT long sent.
+      const proxy = await new FaultProxy(broker.port, `leave-${mode}`, () => 'forward').listen();
+      t.after(() => proxy.close());
+      proxy.delay = { cmd: 'connack', ms: 1500 };
+      const scenario = tempFile(
+        t,
+        `leave-${mode}.yaml`,
+        [
+          // One broker, reached directly and through the proxy: one cluster, so the will is expected of the watcher.
+          'brokers:',
+          `  direct: { url: '${broker.url}', cluster: one }`,
+          `  delayed: { url: '${proxy.url}', cluster: one }`,
+          'groups:',
+          '  - name: watchers',
+          '    count: 1',
+          '    threads: 0',
+          "    subscribe: ['gone/#']",
+          '    brokers: [direct]',
+          '  - name: device',
+          '    count: 1',
+          '    threads: 0',
+          '    brokers: [delayed]',
+          `    will: { topic: 'gone/${mode}/{n}', payload: 'bye', qos: 1 }`,
+          '    clientStages: 100ms:1,200ms:hold,100ms:0',
+          `    clientLeave: ${mode}`,
+          "    publish: { topic: 'device/{n}', rate: 10, duration: 3s }",
+          '',
+        ].join('\n'),
+        'scenario',
+      );
+      const summary = await runForTest(t, { scenario, runId: `leave-${mode}` });
+      // Cut off with its CONNECT out, the device's will would reach the watcher, counted for neither mode.
+      const will = mode === 'clean' ? 0 : 1;
+      assert.deepEqual(summary.wills, { device: { expected: will, received: will } }, mode);
+      assert.equal(proxy.delayed, 1, `${mode}: its CONNACK was held, and then taken`);
+      assert.equal(summary.left, 1);
+      assert.equal(summary.gaveUp, 0);
+    };
+    await Promise.all([leave('clean'), leave('abrupt')]);
   });
 
   test('bad input: exit 2 naming the option', async (t) => {

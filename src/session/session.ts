@@ -586,11 +586,10 @@ export class Session implements OverLimit, StreamsOwner, ClientEvents {
     // Connecting, or closing for a churn: the round to come (or in progress) ends without a connection.
     this.leaveDue = true;
     this.wakeDelay?.();
-    // A CONNECT already out carries the will: cut off now, the broker would publish it for a
-    // clean leave. Its CONNACK (or the attempt's failure, within --connect-timeout) comes, and
-    // the loop then leaves as planned.
-    if (this.attemptInFlight !== null && this.connectSentAt !== 0 && this.settings.comings.clientLeave === 'clean')
-      return;
+    // A CONNECT already out carries the will: cut off now, the broker would publish it whatever
+    // the plan said, and unaccounted. Its CONNACK (or the attempt's failure, within
+    // --connect-timeout) comes, and the loop then leaves as planned, clean or abrupt.
+    if (this.attemptInFlight !== null && this.connectSentAt !== 0) return;
     this.abortAttempt();
   }
 
