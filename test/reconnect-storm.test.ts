@@ -13,6 +13,32 @@ const collect = (into: StatusLine[]) => (e: RunEvent) => e.type === 'status' && 
 const trail = (statuses: StatusLine[], client: number): string[] =>
   statuses.filter((s) => s.client === client).map((s) => `${s.state}${s.attempt ? ` ${s.attempt}/${s.of}` : ''}`);
 
+test('a broker that resets the connection soon after its CONNACK: the client gives up saying the broker closed it, as for a hang-up (not read ECONNRESET)', async (t) => {
+  const hostile = await HostileBroker.acceptThenReset(50);
+  t.after(() => hostile.close());
+  const statuses: StatusLine[] = [];
+  const summary = await withTimeout(
+    runForTest(t, {
+      brokers: [hostile.url],
+      clients: 1,
+      count: 1,
+      reconnectDelay: '50ms',
+      threads: 0,
+      runId: 'reset',
+      onEvent: collect(statuses),
+    }),
+    20_000,
+    'the run to end',
+  );
+  assert.equal(hostile.connections, 3, 'one round of three attempts, each dropped early');
+  const reason = statuses.find((s) => s.state === 'gave-up')?.error?.message;
+  assert.match(
+    reason ?? '',
+    /^the broker closed the connection \d+ ms after its CONNACK, 3 times in a row: possibly taken over by another client with the same id \(mqtt-fleet-reset-0\)$/,
+  );
+  assert.equal(summary.gaveUp, 1);
+});
+
 test('a broker that sends CONNACK and hangs up: each drop costs an attempt of the round, exactly --reconnect-attempts connections, the client gives up and the barrier opens without it', async (t) => {
   const hostile = await HostileBroker.acceptThenClose();
   t.after(() => hostile.close());

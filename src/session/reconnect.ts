@@ -81,6 +81,15 @@ export function earlyCloseError(upMs: number, inARow: number, clientId: string):
   });
 }
 
+/**
+ * A reset, or a write into a socket the broker has closed: the same close as one without an
+ * error, seen through whichever of our reads or writes met it first (a race, not a cause).
+ */
+export function isPeerClose(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
 /** MQTT 5 DISCONNECT 0x8E: the broker says another connection took this client id. */
 export const SESSION_TAKEN_OVER = 0x8e;
 

@@ -23,7 +23,7 @@ import { createClient } from './transport.js';
 import { CONNACK_V4, reasonKeyText, reasonText, refusalError, refusalOf } from '../mqtt/refusal.js';
 import { subscribeRequests } from './subscribe-requests.js';
 import { PublishLimit } from './publish-limit.js';
-import { AttemptBudget, earlyCloseError, SESSION_TAKEN_OVER, takenOverError } from './reconnect.js';
+import { AttemptBudget, earlyCloseError, isPeerClose, SESSION_TAKEN_OVER, takenOverError } from './reconnect.js';
 import type { Slots } from './slots.js';
 import { Hooks } from './hooks.js';
 import { loadWorkload, type WorkloadContext } from './workload.js';
@@ -703,8 +703,9 @@ export class Session implements OverLimit, StreamsOwner, ClientEvents {
         continue;
       }
       const drop = this.budget.dropped(this.droppedAt);
-      // Closed without a word soon after the CONNACK: say so, rather than nothing.
-      if (drop.early && this.lastError === undefined)
+      // Closed without a word soon after the CONNACK: say so, rather than nothing (or than the
+      // reset or EPIPE that only says which of our reads or writes met the close first).
+      if (drop.early && (this.lastError === undefined || isPeerClose(this.lastError)))
         this.lastError = earlyCloseError(drop.upMs, drop.inARow, this.spec.clientId);
       this.status('disconnected', this.lastError === undefined ? {} : { error: serializeError(this.lastError) });
       // Reconnecting would take the client id back from the other connection, which would take

@@ -58,6 +58,17 @@ export class HostileBroker extends TestServer {
     ).listen();
   }
 
+  /** Sends CONNACK, then after `holdMs` resets the connection (an RST, not a FIN): read ECONNRESET at the client. */
+  static acceptThenReset(holdMs: number): Promise<HostileBroker> {
+    return new HostileBroker((socket, broker) =>
+      speak(socket, broker, {
+        connect() {
+          setTimeout(() => socket.resetAndDestroy(), holdMs).unref();
+        },
+      }),
+    ).listen();
+  }
+
   /** Completes CONNACK and SUBACK like a broker, then writes bytes that are not MQTT. */
   static garbageAfterSuback(): Promise<HostileBroker> {
     return new HostileBroker((socket, broker) =>
