@@ -24,6 +24,8 @@ if (out && file.endsWith('.test.js')) {
     const children = ticks(13) + ticks(14);
     const line = {
       file: relative(process.cwd(), file),
+      // When it started (ms since the epoch): when each file ran, beside which others.
+      startedAt: Math.round(performance.timeOrigin),
       wallS: Math.round(performance.now()) / 1000,
       cpuS: Math.round((own + children) * 100) / 100,
       ownCpuS: Math.round(own * 100) / 100,
