@@ -1,4 +1,5 @@
-import { newStepHistograms, STEPS } from './steps.js';
+import { newStepHistograms } from './step-histograms.js';
+import { STEPS } from './steps.js';
 import type { StatsLine } from './stats-line.js';
 import {
   FINAL_STATES,
@@ -17,7 +18,7 @@ import { PromBuckets } from './prom-buckets.js';
 import type { LaneOffers } from './offered.js';
 import { at, known } from '../mqtt/checked.js';
 import { sourceId } from '../mqtt/payload.js';
-import { RequestTotals } from './round-trip.js';
+import { RequestTotals } from './round-trip-totals.js';
 
 const ONLINE: ReadonlySet<ClientState> = new Set(['connected', 'ready', 'published']);
 const RECONNECTING: ReadonlySet<ClientState> = new Set(['disconnected', 'reconnecting']);

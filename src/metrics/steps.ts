@@ -1,4 +1,6 @@
-import { newHistogram, summarizeLatency, type Histogram, type LatencySummary } from './histogram.js';
+// Types only: worker threads import these names (lane-stats.ts), and a value import of
+// histogram.ts would load hdr-histogram-js and pako into every thread (step-histograms.ts).
+import type { LatencySummary } from './histogram.js';
 
 /**
  * The steps of a client's life timed as distributions, in this order on the wire (a batch's
@@ -16,12 +18,3 @@ export const STEP_INDEX: Readonly<Record<Step, number>> = Object.fromEntries(STE
 
 /** The summary's `steps`: one distribution per step, `count` 0 when the step never happened. */
 export type StepFigures = Record<`${Step}Ms`, LatencySummary>;
-
-/** One HDR histogram per step, in STEPS order. */
-export function newStepHistograms(): Histogram[] {
-  return STEPS.map(() => newHistogram());
-}
-
-export function stepFigures(histograms: readonly Histogram[]): StepFigures {
-  return Object.fromEntries(STEPS.map((step, n) => [`${step}Ms`, summarizeLatency(histograms[n]!)])) as StepFigures;
-}

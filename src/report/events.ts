@@ -18,7 +18,8 @@ import type {
   SubscriberFinal,
 } from '../protocol.js';
 import type { ShortfallReason } from './shortfall.js';
-import type { RequestCounts, RequestFigures } from '../metrics/round-trip.js';
+import type { RequestCounts } from '../metrics/round-trip.js';
+import type { RequestFigures } from '../metrics/round-trip-totals.js';
 import type { ThresholdOutcome } from './thresholds.js';
 
 export interface StatusLine {

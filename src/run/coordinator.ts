@@ -25,7 +25,7 @@ import { at } from '../mqtt/checked.js';
 import type { GroupProfile } from '../group.js';
 import type { StatsLine } from '../metrics/stats-line.js';
 import { plannedAt } from '../metrics/client-plan.js';
-import { requestsSettled } from '../metrics/round-trip.js';
+import { requestsSettled } from '../metrics/round-trip-totals.js';
 
 type Phase = 'connecting' | 'publishing' | 'draining' | 'stopping' | 'ended';
 

@@ -1,5 +1,5 @@
 import { generatorVerdict } from '../report/generator.js';
-import { stepFigures } from '../metrics/steps.js';
+import { stepFigures } from '../metrics/step-histograms.js';
 import type { LatencyFigures, Summary } from '../report/events.js';
 import { ExitCode, stopExitCode, stopReason } from '../report/exit-codes.js';
 import { fleetMode, publishStreams, type GroupProfile } from '../group.js';
@@ -10,7 +10,8 @@ import type { Counters, LoopDelay } from '../protocol.js';
 import { reasonKeyText } from '../mqtt/refusal.js';
 import { shortfallOf } from '../report/shortfall.js';
 import { at } from '../mqtt/checked.js';
-import { requestFigures, type RequestCounts } from '../metrics/round-trip.js';
+import type { RequestCounts } from '../metrics/round-trip.js';
+import { requestFigures } from '../metrics/round-trip-totals.js';
 import {
   judgeFinal,
   STEP_FIGURES,

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { PAYLOAD_TOKEN } from '../mqtt/templates.js';
 import { at } from '../mqtt/checked.js';
 
@@ -20,7 +19,7 @@ export function compilePayload(template: string, fixed: Record<string, string>):
     else if (name === 'ts') parts.push((_, ts) => String(Math.round(ts)));
     else if (name.startsWith('rand:')) {
       const bytes = Number(name.slice(5));
-      parts.push(() => randomBytes(bytes).toString('hex'));
+      parts.push(() => randomHex(bytes));
     } else parts.push(fixed[name] ?? match[0]);
     last = match.index + match[0].length;
   }
@@ -31,4 +30,13 @@ export function compilePayload(template: string, fixed: Record<string, string>):
     for (const part of merged) out += typeof part === 'string' ? part : part(seq, ts);
     return Buffer.from(out);
   };
+}
+
+/**
+ * `bytes` random bytes in hex, from Web Crypto (at most 9,999: {rand:N} has up to 4 digits, within
+ * its 65,536 per call): node:crypto's modules would cost every thread about 8 ms of CPU to load
+ * for the few runs whose payloads ask for random bytes; the global loads them on first use.
+ */
+function randomHex(bytes: number): string {
+  return Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(bytes))).toString('hex');
 }

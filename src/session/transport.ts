@@ -1,5 +1,5 @@
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions, type SecureVersion, type TLSSocket } from 'node:tls';
+import type { ConnectionOptions, SecureVersion, TLSSocket } from 'node:tls';
 import { appendFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import clientModule, { type IClientOptions } from 'mqtt/lib/client';
@@ -26,6 +26,10 @@ export interface TransportTimer {
   /** The socket is ready for MQTT (connected, TLS handshake done): the CONNECT leaves now. */
   ready(at: number): void;
 }
+
+// node:tls, with the crypto modules it loads, costs a thread about 8 ms of CPU to load, and most
+// runs speak plain TCP: it is loaded on the first mqtts:// or wss:// connection.
+const tlsConnect = (options: ConnectionOptions): TLSSocket => process.getBuiltinModule('node:tls').connect(options);
 
 // A CommonJS module: its class is the `default` property of what ESM imports.
 const MqttClient = clientModule.default;

@@ -4,7 +4,7 @@ import { planSessions } from '../options/plan.js';
 import { accountDelivery } from '../metrics/delivery.js';
 import { addEncoded, newHistogram } from '../metrics/histogram.js';
 import { expectedStreams } from '../metrics/topology.js';
-import { newStepHistograms } from '../metrics/steps.js';
+import { newStepHistograms } from '../metrics/step-histograms.js';
 import { plannedMessages } from '../metrics/planned.js';
 import type { ResolvedOptions } from '../options/index.js';
 import type { Counters, PublisherFinal } from '../protocol.js';
