@@ -124,6 +124,9 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
       '50',
       '--stats-interval',
       '250ms',
+      // A pool of two: the header still names worker threads and their mode, two started, not four.
+      '--threads',
+      '2',
       '--out',
       `csv=${csv}`,
       '--out',
@@ -228,7 +231,7 @@ test('--out csv= and ndjson=, and mqtt-fleet report renders the run as an HTML p
   assert.match(headed('rate'), /^[\d,.]+ msg\/s published, [\d,.]+ msg\/s received \(\d+ planned, phase spread\)$/);
   assert.match(headed('duration'), /^\d+\.\d s$/);
   assert.equal(headed('QoS'), '0');
-  assert.equal(headed('threads'), '4 worker threads (thread-per-client)');
+  assert.equal(headed('threads'), '2 worker threads (pool)');
   assert.equal(headed('work'), 'none');
   const points = [
     ...dom.matchAll(
