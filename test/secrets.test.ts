@@ -473,6 +473,9 @@ test('a refused login (wrong passwords in argv and the URL) shows neither passwo
       '2',
       '--count',
       '3',
+      // The refusals cross from a worker thread, as in the ways above: one thread, not one per client.
+      '--threads',
+      '1',
       '--json',
       '--log-level',
       'trace',
