@@ -5,6 +5,8 @@ import { spawnCli } from './helpers/cli.js';
 import { mapLimit } from './helpers/pool.js';
 import { withTimeout } from './helpers/wait.js';
 import { at } from '../src/mqtt/checked.js';
+import { parsePort } from '../src/options/parse.js';
+import { refusedRun, throwsUsage } from './helpers/usage.js';
 
 const SUMMARY_FIELDS = [
   'mode',
@@ -57,7 +59,8 @@ test('the CLI with --json and no --broker: embedded broker, NDJSON on stdout onl
 test('without --json stdout stays empty; --print-messages writes one line per message to stdout', async (t) => {
   // A broker each: the two runs go side by side without hearing each other.
   const [broker, other] = await Promise.all([aedesForTest(t), aedesForTest(t)]);
-  const quiet = spawnCli(t, ['run', '-b', broker.url, '-c', '2', '--count', '3', '--rate', '50']);
+  // One loop (--threads 0) where threads are not what is checked: no worker thread to start.
+  const quiet = spawnCli(t, ['run', '-b', broker.url, '-c', '2', '--count', '3', '--rate', '50', '--threads', '0']);
   const loud = spawnCli(t, [
     'run',
     '-b',
@@ -100,22 +103,12 @@ test('without --json stdout stays empty; --print-messages writes one line per me
 });
 
 test('bad input: one line naming the option, exit 2, nothing on stdout, no stack trace', async (t) => {
+  // Spawned: a refusal of each kind the CLI prints (the library's UsageError, yargs' unknown
+  // argument and unknown command, no command at all).
   const cases: [string[], RegExp][] = [
     [['run', '--qos', '3'], /--qos must be 0, 1 or 2/],
-    [['run', '--count', '0'], /--count must be at least 1/],
-    [['run', '--count', 'many'], /--count must be a whole number/],
-    [['run', '-c', '-5'], /--clients must be a whole number/],
-    [['run', '--duration', '10 years'], /--duration must be a duration/],
-    [['run', '-b', 'http://127.0.0.1:1883'], /--broker has unknown scheme "http"/],
     [['run', '--frobnicate'], /Unknown argument: frobnicate/],
-    [['run', '--qos', '1', '--qos', '2'], /--qos was given more than once/],
-    [['run', '--sub-topic', 'a', '--sub-topic', 'b'], /--sub-topic was given more than once/],
     [['launch'], /Unknown argument: launch/],
-    [['broker', '--port', '1k'], /--port must be a number \(got "1k"\)/],
-    [
-      ['run', '-c', '100000'],
-      /--threads per-client with 100000 clients needs 100000 worker threads; this machine holds about \d+/,
-    ],
     [[], /name a command/],
   ];
   // Independent processes: a few at a time, each checked as it ends.
@@ -129,6 +122,21 @@ test('bad input: one line naming the option, exit 2, nothing on stdout, no stack
     assert.match(at(lines, 0), message);
     assert.doesNotMatch(cli.stderr(), /\n\s+at /);
   });
+  // The library's other refusals, as yargs hands the flags to `run` (a flag given twice: a list),
+  // through the validation the command calls, in this process: the same one-line UsageError.
+  refusedRun({ count: '0' }, /--count must be at least 1/);
+  refusedRun({ count: 'many' }, /--count must be a whole number/);
+  refusedRun({ clients: '-5' }, /--clients must be a whole number/);
+  refusedRun({ duration: '10 years' }, /--duration must be a duration/);
+  refusedRun({ broker: 'http://127.0.0.1:1883' }, /--broker has unknown scheme "http"/);
+  refusedRun({ qos: ['1', '2'] }, /--qos was given more than once/);
+  refusedRun({ 'sub-topic': ['a', 'b'] }, /--sub-topic was given more than once/);
+  refusedRun(
+    { clients: '100000' },
+    /--threads per-client with 100000 clients needs 100000 worker threads; this machine holds about \d+/,
+  );
+  // `broker --port` parses its port so (a taken port, spawned: process-end.test).
+  throwsUsage(() => parsePort('--port', '1k'), /--port must be a number \(got "1k"\)/);
 });
 
 test('mqtt-fleet broker serves MQTT until SIGINT', async (t) => {
@@ -149,7 +157,13 @@ test('mqtt-fleet broker serves MQTT until SIGINT', async (t) => {
     15_000,
     'the broker to listen',
   );
-  const client = spawnCli(t, ['run', '-b', url, '-c', '2', '--count', '5', '--rate', '50', '--json'], { json: true });
+  const client = spawnCli(
+    t,
+    ['run', '-b', url, '-c', '2', '--count', '5', '--rate', '50', '--threads', '0', '--json'],
+    {
+      json: true,
+    },
+  );
   assert.equal((await withTimeout(client.exit, 30_000, 'run against it')).code, 0);
   assert.equal(client.lines.at(-1)!.received, 10);
   cli.child.kill('SIGINT');

@@ -3,18 +3,25 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { FindMaxResult, FindMaxStep } from '../src/index.js';
+import { aedesForTest } from './helpers/aedes.js';
 import { renderedDom } from './helpers/chromium.js';
 import { spawnCli } from './helpers/cli.js';
 import { tempDir } from './helpers/temp.js';
 import { withTimeout } from './helpers/wait.js';
+import { planFindMax } from '../src/run/find-max.js';
+import { throwsUsage } from './helpers/usage.js';
 
 test('the find-max CLI: NDJSON steps and result, the table, an HTML report; bad input exits 2', async (t) => {
   const dir = tempDir(t, 'find-max');
   const report = join(dir, 'find-max.html');
+  // A broker in this process, not an embedded one's process.
+  const broker = await aedesForTest(t);
   const cli = spawnCli(
     t,
     [
       'find-max',
+      '-b',
+      broker.url,
       '--json',
       '-c',
       '2',
@@ -64,7 +71,6 @@ test('the find-max CLI: NDJSON steps and result, the table, an HTML report; bad 
   const bad = spawnCli(t, ['find-max', '--rate', '10']);
   assert.equal((await withTimeout(bad.exit, 30_000, 'refused find-max')).code, 2);
   assert.match(bad.stderr(), /^mqtt-fleet: Unknown argument: rate/);
-  const badResolution = spawnCli(t, ['find-max', '--resolution', '90%']);
-  assert.equal((await withTimeout(badResolution.exit, 30_000, 'refused find-max')).code, 2);
-  assert.match(badResolution.stderr(), /--resolution must be from 0\.1% to 50%/);
+  // The plan's own refusal: what the CLI's find-max calls, in this process.
+  throwsUsage(() => planFindMax({ resolution: '90%' }), /--resolution must be from 0\.1% to 50%/);
 });

@@ -10,6 +10,7 @@ import { Mosquitto } from './helpers/mosquitto.js';
 import { refused } from './helpers/refused.js';
 import { ConnectCounter } from './helpers/tcp.js';
 import { tempDir, tempFile } from './helpers/temp.js';
+import { rejectsUsage } from './helpers/usage.js';
 
 const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -248,15 +249,19 @@ test('bad payload sources and stream lists exit 2 before anything connects, nami
     writeFileSync(path, ['groups:', '  - name: g', '    count: 1', ...extra, `    publish: ${publish}`].join('\n'));
     return path;
   };
-  /** The run on `scenario` exits 2 with `line` alone on stderr, and nothing reached the broker. */
+  // The CLI on one: exit 2 with its line alone on stderr, and nothing reached the broker.
+  const none = write('none.yaml', "{ topic: t, count: 1, payload: '@file:samples/*.json' }");
+  await refused(
+    t,
+    ['run', '--scenario', none, '--broker', broker.url],
+    `${none}:4:45: groups[0].publish.payload: "@file:samples/*.json" matches no file`,
+  );
+  assert.equal(broker.connections, 0, `no connection for ${none}`);
+  /** run() on `scenario`, in this process (the CLI's run calls it): refused with `line`, nothing reached the broker. */
   const refusedScenario = async (scenario: string, line: (path: string) => string): Promise<void> => {
-    await refused(t, ['run', '--scenario', scenario, '--broker', broker.url], line(scenario));
+    await rejectsUsage(run({ scenario, brokers: [broker.url], logger: infoLogger(() => {}) }), line(scenario));
     assert.equal(broker.connections, 0, `no connection for ${scenario}`);
   };
-  await refusedScenario(
-    write('none.yaml', "{ topic: t, count: 1, payload: '@file:samples/*.json' }"),
-    (f) => `${f}:4:45: groups[0].publish.payload: "@file:samples/*.json" matches no file`,
-  );
   await refusedScenario(
     write('broken.yaml', "{ topic: t, count: 1, payload: '@file:samples/broken.bin' }"),
     (f) => `${f}:4:45: groups[0].publish.payload: cannot read "${join(dir, 'samples', 'broken.bin')}" (ENOENT)`,

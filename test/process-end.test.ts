@@ -59,6 +59,9 @@ describe('how the process ends', { concurrency: 2 }, () => {
       '20',
       '--metrics-port',
       '0',
+      // One loop: no worker thread to start, the metrics server is the main thread's either way.
+      '--threads',
+      '0',
     ]);
     await stderrMatches(cli, /Prometheus metrics on http:\/\/[\d.]+:\d+\/metrics/, 30_000, 'the metrics URL');
     const port = Number(/Prometheus metrics on http:\/\/[\d.]+:(\d+)\//.exec(cli.stderr())![1]);
@@ -112,7 +115,22 @@ describe('how the process ends', { concurrency: 2 }, () => {
     const readerClosed = new Promise((resolve) => reader.once('close', () => resolve(undefined)));
     const cli = spawnCli(
       t,
-      ['run', '-b', broker.url, '-c', '2', '--count', '5', '--rate', '50', '--out', `ndjson=${path}`, '--json'],
+      [
+        'run',
+        '-b',
+        broker.url,
+        '-c',
+        '2',
+        '--count',
+        '5',
+        '--rate',
+        '50',
+        '--threads',
+        '0',
+        '--out',
+        `ndjson=${path}`,
+        '--json',
+      ],
       { json: true },
     );
     assert.equal((await withTimeout(cli.exit, 30_000, 'the run with a FIFO reader')).code, 0, cli.stderr());
@@ -136,6 +154,9 @@ describe('how the process ends', { concurrency: 2 }, () => {
       '--count',
       '1000',
       '--rate',
+      '0',
+      // One loop: 2,000 messages without a worker thread's cost per message (the outputs are the main thread's).
+      '--threads',
       '0',
       '--print-messages',
       '--out',
@@ -233,12 +254,15 @@ describe('how the process ends', { concurrency: 2 }, () => {
         `export const tickMs = 50;\nexport function tick(ctx) { ctx.log('tick'); }\n`,
         'epipe',
       );
+      // stdout's run on a thread per client, stderr's on one loop: both modes' clients say DISCONNECT.
+      const threads = stream === 'stdout' ? [] : ['--threads', '0'];
       const cli = spawnCli(
         t,
         [
           'run',
           '-b',
           mosquitto.url,
+          ...threads,
           '-c',
           '3',
           '--duration',

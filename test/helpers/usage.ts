@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { UsageError } from '../../src/errors.js';
+import { runOptionsFrom } from '../../src/options/flags.js';
+import { resolveOptions } from '../../src/options/index.js';
+import { checkMachineLimits } from '../../src/options/limits.js';
+
+/*
+ * Bad input checked in this process, through the validation the CLI's commands call. A spawned
+ * CLI costs a Node start-up (0.15-0.2 CPU-s) to prove what the CLI adds to a UsageError (exit 2,
+ * the one line on stderr, nothing on stdout), which the files using these keep one spawn for;
+ * the other cases of the same kind only need the message.
+ */
+
+/** A UsageError whose message is `line` exactly, or matches it. */
+function isUsage(err: unknown, line: string | RegExp, what: string): true {
+  assert.ok(err instanceof UsageError, `${what}: a UsageError, not ${String(err)}`);
+  if (typeof line === 'string') assert.equal(err.message, line, what);
+  else assert.match(err.message, line, what);
+  return true;
+}
+
+/** `fn` throws a UsageError whose message is `line` (what the CLI prints between `mqtt-fleet: ` and its hint). */
+export function throwsUsage(fn: () => unknown, line: string | RegExp, what = String(line)): void {
+  assert.throws(fn, (err: unknown) => isUsage(err, line, what), `${what}: refused`);
+}
+
+/** As throwsUsage, for a promise that must reject. */
+export async function rejectsUsage(
+  promise: Promise<unknown>,
+  line: string | RegExp,
+  what = String(line),
+): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => isUsage(err, line, what), `${what}: refused`);
+}
+
+/**
+ * `run` refuses `flags` (as yargs hands them to the command: flag names, values as typed, a flag
+ * given twice as a list) with `line`: the steps the CLI's run command takes before anything
+ * starts (runOptionsFrom, resolveOptions, checkMachineLimits), with no environment.
+ */
+export function refusedRun(flags: Record<string, unknown>, line: string | RegExp): void {
+  throwsUsage(
+    () => checkMachineLimits(resolveOptions(runOptionsFrom(flags), {})),
+    line,
+    `run ${JSON.stringify(flags).slice(0, 100)}`,
+  );
+}
