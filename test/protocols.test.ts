@@ -65,9 +65,11 @@ test('MQTT 5: user properties reach receivers, non-zero reason codes are counted
   const lines: string[] = [];
   const logger = infoLogger((line) => lines.push(line));
   const finals = new Map<number, Extract<RunEvent, { type: 'status' }>>();
+  // On the main loop: properties and reason codes are the session's, the same in every thread mode.
   const summary = await run({
     scenario,
     brokers: [mosquitto.url],
+    threads: 0,
     logger,
     onEvent: (e) => {
       if (e.type === 'status' && ['done', 'failed', 'gave-up'].includes(e.state)) finals.set(e.client, e);
@@ -88,8 +90,9 @@ test('MQTT 5: user properties reach receivers, non-zero reason codes are counted
 test('retained messages are replayed to a later subscriber and counted', async (t) => {
   const mosquitto = await Mosquitto.start('', { verbose: false });
   t.after(() => mosquitto.stop());
-  await run({ brokers: [mosquitto.url], clients: 3, count: 1, retain: true, topic: 'kept/{i}', subTopic: '' });
-  const later = await run({ brokers: [mosquitto.url], clients: 1, count: 1, topic: 'other', subTopic: 'kept/+' });
+  const on = { brokers: [mosquitto.url], threads: 0 };
+  await run({ ...on, clients: 3, count: 1, retain: true, topic: 'kept/{i}', subTopic: '' });
+  const later = await run({ ...on, clients: 1, count: 1, topic: 'other', subTopic: 'kept/+' });
   assert.equal(later.retained, 3);
   assert.equal(later.foreign, 3, "an earlier run's messages are not this run's");
 });
@@ -153,22 +156,17 @@ test('will messages: a client that vanishes without DISCONNECT has its will publ
     );
   });
   await changed.until(() => ready, 20_000, 'the watcher to be subscribed');
-  // A clean run of the group: DISCONNECT, so no will.
-  const clean = spawnCli(t, [
-    'run',
-    '--scenario',
-    devices('left-cleanly'),
-    '-b',
-    mosquitto.url,
-    '--duration',
-    '1s',
-    '--log-level',
-    'warn',
-  ]);
-  assert.equal((await withTimeout(clean.exit, 30_000, 'the clean run')).code, 0);
+  // A clean run of the group: DISCONNECT, so no will. In-process; the killed run below must be a
+  // process of its own. Both on one loop: wills are the session's, the same in every thread mode.
+  const clean = await withTimeout(
+    run({ scenario: devices('left-cleanly'), brokers: [mosquitto.url], duration: '1s', threads: 0 }),
+    30_000,
+    'the clean run',
+  );
+  assert.equal(clean.exitCode, 0);
   const killed = spawnCli(
     t,
-    ['run', '--scenario', devices('offline'), '-b', mosquitto.url, '--duration', '30s', '--json'],
+    ['run', '--scenario', devices('offline'), '-b', mosquitto.url, '--duration', '30s', '--threads', '0', '--json'],
     { json: true },
   );
   await killed.changed.until(

@@ -73,6 +73,8 @@ test('a client makes exactly --reconnect-attempts connection attempts, counted b
     brokers: [server.url],
     clients: 4,
     count: 10,
+    // On the main loop: attempts are the session's, the same in every thread mode.
+    threads: 0,
     reconnectDelay: '50ms',
     runId: 'dead',
     onEvent: (e: RunEvent) => e.type === 'status' && statuses.push(e),
@@ -106,6 +108,7 @@ test('with --retry-refused a CONNACK refusal (bad credentials) counts as an atte
     count: 5,
     username: 'alice',
     password: 'wrong',
+    threads: 0,
     retryRefused: true,
     reconnectDelay: '20ms',
     runId: 'auth',
@@ -120,6 +123,7 @@ test('with --retry-refused a CONNACK refusal (bad credentials) counts as an atte
     rate: 100,
     username: 'alice',
     password: 'right',
+    threads: 0,
     runId: 'auth2',
   });
   assert.equal(good.received, 10);

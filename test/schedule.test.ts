@@ -43,6 +43,16 @@ function hearing(): { heard: Heard[]; lines: string[]; logger: ReturnType<typeof
   return { heard, lines, logger };
 }
 
+/**
+ * A workload's function, blockUntil, that blocks its thread until performance.now() reaches `until`, as a
+ * busy loop does, but asleep in Atomics.wait: the event loop stands still (no timer, message or
+ * send goes out) without a core spinning for it (a spin cost 2.3 CPU-s of this file).
+ */
+const BLOCK_UNTIL = `function blockUntil(until) {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  for (let left = until - performance.now(); left > 0; left = until - performance.now()) Atomics.wait(cell, 0, 0, left);
+}`;
+
 test('a publisher stalled for 500 ms: latency from the schedule shows it, latency from the actual send does not, and every message due in it is a late send', async (t) => {
   const broker = await aedesForTest(t);
   // The publisher's own thread blocks in a tick, once, a second into publishing: nothing it
@@ -56,9 +66,10 @@ export function tick(ctx) {
   if (ctx.index !== 0 || ctx.state.stalled) return;
   ctx.state.stalled = true;
   const from = performance.timeOrigin + performance.now();
-  while (performance.timeOrigin + performance.now() < from + 500) {}
+  blockUntil(from + 500 - performance.timeOrigin);
   ctx.log('stall ' + from + ' ' + (performance.timeOrigin + performance.now()));
-}`,
+}
+${BLOCK_UNTIL}`,
   );
   const scenario = tempFile(
     t,
@@ -161,9 +172,10 @@ test('--phase in a scenario, per group; the summary header names it', async (t) 
       '  - { name: b, count: 2, subscribe: ["b/{n}"], publish: { topic: "b/{n}", rate: 10, count: 3 } }',
     ].join('\n'),
   );
-  const summary = await runForTest(t, { scenario, brokers: [broker.url], phase: 'together' });
+  // On the main loop: phases are the session's, the same in every thread mode (8 threads cost ~1 CPU-s).
+  const summary = await runForTest(t, { scenario, brokers: [broker.url], phase: 'together', threads: 0 });
   assert.equal(summary.phase, 'together', 'b takes the run-wide --phase');
-  const mixed = await runForTest(t, { scenario, brokers: [broker.url] });
+  const mixed = await runForTest(t, { scenario, brokers: [broker.url], threads: 0 });
   assert.equal(mixed.phase, 'mixed');
   assert.match(formatSummary(mixed), /QoS 0 · phases mixed ·/);
   assert.match(formatSummary(summary), /QoS 0 · phase together ·/);
@@ -195,9 +207,9 @@ async function stalledWarmup(t: TestContext, atMs: number, stallMs: number): Pro
 export function tick(ctx) {
   if (ctx.index !== 0 || ctx.state.stalled) return;
   ctx.state.stalled = true;
-  const until = performance.now() + ${stallMs};
-  while (performance.now() < until) {}
-}`,
+  blockUntil(performance.now() + ${stallMs});
+}
+${BLOCK_UNTIL}`,
   );
   return runForTest(t, {
     brokers: [broker.url],
@@ -316,7 +328,8 @@ test('generator verdict: more than a core of --work for a publishing client make
   );
   assert.match(busy.stderr(), /send-lag\s+[\d.]+% of paced messages/);
 
-  const calm = await runForTest(t, { clients: 5, rate: 10, duration: '2s' });
+  // Worker threads, as the busy run: two of them, not one per client.
+  const calm = await runForTest(t, { clients: 5, rate: 10, duration: '2s', threads: 2 });
   t.diagnostic(
     `calm: ${JSON.stringify({ verdict: calm.generatorLimited, loopDelayMs: calm.loopDelayMs, lateSends: calm.lateSends })}`,
   );

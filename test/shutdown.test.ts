@@ -8,11 +8,13 @@ import { withTimeout } from './helpers/wait.js';
 const publishing = (lines: Record<string, unknown>[]): boolean =>
   lines.some((l) => l.type === 'stats' && (l.published as number) > 0);
 
-for (const { signal, code } of [
-  { signal: 'SIGINT', code: 130 },
-  { signal: 'SIGTERM', code: 143 },
+// SIGINT with a thread per client (the default: the stop goes to every thread); the other two
+// signals take the same way to the stop from there, their clients on the main loop.
+for (const { signal, code, threads } of [
+  { signal: 'SIGINT', code: 130, threads: [] },
+  { signal: 'SIGTERM', code: 143, threads: ['--threads', '0'] },
   // A closed terminal: handled like SIGTERM, so no client leaves without DISCONNECT (no will fires).
-  { signal: 'SIGHUP', code: 129 },
+  { signal: 'SIGHUP', code: 129, threads: ['--threads', '0'] },
 ] as const) {
   test(`${signal}: clients drain and DISCONNECT, the summary so far is printed with interrupted: true, exit ${code}`, async (t) => {
     const mosquitto = await Mosquitto.start();
@@ -37,6 +39,7 @@ for (const { signal, code } of [
         '--json',
         '--stats-interval',
         '200ms',
+        ...threads,
       ],
       { json: true },
     );
@@ -79,6 +82,9 @@ test('Ctrl-C with the embedded broker: clients stop, the summary is printed, the
       '200ms',
       '--log-level',
       'debug',
+      // The clients on the main loop: what is checked is the broker process.
+      '--threads',
+      '0',
     ],
     { json: true },
   );

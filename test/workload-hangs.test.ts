@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { run, type RunEvent, type StatusLine } from '../src/index.js';
+import { UsageError } from '../src/errors.js';
+import { run, type RunEvent, type RunOptions, type StatusLine } from '../src/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
 import { ConnectCounter } from './helpers/tcp.js';
@@ -18,41 +19,71 @@ function lastStates(statuses: StatusLine[]): Map<number, StatusLine> {
   return new Map(statuses.map((s) => [s.client, s]));
 }
 
+/** `spawned`: refused by the CLI (exit 2, one line on stderr); the others by run() in-process, which the CLI calls. */
 const BROKEN_MODULES = [
   {
     what: 'loops for ever at import',
     source: `${BLOCK_FOREVER}\n`,
     error: /--workload \S*client\.mjs: loading it did not finish within 1000 ms \(--hook-timeout\)/,
+    spawned: true,
   },
   {
     what: 'waits for ever at import',
     source: 'await new Promise(() => setInterval(() => {}, 1000));\n',
     error: /--workload \S*client\.mjs: loading it did not finish within 1000 ms/,
+    spawned: true,
   },
   {
     what: 'throws at import',
     source: "throw new Error('no config for this workload');\n",
     error: /--workload \S*client\.mjs: Error: no config for this workload/,
+    spawned: false,
   },
   {
     what: 'has a syntax error',
     source: 'export function setup(ctx) {\n  let x = ;\n}\n',
     error: /--workload \S*client\.mjs: SyntaxError: Unexpected token ';' \(\S*client\.mjs:2\)/,
+    spawned: false,
   },
   {
     what: 'exports a hook that is not a function',
     source: 'export const onConnect = 42;\n',
     error: /--workload \S*client\.mjs: onConnect must be a function/,
+    spawned: false,
   },
 ];
 
+/**
+ * run() refuses with a UsageError (what the CLI prints as its one line, exit 2) matching `error`:
+ * one line, no stack trace, nothing logged on the way.
+ */
+async function refusedInProcess(options: RunOptions, error: RegExp): Promise<void> {
+  const logged: string[] = [];
+  const log = (_: object, msg?: string): number => logged.push(msg ?? '');
+  await assert.rejects(run({ ...options, logger: { debug: log, info: log, warn: log, error: log } }), (e: unknown) => {
+    assert.ok(e instanceof UsageError, String(e));
+    assert.match(e.message, error);
+    assert.doesNotMatch(e.message, /Cannot read properties|\n/);
+    return true;
+  });
+  assert.deepEqual(logged, [], 'nothing logged');
+}
+
 // Each refusal has its own broker and file, and mostly waits for --hook-timeout: three at a time.
 describe('workloads refused up front', { concurrency: 3 }, () => {
-  for (const { what, source, error } of BROKEN_MODULES) {
+  for (const { what, source, error, spawned } of BROKEN_MODULES) {
     test(`a workload that ${what} is refused up front with its own error: exit 2, nothing connects`, async (t) => {
       const broker = await new ConnectCounter().listen();
       t.after(() => broker.close());
       const file = workload(t, source);
+      if (!spawned) {
+        await refusedInProcess(
+          { brokers: [broker.url], clients: 3, count: 5, workload: file, hookTimeout: '1s' },
+          error,
+        );
+        assert.equal(broker.connections, 0, 'no client connected');
+        return;
+      }
       const cli = spawnCli(t, [
         'run',
         '-b',
@@ -87,11 +118,8 @@ test('a scenario group whose workload throws at import is refused naming the sce
     scenario,
     `groups:\n  - name: sensors\n    count: 2\n    workload: bad.mjs\n    publish: { topic: 's/{n}', count: 3 }\n  - name: plain\n    count: 1\n`,
   );
-  const cli = spawnCli(t, ['run', '-b', broker.url, '--scenario', scenario]);
-  const { code } = await withTimeout(cli.exit, 30_000, 'the CLI to refuse the scenario');
-  assert.equal(code, 2, cli.stderr());
-  assert.match(
-    cli.stderr(),
+  await refusedInProcess(
+    { brokers: [broker.url], scenario },
     /fleet\.yaml: the workload \S*bad\.mjs of group sensors: TypeError: bad\.mjs wants an API key/,
   );
   assert.equal(broker.connections, 0);
