@@ -83,6 +83,9 @@ test('a stalled broker (SIGSTOP): publishers stop at the in-flight window, memor
     const { code } = await withTimeout(cli.exit, 60_000, 'the run to finish after SIGCONT');
     const summary = cli.lines.at(-1)!;
     assert.equal(summary.published, CLIENTS * COUNT);
-    assert.equal(code, summary.exitCode);
+    // Completes: every client to the end of its plan, nothing failed. At QoS 0 a broker that
+    // cannot write to a subscriber fast enough drops (Mosquitto does), which is not the run's failure.
+    assert.deepEqual([code, summary.exitCode, summary.failed, summary.gaveUp], [0, 0, 0, 0], cli.stderr());
+    if (qos === '1') assert.equal(summary.lost, 0, 'QoS 1: nothing lost across the stall');
   }
 });
