@@ -47,7 +47,18 @@ export function spawnCli(
     err += chunk.toString();
   });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
+    // The process can exit before its stdout and stderr are read to the end, and a check of its
+    // output would then see part of it (once: exit 2 with an empty stderr), so its exit counts
+    // once the pipes are closed too; within 2 s, as a child of its that inherited stderr (the
+    // embedded broker's process) may outlive a CLI killed with SIGKILL.
+    child.once('exit', (code, signal) => {
+      const done = (): void => resolve({ code, signal });
+      const late = setTimeout(done, 2_000);
+      child.once('close', () => {
+        clearTimeout(late);
+        done();
+      });
+    });
   });
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) {
