@@ -37,43 +37,41 @@ if (!Number.isInteger(CONCURRENCY) || CONCURRENCY < 1) {
 }
 
 /**
- * The files that take longest (wall time, in seconds of a run beside others): started first.
- * From TEST_TIMES (see above) at concurrency 5 under a 1.25-CPU quota (README, Development) on
- * a 2-core machine other work kept at a load average of 12-24, 2026-12-03 (343 tests): shards
- * 50 s, secrets 47, stages 40, schedule 36, request-response 35, comings 33, accounting 29,
- * down to publish-streams 15.
+ * The files that take longest (wall time, in seconds of a run beside others): started first, so
+ * the last to start are short and the cores stay busy to the end. From TEST_TIMES (see above) at
+ * concurrency 5 on an idle 2-core machine, 2026-12-03 (352 tests): secrets 28 s, stages 27,
+ * netns 25, schedule 25, comings 22, workload-hangs 21, shards 19, down to request-response 10.
  */
 const LONGEST_FIRST = [
-  'shards',
   'secrets',
   'stages',
-  'schedule',
-  'request-response',
-  'comings',
-  'accounting',
-  'broker-stall',
-  'process-end',
   'netns',
-  'compare',
-  'observability',
-  'protocols',
-  'examples',
+  'schedule',
+  'comings',
   'workload-hangs',
-  'cli',
-  'run-mosquitto',
+  'shards',
+  'broker-stall',
   'shortfall',
-  'scenario-run',
-  'pacing',
-  'find-max',
-  'stop-grace',
-  'containment',
-  'sessions',
-  'thresholds',
+  'accounting',
+  'run-mosquitto',
+  'process-end',
   'lean-client',
-  'reconnect-storm',
+  'stop-grace',
+  'find-max',
+  'observability',
+  'compare',
+  'containment',
+  'examples',
+  'thresholds',
+  'pacing',
+  'credentials',
+  'cli',
+  'interop',
+  'sessions',
   'steps',
-  'payload-sources',
-  'publish-streams',
+  'largest-message',
+  'reconnect-storm',
+  'request-response',
 ];
 
 function files(dir: string): string[] {
@@ -95,8 +93,11 @@ const times = process.env.TEST_TIMES;
 if (times) writeFileSync(times, '');
 const preload = times ? ['--import', pathToFileURL(join(root, 'dist', 'scripts', 'test-times.js')).href] : [];
 
+// Not `node --test`, which sorts the files it is given by name (scripts/run-tests.ts).
+const runTests = join(root, 'dist', 'scripts', 'run-tests.js');
+
 function nodeTest(args: string[]): Promise<number> {
-  const child = spawn(process.execPath, ['--test', '--test-timeout=300000', ...preload, ...args], {
+  const child = spawn(process.execPath, [...preload, runTests, ...args], {
     stdio: 'inherit',
     cwd: root,
   });
@@ -107,9 +108,9 @@ const deps = spawnSync(process.execPath, [join(root, 'dist', 'scripts', 'test-de
 if (deps.status !== 0) process.exit(1);
 
 const startedAt = performance.now();
-const parallel = await nodeTest([`--test-concurrency=${CONCURRENCY}`, ...parallelFiles()]);
+const parallel = await nodeTest([`--concurrency=${CONCURRENCY}`, ...parallelFiles()]);
 const serialAt = performance.now();
-const serial = await nodeTest(['--test-concurrency=1', ...files(join(tests, 'serial'))]);
+const serial = await nodeTest(['--concurrency=1', ...files(join(tests, 'serial'))]);
 const seconds = (ms: number): string => (ms / 1000).toFixed(1);
 
 process.exitCode = parallel === 0 && serial === 0 ? 0 : 1;
