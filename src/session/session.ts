@@ -275,7 +275,9 @@ export class Session implements OverLimit, StreamsOwner, ClientEvents {
 
   /** ClientEvents: the client's error, in an attempt or on an established connection. */
   clientError(err: Error): void {
-    this.lastError = err;
+    // A failing client keeps its cause: ending its connection can itself raise errors (a write
+    // after the end), which would otherwise be reported as why it failed.
+    if (this.state !== 'failing') this.lastError = err;
     const stream = this.client.stream;
     const attempt = this.attemptInFlight;
     if (attempt !== null) {
@@ -355,7 +357,8 @@ export class Session implements OverLimit, StreamsOwner, ClientEvents {
   }
 
   private failed(err: unknown): void {
-    if (this.state !== 'failing') this.transition('failing');
+    if (this.state === 'failing') return;
+    this.transition('failing');
     this.lastError = err;
   }
 
