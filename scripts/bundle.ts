@@ -7,7 +7,7 @@
  * Run by `npm run build`.
  */
 import { build, type BuildOptions } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -32,12 +32,19 @@ const esmRequire = {
 // Chunk names carry a hash: an earlier build's would otherwise pile up beside this one's.
 rmSync(`${root}dist/src/bundle`, { recursive: true, force: true });
 
-await Promise.all([
+/**
+ * The files the client thread's bundle holds, for test/lean-threads.test.ts (what a thread must
+ * not load at start is checked there); beside the build scripts, outside what npm publishes.
+ */
+const WORKER_INPUTS = 'dist/scripts/client-worker.bundle.inputs.json';
+
+const [worker] = await Promise.all([
   build({
     ...common,
     entryPoints: ['dist/workers/client-worker.js'],
     outfile: 'dist/workers/client-worker.bundle.cjs',
     format: 'cjs',
+    metafile: true,
   }),
   build({
     ...common,
@@ -60,3 +67,4 @@ await Promise.all([
     banner: esmRequire,
   }),
 ]);
+writeFileSync(`${root}${WORKER_INPUTS}`, JSON.stringify(Object.keys(worker.metafile.inputs)));

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { bundleCode } from '../src/hosts/code-cache.js';
@@ -6,6 +7,8 @@ import { bundleCode } from '../src/hosts/code-cache.js';
 const LOADER = new URL('../workers/client-loader.cjs', import.meta.url);
 const BUNDLE = new URL('../workers/client-worker.bundle.cjs', import.meta.url);
 const ENTRY = new URL('../workers/client-worker.js', import.meta.url);
+/** The files the bundle was made of, as scripts/bundle.ts writes them: its packages leave no trace in require.cache. */
+const BUNDLE_INPUTS = new URL('../scripts/client-worker.bundle.inputs.json', import.meta.url);
 
 /**
  * What a client thread has loaded once its code is in, as the product starts it: the bundle from
@@ -27,6 +30,8 @@ async function loadedByAThread(): Promise<{ bundled: boolean; builtins: string[]
       worker.once('message', resolve);
       worker.once('error', reject);
     });
+    // Bundled, the packages are inside the one file require.cache lists: the bundle's inputs say which.
+    if (bundle !== null) loaded.packages = JSON.parse(readFileSync(BUNDLE_INPUTS, 'utf8')) as string[];
     return { bundled: bundle !== null, ...loaded };
   } finally {
     await worker.terminate();
@@ -35,7 +40,7 @@ async function loadedByAThread(): Promise<{ bundled: boolean; builtins: string[]
 
 // README, "Lean threads": a thread per client starts hundreds of isolates, each loading its code
 // itself. What only the main thread or only some runs need stays out: hdr-histogram-js (with
-// pako, and node:zlib it loads at once: 314 KB of the bundle's 986), node:tls and node:crypto
+// pako, and node:zlib it loads at once: about a third of the bundle), node:tls and node:crypto
 // (about 8 ms of a thread's CPU; loaded on the first mqtts:// or wss:// connection, or
 // {rand:N} payload). They came in through value imports of modules the main thread also uses.
 test('a client thread starts without hdr-histogram-js, node:zlib, node:tls or node:crypto', async () => {
@@ -43,6 +48,10 @@ test('a client thread starts without hdr-histogram-js, node:zlib, node:tls or no
   assert.ok(builtins.includes('net'), `the thread's code is loaded (bundled: ${bundled}): ${builtins.join(' ')}`);
   for (const unwanted of ['zlib', 'tls', 'crypto'])
     assert.ok(!builtins.includes(unwanted), `node:${unwanted} is loaded at a thread's start (bundled: ${bundled})`);
+  assert.ok(
+    packages.some((p) => p.includes('node_modules/mqtt-packet/')),
+    `the packages a thread loads are seen (bundled: ${bundled})`,
+  );
   assert.deepEqual(
     packages.filter((p) => /node_modules\/(hdr-histogram-js|pako|yargs|pino)\//.test(p)),
     [],
