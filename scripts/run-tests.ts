@@ -16,6 +16,8 @@ const concurrency = Number(given.find((a) => a.startsWith(CONCURRENCY))?.slice(C
 const files = given.filter((a) => !a.startsWith(CONCURRENCY));
 
 let failed = 0;
+// 300 s for each file as a whole: run() gives its timeout to each file's test, not to the tests
+// in it (as `node --test --test-timeout` did before). No file comes near it (the longest, ~30 s).
 const tests = run({ files, concurrency, timeout: 300_000 });
 tests.on('test:fail', () => failed++);
 tests.on('end', () => {

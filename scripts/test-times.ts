@@ -24,7 +24,8 @@ if (out && file.endsWith('.test.js')) {
     const children = ticks(13) + ticks(14);
     const line = {
       file: relative(process.cwd(), file),
-      // When it started (ms since the epoch): when each file ran, beside which others.
+      // When it started (ms since the epoch), for reading the file by hand: when each file ran,
+      // beside which others (scripts/test.ts's table shows only wall and CPU).
       startedAt: Math.round(performance.timeOrigin),
       wallS: Math.round(performance.now()) / 1000,
       cpuS: Math.round((own + children) * 100) / 100,

@@ -160,9 +160,7 @@ test('mqtt-fleet broker serves MQTT until SIGINT', async (t) => {
   const client = spawnCli(
     t,
     ['run', '-b', url, '-c', '2', '--count', '5', '--rate', '50', '--threads', '0', '--json'],
-    {
-      json: true,
-    },
+    { json: true },
   );
   assert.equal((await withTimeout(client.exit, 30_000, 'run against it')).code, 0);
   assert.equal(client.lines.at(-1)!.received, 10);

@@ -190,7 +190,7 @@ describe('clients coming and going', { concurrency: 3 }, () => {
 
   test('wills: abrupt leaves fire them, clean leaves none, an abrupt churn the will of each client it takes; the summary counts them expected and received, per group', async (t) => {
     const broker = await mosquittoForTest(t);
-    // Scraped after the second churn (1.4 s), while the abrupt group has yet to leave (from 1.5 s).
+    // Scraped after the second churn (churns at 0.7 and 1.4 s; the abrupt group leaves from 1.5 s).
     const { logger, url } = metricsUrl();
     let churns = 0;
     let scrape: Promise<string> | null = null;
@@ -206,7 +206,9 @@ describe('clients coming and going', { concurrency: 3 }, () => {
     const text = await (scrape as Promise<string>);
     assert.equal(metric(text, 'mqtt_fleet_churns_total'), 4);
     assert.equal(metric(text, 'mqtt_fleet_wills_expected_total', 'group="churned"'), 8);
-    assert.ok(metric(text, 'mqtt_fleet_wills_received_total', 'group="churned"') <= 8);
+    // The first churn's 2 wills, heard by 2 watchers, had 0.7 s to come; the second's may be on their way.
+    const heard = metric(text, 'mqtt_fleet_wills_received_total', 'group="churned"');
+    assert.ok(heard >= 4 && heard <= 8, `churned wills heard by the scrape: ${heard}`);
     assert.equal(metric(text, 'mqtt_fleet_wills_expected_total', 'group="clean"'), 0);
     assert.deepEqual(summary.wills, {
       // 4 devices leave abruptly; 2 watchers hear each will.
@@ -329,7 +331,7 @@ describe('clients coming and going', { concurrency: 3 }, () => {
       .split('\n')
       .filter((l) => l.includes('"type":"stats"'))
       .map((l) => JSON.parse(l) as Stats);
-    // The page as `mqtt-fleet report` writes it (the CLI's own run is spawned in examples.test.ts).
+    // The page as `mqtt-fleet report` writes it (the `report` command itself is spawned in examples.test.ts).
     const report = join(dir, 'report.html');
     writeFileSync(report, runReportHtml(readRun(ndjson, readFileSync(ndjson, 'utf8')), ndjson));
     const dom = await renderedDom(report);

@@ -113,7 +113,7 @@ describe('the shipped examples', { concurrency: 2 }, () => {
     const s = cli.lines.at(-1)!;
     assert.equal(s.planned, 4 * 50 * 2);
     // A paced publisher's last message may fall either side of the end of --duration (README,
-    // "Planned, and materially less"): 597 of 600 once on a machine 1.6x slower (exit 0, as here).
+    // "Planned, and materially less"): 597 of 600 once in a 3 s run on a machine 1.6x slower (exit 0, as here).
     assert.ok(
       Math.abs(Number(s.published) - Number(s.planned)) <= 4,
       `${String(s.published)} of ${String(s.planned)} published`,

@@ -80,7 +80,7 @@ test('a stage plan is offered within 5% of the plan in every interval, as the st
   assert.ok(checked >= 6, `${checked} intervals compared`);
 
   // The run report draws the offered rate of every stats line beside what was published.
-  // The page as `mqtt-fleet report` writes it (the CLI's own run is spawned in examples.test.ts).
+  // The page as `mqtt-fleet report` writes it (the `report` command itself is spawned in examples.test.ts).
   const report = join(tempDir(t, 'stages'), 'report.html');
   writeFileSync(report, runReportHtml(readRun(ndjson, readFileSync(ndjson, 'utf8')), ndjson));
   const dom = await renderedDom(report);

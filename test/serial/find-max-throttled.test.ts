@@ -73,7 +73,7 @@ async function search(t: TestContext, n: number): Promise<void> {
   // The search: doubling, then bisecting down to the resolution.
   assert.ok(steps.some((s) => s.phase === 'ramp') && steps.some((s) => s.phase === 'bisect'));
   assert.ok((result.breakingRate! - result.rate!) / result.rate! <= RESOLUTION + 1e-9);
-  assert.equal(result.resolution, RESOLUTION);
+  assert.equal(result.resolution, RESOLUTION, 'the resolution given reaches the search');
   assert.deepEqual(result.thresholds, THRESHOLDS);
 }
 
