@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { resolveOptions, run, UsageError } from '../src/index.js';
+import { resolveOptions, run } from '../src/index.js';
 import type { Summary } from '../src/report/events.js';
 import type { StatsLine } from '../src/metrics/stats-line.js';
 import { mergeResults } from '../src/shard/merge.js';
@@ -11,6 +11,7 @@ import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { runForTest } from './helpers/run.js';
 import { tempDir } from './helpers/temp.js';
+import { throwsUsage } from './helpers/usage.js';
 import { withTimeout } from './helpers/wait.js';
 
 /** A scenario of `callers` (requesters) and one `service` (responder), with the responder's workload if given. */
@@ -254,9 +255,6 @@ describe('request/response', { concurrency: 3 }, () => {
     // The other rule as the library checks it: the UsageError the CLI above printed as one line, exit 2.
     const responder = join(dir, 'resp.yaml');
     writeFileSync(responder, 'groups:\n  - name: service\n    count: 1\n    mqttVersion: 5\n    respond: true\n');
-    assert.throws(
-      () => resolveOptions({ scenario: responder }),
-      (err: unknown) => err instanceof UsageError && /groups\[0\]\.respond needs subscribe/.test(err.message),
-    );
+    throwsUsage(() => resolveOptions({ scenario: responder }), /groups\[0\]\.respond needs subscribe/);
   });
 });

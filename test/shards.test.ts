@@ -2,15 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import {
-  mergeResults,
-  readShardResults,
-  run,
-  UsageError,
-  type RunEvent,
-  type RunOptions,
-  type Summary,
-} from '../src/index.js';
+import { mergeResults, readShardResults, run, type RunEvent, type RunOptions, type Summary } from '../src/index.js';
 import { addEncoded, newHistogram, summarizeLatency } from '../src/metrics/histogram.js';
 import type { ShardResult } from '../src/shard/result.js';
 import { STEPS } from '../src/metrics/steps.js';
@@ -20,6 +12,7 @@ import { FaultProxy } from './helpers/fault-proxy.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { runForTest } from './helpers/run.js';
 import { tempDir, tempFile } from './helpers/temp.js';
+import { throwsUsage } from './helpers/usage.js';
 import { Condition, withTimeout } from './helpers/wait.js';
 import { at } from '../src/mqtt/checked.js';
 
@@ -408,10 +401,9 @@ export function onMessage(ctx, m) {
     const merged = mergeResults(readShardResults([join(dir, 'shard-0.json'), join(dir, 'shard-1.json')])).summary;
     assert.equal(merged.lost, dropped);
     assert.equal(merged.expected, 4 * 4 * 40);
-    assert.throws(
+    throwsUsage(
       () => mergeResults(readShardResults([join(dir, 'shard-0.json'), ndjson])),
-      (err: unknown) =>
-        err instanceof UsageError && /^shard results of different runs: cross and runb$/.test(err.message),
+      'shard results of different runs: cross and runb',
     );
     assert.equal((await withTimeout(partial.exit, 20_000, 'merge')).code, 1);
     assert.match(partial.stderr(), /merged 1 of 2 shards; missing 1/);
