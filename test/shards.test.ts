@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import { mergeResults, readShardResults, run, type RunEvent, type RunOptions, type Summary } from '../src/index.js';
 import { addEncoded, newHistogram, summarizeLatency } from '../src/metrics/histogram.js';
 import type { ShardResult } from '../src/shard/result.js';
@@ -10,56 +10,16 @@ import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
 import { FaultProxy } from './helpers/fault-proxy.js';
 import { Mosquitto } from './helpers/mosquitto.js';
-import { runForTest } from './helpers/run.js';
+import { runForTest, runShards } from './helpers/run.js';
 import { tempDir, tempFile } from './helpers/temp.js';
 import { throwsUsage } from './helpers/usage.js';
 import { Condition, withTimeout } from './helpers/wait.js';
 import { at } from '../src/mqtt/checked.js';
 
-/**
- * The shards of one fleet, each a run() of its own in this process with a common --start-at,
- * each writing its result file as a shard's process would: the files are what the merge reads,
- * and these tests are about them and the merge, not about processes. Shards as processes: the
- * late shard below, and netns.test.ts's shards on hosts of their own. (A spawned shard cost about
- * 0.4 CPU-s of Node and CLI start-up: ten of them here.)
- */
-async function runShards(
-  t: TestContext,
-  url: string,
-  runId: string,
-  count: number,
-  fleet: RunOptions,
-  dir: string,
-  urlFor: (i: number) => string = () => url,
-  leadMs = 2500,
-): Promise<ShardResult[]> {
-  const startAt = new Date(Date.now() + leadMs).toISOString();
-  await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      withTimeout(
-        runForTest(t, {
-          ...fleet,
-          brokers: [urlFor(i)],
-          shard: `${i}/${count}`,
-          runId,
-          startAt,
-          out: [`result=${join(dir, `shard-${i}.json`)}`],
-        }),
-        60_000,
-        'a shard to finish',
-      ),
-    ),
-  );
-  const results = Array.from(
-    { length: count },
-    (_, i) => JSON.parse(readFileSync(join(dir, `shard-${i}.json`), 'utf8')) as ShardResult,
-  );
-  // How much of the lead the slowest shard left: what a shorter lead would cost.
-  t.diagnostic(
-    `${runId}: the last shard ready ${Math.max(...results.map((r) => r.readyAt! - r.startAt!))} ms after --start-at (a lead of ${leadMs} ms)`,
-  );
-  return results;
-}
+// The shards here are runs in this process (runShards): the files they write are what the merge
+// reads, and these tests are about them and the merge, not about processes. Shards as processes:
+// the late shard below, and netns.test.ts's shards on hosts of their own. (A spawned shard cost
+// about 0.4 CPU-s of Node and CLI start-up: ten of them here.)
 
 // The shard runs wait on their --start-at and their brokers, each on brokers of its own: the
 // tests side by side. All seven at once, when every shard was a CLI process (about 14 starting
