@@ -314,9 +314,10 @@ export function onMessage(ctx, m) {
     ).listen();
     t.after(() => proxy.close());
     // A shard of another run, on a broker of its own, while this run's shards wait for --start-at:
-    // its lines as `--json` prints them (the merges below are the CLI's).
+    // its lines as `--json` prints them, in the file `--out ndjson=` writes (the merges below are
+    // the CLI's).
     const elsewhere = await aedesForTest(t);
-    const otherLines: string[] = [];
+    const ndjson = join(dir, 'other.ndjson');
     const other = runForTest(t, {
       brokers: [elsewhere.url],
       shard: '1/2',
@@ -324,7 +325,7 @@ export function onMessage(ctx, m) {
       clients: 2,
       count: 5,
       threads: 0,
-      onEvent: (e) => otherLines.push(JSON.stringify(e)),
+      out: [`ndjson=${ndjson}`],
     });
     const results = await runShards(
       t,
@@ -344,8 +345,6 @@ export function onMessage(ctx, m) {
     assert.equal(dropped, 2 * 4, 'seq 3, 13, 23, 33 of client 0, to each of clients 1 and 3');
     for (const r of results) assert.equal(r.summary.lost, 0, 'neither shard alone can see it');
     await withTimeout(other, 30_000, 'the other run');
-    const ndjson = join(dir, 'other.ndjson');
-    writeFileSync(ndjson, otherLines.map((l) => `${l}\n`).join(''));
     // A result that says its shard ran against an embedded broker of its own is not part of one fleet.
     const own = join(dir, 'own-broker.json');
     writeFileSync(
