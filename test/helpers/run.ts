@@ -24,7 +24,10 @@ export function runForTest(t: TestContext, options: RunOptions & Omit<RunControl
 }
 
 /** A run with an AbortController and every status collected, aborted in teardown if still going. */
-export function abortableRun(t: TestContext, options: Parameters<typeof run>[0]) {
+export function abortableRun(
+  t: TestContext,
+  options: RunOptions & Omit<RunControl, 'signal' | 'onEvent'>,
+): { controller: AbortController; statuses: StatusLine[]; changed: Condition; running: Promise<Summary> } {
   const controller = new AbortController();
   const statuses: StatusLine[] = [];
   const changed = new Condition();
