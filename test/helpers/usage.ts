@@ -24,13 +24,24 @@ export function throwsUsage(fn: () => unknown, line: string | RegExp, what = Str
   assert.throws(fn, (err: unknown) => isUsage(err, line, what), `${what}: refused`);
 }
 
-/** As throwsUsage, for a promise that must reject. */
+/** As throwsUsage, for a promise that must reject; the UsageError it rejected with, for further checks. */
 export async function rejectsUsage(
   promise: Promise<unknown>,
   line: string | RegExp,
   what = String(line),
-): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => isUsage(err, line, what), `${what}: refused`);
+): Promise<UsageError> {
+  let refusal: UsageError | undefined;
+  await assert.rejects(
+    promise,
+    (err: unknown) => {
+      isUsage(err, line, what);
+      refusal = err as UsageError;
+      return true;
+    },
+    `${what}: refused`,
+  );
+  assert.ok(refusal);
+  return refusal;
 }
 
 /**
