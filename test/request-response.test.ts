@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { resolveOptions, run, UsageError } from '../src/index.js';
+import { resolveOptions, run } from '../src/index.js';
 import type { Summary } from '../src/report/events.js';
 import type { StatsLine } from '../src/metrics/stats-line.js';
 import { mergeResults } from '../src/shard/merge.js';
-import type { ShardResult } from '../src/shard/result.js';
 import { spawnCli } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
-import { runForTest } from './helpers/run.js';
+import { runShards } from './helpers/run.js';
 import { tempDir } from './helpers/temp.js';
+import { throwsUsage } from './helpers/usage.js';
 import { withTimeout } from './helpers/wait.js';
 
 /** A scenario of `callers` (requesters) and one `service` (responder), with the responder's workload if given. */
@@ -203,26 +203,8 @@ describe('request/response', { concurrency: 3 }, () => {
     const path = scenario(t, { callers: 2, count: 20, timeout: '10s' });
     const dir = tempDir(t, 'reqres-shards');
     // The shards run in this process, each writing its result file as a shard's process would: what
-    // is checked is the merge of their figures (shards.test.ts spawns a shard of its own). They are
-    // ready within a second.
-    const startAt = new Date(Date.now() + 2500).toISOString();
-    await withTimeout(
-      Promise.all(
-        [0, 1].map((i) =>
-          runForTest(t, {
-            scenario: path,
-            brokers: [mosquitto.url],
-            shard: `${i}/2`,
-            runId: 'rrshards',
-            startAt,
-            out: [`result=${join(dir, `shard-${i}.json`)}`],
-          }),
-        ),
-      ),
-      60_000,
-      'the shards to finish',
-    );
-    const results = [0, 1].map((i) => JSON.parse(readFileSync(join(dir, `shard-${i}.json`), 'utf8')) as ShardResult);
+    // is checked is the merge of their figures (shards.test.ts spawns a shard of its own).
+    const results = await runShards(t, mosquitto.url, 'rrshards', 2, { scenario: path }, dir);
     const { summary } = mergeResults(results);
     const r = assertAccounted(summary);
     assert.equal(r.sent, 40);
@@ -254,9 +236,6 @@ describe('request/response', { concurrency: 3 }, () => {
     // The other rule as the library checks it: the UsageError the CLI above printed as one line, exit 2.
     const responder = join(dir, 'resp.yaml');
     writeFileSync(responder, 'groups:\n  - name: service\n    count: 1\n    mqttVersion: 5\n    respond: true\n');
-    assert.throws(
-      () => resolveOptions({ scenario: responder }),
-      (err: unknown) => err instanceof UsageError && /groups\[0\]\.respond needs subscribe/.test(err.message),
-    );
+    throwsUsage(() => resolveOptions({ scenario: responder }), /groups\[0\]\.respond needs subscribe/);
   });
 });

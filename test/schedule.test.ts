@@ -5,6 +5,7 @@ import { resolveOptions, type Summary } from '../src/index.js';
 import { generatorVerdict } from '../src/report/generator.js';
 import { formatSummary } from '../src/report/summary-table.js';
 import { aedesForTest } from './helpers/aedes.js';
+import { BLOCK_UNTIL } from './helpers/block.js';
 import { spawnCli } from './helpers/cli.js';
 import { infoLogger } from './helpers/logger.js';
 import { runForTest } from './helpers/run.js';
@@ -42,16 +43,6 @@ function hearing(): { heard: Heard[]; lines: string[]; logger: ReturnType<typeof
   });
   return { heard, lines, logger };
 }
-
-/**
- * A workload's function, blockUntil, that blocks its thread until performance.now() reaches `until`, as a
- * busy loop does, but asleep in Atomics.wait: the event loop stands still (no timer, message or
- * send goes out) without a core spinning for it (a spin cost 2.3 CPU-s of this file).
- */
-const BLOCK_UNTIL = `function blockUntil(until) {
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  for (let left = until - performance.now(); left > 0; left = until - performance.now()) Atomics.wait(cell, 0, 0, left);
-}`;
 
 test('a publisher stalled for 500 ms: latency from the schedule shows it, latency from the actual send does not, and every message due in it is a late send', async (t) => {
   const broker = await aedesForTest(t);

@@ -3,13 +3,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { UsageError } from '../src/errors.js';
-import { runOptionsFrom } from '../src/options/flags.js';
-import { checkMachineLimits, checkSocketLimits } from '../src/options/limits.js';
+import { checkSocketLimits } from '../src/options/limits.js';
 import { resolveOptions } from '../src/options/index.js';
 import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
 import { processTree } from './helpers/proc.js';
 import { tempDir } from './helpers/temp.js';
+import { runRefusal } from './helpers/usage.js';
 import { Condition, withTimeout } from './helpers/wait.js';
 import { at } from '../src/mqtt/checked.js';
 
@@ -417,13 +417,7 @@ test('UsageErrors for bad values never show a secret: scenario values, broker UR
   ];
   const problems: string[] = [];
   for (const c of cases) {
-    let message: string | null = null;
-    try {
-      checkMachineLimits(resolveOptions(runOptionsFrom(c.flags), {}));
-    } catch (err) {
-      if (!(err instanceof UsageError)) throw err;
-      message = err.message;
-    }
+    const message = runRefusal(c.flags);
     if (message === null) problems.push(`${c.name}: not refused`);
     else if (message.includes(c.marker)) problems.push(`${c.name}: the secret was shown: ${message}`);
     else if (!c.names.test(message)) problems.push(`${c.name}: the message should name the value's place: ${message}`);

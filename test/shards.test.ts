@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test, type TestContext } from 'node:test';
-import {
-  mergeResults,
-  readShardResults,
-  run,
-  UsageError,
-  type RunEvent,
-  type RunOptions,
-  type Summary,
-} from '../src/index.js';
+import { describe, test } from 'node:test';
+import { mergeResults, readShardResults, run, type RunEvent, type RunOptions, type Summary } from '../src/index.js';
 import { addEncoded, newHistogram, summarizeLatency } from '../src/metrics/histogram.js';
 import type { ShardResult } from '../src/shard/result.js';
 import { STEPS } from '../src/metrics/steps.js';
@@ -18,55 +10,16 @@ import { aedesForTest } from './helpers/aedes.js';
 import { spawnCli } from './helpers/cli.js';
 import { FaultProxy } from './helpers/fault-proxy.js';
 import { Mosquitto } from './helpers/mosquitto.js';
-import { runForTest } from './helpers/run.js';
+import { runForTest, runShards } from './helpers/run.js';
 import { tempDir, tempFile } from './helpers/temp.js';
+import { throwsUsage } from './helpers/usage.js';
 import { Condition, withTimeout } from './helpers/wait.js';
 import { at } from '../src/mqtt/checked.js';
 
-/**
- * The shards of one fleet, each a run() of its own in this process with a common --start-at,
- * each writing its result file as a shard's process would: the files are what the merge reads,
- * and these tests are about them and the merge, not about processes. Shards as processes: the
- * late shard below, and netns.test.ts's shards on hosts of their own. (A spawned shard cost about
- * 0.4 CPU-s of Node and CLI start-up: ten of them here.)
- */
-async function runShards(
-  t: TestContext,
-  url: string,
-  runId: string,
-  count: number,
-  fleet: RunOptions,
-  dir: string,
-  urlFor: (i: number) => string = () => url,
-  leadMs = 2500,
-): Promise<ShardResult[]> {
-  const startAt = new Date(Date.now() + leadMs).toISOString();
-  await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      withTimeout(
-        runForTest(t, {
-          ...fleet,
-          brokers: [urlFor(i)],
-          shard: `${i}/${count}`,
-          runId,
-          startAt,
-          out: [`result=${join(dir, `shard-${i}.json`)}`],
-        }),
-        60_000,
-        'a shard to finish',
-      ),
-    ),
-  );
-  const results = Array.from(
-    { length: count },
-    (_, i) => JSON.parse(readFileSync(join(dir, `shard-${i}.json`), 'utf8')) as ShardResult,
-  );
-  // How much of the lead the slowest shard left: what a shorter lead would cost.
-  t.diagnostic(
-    `${runId}: the last shard ready ${Math.max(...results.map((r) => r.readyAt! - r.startAt!))} ms after --start-at (a lead of ${leadMs} ms)`,
-  );
-  return results;
-}
+// The shards here are runs in this process (runShards): the files they write are what the merge
+// reads, and these tests are about them and the merge, not about processes. Shards as processes:
+// the late shard below, and netns.test.ts's shards on hosts of their own. (A spawned shard cost
+// about 0.4 CPU-s of Node and CLI start-up: ten of them here.)
 
 // The shard runs wait on their --start-at and their brokers, each on brokers of its own: the
 // tests side by side. All seven at once, when every shard was a CLI process (about 14 starting
@@ -361,9 +314,10 @@ export function onMessage(ctx, m) {
     ).listen();
     t.after(() => proxy.close());
     // A shard of another run, on a broker of its own, while this run's shards wait for --start-at:
-    // its lines as `--json` prints them (the merges below are the CLI's).
+    // its lines as `--json` prints them, in the file `--out ndjson=` writes (the merges below are
+    // the CLI's).
     const elsewhere = await aedesForTest(t);
-    const otherLines: string[] = [];
+    const ndjson = join(dir, 'other.ndjson');
     const other = runForTest(t, {
       brokers: [elsewhere.url],
       shard: '1/2',
@@ -371,7 +325,7 @@ export function onMessage(ctx, m) {
       clients: 2,
       count: 5,
       threads: 0,
-      onEvent: (e) => otherLines.push(JSON.stringify(e)),
+      out: [`ndjson=${ndjson}`],
     });
     const results = await runShards(
       t,
@@ -391,8 +345,6 @@ export function onMessage(ctx, m) {
     assert.equal(dropped, 2 * 4, 'seq 3, 13, 23, 33 of client 0, to each of clients 1 and 3');
     for (const r of results) assert.equal(r.summary.lost, 0, 'neither shard alone can see it');
     await withTimeout(other, 30_000, 'the other run');
-    const ndjson = join(dir, 'other.ndjson');
-    writeFileSync(ndjson, otherLines.map((l) => `${l}\n`).join(''));
     // A result that says its shard ran against an embedded broker of its own is not part of one fleet.
     const own = join(dir, 'own-broker.json');
     writeFileSync(
@@ -408,10 +360,9 @@ export function onMessage(ctx, m) {
     const merged = mergeResults(readShardResults([join(dir, 'shard-0.json'), join(dir, 'shard-1.json')])).summary;
     assert.equal(merged.lost, dropped);
     assert.equal(merged.expected, 4 * 4 * 40);
-    assert.throws(
+    throwsUsage(
       () => mergeResults(readShardResults([join(dir, 'shard-0.json'), ndjson])),
-      (err: unknown) =>
-        err instanceof UsageError && /^shard results of different runs: cross and runb$/.test(err.message),
+      'shard results of different runs: cross and runb',
     );
     assert.equal((await withTimeout(partial.exit, 20_000, 'merge')).code, 1);
     assert.match(partial.stderr(), /merged 1 of 2 shards; missing 1/);
